@@ -1,0 +1,156 @@
+// Value: the dynamically typed value of the Jinja2-compatible template engine.
+//
+// A Value is one of: undefined, none, bool, int (int64), float (double), string (UTF-8 bytes),
+// list, tuple, dict (insertion ordered, Python key equality), callable, namespace, or an
+// internal loop object. Scalars are stored inline; strings and containers sit behind a
+// shared_ptr, so copying a Value is cheap. Containers are shared between copies (like Python
+// references); only namespace() objects are mutated by templates.
+//
+// Printing follows Python: Str() is str(x) as Jinja2 prints it, Repr() is repr(x).
+//
+// Thread-safety: a Value may be read from several threads only if nobody mutates it.
+#ifndef MAESTRO_TEMPLATE_VALUE_H_
+#define MAESTRO_TEMPLATE_VALUE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace maestro::jinja {
+
+class Value;
+struct CallArgs {
+  std::vector<Value> positional;
+  std::vector<std::pair<std::string, Value>> keyword;
+};
+using NativeFunction = std::function<absl::StatusOr<Value>(const CallArgs&)>;
+
+// Insertion-ordered mapping with Python key semantics (1 == 1.0 == True).
+class Dict {
+ public:
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  // Returns null when absent.
+  const Value* Find(const Value& key) const;
+  const Value* FindString(absl::string_view key) const;
+  void Set(Value key, Value value);
+  const std::vector<std::pair<Value, Value>>& entries() const { return entries_; }
+
+ private:
+  std::vector<std::pair<Value, Value>> entries_;
+  std::unordered_map<std::string, size_t> index_;
+};
+
+class Value {
+ public:
+  enum class Kind {
+    kUndefined,
+    kNone,
+    kBool,
+    kInt,
+    kFloat,
+    kString,
+    kList,
+    kTuple,
+    kDict,
+    kCallable,
+    kNamespace,
+    kLoop,
+  };
+  using List = std::vector<Value>;
+  struct Callable {
+    std::string name;
+    NativeFunction fn;
+  };
+  // Opaque state used by the renderer for `loop`.
+  struct LoopState;
+
+  Value() = default;  // undefined
+  Value(bool b) : kind_(Kind::kBool) { scalar_.b = b; }
+  Value(int i) : kind_(Kind::kInt) { scalar_.i = i; }
+  Value(int64_t i) : kind_(Kind::kInt) { scalar_.i = i; }
+  Value(double d) : kind_(Kind::kFloat) { scalar_.d = d; }
+  Value(std::string s);
+  Value(const char* s) : Value(std::string(s)) {}
+  Value(absl::string_view s) : Value(std::string(s)) {}
+
+  static Value Undefined(std::string name = "");
+  static Value None();
+  static Value MakeList(List items);
+  static Value MakeTuple(List items);
+  static Value MakeDict(Dict dict);
+  static Value MakeCallable(std::string name, NativeFunction fn);
+  static Value MakeNamespace(Dict attrs);
+  static Value MakeLoop(std::shared_ptr<LoopState> state);
+
+  Kind kind() const { return kind_; }
+  bool is_undefined() const { return kind_ == Kind::kUndefined; }
+  bool is_none() const { return kind_ == Kind::kNone; }
+  bool is_bool() const { return kind_ == Kind::kBool; }
+  bool is_int() const { return kind_ == Kind::kInt; }
+  bool is_float() const { return kind_ == Kind::kFloat; }
+  // Python numbers: bool, int and float.
+  bool is_number() const { return is_bool() || is_int() || is_float(); }
+  bool is_string() const { return kind_ == Kind::kString; }
+  bool is_list() const { return kind_ == Kind::kList; }
+  bool is_tuple() const { return kind_ == Kind::kTuple; }
+  bool is_sequence_container() const { return is_list() || is_tuple(); }
+  bool is_dict() const { return kind_ == Kind::kDict; }
+  bool is_callable() const { return kind_ == Kind::kCallable; }
+  bool is_namespace() const { return kind_ == Kind::kNamespace; }
+  bool is_loop() const { return kind_ == Kind::kLoop; }
+
+  bool as_bool() const { return scalar_.b; }
+  int64_t as_int() const { return scalar_.i; }
+  double as_float() const { return scalar_.d; }
+  // Numeric value of a bool/int/float as double.
+  double ToDouble() const;
+  const std::string& as_string() const;
+  const List& as_list() const;  // list or tuple
+  const Dict& as_dict() const;  // dict or namespace
+  Dict& mutable_dict() const;   // namespace attributes
+  const Callable& as_callable() const;
+  const std::shared_ptr<LoopState>& loop_state() const;
+  // For undefined values: the name that was looked up (may be empty).
+  const std::string& undefined_name() const;
+
+  // Python truthiness.
+  bool Truthy() const;
+  // Python str() / repr().
+  std::string Str() const;
+  std::string Repr() const;
+  void AppendStr(std::string* out) const;
+  void AppendRepr(std::string* out) const;
+  // Python type name as Jinja2 error messages use it ("int", "str", "dict", ...).
+  const char* TypeName() const;
+
+  // Python ==.
+  friend bool operator==(const Value& a, const Value& b);
+  friend bool operator!=(const Value& a, const Value& b) { return !(a == b); }
+
+ private:
+  Kind kind_ = Kind::kUndefined;
+  union {
+    bool b;
+    int64_t i;
+    double d;
+  } scalar_{};
+  std::shared_ptr<const void> ptr_;
+};
+
+// Python float repr (shortest round-trip: 1.0, 0.1, 1e-05, 1e+20, inf, nan).
+std::string FormatFloatRepr(double d);
+
+// Python ordering (<) for numbers, strings, and sequences; error for other pairs.
+absl::StatusOr<bool> LessThan(const Value& a, const Value& b);
+
+}  // namespace maestro::jinja
+
+#endif  // MAESTRO_TEMPLATE_VALUE_H_
