@@ -1,0 +1,211 @@
+#include "maestro/cli/options.h"
+
+#include <exception>
+#include <memory>
+#include <sstream>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+
+namespace maestro::cli {
+namespace {
+
+constexpr char kDescription[] =
+    "maestro, Docker container orchestrator for many hosts without a cluster "
+    "(MaestroNG compatible).";
+
+}  // namespace
+
+const std::vector<CommandInfo>& Commands() {
+  //                        command             name       help                               exp    conc   filt   refr   things
+  static const auto* const kCommands = new std::vector<CommandInfo>{
+      {Command::kStatus, "status", "display container status", false, true, true, false, true},
+      {Command::kStart, "start", "start services and containers", false, true, true, true, true},
+      {Command::kStop, "stop", "stop services and containers", true, true, true, false, true},
+      {Command::kKill, "kill", "kill services and containers", true, true, true, false, true},
+      {Command::kRestart, "restart", "restart services and containers", true, true, true, true,
+       true},
+      {Command::kPull, "pull", "pull container images from registry", false, true, true, false,
+       true},
+      {Command::kClean, "clean", "remove stopped containers", false, true, true, false, true},
+      {Command::kLogs, "logs", "show logs from a container", false, false, false, false, true},
+      {Command::kDeptree, "deptree", "show the dependency tree", false, false, false, false,
+       true},
+      {Command::kDump, "dump", "dump the resolved environment as JSON", false, false, false,
+       false, true},
+      {Command::kComplete, "complete", "shell auto-completion helper", false, false, false,
+       false, false},
+  };
+  return *kCommands;
+}
+
+const CommandInfo* FindCommand(absl::string_view name) {
+  for (const CommandInfo& info : Commands()) {
+    if (name == info.name) return &info;
+  }
+  return nullptr;
+}
+
+const char* CommandName(Command command) {
+  for (const CommandInfo& info : Commands()) {
+    if (info.command == command) return info.name;
+  }
+  return "?";
+}
+
+ParseOutcome ParseCommandLine(const std::vector<std::string>& args) {
+  ParseOutcome outcome;
+  Options& o = outcome.options;
+
+  CLI::App app{kDescription, "maestro"};
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  app.set_help_flag("-h,--help", "show this help message and exit");
+  bool version = false;
+  app.add_option("-f,--file", o.file,
+                 "read environment description from FILE (use - for stdin); "
+                 "default maestro.yaml")
+      ->type_name("FILE");
+  app.add_flag("-v,--version", version, "show program's version number and exit");
+  app.add_flag("--verbose", o.verbose, "show more detail on errors and progress");
+  bool color = false;
+  bool no_color = false;
+  auto* color_opt = app.add_flag("--color", color, "force colours on");
+  app.add_flag("--no-color", no_color, "force colours off (NO_COLOR also works)")
+      ->excludes(color_opt);
+
+  std::string format = "text";
+  std::vector<std::pair<CLI::App*, Command>> subs;
+  for (const CommandInfo& info : Commands()) {
+    CLI::App* sub = app.add_subcommand(info.name, info.help);
+    sub->set_help_flag("-h,--help", "show this help message and exit");
+    subs.emplace_back(sub, info.command);
+    if (info.takes_things) {
+      sub->add_option("thing", o.things, "container(s) or service(s) to act on");
+    }
+    if (info.expandable) {
+      sub->add_flag("-s,--expand-services", o.expand_services,
+                    "expand service names to their containers");
+      sub->add_flag("-a,--all", o.expand_all, "no arguments means all containers");
+    }
+    if (info.concurrent) {
+      sub->add_option("-c,--concurrency", o.concurrency,
+                       "limit how many containers are handled at once")
+          ->type_name("LIMIT")
+          ->check(CLI::PositiveNumber);
+      sub->add_flag("-d,--with-dependencies", o.with_dependencies,
+                    "include dependencies (or dependents, when stopping)");
+      sub->add_flag("-i,--ignore-dependencies", o.ignore_dependencies,
+                    "ignore dependency order");
+    }
+    if (info.filterable) {
+      sub->add_option("-C,--container-filter", o.container_filter,
+                       "only containers whose name matches PATTERN (shell glob)")
+          ->type_name("PATTERN");
+      sub->add_option("-S,--ship-filter", o.ship_filter,
+                       "only containers on ships whose name matches PATTERN (shell glob)")
+          ->type_name("PATTERN");
+    }
+    if (info.refreshable) {
+      auto* refresh = sub->add_flag("-r,--refresh-images", o.refresh_images,
+                                    "force a pull of the images before starting");
+      sub->add_flag("--reuse", o.reuse, "reuse existing containers when they exist")
+          ->excludes(refresh);
+    }
+    if (info.concurrent) {
+      sub->add_option("--format", format, "output format: text (default) or json")
+          ->check(CLI::IsMember({"text", "json"}));
+    }
+    switch (info.command) {
+      case Command::kStatus:
+        sub->add_flag("-F,--full", o.full, "show the status of each port too");
+        sub->add_flag("-H,--show-hosts", o.show_hosts,
+                      "show the ship address instead of its name");
+        break;
+      case Command::kRestart:
+        sub->add_option("--step-delay", o.step_delay,
+                         "seconds to wait between containers (rolling restart)")
+            ->check(CLI::NonNegativeNumber);
+        sub->add_option("--stop-start-delay", o.stop_start_delay,
+                         "seconds to wait between stopping and starting each container")
+            ->check(CLI::NonNegativeNumber);
+        sub->add_flag("--only-if-changed", o.only_if_changed,
+                      "only restart containers whose image or configuration changed");
+        break;
+      case Command::kLogs:
+        sub->add_flag("-F,--follow", o.follow, "follow the logs, across restarts");
+        sub->add_option("-n", o.lines, "show only the last LINES lines")
+            ->type_name("LINES")
+            ->check(CLI::NonNegativeNumber);
+        sub->add_flag("-t,--timestamps", o.timestamps, "show timestamps");
+        break;
+      case Command::kDeptree:
+        sub->add_flag("-r,--recursive", o.recursive,
+                      "show dependencies recursively (possibly with duplicates)");
+        break;
+      case Command::kDump:
+        sub->add_flag("-c,--config", o.dump_config,
+                      "also include the parsed configuration (secrets masked)");
+        break;
+      case Command::kComplete:
+        sub->add_option("tokens", o.tokens, "the words typed so far");
+        sub->allow_extras();
+        break;
+      default:
+        break;
+    }
+  }
+
+  // CLI11 wants argv[0]-less input in reverse order.
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp& e) {
+    outcome.kind = ParseOutcome::Kind::kHelp;
+    std::ostringstream out;
+    CLI::App* target = &app;
+    for (auto& [sub, cmd] : subs) {
+      if (sub->parsed()) target = sub;
+    }
+    out << target->help();
+    outcome.text = out.str();
+    return outcome;
+  } catch (const CLI::ParseError& e) {
+    if (version) {
+      outcome.kind = ParseOutcome::Kind::kVersion;
+      outcome.text = absl::StrCat("maestro ", kVersion, "\n");
+      return outcome;
+    }
+    outcome.kind = ParseOutcome::Kind::kUsageError;
+    std::string what = e.what();
+    if (e.get_name() == "RequiredError" && app.get_subcommands().empty()) {
+      what = "a command is required";
+    }
+    std::string names;
+    for (const CommandInfo& info : Commands()) {
+      absl::StrAppend(&names, names.empty() ? "" : ",", info.name);
+    }
+    outcome.text = absl::StrCat("usage: maestro [-h] [-f FILE] [-v] {", names,
+                                "} ...\nmaestro: error: ", what, "\n");
+    return outcome;
+  }
+  if (version) {
+    outcome.kind = ParseOutcome::Kind::kVersion;
+    outcome.text = absl::StrCat("maestro ", kVersion, "\n");
+    return outcome;
+  }
+  if (color) o.color = true;
+  if (no_color) o.color = false;
+  o.format = format == "json" ? OutputFormat::kJson : OutputFormat::kText;
+  for (auto& [sub, cmd] : subs) {
+    if (sub->parsed()) o.command = cmd;
+  }
+  if (o.command == Command::kComplete) {
+    for (const std::string& extra : app.get_subcommand("complete")->remaining()) {
+      o.tokens.push_back(extra);
+    }
+  }
+  return outcome;
+}
+
+}  // namespace maestro::cli

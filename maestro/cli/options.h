@@ -1,0 +1,104 @@
+// The maestro command line (reference §2): global options, the command table and every
+// command's flags, parsed into a plain Options value. Parsing is pure: it never exits, never
+// prints; the caller decides (cli/main.cc). Thread-compatible.
+#ifndef MAESTRO_CLI_OPTIONS_H_
+#define MAESTRO_CLI_OPTIONS_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace maestro::cli {
+
+enum class Command {
+  kStatus,
+  kStart,
+  kStop,
+  kKill,
+  kRestart,
+  kPull,
+  kClean,
+  kLogs,
+  kDeptree,
+  kDump,
+  kComplete,
+};
+
+// One row of the command table: name, one-line help, and its MaestroNG flag groups.
+struct CommandInfo {
+  Command command;
+  const char* name;
+  const char* help;
+  bool expandable;   // -s/-a; stop, kill, restart
+  bool concurrent;   // -c/-d/-i
+  bool filterable;   // -C/-S
+  bool refreshable;  // -r/--reuse
+  bool takes_things;
+};
+
+// Every command, in the order `maestro --help` lists them.
+const std::vector<CommandInfo>& Commands();
+const CommandInfo* FindCommand(absl::string_view name);
+const char* CommandName(Command command);
+
+enum class OutputFormat { kText, kJson };
+
+struct Options {
+  // Global.
+  std::string file = "maestro.yaml";  // "-" reads stdin.
+  bool verbose = false;
+  std::optional<bool> color;  // --color/--no-color; unset: decide from the terminal.
+
+  Command command = Command::kStatus;
+  std::vector<std::string> things;
+
+  // Flag groups (reference §2.2).
+  bool expand_services = false;  // -s; commands other than stop/kill/restart always expand.
+  bool expand_all = false;       // -a
+  std::optional<int> concurrency;  // -c; unset = unlimited.
+  bool with_dependencies = false;    // -d
+  bool ignore_dependencies = false;  // -i
+  std::string container_filter;      // -C (fnmatch), empty = none
+  std::string ship_filter;           // -S (fnmatch), empty = none
+  bool refresh_images = false;       // -r
+  bool reuse = false;                // --reuse
+  OutputFormat format = OutputFormat::kText;
+
+  // status
+  bool full = false;        // -F
+  bool show_hosts = false;  // -H
+  // restart
+  int step_delay = 0;
+  int stop_start_delay = 0;
+  bool only_if_changed = false;
+  // logs
+  bool follow = false;                // -F
+  std::optional<int> lines;           // -n
+  bool timestamps = false;            // -t
+  // deptree
+  bool recursive = false;  // -r
+  // dump
+  bool dump_config = false;  // -c
+  // complete
+  std::vector<std::string> tokens;
+};
+
+// What the caller should do after parsing.
+struct ParseOutcome {
+  enum class Kind { kRun, kHelp, kVersion, kUsageError };
+  Kind kind = Kind::kRun;
+  Options options;
+  std::string text;  // help/version text, or the usage error (already formatted)
+};
+
+// Parses argv[1..]. Never throws; usage errors come back as kUsageError (exit 2).
+ParseOutcome ParseCommandLine(const std::vector<std::string>& args);
+
+inline constexpr char kVersion[] = "0.9.0";
+
+}  // namespace maestro::cli
+
+#endif  // MAESTRO_CLI_OPTIONS_H_

@@ -1,0 +1,128 @@
+#include "maestro/cli/options.h"
+
+#include "gtest/gtest.h"
+
+namespace maestro::cli {
+namespace {
+
+using Kind = ParseOutcome::Kind;
+
+TEST(Options, DefaultsAndGlobalFile) {
+  ParseOutcome out = ParseCommandLine({"-f", "env.yaml", "status", "zk-1", "kafka"});
+  ASSERT_EQ(out.kind, Kind::kRun) << out.text;
+  EXPECT_EQ(out.options.file, "env.yaml");
+  EXPECT_EQ(out.options.command, Command::kStatus);
+  EXPECT_EQ(out.options.things, (std::vector<std::string>{"zk-1", "kafka"}));
+  EXPECT_FALSE(out.options.concurrency.has_value());
+}
+
+TEST(Options, DefaultFileIsMaestroYaml) {
+  ParseOutcome out = ParseCommandLine({"deptree"});
+  ASSERT_EQ(out.kind, Kind::kRun);
+  EXPECT_EQ(out.options.file, "maestro.yaml");
+  EXPECT_EQ(out.options.command, Command::kDeptree);
+}
+
+TEST(Options, StdinFile) {
+  ParseOutcome out = ParseCommandLine({"-f", "-", "dump"});
+  ASSERT_EQ(out.kind, Kind::kRun);
+  EXPECT_EQ(out.options.file, "-");
+}
+
+TEST(Options, MissingCommandIsUsageError) {
+  ParseOutcome out = ParseCommandLine({});
+  EXPECT_EQ(out.kind, Kind::kUsageError);
+  EXPECT_NE(out.text.find("usage: maestro"), std::string::npos);
+}
+
+TEST(Options, UnknownFlagIsUsageError) {
+  EXPECT_EQ(ParseCommandLine({"status", "--bogus"}).kind, Kind::kUsageError);
+  EXPECT_EQ(ParseCommandLine({"bogus"}).kind, Kind::kUsageError);
+}
+
+TEST(Options, GlobalOptionsMustPrecedeCommand) {
+  EXPECT_EQ(ParseCommandLine({"status", "-f", "x.yaml"}).kind, Kind::kUsageError);
+}
+
+TEST(Options, RefreshAndReuseAreExclusive) {
+  EXPECT_EQ(ParseCommandLine({"start", "-r", "--reuse"}).kind, Kind::kUsageError);
+  ParseOutcome out = ParseCommandLine({"start", "-r", "-c", "4", "-d", "kafka"});
+  ASSERT_EQ(out.kind, Kind::kRun) << out.text;
+  EXPECT_TRUE(out.options.refresh_images);
+  EXPECT_EQ(out.options.concurrency, 4);
+  EXPECT_TRUE(out.options.with_dependencies);
+}
+
+TEST(Options, ExpandFlagsOnlyOnStopKillRestart) {
+  ParseOutcome out = ParseCommandLine({"stop", "-a"});
+  ASSERT_EQ(out.kind, Kind::kRun);
+  EXPECT_TRUE(out.options.expand_all);
+  EXPECT_EQ(ParseCommandLine({"start", "-a"}).kind, Kind::kUsageError);
+}
+
+TEST(Options, RestartFlags) {
+  ParseOutcome out = ParseCommandLine(
+      {"restart", "-s", "--step-delay", "3", "--stop-start-delay", "1", "--only-if-changed",
+       "-C", "zk*", "-S", "ship?", "zookeeper"});
+  ASSERT_EQ(out.kind, Kind::kRun) << out.text;
+  EXPECT_EQ(out.options.command, Command::kRestart);
+  EXPECT_TRUE(out.options.expand_services);
+  EXPECT_EQ(out.options.step_delay, 3);
+  EXPECT_EQ(out.options.stop_start_delay, 1);
+  EXPECT_TRUE(out.options.only_if_changed);
+  EXPECT_EQ(out.options.container_filter, "zk*");
+  EXPECT_EQ(out.options.ship_filter, "ship?");
+}
+
+TEST(Options, SameLetterMeansDifferentThingsPerCommand) {
+  ParseOutcome status = ParseCommandLine({"status", "-F", "-H"});
+  ASSERT_EQ(status.kind, Kind::kRun);
+  EXPECT_TRUE(status.options.full);
+  EXPECT_TRUE(status.options.show_hosts);
+  ParseOutcome logs = ParseCommandLine({"logs", "-F", "-n", "20", "zk-1"});
+  ASSERT_EQ(logs.kind, Kind::kRun) << logs.text;
+  EXPECT_TRUE(logs.options.follow);
+  EXPECT_EQ(logs.options.lines, 20);
+  ParseOutcome deptree = ParseCommandLine({"deptree", "-r"});
+  ASSERT_EQ(deptree.kind, Kind::kRun);
+  EXPECT_TRUE(deptree.options.recursive);
+  ParseOutcome dump = ParseCommandLine({"dump", "-c"});
+  ASSERT_EQ(dump.kind, Kind::kRun);
+  EXPECT_TRUE(dump.options.dump_config);
+}
+
+TEST(Options, BadNumbersAreUsageErrors) {
+  EXPECT_EQ(ParseCommandLine({"start", "-c", "zero"}).kind, Kind::kUsageError);
+  EXPECT_EQ(ParseCommandLine({"start", "-c", "0"}).kind, Kind::kUsageError);
+  EXPECT_EQ(ParseCommandLine({"logs", "-n", "-3", "x"}).kind, Kind::kUsageError);
+}
+
+TEST(Options, JsonFormat) {
+  ParseOutcome out = ParseCommandLine({"status", "--format", "json"});
+  ASSERT_EQ(out.kind, Kind::kRun);
+  EXPECT_EQ(out.options.format, OutputFormat::kJson);
+  EXPECT_EQ(ParseCommandLine({"status", "--format", "xml"}).kind, Kind::kUsageError);
+}
+
+TEST(Options, HelpAndVersion) {
+  ParseOutcome help = ParseCommandLine({"--help"});
+  EXPECT_EQ(help.kind, Kind::kHelp);
+  EXPECT_NE(help.text.find("deptree"), std::string::npos);
+  ParseOutcome sub_help = ParseCommandLine({"restart", "--help"});
+  EXPECT_EQ(sub_help.kind, Kind::kHelp);
+  EXPECT_NE(sub_help.text.find("--only-if-changed"), std::string::npos);
+  ParseOutcome version = ParseCommandLine({"-v"});
+  EXPECT_EQ(version.kind, Kind::kVersion);
+  EXPECT_EQ(version.text, std::string("maestro ") + kVersion + "\n");
+}
+
+TEST(Options, CompleteTakesEverything) {
+  ParseOutcome out = ParseCommandLine({"complete", "maestro st", "-x"});
+  ASSERT_EQ(out.kind, Kind::kRun) << out.text;
+  EXPECT_EQ(out.options.command, Command::kComplete);
+  ASSERT_FALSE(out.options.tokens.empty());
+  EXPECT_EQ(out.options.tokens[0], "maestro st");
+}
+
+}  // namespace
+}  // namespace maestro::cli
