@@ -1,0 +1,157 @@
+#include "maestro/plays/plan.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace maestro::plays {
+
+const char* NodeStateName(NodeState state) {
+  switch (state) {
+    case NodeState::kWaiting:
+      return "waiting";
+    case NodeState::kReady:
+      return "ready";
+    case NodeState::kRunning:
+      return "running";
+    case NodeState::kSucceeded:
+      return "succeeded";
+    case NodeState::kFailed:
+      return "failed";
+    case NodeState::kSkipped:
+      return "skipped";
+    case NodeState::kCancelled:
+      return "cancelled";
+  }
+  return "?";
+}
+
+bool IsFinal(NodeState state) {
+  return state == NodeState::kSucceeded || state == NodeState::kFailed ||
+         state == NodeState::kSkipped || state == NodeState::kCancelled;
+}
+
+absl::StatusOr<Plan> Plan::Create(std::vector<std::vector<size_t>> prerequisites) {
+  Plan plan;
+  const size_t n = prerequisites.size();
+  plan.state_.assign(n, NodeState::kWaiting);
+  plan.dependents_.assign(n, {});
+  plan.pending_.assign(n, 0);
+  plan.blocked_by_.assign(n, n);
+  plan.unfinished_ = n;
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<size_t>& pre = prerequisites[i];
+    std::sort(pre.begin(), pre.end());
+    pre.erase(std::unique(pre.begin(), pre.end()), pre.end());
+    for (size_t p : pre) {
+      if (p >= n) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("plan: node ", i, " depends on unknown node ", p));
+      }
+      if (p == i) {
+        return absl::InvalidArgumentError(absl::StrCat("plan: node ", i, " depends on itself"));
+      }
+      plan.dependents_[p].push_back(i);
+    }
+    plan.pending_[i] = pre.size();
+  }
+  // Kahn's algorithm to reject cycles up front; a cyclic plan would never finish.
+  std::vector<size_t> indegree = plan.pending_;
+  std::vector<size_t> queue;
+  for (size_t i = 0; i < n; ++i) {
+    if (indegree[i] == 0) queue.push_back(i);
+  }
+  size_t seen = 0;
+  while (!queue.empty()) {
+    size_t node = queue.back();
+    queue.pop_back();
+    ++seen;
+    for (size_t d : plan.dependents_[node]) {
+      if (--indegree[d] == 0) queue.push_back(d);
+    }
+  }
+  if (seen != n) {
+    std::vector<size_t> cyclic;
+    for (size_t i = 0; i < n; ++i) {
+      if (indegree[i] != 0) cyclic.push_back(i);
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("plan: dependency cycle among nodes ", absl::StrJoin(cyclic, ", ")));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (plan.pending_[i] == 0) {
+      plan.state_[i] = NodeState::kReady;
+      plan.ready_.push_back(i);
+    }
+  }
+  return plan;
+}
+
+std::vector<size_t> Plan::TakeReady() { return TakeReady(ready_.size()); }
+
+std::vector<size_t> Plan::TakeReady(size_t max) {
+  std::vector<size_t> out;
+  if (cancelled_) return out;
+  size_t take = std::min(max, ready_.size());
+  out.assign(ready_.begin(), ready_.begin() + take);
+  ready_.erase(ready_.begin(), ready_.begin() + take);
+  for (size_t node : out) {
+    state_[node] = NodeState::kRunning;
+    ++running_;
+  }
+  return out;
+}
+
+void Plan::Finish(size_t node, NodeState state) {
+  state_[node] = state;
+  --unfinished_;
+}
+
+void Plan::MarkSucceeded(size_t node) {
+  if (state_[node] != NodeState::kRunning) return;
+  --running_;
+  Finish(node, NodeState::kSucceeded);
+  for (size_t d : dependents_[node]) {
+    if (state_[d] != NodeState::kWaiting) continue;
+    if (--pending_[d] == 0) {
+      if (cancelled_) {
+        Finish(d, NodeState::kCancelled);
+      } else {
+        state_[d] = NodeState::kReady;
+        ready_.insert(std::upper_bound(ready_.begin(), ready_.end(), d), d);
+      }
+    }
+  }
+}
+
+void Plan::MarkFailed(size_t node) {
+  if (state_[node] != NodeState::kRunning) return;
+  --running_;
+  Finish(node, NodeState::kFailed);
+  SkipDependents(node, node);
+}
+
+void Plan::SkipDependents(size_t node, size_t root) {
+  std::vector<size_t> stack(dependents_[node].begin(), dependents_[node].end());
+  while (!stack.empty()) {
+    size_t d = stack.back();
+    stack.pop_back();
+    if (state_[d] != NodeState::kWaiting) continue;
+    blocked_by_[d] = root;
+    Finish(d, NodeState::kSkipped);
+    stack.insert(stack.end(), dependents_[d].begin(), dependents_[d].end());
+  }
+}
+
+void Plan::Cancel() {
+  cancelled_ = true;
+  for (size_t i = 0; i < state_.size(); ++i) {
+    if (state_[i] == NodeState::kWaiting || state_[i] == NodeState::kReady) {
+      Finish(i, NodeState::kCancelled);
+    }
+  }
+  ready_.clear();
+}
+
+}  // namespace maestro::plays

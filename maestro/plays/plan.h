@@ -1,0 +1,79 @@
+// Plan: the pure bookkeeping of one play (ninja's Plan/Builder split). Nodes are the
+// containers of the play, numbered 0..n-1; each node lists the nodes that must succeed before
+// it may run (dependencies for start-like plays, dependents for stop-like plays). The plan
+// hands out ready nodes, records outcomes, and propagates failure: when a node fails or is
+// skipped, every node that (transitively) waits on it is skipped, while independent work goes
+// on. After Cancel(), nothing new is handed out and unstarted nodes end as kCancelled.
+//
+// No I/O, no threads, no clock. Thread-compatible: the Scheduler guards it with a mutex.
+#ifndef MAESTRO_PLAYS_PLAN_H_
+#define MAESTRO_PLAYS_PLAN_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace maestro::plays {
+
+enum class NodeState {
+  kWaiting,    // some prerequisite has not succeeded yet
+  kReady,      // may run, not handed out yet
+  kRunning,    // handed out by TakeReady()
+  kSucceeded,
+  kFailed,
+  kSkipped,    // a prerequisite failed or was skipped
+  kCancelled,  // never started because the play was cancelled
+};
+
+const char* NodeStateName(NodeState state);
+bool IsFinal(NodeState state);
+
+class Plan {
+ public:
+  // prerequisites[i] lists the nodes that must succeed before node i. Errors on
+  // out-of-range indices, self-edges and cycles (the cycle is named by node index).
+  static absl::StatusOr<Plan> Create(std::vector<std::vector<size_t>> prerequisites);
+
+  size_t size() const { return state_.size(); }
+  NodeState state(size_t node) const { return state_[node]; }
+  // For skipped nodes: the node whose failure caused the skip (the root cause).
+  size_t blocked_by(size_t node) const { return blocked_by_[node]; }
+
+  // Hands out every ready node (lowest index first) and marks it running.
+  std::vector<size_t> TakeReady();
+  // Hands out at most `max` ready nodes.
+  std::vector<size_t> TakeReady(size_t max);
+
+  // Records the outcome of a running node.
+  void MarkSucceeded(size_t node);
+  void MarkFailed(size_t node);
+
+  // No more nodes are handed out; every node not yet running ends kCancelled.
+  void Cancel();
+  bool cancelled() const { return cancelled_; }
+
+  // True when no node is waiting, ready or running.
+  bool Finished() const { return unfinished_ == 0; }
+  size_t running() const { return running_; }
+  bool HasReady() const { return !ready_.empty(); }
+
+ private:
+  Plan() = default;
+  void Finish(size_t node, NodeState state);
+  void SkipDependents(size_t node, size_t root);
+
+  std::vector<NodeState> state_;
+  std::vector<std::vector<size_t>> dependents_;
+  std::vector<size_t> pending_;  // prerequisites not yet succeeded
+  std::vector<size_t> blocked_by_;
+  std::vector<size_t> ready_;    // kept sorted ascending
+  size_t unfinished_ = 0;
+  size_t running_ = 0;
+  bool cancelled_ = false;
+};
+
+}  // namespace maestro::plays
+
+#endif  // MAESTRO_PLAYS_PLAN_H_
