@@ -1,0 +1,126 @@
+#include "maestro/ui/table_sink.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "maestro/ui/json_sink.h"
+#include "nlohmann/json.hpp"
+
+namespace maestro::ui {
+namespace {
+
+// Captures what a sink writes to a FILE*.
+class Capture {
+ public:
+  Capture() : file_(std::tmpfile()) {}
+  ~Capture() { std::fclose(file_); }
+  FILE* file() { return file_; }
+  std::string Text() {
+    std::fflush(file_);
+    std::rewind(file_);
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, file_)) > 0) out.append(buf, n);
+    return out;
+  }
+
+ private:
+  FILE* file_;
+};
+
+TEST(TableSink, HeaderAt120ColumnsMatchesMaestroNg) {
+  Capture cap;
+  TableSink sink(cap.file(), {.is_tty = false, .color = false, .columns = 120});
+  EXPECT_EQ(sink.Header(),
+            "  #  INSTANCE             SERVICE              SHIP                 CONTAINER     "
+            "             STATUS    ");
+}
+
+TEST(TableSink, ColumnWidthsFollowTerminalWidth) {
+  Capture cap;
+  TableSink narrow(cap.file(), {.columns = 80});
+  // 80 columns: no ship column at all.
+  EXPECT_EQ(narrow.Header().find("SHIP"), std::string::npos);
+  TableSink wide(cap.file(), {.columns = 200});
+  EXPECT_NE(wide.Header().find("INSTANCE" + std::string(32, ' ') + " SERVICE"),
+            std::string::npos);
+}
+
+TEST(TableSink, PlainModePrintsOneLinePerUpdateWithoutColours) {
+  Capture cap;
+  TableSink sink(cap.file(), {.is_tty = false, .color = true, .columns = 120});
+  sink.Begin({{1, "zk-1", "zookeeper", "ship1"}});
+  sink.Pending(0, "waiting...", Color::kNone);
+  sink.Commit(0, ContainerCell("3.4.5:0000000"), Color::kGreen, 0);
+  sink.Pending(0, "stopping service...", Color::kNone);
+  sink.Commit(0, StatusCell("stopped"), Color::kGreen, 0);
+  sink.End();
+  std::string text = cap.Text();
+  EXPECT_EQ(text.find('\033'), std::string::npos) << "no escape codes off a terminal";
+  const std::string prefix =
+      "  1. zk-1                 zookeeper            ship1               ";
+  EXPECT_NE(text.find(prefix + " waiting...\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(prefix + " 3.4.5:0000000              stopping service...\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(prefix + " 3.4.5:0000000              stopped   \n"), std::string::npos)
+      << text;
+}
+
+TEST(TableSink, TerminalModeRewritesRowsInPlace) {
+  Capture cap;
+  TableSink sink(cap.file(), {.is_tty = true, .color = true, .columns = 120, .lines = 50});
+  unsetenv("NO_COLOR");
+  sink.Begin({{1, "a", "s", "ship"}, {2, "b", "s", "ship"}});
+  sink.Commit(1, StatusCell("started"), Color::kGreen, 0);
+  sink.End();
+  std::string text = cap.Text();
+  EXPECT_NE(text.find("\n\n\033[2A"), std::string::npos) << "reserves two rows";
+  EXPECT_NE(text.find("\033[1B\r"), std::string::npos) << "moves down to row 1";
+  EXPECT_NE(text.find("\033[32;1mstarted   \033[;0m\033[K\r\033[1A"), std::string::npos);
+  EXPECT_EQ(text.substr(text.size() - 4), "\033[2B");
+}
+
+TEST(TableSink, TruncatesLongNames) {
+  Capture cap;
+  TableSink sink(cap.file(), {.columns = 120});
+  sink.Begin({{12, std::string(30, 'x'), "svc", "ship"}});
+  sink.Pending(0, "checking...", Color::kNone);
+  std::string text = cap.Text();
+  EXPECT_NE(text.find(" 12. " + std::string(20, 'x') + " svc"), std::string::npos) << text;
+}
+
+TEST(TimeAgo, MatchesMaestroNgBuckets) {
+  absl::Time now = absl::FromUnixSeconds(1'000'000);
+  EXPECT_EQ(TimeAgo(now - absl::Seconds(12), now), " for 12s");
+  EXPECT_EQ(TimeAgo(now - absl::Seconds(184), now), " for 3m4s");
+  EXPECT_EQ(TimeAgo(now - absl::Seconds(2 * 3600 + 5 * 60 + 9), now), " for 2h5m");
+  EXPECT_EQ(TimeAgo(now - absl::Seconds(86400 + 2 * 3600 + 3 * 60), now), " for 1d2h3m");
+  EXPECT_EQ(TimeAgo(now + absl::Seconds(5), now), "");
+  EXPECT_EQ(TimeAgo(absl::InfinitePast(), now), "");
+}
+
+TEST(JsonSink, OneResultPerContainer) {
+  Capture cap;
+  JsonSink sink(cap.file(), "start");
+  sink.Begin({{1, "zk-1", "zookeeper", "ship1"}, {2, "kafka-1", "kafka", "ship2"}});
+  sink.Pending(0, "ignored", Color::kNone);
+  sink.Result(0, {.state = "started", .container_id = "abc", .image = "zk:1",
+                  .action = "created", .seconds = 1.5});
+  sink.Result(1, {.state = "skipped", .error = "dependency zk-1 failed"});
+  sink.End();
+  auto doc = nlohmann::json::parse(cap.Text());
+  EXPECT_EQ(doc["command"], "start");
+  ASSERT_EQ(doc["results"].size(), 2u);
+  EXPECT_EQ(doc["results"][0]["instance"], "zk-1");
+  EXPECT_EQ(doc["results"][0]["state"], "started");
+  EXPECT_TRUE(doc["results"][0]["error"].is_null());
+  EXPECT_EQ(doc["results"][1]["error"], "dependency zk-1 failed");
+  EXPECT_EQ(doc["results"][1]["ship"], "ship2");
+}
+
+}  // namespace
+}  // namespace maestro::ui
