@@ -1,0 +1,675 @@
+#include "maestro/config/yaml_tree.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "maestro/model/py_format.h"
+#include "yaml-cpp/eventhandler.h"
+#include "yaml-cpp/exceptions.h"
+#include "yaml-cpp/mark.h"
+#include "yaml-cpp/parser.h"
+
+namespace maestro {
+namespace config {
+namespace {
+
+// PyYAML 5.x resolver patterns (yaml/resolver.py), YAML 1.1.
+const std::regex& BoolRe() {
+  static const std::regex re(
+      "^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$");
+  return re;
+}
+const std::regex& FloatRe() {
+  static const std::regex re(
+      "^(?:[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+][0-9]+)?"
+      "|\\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+      "|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\\.[0-9_]*"
+      "|[-+]?\\.(?:inf|Inf|INF)"
+      "|\\.(?:nan|NaN|NAN))$");
+  return re;
+}
+const std::regex& IntRe() {
+  static const std::regex re(
+      "^(?:[-+]?0b[0-1_]+"
+      "|[-+]?0[0-7_]+"
+      "|[-+]?(?:0|[1-9][0-9_]*)"
+      "|[-+]?0x[0-9a-fA-F_]+"
+      "|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$");
+  return re;
+}
+const std::regex& NullRe() {
+  static const std::regex re("^(?:~|null|Null|NULL|)$");
+  return re;
+}
+const std::regex& TimestampRe() {
+  static const std::regex re(
+      "^([0-9][0-9][0-9][0-9])-([0-9][0-9]?)-([0-9][0-9]?)"
+      "(?:(?:[Tt]|[ \\t]+)([0-9][0-9]?):([0-9][0-9]):([0-9][0-9])(?:\\.([0-9]*))?"
+      "(?:[ \\t]*(Z|([-+])([0-9][0-9]?)(?::([0-9][0-9]))?))?)?$");
+  return re;
+}
+
+std::string StripUnderscores(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c != '_') out.push_back(c);
+  }
+  return out;
+}
+
+// Parses digits in `base` into *out; false on overflow or a bad digit.
+bool ParseUnsigned(const std::string& digits, int base, uint64_t* out) {
+  if (digits.empty()) return false;
+  unsigned __int128 v = 0;
+  for (char c : digits) {
+    int d;
+    if (c >= '0' && c <= '9') {
+      d = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      d = c - 'a' + 10;
+    } else if (c >= 'A' && c <= 'F') {
+      d = c - 'A' + 10;
+    } else {
+      return false;
+    }
+    if (d >= base) return false;
+    v = v * base + d;
+    if (v > static_cast<unsigned __int128>(INT64_MAX) + 1) return false;
+  }
+  *out = static_cast<uint64_t>(v);
+  return true;
+}
+
+bool ConstructInt(const std::string& text, YamlNode* node, std::string* error) {
+  std::string value = StripUnderscores(text);
+  bool negative = false;
+  if (!value.empty() && (value[0] == '-' || value[0] == '+')) {
+    negative = value[0] == '-';
+    value.erase(0, 1);
+  }
+  uint64_t magnitude = 0;
+  bool ok = true;
+  if (value == "0") {
+    magnitude = 0;
+  } else if (value.rfind("0b", 0) == 0) {
+    ok = ParseUnsigned(value.substr(2), 2, &magnitude);
+  } else if (value.rfind("0x", 0) == 0) {
+    ok = ParseUnsigned(value.substr(2), 16, &magnitude);
+  } else if (value[0] == '0') {
+    ok = ParseUnsigned(value.substr(1), 8, &magnitude);
+  } else if (value.find(':') != std::string::npos) {
+    unsigned __int128 v = 0;
+    std::stringstream parts(value);
+    std::string part;
+    while (std::getline(parts, part, ':')) {
+      uint64_t p = 0;
+      if (!ParseUnsigned(part, 10, &p)) {
+        ok = false;
+        break;
+      }
+      v = v * 60 + p;
+      if (v > static_cast<unsigned __int128>(INT64_MAX)) {
+        ok = false;
+        break;
+      }
+    }
+    magnitude = static_cast<uint64_t>(v);
+  } else {
+    ok = ParseUnsigned(value, 10, &magnitude);
+  }
+  if (!ok || (!negative && magnitude > static_cast<uint64_t>(INT64_MAX))) {
+    *error = absl::StrCat("integer '", text, "' is out of range");
+    return false;
+  }
+  node->kind = YamlNode::Kind::kInt;
+  node->int_value = negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
+  return true;
+}
+
+void ConstructFloat(const std::string& text, YamlNode* node) {
+  std::string value = StripUnderscores(text);
+  for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  double sign = 1;
+  if (!value.empty() && (value[0] == '-' || value[0] == '+')) {
+    if (value[0] == '-') sign = -1;
+    value.erase(0, 1);
+  }
+  double result;
+  if (value == ".inf") {
+    result = sign * INFINITY;
+  } else if (value == ".nan") {
+    result = NAN;
+  } else if (value.find(':') != std::string::npos) {
+    std::vector<double> digits;
+    std::stringstream parts(value);
+    std::string part;
+    while (std::getline(parts, part, ':')) digits.push_back(std::strtod(part.c_str(), nullptr));
+    result = 0;
+    double base = 1;
+    for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
+      result += *it * base;
+      base *= 60;
+    }
+    result *= sign;
+  } else {
+    result = sign * std::strtod(value.c_str(), nullptr);
+  }
+  node->kind = YamlNode::Kind::kFloat;
+  node->float_value = result;
+}
+
+bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+bool ConstructTimestamp(const std::smatch& m, const std::string& text, YamlNode* node,
+                        std::string* error) {
+  int year = std::atoi(m[1].str().c_str());
+  int month = std::atoi(m[2].str().c_str());
+  int day = std::atoi(m[3].str().c_str());
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (year < 1 || month < 1 || month > 12 || day < 1 ||
+      day > kDays[month - 1] + (month == 2 && IsLeap(year) ? 1 : 0)) {
+    *error = absl::StrCat("'", text, "' looks like a date but is not a valid one");
+    return false;
+  }
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02d", year, month, day);
+  std::string out = buf;
+  if (m[4].matched) {
+    int hour = std::atoi(m[4].str().c_str());
+    int minute = std::atoi(m[5].str().c_str());
+    int second = std::atoi(m[6].str().c_str());
+    if (hour > 23 || minute > 59 || second > 59) {
+      *error = absl::StrCat("'", text, "' looks like a timestamp but is not a valid one");
+      return false;
+    }
+    std::snprintf(buf, sizeof(buf), " %02d:%02d:%02d", hour, minute, second);
+    out += buf;
+    std::string fraction = m[7].matched ? m[7].str().substr(0, 6) : "";
+    while (fraction.size() < 6) fraction.push_back('0');
+    if (std::atoi(fraction.c_str()) != 0) out += "." + fraction;
+    if (m[8].matched) {
+      if (m[8].str() == "Z") {
+        out += "+00:00";
+      } else {
+        int tz_hour = std::atoi(m[10].str().c_str());
+        int tz_minute = m[11].matched ? std::atoi(m[11].str().c_str()) : 0;
+        std::snprintf(buf, sizeof(buf), "%s%02d:%02d", m[9].str().c_str(), tz_hour, tz_minute);
+        out += buf;
+      }
+    }
+  }
+  node->kind = YamlNode::Kind::kTimestamp;
+  node->timestamp = out;
+  return true;
+}
+
+// Thrown inside the yaml-cpp event callbacks to abort the parse; caught in ParseYaml.
+struct BuildError {
+  absl::Status status;
+};
+
+std::string Where(const std::string& file, int line, int column) {
+  return absl::StrCat(file, ":", line, ":", column, ": ");
+}
+
+void AssignPaths(YamlNode* node, const std::string& path) {
+  node->path = path;
+  if (node->IsSequence()) {
+    for (size_t i = 0; i < node->items.size(); ++i) {
+      AssignPaths(&node->items[i], absl::StrCat(path, "[", i, "]"));
+    }
+  } else if (node->IsMapping()) {
+    for (size_t i = 0; i < node->keys.size(); ++i) {
+      std::string key = node->keys[i].PyStr();
+      std::string child = path.empty() ? key : absl::StrCat(path, ".", key);
+      node->keys[i].path = child;
+      AssignPaths(&node->values[i], child);
+    }
+  }
+}
+
+// Identity of a mapping key for duplicate detection: strings and non-strings never collide
+// ("1" vs 1), otherwise equal Python str() means equal key.
+std::string KeyIdentity(const YamlNode& key) {
+  return (key.IsString() ? "s:" : "v:") + key.PyStr();
+}
+
+class TreeBuilder : public YAML::EventHandler {
+ public:
+  TreeBuilder(std::string file, const YamlLimits& limits) : file_(std::move(file)), limits_(limits) {}
+
+  bool has_root() const { return has_root_; }
+  YamlNode TakeRoot() { return std::move(root_); }
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    YamlNode n = NewNode(mark);
+    n.kind = YamlNode::Kind::kNull;
+    Emit(std::move(n), anchor);
+  }
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    auto it = anchors_.find(anchor);
+    if (it == anchors_.end()) {
+      Fail(mark, "alias refers to an anchor whose node is not complete (recursive alias)");
+    }
+    alias_nodes_ += it->second.subtree_size;
+    total_nodes_ += it->second.subtree_size;
+    if (alias_nodes_ > limits_.max_alias_nodes) {
+      throw BuildError{absl::ResourceExhaustedError(absl::StrCat(
+          Where(file_, mark.line + 1, mark.column + 1),
+          "alias expansion exceeds the limit of ", limits_.max_alias_nodes,
+          " nodes (an alias bomb such as 'billion laughs'?)"))};
+    }
+    CheckTotal(mark);
+    YamlNode copy = it->second;
+    copy.line = mark.line + 1;
+    copy.column = mark.column + 1;
+    Emit(std::move(copy), 0);
+  }
+
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    YamlNode n = NewNode(mark);
+    n.text = value;
+    std::string error;
+    if (tag == "?") {
+      if (!ResolvePlainScalar(value, &n, &error)) Fail(mark, error);
+    } else if (tag == "!" || tag == "tag:yaml.org,2002:str") {
+      n.kind = YamlNode::Kind::kString;
+      n.quoted = true;
+    } else if (tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:float" ||
+               tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null" ||
+               tag == "tag:yaml.org,2002:timestamp") {
+      if (!ResolvePlainScalar(value, &n, &error)) Fail(mark, error);
+      static const std::map<std::string, YamlNode::Kind> kExpected = {
+          {"tag:yaml.org,2002:int", YamlNode::Kind::kInt},
+          {"tag:yaml.org,2002:float", YamlNode::Kind::kFloat},
+          {"tag:yaml.org,2002:bool", YamlNode::Kind::kBool},
+          {"tag:yaml.org,2002:null", YamlNode::Kind::kNull},
+          {"tag:yaml.org,2002:timestamp", YamlNode::Kind::kTimestamp}};
+      YamlNode::Kind want = kExpected.at(tag);
+      if (n.kind != want) {
+        if (want == YamlNode::Kind::kFloat && n.kind == YamlNode::Kind::kInt) {
+          n.kind = YamlNode::Kind::kFloat;
+          n.float_value = static_cast<double>(n.int_value);
+        } else {
+          Fail(mark, absl::StrCat("'", value, "' is not a valid ", tag.substr(18)));
+        }
+      }
+    } else {
+      Fail(mark, absl::StrCat("unsupported YAML tag '", tag, "'"));
+    }
+    Emit(std::move(n), anchor);
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    CheckCollectionTag(mark, tag, "tag:yaml.org,2002:seq");
+    Frame f;
+    f.node = NewNode(mark);
+    f.node.kind = YamlNode::Kind::kSequence;
+    f.anchor = anchor;
+    stack_.push_back(std::move(f));
+  }
+
+  void OnSequenceEnd() override { Close(); }
+
+  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    CheckCollectionTag(mark, tag, "tag:yaml.org,2002:map");
+    Frame f;
+    f.node = NewNode(mark);
+    f.node.kind = YamlNode::Kind::kMapping;
+    f.anchor = anchor;
+    stack_.push_back(std::move(f));
+  }
+
+  void OnMapEnd() override {
+    FinishMapping(&stack_.back().node);
+    Close();
+  }
+
+ private:
+  struct Frame {
+    YamlNode node;
+    YAML::anchor_t anchor = 0;
+    bool have_key = false;
+    YamlNode pending_key;
+  };
+
+  YamlNode NewNode(const YAML::Mark& mark) {
+    ++total_nodes_;
+    CheckTotal(mark);
+    YamlNode n;
+    n.line = mark.line + 1;
+    n.column = mark.column + 1;
+    return n;
+  }
+
+  void CheckTotal(const YAML::Mark& mark) {
+    if (total_nodes_ > limits_.max_nodes) {
+      throw BuildError{absl::ResourceExhaustedError(
+          absl::StrCat(Where(file_, mark.line + 1, mark.column + 1), "document exceeds the limit of ",
+                       limits_.max_nodes, " nodes"))};
+    }
+  }
+
+  [[noreturn]] void Fail(const YAML::Mark& mark, const std::string& message) {
+    throw BuildError{absl::InvalidArgumentError(
+        absl::StrCat(Where(file_, mark.line + 1, mark.column + 1), message))};
+  }
+  [[noreturn]] void FailAt(const YamlNode& node, const std::string& message) {
+    throw BuildError{
+        absl::InvalidArgumentError(absl::StrCat(Where(file_, node.line, node.column), message))};
+  }
+
+  void CheckCollectionTag(const YAML::Mark& mark, const std::string& tag, const char* standard) {
+    if (!tag.empty() && tag != "?" && tag != "!" && tag != standard) {
+      Fail(mark, absl::StrCat("unsupported YAML tag '", tag, "'"));
+    }
+  }
+
+  void Close() {
+    Frame f = std::move(stack_.back());
+    stack_.pop_back();
+    Emit(std::move(f.node), f.anchor);
+  }
+
+  void Emit(YamlNode node, YAML::anchor_t anchor) {
+    if (anchor != 0) anchors_[anchor] = node;
+    if (stack_.empty()) {
+      root_ = std::move(node);
+      has_root_ = true;
+      return;
+    }
+    Frame& top = stack_.back();
+    top.node.subtree_size += node.subtree_size;
+    if (top.node.IsSequence()) {
+      top.node.items.push_back(std::move(node));
+    } else if (!top.have_key) {
+      if (!node.IsScalar()) FailAt(node, "mapping keys must be scalars");
+      top.pending_key = std::move(node);
+      top.have_key = true;
+    } else {
+      top.node.keys.push_back(std::move(top.pending_key));
+      top.node.values.push_back(std::move(node));
+      top.have_key = false;
+    }
+  }
+
+  // Duplicate detection and merge-key expansion, once all entries of a mapping are known.
+  void FinishMapping(YamlNode* map) {
+    std::vector<const YamlNode*> sources;  // merged mappings, highest precedence first
+    std::map<std::string, size_t> explicit_keys;
+    std::vector<size_t> explicit_order;
+    for (size_t i = 0; i < map->keys.size(); ++i) {
+      const YamlNode& key = map->keys[i];
+      bool is_merge = key.IsString() && !key.quoted && key.text == "<<";
+      std::string id = is_merge ? "merge:<<" : KeyIdentity(key);
+      auto [it, inserted] = explicit_keys.emplace(id, i);
+      if (!inserted) {
+        FailAt(key, absl::StrCat("duplicate key '", key.PyStr(), "' (first defined at line ",
+                                 map->keys[it->second].line, ")"));
+      }
+      if (!is_merge) {
+        explicit_order.push_back(i);
+        continue;
+      }
+      const YamlNode& value = map->values[i];
+      if (value.IsMapping()) {
+        sources.push_back(&value);
+      } else if (value.IsSequence()) {
+        for (const YamlNode& item : value.items) {
+          if (!item.IsMapping()) {
+            FailAt(item, "a merge key (<<) list may only contain mappings");
+          }
+          sources.push_back(&item);
+        }
+      } else {
+        FailAt(value, "a merge key (<<) needs a mapping or a list of mappings");
+      }
+    }
+    if (sources.empty()) return;
+
+    YamlNode merged;
+    merged.kind = YamlNode::Kind::kMapping;
+    merged.line = map->line;
+    merged.column = map->column;
+    std::map<std::string, size_t> position;
+    for (const YamlNode* src : sources) {
+      for (size_t i = 0; i < src->keys.size(); ++i) {
+        std::string id = KeyIdentity(src->keys[i]);
+        if (position.count(id)) continue;  // an earlier merge source wins
+        position[id] = merged.keys.size();
+        merged.keys.push_back(src->keys[i]);
+        merged.values.push_back(src->values[i]);
+      }
+    }
+    for (size_t i : explicit_order) {
+      std::string id = KeyIdentity(map->keys[i]);
+      auto it = position.find(id);
+      if (it != position.end()) {
+        merged.keys[it->second] = std::move(map->keys[i]);
+        merged.values[it->second] = std::move(map->values[i]);
+      } else {
+        position[id] = merged.keys.size();
+        merged.keys.push_back(std::move(map->keys[i]));
+        merged.values.push_back(std::move(map->values[i]));
+      }
+    }
+    size_t size = 1;
+    for (size_t i = 0; i < merged.keys.size(); ++i) {
+      size += merged.keys[i].subtree_size + merged.values[i].subtree_size;
+    }
+    merged.subtree_size = size;
+    *map = std::move(merged);
+  }
+
+  std::string file_;
+  YamlLimits limits_;
+  std::vector<Frame> stack_;
+  std::map<YAML::anchor_t, YamlNode> anchors_;
+  YamlNode root_;
+  bool has_root_ = false;
+  size_t alias_nodes_ = 0;
+  size_t total_nodes_ = 0;
+};
+
+// Refuses input that is not UTF-8 text (PyYAML refuses non-printable characters too).
+absl::Status CheckText(const std::string& file, absl::string_view text) {
+  int line = 1, column = 1;
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    auto fail = [&](const std::string& what) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(Where(file, line, column), "not a text file: ", what));
+    };
+    if (c == 0) return fail("it contains a NUL byte");
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "0x%02x", c);
+      return fail(absl::StrCat("it contains the control character ", buf));
+    }
+    size_t len = 1;
+    if (c >= 0x80) {
+      uint32_t cp;
+      if ((c & 0xe0) == 0xc0) {
+        len = 2;
+        cp = c & 0x1f;
+      } else if ((c & 0xf0) == 0xe0) {
+        len = 3;
+        cp = c & 0x0f;
+      } else if ((c & 0xf8) == 0xf0) {
+        len = 4;
+        cp = c & 0x07;
+      } else {
+        return fail("invalid UTF-8");
+      }
+      if (i + len > text.size()) return fail("invalid UTF-8");
+      for (size_t k = 1; k < len; ++k) {
+        unsigned char cc = static_cast<unsigned char>(text[i + k]);
+        if ((cc & 0xc0) != 0x80) return fail("invalid UTF-8");
+        cp = (cp << 6) | (cc & 0x3f);
+      }
+      static const uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+      if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        return fail("invalid UTF-8");
+      }
+    }
+    if (c == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+    i += len;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool ResolvePlainScalar(const std::string& text, YamlNode* node, std::string* error) {
+  node->text = text;
+  node->quoted = false;
+  char first = text.empty() ? '\0' : text[0];
+  std::smatch m;
+  if (std::string("yYnNtTfFoO").find(first) != std::string::npos && first != '\0' &&
+      std::regex_match(text, BoolRe())) {
+    node->kind = YamlNode::Kind::kBool;
+    node->bool_value = first == 'y' || first == 'Y' || first == 't' || first == 'T' ||
+                       text == "on" || text == "On" || text == "ON";
+    return true;
+  }
+  if (first != '\0' && std::string("-+0123456789.").find(first) != std::string::npos) {
+    if (std::regex_match(text, FloatRe())) {
+      ConstructFloat(text, node);
+      return true;
+    }
+    if (std::regex_match(text, IntRe())) return ConstructInt(text, node, error);
+  }
+  if ((first == '\0' || first == '~' || first == 'n' || first == 'N') &&
+      std::regex_match(text, NullRe())) {
+    node->kind = YamlNode::Kind::kNull;
+    return true;
+  }
+  if (first >= '0' && first <= '9' && std::regex_match(text, m, TimestampRe())) {
+    // The regex accepts one-digit months/days only together with a time, like PyYAML's.
+    bool date_only = !m[4].matched;
+    if (!date_only || (m[2].length() == 2 && m[3].length() == 2)) {
+      return ConstructTimestamp(m, text, node, error);
+    }
+  }
+  node->kind = YamlNode::Kind::kString;
+  return true;
+}
+
+std::string YamlNode::PyStr() const {
+  switch (kind) {
+    case Kind::kNull:
+      return "None";
+    case Kind::kBool:
+      return model::PyBool(bool_value);
+    case Kind::kInt:
+      return std::to_string(int_value);
+    case Kind::kFloat:
+      return model::PyFloatRepr(float_value);
+    case Kind::kTimestamp:
+      return timestamp;
+    case Kind::kString:
+      return text;
+    case Kind::kSequence:
+      return "<sequence>";
+    case Kind::kMapping:
+      return "<mapping>";
+  }
+  return "";
+}
+
+const YamlNode* YamlNode::Find(absl::string_view key) const {
+  if (kind != Kind::kMapping) return nullptr;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (keys[i].PyStr() == key) return &values[i];
+  }
+  return nullptr;
+}
+
+std::string YamlNode::KindName() const {
+  switch (kind) {
+    case Kind::kNull:
+      return "null";
+    case Kind::kBool:
+      return "a boolean";
+    case Kind::kInt:
+      return "an integer";
+    case Kind::kFloat:
+      return "a float";
+    case Kind::kTimestamp:
+      return "a date";
+    case Kind::kString:
+      return "a string";
+    case Kind::kSequence:
+      return "a list";
+    case Kind::kMapping:
+      return "a mapping";
+  }
+  return "";
+}
+
+absl::StatusOr<YamlNode> ParseYaml(absl::string_view display_name, absl::string_view text,
+                                   const YamlLimits& limits) {
+  std::string file(display_name);
+  if (text.size() > limits.max_input_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(file, ": input is ", text.size(),
+                                                     " bytes, larger than the limit of ",
+                                                     limits.max_input_bytes, " bytes"));
+  }
+  absl::Status text_status = CheckText(file, text);
+  if (!text_status.ok()) return text_status;
+
+  std::istringstream in{std::string(text)};
+  TreeBuilder builder(file, limits);
+  try {
+    YAML::Parser parser(in);
+    if (!parser.HandleNextDocument(builder) || !builder.has_root()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(file, ":1:1: the file is empty (no YAML document)"));
+    }
+    YamlNode scratch_root = builder.TakeRoot();
+    TreeBuilder second(file, limits);
+    if (parser.HandleNextDocument(second)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          file, ": expected a single YAML document, but the file contains more than one"));
+    }
+    AssignPaths(&scratch_root, "");
+    return scratch_root;
+  } catch (const BuildError& e) {
+    return e.status;
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp marks are 0-based; some errors carry no position (-1).
+    std::string where = e.mark.is_null()
+                            ? file + ": "
+                            : Where(file, e.mark.line + 1, e.mark.column + 1);
+    return absl::InvalidArgumentError(absl::StrCat(where, "YAML syntax error: ", e.msg));
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(file, ": YAML error: ", e.what()));
+  }
+}
+
+}  // namespace config
+}  // namespace maestro

@@ -1,0 +1,197 @@
+#include "maestro/config/yaml_tree.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace maestro {
+namespace config {
+namespace {
+
+using Kind = YamlNode::Kind;
+
+YamlNode Resolve(const std::string& text) {
+  YamlNode n;
+  std::string error;
+  EXPECT_TRUE(ResolvePlainScalar(text, &n, &error)) << text << ": " << error;
+  return n;
+}
+
+TEST(ResolverTest, NullsAndBools) {
+  for (const char* t : {"", "~", "null", "Null", "NULL"}) EXPECT_EQ(Resolve(t).kind, Kind::kNull) << t;
+  for (const char* t : {"yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"}) {
+    YamlNode n = Resolve(t);
+    EXPECT_EQ(n.kind, Kind::kBool) << t;
+    EXPECT_TRUE(n.bool_value) << t;
+  }
+  for (const char* t : {"no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"}) {
+    YamlNode n = Resolve(t);
+    EXPECT_EQ(n.kind, Kind::kBool) << t;
+    EXPECT_FALSE(n.bool_value) << t;
+  }
+  // PyYAML does not treat y/n or odd casings as booleans.
+  for (const char* t : {"y", "n", "Y", "N", "yEs", "nULL"}) EXPECT_EQ(Resolve(t).kind, Kind::kString) << t;
+}
+
+TEST(ResolverTest, Integers) {
+  EXPECT_EQ(Resolve("42").int_value, 42);
+  EXPECT_EQ(Resolve("-42").int_value, -42);
+  EXPECT_EQ(Resolve("1_000").int_value, 1000);
+  EXPECT_EQ(Resolve("0755").int_value, 493);
+  EXPECT_EQ(Resolve("0x10").int_value, 16);
+  EXPECT_EQ(Resolve("0b101").int_value, 5);
+  EXPECT_EQ(Resolve("22:22").int_value, 1342);
+  EXPECT_EQ(Resolve("1:00:00").int_value, 3600);
+  EXPECT_EQ(Resolve("0").int_value, 0);
+  EXPECT_EQ(Resolve("22:22").PyStr(), "1342");
+  // Not integers in YAML 1.1 / PyYAML.
+  EXPECT_EQ(Resolve("09").kind, Kind::kString);
+  EXPECT_EQ(Resolve("80:8080").kind, Kind::kString);  // 8080 is not a base-60 digit
+  EXPECT_EQ(Resolve("25:2525").kind, Kind::kString);
+  EXPECT_EQ(Resolve("1e3").kind, Kind::kString);
+  EXPECT_EQ(Resolve("0o17").kind, Kind::kString);
+}
+
+TEST(ResolverTest, Floats) {
+  EXPECT_EQ(Resolve("1.20").kind, Kind::kFloat);
+  EXPECT_EQ(Resolve("1.20").PyStr(), "1.2");
+  EXPECT_EQ(Resolve("1.0e+3").PyStr(), "1000.0");
+  EXPECT_EQ(Resolve(".5").PyStr(), "0.5");
+  EXPECT_EQ(Resolve("1.").PyStr(), "1.0");
+  EXPECT_EQ(Resolve(".inf").PyStr(), "inf");
+  EXPECT_EQ(Resolve("-.Inf").PyStr(), "-inf");
+  EXPECT_EQ(Resolve(".NaN").PyStr(), "nan");
+  EXPECT_EQ(Resolve("0.00001").PyStr(), "1e-05");
+  EXPECT_EQ(Resolve("100000000000000000000.0").PyStr(), "1e+20");
+  EXPECT_EQ(Resolve("0.1").PyStr(), "0.1");
+  EXPECT_EQ(Resolve("1:30.5").PyStr(), "90.5");
+  EXPECT_EQ(Resolve("1.5e3").kind, Kind::kString);  // exponent needs a sign in YAML 1.1
+}
+
+TEST(ResolverTest, Timestamps) {
+  EXPECT_EQ(Resolve("2020-01-01").kind, Kind::kTimestamp);
+  EXPECT_EQ(Resolve("2020-01-01").PyStr(), "2020-01-01");
+  EXPECT_EQ(Resolve("2001-12-14t21:59:43.10-05:00").PyStr(), "2001-12-14 21:59:43.100000-05:00");
+  EXPECT_EQ(Resolve("2001-12-14 21:59:43Z").PyStr(), "2001-12-14 21:59:43+00:00");
+  EXPECT_EQ(Resolve("2001-1-2").kind, Kind::kString);
+  YamlNode n;
+  std::string error;
+  EXPECT_FALSE(ResolvePlainScalar("2020-13-45", &n, &error));
+  EXPECT_NE(error.find("not a valid"), std::string::npos);
+}
+
+TEST(ParseYamlTest, TypesPositionsAndPaths) {
+  auto root = ParseYaml("f.yaml",
+                        "a: 1\n"
+                        "b:\n"
+                        "  c: 'yes'\n"
+                        "  d: [x, yes]\n");
+  ASSERT_TRUE(root.ok()) << root.status();
+  const YamlNode* b = root->Find("b");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->Find("c")->kind, Kind::kString);
+  EXPECT_EQ(b->Find("c")->path, "b.c");
+  EXPECT_EQ(b->Find("c")->line, 3);
+  EXPECT_EQ(b->Find("c")->column, 6);
+  const YamlNode* d = b->Find("d");
+  EXPECT_EQ(d->items[1].kind, Kind::kBool);
+  EXPECT_EQ(d->items[1].path, "b.d[1]");
+}
+
+TEST(ParseYamlTest, DuplicateKeysAnywhere) {
+  auto root = ParseYaml("m.yaml",
+                        "services:\n"
+                        "  zk:\n"
+                        "    instances:\n"
+                        "      zk-1: {ship: a}\n"
+                        "      zk-1: {ship: b}\n");
+  ASSERT_FALSE(root.ok());
+  EXPECT_EQ(root.status().message(),
+            "m.yaml:5:7: duplicate key 'zk-1' (first defined at line 4)");
+}
+
+TEST(ParseYamlTest, MergeKeys) {
+  auto root = ParseYaml("m.yaml",
+                        "_a: &a {x: 1, y: 2}\n"
+                        "_b: &b {y: 3, z: 4}\n"
+                        "one:\n"
+                        "  <<: *a\n"
+                        "  x: 10\n"
+                        "two:\n"
+                        "  <<: [*b, *a]\n");
+  ASSERT_TRUE(root.ok()) << root.status();
+  const YamlNode* one = root->Find("one");
+  ASSERT_EQ(one->keys.size(), 2u);
+  EXPECT_EQ(one->Find("x")->int_value, 10);
+  EXPECT_EQ(one->Find("y")->int_value, 2);
+  EXPECT_EQ(one->Find("x")->path, "one.x");
+  const YamlNode* two = root->Find("two");
+  EXPECT_EQ(two->Find("y")->int_value, 3);  // the first merged map wins
+  EXPECT_EQ(two->Find("x")->int_value, 1);
+  EXPECT_EQ(two->Find("z")->int_value, 4);
+}
+
+TEST(ParseYamlTest, AliasesAreCopiesWithTheirOwnPaths) {
+  auto root = ParseYaml("m.yaml", "a: &p {exposed: 80, external: 8080}\nb: *p\n");
+  ASSERT_TRUE(root.ok()) << root.status();
+  EXPECT_EQ(root->Find("b")->Find("exposed")->path, "b.exposed");
+  EXPECT_EQ(root->Find("b")->line, 2);
+}
+
+TEST(ParseYamlTest, BillionLaughsIsRefused) {
+  std::string doc = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  std::string prev = "a";
+  for (char c = 'b'; c <= 'j'; ++c) {
+    std::string name(1, c);
+    doc += name + ": &" + name + " [";
+    for (int i = 0; i < 10; ++i) doc += (i ? ", *" : "*") + prev;
+    doc += "]\n";
+    prev = name;
+  }
+  auto root = ParseYaml("bomb.yaml", doc);
+  ASSERT_FALSE(root.ok());
+  EXPECT_EQ(root.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(root.status().message().find("alias expansion exceeds the limit"), std::string::npos)
+      << root.status();
+}
+
+TEST(ParseYamlTest, InputChecks) {
+  EXPECT_EQ(ParseYaml("e.yaml", "").status().message(),
+            "e.yaml:1:1: the file is empty (no YAML document)");
+  EXPECT_EQ(ParseYaml("e.yaml", "# only a comment\n").status().message(),
+            "e.yaml:1:1: the file is empty (no YAML document)");
+  EXPECT_EQ(ParseYaml("b.yaml", std::string("a: 1\nb\0c", 9)).status().message(),
+            "b.yaml:2:2: not a text file: it contains a NUL byte");
+  EXPECT_EQ(ParseYaml("u.yaml", "a: \xff\n").status().message(),
+            "u.yaml:1:4: not a text file: invalid UTF-8");
+  EXPECT_TRUE(ParseYaml("u.yaml", "a: caf\xc3\xa9\n").ok());
+  YamlLimits small;
+  small.max_input_bytes = 4;
+  EXPECT_EQ(ParseYaml("big.yaml", "a: 12345", small).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(ParseYaml("m.yaml", "a: 1\n---\nb: 2\n").status().message().find("more than one"),
+            std::string::npos);
+}
+
+TEST(ParseYamlTest, SyntaxErrorsCarryPositions) {
+  auto root = ParseYaml("s.yaml", "a: [1, 2\nb: 3\n");
+  ASSERT_FALSE(root.ok());
+  EXPECT_EQ(root.status().message().rfind("s.yaml:", 0), 0u) << root.status();
+  EXPECT_NE(root.status().message().find("YAML syntax error"), std::string::npos);
+}
+
+TEST(ParseYamlTest, QuotedAndBlockScalarsAreStrings) {
+  auto root = ParseYaml("q.yaml", "a: \"1\"\nb: '~'\nc: |\n  yes\n");
+  ASSERT_TRUE(root.ok()) << root.status();
+  EXPECT_EQ(root->Find("a")->kind, Kind::kString);
+  EXPECT_EQ(root->Find("b")->PyStr(), "~");
+  EXPECT_EQ(root->Find("c")->PyStr(), "yes\n");
+  auto tagged = ParseYaml("t.yaml", "a: !!str 12\nb: !!float 3\n");
+  ASSERT_TRUE(tagged.ok()) << tagged.status();
+  EXPECT_EQ(tagged->Find("a")->PyStr(), "12");
+  EXPECT_EQ(tagged->Find("b")->PyStr(), "3.0");
+}
+
+}  // namespace
+}  // namespace config
+}  // namespace maestro
