@@ -1,0 +1,147 @@
+// The real //guest:maestro-guest binary, run with execve and an explicit environment (nothing
+// inherited from the test runner): answers, exit codes, stderr messages.
+#include <sys/stat.h>
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "guest/run_binary.h"
+
+namespace maestro {
+namespace guest {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using testing::BinaryRun;
+using testing::RunBinary;
+
+std::string g_binary;  // argv[1]: $(rootpath :maestro-guest)
+
+const std::vector<std::string> kEnv = {
+    "MAESTRO_ENVIRONMENT_NAME=prod",
+    "SERVICE_NAME=kafka",
+    "CONTAINER_NAME=kafka-2",
+    "CONTAINER_HOST_ADDRESS=192.168.10.2",
+    "ZOOKEEPER_INSTANCES=zk-node-1,zk-node-2,zk-node-3",
+    "ZOOKEEPER_ZK_NODE_1_HOST=192.168.10.2",
+    "ZOOKEEPER_ZK_NODE_1_CLIENT_PORT=2181",
+    "ZOOKEEPER_ZK_NODE_2_HOST=192.168.10.2",
+    "ZOOKEEPER_ZK_NODE_2_CLIENT_PORT=2182",
+    "ZOOKEEPER_ZK_NODE_3_HOST=192.168.10.2",
+    "ZOOKEEPER_ZK_NODE_3_CLIENT_PORT=2183",
+    "KAFKA_INSTANCES=kafka-2",
+    "KAFKA_KAFKA_2_HOST=192.168.10.2",
+    "KAFKA_KAFKA_2_BROKER_PORT=19092",
+    "KAFKA_KAFKA_2_BROKER_INTERNAL_PORT=9092",
+};
+
+BinaryRun Guest(const std::vector<std::string>& args,
+                const std::vector<std::string>& env = kEnv) {
+  return RunBinary(g_binary, args, env);
+}
+
+TEST(MaestroGuestBinary, Answers) {
+  EXPECT_EQ(Guest({"environment-name"}).out, "prod\n");
+  EXPECT_EQ(Guest({"environment-name"}, {}).out, "local\n");
+  EXPECT_EQ(Guest({"service-name"}).out, "kafka\n");
+  EXPECT_EQ(Guest({"container-name"}).out, "kafka-2\n");
+  EXPECT_EQ(Guest({"container-host-address"}).out, "192.168.10.2\n");
+  EXPECT_EQ(Guest({"container-host-address", "--ip"}).out, "192.168.10.2\n");
+  EXPECT_EQ(Guest({"port", "broker"}).out, "9092\n");
+  EXPECT_EQ(Guest({"port", "admin", "8080"}).out, "8080\n");
+  EXPECT_EQ(Guest({"specific-host", "zookeeper", "zk-node-2"}).out, "192.168.10.2\n");
+  EXPECT_EQ(Guest({"specific-port", "kafka", "kafka-2", "broker"}).out, "19092\n");
+  EXPECT_EQ(Guest({"specific-exposed-port", "kafka", "kafka-2", "broker"}).out, "9092\n");
+  BinaryRun nodes = Guest({"node-list", "zookeeper", "client"});
+  EXPECT_EQ(nodes.code, 0) << nodes.err;
+  EXPECT_EQ(nodes.out, "192.168.10.2:2181,192.168.10.2:2182,192.168.10.2:2183\n");
+  EXPECT_EQ(nodes.err, "");
+}
+
+TEST(MaestroGuestBinary, InternalAddressOfLoopback) {
+  BinaryRun lo = Guest({"container-internal-address", "--interface", "lo"});
+  EXPECT_EQ(lo.code, 0) << lo.err;
+  EXPECT_THAT(lo.out, StartsWith("127."));
+  BinaryRun missing = Guest({"container-internal-address", "--interface", "nosuchif9"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_EQ(missing.err, "maestro-guest: No network interface nosuchif9\n");
+}
+
+TEST(MaestroGuestBinary, MissingValuesExit1NamingTheVariable) {
+  BinaryRun run = Guest({"specific-port", "zookeeper", "zk-node-1", "peer"});
+  EXPECT_EQ(run.code, 1);
+  EXPECT_EQ(run.out, "");
+  EXPECT_EQ(run.err,
+            "maestro-guest: No port peer defined for container zk-node-1 of service zookeeper "
+            "(ZOOKEEPER_ZK_NODE_1_PEER_PORT is not set)\n");
+  run = Guest({"service-name"}, {});
+  EXPECT_EQ(run.code, 1);
+  EXPECT_THAT(run.err, HasSubstr("SERVICE_NAME is not set"));
+  run = Guest({"container-host-address", "--ip"}, {"CONTAINER_HOST_ADDRESS="});
+  EXPECT_EQ(run.code, 1);  // bug #19: not 0.0.0.0
+  EXPECT_EQ(run.out, "");
+  EXPECT_THAT(run.err, HasSubstr("CONTAINER_HOST_ADDRESS is empty"));
+  run = Guest({"node-list", "zookeeper", "--minimum", "4"});
+  EXPECT_EQ(run.code, 1);
+  EXPECT_THAT(run.err, HasSubstr("No or not enough zookeeper nodes configured"));
+}
+
+TEST(MaestroGuestBinary, UsageAndInfo) {
+  EXPECT_EQ(Guest({}).code, 2);
+  EXPECT_EQ(Guest({"nope"}).code, 2);
+  EXPECT_EQ(Guest({"port"}).code, 2);
+  BinaryRun render = Guest({"render", "x.j2"});
+  EXPECT_EQ(render.code, 2);
+  EXPECT_THAT(render.err, HasSubstr("render is not available in this build"));
+  BinaryRun help = Guest({"--help"});
+  EXPECT_EQ(help.code, 0);
+  EXPECT_THAT(help.out, HasSubstr("node-list SERVICE"));
+  EXPECT_THAT(Guest({"--version"}).out, StartsWith("maestro-guest 0.1.0"));
+}
+
+TEST(MaestroGuestBinary, Json) {
+  BinaryRun run = Guest({"--json"}, {"SERVICE_NAME=db", "CONTAINER_NAME=db-1", "DB_INSTANCES=db-1",
+                                     "DB_DB_1_HOST=10.0.0.1", "DB_DB_1_SQL_PORT=5432",
+                                     "DB_DB_1_SQL_INTERNAL_PORT=5432"});
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(run.out,
+            "{\"environment\":\"local\",\"service\":\"db\",\"container\":\"db-1\",\"host\":null,"
+            "\"docker_image\":null,\"docker_tag\":null,"
+            "\"ports\":{\"sql\":{\"internal\":5432,\"external\":5432}},"
+            "\"services\":{\"db\":{\"env_prefix\":\"DB\",\"instances\":[{\"name\":\"db-1\","
+            "\"host\":\"10.0.0.1\",\"ports\":{\"sql\":5432},\"internal_ports\":{\"sql\":5432}}]}}}"
+            "\n");
+}
+
+TEST(MaestroGuestBinary, IsStaticAndSmall) {
+  struct stat st {};
+  ASSERT_EQ(stat(g_binary.c_str(), &st), 0);
+  EXPECT_LT(st.st_size, 4 * 1024 * 1024) << "maestro-guest grew past 4 MiB";
+  // A static ELF has no PT_INTERP (no dynamic loader path) in it.
+  FILE* f = fopen(g_binary.c_str(), "rb");
+  ASSERT_NE(f, nullptr);
+  std::string head(8192, '\0');
+  head.resize(fread(head.data(), 1, head.size(), f));
+  fclose(f);
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  if (asan == nullptr) {  // sanitizer builds link dynamically on purpose
+    EXPECT_EQ(head.find("ld-linux"), std::string::npos) << "maestro-guest is not static";
+  }
+}
+
+}  // namespace
+}  // namespace guest
+}  // namespace maestro
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s PATH_TO_MAESTRO_GUEST\n", argv[0]);
+    return 2;
+  }
+  maestro::guest::g_binary = argv[1];
+  return RUN_ALL_TESTS();
+}
