@@ -9,6 +9,7 @@
 
 #include <atomic>
 
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace maestro {
