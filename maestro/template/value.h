@@ -117,7 +117,7 @@ class Value {
   const Dict& as_dict() const;  // dict or namespace
   Dict& mutable_dict() const;   // namespace attributes
   const Callable& as_callable() const;
-  const std::shared_ptr<LoopState>& loop_state() const;
+  LoopState* loop_state() const;
   // For undefined values: the name that was looked up (may be empty).
   const std::string& undefined_name() const;
 

@@ -1,0 +1,496 @@
+#include "maestro/template/value.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace maestro::jinja {
+namespace {
+
+struct UndefinedInfo {
+  std::string hint;
+};
+struct NamespaceBox {
+  mutable Dict dict;
+};
+
+const std::string& EmptyString() {
+  static const std::string* s = new std::string();
+  return *s;
+}
+
+// Canonical hash key following Python equality: 1 == 1.0 == True.
+void AppendKey(const Value& v, std::string* out) {
+  switch (v.kind()) {
+    case Value::Kind::kString:
+      out->push_back('s');
+      out->append(v.as_string());
+      return;
+    case Value::Kind::kBool:
+      absl::StrAppend(out, "i", v.as_bool() ? 1 : 0);
+      return;
+    case Value::Kind::kInt:
+      absl::StrAppend(out, "i", v.as_int());
+      return;
+    case Value::Kind::kFloat: {
+      double d = v.as_float();
+      if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.2e18) {
+        absl::StrAppend(out, "i", static_cast<int64_t>(d));
+      } else {
+        absl::StrAppend(out, "f", FormatFloatRepr(d));
+      }
+      return;
+    }
+    case Value::Kind::kNone:
+      out->push_back('n');
+      return;
+    case Value::Kind::kTuple:
+      out->append("t(");
+      for (const Value& item : v.as_list()) {
+        AppendKey(item, out);
+        out->push_back('\x01');
+      }
+      out->push_back(')');
+      return;
+    default:
+      absl::StrAppend(out, "x", static_cast<int>(v.kind()), ":");
+      out->append(v.Repr());
+      return;
+  }
+}
+
+std::string KeyOf(const Value& v) {
+  std::string k;
+  AppendKey(v, &k);
+  return k;
+}
+
+void AppendStringRepr(const std::string& s, std::string* out) {
+  char quote = '\'';
+  if (s.find('\'') != std::string::npos && s.find('"') == std::string::npos) quote = '"';
+  out->push_back(quote);
+  for (unsigned char c : s) {
+    switch (c) {
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default:
+        if (c == static_cast<unsigned char>(quote)) {
+          out->push_back('\\');
+          out->push_back(static_cast<char>(c));
+        } else if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+          out->append(buf);
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out->push_back(quote);
+}
+
+}  // namespace
+
+const Value* Dict::Find(const Value& key) const {
+  if (key.is_string()) return FindString(key.as_string());
+  auto it = index_.find(KeyOf(key));
+  return it == index_.end() ? nullptr : &entries_[it->second].second;
+}
+
+const Value* Dict::FindString(absl::string_view key) const {
+  std::string k;
+  k.reserve(key.size() + 1);
+  k.push_back('s');
+  k.append(key.data(), key.size());
+  auto it = index_.find(k);
+  return it == index_.end() ? nullptr : &entries_[it->second].second;
+}
+
+void Dict::Set(Value key, Value value) {
+  std::string k = KeyOf(key);
+  auto it = index_.find(k);
+  if (it != index_.end()) {
+    entries_[it->second].second = std::move(value);
+    return;
+  }
+  index_.emplace(std::move(k), entries_.size());
+  entries_.emplace_back(std::move(key), std::move(value));
+}
+
+Value::Value(std::string s) : kind_(Kind::kString) {
+  ptr_ = std::make_shared<const std::string>(std::move(s));
+}
+
+Value Value::Undefined(std::string name) {
+  Value v;
+  if (!name.empty()) v.ptr_ = std::make_shared<const UndefinedInfo>(UndefinedInfo{std::move(name)});
+  return v;
+}
+
+Value Value::None() {
+  Value v;
+  v.kind_ = Kind::kNone;
+  return v;
+}
+
+Value Value::MakeList(List items) {
+  Value v;
+  v.kind_ = Kind::kList;
+  v.ptr_ = std::make_shared<const List>(std::move(items));
+  return v;
+}
+
+Value Value::MakeTuple(List items) {
+  Value v;
+  v.kind_ = Kind::kTuple;
+  v.ptr_ = std::make_shared<const List>(std::move(items));
+  return v;
+}
+
+Value Value::MakeDict(Dict dict) {
+  Value v;
+  v.kind_ = Kind::kDict;
+  v.ptr_ = std::make_shared<const Dict>(std::move(dict));
+  return v;
+}
+
+Value Value::MakeCallable(std::string name, NativeFunction fn) {
+  Value v;
+  v.kind_ = Kind::kCallable;
+  v.ptr_ = std::make_shared<const Callable>(Callable{std::move(name), std::move(fn)});
+  return v;
+}
+
+Value Value::MakeNamespace(Dict attrs) {
+  Value v;
+  v.kind_ = Kind::kNamespace;
+  v.ptr_ = std::make_shared<const NamespaceBox>(NamespaceBox{std::move(attrs)});
+  return v;
+}
+
+Value Value::MakeLoop(std::shared_ptr<LoopState> state) {
+  Value v;
+  v.kind_ = Kind::kLoop;
+  v.ptr_ = std::shared_ptr<const void>(std::move(state));
+  return v;
+}
+
+double Value::ToDouble() const {
+  switch (kind_) {
+    case Kind::kBool:
+      return scalar_.b ? 1.0 : 0.0;
+    case Kind::kInt:
+      return static_cast<double>(scalar_.i);
+    case Kind::kFloat:
+      return scalar_.d;
+    default:
+      return 0.0;
+  }
+}
+
+const std::string& Value::as_string() const {
+  if (kind_ != Kind::kString) return EmptyString();
+  return *static_cast<const std::string*>(ptr_.get());
+}
+
+const Value::List& Value::as_list() const {
+  static const List* empty = new List();
+  if (kind_ != Kind::kList && kind_ != Kind::kTuple) return *empty;
+  return *static_cast<const List*>(ptr_.get());
+}
+
+const Dict& Value::as_dict() const {
+  static const Dict* empty = new Dict();
+  if (kind_ == Kind::kDict) return *static_cast<const Dict*>(ptr_.get());
+  if (kind_ == Kind::kNamespace) return static_cast<const NamespaceBox*>(ptr_.get())->dict;
+  return *empty;
+}
+
+Dict& Value::mutable_dict() const {
+  return static_cast<const NamespaceBox*>(ptr_.get())->dict;
+}
+
+const Value::Callable& Value::as_callable() const {
+  return *static_cast<const Callable*>(ptr_.get());
+}
+
+Value::LoopState* Value::loop_state() const {
+  return const_cast<LoopState*>(static_cast<const LoopState*>(ptr_.get()));
+}
+
+const std::string& Value::undefined_name() const {
+  if (kind_ != Kind::kUndefined || !ptr_) return EmptyString();
+  return static_cast<const UndefinedInfo*>(ptr_.get())->hint;
+}
+
+bool Value::Truthy() const {
+  switch (kind_) {
+    case Kind::kUndefined:
+    case Kind::kNone:
+      return false;
+    case Kind::kBool:
+      return scalar_.b;
+    case Kind::kInt:
+      return scalar_.i != 0;
+    case Kind::kFloat:
+      return scalar_.d != 0.0;
+    case Kind::kString:
+      return !as_string().empty();
+    case Kind::kList:
+    case Kind::kTuple:
+      return !as_list().empty();
+    case Kind::kDict:
+      return !as_dict().empty();
+    default:
+      return true;
+  }
+}
+
+std::string Value::Str() const {
+  if (kind_ == Kind::kString) return as_string();
+  std::string out;
+  AppendStr(&out);
+  return out;
+}
+
+std::string Value::Repr() const {
+  std::string out;
+  AppendRepr(&out);
+  return out;
+}
+
+void Value::AppendStr(std::string* out) const {
+  switch (kind_) {
+    case Kind::kUndefined:
+      return;
+    case Kind::kString:
+      out->append(as_string());
+      return;
+    default:
+      AppendRepr(out);
+  }
+}
+
+void Value::AppendRepr(std::string* out) const {
+  switch (kind_) {
+    case Kind::kUndefined:
+      return;
+    case Kind::kNone:
+      out->append("None");
+      return;
+    case Kind::kBool:
+      out->append(scalar_.b ? "True" : "False");
+      return;
+    case Kind::kInt:
+      absl::StrAppend(out, scalar_.i);
+      return;
+    case Kind::kFloat:
+      out->append(FormatFloatRepr(scalar_.d));
+      return;
+    case Kind::kString:
+      AppendStringRepr(as_string(), out);
+      return;
+    case Kind::kList:
+    case Kind::kTuple: {
+      const List& items = as_list();
+      out->push_back(kind_ == Kind::kList ? '[' : '(');
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (i) out->append(", ");
+        items[i].AppendRepr(out);
+      }
+      if (kind_ == Kind::kTuple && items.size() == 1) out->push_back(',');
+      out->push_back(kind_ == Kind::kList ? ']' : ')');
+      return;
+    }
+    case Kind::kDict:
+    case Kind::kNamespace: {
+      if (kind_ == Kind::kNamespace) out->append("<Namespace ");
+      out->push_back('{');
+      bool first = true;
+      for (const auto& [k, v] : as_dict().entries()) {
+        if (!first) out->append(", ");
+        first = false;
+        k.AppendRepr(out);
+        out->append(": ");
+        v.AppendRepr(out);
+      }
+      out->push_back('}');
+      if (kind_ == Kind::kNamespace) out->push_back('>');
+      return;
+    }
+    case Kind::kCallable:
+      absl::StrAppend(out, "<function ", as_callable().name, ">");
+      return;
+    case Kind::kLoop:
+      out->append("<LoopContext>");
+      return;
+  }
+}
+
+const char* Value::TypeName() const {
+  switch (kind_) {
+    case Kind::kUndefined:
+      return "Undefined";
+    case Kind::kNone:
+      return "NoneType";
+    case Kind::kBool:
+      return "bool";
+    case Kind::kInt:
+      return "int";
+    case Kind::kFloat:
+      return "float";
+    case Kind::kString:
+      return "str";
+    case Kind::kList:
+      return "list";
+    case Kind::kTuple:
+      return "tuple";
+    case Kind::kDict:
+      return "dict";
+    case Kind::kCallable:
+      return "function";
+    case Kind::kNamespace:
+      return "Namespace";
+    case Kind::kLoop:
+      return "LoopContext";
+  }
+  return "object";
+}
+
+namespace {
+bool NumEq(const Value& a, const Value& b) {
+  if (a.is_float() || b.is_float()) {
+    if (a.is_float() && b.is_float()) return a.as_float() == b.as_float();
+    const Value& f = a.is_float() ? a : b;
+    const Value& i = a.is_float() ? b : a;
+    double d = f.as_float();
+    int64_t iv = i.is_bool() ? (i.as_bool() ? 1 : 0) : i.as_int();
+    if (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) >= 9.3e18) return false;
+    if (d >= 9.2e18 || d <= -9.2e18) return static_cast<long double>(iv) == d;
+    return static_cast<int64_t>(d) == iv;
+  }
+  int64_t x = a.is_bool() ? (a.as_bool() ? 1 : 0) : a.as_int();
+  int64_t y = b.is_bool() ? (b.as_bool() ? 1 : 0) : b.as_int();
+  return x == y;
+}
+}  // namespace
+
+bool operator==(const Value& a, const Value& b) {
+  if (a.is_number() && b.is_number()) return NumEq(a, b);
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case Value::Kind::kUndefined:
+    case Value::Kind::kNone:
+      return true;
+    case Value::Kind::kString:
+      return a.as_string() == b.as_string();
+    case Value::Kind::kList:
+    case Value::Kind::kTuple: {
+      const auto& x = a.as_list();
+      const auto& y = b.as_list();
+      if (x.size() != y.size()) return false;
+      for (size_t i = 0; i < x.size(); ++i) {
+        if (x[i] != y[i]) return false;
+      }
+      return true;
+    }
+    case Value::Kind::kDict: {
+      const Dict& x = a.as_dict();
+      const Dict& y = b.as_dict();
+      if (x.size() != y.size()) return false;
+      for (const auto& [k, v] : x.entries()) {
+        const Value* o = y.Find(k);
+        if (o == nullptr || *o != v) return false;
+      }
+      return true;
+    }
+    default:
+      return a.ptr_ == b.ptr_;
+  }
+}
+
+std::string FormatFloatRepr(double d) {
+  if (std::isnan(d)) return "nan";
+  if (std::isinf(d)) return d < 0 ? "-inf" : "inf";
+  char buf[64];
+  for (int p = 1; p <= 17; ++p) {
+    std::snprintf(buf, sizeof(buf), "%.*e", p - 1, d);
+    if (std::strtod(buf, nullptr) == d) break;
+  }
+  // buf: [-]D[.DDD]e[+-]XX
+  std::string s(buf);
+  bool neg = s[0] == '-';
+  if (neg) s.erase(0, 1);
+  size_t epos = s.find('e');
+  std::string mant = s.substr(0, epos);
+  int exp = std::atoi(s.c_str() + epos + 1);
+  std::string digits;
+  for (char c : mant) {
+    if (c != '.') digits.push_back(c);
+  }
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  std::string out = neg ? "-" : "";
+  if (exp < -4 || exp >= 16) {
+    out.push_back(digits[0]);
+    if (digits.size() > 1) {
+      out.push_back('.');
+      out.append(digits, 1, std::string::npos);
+    }
+    char eb[16];
+    std::snprintf(eb, sizeof(eb), "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+    out.append(eb);
+  } else if (exp >= 0) {
+    size_t int_len = static_cast<size_t>(exp) + 1;
+    if (digits.size() <= int_len) {
+      out.append(digits);
+      out.append(int_len - digits.size(), '0');
+      out.append(".0");
+    } else {
+      out.append(digits, 0, int_len);
+      out.push_back('.');
+      out.append(digits, int_len, std::string::npos);
+    }
+  } else {
+    out.append("0.");
+    out.append(static_cast<size_t>(-exp - 1), '0');
+    out.append(digits);
+  }
+  return out;
+}
+
+absl::StatusOr<bool> LessThan(const Value& a, const Value& b) {
+  if (a.is_number() && b.is_number()) {
+    if (a.is_float() || b.is_float()) return a.ToDouble() < b.ToDouble();
+    int64_t x = a.is_bool() ? a.as_bool() : a.as_int();
+    int64_t y = b.is_bool() ? b.as_bool() : b.as_int();
+    return x < y;
+  }
+  if (a.is_string() && b.is_string()) return a.as_string() < b.as_string();
+  if ((a.is_list() && b.is_list()) || (a.is_tuple() && b.is_tuple())) {
+    const auto& x = a.as_list();
+    const auto& y = b.as_list();
+    for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
+      if (x[i] == y[i]) continue;
+      return LessThan(x[i], y[i]);
+    }
+    return x.size() < y.size();
+  }
+  return absl::InvalidArgumentError(absl::StrCat("'<' not supported between instances of '",
+                                                 a.TypeName(), "' and '", b.TypeName(), "'"));
+}
+
+}  // namespace maestro::jinja
