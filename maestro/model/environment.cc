@@ -1,0 +1,102 @@
+#include "maestro/model/environment.h"
+
+#include <algorithm>
+#include <string>
+
+namespace maestro {
+namespace model {
+
+std::string Ship::DockerUrl() const {
+  if (!socket_path.empty() && !ssh_tunnel) return "unix://" + socket_path;
+  std::string scheme = (tls || tls_verify) ? "https" : "http";
+  return scheme + "://" + endpoint + ":" + std::to_string(docker_port);
+}
+
+std::string PortAtom::Number() const {
+  std::string s = std::to_string(first);
+  if (is_range()) s += "-" + std::to_string(last);
+  return s;
+}
+
+std::string PortAtom::ToString() const { return Number() + "/" + protocol; }
+
+const char* CheckTypeName(CheckType type) {
+  switch (type) {
+    case CheckType::kTcp:
+      return "tcp";
+    case CheckType::kHttp:
+      return "http";
+    case CheckType::kExec:
+      return "exec";
+    case CheckType::kRexec:
+      return "rexec";
+    case CheckType::kSleep:
+      return "sleep";
+  }
+  return "?";
+}
+
+std::vector<std::string> Instance::DockerEnv() const {
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (const auto& [key, value] : env) {
+    out.push_back(value ? key + "=" + *value : key);
+  }
+  return out;
+}
+
+std::set<std::string> Instance::Volumes() const {
+  std::set<std::string> out = container_volumes;
+  for (const Bind& b : volumes) out.insert(b.target);
+  return out;
+}
+
+const Port* Instance::FindPort(const std::string& port_name) const {
+  for (const Port& p : ports) {
+    if (p.name == port_name) return &p;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> Service::Dependencies() const {
+  std::set<std::string> deps(requires.begin(), requires.end());
+  deps.insert(volumes_from_services.begin(), volumes_from_services.end());
+  return std::vector<std::string>(deps.begin(), deps.end());
+}
+
+namespace {
+template <typename T>
+const T* FindByName(const std::vector<T>& items, const std::string& name) {
+  for (const T& item : items) {
+    if (item.name == name) return &item;
+  }
+  return nullptr;
+}
+}  // namespace
+
+const Ship* Environment::FindShip(const std::string& n) const { return FindByName(ships, n); }
+const Service* Environment::FindService(const std::string& n) const {
+  return FindByName(services, n);
+}
+const Instance* Environment::FindInstance(const std::string& n) const {
+  return FindByName(instances, n);
+}
+const Registry* Environment::FindRegistry(const std::string& n) const {
+  return FindByName(registries, n);
+}
+
+ImageDetails ParseImageDetails(const std::string& image) {
+  size_t colon = image.rfind(':');
+  if (colon == std::string::npos) return {image, "latest"};
+  std::string tag = image.substr(colon + 1);
+  if (tag.find('/') != std::string::npos) return {image, "latest"};
+  return {image.substr(0, colon), tag.empty() ? "latest" : tag};
+}
+
+std::string ShortImage(const std::string& image) {
+  size_t slash = image.find('/');
+  return slash == std::string::npos ? image : image.substr(slash + 1);
+}
+
+}  // namespace model
+}  // namespace maestro

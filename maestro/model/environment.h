@@ -1,0 +1,261 @@
+// The environment model: plain value types describing a fully loaded and validated MaestroNG
+// environment (reference §3, §4, §5.6, §5.7). Built by config::LoadEnvironment; read by graph/,
+// plays/, lifecycle/, docker/ and cli/. Every field is already parsed and defaulted, so
+// consumers never look at YAML: ports are Port values, sizes are bytes, the injected
+// environment is final, lifecycle checks have their options resolved.
+//
+// Value semantics: copying an Environment copies everything; nothing points into anything
+// else (instances refer to their ship and service by name). Immutable after loading by
+// convention, so a const Environment may be shared between threads.
+#ifndef MAESTRO_MODEL_ENVIRONMENT_H_
+#define MAESTRO_MODEL_ENVIRONMENT_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nlohmann/json.hpp"
+
+namespace maestro {
+namespace model {
+
+// §3.4, §5.8.
+struct RetryPolicy {
+  int attempts = 3;
+  std::vector<int> when;  // HTTP status codes to retry on; empty = no retries
+};
+
+struct Registry {
+  std::string name;      // the key under `registries:`
+  std::string url;       // `registry:` (full URL)
+  std::string username;
+  std::string password;  // never print this: use MaskedPassword() in dumps and logs
+  std::string email;
+  RetryPolicy retry;
+  int line = 0;
+
+  // "********" when a password is set, "" otherwise.
+  std::string MaskedPassword() const { return password.empty() ? "" : "********"; }
+};
+
+struct SshTunnel {
+  std::string user;
+  std::string key;          // identity file; may be empty for docker_host: ssh://... (agent)
+  int port = 22;
+  std::string known_hosts;  // optional known_hosts file
+};
+
+// How maestro reaches a ship's Docker daemon.
+enum class ShipTransport { kTcp, kUnix, kSsh };
+
+// §3.5. ship_defaults are already applied (except ip and endpoint, never defaulted).
+struct Ship {
+  std::string name;
+  std::string ip;              // used for CONTAINER_HOST_ADDRESS, *_HOST, checks
+  std::string endpoint;        // Docker daemon / SSH address; defaults to ip
+  int docker_port = 2375;      // 2376 when tls
+  std::string socket_path;     // unix socket (not realpath'd here)
+  std::string api_version = "1.18";  // the source text: `1.20` stays "1.20" (not Python's 1.2)
+  double timeout = 5;          // seconds
+  std::optional<SshTunnel> ssh_tunnel;
+  bool tls = false;
+  bool tls_verify = false;
+  std::string tls_ca_cert, tls_cert, tls_key, ssl_version;
+  std::string docker_host;     // as written (unix://, tcp://host:port, ssh://user@host[:port])
+  int line = 0;
+
+  ShipTransport transport() const {
+    if (ssh_tunnel) return ShipTransport::kSsh;
+    if (!socket_path.empty()) return ShipTransport::kUnix;
+    return ShipTransport::kTcp;
+  }
+  // http(s)://endpoint:docker_port, or unix://socket_path (the URL MaestroNG gives docker-py
+  // for non-tunnelled ships; §3.5).
+  std::string DockerUrl() const;
+};
+
+// One side of a port mapping: "p1[-p2]/proto" (§4.4).
+struct PortAtom {
+  int first = 0;
+  int last = 0;            // == first unless a range
+  std::string protocol = "tcp";  // "tcp" or "udp"
+
+  bool is_range() const { return last != first; }
+  std::string Number() const;    // "80" or "1234-1236"
+  std::string ToString() const;  // "80/tcp" or "1234-1236/udp"
+  bool operator==(const PortAtom& o) const {
+    return first == o.first && last == o.last && protocol == o.protocol;
+  }
+};
+
+struct Port {
+  std::string name;
+  PortAtom exposed;                   // container side
+  std::string host_ip = "0.0.0.0";    // external bind address
+  PortAtom external;                  // host side
+};
+
+struct Bind {
+  std::string host;     // host path
+  std::string target;   // container path
+  std::string mode;     // "rw", "ro", "ro,Z", ...
+};
+
+struct RestartPolicy {
+  std::string name = "no";  // no | always | on-failure | unless-stopped
+  int max_retry = 0;
+};
+
+struct Limits {
+  std::optional<int64_t> cpu;     // CpuShares
+  std::optional<int64_t> memory;  // bytes
+  std::optional<int64_t> swap;    // bytes (MemorySwap)
+};
+
+struct Ulimit {
+  std::string name;
+  int64_t soft = 0;
+  int64_t hard = 0;
+};
+
+struct LogConfig {
+  std::string driver;                         // json-file, syslog, journald, gelf, fluentd, none
+  std::map<std::string, std::string> options;  // values stringified like Python str()
+};
+
+// A lifecycle check (§5.6) with every option resolved for its container.
+enum class CheckType { kTcp, kHttp, kExec, kRexec, kSleep };
+const char* CheckTypeName(CheckType type);
+
+struct Check {
+  CheckType type = CheckType::kTcp;
+  // tcp, http: the configured port (a port name, or a number for http) and the resolved
+  // external port number on `host`.
+  std::string port_name;
+  int port = 0;
+  std::string host;            // tcp: ship ip; http: `host` option or ship ip
+  int max_wait = 0;            // tcp: attempts (180); http: seconds (300)
+  // http
+  std::optional<std::string> match_regex;
+  std::string path = "/";      // always starts with '/'
+  std::string scheme = "http";
+  std::string method = "get";  // lower-cased
+  nlohmann::json requests_options = nlohmann::json::object();
+  // exec, rexec
+  std::string command;
+  std::vector<std::string> argv;  // shlex split of command
+  int attempts = 180;
+  std::string envfrom = "env";    // exec: env | stdin
+  // sleep
+  int wait = 0;
+  int line = 0;                    // position of the check in the YAML file
+};
+
+struct ImageDetails {
+  std::string repository;
+  std::string tag;  // "latest" when absent
+};
+
+// One container (an instance of a service), §3.7.
+struct Instance {
+  std::string name;         // container name, globally unique
+  std::string service;
+  std::string ship;
+  std::string image;        // full image string as configured
+  ImageDetails image_details;
+  std::string short_image;  // everything after the first '/'
+  std::optional<std::vector<std::string>> command;  // shlex split when given as a string
+  std::vector<Port> ports;  // service ports overridden per name by instance ports, in order
+  // The final injected environment (§4.3, §5.7). nullopt values are variables written as
+  // just "KEY" (a YAML null). Sorted by name; that is also the order of DockerEnv().
+  std::map<std::string, std::optional<std::string>> env;
+  std::vector<Bind> volumes;                 // sorted by host path
+  std::set<std::string> container_volumes;
+  std::vector<std::string> volumes_from;     // sorted, unique
+  std::map<std::string, std::string> links;  // name -> alias
+  std::optional<std::string> username;
+  bool privileged = false;
+  std::vector<std::string> cap_add, cap_drop;
+  std::map<std::string, std::string> extra_hosts;  // host -> ip (ship references resolved)
+  std::optional<std::string> net;
+  std::optional<std::string> pid;
+  RestartPolicy restart;
+  std::optional<std::vector<std::string>> dns;
+  int stop_timeout = 10;
+  Limits limits;
+  std::optional<LogConfig> log_config;
+  std::vector<std::pair<std::string, std::string>> lxc_conf;
+  std::optional<std::string> workdir;
+  std::vector<std::string> security_opt;
+  std::vector<Ulimit> ulimits;
+  std::optional<std::map<std::string, std::string>> labels;  // list form -> empty values
+  std::string hostname;  // the container name, or "" when `net` is set
+  // state (pre-start, running, pre-stop, stopped, ...) -> checks (service's first).
+  std::map<std::string, std::vector<Check>> lifecycle;
+  int line = 0;   // position of the instance's key in the YAML file
+  int column = 0;
+
+  // The Docker `Env` list: "KEY=VALUE", or "KEY" for a null value, sorted by KEY.
+  std::vector<std::string> DockerEnv() const;
+  // container_volumes ∪ bind targets (MaestroNG get_volumes()).
+  std::set<std::string> Volumes() const;
+  const Port* FindPort(const std::string& name) const;
+};
+
+struct Service {
+  std::string name;
+  std::string image;
+  bool omit = false;
+  std::vector<std::string> requires;    // direct hard dependencies, as written (deduplicated)
+  std::vector<std::string> wants_info;  // direct soft dependencies (env only)
+  // Services implied by volumes_from of this service's instances (other services only).
+  std::vector<std::string> volumes_from_services;
+  // The service-level environment (envfiles, env, seeds), before instance layers.
+  std::map<std::string, std::optional<std::string>> env;
+  std::vector<std::string> instances;   // instance names in YAML order
+  int line = 0;
+
+  // requires ∪ volumes_from_services, sorted, unique (MaestroNG Service.dependencies).
+  std::vector<std::string> Dependencies() const;
+};
+
+// An `audit:` entry (§3.9, §5.10): common keys parsed, type-specific keys kept as JSON.
+struct AuditConfig {
+  std::string type;           // log, hipchat, slack, http, exec, _fail
+  std::string level = "info";  // info | debug
+  bool ignore_errors = false;
+  nlohmann::json options = nlohmann::json::object();  // every other key
+  int line = 0;
+};
+
+struct Environment {
+  std::string name;
+  int schema = 1;            // 1 (legacy inverted volumes) or 2 (anything not equal to 1)
+  std::string base_dir;      // for envfiles and relative paths
+  std::string display_name;  // the file as the user named it
+  std::vector<Registry> registries;  // in YAML order
+  std::vector<Ship> ships;           // in YAML order
+  std::vector<Service> services;     // in YAML order
+  std::vector<Instance> instances;   // in YAML order (services, then their instances)
+  std::vector<AuditConfig> audit;
+
+  const Ship* FindShip(const std::string& name) const;
+  const Service* FindService(const std::string& name) const;
+  const Instance* FindInstance(const std::string& name) const;
+  const Registry* FindRegistry(const std::string& name) const;
+};
+
+// MaestroNG get_image_details (§4.8): rsplit on ':'; a part after ':' containing '/' is a
+// registry port, not a tag.
+ImageDetails ParseImageDetails(const std::string& image);
+// Everything after the first '/' (§4.8).
+std::string ShortImage(const std::string& image);
+
+}  // namespace model
+}  // namespace maestro
+
+#endif  // MAESTRO_MODEL_ENVIRONMENT_H_
