@@ -336,7 +336,7 @@ class Runner {
     if (!hooks_.render) {
       return Usage(
           "render is not available in this build (built without maestro's template engine; "
-          "use //guest:maestro-guest-render)");
+          "use //guest:maestro-guest)");
     }
     auto it = args.values.find("--output");
     return hooks_.render(args.positional[0], it == args.values.end() ? "" : it->second, guest_,

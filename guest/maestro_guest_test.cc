@@ -2,6 +2,10 @@
 // inherited from the test runner): answers, exit codes, stderr messages.
 #include <sys/stat.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
 #include <string>
 #include <vector>
 
@@ -19,6 +23,7 @@ using testing::BinaryRun;
 using testing::RunBinary;
 
 std::string g_binary;  // argv[1]: $(rootpath :maestro-guest)
+std::string g_slim;    // argv[2]: $(rootpath :maestro-guest-slim)
 
 const std::vector<std::string> kEnv = {
     "MAESTRO_ENVIRONMENT_NAME=prod",
@@ -93,9 +98,11 @@ TEST(MaestroGuestBinary, UsageAndInfo) {
   EXPECT_EQ(Guest({}).code, 2);
   EXPECT_EQ(Guest({"nope"}).code, 2);
   EXPECT_EQ(Guest({"port"}).code, 2);
-  BinaryRun render = Guest({"render", "x.j2"});
+  BinaryRun render = RunBinary(g_slim, {"render", "x.j2"}, kEnv);
   EXPECT_EQ(render.code, 2);
   EXPECT_THAT(render.err, HasSubstr("render is not available in this build"));
+  EXPECT_EQ(RunBinary(g_slim, {"node-list", "zookeeper"}, kEnv).out,
+            "192.168.10.2,192.168.10.2,192.168.10.2\n");
   BinaryRun help = Guest({"--help"});
   EXPECT_EQ(help.code, 0);
   EXPECT_THAT(help.out, HasSubstr("node-list SERVICE"));
@@ -116,6 +123,28 @@ TEST(MaestroGuestBinary, Json) {
             "\n");
 }
 
+TEST(MaestroGuestBinary, Render) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  std::string base = std::string(dir != nullptr ? dir : "/tmp");
+  std::ofstream(base + "/zoo.cfg.j2")
+      << "{% for n in get_node_list('zookeeper', ['client']) %}server.{{ loop.index }}={{ n }}\n"
+         "{% endfor %}clientPort={{ get_port('broker') }}\n";
+  BinaryRun run = Guest({"render", base + "/zoo.cfg.j2"});
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(run.out,
+            "server.1=192.168.10.2:2181\nserver.2=192.168.10.2:2182\n"
+            "server.3=192.168.10.2:2183\nclientPort=9092");  // Jinja2 drops one trailing newline
+  run = Guest({"render", base + "/zoo.cfg.j2", "-o", base + "/zoo.cfg"});
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(run.out, "");
+  std::ifstream in(base + "/zoo.cfg");
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(content, StartsWith("server.1=192.168.10.2:2181\n"));
+  run = Guest({"render", base + "/zoo.cfg.j2"}, {"SERVICE_NAME=kafka"});
+  EXPECT_EQ(run.code, 1);
+  EXPECT_THAT(run.err, HasSubstr("No or not enough zookeeper nodes configured"));
+}
+
 TEST(MaestroGuestBinary, IsStaticAndSmall) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   GTEST_SKIP() << "sanitizer builds link dynamically and unstripped on purpose";
@@ -123,6 +152,8 @@ TEST(MaestroGuestBinary, IsStaticAndSmall) {
   struct stat st {};
   ASSERT_EQ(stat(g_binary.c_str(), &st), 0);
   EXPECT_LT(st.st_size, 4 * 1024 * 1024) << "maestro-guest grew past 4 MiB";
+  ASSERT_EQ(stat(g_slim.c_str(), &st), 0);
+  EXPECT_LT(st.st_size, 2 * 1024 * 1024) << "maestro-guest-slim grew past 2 MiB";
   // A static ELF has no PT_INTERP (no dynamic loader path) in it.
   FILE* f = fopen(g_binary.c_str(), "rb");
   ASSERT_NE(f, nullptr);
@@ -142,6 +173,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s PATH_TO_MAESTRO_GUEST\n", argv[0]);
     return 2;
   }
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: %s MAESTRO_GUEST MAESTRO_GUEST_SLIM\n", argv[0]);
+    return 2;
+  }
   maestro::guest::g_binary = argv[1];
+  maestro::guest::g_slim = argv[2];
   return RUN_ALL_TESTS();
 }
