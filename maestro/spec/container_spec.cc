@@ -1,0 +1,199 @@
+#include "maestro/spec/container_spec.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <set>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "maestro/model/env_contract.h"
+
+namespace maestro::spec {
+namespace {
+
+using nlohmann::json;
+
+// The version the spec hash is computed for: the canonical modern body.
+constexpr char kCanonicalApiVersion[] = "1.41";
+
+// True when `api` is at least `min`. "auto", "" and anything without a digit count as modern.
+bool ApiAtLeast(absl::string_view api, absl::string_view min) {
+  if (api.empty() || !absl::ascii_isdigit(static_cast<unsigned char>(api[0]))) return true;
+  return CompareApiVersion(api, min) >= 0;
+}
+
+std::string PortKey(int port, const std::string& protocol) {
+  return absl::StrCat(port, "/", protocol);
+}
+
+json ExposedPorts(const model::Instance& instance) {
+  json out = json::object();
+  for (const model::Port& p : instance.ports) {
+    for (int port = p.exposed.first; port <= p.exposed.last; ++port) {
+      out[PortKey(port, p.exposed.protocol)] = json::object();
+    }
+  }
+  return out;
+}
+
+json PortBindings(const model::Instance& instance) {
+  json out = json::object();
+  for (const model::Port& p : instance.ports) {
+    if (!p.exposed.is_range()) {
+      out[p.exposed.ToString()].push_back(
+          {{"HostIp", p.host_ip}, {"HostPort", p.external.Number()}});
+      continue;
+    }
+    for (int i = 0; i <= p.exposed.last - p.exposed.first; ++i) {
+      out[PortKey(p.exposed.first + i, p.exposed.protocol)].push_back(
+          {{"HostIp", p.host_ip}, {"HostPort", std::to_string(p.external.first + i)}});
+    }
+  }
+  return out;
+}
+
+json Labels(const model::Instance& instance) {
+  json out = json::object();
+  if (instance.labels) {
+    for (const auto& [k, v] : *instance.labels) out[k] = v;
+  }
+  auto env = instance.env.find(env_contract::kEnvironmentName);
+  out[kEnvironmentLabel] = env != instance.env.end() && env->second ? *env->second : "";
+  out[kServiceLabel] = instance.service;
+  out[kInstanceLabel] = instance.name;
+  return out;
+}
+
+json HostConfig(const model::Instance& instance, absl::string_view api_version) {
+  json hc = json::object();
+  json binds = json::array();
+  for (const model::Bind& b : instance.volumes) {
+    binds.push_back(absl::StrCat(b.host, ":", b.target, ":", b.mode.empty() ? "rw" : b.mode));
+  }
+  hc["Binds"] = binds;
+  hc["PortBindings"] = PortBindings(instance);
+  if (!ApiAtLeast(api_version, "1.22")) {
+    json lxc = json::array();
+    for (const auto& [k, v] : instance.lxc_conf) lxc.push_back({{"Key", k}, {"Value", v}});
+    hc["LxcConf"] = lxc;
+  }
+  if (instance.privileged) hc["Privileged"] = true;
+  if (!instance.cap_add.empty()) hc["CapAdd"] = instance.cap_add;
+  if (!instance.cap_drop.empty()) hc["CapDrop"] = instance.cap_drop;
+  if (!instance.extra_hosts.empty()) {
+    std::vector<std::string> hosts;
+    for (const auto& [host, ip] : instance.extra_hosts) hosts.push_back(host + ":" + ip);
+    std::sort(hosts.begin(), hosts.end());
+    hc["ExtraHosts"] = hosts;
+  }
+  if (instance.net) {
+    hc["NetworkMode"] = *instance.net;
+  } else if (!ApiAtLeast(api_version, "1.20")) {
+    // docker-py sends "default" only above 1.19.
+  } else {
+    hc["NetworkMode"] = "default";
+  }
+  hc["RestartPolicy"] = {{"Name", instance.restart.name},
+                         {"MaximumRetryCount", instance.restart.max_retry}};
+  if (instance.dns) hc["Dns"] = *instance.dns;
+  std::vector<std::string> links;
+  for (const auto& [name, alias] : instance.links) links.push_back(name + ":" + alias);
+  std::sort(links.begin(), links.end());
+  hc["Links"] = links;
+  if (!instance.ulimits.empty()) {
+    json ulimits = json::array();
+    for (const model::Ulimit& u : instance.ulimits) {
+      ulimits.push_back({{"Name", u.name}, {"Soft", u.soft}, {"Hard", u.hard}});
+    }
+    hc["Ulimits"] = ulimits;
+  }
+  hc["VolumesFrom"] = instance.volumes_from;
+  if (!instance.security_opt.empty()) hc["SecurityOpt"] = instance.security_opt;
+  if (instance.log_config) {
+    json config = json::object();
+    for (const auto& [k, v] : instance.log_config->options) config[k] = v;
+    hc["LogConfig"] = {{"Type", instance.log_config->driver}, {"Config", config}};
+  }
+  if (instance.limits.memory) hc["Memory"] = *instance.limits.memory;
+  if (instance.limits.swap) hc["MemorySwap"] = *instance.limits.swap;
+  if (instance.limits.cpu && ApiAtLeast(api_version, "1.18")) {
+    hc["CpuShares"] = *instance.limits.cpu;
+  }
+  if (instance.pid) hc["PidMode"] = *instance.pid;
+  return hc;
+}
+
+json BodyWithoutHash(const model::Instance& instance, absl::string_view api_version) {
+  json body = json::object();
+  if (!instance.net) body["Hostname"] = instance.hostname.empty() ? instance.name : instance.hostname;
+  if (instance.username) body["User"] = *instance.username;
+  body["Env"] = instance.DockerEnv();
+  if (instance.command) body["Cmd"] = *instance.command;
+  body["Image"] = instance.image;
+  std::set<std::string> volumes = instance.Volumes();
+  if (!volumes.empty()) {
+    json v = json::object();
+    for (const std::string& path : volumes) v[path] = json::object();
+    body["Volumes"] = v;
+  }
+  if (!instance.ports.empty()) body["ExposedPorts"] = ExposedPorts(instance);
+  if (instance.limits.cpu && !ApiAtLeast(api_version, "1.18")) {
+    body["CpuShares"] = *instance.limits.cpu;
+  }
+  if (instance.workdir) body["WorkingDir"] = *instance.workdir;
+  body["Labels"] = Labels(instance);
+  body["HostConfig"] = HostConfig(instance, api_version);
+  return body;
+}
+
+// FNV-1a, 64 bits: stable everywhere, and plenty for change detection (not adversarial).
+uint64_t Fnv1a64(absl::string_view data) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+}  // namespace
+
+int CompareApiVersion(absl::string_view a, absl::string_view b) {
+  std::vector<absl::string_view> pa = absl::StrSplit(a, '.');
+  std::vector<absl::string_view> pb = absl::StrSplit(b, '.');
+  for (size_t i = 0; i < std::max(pa.size(), pb.size()); ++i) {
+    int x = 0, y = 0;
+    if (i < pa.size() && !absl::SimpleAtoi(pa[i], &x)) x = 0;
+    if (i < pb.size() && !absl::SimpleAtoi(pb[i], &y)) y = 0;
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+std::string NormalizedImage(absl::string_view image) {
+  model::ImageDetails d = model::ParseImageDetails(std::string(image));
+  return d.repository + ":" + d.tag;
+}
+
+std::string SpecHash(const model::Instance& instance, const model::Ship& ship) {
+  json body = BodyWithoutHash(instance, kCanonicalApiVersion);
+  body["Image"] = NormalizedImage(instance.image);
+  // nlohmann::json objects are std::map-backed: dump() is canonical (sorted keys).
+  uint64_t h = Fnv1a64(body.dump());
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
+  return absl::StrCat("v1:", hex);
+}
+
+nlohmann::json BuildCreateBody(const model::Instance& instance, const model::Ship& ship,
+                               absl::string_view api_version) {
+  json body = BodyWithoutHash(instance, api_version);
+  body["Labels"][kSpecHashLabel] = SpecHash(instance, ship);
+  return body;
+}
+
+}  // namespace maestro::spec

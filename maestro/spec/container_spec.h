@@ -1,0 +1,60 @@
+// The desired container, as a Docker Engine API `POST /containers/create` body (reference §5.9),
+// and the stable hash of that desired spec that maestro writes as a label so that later runs can
+// tell "unchanged" cheaply and for certain (restart --only-if-changed, start drift checks).
+//
+// This is what MaestroNG 0.8.3 + docker-py 1.10.6 sent, adapted for modern daemons. Deliberate
+// differences from docker-py (documented in docs and tested):
+//   * ExposedPorts: a range "1234-1236/tcp" is expanded into one key per port; modern daemons
+//     reject range keys in the create body.
+//   * PortBindings: range -> range is mapped port by port (exposed first+i -> external first+i,
+//     as `docker run -p` does); a single exposed port to an external range keeps the range as
+//     HostPort "1234-1236" (the daemon picks a free port in it). An exposed range with a single
+//     external port is mapped like a range starting at that port.
+//   * CpuShares goes in HostConfig for API >= 1.18 (docker-py 1.10.6 put it at the top level,
+//     deprecated since 1.18 and ignored by modern daemons); below 1.18 it stays top level.
+//   * LxcConf is sent only for API < 1.22 (the LXC driver is gone since Docker 1.10).
+//   * NetworkMode "default" is sent when `net` is unset and the API is above 1.19 (as docker-py).
+//   * PidMode comes from `pid` (not supported by MaestroNG 0.8.3).
+//   * Labels also carry maestro's own labels (kEnvironmentLabel, ...), which override user labels
+//     of the same name.
+//
+// Pure functions over values; safe from any thread.
+#ifndef MAESTRO_SPEC_CONTAINER_SPEC_H_
+#define MAESTRO_SPEC_CONTAINER_SPEC_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "maestro/model/environment.h"
+#include "nlohmann/json.hpp"
+
+namespace maestro::spec {
+
+inline constexpr char kEnvironmentLabel[] = "maestro.environment";
+inline constexpr char kServiceLabel[] = "maestro.service";
+inline constexpr char kInstanceLabel[] = "maestro.instance";
+inline constexpr char kSpecHashLabel[] = "maestro.spec-hash";
+
+// The complete create body (the container name goes in the query, not here). `api_version` is
+// the version the request will be sent with ("1.41"); "auto" or an unparsable value counts as
+// modern. The environment name comes from the instance's MAESTRO_ENVIRONMENT_NAME variable
+// (model::Instance does not carry it otherwise).
+nlohmann::json BuildCreateBody(const model::Instance& instance, const model::Ship& ship,
+                               absl::string_view api_version);
+
+// A stable hash of the desired spec: the same instance gives the same value on every machine
+// and every run, and any change to what BuildCreateBody sends (env, ports, binds, limits, ...)
+// changes it. Independent of the API version, and the image is normalised ("ubuntu" hashes
+// like "ubuntu:latest"); which image *id* the tag resolves to is not part of it (compare ids
+// separately, see drift.h). Format: "v1:" + 16 lower-case hex digits.
+std::string SpecHash(const model::Instance& instance, const model::Ship& ship);
+
+// "repo:tag" with the tag defaulted to latest (MaestroNG get_image_details, §4.8).
+std::string NormalizedImage(absl::string_view image);
+
+// Compares dotted API versions numerically: <0, 0, >0. Unparsable parts count as 0.
+int CompareApiVersion(absl::string_view a, absl::string_view b);
+
+}  // namespace maestro::spec
+
+#endif  // MAESTRO_SPEC_CONTAINER_SPEC_H_
