@@ -1,0 +1,249 @@
+#include "maestro/lifecycle/subprocess.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <deque>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+extern char** environ;
+
+namespace maestro::lifecycle {
+namespace {
+
+class LineTail {
+ public:
+  explicit LineTail(size_t max_lines) : max_(max_lines) {}
+  void Add(absl::string_view data) {
+    for (char c : data) {
+      if (c == '\n') {
+        Push(std::move(current_));
+        current_.clear();
+      } else if (current_.size() < 4096) {
+        current_ += c;
+      }
+    }
+  }
+  std::string Text() {
+    std::deque<std::string> lines = lines_;
+    if (!current_.empty()) {
+      lines.push_back(current_);
+      if (lines.size() > max_) lines.pop_front();
+    }
+    return absl::StrJoin(lines, "\n");
+  }
+
+ private:
+  void Push(std::string line) {
+    lines_.push_back(std::move(line));
+    while (lines_.size() > max_) lines_.pop_front();
+  }
+  size_t max_;
+  std::deque<std::string> lines_;
+  std::string current_;
+};
+
+absl::Status SpawnError(const std::string& prog, int err) {
+  std::string msg = absl::StrCat("cannot run '", prog, "': ", strerror(err));
+  if (err == ENOENT) return absl::NotFoundError(msg);
+  if (err == EACCES) return absl::PermissionDeniedError(msg);
+  return absl::InternalError(msg);
+}
+
+// write() to a pipe whose reader is gone raises SIGPIPE; block it in this thread for the
+// call and consume the pending signal so it never reaches the process.
+ssize_t WriteNoSigpipe(int fd, const char* data, size_t len) {
+  sigset_t pipe_set, old;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  ssize_t n = write(fd, data, len);
+  int err = errno;
+  if (n < 0 && err == EPIPE) {
+    timespec zero{0, 0};
+    sigtimedwait(&pipe_set, nullptr, &zero);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = err;
+  return n;
+}
+
+}  // namespace
+
+std::string SubprocessResult::Describe() const {
+  if (cancelled) return "cancelled";
+  if (timed_out) return "timed out";
+  if (signal != 0) return absl::StrCat("killed by signal ", signal);
+  return absl::StrCat("exited with status ", exit_code);
+}
+
+std::map<std::string, std::string> ProcessEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    absl::string_view kv(*e);
+    size_t eq = kv.find('=');
+    if (eq == absl::string_view::npos) continue;
+    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return env;
+}
+
+absl::StatusOr<SubprocessResult> RunSubprocess(const SubprocessOptions& options) {
+  if (options.argv.empty()) return absl::InvalidArgumentError("empty command");
+  int out_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) return SpawnError(options.argv[0], errno);
+  int in_pipe[2] = {-1, -1};
+  if (options.stdin_data && pipe2(in_pipe, O_CLOEXEC) != 0) {
+    int err = errno;
+    close(out_pipe[0]);
+    close(out_pipe[1]);
+    return SpawnError(options.argv[0], err);
+  }
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (options.stdin_data) {
+    posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  }
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t empty, defaults;
+  sigemptyset(&empty);
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGTERM);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  std::vector<char*> argv;
+  for (const std::string& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  std::vector<char*> envp;
+  if (options.env) {
+    for (const auto& [k, v] : *options.env) env_strings.push_back(absl::StrCat(k, "=", v));
+    for (std::string& s : env_strings) envp.push_back(s.data());
+    envp.push_back(nullptr);
+  }
+  pid_t pid = -1;
+  int rc = posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(),
+                        options.env ? envp.data() : environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  close(out_pipe[1]);
+  if (in_pipe[0] >= 0) close(in_pipe[0]);
+  if (rc != 0) {
+    close(out_pipe[0]);
+    if (in_pipe[1] >= 0) close(in_pipe[1]);
+    return SpawnError(options.argv[0], rc);
+  }
+
+  int out_fd = out_pipe[0];
+  int in_fd = in_pipe[1];
+  if (in_fd >= 0) fcntl(in_fd, F_SETFL, fcntl(in_fd, F_GETFL) | O_NONBLOCK);
+  size_t in_off = 0;
+  const std::string empty_input;
+  const std::string& input = options.stdin_data ? *options.stdin_data : empty_input;
+  if (in_fd >= 0 && input.empty()) {
+    close(in_fd);
+    in_fd = -1;
+  }
+
+  SubprocessResult result;
+  LineTail tail(options.tail_lines);
+  absl::Time deadline = options.timeout == absl::InfiniteDuration()
+                            ? absl::InfiniteFuture()
+                            : absl::Now() + options.timeout;
+  absl::Time kill_at = absl::InfiniteFuture();  // SIGKILL time once SIGTERM was sent
+  absl::Time drain_until = absl::InfiniteFuture();  // a grandchild may keep the pipe open
+  bool exited = false;
+  int wstatus = 0;
+  char buf[8192];
+  while (out_fd >= 0 || !exited) {
+    if (!exited) {
+      pid_t w = waitpid(pid, &wstatus, WNOHANG);
+      if (w == pid) exited = true;
+    }
+    if (exited && out_fd < 0) break;
+    bool stop = (options.cancel != nullptr && options.cancel->load()) || absl::Now() >= deadline;
+    if (stop && kill_at == absl::InfiniteFuture() && !exited) {
+      if (options.cancel != nullptr && options.cancel->load()) {
+        result.cancelled = true;
+      } else {
+        result.timed_out = true;
+      }
+      kill(pid, SIGTERM);
+      kill_at = absl::Now() + absl::Seconds(2);
+    }
+    if (!exited && absl::Now() >= kill_at) kill(pid, SIGKILL);
+    if (exited && drain_until == absl::InfiniteFuture()) {
+      drain_until = absl::Now() + absl::Seconds(2);
+    }
+    if (exited && (stop || absl::Now() >= drain_until)) {
+      // The child is gone but a grandchild may hold the pipe open; stop reading.
+      break;
+    }
+    pollfd fds[2];
+    int nfds = 0;
+    if (out_fd >= 0) fds[nfds++] = {out_fd, POLLIN, 0};
+    if (in_fd >= 0) fds[nfds++] = {in_fd, POLLOUT, 0};
+    if (nfds == 0) {
+      usleep(20 * 1000);
+      continue;
+    }
+    int r = poll(fds, nfds, 100);
+    if (r < 0 && errno != EINTR) break;
+    for (int i = 0; i < nfds && r > 0; ++i) {
+      if (fds[i].revents == 0) continue;
+      if (fds[i].fd == out_fd) {
+        ssize_t n = read(out_fd, buf, sizeof buf);
+        if (n > 0) {
+          absl::string_view data(buf, static_cast<size_t>(n));
+          tail.Add(data);
+          if (options.output) options.output(data);
+        } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+          close(out_fd);
+          out_fd = -1;
+        }
+      } else if (fds[i].fd == in_fd) {
+        ssize_t n = WriteNoSigpipe(in_fd, input.data() + in_off, input.size() - in_off);
+        if (n > 0) in_off += static_cast<size_t>(n);
+        if ((n < 0 && errno != EINTR && errno != EAGAIN) || in_off >= input.size()) {
+          close(in_fd);  // done, or EPIPE: the child does not read its stdin
+          in_fd = -1;
+        }
+      }
+    }
+  }
+  if (out_fd >= 0) close(out_fd);
+  if (in_fd >= 0) close(in_fd);
+  if (!exited) {
+    // Only reached on cancellation/timeout with the pipe closed: make sure it ends.
+    kill(pid, SIGKILL);
+    waitpid(pid, &wstatus, 0);
+  }
+  if (WIFEXITED(wstatus)) {
+    result.exit_code = WEXITSTATUS(wstatus);
+  } else if (WIFSIGNALED(wstatus)) {
+    result.signal = WTERMSIG(wstatus);
+  }
+  result.tail = tail.Text();
+  return result;
+}
+
+}  // namespace maestro::lifecycle

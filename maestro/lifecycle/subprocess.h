@@ -1,0 +1,59 @@
+// RunSubprocess: runs a local program without a shell (argv[0] searched in PATH), in the
+// current working directory, for the `exec` lifecycle check and the `exec` auditor. Stdout
+// and stderr are merged into one pipe; every byte goes to an optional pass-through sink and
+// the last few lines are kept for error messages. Stdin is /dev/null unless `stdin_data` is
+// given, which is written in full (a child that does not read it is fine: EPIPE is ignored,
+// SIGPIPE never reaches maestro). The child is killed (SIGTERM, then SIGKILL after 2 s) on
+// timeout or cancellation, and always reaped.
+//
+// Thread-safety: reentrant; many threads may run subprocesses at once (posix_spawn, all
+// maestro-side descriptors close-on-exec).
+#ifndef MAESTRO_LIFECYCLE_SUBPROCESS_H_
+#define MAESTRO_LIFECYCLE_SUBPROCESS_H_
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace maestro::lifecycle {
+
+struct SubprocessOptions {
+  std::vector<std::string> argv;  // argv[0] is searched in PATH
+  // The child's complete environment; nullopt inherits maestro's.
+  std::optional<std::map<std::string, std::string>> env;
+  std::optional<std::string> stdin_data;
+  std::function<void(absl::string_view)> output;  // pass-through of stdout+stderr (optional)
+  size_t tail_lines = 10;
+  absl::Duration timeout = absl::InfiniteDuration();
+  const std::atomic<bool>* cancel = nullptr;  // checked every 100 ms
+};
+
+struct SubprocessResult {
+  int exit_code = -1;   // -1 when killed by a signal
+  int signal = 0;       // the terminating signal, or 0
+  bool timed_out = false;
+  bool cancelled = false;
+  std::string tail;     // the last `tail_lines` lines of output
+  bool ok() const { return exit_code == 0; }
+  // "exited with status 3", "killed by signal 9", "timed out after 5s", "cancelled".
+  std::string Describe() const;
+};
+
+// Errors: the program could not be started (NotFound / PermissionDenied / Internal) or argv
+// is empty (InvalidArgument). A non-zero exit is a result, not an error.
+absl::StatusOr<SubprocessResult> RunSubprocess(const SubprocessOptions& options);
+
+// Maestro's own environment (from `environ`), as a map.
+std::map<std::string, std::string> ProcessEnvironment();
+
+}  // namespace maestro::lifecycle
+
+#endif  // MAESTRO_LIFECYCLE_SUBPROCESS_H_
