@@ -1,0 +1,217 @@
+#include "maestro/config/dump.h"
+
+#include <set>
+#include <string>
+
+#include "maestro/graph/graph.h"
+
+namespace maestro {
+namespace config {
+namespace {
+
+using nlohmann::json;
+
+template <typename T>
+json Optional(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+const char* TransportName(model::ShipTransport t) {
+  switch (t) {
+    case model::ShipTransport::kTcp:
+      return "tcp";
+    case model::ShipTransport::kUnix:
+      return "unix";
+    case model::ShipTransport::kSsh:
+      return "ssh";
+  }
+  return "?";
+}
+
+json DumpShip(const model::Ship& s) {
+  json j = {{"name", s.name},
+            {"ip", s.ip},
+            {"endpoint", s.endpoint},
+            {"docker_port", s.docker_port},
+            {"socket_path", s.socket_path},
+            {"docker_host", s.docker_host},
+            {"docker_url", s.DockerUrl()},
+            {"transport", TransportName(s.transport())},
+            {"api_version", s.api_version},
+            {"timeout", s.timeout},
+            {"tls", s.tls},
+            {"tls_verify", s.tls_verify},
+            {"tls_ca_cert", s.tls_ca_cert},
+            {"tls_cert", s.tls_cert},
+            {"tls_key", s.tls_key},
+            {"ssl_version", s.ssl_version},
+            {"ssh_tunnel", nullptr}};
+  if (s.ssh_tunnel) {
+    j["ssh_tunnel"] = {{"user", s.ssh_tunnel->user},
+                       {"key", s.ssh_tunnel->key},
+                       {"port", s.ssh_tunnel->port},
+                       {"known_hosts", s.ssh_tunnel->known_hosts}};
+  }
+  return j;
+}
+
+}  // namespace
+
+json DumpCheck(const model::Check& c) {
+  json j = {{"type", model::CheckTypeName(c.type)}};
+  switch (c.type) {
+    case model::CheckType::kTcp:
+      j.update({{"port_name", c.port_name}, {"host", c.host}, {"port", c.port},
+                {"max_wait", c.max_wait}});
+      break;
+    case model::CheckType::kHttp:
+      j.update({{"port_name", c.port_name},
+                {"host", c.host},
+                {"port", c.port},
+                {"max_wait", c.max_wait},
+                {"match_regex", Optional(c.match_regex)},
+                {"path", c.path},
+                {"scheme", c.scheme},
+                {"method", c.method},
+                {"requests_options", c.requests_options}});
+      break;
+    case model::CheckType::kExec:
+      j.update({{"command", c.command}, {"argv", c.argv}, {"attempts", c.attempts},
+                {"envfrom", c.envfrom}});
+      break;
+    case model::CheckType::kRexec:
+      j.update({{"command", c.command}, {"argv", c.argv}, {"attempts", c.attempts}});
+      break;
+    case model::CheckType::kSleep:
+      j["wait"] = c.wait;
+      break;
+  }
+  return j;
+}
+
+json DumpInstance(const model::Environment& env, const model::Instance& c) {
+  json ports = json::array();
+  for (const model::Port& p : c.ports) {
+    ports.push_back({{"name", p.name},
+                     {"exposed", p.exposed.ToString()},
+                     {"host_ip", p.host_ip},
+                     {"external", p.external.ToString()}});
+  }
+  json env_vars = json::object();
+  for (const auto& [k, v] : c.env) env_vars[k] = Optional(v);
+  json volumes = json::array();
+  for (const model::Bind& b : c.volumes) {
+    volumes.push_back({{"host", b.host}, {"target", b.target}, {"mode", b.mode}});
+  }
+  json lxc = json::array();
+  for (const auto& [k, v] : c.lxc_conf) lxc.push_back({{"key", k}, {"value", v}});
+  json ulimits = json::array();
+  for (const model::Ulimit& u : c.ulimits) {
+    ulimits.push_back({{"name", u.name}, {"soft", u.soft}, {"hard", u.hard}});
+  }
+  json lifecycle = json::object();
+  for (const auto& [state, checks] : c.lifecycle) {
+    json list = json::array();
+    for (const model::Check& check : checks) list.push_back(DumpCheck(check));
+    lifecycle[state] = list;
+  }
+  json log_config = nullptr;
+  if (c.log_config) log_config = {{"driver", c.log_config->driver}, {"options", c.log_config->options}};
+  std::set<std::string> deps = graph::ContainerClosure(env, c.name, true);
+  json j = {{"name", c.name},
+            {"service", c.service},
+            {"ship", c.ship},
+            {"image", c.image},
+            {"repository", c.image_details.repository},
+            {"tag", c.image_details.tag},
+            {"command", Optional(c.command)},
+            {"ports", ports},
+            {"env", env_vars},
+            {"docker_env", c.DockerEnv()},
+            {"volumes", volumes},
+            {"container_volumes", c.container_volumes},
+            {"volumes_from", c.volumes_from},
+            {"links", c.links},
+            {"username", Optional(c.username)},
+            {"privileged", c.privileged},
+            {"cap_add", c.cap_add},
+            {"cap_drop", c.cap_drop},
+            {"extra_hosts", c.extra_hosts},
+            {"net", Optional(c.net)},
+            {"pid", Optional(c.pid)},
+            {"hostname", c.hostname},
+            {"restart", {{"name", c.restart.name}, {"max_retry", c.restart.max_retry}}},
+            {"dns", Optional(c.dns)},
+            {"stop_timeout", c.stop_timeout},
+            {"limits",
+             {{"cpu", Optional(c.limits.cpu)},
+              {"memory", Optional(c.limits.memory)},
+              {"swap", Optional(c.limits.swap)}}},
+            {"log_config", log_config},
+            {"lxc_conf", lxc},
+            {"workdir", Optional(c.workdir)},
+            {"security_opt", c.security_opt},
+            {"ulimits", ulimits},
+            {"labels", Optional(c.labels)},
+            {"lifecycle", lifecycle},
+            {"dependencies", deps},
+            {"line", c.line}};
+  return j;
+}
+
+json DumpEnvironment(const model::Environment& env, const std::vector<std::string>& containers) {
+  json registries = json::array();
+  for (const model::Registry& r : env.registries) {
+    registries.push_back({{"name", r.name},
+                          {"registry", r.url},
+                          {"username", r.username},
+                          {"password", r.MaskedPassword()},
+                          {"email", r.email},
+                          {"retry", {{"attempts", r.retry.attempts}, {"when", r.retry.when}}}});
+  }
+  json ships = json::array();
+  for (const model::Ship& s : env.ships) ships.push_back(DumpShip(s));
+  json services = json::array();
+  for (const model::Service& s : env.services) {
+    services.push_back({{"name", s.name},
+                        {"image", s.image},
+                        {"omit", s.omit},
+                        {"requires", s.requires},
+                        {"wants_info", s.wants_info},
+                        {"dependencies", s.Dependencies()},
+                        {"instances", s.instances}});
+  }
+  json instances = json::array();
+  if (containers.empty()) {
+    for (const model::Instance& c : env.instances) instances.push_back(DumpInstance(env, c));
+  } else {
+    for (const std::string& name : containers) {
+      if (const model::Instance* c = env.FindInstance(name)) {
+        instances.push_back(DumpInstance(env, *c));
+      }
+    }
+  }
+  json audit = json::array();
+  for (const model::AuditConfig& a : env.audit) {
+    json options = a.options;
+    for (const char* secret : {"token", "password"}) {
+      if (options.contains(secret)) options[secret] = kMasked;
+    }
+    audit.push_back({{"type", a.type},
+                     {"level", a.level},
+                     {"ignore_errors", a.ignore_errors},
+                     {"options", options}});
+  }
+  return {{"format", kDumpFormat},
+          {"name", env.name},
+          {"schema", env.schema},
+          {"base_dir", env.base_dir},
+          {"registries", registries},
+          {"ships", ships},
+          {"services", services},
+          {"instances", instances},
+          {"audit", audit}};
+}
+
+}  // namespace config
+}  // namespace maestro
