@@ -142,6 +142,84 @@ Value JinjaInt(const Value& v, const Value& def, int64_t base) {
   return def;
 }
 
+// Case mapping for ASCII plus the common Latin-1, Latin Extended-A, Greek and Cyrillic
+// letters (Python's str.upper/lower cover all of Unicode; this covers what config files use).
+uint32_t MapCase(uint32_t cp, bool upper) {
+  if (cp < 0x80) {
+    if (upper && cp >= 'a' && cp <= 'z') return cp - 32;
+    if (!upper && cp >= 'A' && cp <= 'Z') return cp + 32;
+    return cp;
+  }
+  if (upper) {
+    if ((cp >= 0xE0 && cp <= 0xFE && cp != 0xF7) || (cp >= 0x3B1 && cp <= 0x3C9 && cp != 0x3C2) ||
+        (cp >= 0x430 && cp <= 0x44F))
+      return cp - 0x20;
+    if (cp == 0xFF) return 0x178;
+    if (cp == 0x3C2) return 0x3A3;
+    if (cp >= 0x450 && cp <= 0x45F) return cp - 0x50;
+    if (cp >= 0x100 && cp <= 0x17F && cp != 0x131 && cp != 0x138 && cp != 0x149) {
+      bool odd_lower = (cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E);
+      if (odd_lower ? (cp % 2 == 0) : (cp % 2 == 1)) return cp - 1;
+    }
+    return cp;
+  }
+  if ((cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) || (cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2) ||
+      (cp >= 0x410 && cp <= 0x42F))
+    return cp + 0x20;
+  if (cp >= 0x400 && cp <= 0x40F) return cp + 0x50;
+  if (cp == 0x178) return 0xFF;
+  if (cp >= 0x100 && cp <= 0x17F && cp != 0x130 && cp != 0x138 && cp != 0x149) {
+    bool odd_lower = (cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E);
+    if (odd_lower ? (cp % 2 == 1) : (cp % 2 == 0)) return cp + 1;
+  }
+  return cp;
+}
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+std::string ChangeCase(const std::string& s, bool upper) {
+  if (IsAscii(s)) return upper ? absl::AsciiStrToUpper(s) : absl::AsciiStrToLower(s);
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+    if (i + n > s.size() || (n == 1 && c >= 0x80)) {
+      out.push_back(static_cast<char>(c));
+      ++i;
+      continue;
+    }
+    uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+    for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    i += n;
+    if (upper && cp == 0xDF) {
+      out += "SS";
+      continue;
+    }
+    AppendUtf8(MapCase(cp, upper), &out);
+  }
+  return out;
+}
+
+std::string Upper(const std::string& s) { return ChangeCase(s, true); }
+std::string Lower(const std::string& s) { return ChangeCase(s, false); }
+
 std::string Capitalize(const std::string& s) {
   std::string out = absl::AsciiStrToLower(s);
   if (!out.empty()) out[0] = absl::ascii_toupper(out[0]);
@@ -149,15 +227,13 @@ std::string Capitalize(const std::string& s) {
 }
 
 std::string Title(const std::string& s) {
-  // Jinja: words split on whitespace/brackets/hyphens; first letter upper, rest lower.
+  // Jinja2's do_title: words start after runs of whitespace, '-', '(', '{', '[' or '<'.
   std::string out;
   bool start = true;
   for (char c : s) {
-    if (IsPySpace(c) || c == '(' || c == '{' || c == '[' || c == '<' || c == '-' || c == '_' ||
-        c == '"' || c == '\'') {
+    if (IsPySpace(c) || c == '(' || c == '{' || c == '[' || c == '<' || c == '-') {
       out.push_back(c);
-      start = !(c == '_' || c == '\'' || c == '"') || true;
-      if (c == '_') start = false;
+      start = true;
       continue;
     }
     out.push_back(start ? absl::ascii_toupper(c) : absl::ascii_tolower(c));
@@ -857,8 +933,8 @@ std::unordered_map<std::string, FilterFn>* MakeFilters() {
       return Value(fn(v.Str()));
     };
   };
-  m["upper"] = str_filter([](const std::string& s) { return absl::AsciiStrToUpper(s); });
-  m["lower"] = str_filter([](const std::string& s) { return absl::AsciiStrToLower(s); });
+  m["upper"] = str_filter(Upper);
+  m["lower"] = str_filter(Lower);
   m["capitalize"] = str_filter(Capitalize);
   m["title"] = str_filter(Title);
   m["string"] = str_filter([](const std::string& s) { return s; });
@@ -889,12 +965,14 @@ std::unordered_map<std::string, FilterFn>* MakeFilters() {
   };
   m["int"] = [](FilterContext&, const Value& v, const CallArgs& a) -> absl::StatusOr<Value> {
     BIND(b, "int", a, {"default", Value(0)}, {"base", Value(10)});
+    if (v.is_undefined()) return UndefinedError(v);
     int64_t base = IsIntLike(b[1]) ? AsInt(b[1]) : 10;
     if (base < 2 || base > 36) base = 10;
     return JinjaInt(v, b[0], base);
   };
   m["float"] = [](FilterContext&, const Value& v, const CallArgs& a) -> absl::StatusOr<Value> {
     BIND(b, "float", a, {"default", Value(0.0)});
+    if (v.is_undefined()) return UndefinedError(v);
     if (v.is_number()) return Value(v.ToDouble());
     if (v.is_string()) {
       std::string s(absl::StripAsciiWhitespace(v.as_string()));
@@ -1035,9 +1113,7 @@ std::unordered_map<std::string, FilterFn>* MakeFilters() {
   m["round"] = [](FilterContext&, const Value& v, const CallArgs& a) -> absl::StatusOr<Value> {
     BIND(b, "round", a, {"precision", Value(0)}, {"method", Value("common")});
     MAESTRO_ASSIGN_OR_RETURN(int64_t p, ToIndex(b[0], "precision"));
-    MAESTRO_ASSIGN_OR_RETURN(Value r, Round(v, p, b[1].Str()));
-    if (!r.is_float()) return Value(r.ToDouble());
-    return r;
+    return Round(v, p, b[1].Str());
   };
   auto minmax = [](bool is_max) {
     return [is_max](FilterContext&, const Value& v, const CallArgs& a) -> absl::StatusOr<Value> {
@@ -1199,6 +1275,10 @@ std::unordered_map<std::string, FilterFn>* MakeFilters() {
   };
   m["attr"] = [](FilterContext&, const Value& v, const CallArgs& a) -> absl::StatusOr<Value> {
     BIND(b, "attr", a, {"name", Value()});
+    // getattr() only: dict keys are not attributes.
+    if (v.is_dict() && !HasMethod(v, b[0].Str())) {
+      return Value::Undefined(absl::StrCat("'dict object' has no attribute '", b[0].Str(), "'"));
+    }
     return GetAttribute(v, b[0].Str());
   };
   m["striptags"] = m["string"];
@@ -1817,8 +1897,8 @@ absl::StatusOr<Value> CallMethod(const Value& obj, const std::string& name, cons
     return Value(count);
   }
   const std::string& s = obj.as_string();
-  if (name == "upper") return Value(absl::AsciiStrToUpper(s));
-  if (name == "lower") return Value(absl::AsciiStrToLower(s));
+  if (name == "upper") return Value(Upper(s));
+  if (name == "lower") return Value(Lower(s));
   if (name == "title") return Value(Title(s));
   if (name == "capitalize") return Value(Capitalize(s));
   if (name == "swapcase") {

@@ -408,7 +408,7 @@ class Renderer : public FilterContext {
     ScopePtr scope = Child(def_scope);
     const size_t np = s.params.size();
     if (a.positional.size() > np && !s.uses_varargs) {
-      return Err(s.line, absl::StrCat("macro '", name, "' takes not more than ", np,
+      return absl::InvalidArgumentError(absl::StrCat("macro '", name, "' takes not more than ", np,
                                       " argument(s)"));
     }
     std::vector<bool> bound(np, false);
@@ -425,7 +425,7 @@ class Renderer : public FilterContext {
       for (size_t i = 0; i < np; ++i) {
         if (s.params[i] == k) {
           if (bound[i]) {
-            return Err(s.line, absl::StrCat("macro '", name, "' got multiple values for argument '",
+            return absl::InvalidArgumentError(absl::StrCat("macro '", name, "' got multiple values for argument '",
                                             k, "'"));
           }
           vals[i] = v;
@@ -440,7 +440,7 @@ class Renderer : public FilterContext {
         continue;
       }
       if (!s.uses_kwargs) {
-        return Err(s.line, absl::StrCat("macro '", name, "' takes no keyword argument '", k, "'"));
+        return absl::InvalidArgumentError(absl::StrCat("macro '", name, "' takes no keyword argument '", k, "'"));
       }
       kwargs.Set(Value(k), v);
     }
