@@ -1,5 +1,6 @@
 #include "maestro/template/template.h"
 
+#include <map>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -8,9 +9,11 @@
 namespace maestro::jinja {
 namespace {
 
+using Files = std::map<std::string, std::string>;
+
 std::string Render(absl::string_view src, Loader* loader = nullptr, Limits limits = {}) {
   Environment env(loader, limits);
-  auto out = env.RenderString(src, "t.j2", {{"env", MakeEnvDict({{"HOME", "/h"}, {"X", "1"}})}});
+  auto out = env.RenderString(src, "t.j2", {{"env", MakeEnvDict(Files{{"HOME", "/h"}, {"X", "1"}})}});
   if (!out.ok()) return "ERROR: " + std::string(out.status().message());
   return *out;
 }
@@ -42,7 +45,7 @@ TEST(TemplateTest, MacrosWithCaller) {
 }
 
 TEST(TemplateTest, IncludeAndImportThroughLoader) {
-  MapLoader loader({{"m.j2", "{% macro hi(n) %}hi {{ n }}{% endmacro %}"},
+  MapLoader loader(Files{{"m.j2", "{% macro hi(n) %}hi {{ n }}{% endmacro %}"},
                     {"p.j2", "<{{ v }}>"}});
   EXPECT_EQ(Render("{% from 'm.j2' import hi %}{{ hi(1) }}{% set v = 2 %}{% include 'p.j2' %}",
                    &loader),
@@ -82,7 +85,7 @@ TEST(TemplateTest, LimitsBoundWork) {
   EXPECT_NE(Render("{{ 'x' * 100000000000 }}").find("too large"), std::string::npos);
   EXPECT_NE(Render("{% macro r() %}{{ r() }}{% endmacro %}{{ r() }}").find("recursion"),
             std::string::npos);
-  MapLoader self({{"self.j2", "{% include 'self.j2' %}"}});
+  MapLoader self(Files{{"self.j2", "{% include 'self.j2' %}"}});
   EXPECT_NE(Render("{% include 'self.j2' %}", &self).find("recursion"), std::string::npos);
 }
 
