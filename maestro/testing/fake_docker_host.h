@@ -1,0 +1,241 @@
+// FakeDockerHost: a stateful, in-memory Docker daemon behind the DockerClient interface, for
+// unit tests of the orchestration layer (one per ship). It really tracks containers (id, name,
+// create body, state, timestamps from a Clock, exit code, labels), images (repo tags -> id),
+// execs and events, and reproduces the API semantics that matter to maestro:
+//   * create with a name in use -> AlreadyExists (HTTP 409) with Docker's "Conflict. The
+//     container name ..." message; create from an image the host lacks -> NotFound (404);
+//   * start/stop/kill/remove/inspect of an unknown container -> NotFound (404)
+//     "No such container: x";
+//   * start of a running or stop of a stopped container -> OK (the daemon's 304);
+//   * kill of a stopped container -> FailedPrecondition (409) "... is not running";
+//   * remove of a running container without force -> FailedPrecondition (409);
+//   * starting a container whose host port is taken by a running container of this host ->
+//     Internal (500) "... port is already allocated";
+//   * list with `all` and label/name filters; images by reference ("ubuntu" == "ubuntu:latest").
+// Errors carry the HTTP status the real client would attach, so docker::HttpStatusOf() works,
+// and messages are shaped like HttpDockerClient's ("ship1 (fake://ship1): POST /...: 404 Not
+// Found: No such container: x").
+//
+// Failure injection: SetDown(), FailNext(), per-call latency, containers that exit right after
+// start (ExitOnStart), containers that ignore SIGTERM (stop then takes the full timeout on the
+// Clock), scripted pulls, exec exit codes and log lines.
+//
+// Time: timestamps and SIGTERM timeouts use the Clock handed in (a FakeClock keeps tests
+// instant). Per-call latency sleeps on that Clock, or on the wall clock with
+// LatencyMode::kWallClock (benchmarks that want real 20 ms round trips with a FakeClock).
+//
+// Thread-safety: thread-safe; calls from many threads interleave like requests to one daemon.
+// Latency and SIGTERM waits happen outside the lock. The Clock must outlive the host.
+#ifndef MAESTRO_TESTING_FAKE_DOCKER_HOST_H_
+#define MAESTRO_TESTING_FAKE_DOCKER_HOST_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "maestro/base/clock.h"
+#include "maestro/docker/docker_client.h"
+#include "nlohmann/json.hpp"
+
+namespace maestro::testing {
+
+// One recorded call: the DockerClient method name ("CreateContainer") and its target (container
+// name or id as passed, image reference, exec id; "" for host-wide calls).
+struct FakeCall {
+  std::string method;
+  std::string target;
+  bool operator==(const FakeCall& o) const { return method == o.method && target == o.target; }
+};
+
+enum class FakeContainerState { kCreated, kRunning, kExited };
+
+// A snapshot of one container.
+struct FakeContainer {
+  std::string id;    // 64 hex digits
+  std::string name;  // without the leading '/'
+  std::string image;     // as given in the create body
+  std::string image_id;  // what it resolved to at create
+  nlohmann::json create_body;
+  FakeContainerState state = FakeContainerState::kCreated;
+  absl::Time created;
+  std::optional<absl::Time> started_at;
+  std::optional<absl::Time> finished_at;
+  int64_t exit_code = 0;
+  std::map<std::string, std::string> labels;
+  // Host ports actually allocated while running: "80/tcp" -> [{HostIp, HostPort}].
+  std::map<std::string, std::vector<docker::PortBinding>> allocated_ports;
+  int start_count = 0;
+};
+
+class FakeDockerHost : public docker::DockerClient {
+ public:
+  enum class LatencyMode { kClock, kWallClock };
+
+  // `clock` defaults to RealClock::Get().
+  explicit FakeDockerHost(std::string ship_name = "ship1", Clock* clock = nullptr);
+  ~FakeDockerHost() override;
+
+  // ---- Setup and failure injection ----
+  // Adds or moves a tag: "ubuntu" means "ubuntu:latest". `id` defaults to one derived from the
+  // reference. `config` is the image's Config (Env, Cmd, Labels, ExposedPorts, Volumes).
+  // Returns the image id.
+  std::string AddImage(absl::string_view reference, absl::string_view id = "",
+                       nlohmann::json config = nlohmann::json::object());
+  void RemoveImage(absl::string_view reference);
+  // PullImage of `reference` succeeds and (re)tags it to `id` (default: derived). By default a
+  // pull succeeds only for images already present (a re-pull); anything else fails with
+  // NotFound "pull access denied ...".
+  void SetPullable(absl::string_view reference, absl::string_view id = "");
+  // PullImage of `reference` fails with `status` (every time, until cleared with OkStatus()).
+  void SetPullError(absl::string_view reference, absl::Status status);
+  // Every call fails with Unavailable "connection refused", after `delay` (on the latency clock).
+  void SetDown(bool down, absl::Duration delay = absl::ZeroDuration());
+  // The next call of `method` (a DockerClient method name) fails with `status`. Queued: two
+  // FailNext calls for one method fail its next two calls.
+  void FailNext(absl::string_view method, absl::Status status);
+  void SetLatency(absl::Duration latency, LatencyMode mode = LatencyMode::kClock);
+  // Containers created from `image` (as configured, normalised) or named `image_or_name` exit
+  // with `exit_code` right after start (start itself succeeds, as on a real daemon).
+  void SetExitOnStart(absl::string_view image_or_name, int exit_code = 1);
+  // Such containers ignore SIGTERM: stop waits the whole timeout on the Clock, then SIGKILLs
+  // (exit code 137).
+  void SetIgnoresSigterm(absl::string_view image_or_name);
+  // Output lines of a container (by name) for Logs and Attach.
+  void SetLogs(absl::string_view container_name, std::vector<std::string> lines);
+  // Execs in `container_name` ("" = any) whose command line (argv joined by spaces) contains
+  // `command_substring` exit with `exit_code` after writing `output`. Later scripts win. The
+  // default is exit code 0 with no output.
+  void ScriptExec(absl::string_view container_name, absl::string_view command_substring,
+                  int exit_code, std::string output = "");
+
+  // ---- Direct state changes (as if something happened on the host) ----
+  // The container's process exits (crash, or a one-shot finishing): emits "die".
+  absl::Status SimulateExit(absl::string_view name_or_id, int exit_code);
+
+  // A DockerClient-shaped API error for FailNext: the status code HttpDockerClient would give
+  // for `http_status` (409 -> FailedPrecondition, 5xx -> Internal, ...) with the HTTP status
+  // attached for docker::HttpStatusOf().
+  static absl::Status ApiError(int http_status, absl::string_view message);
+
+  // ---- Inspection ----
+  std::vector<FakeCall> calls() const;
+  int CountCalls(absl::string_view method) const;
+  int CountCalls(absl::string_view method, absl::string_view target) const;
+  void ClearCalls();
+  std::optional<FakeContainer> FindContainer(absl::string_view name_or_id) const;
+  std::vector<FakeContainer> containers() const;  // sorted by name
+  std::vector<docker::Event> events() const;      // everything emitted so far
+  bool HasImage(absl::string_view reference) const;
+
+  // ---- DockerClient ----
+  std::string Describe() const override;
+  absl::StatusOr<std::string> ApiVersion() override;
+  absl::Status Ping() override;
+  absl::StatusOr<docker::VersionInfo> Version() override;
+  absl::StatusOr<nlohmann::json> Info() override;
+  absl::StatusOr<std::vector<docker::ContainerSummary>> ListContainers(
+      const docker::ListContainersOptions& options) override;
+  absl::StatusOr<docker::ContainerInspect> InspectContainer(absl::string_view id_or_name) override;
+  absl::StatusOr<docker::CreateContainerResult> CreateContainer(
+      absl::string_view name, const nlohmann::json& body) override;
+  absl::Status StartContainer(absl::string_view id) override;
+  absl::Status StopContainer(absl::string_view id, absl::optional<int> timeout_seconds) override;
+  absl::Status KillContainer(absl::string_view id, absl::string_view signal) override;
+  absl::Status RemoveContainer(absl::string_view id,
+                               const docker::RemoveContainerOptions& options) override;
+  absl::StatusOr<int64_t> WaitContainer(absl::string_view id, absl::Duration timeout) override;
+  absl::Status Logs(absl::string_view id, const docker::LogsOptions& options,
+                    const docker::OutputCallback& callback) override;
+  absl::Status Attach(absl::string_view id, const docker::AttachOptions& options,
+                      const docker::OutputCallback& callback) override;
+  absl::StatusOr<std::string> CreateExec(absl::string_view container,
+                                         const docker::ExecOptions& options) override;
+  absl::Status StartExec(absl::string_view exec_id, bool tty,
+                         const docker::OutputCallback& callback) override;
+  absl::StatusOr<docker::ExecInspect> InspectExec(absl::string_view exec_id) override;
+  absl::StatusOr<docker::ImageInspect> InspectImage(absl::string_view name) override;
+  absl::StatusOr<std::vector<docker::ImageSummary>> ListImages(
+      absl::string_view reference) override;
+  absl::Status PullImage(absl::string_view image, absl::string_view tag,
+                         absl::string_view registry_auth,
+                         const docker::PullProgressCallback& progress) override;
+  absl::StatusOr<std::string> Login(const nlohmann::json& auth_config) override;
+  absl::Status Events(const docker::EventsOptions& options,
+                      const docker::EventCallback& callback) override;
+
+ private:
+  using Container = FakeContainer;
+  struct Image {
+    std::string id;
+    nlohmann::json config;
+    absl::Time created;
+  };
+  struct Exec {
+    std::string id;
+    std::string container_id;
+    std::vector<std::string> cmd;
+    bool running = false;
+    std::optional<int64_t> exit_code;
+  };
+  struct ExecScript {
+    std::string container;
+    std::string substring;
+    int exit_code;
+    std::string output;
+  };
+
+  // Records the call, sleeps the latency, applies SetDown/FailNext. Not under the lock.
+  absl::Status Enter(absl::string_view method, absl::string_view target,
+                     absl::string_view http_what);
+  absl::Status Error(int http, absl::StatusCode code, absl::string_view what,
+                     absl::string_view message) const;
+  Container* FindLocked(absl::string_view name_or_id);
+  const Container* FindLocked(absl::string_view name_or_id) const;
+  // The image id for a reference or id (prefix), or nullptr.
+  const std::string* ResolveImageLocked(absl::string_view reference) const;
+  bool BehaviourLocked(const std::map<std::string, int>& table, const Container& c,
+                       int* value) const;
+  void EmitLocked(const Container& c, absl::string_view action, int64_t exit_code = -1);
+  void ExitLocked(Container& c, int64_t exit_code);
+  absl::Status AllocatePortsLocked(Container& c, absl::string_view what);
+  nlohmann::json InspectJsonLocked(const Container& c) const;
+  std::string NewId(absl::string_view seed);
+
+  const std::string ship_;
+  Clock* const clock_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;  // events and state changes
+  std::map<std::string, Container> containers_;  // by id
+  std::map<std::string, Image> images_;          // "repo:tag" -> image
+  std::map<std::string, std::string> pullable_;  // "repo:tag" -> id
+  std::map<std::string, absl::Status> pull_errors_;
+  std::map<std::string, Exec> execs_;
+  std::vector<ExecScript> exec_scripts_;
+  std::map<std::string, int> exit_on_start_;  // image (normalised) or name -> code
+  std::map<std::string, int> ignores_sigterm_;  // image (normalised) or name -> 1
+  std::map<std::string, std::vector<std::string>> logs_;
+  std::vector<docker::Event> events_;
+  std::vector<FakeCall> calls_;
+  std::map<std::string, std::deque<absl::Status>> fail_next_;
+  bool down_ = false;
+  absl::Duration down_delay_;
+  absl::Duration latency_;
+  LatencyMode latency_mode_ = LatencyMode::kClock;
+  uint64_t id_counter_ = 0;
+  bool shutting_down_ = false;
+};
+
+}  // namespace maestro::testing
+
+#endif  // MAESTRO_TESTING_FAKE_DOCKER_HOST_H_
