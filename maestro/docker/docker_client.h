@@ -1,0 +1,146 @@
+// DockerClient: the Docker Engine API operations maestro uses, as an interface handed to the
+// orchestration layer (fakes implement it too). HttpDockerClient is the real implementation.
+//
+// Errors keep the daemon's own message and say which ship and which call failed, e.g.
+//   ship1 (unix:///var/run/docker.sock): POST /containers/create: 409 Conflict: Conflict. ...
+// HTTP statuses map to codes: 404 NotFound, 409 AlreadyExists (create) or FailedPrecondition,
+// 400 InvalidArgument, 401 Unauthenticated, 403 PermissionDenied, 503 Unavailable, other 5xx
+// Internal; connection failures Unavailable, timeouts DeadlineExceeded. HttpStatusOf() gives
+// the HTTP status back. Implementations are thread-safe.
+#ifndef MAESTRO_DOCKER_DOCKER_CLIENT_H_
+#define MAESTRO_DOCKER_DOCKER_CLIENT_H_
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
+#include "maestro/docker/docker_types.h"
+#include "maestro/docker/stream_parsers.h"
+
+namespace maestro::docker {
+
+struct ListContainersOptions {
+  bool all = false;
+  // label filters: "key" or "key=value".
+  std::vector<std::string> labels;
+  std::vector<std::string> names;  // name filters
+};
+
+struct CreateContainerResult {
+  std::string id;
+  std::vector<std::string> warnings;
+};
+
+struct RemoveContainerOptions {
+  bool volumes = true;  // v=1 like MaestroNG
+  bool force = false;
+};
+
+struct LogsOptions {
+  bool stdout_ = true;
+  bool stderr_ = true;
+  bool follow = false;
+  bool timestamps = false;
+  std::string tail = "all";  // "all" or a number
+  absl::optional<bool> tty;  // unknown: the client inspects the container
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+struct AttachOptions {
+  bool logs = false;  // replay previous output first
+  absl::optional<bool> tty;
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+struct ExecOptions {
+  std::vector<std::string> cmd;
+  std::vector<std::string> env;
+  std::string user;
+  std::string working_dir;
+  bool tty = false;
+};
+
+struct EventsOptions {
+  // Filters as the API takes them: {"type": ["container"], "label": ["maestro.test=1"]}.
+  std::map<std::string, std::vector<std::string>> filters;
+  std::string since;
+  std::string until;
+  const std::atomic<bool>* cancel = nullptr;  // set to stop the stream
+};
+
+using PullProgressCallback = std::function<void(const PullProgress&)>;
+// Return false to stop the event stream.
+using EventCallback = std::function<bool(const Event&)>;
+
+class DockerClient {
+ public:
+  virtual ~DockerClient() = default;
+
+  // A short "ship (url)" for messages.
+  virtual std::string Describe() const = 0;
+  // The API version in use ("1.41"); negotiates on first use unless pinned.
+  virtual absl::StatusOr<std::string> ApiVersion() = 0;
+
+  virtual absl::Status Ping() = 0;
+  virtual absl::StatusOr<VersionInfo> Version() = 0;
+  virtual absl::StatusOr<nlohmann::json> Info() = 0;
+
+  virtual absl::StatusOr<std::vector<ContainerSummary>> ListContainers(
+      const ListContainersOptions& options) = 0;
+  virtual absl::StatusOr<ContainerInspect> InspectContainer(absl::string_view id_or_name) = 0;
+  // `body` is the complete create body (built by the orchestration layer).
+  virtual absl::StatusOr<CreateContainerResult> CreateContainer(absl::string_view name,
+                                                                const nlohmann::json& body) = 0;
+  virtual absl::Status StartContainer(absl::string_view id) = 0;
+  // timeout_seconds: `t=`; the HTTP deadline is extended by it.
+  virtual absl::Status StopContainer(absl::string_view id,
+                                     absl::optional<int> timeout_seconds) = 0;
+  virtual absl::Status KillContainer(absl::string_view id, absl::string_view signal) = 0;
+  virtual absl::Status RemoveContainer(absl::string_view id,
+                                       const RemoveContainerOptions& options) = 0;
+  // Blocks until the container stops (bounded by `timeout`); returns its exit code.
+  virtual absl::StatusOr<int64_t> WaitContainer(absl::string_view id, absl::Duration timeout) = 0;
+
+  // Output demultiplexed (or raw, as kStdout, for TTY containers) to `callback`.
+  virtual absl::Status Logs(absl::string_view id, const LogsOptions& options,
+                            const OutputCallback& callback) = 0;
+  virtual absl::Status Attach(absl::string_view id, const AttachOptions& options,
+                              const OutputCallback& callback) = 0;
+
+  virtual absl::StatusOr<std::string> CreateExec(absl::string_view container,
+                                                 const ExecOptions& options) = 0;
+  // Runs the exec attached; output goes to `callback` until the process ends.
+  virtual absl::Status StartExec(absl::string_view exec_id, bool tty,
+                                 const OutputCallback& callback) = 0;
+  virtual absl::StatusOr<ExecInspect> InspectExec(absl::string_view exec_id) = 0;
+
+  virtual absl::StatusOr<ImageInspect> InspectImage(absl::string_view name) = 0;
+  // `reference`: optional filter ("repo" or "repo:tag").
+  virtual absl::StatusOr<std::vector<ImageSummary>> ListImages(absl::string_view reference) = 0;
+  // POST /images/create?fromImage=&tag=. `registry_auth` is the X-Registry-Auth value ("" for
+  // none). An {"error":...} progress line fails the pull with the daemon's message.
+  virtual absl::Status PullImage(absl::string_view image, absl::string_view tag,
+                                 absl::string_view registry_auth,
+                                 const PullProgressCallback& progress) = 0;
+  // POST /auth with an auth-config JSON (see registry_auth.h); returns the daemon's Status.
+  virtual absl::StatusOr<std::string> Login(const nlohmann::json& auth_config) = 0;
+
+  // GET /events; calls `callback` per event until it returns false, options.cancel is set,
+  // `until` is reached or the daemon closes the stream.
+  virtual absl::Status Events(const EventsOptions& options, const EventCallback& callback) = 0;
+};
+
+// The HTTP status a DockerClient error came from, if any.
+absl::optional<int> HttpStatusOf(const absl::Status& status);
+
+}  // namespace maestro::docker
+
+#endif  // MAESTRO_DOCKER_DOCKER_CLIENT_H_

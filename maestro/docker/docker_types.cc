@@ -1,0 +1,182 @@
+#include "maestro/docker/docker_types.h"
+
+namespace maestro::docker {
+namespace {
+
+using nlohmann::json;
+
+const json& Field(const json& j, const char* key) {
+  static const json kNull;
+  if (!j.is_object()) return kNull;
+  auto it = j.find(key);
+  return it == j.end() ? kNull : *it;
+}
+
+std::string Str(const json& j, const char* key) {
+  const json& v = Field(j, key);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+int64_t Int(const json& j, const char* key) {
+  const json& v = Field(j, key);
+  if (v.is_number_integer() || v.is_number_unsigned()) return v.get<int64_t>();
+  if (v.is_number_float()) return static_cast<int64_t>(v.get<double>());
+  return 0;
+}
+
+bool Bool(const json& j, const char* key) {
+  const json& v = Field(j, key);
+  return v.is_boolean() && v.get<bool>();
+}
+
+std::vector<std::string> Strings(const json& j, const char* key) {
+  std::vector<std::string> out;
+  const json& v = Field(j, key);
+  if (v.is_array()) {
+    for (const json& e : v) {
+      if (e.is_string()) out.push_back(e.get<std::string>());
+    }
+  } else if (v.is_string()) {
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+std::map<std::string, std::string> StringMap(const json& j, const char* key) {
+  std::map<std::string, std::string> out;
+  const json& v = Field(j, key);
+  if (v.is_object()) {
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (it.value().is_string()) out[it.key()] = it.value().get<std::string>();
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+ContainerSummary ParseContainerSummary(const json& j) {
+  ContainerSummary c;
+  c.id = Str(j, "Id");
+  c.names = Strings(j, "Names");
+  c.image = Str(j, "Image");
+  c.image_id = Str(j, "ImageID");
+  c.state = Str(j, "State");
+  c.status = Str(j, "Status");
+  c.labels = StringMap(j, "Labels");
+  c.created = Int(j, "Created");
+  c.raw = j;
+  return c;
+}
+
+ContainerInspect ParseContainerInspect(const json& j) {
+  ContainerInspect c;
+  c.id = Str(j, "Id");
+  c.name = Str(j, "Name");
+  c.image_id = Str(j, "Image");
+  const json& config = Field(j, "Config");
+  c.config_image = Str(config, "Image");
+  c.env = Strings(config, "Env");
+  c.cmd = Strings(config, "Cmd");
+  c.labels = StringMap(config, "Labels");
+  c.tty = Bool(config, "Tty");
+  const json& state = Field(j, "State");
+  c.state.running = Bool(state, "Running");
+  c.state.paused = Bool(state, "Paused");
+  c.state.restarting = Bool(state, "Restarting");
+  c.state.status = Str(state, "Status");
+  c.state.exit_code = Int(state, "ExitCode");
+  c.state.pid = Int(state, "Pid");
+  c.state.started_at = Str(state, "StartedAt");
+  c.state.finished_at = Str(state, "FinishedAt");
+  c.state.error = Str(state, "Error");
+  const json& ports = Field(Field(j, "NetworkSettings"), "Ports");
+  if (ports.is_object()) {
+    for (auto it = ports.begin(); it != ports.end(); ++it) {
+      std::vector<PortBinding>& bindings = c.ports[it.key()];
+      if (!it.value().is_array()) continue;
+      for (const json& b : it.value()) {
+        bindings.push_back(PortBinding{Str(b, "HostIp"), Str(b, "HostPort")});
+      }
+    }
+  }
+  c.host_config = Field(j, "HostConfig");
+  c.restart_count = static_cast<int>(Int(j, "RestartCount"));
+  c.raw = j;
+  return c;
+}
+
+ImageSummary ParseImageSummary(const json& j) {
+  ImageSummary i;
+  i.id = Str(j, "Id");
+  i.repo_tags = Strings(j, "RepoTags");
+  i.repo_digests = Strings(j, "RepoDigests");
+  i.created = Int(j, "Created");
+  i.size = Int(j, "Size");
+  i.labels = StringMap(j, "Labels");
+  i.raw = j;
+  return i;
+}
+
+ImageInspect ParseImageInspect(const json& j) {
+  ImageInspect i;
+  i.id = Str(j, "Id");
+  i.repo_tags = Strings(j, "RepoTags");
+  i.repo_digests = Strings(j, "RepoDigests");
+  i.created = Str(j, "Created");
+  i.config = Field(j, "Config");
+  i.raw = j;
+  return i;
+}
+
+ExecInspect ParseExecInspect(const json& j) {
+  ExecInspect e;
+  e.id = Str(j, "ID");
+  if (e.id.empty()) e.id = Str(j, "Id");
+  e.running = Bool(j, "Running");
+  const json& code = Field(j, "ExitCode");
+  if (code.is_number()) e.exit_code = code.get<int64_t>();
+  e.container_id = Str(j, "ContainerID");
+  e.raw = j;
+  return e;
+}
+
+Event ParseEvent(const json& j) {
+  Event e;
+  e.type = Str(j, "Type");
+  e.action = Str(j, "Action");
+  if (e.action.empty()) e.action = Str(j, "status");
+  const json& actor = Field(j, "Actor");
+  e.actor_id = Str(actor, "ID");
+  if (e.actor_id.empty()) e.actor_id = Str(j, "id");
+  e.attributes = StringMap(actor, "Attributes");
+  e.time = Int(j, "time");
+  e.time_nano = Int(j, "timeNano");
+  e.raw = j;
+  return e;
+}
+
+VersionInfo ParseVersionInfo(const json& j) {
+  VersionInfo v;
+  v.version = Str(j, "Version");
+  v.api_version = Str(j, "ApiVersion");
+  v.min_api_version = Str(j, "MinAPIVersion");
+  v.os = Str(j, "Os");
+  v.arch = Str(j, "Arch");
+  v.raw = j;
+  return v;
+}
+
+PullProgress ParsePullProgress(const json& j) {
+  PullProgress p;
+  p.id = Str(j, "id");
+  p.status = Str(j, "status");
+  p.progress = Str(j, "progress");
+  const json& detail = Field(j, "progressDetail");
+  p.current = Int(detail, "current");
+  p.total = Int(detail, "total");
+  p.raw = j;
+  return p;
+}
+
+}  // namespace maestro::docker

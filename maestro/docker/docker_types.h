@@ -1,0 +1,131 @@
+// Docker Engine API value types: the common fields typed, plus the raw JSON (`raw`) for
+// callers that need more. Plain values; thread-compatible.
+#ifndef MAESTRO_DOCKER_DOCKER_TYPES_H_
+#define MAESTRO_DOCKER_DOCKER_TYPES_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/types/optional.h"
+
+namespace maestro::docker {
+
+struct VersionInfo {
+  std::string version;          // "24.0.5"
+  std::string api_version;      // "1.43"
+  std::string min_api_version;  // "1.12"
+  std::string os;
+  std::string arch;
+  nlohmann::json raw;
+};
+
+struct ContainerSummary {
+  std::string id;
+  std::vector<std::string> names;  // with the leading '/'
+  std::string image;
+  std::string image_id;
+  std::string state;   // "running", "exited", ...
+  std::string status;  // "Up 3 minutes"
+  std::map<std::string, std::string> labels;
+  int64_t created = 0;  // unix seconds
+  nlohmann::json raw;
+};
+
+struct PortBinding {
+  std::string host_ip;
+  std::string host_port;
+};
+
+struct ContainerState {
+  bool running = false;
+  bool paused = false;
+  bool restarting = false;
+  std::string status;  // "created", "running", "exited", ...
+  int64_t exit_code = 0;
+  int64_t pid = 0;
+  std::string started_at;   // RFC 3339 as the daemon sent it
+  std::string finished_at;
+  std::string error;
+};
+
+struct ContainerInspect {
+  std::string id;
+  std::string name;      // with the leading '/'
+  std::string image_id;  // "Image": the sha256 id
+  std::string config_image;  // "Config.Image": what the container was created from
+  std::vector<std::string> env;
+  std::vector<std::string> cmd;
+  std::map<std::string, std::string> labels;
+  bool tty = false;
+  ContainerState state;
+  // "NetworkSettings.Ports": "80/tcp" -> bindings (empty when exposed but unpublished).
+  std::map<std::string, std::vector<PortBinding>> ports;
+  nlohmann::json host_config;  // "HostConfig" as sent by the daemon
+  int restart_count = 0;
+  nlohmann::json raw;
+};
+
+struct ImageSummary {
+  std::string id;
+  std::vector<std::string> repo_tags;
+  std::vector<std::string> repo_digests;
+  int64_t created = 0;
+  int64_t size = 0;
+  std::map<std::string, std::string> labels;
+  nlohmann::json raw;
+};
+
+struct ImageInspect {
+  std::string id;
+  std::vector<std::string> repo_tags;
+  std::vector<std::string> repo_digests;
+  std::string created;
+  nlohmann::json config;  // "Config"
+  nlohmann::json raw;
+};
+
+struct ExecInspect {
+  std::string id;
+  bool running = false;
+  absl::optional<int64_t> exit_code;
+  std::string container_id;
+  nlohmann::json raw;
+};
+
+struct Event {
+  std::string type;    // "container", "image", ...
+  std::string action;  // "start", "die", ...
+  std::string actor_id;
+  std::map<std::string, std::string> attributes;
+  int64_t time = 0;
+  int64_t time_nano = 0;
+  nlohmann::json raw;
+};
+
+// A pull progress line, e.g. {"status":"Downloading","progressDetail":{...},"id":"a1b2"}.
+struct PullProgress {
+  std::string id;
+  std::string status;
+  std::string progress;
+  int64_t current = 0;
+  int64_t total = 0;
+  nlohmann::json raw;
+};
+
+// Parsers from the daemon's JSON (tolerant: missing fields stay default). Exposed for tests.
+ContainerSummary ParseContainerSummary(const nlohmann::json& j);
+ContainerInspect ParseContainerInspect(const nlohmann::json& j);
+ImageSummary ParseImageSummary(const nlohmann::json& j);
+ImageInspect ParseImageInspect(const nlohmann::json& j);
+ExecInspect ParseExecInspect(const nlohmann::json& j);
+Event ParseEvent(const nlohmann::json& j);
+VersionInfo ParseVersionInfo(const nlohmann::json& j);
+PullProgress ParsePullProgress(const nlohmann::json& j);
+
+}  // namespace maestro::docker
+
+#endif  // MAESTRO_DOCKER_DOCKER_TYPES_H_

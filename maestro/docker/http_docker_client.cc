@@ -1,0 +1,519 @@
+#include "maestro/docker/http_docker_client.h"
+
+#include <cctype>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "maestro/base/status_macros.h"
+
+namespace maestro::docker {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kHttpStatusPayload[] = "type.maestro/http_status";
+constexpr absl::Duration kPullHeadTimeout = absl::Seconds(60);
+
+std::string Escape(absl::string_view s, bool keep_slash) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
+        (keep_slash && (c == '/' || c == ':' || c == '@'))) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string PathPart(absl::string_view s) { return Escape(s, true); }
+
+absl::optional<json> ParseJson(absl::string_view body) {
+  json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return absl::nullopt;
+  return j;
+}
+
+// The daemon's own error message: {"message": "..."} or the raw body.
+std::string DaemonMessage(const HttpResponse& r) {
+  absl::optional<json> j = ParseJson(r.body);
+  if (j && j->is_object() && j->contains("message") && (*j)["message"].is_string()) {
+    return (*j)["message"].get<std::string>();
+  }
+  std::string body(absl::StripAsciiWhitespace(r.body));
+  if (body.size() > 500) body = body.substr(0, 500) + "...";
+  return body;
+}
+
+absl::StatusCode CodeForHttp(int status, absl::StatusCode conflict) {
+  switch (status) {
+    case 400: return absl::StatusCode::kInvalidArgument;
+    case 401: return absl::StatusCode::kUnauthenticated;
+    case 403: return absl::StatusCode::kPermissionDenied;
+    case 404: return absl::StatusCode::kNotFound;
+    case 409: return conflict;
+    case 503: return absl::StatusCode::kUnavailable;
+    default: break;
+  }
+  if (status >= 500) return absl::StatusCode::kInternal;
+  return absl::StatusCode::kUnknown;
+}
+
+std::string FiltersJson(const std::map<std::string, std::vector<std::string>>& filters) {
+  json j = json::object();
+  for (const auto& f : filters) j[f.first] = f.second;
+  return j.dump();
+}
+
+}  // namespace
+
+absl::optional<int> HttpStatusOf(const absl::Status& status) {
+  absl::optional<absl::Cord> p = status.GetPayload(kHttpStatusPayload);
+  int code;
+  if (p && absl::SimpleAtoi(std::string(*p), &code)) return code;
+  return absl::nullopt;
+}
+
+int CompareApiVersions(absl::string_view a, absl::string_view b) {
+  std::vector<absl::string_view> pa = absl::StrSplit(a, '.');
+  std::vector<absl::string_view> pb = absl::StrSplit(b, '.');
+  for (size_t i = 0; i < std::max(pa.size(), pb.size()); ++i) {
+    int x = 0, y = 0;
+    if (i < pa.size()) (void)absl::SimpleAtoi(pa[i], &x);
+    if (i < pb.size()) (void)absl::SimpleAtoi(pb[i], &y);
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+absl::StatusOr<std::unique_ptr<HttpDockerClient>> HttpDockerClient::Create(
+    const transport::ConnectionSpec& spec) {
+  MAESTRO_ASSIGN_OR_RETURN(std::unique_ptr<transport::Transport> t, transport::MakeTransport(spec));
+  return std::make_unique<HttpDockerClient>(spec.ship, std::move(t), spec.request_timeout,
+                                            spec.api_version);
+}
+
+HttpDockerClient::HttpDockerClient(std::string ship, std::unique_ptr<transport::Transport> transport,
+                                   absl::Duration timeout, std::string pinned_api_version)
+    : ship_(std::move(ship)),
+      url_(transport->Describe()),
+      timeout_(timeout),
+      pinned_(pinned_api_version == "auto" ? "" : std::move(pinned_api_version)),
+      http_(std::move(transport)) {}
+
+std::string HttpDockerClient::Describe() const { return absl::StrCat(ship_, " (", url_, ")"); }
+
+absl::Status HttpDockerClient::Prefix(const Call& call, const absl::Status& status) const {
+  std::string what = call.what.empty() ? absl::StrCat(call.method, " ", call.path) : call.what;
+  absl::Status out(status.code(), absl::StrCat(Describe(), ": ", what, ": ", status.message()));
+  status.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) {
+    out.SetPayload(url, payload);
+  });
+  return out;
+}
+
+absl::StatusOr<std::string> HttpDockerClient::ApiVersion() {
+  if (!pinned_.empty()) return pinned_;
+  std::lock_guard<std::mutex> lock(version_mu_);
+  if (!negotiated_.empty()) return negotiated_;
+  Call call;
+  call.path = "/version";
+  call.versioned = false;
+  MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
+  VersionInfo v = ParseVersionInfo(j);
+  if (v.api_version.empty()) {
+    return absl::InternalError(
+        absl::StrCat(Describe(), ": GET /version: no ApiVersion in the daemon's answer"));
+  }
+  std::string use = CompareApiVersions(v.api_version, kMaxApiVersion) < 0 ? v.api_version
+                                                                           : kMaxApiVersion;
+  if (!v.min_api_version.empty() && CompareApiVersions(use, v.min_api_version) < 0) {
+    use = v.min_api_version;
+  }
+  negotiated_ = use;
+  return negotiated_;
+}
+
+absl::StatusOr<HttpResponse> HttpDockerClient::Do(const Call& call, RequestOptions options) {
+  HttpRequest req;
+  req.method = call.method;
+  std::string prefix;
+  if (call.versioned) {
+    MAESTRO_ASSIGN_OR_RETURN(std::string version, ApiVersion());
+    prefix = absl::StrCat("/v", version);
+  }
+  req.target = prefix + call.path;
+  for (size_t i = 0; i < call.query.size(); ++i) {
+    absl::StrAppend(&req.target, i == 0 ? "?" : "&", Escape(call.query[i].first, false), "=",
+                    Escape(call.query[i].second, false));
+  }
+  req.body = call.body;
+  req.headers = call.headers;
+  absl::StatusOr<HttpResponse> r = http_.Do(req, options);
+  if (!r.ok()) return Prefix(call, r.status());
+  if (r->status >= 400) {
+    absl::Status s(CodeForHttp(r->status, call.conflict_code),
+                   absl::StrCat(r->status, " ", r->reason, ": ", DaemonMessage(*r)));
+    s.SetPayload(kHttpStatusPayload, absl::Cord(std::to_string(r->status)));
+    return Prefix(call, s);
+  }
+  return r;
+}
+
+absl::StatusOr<json> HttpDockerClient::DoJson(const Call& call) {
+  RequestOptions options;
+  options.timeout = timeout_;
+  MAESTRO_ASSIGN_OR_RETURN(HttpResponse r, Do(call, options));
+  absl::optional<json> j = ParseJson(r.body);
+  if (!j) {
+    return Prefix(call, absl::InternalError(absl::StrCat(
+                            "daemon answered ", r.status, " with a body that is not JSON")));
+  }
+  return *j;
+}
+
+absl::Status HttpDockerClient::DoStream(const Call& call, bool tty, bool unbounded,
+                                        const std::atomic<bool>* cancel,
+                                        const OutputCallback& callback) {
+  absl::Status demux_error;
+  MultiplexedStreamParser demux(callback);
+  RequestOptions options;
+  options.timeout = timeout_;
+  options.stream_body_unbounded = unbounded;
+  options.cancel = cancel;
+  bool stopped = false;
+  options.sink = [&](absl::string_view data) {
+    if (tty) {
+      if (!callback(StdStream::kStdout, data)) stopped = true;
+      return !stopped;
+    }
+    demux_error = demux.Feed(data);
+    if (demux.stopped()) stopped = true;
+    return demux_error.ok() && !stopped;
+  };
+  absl::StatusOr<HttpResponse> r = Do(call, options);
+  if (!r.ok()) {
+    if (r.status().code() == absl::StatusCode::kCancelled) return absl::OkStatus();
+    return r.status();
+  }
+  if (!demux_error.ok()) return Prefix(call, demux_error);
+  if (!tty && !stopped) {
+    absl::Status s = demux.Finish();
+    if (!s.ok()) return Prefix(call, s);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status HttpDockerClient::Ping() {
+  Call call;
+  call.path = "/_ping";
+  call.versioned = false;
+  RequestOptions options;
+  options.timeout = timeout_;
+  MAESTRO_ASSIGN_OR_RETURN(HttpResponse r, Do(call, options));
+  if (absl::StripAsciiWhitespace(r.body) != "OK") {
+    return Prefix(call, absl::InternalError(absl::StrCat("unexpected answer '", r.body, "'")));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<VersionInfo> HttpDockerClient::Version() {
+  Call call;
+  call.path = "/version";
+  call.versioned = false;
+  MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
+  return ParseVersionInfo(j);
+}
+
+absl::StatusOr<json> HttpDockerClient::Info() {
+  Call call;
+  call.path = "/info";
+  return DoJson(call);
+}
+
+absl::StatusOr<std::vector<ContainerSummary>> HttpDockerClient::ListContainers(
+    const ListContainersOptions& options) {
+  Call call;
+  call.path = "/containers/json";
+  if (options.all) call.query.emplace_back("all", "1");
+  std::map<std::string, std::vector<std::string>> filters;
+  if (!options.labels.empty()) filters["label"] = options.labels;
+  if (!options.names.empty()) filters["name"] = options.names;
+  if (!filters.empty()) call.query.emplace_back("filters", FiltersJson(filters));
+  MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
+  std::vector<ContainerSummary> out;
+  if (j.is_array()) {
+    for (const json& c : j) out.push_back(ParseContainerSummary(c));
+  }
+  return out;
+}
+
+absl::StatusOr<ContainerInspect> HttpDockerClient::InspectContainer(absl::string_view id) {
+  Call call;
+  call.path = absl::StrCat("/containers/", PathPart(id), "/json");
+  MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
+  return ParseContainerInspect(j);
+}
+
+absl::StatusOr<CreateContainerResult> HttpDockerClient::CreateContainer(absl::string_view name,
+                                                                        const json& body) {
+  Call call;
+  call.method = "POST";
+  call.path = "/containers/create";
+  if (!name.empty()) call.query.emplace_back("name", std::string(name));
+  call.body = body.dump();
+  call.conflict_code = absl::StatusCode::kAlreadyExists;
+  MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
+  CreateContainerResult out;
+  if (j.contains("Id") && j["Id"].is_string()) out.id = j["Id"].get<std::string>();
+  if (j.contains("Warnings") && j["Warnings"].is_array()) {
+    for (const json& w : j["Warnings"]) {
+      if (w.is_string()) out.warnings.push_back(w.get<std::string>());
+    }
+  }
+  return out;
+}
+
+absl::Status HttpDockerClient::StartContainer(absl::string_view id) {
+  Call call;
+  call.method = "POST";
+  call.path = absl::StrCat("/containers/", PathPart(id), "/start");
+  RequestOptions options;
+  options.timeout = timeout_;
+  return Do(call, options).status();  // 304 (already started) is success
+}
+
+absl::Status HttpDockerClient::StopContainer(absl::string_view id,
+                                             absl::optional<int> timeout_seconds) {
+  Call call;
+  call.method = "POST";
+  call.path = absl::StrCat("/containers/", PathPart(id), "/stop");
+  RequestOptions options;
+  options.timeout = timeout_;
+  if (timeout_seconds) {
+    call.query.emplace_back("t", std::to_string(*timeout_seconds));
+    options.timeout += absl::Seconds(*timeout_seconds);
+  } else {
+    options.timeout += absl::Seconds(10);  // the daemon's default grace period
+  }
+  return Do(call, options).status();  // 304 (already stopped) is success
+}
+
+absl::Status HttpDockerClient::KillContainer(absl::string_view id, absl::string_view signal) {
+  Call call;
+  call.method = "POST";
+  call.path = absl::StrCat("/containers/", PathPart(id), "/kill");
+  if (!signal.empty()) call.query.emplace_back("signal", std::string(signal));
+  RequestOptions options;
+  options.timeout = timeout_;
+  return Do(call, options).status();
+}
+
+absl::Status HttpDockerClient::RemoveContainer(absl::string_view id,
+                                               const RemoveContainerOptions& o) {
+  Call call;
+  call.method = "DELETE";
+  call.path = absl::StrCat("/containers/", PathPart(id));
+  if (o.volumes) call.query.emplace_back("v", "1");
+  if (o.force) call.query.emplace_back("force", "1");
+  RequestOptions options;
+  options.timeout = timeout_;
+  return Do(call, options).status();
+}
+
+absl::StatusOr<int64_t> HttpDockerClient::WaitContainer(absl::string_view id,
+                                                        absl::Duration timeout) {
+  Call call;
+  call.method = "POST";
+  call.path = absl::StrCat("/containers/", PathPart(id), "/wait");
+  RequestOptions options;
+  options.timeout = timeout;
+  MAESTRO_ASSIGN_OR_RETURN(HttpResponse r, Do(call, options));
+  absl::optional<json> j = ParseJson(r.body);
+  if (!j || !j->is_object() || !j->contains("StatusCode") || !(*j)["StatusCode"].is_number()) {
+    return Prefix(call, absl::InternalError("no StatusCode in the daemon's answer"));
+  }
+  return (*j)["StatusCode"].get<int64_t>();
+}
+
+absl::Status HttpDockerClient::Logs(absl::string_view id, const LogsOptions& o,
+                                    const OutputCallback& callback) {
+  bool tty;
+  if (o.tty) {
+    tty = *o.tty;
+  } else {
+    MAESTRO_ASSIGN_OR_RETURN(ContainerInspect c, InspectContainer(id));
+    tty = c.tty;
+  }
+  Call call;
+  call.path = absl::StrCat("/containers/", PathPart(id), "/logs");
+  call.query = {{"stdout", o.stdout_ ? "1" : "0"},
+                {"stderr", o.stderr_ ? "1" : "0"},
+                {"follow", o.follow ? "1" : "0"},
+                {"timestamps", o.timestamps ? "1" : "0"},
+                {"tail", o.tail.empty() ? "all" : o.tail}};
+  return DoStream(call, tty, o.follow, o.cancel, callback);
+}
+
+absl::Status HttpDockerClient::Attach(absl::string_view id, const AttachOptions& o,
+                                      const OutputCallback& callback) {
+  bool tty;
+  if (o.tty) {
+    tty = *o.tty;
+  } else {
+    MAESTRO_ASSIGN_OR_RETURN(ContainerInspect c, InspectContainer(id));
+    tty = c.tty;
+  }
+  Call call;
+  call.method = "POST";
+  call.path = absl::StrCat("/containers/", PathPart(id), "/attach");
+  call.query = {{"stream", "1"}, {"stdout", "1"}, {"stderr", "1"}, {"logs", o.logs ? "1" : "0"}};
+  return DoStream(call, tty, /*unbounded=*/true, o.cancel, callback);
+}
+
+absl::StatusOr<std::string> HttpDockerClient::CreateExec(absl::string_view container,
+                                                         const ExecOptions& o) {
+  Call call;
+  call.method = "POST";
+  call.path = absl::StrCat("/containers/", PathPart(container), "/exec");
+  json body = {{"AttachStdin", false}, {"AttachStdout", true}, {"AttachStderr", true},
+               {"Tty", o.tty},          {"Cmd", o.cmd}};
+  if (!o.env.empty()) body["Env"] = o.env;
+  if (!o.user.empty()) body["User"] = o.user;
+  if (!o.working_dir.empty()) body["WorkingDir"] = o.working_dir;
+  call.body = body.dump();
+  MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
+  if (!j.contains("Id") || !j["Id"].is_string()) {
+    return Prefix(call, absl::InternalError("no Id in the daemon's answer"));
+  }
+  return j["Id"].get<std::string>();
+}
+
+absl::Status HttpDockerClient::StartExec(absl::string_view exec_id, bool tty,
+                                         const OutputCallback& callback) {
+  Call call;
+  call.method = "POST";
+  call.path = absl::StrCat("/exec/", PathPart(exec_id), "/start");
+  call.body = json{{"Detach", false}, {"Tty", tty}}.dump();
+  return DoStream(call, tty, /*unbounded=*/true, nullptr, callback);
+}
+
+absl::StatusOr<ExecInspect> HttpDockerClient::InspectExec(absl::string_view exec_id) {
+  Call call;
+  call.path = absl::StrCat("/exec/", PathPart(exec_id), "/json");
+  MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
+  return ParseExecInspect(j);
+}
+
+absl::StatusOr<ImageInspect> HttpDockerClient::InspectImage(absl::string_view name) {
+  Call call;
+  call.path = absl::StrCat("/images/", PathPart(name), "/json");
+  MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
+  return ParseImageInspect(j);
+}
+
+absl::StatusOr<std::vector<ImageSummary>> HttpDockerClient::ListImages(
+    absl::string_view reference) {
+  Call call;
+  call.path = "/images/json";
+  if (!reference.empty()) {
+    call.query.emplace_back("filters", FiltersJson({{"reference", {std::string(reference)}}}));
+  }
+  MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
+  std::vector<ImageSummary> out;
+  if (j.is_array()) {
+    for (const json& i : j) out.push_back(ParseImageSummary(i));
+  }
+  return out;
+}
+
+absl::Status HttpDockerClient::PullImage(absl::string_view image, absl::string_view tag,
+                                         absl::string_view registry_auth,
+                                         const PullProgressCallback& progress) {
+  Call call;
+  call.method = "POST";
+  call.path = "/images/create";
+  call.query = {{"fromImage", std::string(image)}, {"tag", tag.empty() ? "latest" : std::string(tag)}};
+  if (!registry_auth.empty()) call.headers.emplace_back("X-Registry-Auth", std::string(registry_auth));
+  call.what = absl::StrCat("pull ", image, ":", tag.empty() ? "latest" : tag);
+  absl::Status stream_error;
+  LineSplitter lines([&](absl::string_view line) {
+    absl::optional<json> j = ParseJson(line);
+    if (!j || !j->is_object()) return true;  // tolerate stray non-JSON lines
+    if (j->contains("error")) {
+      std::string msg = (*j)["error"].is_string() ? (*j)["error"].get<std::string>() : j->dump();
+      absl::StatusCode code = absl::StatusCode::kInternal;
+      std::string lower = absl::AsciiStrToLower(msg);
+      if (absl::StrContains(lower, "unauthorized") ||
+          absl::StrContains(lower, "authentication required") ||
+          absl::StrContains(lower, "no basic auth credentials")) {
+        code = absl::StatusCode::kUnauthenticated;
+      } else if (absl::StrContains(lower, "not found") ||
+                 absl::StrContains(lower, "manifest unknown")) {
+        code = absl::StatusCode::kNotFound;
+      }
+      stream_error = absl::Status(code, msg);
+      return false;
+    }
+    if (progress) progress(ParsePullProgress(*j));
+    return true;
+  });
+  RequestOptions options;
+  options.timeout = std::max(timeout_, kPullHeadTimeout);
+  options.stream_body_unbounded = true;  // pulls have no overall timeout
+  options.sink = [&](absl::string_view data) { return lines.Feed(data); };
+  absl::StatusOr<HttpResponse> r = Do(call, options);
+  if (!r.ok()) return r.status();
+  lines.Finish();
+  if (!stream_error.ok()) return Prefix(call, stream_error);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> HttpDockerClient::Login(const json& auth_config) {
+  Call call;
+  call.method = "POST";
+  call.path = "/auth";
+  call.body = auth_config.dump();
+  MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
+  if (j.is_object() && j.contains("Status") && j["Status"].is_string()) {
+    return j["Status"].get<std::string>();
+  }
+  return std::string();
+}
+
+absl::Status HttpDockerClient::Events(const EventsOptions& o, const EventCallback& callback) {
+  Call call;
+  call.path = "/events";
+  if (!o.since.empty()) call.query.emplace_back("since", o.since);
+  if (!o.until.empty()) call.query.emplace_back("until", o.until);
+  if (!o.filters.empty()) call.query.emplace_back("filters", FiltersJson(o.filters));
+  LineSplitter lines([&](absl::string_view line) {
+    absl::optional<json> j = ParseJson(line);
+    if (!j || !j->is_object()) return true;
+    return callback(ParseEvent(*j));
+  });
+  RequestOptions options;
+  options.timeout = timeout_;
+  options.stream_body_unbounded = true;
+  options.cancel = o.cancel;
+  options.sink = [&](absl::string_view data) { return lines.Feed(data); };
+  absl::StatusOr<HttpResponse> r = Do(call, options);
+  if (!r.ok()) {
+    if (r.status().code() == absl::StatusCode::kCancelled) return absl::OkStatus();
+    return r.status();
+  }
+  lines.Finish();
+  return absl::OkStatus();
+}
+
+}  // namespace maestro::docker

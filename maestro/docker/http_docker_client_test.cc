@@ -1,0 +1,378 @@
+// The real HttpDockerClient + HttpClient + UnixTransport against the in-process fake daemon.
+#include "maestro/docker/http_docker_client.h"
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "maestro/testing/fake_docker_daemon.h"
+#include "maestro/transport/socket_transport.h"
+
+namespace maestro::docker {
+namespace {
+
+using maestro::testing::FakeDockerDaemon;
+using nlohmann::json;
+
+class HttpDockerClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto d = FakeDockerDaemon::Start();
+    ASSERT_TRUE(d.ok()) << d.status();
+    daemon_ = std::move(*d);
+    daemon_->AddImage("busybox:latest");
+    client_ = MakeClient(absl::Seconds(2), "");
+  }
+  std::unique_ptr<HttpDockerClient> MakeClient(absl::Duration timeout, std::string version) {
+    return std::make_unique<HttpDockerClient>(
+        "ship1", std::make_unique<transport::UnixTransport>("ship1", daemon_->socket_path()),
+        timeout, version);
+  }
+  std::string CreateRunning(const std::string& name, json extra = json::object()) {
+    json body = {{"Image", "busybox"}, {"Cmd", {"echo", "hello", "world"}},
+                 {"Labels", {{"maestro.test", "1"}}}};
+    body.update(extra);
+    auto c = client_->CreateContainer(name, body);
+    EXPECT_TRUE(c.ok()) << c.status();
+    EXPECT_TRUE(client_->StartContainer(c->id).ok());
+    return c->id;
+  }
+
+  std::unique_ptr<FakeDockerDaemon> daemon_;
+  std::unique_ptr<HttpDockerClient> client_;
+};
+
+TEST_F(HttpDockerClientTest, NegotiatesVersionDownToOurMax) {
+  ASSERT_TRUE(client_->Ping().ok());
+  auto v = client_->ApiVersion();
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*v, "1.41");  // server 1.43, we implement 1.41
+  ASSERT_TRUE(client_->ListContainers({}).ok());
+  EXPECT_EQ(daemon_->request_log().back(), "GET /v1.41/containers/json");
+}
+
+TEST_F(HttpDockerClientTest, PinnedVersionIsUsedVerbatim) {
+  auto c = MakeClient(absl::Seconds(2), "1.24");
+  ASSERT_TRUE(c->ListContainers({}).ok());
+  EXPECT_EQ(daemon_->request_log().back(), "GET /v1.24/containers/json");
+  for (const auto& r : daemon_->request_log()) EXPECT_FALSE(absl::StrContains(r, "/version"));
+}
+
+TEST(VersionTest, AtLeastServerMinimumAndBelowServerMax) {
+  FakeDockerDaemon::Options o;
+  o.api_version = "1.30";
+  o.min_api_version = "1.12";
+  auto d = FakeDockerDaemon::Start(o);
+  ASSERT_TRUE(d.ok());
+  HttpDockerClient c("s", std::make_unique<transport::UnixTransport>("s", (*d)->socket_path()),
+                     absl::Seconds(2), "auto");
+  EXPECT_EQ(*c.ApiVersion(), "1.30");
+  EXPECT_EQ(CompareApiVersions("1.9", "1.10"), -1);
+  EXPECT_EQ(CompareApiVersions("1.41", "1.41"), 0);
+  FakeDockerDaemon::Options o2;
+  o2.api_version = "1.50";
+  o2.min_api_version = "1.44";
+  auto d2 = FakeDockerDaemon::Start(o2);
+  HttpDockerClient c2("s", std::make_unique<transport::UnixTransport>("s", (*d2)->socket_path()),
+                      absl::Seconds(2), "");
+  EXPECT_EQ(*c2.ApiVersion(), "1.44");
+}
+
+TEST_F(HttpDockerClientTest, ContainerLifecycle) {
+  std::string id = CreateRunning("web-1", {{"HostConfig", {{"PortBindings", {{"80/tcp", {{{"HostPort", "8080"}}}}}}}}});
+  auto inspect = client_->InspectContainer("web-1");
+  ASSERT_TRUE(inspect.ok()) << inspect.status();
+  EXPECT_EQ(inspect->id, id);
+  EXPECT_EQ(inspect->name, "/web-1");
+  EXPECT_EQ(inspect->config_image, "busybox");
+  EXPECT_TRUE(inspect->state.running);
+  EXPECT_EQ(inspect->labels.at("maestro.test"), "1");
+  ASSERT_EQ(inspect->ports["80/tcp"].size(), 1u);
+  EXPECT_EQ(inspect->ports["80/tcp"][0].host_port, "8080");
+  EXPECT_TRUE(inspect->raw.contains("HostConfig"));
+
+  auto list = client_->ListContainers({.all = false, .labels = {"maestro.test=1"}, .names = {}});
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].names[0], "/web-1");
+  EXPECT_EQ((*list)[0].state, "running");
+
+  // Starting again is a 304: success.
+  EXPECT_TRUE(client_->StartContainer(id).ok());
+  // Removing a running container without force: the daemon's message, FailedPrecondition.
+  absl::Status rm = client_->RemoveContainer(id, {});
+  EXPECT_EQ(rm.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(rm.message(), "You cannot remove a running container")) << rm;
+  EXPECT_EQ(HttpStatusOf(rm), 409);
+
+  ASSERT_TRUE(client_->StopContainer(id, 1).ok());
+  EXPECT_TRUE(client_->StopContainer(id, 1).ok());  // 304
+  auto waited = client_->WaitContainer(id, absl::Seconds(2));
+  ASSERT_TRUE(waited.ok());
+  EXPECT_EQ(*waited, 0);
+  EXPECT_FALSE(client_->InspectContainer(id)->state.running);
+  ASSERT_TRUE(client_->RemoveContainer(id, {}).ok());
+  absl::Status gone = client_->InspectContainer(id).status();
+  EXPECT_EQ(gone.code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(absl::StrContains(gone.message(), "No such container: " + id)) << gone;
+}
+
+TEST_F(HttpDockerClientTest, ErrorsNameShipCallStatusAndDaemonMessage) {
+  CreateRunning("x");
+  auto dup = client_->CreateContainer("x", json{{"Image", "busybox"}});
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.status().code(), absl::StatusCode::kAlreadyExists);
+  std::string want = "ship1 (unix://" + daemon_->socket_path() +
+                     "): POST /containers/create: 409 Conflict: Conflict. The container name \"/x\" "
+                     "is already in use";
+  EXPECT_TRUE(absl::StartsWith(dup.status().message(), want)) << dup.status().message();
+
+  // Port conflict: a 500 with the daemon's text.
+  CreateRunning("p1", {{"HostConfig", {{"PortBindings", {{"80/tcp", {{{"HostPort", "9000"}}}}}}}}});
+  auto c2 = client_->CreateContainer(
+      "p2", json{{"Image", "busybox"},
+                 {"HostConfig", {{"PortBindings", {{"80/tcp", {{{"HostPort", "9000"}}}}}}}}});
+  ASSERT_TRUE(c2.ok());
+  absl::Status st = client_->StartContainer(c2->id);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInternal);
+  EXPECT_TRUE(absl::StrContains(st.message(), "port is already allocated")) << st;
+
+  auto noimg = client_->CreateContainer("y", json{{"Image", "nope:1"}});
+  EXPECT_EQ(noimg.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(absl::StrContains(noimg.status().message(), "No such image: nope:1"));
+
+  daemon_->InjectFault(FakeDockerDaemon::Fault::kInternalError, 1, "/info");
+  absl::Status info = client_->Info().status();
+  EXPECT_EQ(info.code(), absl::StatusCode::kInternal);
+  EXPECT_TRUE(absl::StrContains(info.message(), "GET /info: 500 Internal Server Error: fake daemon: injected failure")) << info;
+}
+
+TEST_F(HttpDockerClientTest, KeepAliveReusesOneConnection) {
+  ASSERT_TRUE(client_->Ping().ok());
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(client_->ListContainers({.all = true}).ok());
+  EXPECT_EQ(daemon_->connections_accepted(), 1);
+  EXPECT_EQ(client_->http().connections_opened(), 1);
+}
+
+TEST_F(HttpDockerClientTest, ChunkedAndContentLengthBodiesParseAlike) {
+  CreateRunning("a");
+  auto plain = client_->ListContainers({.all = true});
+  daemon_->SetChunked(true);
+  auto chunked = client_->ListContainers({.all = true});
+  ASSERT_TRUE(plain.ok());
+  ASSERT_TRUE(chunked.ok()) << chunked.status();
+  ASSERT_EQ(chunked->size(), 1u);
+  EXPECT_EQ((*plain)[0].raw, (*chunked)[0].raw);
+  EXPECT_EQ(daemon_->connections_accepted(), 1);  // chunked bodies keep the connection too
+}
+
+TEST_F(HttpDockerClientTest, NeverAnsweringDaemonTimesOut) {
+  auto c = MakeClient(absl::Milliseconds(300), "1.41");
+  daemon_->InjectFault(FakeDockerDaemon::Fault::kNeverAnswer, 1, "/containers/json");
+  absl::Time start = absl::Now();
+  absl::Status s = c->ListContainers({}).status();
+  absl::Duration took = absl::Now() - start;
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "ship1")) << s;
+  EXPECT_GE(took, absl::Milliseconds(280));
+  EXPECT_LT(took, absl::Seconds(2));
+}
+
+TEST_F(HttpDockerClientTest, SlowDaemonWithinTimeoutIsFine) {
+  daemon_->SetLatency(absl::Milliseconds(100));
+  EXPECT_TRUE(client_->Ping().ok());
+}
+
+TEST_F(HttpDockerClientTest, ReconnectsAfterServerClosedKeptAliveConnection) {
+  ASSERT_TRUE(client_->Ping().ok());
+  daemon_->CloseIdleConnections();  // like a daemon restart between requests
+  absl::SleepFor(absl::Milliseconds(50));
+  ASSERT_TRUE(client_->ListContainers({}).ok());
+  EXPECT_EQ(daemon_->connections_accepted(), 2);
+}
+
+TEST_F(HttpDockerClientTest, RetriesIdempotentRequestOnceWhenReusedConnectionDrops) {
+  ASSERT_TRUE(client_->Ping().ok());
+  // The server reads the next request on the kept-alive connection and hangs up.
+  daemon_->InjectFault(FakeDockerDaemon::Fault::kDropConnection, 1, "/containers/json");
+  auto list = client_->ListContainers({});
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_EQ(daemon_->connections_accepted(), 2);
+  // A POST is not retried: the failure is reported.
+  daemon_->InjectFault(FakeDockerDaemon::Fault::kDropConnection, 1, "/containers/create");
+  auto created = client_->CreateContainer("z", json{{"Image", "busybox"}});
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kUnavailable) << created.status();
+}
+
+TEST_F(HttpDockerClientTest, DaemonDownIsUnavailableNamingTheShip) {
+  daemon_->Stop();
+  absl::Status s = client_->Ping();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StartsWith(s.message(), "ship1 (unix://")) << s;
+}
+
+TEST_F(HttpDockerClientTest, LogsAreDemultiplexed) {
+  std::string id = CreateRunning("logger");
+  daemon_->AppendLogs(id, 2, "an error\n");
+  daemon_->AppendLogs(id, 1, "more output\n");
+  std::string out, err;
+  absl::Status s = client_->Logs(id, {}, [&](StdStream st, absl::string_view d) {
+    (st == StdStream::kStdout ? out : err).append(d.data(), d.size());
+    return true;
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(out, "hello world\nmore output\n");
+  EXPECT_EQ(err, "an error\n");
+
+  // tail=1
+  std::string last;
+  ASSERT_TRUE(client_->Logs(id, {.tail = "1"}, [&](StdStream, absl::string_view d) {
+    last.append(d.data(), d.size());
+    return true;
+  }).ok());
+  EXPECT_EQ(last, "more output\n");
+}
+
+TEST_F(HttpDockerClientTest, TtyLogsAreRaw) {
+  auto c = client_->CreateContainer("tty", json{{"Image", "busybox"}, {"Tty", true}, {"Cmd", {"echo", "raw"}}});
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(client_->StartContainer(c->id).ok());
+  std::string out;
+  ASSERT_TRUE(client_->Logs(c->id, {}, [&](StdStream st, absl::string_view d) {
+    EXPECT_EQ(st, StdStream::kStdout);
+    out.append(d.data(), d.size());
+    return true;
+  }).ok());
+  EXPECT_EQ(out, "raw\n");
+}
+
+TEST_F(HttpDockerClientTest, FollowLogsStreamUntilExit) {
+  std::string id = CreateRunning("follow");
+  std::thread writer([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    daemon_->AppendLogs(id, 1, "late line\n");
+    absl::SleepFor(absl::Milliseconds(400));  // longer than the 2 s timeout? no: streams are unbounded
+    daemon_->ExitContainer(id, 3);
+  });
+  std::string out;
+  LogsOptions o;
+  o.follow = true;
+  absl::Status s = client_->Logs(id, o, [&](StdStream, absl::string_view d) {
+    out.append(d.data(), d.size());
+    return true;
+  });
+  writer.join();
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(out, "hello world\nlate line\n");
+  EXPECT_EQ(*client_->WaitContainer(id, absl::Seconds(1)), 3);
+}
+
+TEST_F(HttpDockerClientTest, ExecCreateStartInspect) {
+  std::string id = CreateRunning("exec");
+  auto exec = client_->CreateExec(id, {.cmd = {"err", "bad", "thing"}});
+  ASSERT_TRUE(exec.ok()) << exec.status();
+  std::string out, err;
+  ASSERT_TRUE(client_->StartExec(*exec, false, [&](StdStream s, absl::string_view d) {
+    (s == StdStream::kStdout ? out : err).append(d.data(), d.size());
+    return true;
+  }).ok());
+  EXPECT_EQ(err, "bad thing\n");
+  auto info = client_->InspectExec(*exec);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->exit_code, 2);
+  EXPECT_FALSE(info->running);
+  // The client still works after the hijacked connection closed.
+  EXPECT_TRUE(client_->Ping().ok());
+}
+
+TEST_F(HttpDockerClientTest, PullStreamsProgressAndFailsOnErrorLine) {
+  std::vector<PullProgress> progress;
+  ASSERT_TRUE(client_->PullImage("example/app", "2.0", "", [&](const PullProgress& p) {
+    progress.push_back(p);
+  }).ok());
+  ASSERT_GE(progress.size(), 5u);
+  EXPECT_EQ(progress[1].status, "Downloading");
+  EXPECT_EQ(progress[1].total, 300);
+  EXPECT_TRUE(client_->InspectImage("example/app:2.0").ok());
+  auto images = client_->ListImages("example/app:2.0");
+  ASSERT_TRUE(images.ok());
+  EXPECT_EQ(images->size(), 1u);
+
+  absl::Status missing = client_->PullImage("example/missing", "latest", "", nullptr);
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(absl::StrContains(missing.message(), "pull example/missing:latest: manifest for")) << missing;
+}
+
+TEST_F(HttpDockerClientTest, EventsStreamAndStop) {
+  std::atomic<bool> cancel{false};
+  std::vector<Event> seen;
+  EventsOptions o;
+  o.filters = {{"type", {"container"}}, {"label", {"maestro.test=1"}}};
+  o.cancel = &cancel;
+  std::thread t([&] {
+    absl::Status s = client_->Events(o, [&](const Event& e) {
+      seen.push_back(e);
+      return seen.size() < 2;  // create, start
+    });
+    EXPECT_TRUE(s.ok()) << s;
+  });
+  absl::SleepFor(absl::Milliseconds(200));
+  auto other = MakeClient(absl::Seconds(2), "1.41");
+  auto c = other->CreateContainer("ev", json{{"Image", "busybox"}, {"Labels", {{"maestro.test", "1"}}}});
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(other->StartContainer(c->id).ok());
+  t.join();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].action, "create");
+  EXPECT_EQ(seen[1].action, "start");
+  EXPECT_EQ(seen[1].actor_id, c->id);
+
+  // Cancellation stops a quiet stream within a few hundred milliseconds.
+  std::atomic<bool> cancel2{false};
+  EventsOptions quiet;
+  quiet.cancel = &cancel2;
+  quiet.filters = {{"type", {"network"}}};
+  absl::Time start = absl::Now();
+  std::thread t2([&] { EXPECT_TRUE(other->Events(quiet, [](const Event&) { return true; }).ok()); });
+  absl::SleepFor(absl::Milliseconds(100));
+  cancel2 = true;
+  t2.join();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+}
+
+TEST_F(HttpDockerClientTest, AttachStreamsUntilExit) {
+  std::string id = CreateRunning("attach");
+  std::thread writer([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    daemon_->AppendLogs(id, 2, "attached\n");
+    daemon_->ExitContainer(id, 0);
+  });
+  std::string err;
+  absl::Status s = client_->Attach(id, {}, [&](StdStream st, absl::string_view d) {
+    if (st == StdStream::kStderr) err.append(d.data(), d.size());
+    return true;
+  });
+  writer.join();
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(err, "attached\n");
+}
+
+TEST_F(HttpDockerClientTest, ConcurrentRequestsUseThePool) {
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        if (!client_->ListContainers({.all = true}).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_LE(daemon_->connections_accepted(), 4 + 1);
+}
+
+}  // namespace
+}  // namespace maestro::docker

@@ -1,0 +1,160 @@
+#include "maestro/docker/http_response_parser.h"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/core/buffers_range.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/optional.hpp>
+
+#include <limits>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace maestro::docker {
+namespace {
+
+namespace http = boost::beast::http;
+
+struct BodyTarget {
+  std::string* buffer = nullptr;
+  const BodySink* sink = nullptr;
+  bool stopped = false;
+};
+
+// A Beast Body whose reader forwards bytes to a BodySink (2xx) or a string (otherwise).
+struct SinkBody {
+  using value_type = BodyTarget;
+
+  class reader {
+   public:
+    // Beast 1.74 constructs the reader with the parser, before any header is parsed: the
+    // status is only looked at in init(), which runs once the header is complete.
+    template <bool isRequest, class Fields>
+    reader(http::header<isRequest, Fields>& h, value_type& v)
+        : v_(v), header_(&h), status_of_(&StatusOf<isRequest, Fields>) {}
+    void init(const boost::optional<std::uint64_t>&, boost::beast::error_code& ec) {
+      ec = {};
+      int status = status_of_(header_);
+      use_sink_ = v_.sink != nullptr && *v_.sink && status >= 200 && status < 300;
+    }
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, boost::beast::error_code& ec) {
+      ec = {};
+      size_t n = 0;
+      for (auto b : boost::beast::buffers_range_ref(buffers)) {
+        absl::string_view s(static_cast<const char*>(b.data()), b.size());
+        n += s.size();
+        if (v_.stopped) continue;
+        if (use_sink_) {
+          if (!(*v_.sink)(s)) v_.stopped = true;
+        } else {
+          v_.buffer->append(s.data(), s.size());
+        }
+      }
+      return n;
+    }
+    void finish(boost::beast::error_code& ec) { ec = {}; }
+
+   private:
+    template <bool isRequest, class Fields>
+    static int StatusOf(const void* h) {
+      if constexpr (isRequest) {
+        return 0;
+      } else {
+        return static_cast<int>(static_cast<const http::header<false, Fields>*>(h)->result_int());
+      }
+    }
+    value_type& v_;
+    const void* header_;
+    int (*status_of_)(const void*);
+    bool use_sink_ = false;
+  };
+};
+
+}  // namespace
+
+struct HttpResponseParser::Impl {
+  BodySink sink;
+  http::response_parser<SinkBody> parser;
+  HttpResponse response;
+  bool header_copied = false;
+
+  void CopyHeader() {
+    if (header_copied || !parser.is_header_done()) return;
+    header_copied = true;
+    const auto& msg = parser.get();
+    response.status = static_cast<int>(msg.result_int());
+    response.reason = std::string(msg.reason());
+    for (const auto& f : msg) {
+      response.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    }
+  }
+};
+
+std::string HttpResponse::Header(absl::string_view name) const {
+  for (const auto& h : headers) {
+    if (absl::EqualsIgnoreCase(h.first, name)) return h.second;
+  }
+  return "";
+}
+
+HttpResponseParser::HttpResponseParser(BodySink sink) : impl_(std::make_unique<Impl>()) {
+  impl_->sink = std::move(sink);
+  // Not boost::none: Beast 1.74 compares `len > body_limit_` with an empty optional as true.
+  impl_->parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  impl_->parser.header_limit(64 * 1024);
+  impl_->parser.eager(true);
+  BodyTarget& t = impl_->parser.get().body();
+  t.buffer = &impl_->response.body;
+  t.sink = &impl_->sink;
+}
+
+HttpResponseParser::~HttpResponseParser() = default;
+
+absl::StatusOr<size_t> HttpResponseParser::Feed(absl::string_view data) {
+  size_t total = 0;
+  while (!impl_->parser.is_done() && total < data.size()) {
+    boost::beast::error_code ec;
+    size_t used = impl_->parser.put(
+        boost::asio::const_buffer(data.data() + total, data.size() - total), ec);
+    total += used;
+    impl_->CopyHeader();
+    if (ec == http::error::need_more) {
+      if (used == 0) break;
+      continue;
+    }
+    if (ec) return absl::InvalidArgumentError(absl::StrCat("malformed HTTP response: ", ec.message()));
+    if (stopped()) break;
+    if (used == 0) break;
+  }
+  return total;
+}
+
+absl::Status HttpResponseParser::FeedEof() {
+  if (impl_->parser.is_done()) return absl::OkStatus();
+  if (!impl_->parser.got_some()) {
+    return absl::UnavailableError("connection closed without a response");
+  }
+  boost::beast::error_code ec;
+  impl_->parser.put_eof(ec);
+  impl_->CopyHeader();
+  if (ec) {
+    return absl::UnavailableError(impl_->parser.got_some()
+                                      ? "connection closed before the response was complete"
+                                      : "connection closed without a response");
+  }
+  return absl::OkStatus();
+}
+
+bool HttpResponseParser::header_done() const { return impl_->parser.is_header_done(); }
+bool HttpResponseParser::done() const { return impl_->parser.is_done(); }
+bool HttpResponseParser::stopped() const { return impl_->parser.get().body().stopped; }
+bool HttpResponseParser::keep_alive() const {
+  return impl_->parser.is_done() && impl_->parser.keep_alive() && !impl_->parser.need_eof();
+}
+const HttpResponse& HttpResponseParser::response() const { return impl_->response; }
+
+}  // namespace maestro::docker

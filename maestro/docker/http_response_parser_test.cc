@@ -1,0 +1,78 @@
+#include "maestro/docker/http_response_parser.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace maestro::docker {
+namespace {
+
+std::string FeedAll(HttpResponseParser& p, const std::string& in, size_t step) {
+  std::string pending;
+  for (size_t pos = 0; pos < in.size() && !p.done(); pos += step) {
+    pending += in.substr(pos, step);
+    auto used = p.Feed(pending);
+    EXPECT_TRUE(used.ok()) << used.status();
+    if (!used.ok()) return "";
+    pending.erase(0, *used);
+  }
+  return pending;
+}
+
+TEST(HttpResponseParserTest, ContentLengthBuffered) {
+  HttpResponseParser p;
+  std::string rest = FeedAll(p, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nApi-Version: 1.41\r\n\r\nhelloEXTRA", 100);
+  ASSERT_TRUE(p.done());
+  EXPECT_EQ(p.response().body, "hello");
+  EXPECT_EQ(p.response().Header("api-version"), "1.41");
+  EXPECT_TRUE(p.keep_alive());
+  EXPECT_EQ(rest, "EXTRA");
+}
+
+TEST(HttpResponseParserTest, ChunkedStreamedToSink) {
+  for (size_t step = 1; step < 40; ++step) {
+    std::string streamed;
+    HttpResponseParser p([&](absl::string_view d) {
+      streamed.append(d.data(), d.size());
+      return true;
+    });
+    FeedAll(p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", step);
+    ASSERT_TRUE(p.done()) << step;
+    EXPECT_EQ(streamed, "hello world") << step;
+    EXPECT_EQ(p.response().body, "");
+  }
+}
+
+TEST(HttpResponseParserTest, ErrorBodiesAreBufferedEvenWithSink) {
+  bool called = false;
+  HttpResponseParser p([&](absl::string_view) { return called = true; });
+  FeedAll(p, "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno", 100);
+  ASSERT_TRUE(p.done());
+  EXPECT_FALSE(called);
+  EXPECT_EQ(p.response().body, "no");
+  EXPECT_EQ(p.response().status, 404);
+}
+
+TEST(HttpResponseParserTest, BodyUntilEof) {
+  std::string streamed;
+  HttpResponseParser p([&](absl::string_view d) {
+    streamed.append(d.data(), d.size());
+    return true;
+  });
+  FeedAll(p, "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\nraw bytes", 4);
+  EXPECT_FALSE(p.done());
+  EXPECT_TRUE(p.FeedEof().ok());
+  EXPECT_TRUE(p.done());
+  EXPECT_FALSE(p.keep_alive());
+  EXPECT_EQ(streamed, "raw bytes");
+}
+
+TEST(HttpResponseParserTest, Garbage) {
+  HttpResponseParser p;
+  EXPECT_FALSE(p.Feed("NOT HTTP AT ALL\r\n\r\n").ok());
+  HttpResponseParser q;
+  EXPECT_FALSE(q.FeedEof().ok());
+}
+
+}  // namespace
+}  // namespace maestro::docker

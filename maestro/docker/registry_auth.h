@@ -1,0 +1,94 @@
+// Registry credentials and retries (MaestroNG §5.8): which configured registry an image
+// belongs to, its credentials (from the environment, else ~/.docker/config.json `auths`),
+// the base64url X-Registry-Auth header, and login/pull with the registry's retry spec.
+// Passwords never appear in any message or Status produced here (they are scrubbed even from
+// daemon messages). Pure functions except LoginAndPull, which talks to a DockerClient.
+#ifndef MAESTRO_DOCKER_REGISTRY_AUTH_H_
+#define MAESTRO_DOCKER_REGISTRY_AUTH_H_
+
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
+#include "maestro/docker/docker_client.h"
+
+namespace maestro::docker {
+
+struct RetrySpec {
+  int attempts = 3;    // total attempts when a listed code occurs
+  std::set<int> when;  // HTTP codes to retry on; empty = never retry
+};
+
+struct Registry {
+  std::string name;  // the key under `registries:`
+  std::string url;   // `registry:` e.g. https://host:5000/v1/
+  std::string username;
+  std::string password;
+  std::string email;
+  RetrySpec retry;
+};
+
+struct AuthConfig {
+  std::string username;
+  std::string password;
+  std::string email;
+  std::string server_address;
+};
+
+// urlparse(url).netloc: "https://h:5000/v1/" -> "h:5000"; "" when the URL has no "//".
+std::string UrlNetloc(absl::string_view url);
+
+// §5.8: nullptr for Docker Hub images (no '/', or '/' first); then by registry name (also Hub
+// namespaces), then by netloc or its host part, first match wins. A registry without a URL
+// met during the netloc scan is an InvalidArgument error (MaestroNG's KeyError).
+absl::StatusOr<const Registry*> FindRegistryForImage(absl::string_view image,
+                                                     const std::vector<Registry>& registries);
+
+// Credentials for `registry`: its own username/password, else the `auths` entry of a
+// ~/.docker/config.json document (`auth` base64 "user:pass", or username/password), keyed
+// by netloc or URL. nullopt when neither has credentials.
+absl::StatusOr<absl::optional<AuthConfig>> ResolveAuth(const Registry& registry,
+                                                       const nlohmann::json* docker_config);
+
+// Reads $DOCKER_CONFIG/config.json or $HOME/.docker/config.json; nullopt when absent.
+absl::StatusOr<absl::optional<nlohmann::json>> LoadDockerConfig(const char* docker_config_dir,
+                                                                const char* home);
+
+nlohmann::json AuthConfigJson(const AuthConfig& auth);
+// base64url (RFC 4648 §5) of the JSON auth config: the X-Registry-Auth header value.
+std::string EncodeRegistryAuth(const AuthConfig& auth);
+
+// Replaces every occurrence of `secret` in the status message by "***".
+absl::Status ScrubSecret(const absl::Status& status, absl::string_view secret);
+
+// Runs `op` until it succeeds, fails with a code not in spec.when, or spec.attempts attempts
+// are used. Exhausted retries are an error naming `what` and the attempt count. The HTTP
+// code comes from HttpStatusOf(), or for stream errors (pulls) from a listed code appearing in
+// the message. `sleep` is called between attempts (injectable for tests).
+absl::Status RunWithRetry(const RetrySpec& spec, absl::string_view what,
+                          const std::function<absl::Status()>& op,
+                          const std::function<void(absl::Duration)>& sleep);
+
+struct PullRequest {
+  std::string image;  // repository, e.g. 127.0.0.1:5000/maestro/busybox
+  std::string tag = "latest";
+};
+
+// Finds the image's registry, logs in when credentials exist (POST /auth) and pulls with
+// X-Registry-Auth, applying the registry's retry spec to both. Errors name the registry.
+absl::Status LoginAndPull(DockerClient& client, const PullRequest& request,
+                          const std::vector<Registry>& registries,
+                          const nlohmann::json* docker_config, const PullProgressCallback& progress,
+                          const std::function<void(absl::Duration)>& sleep);
+
+}  // namespace maestro::docker
+
+#endif  // MAESTRO_DOCKER_REGISTRY_AUTH_H_

@@ -1,0 +1,167 @@
+#include "maestro/docker/registry_auth.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "maestro/docker/http_docker_client.h"
+#include "maestro/testing/fake_docker_daemon.h"
+#include "maestro/transport/socket_transport.h"
+
+namespace maestro::docker {
+namespace {
+
+using maestro::testing::FakeDockerDaemon;
+using nlohmann::json;
+
+std::vector<Registry> Registries() {
+  return {
+      {"foo4", "https://foo4.example.com/v1/", "", "", "", {}},
+      {"quay", "https://quay.io/v1/", "u", "p", "", {}},
+      {"local", "https://127.0.0.1:5000/v1/", "maestro", "s3cret-pw", "", {3, {500, 502}}},
+  };
+}
+
+TEST(FindRegistryTest, MatchingRulesOfSection58) {
+  auto regs = Registries();
+  EXPECT_EQ(*FindRegistryForImage("busybox", regs), nullptr);       // Hub official
+  EXPECT_EQ(*FindRegistryForImage("/busybox", regs), nullptr);      // '/' at index 0
+  EXPECT_EQ(*FindRegistryForImage("library/busybox", regs), nullptr);
+  EXPECT_EQ((*FindRegistryForImage("foo4/bar", regs))->name, "foo4");  // by key (Hub namespace)
+  EXPECT_EQ((*FindRegistryForImage("quay.io/org/app", regs))->name, "quay");  // by netloc
+  EXPECT_EQ((*FindRegistryForImage("127.0.0.1:5000/maestro/busybox", regs))->name, "local");
+  EXPECT_EQ((*FindRegistryForImage("127.0.0.1/maestro/busybox", regs))->name, "local");  // host part
+  EXPECT_EQ(*FindRegistryForImage("other.io/x", regs), nullptr);
+  std::vector<Registry> broken = {{"nourl", "", "", "", "", {}}};
+  EXPECT_FALSE(FindRegistryForImage("h:1/x", broken).ok());
+  EXPECT_EQ(UrlNetloc("https://h:5000/v1/"), "h:5000");
+  EXPECT_EQ(UrlNetloc("h:5000"), "");
+  EXPECT_EQ(UrlNetloc("//h:5000/x"), "h:5000");
+}
+
+TEST(ResolveAuthTest, OwnCredentialsThenDockerConfig) {
+  Registry r{"local", "https://127.0.0.1:5000/v1/", "", "", "", {}};
+  json config = {{"auths",
+                  {{"127.0.0.1:5000", {{"auth", absl::Base64Escape("alice:pa:ss")}}},
+                   {"https://quay.io", {{"username", "bob"}, {"password", "pw"}}}}}};
+  auto a = ResolveAuth(r, &config);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(a->has_value());
+  EXPECT_EQ((*a)->username, "alice");
+  EXPECT_EQ((*a)->password, "pa:ss");
+  EXPECT_EQ((*a)->server_address, "127.0.0.1:5000");
+  Registry q{"quay", "https://quay.io/v1/", "", "", "", {}};
+  EXPECT_EQ((*ResolveAuth(q, &config))->username, "bob");
+  Registry none{"x", "https://x.io/", "", "", "", {}};
+  EXPECT_FALSE(ResolveAuth(none, &config)->has_value());
+  r.username = "own";
+  r.password = "pw";
+  EXPECT_EQ((*ResolveAuth(r, &config))->username, "own");
+}
+
+TEST(EncodeRegistryAuthTest, Base64UrlJson) {
+  AuthConfig a{"u", "p?>", "", "127.0.0.1:5000"};
+  std::string header = EncodeRegistryAuth(a);
+  EXPECT_EQ(header.find_first_of("+/="), std::string::npos);
+  std::string decoded;
+  ASSERT_TRUE(absl::WebSafeBase64Unescape(header, &decoded));
+  json j = json::parse(decoded);
+  EXPECT_EQ(j["username"], "u");
+  EXPECT_EQ(j["password"], "p?>");
+  EXPECT_EQ(j["serveraddress"], "127.0.0.1:5000");
+}
+
+TEST(RunWithRetryTest, RetriesListedCodesAndFailsWhenExhausted) {
+  int calls = 0;
+  std::vector<absl::Duration> sleeps;
+  auto sleep = [&](absl::Duration d) { sleeps.push_back(d); };
+  auto http_error = [](int code) {
+    absl::Status s = absl::InternalError("boom");
+    s.SetPayload("type.maestro/http_status", absl::Cord(std::to_string(code)));
+    return s;
+  };
+  absl::Status s = RunWithRetry({3, {502}}, "pull x", [&] { ++calls; return http_error(502); }, sleep);
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(sleeps.size(), 2u);
+  EXPECT_TRUE(absl::StrContains(s.message(), "giving up after 3 attempts")) << s;
+
+  calls = 0;
+  s = RunWithRetry({3, {502}}, "x", [&] { return ++calls < 2 ? http_error(502) : absl::OkStatus(); }, sleep);
+  EXPECT_TRUE(s.ok());
+  EXPECT_EQ(calls, 2);
+
+  calls = 0;
+  s = RunWithRetry({3, {502}}, "x", [&] { ++calls; return http_error(404); }, sleep);
+  EXPECT_EQ(calls, 1);  // not listed: no retry
+  calls = 0;
+  s = RunWithRetry({}, "x", [&] { ++calls; return http_error(502); }, sleep);
+  EXPECT_EQ(calls, 1);  // default: nothing retried
+  calls = 0;
+  s = RunWithRetry({2, {500}}, "x", [&] { ++calls; return absl::InternalError("received unexpected HTTP status: 500 Internal Server Error"); }, sleep);
+  EXPECT_EQ(calls, 2);  // stream errors carry the code in the text
+}
+
+class LoginAndPullTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    daemon_ = std::move(*FakeDockerDaemon::Start());
+    daemon_->RequireRegistryAuth("127.0.0.1:5000", "maestro", "s3cret-pw");
+    client_ = std::make_unique<HttpDockerClient>(
+        "ship1", std::make_unique<transport::UnixTransport>("ship1", daemon_->socket_path()),
+        absl::Seconds(2), "");
+  }
+  std::unique_ptr<FakeDockerDaemon> daemon_;
+  std::unique_ptr<HttpDockerClient> client_;
+  std::function<void(absl::Duration)> no_sleep_ = [](absl::Duration) {};
+};
+
+TEST_F(LoginAndPullTest, AuthenticatedPull) {
+  int lines = 0;
+  absl::Status s = LoginAndPull(*client_, {"127.0.0.1:5000/maestro/busybox", "latest"}, Registries(),
+                                nullptr, [&](const PullProgress&) { ++lines; }, no_sleep_);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_GT(lines, 3);
+  EXPECT_FALSE(daemon_->LastHeader("X-Registry-Auth").empty());
+  EXPECT_TRUE(client_->InspectImage("127.0.0.1:5000/maestro/busybox:latest").ok());
+}
+
+TEST_F(LoginAndPullTest, WrongPasswordNamesRegistryButNeverThePassword) {
+  auto regs = Registries();
+  regs[2].password = "wrong-Pa55word";
+  absl::Status s = LoginAndPull(*client_, {"127.0.0.1:5000/maestro/busybox", "latest"}, regs,
+                                nullptr, nullptr, no_sleep_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "registry 'local' (https://127.0.0.1:5000/v1/)")) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "login as maestro failed")) << s;
+  EXPECT_FALSE(absl::StrContains(s.message(), "wrong-Pa55word")) << s;
+  EXPECT_FALSE(absl::StrContains(s.ToString(), "wrong-Pa55word"));
+}
+
+TEST_F(LoginAndPullTest, ScrubsPasswordEchoedByDaemon) {
+  absl::Status s = ScrubSecret(absl::InternalError("bad credentials hunter2 for x"), "hunter2");
+  EXPECT_EQ(s.message(), "bad credentials *** for x");
+}
+
+TEST_F(LoginAndPullTest, ServerErrorsRetriedThenReported) {
+  auto regs = Registries();  // local retries 500 and 502, 3 attempts
+  daemon_->InjectFault(FakeDockerDaemon::Fault::kInternalError, 2, "/images/create");
+  absl::Status s = LoginAndPull(*client_, {"127.0.0.1:5000/maestro/busybox", "latest"}, regs,
+                                nullptr, nullptr, no_sleep_);
+  EXPECT_TRUE(s.ok()) << s;  // third attempt succeeds
+  daemon_->InjectFault(FakeDockerDaemon::Fault::kInternalError, 3, "/images/create");
+  s = LoginAndPull(*client_, {"127.0.0.1:5000/maestro/busybox", "latest"}, regs, nullptr, nullptr,
+                   no_sleep_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(absl::StrContains(s.message(), "giving up after 3 attempts")) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "registry 'local'")) << s;
+}
+
+TEST_F(LoginAndPullTest, HubImagesNeedNoLogin) {
+  ASSERT_TRUE(LoginAndPull(*client_, {"busybox", "1.36"}, Registries(), nullptr, nullptr, no_sleep_).ok());
+  EXPECT_TRUE(daemon_->LastHeader("X-Registry-Auth").empty());
+  for (const auto& r : daemon_->request_log()) EXPECT_FALSE(absl::StrContains(r, "/auth"));
+}
+
+}  // namespace
+}  // namespace maestro::docker

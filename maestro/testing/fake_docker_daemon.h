@@ -1,0 +1,78 @@
+// FakeDockerDaemon: an in-process Docker Engine API server on a unix socket (Boost.Beast
+// request parsing, one thread per connection) that really tracks containers, images, execs
+// and events in memory, so the real HttpDockerClient and transports are exercised without
+// Docker. Streams logs/attach/exec output with multiplexed frames, pull progress as chunked
+// JSON lines, events as a live stream. Faults can be injected: latency, dropped connections,
+// 500s, requests never answered, kept-alive connections closed by the server.
+//
+// Thread-safety: every public method may be called from any thread while the server runs.
+// The destructor stops the server and joins its threads (never-answered requests included).
+#ifndef MAESTRO_TESTING_FAKE_DOCKER_DAEMON_H_
+#define MAESTRO_TESTING_FAKE_DOCKER_DAEMON_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace maestro::testing {
+
+class FakeDockerDaemon {
+ public:
+  enum class Fault {
+    kDropConnection,      // read the request, close the connection without answering
+    kInternalError,       // answer 500 {"message": "fake daemon: injected failure"}
+    kNeverAnswer,         // read the request and never answer (until Stop)
+    kCloseAfterResponse,  // answer (advertising keep-alive), then close the connection
+  };
+  struct Options {
+    std::string socket_path;  // empty: a fresh path under /tmp
+    std::string api_version = "1.43";
+    std::string min_api_version = "1.12";
+    bool chunked = false;  // JSON answers with chunked framing instead of Content-Length
+  };
+
+  static absl::StatusOr<std::unique_ptr<FakeDockerDaemon>> Start(Options options);
+  static absl::StatusOr<std::unique_ptr<FakeDockerDaemon>> Start() { return Start(Options()); }
+  ~FakeDockerDaemon();
+  void Stop();
+
+  const std::string& socket_path() const;
+
+  // The next `count` requests whose target contains `path_substring` get `fault`.
+  void InjectFault(Fault fault, int count = 1, std::string path_substring = "");
+  void SetLatency(absl::Duration latency);  // before answering every request
+  void SetChunked(bool chunked);
+  // Closes every kept-alive connection that waits for its next request.
+  void CloseIdleConnections();
+
+  int connections_accepted() const;
+  int requests_served() const;
+  // "METHOD target" of every request, in order.
+  std::vector<std::string> request_log() const;
+  // A header of the last request that carried it ("" if none did).
+  std::string LastHeader(absl::string_view name) const;
+
+  // Seeds an image ("repo:tag"; ":latest" when no tag). Returns its id.
+  std::string AddImage(const std::string& reference);
+  // Pulls/logins for images under `registry_host` need these credentials.
+  void RequireRegistryAuth(const std::string& registry_host, const std::string& user,
+                           const std::string& password);
+  // Appends output to a container's log (stream 1 = stdout, 2 = stderr); followers see it.
+  void AppendLogs(const std::string& id_or_name, int stream, const std::string& text);
+  // Stops a running container as if its process exited with `code`.
+  void ExitContainer(const std::string& id_or_name, int code);
+
+  struct Impl;
+
+ private:
+  explicit FakeDockerDaemon(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace maestro::testing
+
+#endif  // MAESTRO_TESTING_FAKE_DOCKER_DAEMON_H_
