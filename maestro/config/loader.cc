@@ -258,8 +258,7 @@ bool Loader::AddEnvFiles(const YamlNode& node, EnvMap* env) {
   std::string path = JoinPath(in_.base_dir, node.text);
   absl::StatusOr<std::string> content = files_.Read(path);
   if (!content.ok()) {
-    Error(node, absl::StrCat("cannot read environment file ", path, ": ",
-                             content.status().message()));
+    Error(node, std::string(content.status().message()));
     return false;
   }
   auto entries = ParseEnvFile(*content);
@@ -408,10 +407,12 @@ void Loader::LoadShip(const YamlNode& key, const YamlNode& node, const YamlNode*
   size_t errors_before = errors_.size();
   std::optional<int> host_port;
   std::string host_from_url;
+  bool bad_docker_host = false;
   if (const YamlNode* n = get("docker_host")) {
     if (auto s = String(*n, "docker_host")) {
       ship.docker_host = *s;
       auto bad = [&]() {
+        bad_docker_host = true;
         Error(*n, absl::StrCat("unsupported docker_host '", *s,
                                "': expected unix:///path, tcp://host:port or "
                                "ssh://user@host[:port]"));
@@ -447,6 +448,7 @@ void Loader::LoadShip(const YamlNode& key, const YamlNode& node, const YamlNode*
         }
         int port = 0;
         if (!split_host_port(rest, &host_from_url, &port) || tunnel.user.empty()) {
+          bad_docker_host = true;
           Error(*n, absl::StrCat("unsupported docker_host '", *s,
                                  "': the ssh form is ssh://user@host[:port]"));
         } else {
@@ -462,7 +464,7 @@ void Loader::LoadShip(const YamlNode& key, const YamlNode& node, const YamlNode*
     if (auto s = String(*n, "ip")) ship.ip = *s;
   } else if (!host_from_url.empty()) {
     ship.ip = host_from_url;
-  } else {
+  } else if (!bad_docker_host) {
     Error(key, absl::StrCat("ship '", ship.name, "' has no 'ip'"));
   }
   if (const YamlNode* n = get("endpoint")) {
@@ -1082,7 +1084,7 @@ std::optional<model::Check> Loader::LoadCheck(const YamlNode& node, const std::s
     if (Contains(allowed, key)) continue;
     std::string suggestion = Suggest(key, allowed);
     if (key == "cmd") suggestion = "command";
-    Error(node.keys[i], absl::StrCat("unknown option '", key, "' for a ", type_name, " check",
+    Error(node.keys[i], absl::StrCat("unknown option '", key, "' for lifecycle check type ", type_name,
                                      suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)"));
     return std::nullopt;
   }

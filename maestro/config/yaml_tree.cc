@@ -373,9 +373,20 @@ class TreeBuilder : public YAML::EventHandler {
     throw BuildError{absl::InvalidArgumentError(
         absl::StrCat(Where(file_, mark.line + 1, mark.column + 1), message))};
   }
+  // Fails at `node` inside the mapping being finished (the top of the stack), naming the
+  // mapping's path: "services.web.instances: duplicate key 'w1' ...".
   [[noreturn]] void FailAt(const YamlNode& node, const std::string& message) {
-    throw BuildError{
-        absl::InvalidArgumentError(absl::StrCat(Where(file_, node.line, node.column), message))};
+    std::string path;
+    for (size_t i = 0; i + 1 < stack_.size(); ++i) {
+      const Frame& f = stack_[i];
+      if (f.node.IsSequence()) {
+        absl::StrAppend(&path, "[", f.node.items.size(), "]");
+      } else {
+        absl::StrAppend(&path, path.empty() ? "" : ".", f.pending_key.PyStr());
+      }
+    }
+    throw BuildError{absl::InvalidArgumentError(absl::StrCat(
+        Where(file_, node.line, node.column), path.empty() ? "" : path + ": ", message))};
   }
 
   void CheckCollectionTag(const YAML::Mark& mark, const std::string& tag, const char* standard) {

@@ -107,7 +107,7 @@ TEST(ParseYamlTest, DuplicateKeysAnywhere) {
                         "      zk-1: {ship: b}\n");
   ASSERT_FALSE(root.ok());
   EXPECT_EQ(root.status().message(),
-            "m.yaml:5:7: duplicate key 'zk-1' (first defined at line 4)");
+            "m.yaml:5:7: services.zk.instances: duplicate key 'zk-1' (first defined at line 4)");
 }
 
 TEST(ParseYamlTest, MergeKeys) {
