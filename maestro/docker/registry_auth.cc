@@ -19,7 +19,9 @@ using nlohmann::json;
 
 std::string Base64Url(absl::string_view in) {
   std::string out;
-  absl::WebSafeBase64Escape(in, &out);  // no padding
+  // Padded: dockerd decodes X-Registry-Auth with Go's base64.URLEncoding, which needs '='.
+  absl::WebSafeBase64Escape(in, &out);
+  while (out.size() % 4 != 0) out.push_back('=');
   return out;
 }
 

@@ -63,7 +63,7 @@ absl::StatusOr<absl::optional<nlohmann::json>> LoadDockerConfig(const char* dock
                                                                 const char* home);
 
 nlohmann::json AuthConfigJson(const AuthConfig& auth);
-// base64url (RFC 4648 §5) of the JSON auth config: the X-Registry-Auth header value.
+// base64url (RFC 4648 §5, padded) of the JSON auth config: the X-Registry-Auth header value.
 std::string EncodeRegistryAuth(const AuthConfig& auth);
 
 // Replaces every occurrence of `secret` in the status message by "***".

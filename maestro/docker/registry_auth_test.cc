@@ -61,7 +61,8 @@ TEST(ResolveAuthTest, OwnCredentialsThenDockerConfig) {
 TEST(EncodeRegistryAuthTest, Base64UrlJson) {
   AuthConfig a{"u", "p?>", "", "127.0.0.1:5000"};
   std::string header = EncodeRegistryAuth(a);
-  EXPECT_EQ(header.find_first_of("+/="), std::string::npos);
+  EXPECT_EQ(header.find_first_of("+/"), std::string::npos);
+  EXPECT_EQ(header.size() % 4, 0u);  // padded, as Go's base64.URLEncoding wants
   std::string decoded;
   ASSERT_TRUE(absl::WebSafeBase64Unescape(header, &decoded));
   json j = json::parse(decoded);
