@@ -558,6 +558,12 @@ absl::Status CheckText(const std::string& file, absl::string_view text) {
 bool ResolvePlainScalar(const std::string& text, YamlNode* node, std::string* error) {
   node->text = text;
   node->quoted = false;
+  // No YAML 1.1 typed value is anywhere near this long, and libstdc++'s std::regex recurses
+  // once per character: long plain scalars are strings without consulting the patterns.
+  if (text.size() > 256) {
+    node->kind = YamlNode::Kind::kString;
+    return true;
+  }
   char first = text.empty() ? '\0' : text[0];
   std::smatch m;
   if (std::string("yYnNtTfFoO").find(first) != std::string::npos && first != '\0' &&

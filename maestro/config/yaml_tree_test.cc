@@ -68,6 +68,13 @@ TEST(ResolverTest, Floats) {
   EXPECT_EQ(Resolve("1.5e3").kind, Kind::kString);  // exponent needs a sign in YAML 1.1
 }
 
+TEST(ResolverTest, LongPlainScalarsAreStrings) {
+  EXPECT_EQ(Resolve(std::string(100000, '1')).kind, Kind::kString);
+  auto root = ParseYaml("l.yaml", "a: " + std::string(200000, '9') + "\n");
+  ASSERT_TRUE(root.ok()) << root.status();
+  EXPECT_EQ(root->Find("a")->kind, Kind::kString);
+}
+
 TEST(ResolverTest, Timestamps) {
   EXPECT_EQ(Resolve("2020-01-01").kind, Kind::kTimestamp);
   EXPECT_EQ(Resolve("2020-01-01").PyStr(), "2020-01-01");
