@@ -7,6 +7,8 @@
 #include "maestro/docker/docker_types.h"
 #include "maestro/model/environment.h"
 #include "maestro/spec/container_spec.h"
+#include "maestro/testing/fake_clock.h"
+#include "maestro/testing/fake_docker_host.h"
 #include "nlohmann/json.hpp"
 
 namespace maestro::spec {
@@ -385,6 +387,44 @@ TEST(DriftTest, ContainerFromBuildCreateBodyMatches) {
   json j = DaemonInspect();
   j["Config"]["Labels"] = body["Labels"];
   EXPECT_THAT(DiffOf(Desired(), j), IsEmpty());
+}
+
+// End to end with the fake daemon: what BuildCreateBody creates is seen as unchanged, both
+// through the label and, with the label stripped, field by field through the daemon's
+// normalisations (null lists, merged image env and labels, doubled swap).
+TEST(DriftTest, RoundTripThroughFakeDockerHost) {
+  testing::FakeClock clock;
+  testing::FakeDockerHost host("ship1", &clock);
+  docker::ImageInspect image = Image();
+  host.AddImage("nginx", image.id, image.config);
+  model::Instance desired = Desired();
+  desired.limits.cpu = 128;
+  desired.ulimits = {{"nofile", 1024, 2048}};
+  json body = BuildCreateBody(desired, TestShip(), "1.41");
+  auto created = host.CreateContainer(desired.name, body);
+  ASSERT_TRUE(created.ok()) << created.status();
+  ASSERT_TRUE(host.StartContainer(created->id).ok());
+  auto inspect = host.InspectContainer(desired.name);
+  auto image_now = host.InspectImage(desired.image);
+  ASSERT_TRUE(inspect.ok() && image_now.ok());
+  EXPECT_THAT(Diff(desired, TestShip(), *inspect, *image_now), IsEmpty());
+
+  docker::ContainerInspect unlabelled = *inspect;
+  unlabelled.labels.erase(kSpecHashLabel);
+  EXPECT_THAT(Diff(desired, TestShip(), unlabelled, *image_now), IsEmpty())
+      << FormatDifferences(Diff(desired, TestShip(), unlabelled, *image_now));
+
+  // A newer image under the same tag is detected by id.
+  host.SetPullable("nginx:latest", kNewImageId);
+  ASSERT_TRUE(host.PullImage("nginx", "latest", "", nullptr).ok());
+  image_now = host.InspectImage(desired.image);
+  ASSERT_TRUE(image_now.ok());
+  inspect = host.InspectContainer(desired.name);  // still the old image's env and labels
+  ASSERT_TRUE(inspect.ok());
+  EXPECT_THAT(Whats(Diff(desired, TestShip(), *inspect, *image_now)), ElementsAre("image"));
+  unlabelled = *inspect;
+  unlabelled.labels.erase(kSpecHashLabel);
+  EXPECT_THAT(Whats(Diff(desired, TestShip(), unlabelled, *image_now)), ElementsAre("image"));
 }
 
 }  // namespace

@@ -470,13 +470,7 @@ absl::Status FakeDockerHost::AllocatePortsLocked(Container& c, absl::string_view
 
 json FakeDockerHost::InspectJsonLocked(const Container& c) const {
   const json& body = c.create_body;
-  json image_config = json::object();
-  for (const auto& [ref, image] : images_) {
-    if (image.id == c.image_id && image.config.is_object()) {
-      image_config = image.config;
-      break;
-    }
-  }
+  const json image_config = c.image_config.is_object() ? c.image_config : json::object();
   // Env: the image's defaults not overridden by the body, then the body's.
   json env = json::array();
   std::set<std::string> body_keys;
@@ -725,13 +719,17 @@ absl::StatusOr<docker::CreateContainerResult> FakeDockerHost::CreateContainer(
   c.image_id = *image_id;
   c.create_body = body;
   c.created = clock_->Now();
+  c.image_config = json::object();
   for (const auto& [ref, img] : images_) {
-    if (img.id == *image_id && img.config.is_object() && img.config.contains("Labels") &&
-        img.config["Labels"].is_object()) {
-      for (auto it = img.config["Labels"].begin(); it != img.config["Labels"].end(); ++it) {
-        if (it.value().is_string()) c.labels[it.key()] = it.value().get<std::string>();
-      }
+    if (img.id == *image_id && img.config.is_object() && !img.config.empty()) {
+      c.image_config = img.config;
       break;
+    }
+  }
+  if (c.image_config.contains("Labels") && c.image_config["Labels"].is_object()) {
+    const json& labels = c.image_config["Labels"];
+    for (auto it = labels.begin(); it != labels.end(); ++it) {
+      if (it.value().is_string()) c.labels[it.key()] = it.value().get<std::string>();
     }
   }
   if (body.contains("Labels") && body["Labels"].is_object()) {

@@ -67,6 +67,7 @@ struct FakeContainer {
   std::string image;     // as given in the create body
   std::string image_id;  // what it resolved to at create
   nlohmann::json create_body;
+  nlohmann::json image_config;  // the image's Config at create time (env, cmd, labels defaults)
   FakeContainerState state = FakeContainerState::kCreated;
   absl::Time created;
   std::optional<absl::Time> started_at;
