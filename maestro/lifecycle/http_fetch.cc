@@ -294,9 +294,10 @@ absl::StatusOr<HttpFetchResponse> HttpFetch(const HttpFetchRequest& request) {
   absl::Time deadline = absl::Now() + request.timeout;
   std::string method = absl::AsciiStrToUpper(request.method);
   std::string current = request.url;
+  HttpFetchRequest req = request;  // the body is dropped when a redirect turns it into a GET
   for (int hop = 0;; ++hop) {
     MAESTRO_ASSIGN_OR_RETURN(Url url, ParseUrl(current));
-    absl::StatusOr<HttpFetchResponse> r = FetchOnce(url, request, method, deadline);
+    absl::StatusOr<HttpFetchResponse> r = FetchOnce(url, req, method, deadline);
     if (!r.ok()) {
       return absl::Status(r.status().code(),
                           absl::StrCat(method, " ", current, ": ", r.status().message()));
@@ -317,7 +318,10 @@ absl::StatusOr<HttpFetchResponse> HttpFetch(const HttpFetchRequest& request) {
       }
       location = base + location;
     }
-    if (st == 303 || ((st == 301 || st == 302) && method == "POST")) method = "GET";
+    if (st == 303 || ((st == 301 || st == 302) && method == "POST")) {
+      method = "GET";
+      req.body.clear();
+    }
     current = location;
   }
 }
