@@ -28,6 +28,8 @@ class CancellationToken {
  public:
   bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
   void Cancel() { cancelled_.store(true, std::memory_order_release); }
+  // For Clock::SleepFor and other waits that take a cancel flag.
+  const std::atomic<bool>* flag() const { return &cancelled_; }
 
  private:
   std::atomic<bool> cancelled_{false};

@@ -1,0 +1,287 @@
+#include "maestro/cli/commands.h"
+
+#include <algorithm>
+#include <memory>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "maestro/config/dump.h"
+#include "maestro/graph/graph.h"
+#include "maestro/plays/plays.h"
+#include "maestro/ui/json_sink.h"
+#include "maestro/ui/table_sink.h"
+
+namespace maestro::cli {
+namespace {
+
+bool IsStopLike(Command c) {
+  return c == Command::kStop || c == Command::kKill || c == Command::kRestart;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> ResolveCommandThings(const model::Environment& env,
+                                                               const Options& options) {
+  std::vector<std::string> things = options.things;
+  bool with_dependencies = options.with_dependencies;
+  if (things.empty()) {
+    for (const model::Service& s : env.services) {
+      if (options.command == Command::kStatus || !s.omit) things.push_back(s.name);
+    }
+    if (options.command == Command::kDeptree || options.command == Command::kDump) {
+      with_dependencies = true;
+    } else {
+      with_dependencies = !options.ignore_dependencies;
+    }
+  }
+  // Only stop, kill and restart need -s/-a to expand services (MaestroNG 0.5.0); -a implies -s.
+  bool expand = !IsStopLike(options.command) || options.expand_services || options.expand_all;
+  bool forward = !IsStopLike(options.command);
+  return graph::ResolveThings(env, things, expand, options.container_filter, options.ship_filter,
+                              with_dependencies, forward);
+}
+
+std::vector<std::string> Completions(const model::Environment* env,
+                                     const std::vector<std::string>& tokens) {
+  // The shell hands the whole line as words; the last word is the one being completed.
+  std::vector<std::string> words;
+  for (const std::string& t : tokens) {
+    for (absl::string_view w : absl::StrSplit(t, ' ', absl::SkipEmpty())) {
+      words.emplace_back(w);
+    }
+  }
+  if (!tokens.empty() && !tokens.back().empty() && tokens.back().back() == ' ') {
+    words.emplace_back("");  // completing a new, empty word
+  }
+  if (words.empty()) words.emplace_back("");
+  const std::string current = words.back();
+  // Positional words before the current one, without the program name and flags.
+  std::vector<std::string> positional;
+  for (size_t i = 1; i + 1 < words.size(); ++i) {
+    if (!absl::StartsWith(words[i], "-")) positional.push_back(words[i]);
+  }
+  std::vector<std::string> out;
+  auto offer = [&](const std::string& word) {
+    if (absl::StartsWith(word, current)) out.push_back(word);
+  };
+  if (positional.empty()) {
+    if (absl::StartsWith(current, "-")) {
+      for (const char* f : {"-f", "--file", "-h", "--help", "-v", "--version", "--color",
+                            "--no-color", "--verbose"}) {
+        offer(f);
+      }
+    } else {
+      for (const CommandInfo& c : Commands()) {
+        if (c.command != Command::kComplete) offer(c.name);
+      }
+    }
+    return out;
+  }
+  const CommandInfo* command = FindCommand(positional.front());
+  if (command == nullptr || !command->takes_things) return out;
+  if (absl::StartsWith(current, "-")) {
+    std::vector<std::string> flags = {"-h", "--help"};
+    if (command->expandable) flags.insert(flags.end(), {"-s", "--expand-services", "-a", "--all"});
+    if (command->concurrent) {
+      flags.insert(flags.end(), {"-c", "--concurrency", "-d", "--with-dependencies", "-i",
+                                 "--ignore-dependencies", "--format"});
+    }
+    if (command->filterable) {
+      flags.insert(flags.end(), {"-C", "--container-filter", "-S", "--ship-filter"});
+    }
+    if (command->refreshable) flags.insert(flags.end(), {"-r", "--refresh-images", "--reuse"});
+    for (const std::string& f : flags) offer(f);
+    return out;
+  }
+  if (env == nullptr) return out;
+  std::set<std::string> already(positional.begin() + 1, positional.end());
+  for (const model::Service& s : env->services) {
+    if (!already.count(s.name)) offer(s.name);
+  }
+  for (const model::Instance& i : env->instances) {
+    if (!already.count(i.name)) offer(i.name);
+  }
+  return out;
+}
+
+int RunDeptree(const model::Environment& env, const Options& options, const Streams& io) {
+  absl::StatusOr<std::string> tree = graph::RenderDepTree(env, options.things, options.recursive);
+  if (!tree.ok()) {
+    std::fprintf(io.err, "maestro: error: %s\n", std::string(tree.status().message()).c_str());
+    return kExitUsage;
+  }
+  std::fputs(tree->c_str(), io.out);
+  return kExitOk;
+}
+
+int RunDump(const model::Environment& env, const Options& options, const Streams& io) {
+  absl::StatusOr<std::vector<std::string>> containers = ResolveCommandThings(env, options);
+  if (!containers.ok()) {
+    std::fprintf(io.err, "maestro: error: %s\n",
+                 std::string(containers.status().message()).c_str());
+    return kExitUsage;
+  }
+  nlohmann::json doc = config::DumpEnvironment(env, *containers);
+  std::string text = doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::fprintf(io.out, "%s\n", text.c_str());
+  return kExitOk;
+}
+
+int RunPlayCommand(const plays::PlayWorld& world_in, const Options& options,
+                   plays::Scheduler& scheduler, bool color, const Streams& io) {
+  absl::StatusOr<std::vector<std::string>> containers =
+      ResolveCommandThings(*world_in.env, options);
+  if (!containers.ok()) {
+    std::fprintf(io.err, "maestro: error: %s\n",
+                 std::string(containers.status().message()).c_str());
+    return kExitUsage;
+  }
+  plays::PlayWorld world = world_in;
+  std::unique_ptr<ui::ProgressSink> sink;
+  if (options.format == OutputFormat::kJson) {
+    sink = std::make_unique<ui::JsonSink>(io.out, CommandName(options.command));
+  } else {
+    ui::TerminalInfo terminal = ui::DetectTerminal(fileno(io.out), nullptr);
+    terminal.color = color;
+    sink = std::make_unique<ui::TableSink>(io.out, terminal);
+  }
+  world.sink = sink.get();
+
+  plays::PlayOptions play;
+  play.concurrency = options.concurrency.value_or(0);
+  play.ignore_dependencies = options.ignore_dependencies;
+  play.refresh_images = options.refresh_images;
+  play.reuse = options.reuse;
+  play.step_delay = options.step_delay;
+  play.stop_start_delay = options.stop_start_delay;
+  play.only_if_changed = options.only_if_changed;
+
+  plays::PlayReport report;
+  switch (options.command) {
+    case Command::kStatus:
+      if (options.full && options.format == OutputFormat::kText) {
+        report = plays::RunFullStatus(world, *containers, color, io.out, scheduler);
+      } else {
+        report = plays::RunStatus(world, *containers, play, options.show_hosts, scheduler);
+      }
+      break;
+    case Command::kStart:
+      report = plays::RunStart(world, *containers, play, scheduler);
+      break;
+    case Command::kStop:
+      report = plays::RunStop(world, *containers, play, scheduler);
+      break;
+    case Command::kKill:
+      report = plays::RunKill(world, *containers, play, scheduler);
+      break;
+    case Command::kRestart:
+      report = plays::RunRestart(world, *containers, play, scheduler);
+      break;
+    case Command::kPull:
+      report = plays::RunPull(world, *containers, play, scheduler);
+      break;
+    case Command::kClean:
+      report = plays::RunClean(world, *containers, play, scheduler);
+      break;
+    default:
+      std::fprintf(io.err, "maestro: error: %s is not a play\n", CommandName(options.command));
+      return kExitUsage;
+  }
+  int code = report.ExitCode();
+  if (code != kExitOk && options.format == OutputFormat::kText) {
+    std::string summary = report.FailureSummary();
+    std::fprintf(io.err, "\n%s %s: %d of %zu container(s) did not complete:\n%s",
+                 report.interrupted ? "Interrupted" : "Failed",
+                 CommandName(options.command), static_cast<int>(
+                     report.outcomes.size() - static_cast<size_t>(report.succeeded())),
+                 report.outcomes.size(), summary.c_str());
+  }
+  return code;
+}
+
+int RunLogs(const plays::PlayWorld& world, const Options& options,
+            const std::atomic<bool>* cancel, const Streams& io) {
+  Options resolved = options;
+  absl::StatusOr<std::vector<std::string>> containers;
+  if (options.things.empty()) {
+    containers = absl::InvalidArgumentError("Logs can only be shown for a single container!");
+  } else {
+    resolved.ignore_dependencies = true;
+    containers = ResolveCommandThings(*world.env, resolved);
+  }
+  if (containers.ok() && containers->size() != 1) {
+    containers = absl::InvalidArgumentError("Logs can only be shown for a single container!");
+  }
+  if (!containers.ok()) {
+    std::fprintf(io.err, "maestro: error: %s\n",
+                 std::string(containers.status().message()).c_str());
+    return kExitUsage;
+  }
+  const model::Instance& inst = *world.env->FindInstance(containers->front());
+  absl::StatusOr<docker::DockerClient*> client = world.ships->Client(inst.ship);
+  if (!client.ok()) {
+    std::fprintf(io.err, "maestro: error: %s\n", std::string(client.status().message()).c_str());
+    return kExitFailed;
+  }
+  auto print = [&](docker::StdStream stream, absl::string_view data) {
+    FILE* f = stream == docker::StdStream::kStderr ? io.err : io.out;
+    std::fwrite(data.data(), 1, data.size(), f);
+    std::fflush(f);
+    return !(cancel != nullptr && cancel->load());
+  };
+  absl::StatusOr<docker::ContainerInspect> inspect = (*client)->InspectContainer(inst.name);
+  if (!inspect.ok()) {
+    std::fprintf(io.err, "maestro: error: %s (on %s) is not running! (%s)\n", inst.name.c_str(),
+                 inst.ship.c_str(), std::string(inspect.status().message()).c_str());
+    return kExitFailed;
+  }
+  docker::LogsOptions logs;
+  if (options.lines) logs.tail = std::to_string(*options.lines);
+  logs.timestamps = options.timestamps;
+  logs.cancel = cancel;
+  if (!options.follow) {
+    absl::Status status = (*client)->Logs(inspect->id, logs, print);
+    if (!status.ok()) {
+      std::fprintf(io.err, "maestro: error: %s\n", std::string(status.message()).c_str());
+      return kExitFailed;
+    }
+    return kExitOk;
+  }
+  // Follow across restarts: stream until the container stops, then wait for it to start
+  // again (a new container with the same name counts too) and go on from there.
+  logs.follow = true;
+  std::string id = inspect->id;
+  while (cancel == nullptr || !cancel->load()) {
+    absl::Status status = (*client)->Logs(id, logs, print);
+    if (cancel != nullptr && cancel->load()) break;
+    if (!status.ok() && status.code() != absl::StatusCode::kNotFound) {
+      std::fprintf(io.err, "maestro: error: %s\n", std::string(status.message()).c_str());
+      return kExitFailed;
+    }
+    std::fprintf(io.err, "%s has died, waiting for respawn...\n", inst.name.c_str());
+    docker::EventsOptions events;
+    events.filters["type"] = {"container"};
+    events.filters["event"] = {"start"};
+    events.filters["container"] = {inst.name};
+    events.cancel = cancel;
+    std::string new_id;
+    absl::Status waited = (*client)->Events(events, [&](const docker::Event& e) {
+      new_id = e.actor_id;
+      return false;
+    });
+    if (new_id.empty()) {
+      if (cancel != nullptr && cancel->load()) break;
+      std::fprintf(io.err, "maestro: error: lost the event stream: %s\n",
+                   std::string(waited.message()).c_str());
+      return kExitFailed;
+    }
+    // The same container restarted: only new output; a new container: all of it.
+    logs.tail = new_id == id ? "0" : "all";
+    id = new_id;
+  }
+  return kExitInterrupted;
+}
+
+}  // namespace maestro::cli

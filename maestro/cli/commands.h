@@ -1,0 +1,55 @@
+// The commands of the maestro CLI, one function each, over a loaded environment. Each returns
+// the process exit code (docs/usage.md): 0 success, 1 an operation failed, 2 usage or
+// configuration error, 130 interrupted. Output goes to the given streams; nothing here calls
+// exit().
+#ifndef MAESTRO_CLI_COMMANDS_H_
+#define MAESTRO_CLI_COMMANDS_H_
+
+#include <atomic>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "maestro/cli/options.h"
+#include "maestro/model/environment.h"
+#include "maestro/plays/scheduler.h"
+#include "maestro/plays/world.h"
+
+namespace maestro::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitInterrupted = 130;
+
+struct Streams {
+  FILE* out = stdout;
+  FILE* err = stderr;
+};
+
+// Applies the thing defaults of reference §2.4 (no things = every service, omitted ones
+// excluded except for status; dependencies included unless -i) and resolves the things to
+// an ordered container list, with -C/-S applied to dependencies too.
+absl::StatusOr<std::vector<std::string>> ResolveCommandThings(const model::Environment& env,
+                                                               const Options& options);
+
+// The words `maestro complete` prints for the tokens typed so far. `env` may be null (no
+// loadable environment): then only commands and flags are offered.
+std::vector<std::string> Completions(const model::Environment* env,
+                                     const std::vector<std::string>& tokens);
+
+int RunDeptree(const model::Environment& env, const Options& options, const Streams& io);
+int RunDump(const model::Environment& env, const Options& options, const Streams& io);
+
+// Every play (status, start, stop, kill, restart, pull, clean) through `world`.
+int RunPlayCommand(const plays::PlayWorld& world, const Options& options,
+                   plays::Scheduler& scheduler, bool color, const Streams& io);
+
+// logs [-F] [-n N] CONTAINER. `cancel` ends a follow.
+int RunLogs(const plays::PlayWorld& world, const Options& options,
+            const std::atomic<bool>* cancel, const Streams& io);
+
+}  // namespace maestro::cli
+
+#endif  // MAESTRO_CLI_COMMANDS_H_

@@ -1,0 +1,108 @@
+#include "maestro/cli/load.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "maestro/base/status_macros.h"
+#include "maestro/config/file_reader.h"
+#include "maestro/config/loader.h"
+#include "maestro/template/template.h"
+
+namespace maestro::cli {
+namespace {
+
+constexpr size_t kMaxFileBytes = size_t{64} << 20;
+
+std::string DirName(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return "";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string CurrentDir() {
+  char buf[4096];
+  if (getcwd(buf, sizeof buf) == nullptr) return ".";
+  return buf;
+}
+
+absl::StatusOr<std::string> ReadAll(FILE* in, const std::string& name) {
+  std::string out;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, in)) > 0) {
+    out.append(buf, n);
+    if (out.size() > kMaxFileBytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(name, ": larger than ", kMaxFileBytes >> 20, " MiB; refusing to load"));
+    }
+  }
+  if (std::ferror(in)) {
+    return absl::UnavailableError(absl::StrCat(name, ": read error: ", std::strerror(errno)));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<LoadedEnvironment> LoadEnvironmentFile(const std::string& file, FILE* stdin_file) {
+  const bool from_stdin = file == "-";
+  const std::string display = from_stdin ? "<stdin>" : file;
+  const std::string base_dir = from_stdin ? CurrentDir() : DirName(file);
+  std::string source;
+  if (from_stdin) {
+    MAESTRO_ASSIGN_OR_RETURN(source, ReadAll(stdin_file, display));
+  } else {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) {
+      return absl::NotFoundError(
+          absl::StrCat("environment description file ", file, " not found!"));
+    }
+    if (S_ISDIR(st.st_mode)) {
+      return absl::InvalidArgumentError(absl::StrCat(file, ": is a directory, not a file"));
+    }
+    FILE* f = std::fopen(file.c_str(), "rb");
+    if (f == nullptr) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(file, ": cannot be read: ", std::strerror(errno)));
+    }
+    absl::StatusOr<std::string> read = ReadAll(f, display);
+    std::fclose(f);
+    MAESTRO_ASSIGN_OR_RETURN(source, std::move(read));
+  }
+  if (source.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(display, ": not a text file (it contains NUL bytes)"));
+  }
+
+  // Render the template exactly as MaestroNG does: a FileSystemLoader rooted at the file's
+  // directory, the only variable `env`.
+  jinja::FileSystemLoader loader(base_dir.empty() ? "." : base_dir);
+  jinja::Environment templates(&loader);
+  std::vector<std::pair<std::string, jinja::Value>> context = {{"env", jinja::MakeEnvDict()}};
+  absl::StatusOr<std::string> rendered =
+      templates.RenderString(source, from_stdin ? display : file, context);
+  if (!rendered.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("template error: ", rendered.status().message()));
+  }
+
+  config::LoadInput input;
+  input.display_name = display;
+  input.base_dir = base_dir;
+  input.text = *std::move(rendered);
+  config::RealFileReader files;
+  MAESTRO_ASSIGN_OR_RETURN(config::LoadResult loaded, config::LoadEnvironment(input, files));
+  LoadedEnvironment out;
+  out.environment = std::move(loaded.environment);
+  out.warnings = std::move(loaded.warnings);
+  return out;
+}
+
+}  // namespace maestro::cli

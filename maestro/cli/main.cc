@@ -1,0 +1,134 @@
+// maestro's composition root: parse the command line, load the environment, wire the real
+// clients, clock, output and signal handling, and run the command.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "maestro/cli/commands.h"
+#include "maestro/cli/load.h"
+#include "maestro/cli/options.h"
+#include "maestro/cli/real_world.h"
+#include "maestro/cli/ship_clients.h"
+#include "maestro/docker/registry_auth.h"
+#include "maestro/ui/table_sink.h"
+
+namespace maestro::cli {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+// Ctrl-C (or SIGTERM): the first one cancels the play (running work finishes, nothing new
+// starts, the summary is printed, exit 130); a second one exits at once.
+void StartSignalThread(plays::Scheduler* scheduler) {
+  static sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread([scheduler] {
+    int count = 0;
+    int sig = 0;
+    while (sigwait(&set, &sig) == 0) {
+      if (++count == 1) {
+        g_interrupted.store(true);
+        if (scheduler != nullptr) scheduler->Cancel();
+        static const char kMsg[] =
+            "\nmaestro: interrupted: letting in-flight operations finish, starting nothing new "
+            "(Ctrl-C again to quit now)\n";
+        (void)!write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
+      } else {
+        _exit(kExitInterrupted);
+      }
+    }
+  }).detach();
+}
+
+int Run(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  ParseOutcome parsed = ParseCommandLine(args);
+  switch (parsed.kind) {
+    case ParseOutcome::Kind::kHelp:
+    case ParseOutcome::Kind::kVersion:
+      std::fputs(parsed.text.c_str(), stdout);
+      return kExitOk;
+    case ParseOutcome::Kind::kUsageError:
+      std::fputs(parsed.text.c_str(), stderr);
+      return kExitUsage;
+    case ParseOutcome::Kind::kRun:
+      break;
+  }
+  Options& options = parsed.options;
+  Streams io;
+
+  if (options.command == Command::kComplete) {
+    // Completion must never fail loudly: without a loadable file, offer commands only.
+    absl::StatusOr<LoadedEnvironment> loaded = LoadEnvironmentFile(options.file, stdin);
+    for (const std::string& word :
+         Completions(loaded.ok() ? &loaded->environment : nullptr, options.tokens)) {
+      std::printf("%s\n", word.c_str());
+    }
+    return kExitOk;
+  }
+
+  const bool stop_like = options.command == Command::kStop ||
+                         options.command == Command::kKill ||
+                         options.command == Command::kRestart;
+  if (stop_like && options.things.empty() && !options.expand_all) {
+    std::fprintf(stderr,
+                 "maestro: error: No services or containers specified for %s, and --all not "
+                 "set.\n",
+                 CommandName(options.command));
+    return kExitUsage;
+  }
+
+  absl::StatusOr<LoadedEnvironment> loaded = LoadEnvironmentFile(options.file, stdin);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "maestro: error: %s\n", std::string(loaded.status().message()).c_str());
+    return kExitUsage;
+  }
+  for (const config::Diagnostic& w : loaded->warnings) {
+    std::fprintf(stderr, "maestro: warning: %s\n", w.ToString().c_str());
+  }
+  const model::Environment& env = loaded->environment;
+
+  switch (options.command) {
+    case Command::kDeptree:
+      return RunDeptree(env, options, io);
+    case Command::kDump:
+      return RunDump(env, options, io);
+    default:
+      break;
+  }
+
+  plays::Scheduler scheduler({.concurrency = options.concurrency.value_or(0)});
+  StartSignalThread(&scheduler);
+
+  bool color_override_value = options.color.value_or(false);
+  ui::TerminalInfo terminal =
+      ui::DetectTerminal(fileno(stdout), options.color ? &color_override_value : nullptr);
+  absl::StatusOr<std::unique_ptr<RealWorld>> real = RealWorld::Create(env);
+  if (!real.ok()) {
+    std::fprintf(stderr, "maestro: error: %s\n", std::string(real.status().message()).c_str());
+    return kExitUsage;
+  }
+  plays::PlayWorld world = (*real)->world();
+
+  if (options.command == Command::kLogs) {
+    return RunLogs(world, options, &g_interrupted, io);
+  }
+  int code = RunPlayCommand(world, options, scheduler, terminal.color, io);
+  if (g_interrupted.load() && code == kExitOk) code = kExitInterrupted;
+  return code;
+}
+
+}  // namespace
+}  // namespace maestro::cli
+
+int main(int argc, char** argv) { return maestro::cli::Run(argc, argv); }

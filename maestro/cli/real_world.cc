@@ -1,0 +1,87 @@
+#include "maestro/cli/real_world.h"
+
+#include <cstdlib>
+
+#include "maestro/docker/registry_auth.h"
+#include "maestro/lifecycle/checks.h"
+
+namespace maestro::cli {
+
+absl::Status LifecycleCheckRunner::Run(const std::string& state,
+                                       const model::Instance& instance, const model::Ship& ship,
+                                       docker::DockerClient& client,
+                                       const std::function<bool()>& condition,
+                                       const plays::CancellationToken& cancel) {
+  lifecycle::CheckContext ctx;
+  ctx.instance = &instance;
+  ctx.ship = &ship;
+  ctx.docker = &client;
+  ctx.clock = clock_;
+  ctx.cancel = cancel.flag();
+  ctx.condition = condition;
+  absl::StatusOr<lifecycle::StateOutcome> outcome = lifecycle::RunChecks(state, ctx);
+  if (!outcome.ok()) return outcome.status();
+  if (outcome->ok) return absl::OkStatus();
+  return absl::FailedPreconditionError(outcome->message);
+}
+
+audit::AuditWhat TrailAuditSink::What(const std::vector<std::string>& containers,
+                                      bool task) const {
+  std::vector<audit::AuditTarget> targets;
+  for (const std::string& name : containers) {
+    const model::Instance* inst = env_.FindInstance(name);
+    if (inst != nullptr) targets.push_back(audit::TargetOf(*inst, env_.FindShip(inst->ship)));
+  }
+  if (task && targets.size() == 1) return audit::AuditWhat::One(targets.front());
+  return audit::AuditWhat::List(std::move(targets));
+}
+
+absl::Status TrailAuditSink::Action(const std::string& action,
+                                    const std::vector<std::string>& containers, bool task) {
+  return trail_->Action(task ? audit::AuditLevel::kDebug : audit::AuditLevel::kInfo,
+                        What(containers, task), action);
+}
+
+void TrailAuditSink::Success(const std::string& action,
+                             const std::vector<std::string>& containers, bool task) {
+  trail_->Success(task ? audit::AuditLevel::kDebug : audit::AuditLevel::kInfo,
+                  What(containers, task), action);
+}
+
+void TrailAuditSink::Error(const std::string& action, const std::vector<std::string>& containers,
+                           const std::string& message, bool task) {
+  trail_->Error(What(containers, task), action, message);
+}
+
+absl::StatusOr<std::unique_ptr<RealWorld>> RealWorld::Create(const model::Environment& env) {
+  auto world = std::make_unique<RealWorld>(env);
+  if (!env.audit.empty()) {
+    audit::AuditTrailOptions options;
+    options.source = env.display_name;
+    absl::StatusOr<std::unique_ptr<audit::AuditTrail>> trail =
+        audit::MakeAuditTrail(env.audit, options);
+    if (!trail.ok()) return trail.status();
+    world->audit_ = std::make_unique<TrailAuditSink>(env, *std::move(trail));
+  }
+  return world;
+}
+
+RealWorld::RealWorld(const model::Environment& env)
+    : env_(env), ships_(env), checks_(RealClock::Get()) {
+  absl::StatusOr<absl::optional<nlohmann::json>> config =
+      docker::LoadDockerConfig(std::getenv("DOCKER_CONFIG"), std::getenv("HOME"));
+  if (config.ok() && config->has_value()) docker_config_ = **config;
+}
+
+plays::PlayWorld RealWorld::world() {
+  plays::PlayWorld world;
+  world.env = &env_;
+  world.ships = &ships_;
+  world.checks = &checks_;
+  world.clock = RealClock::Get();
+  world.docker_config = docker_config_ ? &*docker_config_ : nullptr;
+  world.audit = audit_.get();
+  return world;
+}
+
+}  // namespace maestro::cli

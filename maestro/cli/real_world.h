@@ -1,0 +1,66 @@
+// The real PlayWorld: Docker clients per ship, lifecycle checks, the system clock, registry
+// credentials from ~/.docker/config.json, and the audit trail from the environment file.
+// Owns everything it hands out; must outlive the play. Thread-safe where PlayWorld requires.
+#ifndef MAESTRO_CLI_REAL_WORLD_H_
+#define MAESTRO_CLI_REAL_WORLD_H_
+
+#include <memory>
+#include <optional>
+
+#include "maestro/audit/audit_trail.h"
+#include "maestro/cli/ship_clients.h"
+#include "maestro/model/environment.h"
+#include "maestro/plays/world.h"
+
+namespace maestro::cli {
+
+// plays::CheckRunner over lifecycle::RunChecks.
+class LifecycleCheckRunner : public plays::CheckRunner {
+ public:
+  explicit LifecycleCheckRunner(Clock* clock) : clock_(clock) {}
+  absl::Status Run(const std::string& state, const model::Instance& instance,
+                   const model::Ship& ship, docker::DockerClient& client,
+                   const std::function<bool()>& condition,
+                   const plays::CancellationToken& cancel) override;
+
+ private:
+  Clock* clock_;
+};
+
+// plays::AuditSink over the audit trail of the environment file.
+class TrailAuditSink : public plays::AuditSink {
+ public:
+  TrailAuditSink(const model::Environment& env, std::unique_ptr<audit::AuditTrail> trail)
+      : env_(env), trail_(std::move(trail)) {}
+  absl::Status Action(const std::string& action, const std::vector<std::string>& containers,
+                      bool task) override;
+  void Success(const std::string& action, const std::vector<std::string>& containers,
+               bool task) override;
+  void Error(const std::string& action, const std::vector<std::string>& containers,
+             const std::string& message, bool task) override;
+
+ private:
+  audit::AuditWhat What(const std::vector<std::string>& containers, bool task) const;
+  const model::Environment& env_;
+  std::unique_ptr<audit::AuditTrail> trail_;
+};
+
+class RealWorld {
+ public:
+  // Fails when the `audit:` section cannot be set up (a configuration error).
+  static absl::StatusOr<std::unique_ptr<RealWorld>> Create(const model::Environment& env);
+  explicit RealWorld(const model::Environment& env);
+  // The sink is left null: the command picks the output format.
+  plays::PlayWorld world();
+
+ private:
+  const model::Environment& env_;
+  RealShipClients ships_;
+  LifecycleCheckRunner checks_;
+  std::optional<nlohmann::json> docker_config_;
+  std::unique_ptr<TrailAuditSink> audit_;
+};
+
+}  // namespace maestro::cli
+
+#endif  // MAESTRO_CLI_REAL_WORLD_H_

@@ -1,0 +1,418 @@
+// The plays against stateful fake daemons (one FakeDockerHost per ship), a scripted check
+// runner and simulated time.
+#include "maestro/plays/plays.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "maestro/config/file_reader.h"
+#include "maestro/config/loader.h"
+#include "maestro/testing/fake_clock.h"
+#include "maestro/testing/fake_docker_host.h"
+#include "maestro/ui/progress.h"
+
+namespace maestro::plays {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::FakeClock;
+using testing::FakeDockerHost;
+
+constexpr char kEnvironment[] = R"(
+name: test
+__maestro: {schema: 2}
+ships:
+  ship1: {ip: 127.0.0.1}
+  ship2: {ip: 127.0.0.2}
+services:
+  zookeeper:
+    image: zk:3.4
+    instances:
+      zk-1: {ship: ship1, ports: {client: 2181}}
+      zk-2: {ship: ship2, ports: {client: "2181:2182"}}
+  kafka:
+    image: kafka:1
+    requires: [zookeeper]
+    instances:
+      kafka-1: {ship: ship1, ports: {broker: 9092}}
+  web:
+    image: web:1
+    instances:
+      web-1: {ship: ship2}
+)";
+
+model::Environment Load(const std::string& text) {
+  config::LoadInput in;
+  in.display_name = "test.yaml";
+  in.text = text;
+  config::FakeFileReader files;
+  absl::StatusOr<config::LoadResult> loaded = config::LoadEnvironment(in, files);
+  EXPECT_TRUE(loaded.ok()) << loaded.status();
+  return loaded->environment;
+}
+
+class FakeShips : public ShipClients {
+ public:
+  explicit FakeShips(Clock* clock) {
+    for (const char* name : {"ship1", "ship2"}) {
+      hosts_[name] = std::make_unique<FakeDockerHost>(name, clock);
+      for (const char* image : {"zk:3.4", "kafka:1", "web:1"}) hosts_[name]->AddImage(image);
+    }
+  }
+  absl::StatusOr<docker::DockerClient*> Client(const std::string& ship) override {
+    auto it = hosts_.find(ship);
+    if (it == hosts_.end()) return absl::NotFoundError(ship);
+    return it->second.get();
+  }
+  FakeDockerHost& host(const std::string& ship) { return *hosts_.at(ship); }
+
+ private:
+  std::map<std::string, std::unique_ptr<FakeDockerHost>> hosts_;
+};
+
+// Records when each container's checks ran; fails the ones it is told to.
+class ScriptedChecks : public CheckRunner {
+ public:
+  absl::Status Run(const std::string& state, const model::Instance& instance,
+                   const model::Ship& ship, docker::DockerClient& client,
+                   const std::function<bool()>& condition,
+                   const CancellationToken& cancel) override {
+    std::function<void()> hook;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      log_.push_back(absl::StrCat(state, ":", instance.name));
+      auto it = hooks_.find(instance.name);
+      if (it != hooks_.end()) hook = it->second;
+    }
+    if (hook) hook();
+    std::lock_guard<std::mutex> lock(mu_);
+    auto failure = failures_.find(absl::StrCat(state, ":", instance.name));
+    if (failure != failures_.end()) return absl::FailedPreconditionError(failure->second);
+    if (state == "running" || state == "pre-stop") {
+      if (!condition()) return absl::FailedPreconditionError("container is not running");
+    }
+    return absl::OkStatus();
+  }
+  void Fail(const std::string& state_and_container, const std::string& message) {
+    std::lock_guard<std::mutex> lock(mu_);
+    failures_[state_and_container] = message;
+  }
+  void OnCheck(const std::string& container, std::function<void()> hook) {
+    std::lock_guard<std::mutex> lock(mu_);
+    hooks_[container] = std::move(hook);
+  }
+  std::vector<std::string> log() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return log_;
+  }
+  size_t Position(const std::string& entry) {
+    std::vector<std::string> l = log();
+    return std::find(l.begin(), l.end(), entry) - l.begin();
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> log_;
+  std::map<std::string, std::string> failures_;
+  std::map<std::string, std::function<void()>> hooks_;
+};
+
+class PlaysTest : public ::testing::Test {
+ protected:
+  PlaysTest() : env_(Load(kEnvironment)), ships_(&clock_) {
+    world_.env = &env_;
+    world_.ships = &ships_;
+    world_.checks = &checks_;
+    world_.clock = &clock_;
+    world_.sink = &sink_;
+  }
+
+  const ContainerOutcome& Outcome(const PlayReport& report, const std::string& name) {
+    for (const ContainerOutcome& o : report.outcomes) {
+      if (o.container == name) return o;
+    }
+    ADD_FAILURE() << "no outcome for " << name;
+    static ContainerOutcome none;
+    return none;
+  }
+
+  PlayReport Start(std::vector<std::string> containers, PlayOptions options = {}) {
+    Scheduler scheduler({.concurrency = options.concurrency});
+    return RunStart(world_, containers, options, scheduler);
+  }
+
+  const std::vector<std::string> all_ = {"zk-1", "zk-2", "web-1", "kafka-1"};
+  FakeClock clock_;
+  model::Environment env_;
+  FakeShips ships_;
+  ScriptedChecks checks_;
+  ui::RecordingSink sink_;
+  PlayWorld world_;
+};
+
+TEST_F(PlaysTest, StartCreatesAndStartsEverythingInDependencyOrder) {
+  PlayReport report = Start(all_);
+  EXPECT_EQ(report.ExitCode(), 0) << report.FailureSummary();
+  for (const std::string& name : all_) {
+    EXPECT_EQ(Outcome(report, name).state, NodeState::kSucceeded) << name;
+  }
+  EXPECT_LT(checks_.Position("running:zk-1"), checks_.Position("running:kafka-1"));
+  EXPECT_LT(checks_.Position("running:zk-2"), checks_.Position("running:kafka-1"));
+  auto kafka = ships_.host("ship1").FindContainer("kafka-1");
+  ASSERT_TRUE(kafka.has_value());
+  EXPECT_EQ(kafka->state, testing::FakeContainerState::kRunning);
+  EXPECT_EQ(kafka->image, "kafka:1");
+  // The injected environment reaches the daemon.
+  std::vector<std::string> env = kafka->create_body["Env"];
+  EXPECT_THAT(env, ::testing::Contains("ZOOKEEPER_ZK_2_CLIENT_PORT=2182"));
+  EXPECT_THAT(env, ::testing::Contains("ZOOKEEPER_INSTANCES=zk-1,zk-2"));
+  EXPECT_TRUE(sink_.ended());
+}
+
+TEST_F(PlaysTest, StartTwiceLeavesRunningContainersAlone) {
+  ASSERT_EQ(Start(all_).ExitCode(), 0);
+  ships_.host("ship1").ClearCalls();
+  PlayReport again = Start(all_);
+  EXPECT_EQ(again.ExitCode(), 0);
+  EXPECT_EQ(Outcome(again, "zk-1").summary, "already running");
+  EXPECT_EQ(ships_.host("ship1").CountCalls("CreateContainer"), 0);
+  EXPECT_EQ(ships_.host("ship1").CountCalls("StartContainer"), 0);
+}
+
+TEST_F(PlaysTest, ShipDownFailsItsContainersAndSkipsOnlyTheirDependents) {
+  ships_.host("ship2").SetDown(true);
+  PlayReport report = Start(all_);
+  EXPECT_EQ(report.ExitCode(), 1);
+  EXPECT_EQ(Outcome(report, "zk-1").state, NodeState::kSucceeded);
+  EXPECT_EQ(Outcome(report, "zk-2").state, NodeState::kFailed);
+  EXPECT_THAT(Outcome(report, "zk-2").error, HasSubstr("connection refused"));
+  EXPECT_EQ(Outcome(report, "web-1").state, NodeState::kFailed);
+  EXPECT_EQ(Outcome(report, "kafka-1").state, NodeState::kSkipped);
+  EXPECT_THAT(Outcome(report, "kafka-1").error, HasSubstr("zk-2 failed"));
+  EXPECT_FALSE(ships_.host("ship1").FindContainer("kafka-1").has_value())
+      << "nothing that depends on the failure is created";
+  EXPECT_THAT(report.FailureSummary(), HasSubstr("kafka-1: skipped"));
+}
+
+TEST_F(PlaysTest, MissingImageIsPulledOncePerShip) {
+  ships_.host("ship1").RemoveImage("zk:3.4");
+  ships_.host("ship1").SetPullable("zk:3.4");
+  model::Environment env = Load(absl::StrCat(kEnvironment, R"(
+  more:
+    image: zk:3.4
+    instances:
+      more-1: {ship: ship1}
+      more-2: {ship: ship1}
+)"));
+  world_.env = &env;
+  Scheduler scheduler({});
+  PlayReport report = RunStart(world_, {"zk-1", "more-1", "more-2"}, {}, scheduler);
+  EXPECT_EQ(report.ExitCode(), 0) << report.FailureSummary();
+  EXPECT_EQ(ships_.host("ship1").CountCalls("PullImage"), 1);
+  EXPECT_TRUE(ships_.host("ship1").FindContainer("more-2").has_value());
+}
+
+TEST_F(PlaysTest, PullFailureNamesTheImage) {
+  ships_.host("ship1").RemoveImage("zk:3.4");
+  PlayReport report = Start({"zk-1"});
+  EXPECT_EQ(report.ExitCode(), 1);
+  EXPECT_THAT(Outcome(report, "zk-1").error, HasSubstr("pull of image zk:3.4 failed"));
+  EXPECT_FALSE(ships_.host("ship1").FindContainer("zk-1").has_value());
+}
+
+TEST_F(PlaysTest, ContainerThatExitsRightAwayFailsWithItsExitCodeAndOutput) {
+  ships_.host("ship1").SetExitOnStart("zk-1", 3);
+  ships_.host("ship1").SetLogs("zk-1", {"fatal: no config"});
+  PlayReport report = Start({"zk-1", "kafka-1"});
+  EXPECT_EQ(report.ExitCode(), 1);
+  EXPECT_THAT(Outcome(report, "zk-1").error, HasSubstr("exit code 3"));
+  EXPECT_THAT(Outcome(report, "zk-1").error, HasSubstr("fatal: no config"));
+  EXPECT_EQ(Outcome(report, "kafka-1").state, NodeState::kSkipped);
+}
+
+TEST_F(PlaysTest, FailedRunningCheckSaysWhichCheck) {
+  checks_.Fail("running:zk-1", "tcp check on port client (127.0.0.1:2181): connection refused");
+  PlayReport report = Start({"zk-1"});
+  EXPECT_EQ(report.ExitCode(), 1);
+  EXPECT_THAT(Outcome(report, "zk-1").error, HasSubstr("tcp check on port client"));
+  EXPECT_THAT(Outcome(report, "zk-1").error, HasSubstr("connection refused"));
+}
+
+TEST_F(PlaysTest, StartFailureRemovesTheContainerItCreated) {
+  ships_.host("ship1").FailNext("StartContainer",
+                                FakeDockerHost::ApiError(500, "port is already allocated"));
+  PlayReport report = Start({"zk-1"});
+  EXPECT_EQ(report.ExitCode(), 1);
+  EXPECT_THAT(Outcome(report, "zk-1").error, HasSubstr("port is already allocated"));
+  EXPECT_THAT(Outcome(report, "zk-1").error, HasSubstr("removed"));
+  EXPECT_FALSE(ships_.host("ship1").FindContainer("zk-1").has_value());
+}
+
+TEST_F(PlaysTest, StopStopsDependentsFirst) {
+  ASSERT_EQ(Start(all_).ExitCode(), 0);
+  Scheduler scheduler({});
+  PlayReport report = RunStop(world_, {"kafka-1", "zk-1", "zk-2"}, {}, scheduler);
+  EXPECT_EQ(report.ExitCode(), 0) << report.FailureSummary();
+  EXPECT_LT(checks_.Position("stopped:kafka-1"), checks_.Position("stopped:zk-1"));
+  EXPECT_LT(checks_.Position("stopped:kafka-1"), checks_.Position("stopped:zk-2"));
+  EXPECT_EQ(ships_.host("ship1").FindContainer("zk-1")->state,
+            testing::FakeContainerState::kExited);
+  // Stop rows count down, as MaestroNG numbers them.
+  EXPECT_EQ(sink_.rows().front().number, 3);
+}
+
+TEST_F(PlaysTest, StopOfAbsentAndStoppedContainersSucceeds) {
+  Scheduler scheduler({});
+  PlayReport report = RunStop(world_, {"zk-1"}, {}, scheduler);
+  EXPECT_EQ(report.ExitCode(), 0);
+  EXPECT_EQ(Outcome(report, "zk-1").summary, "absent");
+}
+
+TEST_F(PlaysTest, StopUsesTheInstanceStopTimeout) {
+  ASSERT_EQ(Start({"zk-1"}).ExitCode(), 0);
+  ships_.host("ship1").SetIgnoresSigterm("zk-1");
+  absl::Duration before = clock_.total_slept();
+  Scheduler scheduler({});
+  PlayReport report = RunStop(world_, {"zk-1"}, {}, scheduler);
+  EXPECT_EQ(report.ExitCode(), 0);
+  EXPECT_GE(clock_.total_slept() - before, absl::Seconds(10)) << "default stop_timeout is 10";
+}
+
+TEST_F(PlaysTest, KillKillsInReverseOrder) {
+  ASSERT_EQ(Start(all_).ExitCode(), 0);
+  Scheduler scheduler({});
+  PlayReport report = RunKill(world_, {"kafka-1", "zk-1"}, {}, scheduler);
+  EXPECT_EQ(report.ExitCode(), 0);
+  EXPECT_EQ(Outcome(report, "zk-1").summary, "killed");
+  EXPECT_EQ(ships_.host("ship1").CountCalls("KillContainer"), 2);
+  EXPECT_EQ(ships_.host("ship1").CountCalls("StopContainer"), 0);
+}
+
+TEST_F(PlaysTest, RestartStopsDependentsFirstAndStartsDependenciesFirst) {
+  ASSERT_EQ(Start(all_).ExitCode(), 0);
+  Scheduler scheduler({});
+  PlayReport report = RunRestart(world_, {"kafka-1", "zk-1", "zk-2"}, {}, scheduler);
+  EXPECT_EQ(report.ExitCode(), 0) << report.FailureSummary();
+  // MaestroNG issue #186: kafka must not be restarted before zookeeper is back.
+  EXPECT_LT(checks_.Position("stopped:kafka-1"), checks_.Position("stopped:zk-1"));
+  std::vector<std::string> log = checks_.log();
+  auto last = [&](const std::string& entry) {
+    return std::find(log.rbegin(), log.rend(), entry).base() - log.begin();
+  };
+  EXPECT_LT(last("running:zk-1"), last("running:kafka-1"));
+  EXPECT_LT(last("running:zk-2"), last("running:kafka-1"));
+  EXPECT_LT(last("stopped:zk-1"), last("running:zk-1"));
+  EXPECT_EQ(Outcome(report, "kafka-1").summary, "restarted");
+  EXPECT_EQ(ships_.host("ship1").FindContainer("kafka-1")->state,
+            testing::FakeContainerState::kRunning);
+}
+
+TEST_F(PlaysTest, RestartWhoseStopFailedDoesNotClaimSuccess) {
+  ASSERT_EQ(Start({"zk-1"}).ExitCode(), 0);
+  ships_.host("ship1").FailNext("StopContainer", FakeDockerHost::ApiError(500, "stop exploded"));
+  Scheduler scheduler({});
+  PlayReport report = RunRestart(world_, {"zk-1"}, {}, scheduler);
+  EXPECT_EQ(report.ExitCode(), 1);
+  EXPECT_THAT(Outcome(report, "zk-1").error, HasSubstr("stop exploded"));
+}
+
+TEST_F(PlaysTest, RestartOnlyIfChangedLeavesUnchangedContainersRunning) {
+  ASSERT_EQ(Start({"zk-1", "web-1"}).ExitCode(), 0);
+  std::string old_id = ships_.host("ship1").FindContainer("zk-1")->id;
+  // web:1 now points to a new image on ship2; zk:3.4 is unchanged.
+  ships_.host("ship2").AddImage("web:1", "sha256:" + std::string(64, 'b'));
+  PlayOptions options;
+  options.only_if_changed = true;
+  Scheduler scheduler({});
+  PlayReport report = RunRestart(world_, {"zk-1", "web-1"}, options, scheduler);
+  EXPECT_EQ(report.ExitCode(), 0) << report.FailureSummary();
+  EXPECT_EQ(Outcome(report, "zk-1").summary, "unchanged");
+  EXPECT_EQ(ships_.host("ship1").FindContainer("zk-1")->id, old_id);
+  EXPECT_EQ(ships_.host("ship1").CountCalls("StopContainer"), 0);
+  EXPECT_THAT(Outcome(report, "web-1").summary, HasSubstr("restarted"));
+  EXPECT_THAT(Outcome(report, "web-1").summary, HasSubstr("image")) << Outcome(report, "web-1").error;
+  EXPECT_EQ(ships_.host("ship2").FindContainer("web-1")->image_id,
+            "sha256:" + std::string(64, 'b'));
+}
+
+TEST_F(PlaysTest, CleanRemovesStoppedContainersOnly) {
+  ASSERT_EQ(Start({"zk-1", "web-1"}).ExitCode(), 0);
+  Scheduler stop_scheduler({});
+  ASSERT_EQ(RunStop(world_, {"zk-1"}, {}, stop_scheduler).ExitCode(), 0);
+  Scheduler scheduler({});
+  PlayReport report = RunClean(world_, {"zk-1", "web-1", "kafka-1"}, {}, scheduler);
+  EXPECT_EQ(report.ExitCode(), 0);
+  EXPECT_EQ(Outcome(report, "zk-1").summary, "removed");
+  EXPECT_EQ(Outcome(report, "web-1").summary, "running, not removed");
+  EXPECT_EQ(Outcome(report, "kafka-1").summary, "absent");
+  EXPECT_FALSE(ships_.host("ship1").FindContainer("zk-1").has_value());
+  EXPECT_TRUE(ships_.host("ship2").FindContainer("web-1").has_value());
+}
+
+TEST_F(PlaysTest, StatusListsEachShipOnce) {
+  ASSERT_EQ(Start({"zk-1", "zk-2"}).ExitCode(), 0);
+  ships_.host("ship1").ClearCalls();
+  ships_.host("ship2").ClearCalls();
+  Scheduler scheduler({});
+  PlayReport report = RunStatus(world_, all_, {}, false, scheduler);
+  EXPECT_EQ(report.ExitCode(), 0);
+  EXPECT_EQ(ships_.host("ship1").calls().size(), 1u);
+  EXPECT_EQ(ships_.host("ship1").CountCalls("ListContainers"), 1);
+  EXPECT_EQ(ships_.host("ship2").CountCalls("ListContainers"), 1);
+  EXPECT_EQ(ships_.host("ship2").CountCalls("InspectContainer"), 0);
+  std::vector<ui::RowResult> results = sink_.results();
+  EXPECT_EQ(results[0].state, "running");
+  EXPECT_EQ(results[3].state, "absent");  // kafka-1 never started
+}
+
+TEST_F(PlaysTest, StatusShowsAnUnreachableShipWithoutFailing) {
+  ships_.host("ship2").SetDown(true);
+  Scheduler scheduler({});
+  PlayReport report = RunStatus(world_, all_, {}, false, scheduler);
+  EXPECT_EQ(report.ExitCode(), 0);
+  std::vector<ui::RowResult> results = sink_.results();
+  EXPECT_EQ(results[1].state, "unreachable");  // zk-2
+  EXPECT_EQ(results[0].state, "absent");       // zk-1 on the healthy ship
+}
+
+TEST_F(PlaysTest, CancelMidStartFinishesRunningWorkAndStartsNothingNew) {
+  Scheduler scheduler({});
+  checks_.OnCheck("zk-1", [&] { scheduler.Cancel(); });
+  PlayReport report = RunStart(world_, {"zk-1", "kafka-1"}, {}, scheduler);
+  EXPECT_TRUE(report.interrupted);
+  EXPECT_EQ(report.ExitCode(), 130);
+  EXPECT_EQ(Outcome(report, "kafka-1").state, NodeState::kCancelled);
+  EXPECT_FALSE(ships_.host("ship1").FindContainer("kafka-1").has_value());
+  // zk-1 was already being started: it is created and started, not left half-way.
+  EXPECT_EQ(ships_.host("ship1").FindContainer("zk-1")->state,
+            testing::FakeContainerState::kRunning);
+}
+
+TEST_F(PlaysTest, IgnoreDependenciesDropsOrdering) {
+  // With -i, kafka does not wait for zookeeper: with zk-2's ship down kafka still starts.
+  ships_.host("ship2").SetDown(true);
+  PlayOptions options;
+  options.ignore_dependencies = true;
+  PlayReport report = Start({"zk-2", "kafka-1"}, options);
+  EXPECT_EQ(Outcome(report, "kafka-1").state, NodeState::kSucceeded);
+}
+
+TEST_F(PlaysTest, PullPullsEachImage) {
+  ships_.host("ship1").SetPullable("zk:3.4");
+  ships_.host("ship1").SetPullable("kafka:1");
+  Scheduler scheduler({});
+  PlayReport report = RunPull(world_, {"zk-1", "kafka-1"}, {}, scheduler);
+  EXPECT_EQ(report.ExitCode(), 0) << report.FailureSummary();
+  EXPECT_EQ(ships_.host("ship1").CountCalls("PullImage"), 2);
+}
+
+}  // namespace
+}  // namespace maestro::plays
