@@ -138,8 +138,13 @@ class DockerClient {
   virtual absl::Status Events(const EventsOptions& options, const EventCallback& callback) = 0;
 };
 
+// The Status payload key under which DockerClient errors carry their HTTP status.
+inline constexpr char kHttpStatusPayload[] = "type.maestro/http_status";
+
 // The HTTP status a DockerClient error came from, if any.
 absl::optional<int> HttpStatusOf(const absl::Status& status);
+// Attaches `http_status` to `status` (for implementations and fakes).
+void SetHttpStatus(absl::Status& status, int http_status);
 
 }  // namespace maestro::docker
 

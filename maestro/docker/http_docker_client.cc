@@ -17,7 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr char kHttpStatusPayload[] = "type.maestro/http_status";
 constexpr absl::Duration kPullHeadTimeout = absl::Seconds(60);
 
 std::string Escape(absl::string_view s, bool keep_slash) {
@@ -76,13 +75,6 @@ std::string FiltersJson(const std::map<std::string, std::vector<std::string>>& f
 }
 
 }  // namespace
-
-absl::optional<int> HttpStatusOf(const absl::Status& status) {
-  absl::optional<absl::Cord> p = status.GetPayload(kHttpStatusPayload);
-  int code;
-  if (p && absl::SimpleAtoi(std::string(*p), &code)) return code;
-  return absl::nullopt;
-}
 
 int CompareApiVersions(absl::string_view a, absl::string_view b) {
   std::vector<absl::string_view> pa = absl::StrSplit(a, '.');
@@ -164,7 +156,7 @@ absl::StatusOr<HttpResponse> HttpDockerClient::Do(const Call& call, RequestOptio
   if (r->status >= 400) {
     absl::Status s(CodeForHttp(r->status, call.conflict_code),
                    absl::StrCat(r->status, " ", r->reason, ": ", DaemonMessage(*r)));
-    s.SetPayload(kHttpStatusPayload, absl::Cord(std::to_string(r->status)));
+    SetHttpStatus(s, r->status);
     return Prefix(call, s);
   }
   return r;

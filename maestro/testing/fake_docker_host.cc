@@ -21,7 +21,6 @@ namespace {
 using nlohmann::json;
 
 // The payload HttpDockerClient attaches (docker::HttpStatusOf reads it).
-constexpr char kHttpStatusPayload[] = "type.maestro/http_status";
 constexpr char kNever[] = "0001-01-01T00:00:00Z";
 constexpr int kEphemeralFirst = 32768;
 
@@ -139,7 +138,7 @@ FakeDockerHost::~FakeDockerHost() {
 absl::Status FakeDockerHost::ApiError(int http_status, absl::string_view message) {
   absl::Status s(CodeForHttp(http_status),
                  absl::StrCat(http_status, " ", Reason(http_status), ": ", message));
-  s.SetPayload(kHttpStatusPayload, absl::Cord(std::to_string(http_status)));
+  docker::SetHttpStatus(s, http_status);
   return s;
 }
 
@@ -147,7 +146,7 @@ absl::Status FakeDockerHost::Error(int http, absl::StatusCode code, absl::string
                                    absl::string_view message) const {
   absl::Status s(code, absl::StrCat(Describe(), ": ", what, ": ", http, " ", Reason(http), ": ",
                                     message));
-  s.SetPayload(kHttpStatusPayload, absl::Cord(std::to_string(http)));
+  docker::SetHttpStatus(s, http);
   return s;
 }
 
