@@ -25,7 +25,8 @@ bool IsStopLike(Command c) {
 absl::StatusOr<std::vector<std::string>> ResolveCommandThings(const model::Environment& env,
                                                                const Options& options) {
   std::vector<std::string> things = options.things;
-  bool with_dependencies = options.with_dependencies;
+  // dump always includes dependencies (MaestroNG), with or without things.
+  bool with_dependencies = options.with_dependencies || options.command == Command::kDump;
   if (things.empty()) {
     for (const model::Service& s : env.services) {
       if (options.command == Command::kStatus || !s.omit) things.push_back(s.name);
@@ -82,16 +83,7 @@ std::vector<std::string> Completions(const model::Environment* env,
   const CommandInfo* command = FindCommand(positional.front());
   if (command == nullptr || !command->takes_things) return out;
   if (absl::StartsWith(current, "-")) {
-    std::vector<std::string> flags = {"-h", "--help"};
-    if (command->expandable) flags.insert(flags.end(), {"-s", "--expand-services", "-a", "--all"});
-    if (command->concurrent) {
-      flags.insert(flags.end(), {"-c", "--concurrency", "-d", "--with-dependencies", "-i",
-                                 "--ignore-dependencies", "--format"});
-    }
-    if (command->filterable) {
-      flags.insert(flags.end(), {"-C", "--container-filter", "-S", "--ship-filter"});
-    }
-    if (command->refreshable) flags.insert(flags.end(), {"-r", "--refresh-images", "--reuse"});
+    std::vector<std::string> flags = FlagNames(command->command);
     for (const std::string& f : flags) offer(f);
     return out;
   }

@@ -1,6 +1,7 @@
 #include "maestro/cli/options.h"
 
 #include <exception>
+#include <utility>
 #include <memory>
 #include <sstream>
 
@@ -53,33 +54,37 @@ const char* CommandName(Command command) {
   return "?";
 }
 
-ParseOutcome ParseCommandLine(const std::vector<std::string>& args) {
-  ParseOutcome outcome;
-  Options& o = outcome.options;
+namespace {
 
-  CLI::App app{kDescription, "maestro"};
+// Everything the parser fills in besides Options.
+struct Extras {
+  bool version = false;
+  bool color = false;
+  bool no_color = false;
+  std::string format = "text";
+  std::vector<std::pair<CLI::App*, Command>> subs;
+};
+
+std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
+  auto app_ptr = std::make_unique<CLI::App>(kDescription, "maestro");
+  CLI::App& app = *app_ptr;
   app.require_subcommand(1);
   app.fallthrough(false);
   app.set_help_flag("-h,--help", "show this help message and exit");
-  bool version = false;
   app.add_option("-f,--file", o.file,
                  "read environment description from FILE (use - for stdin); "
                  "default maestro.yaml")
       ->type_name("FILE");
-  app.add_flag("-v,--version", version, "show program's version number and exit");
+  app.add_flag("-v,--version", x.version, "show program's version number and exit");
   app.add_flag("--verbose", o.verbose, "show more detail on errors and progress");
-  bool color = false;
-  bool no_color = false;
-  auto* color_opt = app.add_flag("--color", color, "force colours on");
-  app.add_flag("--no-color", no_color, "force colours off (NO_COLOR also works)")
+  auto* color_opt = app.add_flag("--color", x.color, "force colours on");
+  app.add_flag("--no-color", x.no_color, "force colours off (NO_COLOR also works)")
       ->excludes(color_opt);
 
-  std::string format = "text";
-  std::vector<std::pair<CLI::App*, Command>> subs;
   for (const CommandInfo& info : Commands()) {
     CLI::App* sub = app.add_subcommand(info.name, info.help);
     sub->set_help_flag("-h,--help", "show this help message and exit");
-    subs.emplace_back(sub, info.command);
+    x.subs.emplace_back(sub, info.command);
     if (info.takes_things) {
       sub->add_option("thing", o.things, "container(s) or service(s) to act on");
     }
@@ -113,7 +118,7 @@ ParseOutcome ParseCommandLine(const std::vector<std::string>& args) {
           ->excludes(refresh);
     }
     if (info.concurrent) {
-      sub->add_option("--format", format, "output format: text (default) or json")
+      sub->add_option("--format", x.format, "output format: text (default) or json")
           ->check(CLI::IsMember({"text", "json"}));
     }
     switch (info.command) {
@@ -155,6 +160,38 @@ ParseOutcome ParseCommandLine(const std::vector<std::string>& args) {
         break;
     }
   }
+
+  return app_ptr;
+}
+
+}  // namespace
+
+std::vector<std::string> FlagNames(Command command) {
+  Options o;
+  Extras x;
+  std::unique_ptr<CLI::App> app = BuildApp(o, x);
+  std::vector<std::string> out;
+  for (auto& [sub, cmd] : x.subs) {
+    if (cmd != command) continue;
+    for (const CLI::Option* opt : sub->get_options()) {
+      for (const std::string& s : opt->get_snames()) out.push_back("-" + s);
+      for (const std::string& l : opt->get_lnames()) out.push_back("--" + l);
+    }
+  }
+  return out;
+}
+
+ParseOutcome ParseCommandLine(const std::vector<std::string>& args) {
+  ParseOutcome outcome;
+  Options& o = outcome.options;
+  Extras x;
+  std::unique_ptr<CLI::App> app_ptr = BuildApp(o, x);
+  CLI::App& app = *app_ptr;
+  bool& version = x.version;
+  bool& color = x.color;
+  bool& no_color = x.no_color;
+  std::string& format = x.format;
+  auto& subs = x.subs;
 
   // CLI11 wants argv[0]-less input in reverse order.
   std::vector<std::string> reversed(args.rbegin(), args.rend());

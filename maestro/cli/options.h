@@ -94,6 +94,10 @@ struct ParseOutcome {
   std::string text;  // help/version text, or the usage error (already formatted)
 };
 
+// Every flag of `command` ("-c", "--concurrency", ...), from the same definition the parser
+// uses (for shell completion).
+std::vector<std::string> FlagNames(Command command);
+
 // Parses argv[1..]. Never throws; usage errors come back as kUsageError (exit 2).
 ParseOutcome ParseCommandLine(const std::vector<std::string>& args);
 

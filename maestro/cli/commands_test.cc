@@ -1,0 +1,168 @@
+#include "maestro/cli/commands.h"
+
+#include <cstdio>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "maestro/config/file_reader.h"
+#include "maestro/config/loader.h"
+#include "nlohmann/json.hpp"
+
+namespace maestro::cli {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
+
+constexpr char kEnv[] = R"(
+name: t
+__maestro: {schema: 2}
+registries:
+  private: {registry: "https://r.example:5000/v1/", username: u, password: hunter2, email: e}
+ships:
+  ship1: {ip: 127.0.0.1}
+  ship2: {ip: 127.0.0.2}
+services:
+  zookeeper:
+    image: zk
+    instances:
+      zk-1: {ship: ship1}
+      zk-2: {ship: ship2}
+  kafka:
+    image: kafka
+    requires: [zookeeper]
+    instances:
+      kafka-1: {ship: ship1}
+  tools:
+    image: tools
+    omit: true
+    requires: [kafka]
+    instances:
+      tools-1: {ship: ship2}
+)";
+
+model::Environment Load() {
+  config::LoadInput in;
+  in.display_name = "t.yaml";
+  in.text = kEnv;
+  config::FakeFileReader files;
+  auto loaded = config::LoadEnvironment(in, files);
+  EXPECT_TRUE(loaded.ok()) << loaded.status();
+  return loaded->environment;
+}
+
+Options Parse(std::vector<std::string> args) {
+  ParseOutcome out = ParseCommandLine(args);
+  EXPECT_EQ(out.kind, ParseOutcome::Kind::kRun) << out.text;
+  return out.options;
+}
+
+TEST(ResolveCommandThings, NoThingsMeansEveryNonOmittedServiceWithDependencies) {
+  model::Environment env = Load();
+  auto start = ResolveCommandThings(env, Parse({"start"}));
+  ASSERT_TRUE(start.ok()) << start.status();
+  EXPECT_THAT(*start, ElementsAre("zk-1", "zk-2", "kafka-1"));
+  // status includes omitted services.
+  auto status = ResolveCommandThings(env, Parse({"status"}));
+  ASSERT_TRUE(status.ok());
+  EXPECT_THAT(*status, UnorderedElementsAre("zk-1", "zk-2", "kafka-1", "tools-1"));
+}
+
+TEST(ResolveCommandThings, StopNeedsExpandFlagsForServices) {
+  model::Environment env = Load();
+  auto refused = ResolveCommandThings(env, Parse({"stop", "kafka"}));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("--expand-services"));
+  auto stop = ResolveCommandThings(env, Parse({"stop", "-s", "-d", "zookeeper"}));
+  ASSERT_TRUE(stop.ok()) << stop.status();
+  // Dependents come first when stopping, and -d brings them in (tools too).
+  EXPECT_EQ(stop->front(), "tools-1");
+  EXPECT_THAT(*stop, UnorderedElementsAre("tools-1", "kafka-1", "zk-1", "zk-2"));
+}
+
+TEST(ResolveCommandThings, FiltersApplyToDependenciesToo) {
+  model::Environment env = Load();
+  auto filtered = ResolveCommandThings(env, Parse({"start", "-C", "zk*"}));
+  ASSERT_TRUE(filtered.ok());
+  EXPECT_THAT(*filtered, ElementsAre("zk-1", "zk-2"));
+  auto by_ship = ResolveCommandThings(env, Parse({"status", "-S", "ship2"}));
+  ASSERT_TRUE(by_ship.ok());
+  EXPECT_THAT(*by_ship, UnorderedElementsAre("zk-2", "tools-1"));
+}
+
+TEST(ResolveCommandThings, DuplicatesAreScheduledOnce) {
+  model::Environment env = Load();
+  auto things = ResolveCommandThings(env, Parse({"start", "-i", "zk-1", "zookeeper", "zk-1"}));
+  ASSERT_TRUE(things.ok());
+  EXPECT_THAT(*things, ElementsAre("zk-1", "zk-2"));
+}
+
+TEST(ResolveCommandThings, UnknownThing) {
+  model::Environment env = Load();
+  auto bad = ResolveCommandThings(env, Parse({"start", "nope"}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("nope is neither a service nor a container!"));
+}
+
+TEST(Completions, CommandsThenThingsThenFlags) {
+  model::Environment env = Load();
+  EXPECT_THAT(Completions(&env, {"maestro st"}), UnorderedElementsAre("status", "start", "stop"));
+  EXPECT_THAT(Completions(&env, {"maestro start z"}), UnorderedElementsAre("zookeeper", "zk-1",
+                                                                           "zk-2"));
+  EXPECT_THAT(Completions(&env, {"maestro", "start", "zk-1", "zk-"}), ElementsAre("zk-2"));
+  EXPECT_THAT(Completions(&env, {"maestro restart --o"}), ElementsAre("--only-if-changed"))
+      << "restart-specific flags are offered";
+  EXPECT_THAT(Completions(nullptr, {"maestro start z"}), ::testing::IsEmpty());
+  EXPECT_THAT(Completions(nullptr, {"maestro k"}), ElementsAre("kill"));
+}
+
+class CaptureStreams {
+ public:
+  CaptureStreams() : out_(std::tmpfile()), err_(std::tmpfile()) {}
+  ~CaptureStreams() {
+    std::fclose(out_);
+    std::fclose(err_);
+  }
+  Streams streams() { return {out_, err_}; }
+  std::string out() { return Read(out_); }
+  std::string err() { return Read(err_); }
+
+ private:
+  static std::string Read(FILE* f) {
+    std::fflush(f);
+    std::rewind(f);
+    std::string s;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
+    return s;
+  }
+  FILE* out_;
+  FILE* err_;
+};
+
+TEST(RunDeptree, MatchesMaestroNgLayout) {
+  model::Environment env = Load();
+  CaptureStreams io;
+  EXPECT_EQ(RunDeptree(env, Parse({"deptree", "kafka", "zookeeper"}), io.streams()), kExitOk);
+  EXPECT_EQ(io.out(), "kafka\n \\- zookeeper\n\nzookeeper\n");
+}
+
+TEST(RunDump, MasksPasswordsAndListsResolvedContainers) {
+  model::Environment env = Load();
+  CaptureStreams io;
+  EXPECT_EQ(RunDump(env, Parse({"dump", "kafka"}), io.streams()), kExitOk);
+  std::string text = io.out();
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("hunter2")));
+  auto doc = nlohmann::json::parse(text);
+  EXPECT_EQ(doc["format"], "maestro-dump/1");
+  std::vector<std::string> names;
+  for (const auto& c : doc["instances"]) names.push_back(c["name"]);
+  EXPECT_THAT(names, ElementsAre("zk-1", "zk-2", "kafka-1"))
+      << "dump includes dependencies, in order";
+}
+
+}  // namespace
+}  // namespace maestro::cli
