@@ -1,0 +1,510 @@
+#include "maestro/integration/e2e.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gtest/gtest.h"
+#include "maestro/docker/http_docker_client.h"
+#include "maestro/transport/connection_spec.h"
+
+namespace maestro::integration {
+namespace {
+
+std::mt19937_64& Rng() {
+  static std::mt19937_64 rng(std::random_device{}() ^
+                             static_cast<uint64_t>(absl::ToUnixNanos(absl::Now())));
+  return rng;
+}
+
+std::string RunfilesRoot() {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* ws = std::getenv("TEST_WORKSPACE");
+  return absl::StrCat(srcdir ? srcdir : ".", "/", ws ? ws : "maestro");
+}
+
+pid_t Spawn(const std::string& file, const std::vector<std::string>& args,
+            const std::string& out_path, const std::string& err_path) {
+  std::vector<std::string> argv = {MaestroPath(), "-f", file};
+  argv.insert(argv.end(), args.begin(), args.end());
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  // Child: own process group (a Ctrl-C to the test does not reach it), files for output.
+  setpgid(0, 0);
+  int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int in = open("/dev/null", O_RDONLY);
+  if (out < 0 || err < 0 || in < 0) _exit(126);
+  dup2(in, 0);
+  dup2(out, 1);
+  dup2(err, 2);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  setenv("COLUMNS", "200", 1);
+  unsetenv("NO_COLOR");
+  std::vector<char*> cargv;
+  for (std::string& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  execv(cargv[0], cargv.data());
+  _exit(127);
+}
+
+bool SendAll(int fd, const char* data, size_t size) {
+  while (size > 0) {
+    ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+int DecodeStatus(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return -1;
+}
+
+}  // namespace
+
+const testing::TestEnv* Env() {
+  static const testing::TestEnv* env = [] {
+    absl::StatusOr<testing::TestEnv> loaded = testing::LoadTestEnv();
+    if (!loaded.ok()) {
+      ADD_FAILURE() << "the test environment is required (tools/testenv up, then pass "
+                       "--test_env=MAESTRO_TESTENV_FILE=...): "
+                    << loaded.status();
+      return static_cast<testing::TestEnv*>(nullptr);
+    }
+    return new testing::TestEnv(*std::move(loaded));
+  }();
+  return env;
+}
+
+std::string UniquePrefix(const std::string& tag) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string id;
+  uint64_t r = Rng()();
+  for (int i = 0; i < 6; ++i) id.push_back(kHex[(r >> (4 * i)) & 15]);
+  return absl::StrCat("mt", tag, "-", id, "-");
+}
+
+int RandomPortBase() {
+  return 20000 + static_cast<int>(Rng()() % 800) * 50;
+}
+
+std::string TempDir(const std::string& name) {
+  const char* base = std::getenv("TEST_TMPDIR");
+  std::string dir = absl::StrCat(base ? base : "/tmp", "/", name, "-",
+                                 static_cast<uint64_t>(Rng()() % 1000000000));
+  mkdir(dir.c_str(), 0755);
+  return dir;
+}
+
+bool WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << text;
+  return static_cast<bool>(f);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+std::string Substitute(std::string text, const std::map<std::string, std::string>& vars) {
+  for (const auto& [k, v] : vars) {
+    text = absl::StrReplaceAll(text, {{absl::StrCat("{{", k, "}}"), v}});
+  }
+  return text;
+}
+
+std::string ReadTemplate(const std::string& name) {
+  std::string path = absl::StrCat(RunfilesRoot(), "/testdata/integration/", name);
+  std::string text = ReadFile(path);
+  EXPECT_FALSE(text.empty()) << "missing template " << path;
+  return text;
+}
+
+std::string MaestroPath() { return absl::StrCat(RunfilesRoot(), "/maestro/maestro"); }
+
+RunResult RunMaestro(const std::string& file, const std::vector<std::string>& args,
+                     absl::Duration timeout) {
+  MaestroProcess p(file, args);
+  return p.Wait(timeout);
+}
+
+MaestroProcess::MaestroProcess(const std::string& file, const std::vector<std::string>& args) {
+  dir_ = TempDir("run");
+  began_ = absl::Now();
+  pid_ = Spawn(file, args, dir_ + "/stdout", dir_ + "/stderr");
+  EXPECT_GT(pid_, 0) << "fork failed";
+}
+
+MaestroProcess::~MaestroProcess() {
+  if (pid_ > 0 && !status_) {
+    kill(pid_, SIGKILL);
+    int st = 0;
+    waitpid(pid_, &st, 0);
+  }
+}
+
+std::string MaestroProcess::Stdout() const { return ReadFile(dir_ + "/stdout"); }
+std::string MaestroProcess::Stderr() const { return ReadFile(dir_ + "/stderr"); }
+
+bool MaestroProcess::Exited() {
+  if (status_) return true;
+  int st = 0;
+  if (pid_ > 0 && waitpid(pid_, &st, WNOHANG) == pid_) {
+    status_ = st;
+    return true;
+  }
+  return false;
+}
+
+bool MaestroProcess::WaitForOutput(const std::string& needle, absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (absl::StrContains(Stdout(), needle) || absl::StrContains(Stderr(), needle)) return true;
+    if (Exited()) return absl::StrContains(Stdout() + Stderr(), needle);
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return false;
+}
+
+void MaestroProcess::Signal(int sig) {
+  if (pid_ > 0 && !status_) kill(pid_, sig);
+}
+
+RunResult MaestroProcess::Wait(absl::Duration timeout) {
+  RunResult r;
+  absl::Time deadline = absl::Now() + timeout;
+  while (!Exited()) {
+    if (absl::Now() >= deadline) {
+      r.timed_out = true;
+      kill(pid_, SIGKILL);
+      int st = 0;
+      waitpid(pid_, &st, 0);
+      status_ = st;
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  r.elapsed = absl::Now() - began_;
+  r.exit_code = (status_ && !r.timed_out) ? DecodeStatus(*status_) : -1;
+  r.out = Stdout();
+  r.err = Stderr();
+  return r;
+}
+
+docker::DockerClient& Docker() {
+  static docker::DockerClient* client = [] {
+    transport::ConnectionSpec spec;
+    spec.ship = "test";
+    spec.kind = transport::TransportKind::kUnix;
+    spec.socket_path = Env() ? Env()->docker_socket : "/var/run/docker.sock";
+    spec.connect_timeout = absl::Seconds(10);
+    spec.request_timeout = absl::Seconds(30);
+    auto created = docker::HttpDockerClient::Create(spec);
+    if (!created.ok()) {
+      ADD_FAILURE() << created.status();
+      std::abort();
+    }
+    return static_cast<docker::DockerClient*>(created->release());
+  }();
+  return *client;
+}
+
+std::optional<nlohmann::json> Inspect(const std::string& name) {
+  absl::StatusOr<docker::ContainerInspect> got = Docker().InspectContainer(name);
+  if (!got.ok()) {
+    if (!absl::IsNotFound(got.status())) ADD_FAILURE() << "inspect " << name << ": " << got.status();
+    return std::nullopt;
+  }
+  return got->raw;
+}
+
+std::vector<std::string> ContainersWithPrefix(const std::string& prefix) {
+  docker::ListContainersOptions options;
+  options.all = true;
+  options.names.push_back(prefix);
+  std::vector<std::string> out;
+  absl::StatusOr<std::vector<docker::ContainerSummary>> list = Docker().ListContainers(options);
+  if (!list.ok()) {
+    ADD_FAILURE() << "list containers: " << list.status();
+    return out;
+  }
+  for (const docker::ContainerSummary& c : *list) {
+    for (std::string n : c.names) {
+      if (!n.empty() && n[0] == '/') n = n.substr(1);
+      if (absl::StartsWith(n, prefix)) out.push_back(n);
+    }
+  }
+  return out;
+}
+
+void RemoveContainersWithPrefix(const std::string& prefix) {
+  for (const std::string& name : ContainersWithPrefix(prefix)) {
+    docker::RemoveContainerOptions options;
+    options.force = true;
+    options.volumes = true;
+    absl::Status s = Docker().RemoveContainer(name, options);
+    if (!s.ok() && !absl::IsNotFound(s)) ADD_FAILURE() << "remove " << name << ": " << s;
+  }
+}
+
+absl::Time ParseDockerTime(const std::string& text) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) return absl::InfinitePast();
+  return t;
+}
+
+absl::Time StartedAt(const nlohmann::json& inspect) {
+  return ParseDockerTime(inspect["State"].value("StartedAt", ""));
+}
+
+absl::Time FinishedAt(const nlohmann::json& inspect) {
+  return ParseDockerTime(inspect["State"].value("FinishedAt", ""));
+}
+
+std::vector<std::string> EnvList(const nlohmann::json& inspect) {
+  std::vector<std::string> out;
+  const nlohmann::json& env = inspect["Config"]["Env"];
+  if (env.is_array()) {
+    for (const auto& e : env) out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+std::string Shell(const std::string& command, int* code) {
+  std::string out;
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) {
+    if (code) *code = -1;
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int st = pclose(p);
+  if (code) *code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return out;
+}
+
+// ---- TcpProxy ------------------------------------------------------------------------------
+
+TcpProxy::TcpProxy(std::string target_host, int target_port)
+    : target_host_(std::move(target_host)), target_port_(target_port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 64) != 0) {
+    close(fd);
+    return;
+  }
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.sin_port);
+  listen_fd_ = fd;
+  if (pipe2(wake_, O_CLOEXEC) != 0) return;
+  acceptor_ = std::thread([this] { AcceptLoop(); });
+}
+
+TcpProxy::~TcpProxy() {
+  Kill();
+  if (acceptor_.joinable()) acceptor_.join();
+  std::vector<std::thread> pumps;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pumps.swap(pumps_);
+  }
+  for (std::thread& t : pumps) t.join();
+  if (wake_[0] >= 0) close(wake_[0]);
+  if (wake_[1] >= 0) close(wake_[1]);
+}
+
+void TcpProxy::Kill() {
+  if (stopping_.exchange(true)) return;
+  if (wake_[1] >= 0) (void)!write(wake_[1], "x", 1);
+  if (acceptor_.joinable()) acceptor_.join();
+  DropConnections();
+}
+
+void TcpProxy::DropConnections() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int fd : fds_) shutdown(fd, SHUT_RDWR);
+}
+
+void TcpProxy::AcceptLoop() {
+  while (!stopping_.load()) {
+    pollfd p[2] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
+    int n = poll(p, 2, 1000);
+    if (n <= 0) continue;
+    if (p[1].revents) break;
+    int client = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (client < 0) continue;
+    ++accepted_;
+    std::lock_guard<std::mutex> lock(mu_);
+    pumps_.emplace_back([this, client] { Pump(client); });
+  }
+  close(listen_fd_);  // new connects are refused from now on
+}
+
+void TcpProxy::Pump(int client) {
+  int upstream = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(target_port_));
+  inet_pton(AF_INET, target_host_.c_str(), &addr.sin_addr);
+  if (connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(upstream);
+    close(client);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_.load()) {
+      close(upstream);
+      close(client);
+      return;
+    }
+    fds_.push_back(client);
+    fds_.push_back(upstream);
+  }
+  char buf[16384];
+  bool open_in = true, open_out = true;  // client->upstream, upstream->client
+  while (open_in || open_out) {
+    pollfd p[2] = {{client, static_cast<short>(open_in ? POLLIN : 0), 0},
+                   {upstream, static_cast<short>(open_out ? POLLIN : 0), 0}};
+    if (poll(p, 2, 500) < 0) break;
+    if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(client, buf, sizeof buf);
+      if (n <= 0) {
+        open_in = false;
+        shutdown(upstream, SHUT_WR);
+        if (n < 0) break;
+      } else if (!SendAll(upstream, buf, static_cast<size_t>(n))) {
+        break;
+      }
+    }
+    if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(upstream, buf, sizeof buf);
+      if (n <= 0) {
+        open_out = false;
+        shutdown(client, SHUT_WR);
+        if (n < 0) break;
+      } else if (!SendAll(client, buf, static_cast<size_t>(n))) {
+        break;
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = fds_.begin(); it != fds_.end();) {
+    if (*it == client || *it == upstream) {
+      it = fds_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  close(client);
+  close(upstream);
+}
+
+// ---- E2eTest -------------------------------------------------------------------------------
+
+void E2eTest::SetUp() {
+  ASSERT_NE(Env(), nullptr) << "MAESTRO_TESTENV_FILE must name the test environment";
+  prefix_ = UniquePrefix("");
+  port_base_ = RandomPortBase();
+  dir_ = TempDir("env");
+  RemoveContainersWithPrefix(prefix_);
+}
+
+void E2eTest::TearDown() {
+  if (Env() != nullptr && !prefix_.empty()) RemoveContainersWithPrefix(prefix_);
+}
+
+std::map<std::string, std::string> E2eTest::vars() const {
+  const testing::TestEnv& e = *Env();
+  std::map<std::string, std::string> v = {
+      {"P", prefix_},
+      {"DIR", dir_},
+      {"IMAGE", e.image},
+      {"IMAGE_V2", e.image_v2},
+      {"SOCKET", e.docker_socket},
+      {"TCP_HOST", e.docker_tcp.substr(0, e.docker_tcp.find(':'))},
+      {"TCP_PORT", e.docker_tcp.substr(e.docker_tcp.find(':') + 1)},
+      {"TLS_HOST", e.docker_tls.substr(0, e.docker_tls.find(':'))},
+      {"TLS_PORT", e.docker_tls.substr(e.docker_tls.find(':') + 1)},
+      {"TLS_CA", e.tls_ca},
+      {"TLS_CERT", e.tls_cert},
+      {"TLS_KEY", e.tls_key},
+      {"SSH_HOST", e.ssh_host},
+      {"SSH_PORT", std::to_string(e.ssh_port)},
+      {"SSH_USER", e.ssh_user},
+      {"SSH_KEY", e.ssh_key},
+      {"SSH_KNOWN_HOSTS", e.ssh_known_hosts},
+      {"REGISTRY", e.registry},
+      {"REGISTRY_USER", e.registry_user},
+      {"REGISTRY_PASSWORD", e.registry_password},
+      {"REGISTRY_IMAGE", e.registry_image},
+  };
+  for (int i = 0; i < 50; ++i) v[absl::StrCat("PORT", i)] = std::to_string(port_base_ + i);
+  return v;
+}
+
+std::string E2eTest::WriteEnvironment(const std::string& name, const std::string& yaml,
+                                      const std::map<std::string, std::string>& extra) {
+  std::map<std::string, std::string> v = vars();
+  for (const auto& [k, val] : extra) v[k] = val;
+  std::string path = absl::StrCat(dir_, "/", name);
+  EXPECT_TRUE(WriteFile(path, Substitute(yaml, v))) << path;
+  return path;
+}
+
+std::string E2eTest::V(const std::string& short_name) const {
+  std::string out;
+  for (char c : C(short_name)) {
+    out.push_back(std::isalnum(static_cast<unsigned char>(c))
+                      ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
+                      : '_');
+  }
+  return out;
+}
+
+std::string E2eTest::LastLine(const std::string& output, const std::string& container) {
+  std::string last;
+  std::istringstream in(output);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (absl::StrContains(line, absl::StrCat(" ", container, " "))) last = line;
+  }
+  return last;
+}
+
+}  // namespace maestro::integration
