@@ -520,6 +520,18 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
                        name, " (on ", t.ship->name, ") failed its running checks: ",
                        checks.message(), logs.empty() ? "" : "; last output:\n", logs)));
   }
+  // A check can pass against Docker's userland proxy while the container is already gone:
+  // make sure it is still up before calling it started.
+  absl::StatusOr<docker::ContainerInspect> after = client->InspectContainer(id);
+  if (after.ok() && !after->state.running) {
+    std::string logs = LogsTail(*client, id, 10);
+    return FailRow(run, t.row, StatusCell("container did not start!"),
+                   absl::FailedPreconditionError(absl::StrCat(
+                       "container ", name, " on ", t.ship->name,
+                       " exited while its running checks passed (exit code ",
+                       after->state.exit_code, ")", logs.empty() ? "" : "; last output:\n",
+                       logs)));
+  }
   sink.Commit(t.row, StatusCell("started"), Color::kGreen, 0);
   if (slot.summary.empty() || slot.summary == "created") slot.summary = "started";
   return absl::OkStatus();
