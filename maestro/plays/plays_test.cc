@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "maestro/config/file_reader.h"
@@ -412,6 +413,75 @@ TEST_F(PlaysTest, PullPullsEachImage) {
   PlayReport report = RunPull(world_, {"zk-1", "kafka-1"}, {}, scheduler);
   EXPECT_EQ(report.ExitCode(), 0) << report.FailureSummary();
   EXPECT_EQ(ships_.host("ship1").CountCalls("PullImage"), 2);
+}
+
+class RecordingAudit : public AuditSink {
+ public:
+  absl::Status Action(const std::string& action, const std::vector<std::string>& containers,
+                      bool task) override {
+    Record("action", action, containers, task);
+    if (!task && refuse_play_) return absl::UnavailableError("webhook down");
+    return absl::OkStatus();
+  }
+  void Success(const std::string& action, const std::vector<std::string>& containers,
+               bool task) override {
+    Record("success", action, containers, task);
+  }
+  void Error(const std::string& action, const std::vector<std::string>& containers,
+             const std::string& message, bool task) override {
+    Record("error", action, containers, task);
+  }
+  std::vector<std::string> events() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return events_;
+  }
+  bool refuse_play_ = false;
+
+ private:
+  void Record(const std::string& kind, const std::string& action,
+              const std::vector<std::string>& containers, bool task) {
+    std::lock_guard<std::mutex> lock(mu_);
+    events_.push_back(absl::StrCat(task ? "task " : "play ", kind, " ", action, " ",
+                                   absl::StrJoin(containers, ",")));
+  }
+  std::mutex mu_;
+  std::vector<std::string> events_;
+};
+
+TEST_F(PlaysTest, AuditsThePlayAndEachTask) {
+  RecordingAudit audit;
+  world_.audit = &audit;
+  ships_.host("ship2").SetDown(true);
+  PlayReport report = Start({"zk-1", "zk-2"});
+  EXPECT_EQ(report.ExitCode(), 1);
+  std::vector<std::string> events = audit.events();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front(), "play action start zk-1,zk-2");
+  EXPECT_EQ(events.back(), "play error start zk-1,zk-2");
+  EXPECT_THAT(events, ::testing::Contains("task action start zk-1"));
+  EXPECT_THAT(events, ::testing::Contains("task success start zk-1"));
+  EXPECT_THAT(events, ::testing::Contains("task error start zk-2"));
+}
+
+TEST_F(PlaysTest, RestartAuditsOneTaskPerContainer) {
+  ASSERT_EQ(Start({"zk-1"}).ExitCode(), 0);
+  RecordingAudit audit;
+  world_.audit = &audit;
+  Scheduler scheduler({});
+  ASSERT_EQ(RunRestart(world_, {"zk-1"}, {}, scheduler).ExitCode(), 0);
+  EXPECT_THAT(audit.events(),
+              ::testing::ElementsAre("play action restart zk-1", "task action restart zk-1",
+                                     "task success restart zk-1", "play success restart zk-1"));
+}
+
+TEST_F(PlaysTest, FailingAuditActionAbortsThePlayBeforeAnythingHappens) {
+  RecordingAudit audit;
+  audit.refuse_play_ = true;
+  world_.audit = &audit;
+  PlayReport report = Start({"zk-1"});
+  EXPECT_EQ(report.ExitCode(), 1);
+  EXPECT_THAT(report.FailureSummary(), HasSubstr("webhook down"));
+  EXPECT_EQ(ships_.host("ship1").calls().size(), 0u);
 }
 
 }  // namespace
