@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared shell helpers for tools/setup, tools/testenv and tools/test. Source it; do not run it.
 # Every wait here is bounded both in tries and in seconds.
 
