@@ -59,8 +59,15 @@ std::vector<std::string> Completions(const model::Environment* env,
   if (words.empty()) words.emplace_back("");
   const std::string current = words.back();
   // Positional words before the current one, without the program name and flags.
+  static const std::set<std::string> kTakesValue = {
+      "-f", "--file", "-c", "--concurrency", "-C", "--container-filter", "-S", "--ship-filter",
+      "-n", "--format", "--step-delay", "--stop-start-delay"};
   std::vector<std::string> positional;
   for (size_t i = 1; i + 1 < words.size(); ++i) {
+    if (kTakesValue.count(words[i])) {
+      ++i;  // skip the option's value
+      continue;
+    }
     if (!absl::StartsWith(words[i], "-")) positional.push_back(words[i]);
   }
   std::vector<std::string> out;
@@ -99,7 +106,15 @@ std::vector<std::string> Completions(const model::Environment* env,
 }
 
 int RunDeptree(const model::Environment& env, const Options& options, const Streams& io) {
-  absl::StatusOr<std::string> tree = graph::RenderDepTree(env, options.things, options.recursive);
+  std::vector<std::string> things = options.things;
+  if (things.empty()) {
+    // Like every command but status, no things means every service that is not omitted.
+    for (const model::Service& s : env.services) {
+      if (!s.omit) things.push_back(s.name);
+    }
+    std::sort(things.begin(), things.end());
+  }
+  absl::StatusOr<std::string> tree = graph::RenderDepTree(env, things, options.recursive);
   if (!tree.ok()) {
     std::fprintf(io.err, "maestro: error: %s\n", std::string(tree.status().message()).c_str());
     return kExitUsage;

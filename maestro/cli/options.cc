@@ -76,7 +76,6 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
                  "default maestro.yaml")
       ->type_name("FILE");
   app.add_flag("-v,--version", x.version, "show program's version number and exit");
-  app.add_flag("--verbose", o.verbose, "show more detail on errors and progress");
   auto* color_opt = app.add_flag("--color", x.color, "force colours on");
   app.add_flag("--no-color", x.no_color, "force colours off (NO_COLOR also works)")
       ->excludes(color_opt);
@@ -97,7 +96,7 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
       sub->add_option("-c,--concurrency", o.concurrency,
                        "limit how many containers are handled at once")
           ->type_name("LIMIT")
-          ->check(CLI::PositiveNumber);
+          ->check(CLI::Range(1, 1 << 20));
       sub->add_flag("-d,--with-dependencies", o.with_dependencies,
                     "include dependencies (or dependents, when stopping)");
       sub->add_flag("-i,--ignore-dependencies", o.ignore_dependencies,
@@ -150,7 +149,7 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
         break;
       case Command::kDump:
         sub->add_flag("-c,--config", o.dump_config,
-                      "also include the parsed configuration (secrets masked)");
+                      "accepted for MaestroNG compatibility: the dump always includes the resolved configuration (secrets masked)");
         break;
       case Command::kComplete:
         sub->add_option("tokens", o.tokens, "the words typed so far");

@@ -49,7 +49,6 @@ enum class OutputFormat { kText, kJson };
 struct Options {
   // Global.
   std::string file = "maestro.yaml";  // "-" reads stdin.
-  bool verbose = false;
   std::optional<bool> color;  // --color/--no-color; unset: decide from the terminal.
 
   Command command = Command::kStatus;

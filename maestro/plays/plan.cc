@@ -39,6 +39,7 @@ absl::StatusOr<Plan> Plan::Create(std::vector<std::vector<size_t>> prerequisites
   plan.dependents_.assign(n, {});
   plan.pending_.assign(n, 0);
   plan.blocked_by_.assign(n, n);
+  plan.trigger_.assign(n, n);
   plan.unfinished_ = n;
   for (size_t i = 0; i < n; ++i) {
     std::vector<size_t>& pre = prerequisites[i];
@@ -79,6 +80,7 @@ absl::StatusOr<Plan> Plan::Create(std::vector<std::vector<size_t>> prerequisites
     return absl::InvalidArgumentError(
         absl::StrCat("plan: dependency cycle among nodes ", absl::StrJoin(cyclic, ", ")));
   }
+  plan.prerequisites_ = prerequisites;
   for (size_t i = 0; i < n; ++i) {
     if (plan.pending_[i] == 0) {
       plan.state_[i] = NodeState::kReady;
@@ -88,11 +90,28 @@ absl::StatusOr<Plan> Plan::Create(std::vector<std::vector<size_t>> prerequisites
   return plan;
 }
 
+void Plan::SetTrigger(size_t node, size_t trigger) {
+  if (node < trigger_.size() && trigger < trigger_.size() && node != trigger) {
+    trigger_[node] = trigger;
+  }
+}
+
+bool Plan::Kept(size_t node) const {
+  size_t t = trigger_[node];
+  if (t >= state_.size()) return false;
+  return state_[t] == NodeState::kRunning || state_[t] == NodeState::kSucceeded;
+}
+
+void Plan::MakeReady(size_t node) {
+  state_[node] = NodeState::kReady;
+  ready_.insert(std::upper_bound(ready_.begin(), ready_.end(), node), node);
+}
+
 std::vector<size_t> Plan::TakeReady() { return TakeReady(ready_.size()); }
 
 std::vector<size_t> Plan::TakeReady(size_t max) {
+  // After Cancel() only kept follow-up nodes are ever ready.
   std::vector<size_t> out;
-  if (cancelled_) return out;
   size_t take = std::min(max, ready_.size());
   out.assign(ready_.begin(), ready_.begin() + take);
   ready_.erase(ready_.begin(), ready_.begin() + take);
@@ -115,11 +134,10 @@ void Plan::MarkSucceeded(size_t node) {
   for (size_t d : dependents_[node]) {
     if (state_[d] != NodeState::kWaiting) continue;
     if (--pending_[d] == 0) {
-      if (cancelled_) {
+      if (cancelled_ && !Kept(d)) {
         Finish(d, NodeState::kCancelled);
       } else {
-        state_[d] = NodeState::kReady;
-        ready_.insert(std::upper_bound(ready_.begin(), ready_.end(), d), d);
+        MakeReady(d);
       }
     }
   }
@@ -145,13 +163,30 @@ void Plan::SkipDependents(size_t node, size_t root) {
 }
 
 void Plan::Cancel() {
+  if (cancelled_) return;
   cancelled_ = true;
+  std::vector<bool> keep(state_.size(), false);
+  for (size_t i = 0; i < state_.size(); ++i) keep[i] = Kept(i);
+  ready_.clear();
   for (size_t i = 0; i < state_.size(); ++i) {
-    if (state_[i] == NodeState::kWaiting || state_[i] == NodeState::kReady) {
+    if ((state_[i] == NodeState::kWaiting || state_[i] == NodeState::kReady) && !keep[i]) {
       Finish(i, NodeState::kCancelled);
     }
   }
-  ready_.clear();
+  // Kept nodes wait only for prerequisites that will still run.
+  for (size_t i = 0; i < state_.size(); ++i) {
+    if (!keep[i] || IsFinal(state_[i]) || state_[i] == NodeState::kRunning) continue;
+    size_t pending = 0;
+    for (size_t p : prerequisites_[i]) {
+      if (state_[p] != NodeState::kSucceeded && state_[p] != NodeState::kCancelled) ++pending;
+    }
+    pending_[i] = pending;
+    if (pending == 0) {
+      MakeReady(i);
+    } else {
+      state_[i] = NodeState::kWaiting;
+    }
+  }
 }
 
 }  // namespace maestro::plays

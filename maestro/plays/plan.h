@@ -3,7 +3,9 @@
 // it may run (dependencies for start-like plays, dependents for stop-like plays). The plan
 // hands out ready nodes, records outcomes, and propagates failure: when a node fails or is
 // skipped, every node that (transitively) waits on it is skipped, while independent work goes
-// on. After Cancel(), nothing new is handed out and unstarted nodes end as kCancelled.
+// on. After Cancel(), nothing new is handed out and unstarted nodes end as kCancelled, except
+// follow-up nodes whose trigger already started (SetTrigger): restart's "start again" after a
+// stop that happened must still run, or the container would be left down.
 //
 // No I/O, no threads, no clock. Thread-compatible: the Scheduler guards it with a mutex.
 #ifndef MAESTRO_PLAYS_PLAN_H_
@@ -41,6 +43,11 @@ class Plan {
   // For skipped nodes: the node whose failure caused the skip (the root cause).
   size_t blocked_by(size_t node) const { return blocked_by_[node]; }
 
+  // `node` finishes what `trigger` began: once `trigger` has started, Cancel() does not cancel
+  // `node`, and prerequisites of `node` that get cancelled count as satisfied (they never
+  // changed anything). Call before the first TakeReady().
+  void SetTrigger(size_t node, size_t trigger);
+
   // Hands out every ready node (lowest index first) and marks it running.
   std::vector<size_t> TakeReady();
   // Hands out at most `max` ready nodes.
@@ -63,9 +70,13 @@ class Plan {
   Plan() = default;
   void Finish(size_t node, NodeState state);
   void SkipDependents(size_t node, size_t root);
+  bool Kept(size_t node) const;
+  void MakeReady(size_t node);
 
   std::vector<NodeState> state_;
   std::vector<std::vector<size_t>> dependents_;
+  std::vector<std::vector<size_t>> prerequisites_;
+  std::vector<size_t> trigger_;  // size() when none
   std::vector<size_t> pending_;  // prerequisites not yet succeeded
   std::vector<size_t> blocked_by_;
   std::vector<size_t> ready_;    // kept sorted ascending

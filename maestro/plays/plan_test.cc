@@ -67,6 +67,36 @@ TEST(Plan, CancelStopsHandingOutWorkButLetsRunningFinish) {
   EXPECT_EQ(plan.state(0), NodeState::kSucceeded);
 }
 
+TEST(Plan, CancelKeepsFollowUpsOfWorkThatStarted) {
+  // Restart of a (dependent) and b: stop a (0) -> stop b (2); start b (3) -> start a (1).
+  auto created = Plan::Create({{}, {0, 3}, {0}, {2}});
+  ASSERT_TRUE(created.ok());
+  Plan plan = *std::move(created);
+  plan.SetTrigger(1, 0);
+  plan.SetTrigger(3, 2);
+  EXPECT_THAT(plan.TakeReady(), ElementsAre(0));
+  plan.Cancel();  // while a is being stopped
+  EXPECT_EQ(plan.state(2), NodeState::kCancelled) << "b was never stopped";
+  EXPECT_EQ(plan.state(3), NodeState::kCancelled) << "so it needs no start";
+  EXPECT_EQ(plan.state(1), NodeState::kWaiting) << "a will be started again";
+  plan.MarkSucceeded(0);
+  EXPECT_THAT(plan.TakeReady(), ElementsAre(1)) << "b's cancelled start does not block a's";
+  plan.MarkSucceeded(1);
+  EXPECT_TRUE(plan.Finished());
+}
+
+TEST(Plan, FollowUpOfAFailedTriggerIsSkipped) {
+  auto created = Plan::Create({{}, {0}});
+  ASSERT_TRUE(created.ok());
+  Plan plan = *std::move(created);
+  plan.SetTrigger(1, 0);
+  plan.TakeReady();
+  plan.Cancel();
+  plan.MarkFailed(0);
+  EXPECT_EQ(plan.state(1), NodeState::kSkipped);
+  EXPECT_TRUE(plan.Finished());
+}
+
 TEST(Plan, RejectsCyclesSelfEdgesAndUnknownNodes) {
   EXPECT_FALSE(Plan::Create({{1}, {0}}).ok());
   EXPECT_FALSE(Plan::Create({{0}}).ok());

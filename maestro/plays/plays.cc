@@ -100,9 +100,11 @@ class PlayRunner {
 
   // Runs the plan; node_to_container maps plan nodes to containers (restart has two nodes per
   // container).
+  // `triggers`: (follow-up node, trigger node) pairs, see Plan::SetTrigger.
   PlayReport Run(std::vector<std::vector<size_t>> prerequisites,
                  const std::vector<size_t>& node_to_container, Scheduler& scheduler,
-                 const std::function<absl::Status(size_t node, const CancellationToken&)>& work) {
+                 const std::function<absl::Status(size_t node, const CancellationToken&)>& work,
+                 const std::vector<std::pair<size_t, size_t>>& triggers = {}) {
     PlayReport report;
     report.play = play_;
     sink().Begin(rows_);
@@ -146,6 +148,7 @@ class PlayRunner {
       }
       return status;
     };
+    for (const auto& [node, trigger] : triggers) plan->SetTrigger(node, trigger);
     std::vector<NodeResult> results = scheduler.Run(*plan, audited);
     report.interrupted = scheduler.cancelled();
 
@@ -403,6 +406,13 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
                     "up", ui::TimeAgo(ParseDockerTime(c.state.started_at), clock.Now()))),
                 Color::kCyan, 0);
     slot.summary = "already running";
+    auto label = c.labels.find(spec::kSpecHashLabel);
+    if (label != c.labels.end() && label->second != spec::SpecHash(inst, *t.ship)) {
+      // start never recreates a running container; say that it no longer matches the file.
+      sink.Commit(t.row, "(configuration changed: `restart --only-if-changed` applies it)",
+                  Color::kCyan, 0);
+      slot.summary = "already running; configuration changed";
+    }
     return absl::OkStatus();
   }
 
@@ -737,6 +747,8 @@ PlayReport RunRestart(const PlayWorld& world, const std::vector<std::string>& co
     }
   }
   StartFlags flags{false, options.reuse};
+  std::vector<std::pair<size_t, size_t>> triggers;
+  for (size_t i = 0; i < n; ++i) triggers.emplace_back(2 * i + 1, 2 * i);
   return run.Run(
       std::move(pre), node_to_container, scheduler,
       [&](size_t node, const CancellationToken& cancel) -> absl::Status {
@@ -749,6 +761,8 @@ PlayReport RunRestart(const PlayWorld& world, const std::vector<std::string>& co
           if (options.stop_start_delay > 0) {
             run.sink().Pending(c, absl::StrCat("waiting ", options.stop_start_delay,
                                                "s before starting..."));
+            // Even when interrupted here the container is started again: it was stopped by
+            // this play and must not be left down.
             clock.SleepFor(absl::Seconds(options.stop_start_delay), cancel.flag());
           }
           const std::string why = slot.summary;  // "restarted: image: ..." when known
@@ -790,13 +804,17 @@ PlayReport RunRestart(const PlayWorld& world, const std::vector<std::string>& co
         if (options.step_delay > 0 && c > 0) {
           run.sink().Pending(c, absl::StrCat("waiting ", options.step_delay,
                                              "s before restart..."));
-          clock.SleepFor(absl::Seconds(options.step_delay), cancel.flag());
+          if (!clock.SleepFor(absl::Seconds(options.step_delay), cancel.flag())) {
+            return FailRow(run, c, StatusCell("interrupted"),
+                           absl::CancelledError("interrupted before it was stopped"));
+          }
         }
         std::string keep = slot.summary;
         absl::Status stopped = StopOne(run, t, StopKind::kStop, cancel);
         slot.summary = keep;
         return stopped;
-      });
+      },
+      triggers);
 }
 
 }  // namespace maestro::plays

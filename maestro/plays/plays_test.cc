@@ -188,6 +188,40 @@ TEST_F(PlaysTest, StartTwiceLeavesRunningContainersAlone) {
   EXPECT_EQ(ships_.host("ship1").CountCalls("StartContainer"), 0);
 }
 
+TEST_F(PlaysTest, StartSaysWhenARunningContainerNoLongerMatchesTheFile) {
+  ASSERT_EQ(Start({"zk-1"}).ExitCode(), 0);
+  model::Environment changed = Load(std::string(kEnvironment) + R"(
+    env: {NEW_SETTING: 1}
+)");
+  world_.env = &changed;
+  PlayReport report = Start({"web-1"});
+  EXPECT_EQ(Outcome(report, "web-1").summary, "started");
+  // zk-1's file entry is unchanged; web-1 (last service) got a new env: start leaves a
+  // running container alone but says it differs.
+  PlayReport again = Start({"web-1"});
+  EXPECT_EQ(Outcome(again, "web-1").summary, "already running");
+  world_.env = &env_;
+  PlayReport original = Start({"web-1"});
+  EXPECT_EQ(Outcome(original, "web-1").summary, "already running; configuration changed");
+}
+
+TEST_F(PlaysTest, InterruptedStepDelayLeavesTheContainerRunning) {
+  ASSERT_EQ(Start({"zk-1", "zk-2"}).ExitCode(), 0);
+  PlayOptions options;
+  options.step_delay = 5;
+  options.concurrency = 1;
+  Scheduler scheduler({.concurrency = 1});
+  checks_.OnCheck("zk-1", [&] { scheduler.Cancel(); });  // during zk-1's restart
+  PlayReport report = RunRestart(world_, {"zk-1", "zk-2"}, options, scheduler);
+  EXPECT_EQ(report.ExitCode(), 130);
+  EXPECT_EQ(ships_.host("ship2").FindContainer("zk-2")->state,
+            testing::FakeContainerState::kRunning)
+      << "zk-2 was waiting for its step delay and must not be stopped; "
+      << absl::StrJoin(checks_.log(), " ") << "\n" << report.FailureSummary();
+  EXPECT_EQ(ships_.host("ship1").FindContainer("zk-1")->state,
+            testing::FakeContainerState::kRunning);
+}
+
 TEST_F(PlaysTest, ShipDownFailsItsContainersAndSkipsOnlyTheirDependents) {
   ships_.host("ship2").SetDown(true);
   PlayReport report = Start(all_);

@@ -26,17 +26,11 @@ std::vector<NodeResult> Scheduler::Run(Plan& plan, const Work& work) {
   auto worker = [&]() {
     std::unique_lock<std::mutex> lock(mu_);
     while (true) {
-      cv_.wait(lock, [&] { return plan.HasReady() || plan.Finished() || plan.cancelled(); });
+      // After Cancel() the plan only readies follow-up nodes of running work, and finishes
+      // once that work is done.
+      cv_.wait(lock, [&] { return plan.HasReady() || plan.Finished(); });
       if (plan.Finished()) break;
-      std::vector<size_t> taken = plan.TakeReady(1);
-      if (taken.empty()) {
-        // Cancelled with work still running elsewhere: wait for it to finish.
-        if (plan.running() == 0) break;
-        cv_.wait(lock, [&] { return plan.Finished() || plan.running() == 0; });
-        if (plan.Finished() || plan.running() == 0) break;
-        continue;
-      }
-      size_t node = taken.front();
+      size_t node = plan.TakeReady(1).front();
       lock.unlock();
       absl::Time start = absl::Now();
       absl::Status status = work(node, token_);

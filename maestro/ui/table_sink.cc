@@ -114,7 +114,8 @@ std::string TableSink::Header() const {
 void TableSink::Begin(const std::vector<Row>& rows) {
   std::lock_guard<std::mutex> lock(mu_);
   begun_ = true;
-  const bool no_color_env = std::getenv("NO_COLOR") != nullptr;
+  const char* no_color = std::getenv("NO_COLOR");
+  const bool no_color_env = no_color != nullptr && no_color[0] != '\0';
   in_place_ = terminal_.is_tty && !no_color_env &&
               (terminal_.lines == 0 || rows.size() + 2 < static_cast<size_t>(terminal_.lines));
   rows_.clear();
@@ -139,7 +140,7 @@ void TableSink::Begin(const std::vector<Row>& rows) {
 std::string TableSink::Render(const RowText& row) const {
   std::string text = row.prefix + row.committed;
   if (!row.pending.empty()) absl::StrAppend(&text, " ", row.pending);
-  if (!terminal_.color || !in_place_) text = StripColors(text);
+  if (!terminal_.color) text = StripColors(text);
   return text;
 }
 

@@ -51,7 +51,7 @@ TEST(TableSink, ColumnWidthsFollowTerminalWidth) {
 
 TEST(TableSink, PlainModePrintsOneLinePerUpdateWithoutColours) {
   Capture cap;
-  TableSink sink(cap.file(), {.is_tty = false, .color = true, .columns = 120});
+  TableSink sink(cap.file(), {.is_tty = false, .color = false, .columns = 120});
   sink.Begin({{1, "zk-1", "zookeeper", "ship1"}});
   sink.Pending(0, "waiting...", Color::kNone);
   sink.Commit(0, ContainerCell("3.4.5:0000000"), Color::kGreen, 0);
@@ -68,6 +68,15 @@ TEST(TableSink, PlainModePrintsOneLinePerUpdateWithoutColours) {
       << text;
   EXPECT_NE(text.find(prefix + " 3.4.5:0000000              stopped   \n"), std::string::npos)
       << text;
+}
+
+TEST(TableSink, ForcedColourKeepsColoursOffATerminal) {
+  Capture cap;
+  TableSink sink(cap.file(), {.is_tty = false, .color = true, .columns = 120});
+  sink.Begin({{1, "zk-1", "zookeeper", "ship1"}});
+  sink.Commit(0, StatusCell("started"), Color::kGreen, 0);
+  sink.End();
+  EXPECT_NE(cap.Text().find("\033[32;1mstarted   \033[;0m\n"), std::string::npos) << cap.Text();
 }
 
 TEST(TableSink, TerminalModeRewritesRowsInPlace) {
