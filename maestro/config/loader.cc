@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <set>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -749,13 +751,14 @@ void Loader::LoadInstance(const YamlNode& service_node, model::Service& service,
   }
 
   // Environment (§4.3 steps 1-6; link variables come after validation).
-  c.env = service.env;
-  if (const YamlNode* n = node.Find("envfile")) AddEnvFiles(*n, &c.env);
-  if (const YamlNode* n = node.Find("env")) AddEnvMapping(*n, &c.env);
-  c.env[env_contract::kContainerName] = c.name;
-  c.env[env_contract::kContainerHostAddress] = ship->ip;
-  c.env[env_contract::kDockerImage] = c.image;
-  c.env[env_contract::kDockerTag] = c.image_details.tag;
+  EnvMap own_env = service.env;
+  if (const YamlNode* n = node.Find("envfile")) AddEnvFiles(*n, &own_env);
+  if (const YamlNode* n = node.Find("env")) AddEnvMapping(*n, &own_env);
+  own_env[env_contract::kContainerName] = c.name;
+  own_env[env_contract::kContainerHostAddress] = ship->ip;
+  own_env[env_contract::kDockerImage] = c.image;
+  own_env[env_contract::kDockerTag] = c.image_details.tag;
+  c.env = std::move(own_env);
 
   // Volumes.
   if (const YamlNode* n = node.Find("volumes")) {
@@ -1366,7 +1369,7 @@ void Loader::CheckCycles() {
     Error(*at, absl::StrCat("dependency cycle: ", graph::FormatCycle(*cycle)));
     return;
   }
-  if (auto cycle = graph::FindCycle(graph::ContainerEdges(env_))) {
+  if (auto cycle = graph::FindContainerCycle(env_)) {
     const YamlNode* at = instance_keys_[cycle->front()];
     Error(*at, absl::StrCat("volumes_from cycle: ", graph::FormatCycle(*cycle)));
   }
@@ -1375,13 +1378,16 @@ void Loader::CheckCycles() {
 void Loader::InjectLinkVariables() {
   // The link variables of each service, with and without the internal ports (§5.7).
   std::map<std::string, EnvMap> with_internal, without_internal;
+  std::unordered_map<std::string, const model::Instance*> instances;
+  instances.reserve(env_.instances.size());
+  for (const model::Instance& c : env_.instances) instances.emplace(c.name, &c);
   for (const model::Service& s : env_.services) {
     EnvMap& full = with_internal[s.name];
     EnvMap& peers = without_internal[s.name];
     std::vector<std::string> names = s.instances;
     std::sort(names.begin(), names.end());
     for (const std::string& name : names) {
-      const model::Instance* c = env_.FindInstance(name);
+      const model::Instance* c = instances.at(name);
       const model::Ship* ship = env_.FindShip(c->ship);
       full[env_contract::HostVar(s.name, name)] = ship->ip;
       for (const model::Port& p : c->ports) {
@@ -1391,19 +1397,27 @@ void Loader::InjectLinkVariables() {
     }
     full[env_contract::InstancesVar(s.name)] = absl::StrJoin(names, ",");
     for (const auto& [k, v] : full) {
-      if (k.size() < 14 || k.compare(k.size() - 14, 14, "_INTERNAL_PORT") != 0) peers[k] = v;
+      if (k.size() < 14 || k.compare(k.size() - 14, 14, "_INTERNAL_PORT") != 0) {
+        peers.emplace_hint(peers.end(), k, v);
+      }
     }
   }
+  // Every instance of a service gets the same link variables: its own service's (with the
+  // internal ports), then those of the services it requires, transitively, and of its
+  // wants_info (without), later ones winning, all over the instance's own variables. Build
+  // that overlay once per service and share it (model::EnvVars).
   graph::Adjacency requires_edges = graph::RequiresEdges(env_);
-  for (model::Instance& c : env_.instances) {
-    const model::Service* s = env_.FindService(c.service);
-    for (const auto& [k, v] : with_internal[s->name]) c.env[k] = v;
-    std::set<std::string> deps = graph::Reachable(requires_edges, s->name);
-    deps.insert(s->wants_info.begin(), s->wants_info.end());
+  std::map<std::string, std::shared_ptr<const EnvMap>> overlays;
+  for (const model::Service& s : env_.services) {
+    EnvMap links = with_internal[s.name];
+    std::set<std::string> deps = graph::Reachable(requires_edges, s.name);
+    deps.insert(s.wants_info.begin(), s.wants_info.end());
     for (const std::string& dep : deps) {
-      for (const auto& [k, v] : without_internal[dep]) c.env[k] = v;
+      for (const auto& [k, v] : without_internal[dep]) links[k] = v;
     }
+    overlays[s.name] = std::make_shared<const EnvMap>(std::move(links));
   }
+  for (model::Instance& c : env_.instances) c.env.SetOverlay(overlays.at(c.service));
 }
 
 absl::StatusOr<LoadResult> Loader::Load() {

@@ -5,7 +5,8 @@
 // environment is final, lifecycle checks have their options resolved.
 //
 // Value semantics: copying an Environment copies everything; nothing points into anything
-// else (instances refer to their ship and service by name). Immutable after loading by
+// else (instances refer to their ship and service by name), except that instances share their
+// service's immutable link-variable overlay (EnvVars), which is never written after loading. Immutable after loading by
 // convention, so a const Environment may be shared between threads.
 #ifndef MAESTRO_MODEL_ENVIRONMENT_H_
 #define MAESTRO_MODEL_ENVIRONMENT_H_
@@ -18,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "maestro/model/env_vars.h"
 #include "nlohmann/json.hpp"
 
 namespace maestro {
@@ -171,8 +173,9 @@ struct Instance {
   std::optional<std::vector<std::string>> command;  // shlex split when given as a string
   std::vector<Port> ports;  // service ports overridden per name by instance ports, in order
   // The final injected environment (§4.3, §5.7). nullopt values are variables written as
-  // just "KEY" (a YAML null). Sorted by name; that is also the order of DockerEnv().
-  std::map<std::string, std::optional<std::string>> env;
+  // just "KEY" (a YAML null). Sorted by name; that is also the order of DockerEnv(). The link
+  // variables are an overlay shared by all instances of the service (see env_vars.h).
+  EnvVars env;
   std::vector<Bind> volumes;                 // sorted by host path
   std::set<std::string> container_volumes;
   std::vector<std::string> volumes_from;     // sorted, unique
