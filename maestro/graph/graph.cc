@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -47,6 +48,104 @@ std::optional<std::vector<std::string>> FindCycle(const Adjacency& edges) {
   for (const auto& [node, succ] : edges) {
     if (found) break;
     if (!color.count(node) || color[node] == kWhite) visit(node);
+  }
+  return found;
+}
+
+std::optional<std::vector<std::string>> FindContainerCycle(const model::Environment& env) {
+  // Node ids in name order, so that comparing ids compares names (FindCycle visits roots and
+  // successors in name order). Roots are the instances; other names (volumes_from targets
+  // or service instance lists naming no instance) are nodes without successors.
+  std::vector<std::string> names;
+  names.reserve(env.instances.size());
+  for (const model::Instance& c : env.instances) names.push_back(c.name);
+  for (const model::Instance& c : env.instances) {
+    names.insert(names.end(), c.volumes_from.begin(), c.volumes_from.end());
+  }
+  for (const model::Service& s : env.services) {
+    names.insert(names.end(), s.instances.begin(), s.instances.end());
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::unordered_map<std::string, int> id;
+  id.reserve(names.size());
+  for (size_t i = 0; i < names.size(); ++i) id.emplace(names[i], static_cast<int>(i));
+
+  // One successor group per service: its instances' ids, sorted.
+  std::unordered_map<std::string, int> service_index;
+  std::vector<std::vector<int>> groups(env.services.size());
+  std::vector<int> member_of(names.size(), -1);
+  for (size_t g = 0; g < env.services.size(); ++g) {
+    service_index.emplace(env.services[g].name, static_cast<int>(g));
+    for (const std::string& n : env.services[g].instances) groups[g].push_back(id.at(n));
+    std::sort(groups[g].begin(), groups[g].end());
+    for (int m : groups[g]) member_of[m] = static_cast<int>(g);
+  }
+  // Per node: its dependency groups (ContainerEdges: Dependencies() minus its own service)
+  // and its volumes_from ids. A node may be an instance listed twice; gather all its entries.
+  std::vector<std::vector<int>> dep_groups(names.size()), extra(names.size());
+  std::vector<char> is_root(names.size(), 0);
+  for (const model::Instance& c : env.instances) {
+    int n = id.at(c.name);
+    is_root[n] = 1;
+    auto sit = service_index.find(c.service);
+    if (sit != service_index.end()) {
+      const model::Service& service = env.services[sit->second];
+      for (const std::string& dep : service.Dependencies()) {
+        if (dep == service.name) continue;
+        auto dit = service_index.find(dep);
+        if (dit == service_index.end()) continue;
+        dep_groups[n].push_back(dit->second);
+      }
+    }
+    for (const std::string& vf : c.volumes_from) extra[n].push_back(id.at(vf));
+  }
+
+  enum Color : char { kWhite, kGrey, kBlack };
+  std::vector<char> color(names.size(), kWhite);
+  std::vector<size_t> black_in_group(groups.size(), 0);
+  std::vector<int> stack;
+  std::optional<std::vector<std::string>> found;
+  std::function<void(int)> visit = [&](int node) {
+    color[node] = kGrey;
+    stack.push_back(node);
+    // The successors FindCycle would walk, less groups that are all black (no-ops there).
+    const std::vector<int>* next = nullptr;
+    std::vector<int> merged;
+    size_t live_groups = 0;
+    for (int g : dep_groups[node]) {
+      if (black_in_group[g] == groups[g].size()) continue;
+      ++live_groups;
+      next = &groups[g];
+    }
+    if (live_groups != 1 || !extra[node].empty()) {
+      for (int g : dep_groups[node]) {
+        if (black_in_group[g] == groups[g].size()) continue;
+        merged.insert(merged.end(), groups[g].begin(), groups[g].end());
+      }
+      merged.insert(merged.end(), extra[node].begin(), extra[node].end());
+      std::sort(merged.begin(), merged.end());
+      next = &merged;
+    }
+    for (int n : *next) {
+      if (found) return;
+      if (color[n] == kGrey) {
+        auto start = std::find(stack.begin(), stack.end(), n);
+        std::vector<std::string> cycle;
+        for (auto it = start; it != stack.end(); ++it) cycle.push_back(names[*it]);
+        cycle.push_back(names[n]);
+        found = std::move(cycle);
+        return;
+      }
+      if (color[n] == kWhite) visit(n);
+    }
+    if (found) return;
+    stack.pop_back();
+    color[node] = kBlack;
+    if (member_of[node] >= 0) ++black_in_group[member_of[node]];
+  };
+  for (size_t n = 0; n < names.size() && !found; ++n) {
+    if (is_root[n] && color[n] == kWhite) visit(static_cast<int>(n));
   }
   return found;
 }

@@ -29,6 +29,12 @@ using Adjacency = std::map<std::string, std::vector<std::string>>;
 // A cycle as a path whose first and last names are equal ({"kafka", "zookeeper", "kafka"}),
 // found by depth-first search from the nodes in sorted order; nullopt if the graph is acyclic.
 std::optional<std::vector<std::string>> FindCycle(const Adjacency& edges);
+// Exactly FindCycle(ContainerEdges(env)), without materialising the container edges (a
+// container depends on every container of its dependency services: O(n²) names at scale).
+// All-black successor groups (a dependency service whose containers are all explored) are
+// skipped whole, so an environment of services with thousands of instances is checked in
+// about linear time.
+std::optional<std::vector<std::string>> FindContainerCycle(const model::Environment& env);
 // "kafka -> zookeeper -> kafka".
 std::string FormatCycle(const std::vector<std::string>& cycle);
 // Nodes reachable from `from` through one or more edges.

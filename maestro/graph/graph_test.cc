@@ -1,6 +1,9 @@
 #include "maestro/graph/graph.h"
 
 #include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "maestro/config/loader.h"
@@ -136,6 +139,61 @@ TEST(GraphTest, FindCycle) {
   EXPECT_FALSE(FindCycle({{"a", {"b"}}, {"b", {}}}).has_value());
   EXPECT_EQ(FormatCycle(*FindCycle({{"x", {"x"}}})), "x -> x");
   EXPECT_EQ(Reachable(edges, "d"), std::set<std::string>{});
+}
+
+
+// Builds an environment by hand (the loader rejects cycles): services with requires and
+// instances with volumes_from.
+model::Environment HandBuilt(
+    const std::vector<std::pair<std::string, std::vector<std::string>>>& services,
+    const std::vector<std::tuple<std::string, std::string, std::vector<std::string>>>& instances) {
+  model::Environment env;
+  for (const auto& [name, requires] : services) {
+    model::Service s;
+    s.name = name;
+    s.requires = requires;
+    env.services.push_back(s);
+  }
+  for (const auto& [name, service, volumes_from] : instances) {
+    model::Instance c;
+    c.name = name;
+    c.service = service;
+    c.volumes_from = volumes_from;
+    env.instances.push_back(c);
+    for (model::Service& s : env.services) {
+      if (s.name == service) s.instances.push_back(name);
+    }
+  }
+  return env;
+}
+
+TEST(GraphTest, FindContainerCycleMatchesFindCycleOnContainerEdges) {
+  std::vector<model::Environment> envs = {
+      // No cycle; a chain of services.
+      HandBuilt({{"a", {"b"}}, {"b", {"c"}}, {"c", {}}},
+                {{"a-1", "a", {}}, {"a-2", "a", {}}, {"b-1", "b", {}}, {"c-1", "c", {}},
+                 {"c-2", "c", {"c-1"}}}),
+      // Cycles in two services; the one reached first from the sorted roots through a
+      // dependency is the one reported (b's, through a-1), not a's own.
+      HandBuilt({{"a", {"b"}}, {"b", {}}},
+                {{"a-1", "a", {}}, {"a-2", "a", {"a-3"}}, {"a-3", "a", {"a-2"}},
+                 {"b-1", "b", {"b-2"}}, {"b-2", "b", {"b-1"}}}),
+      // A self-reference and a longer ring.
+      HandBuilt({{"x", {}}, {"y", {"x"}}},
+                {{"x-1", "x", {"x-3"}}, {"x-2", "x", {"x-1"}}, {"x-3", "x", {"x-2"}},
+                 {"y-1", "y", {"y-1"}}}),
+      // Interleaved names across two dependency groups and volumes_from another service.
+      HandBuilt({{"p", {"q", "r"}}, {"q", {}}, {"r", {}}},
+                {{"n-1", "p", {"m-2"}}, {"m-2", "q", {}}, {"n-3", "r", {"n-4"}},
+                 {"n-4", "r", {"n-3"}}, {"m-5", "q", {}}}),
+  };
+  for (size_t i = 0; i < envs.size(); ++i) {
+    auto want = FindCycle(ContainerEdges(envs[i]));
+    auto got = FindContainerCycle(envs[i]);
+    EXPECT_EQ(got, want) << "environment " << i;
+  }
+  EXPECT_FALSE(FindContainerCycle(envs[0]).has_value());
+  EXPECT_EQ(FormatCycle(*FindContainerCycle(envs[1])), "b-1 -> b-2 -> b-1");
 }
 
 }  // namespace
