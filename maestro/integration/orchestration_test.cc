@@ -268,5 +268,37 @@ TEST_F(OrchestrationTest, RestartOnlyIfChangedAndRestartOrder) {
   EXPECT_LT(FinishedAt(*t), StartedAt(*b));
 }
 
+// docs/ships.md documents `ssh_tunnel.socket_path` (direct-streamlocal to the remote socket).
+// docker_port points at a closed port, so ignoring the key cannot pass by accident.
+TEST_F(OrchestrationTest, SshTunnelSocketPathAsDocumented) {
+  std::string file = WriteEnvironment("ssh.yaml", R"(
+__maestro: {schema: 2}
+name: ssh-e2e
+ships:
+  tunneled:
+    ip: 127.0.0.3
+    endpoint: "{{SSH_HOST}}"
+    docker_port: 1
+    timeout: 5
+    ssh_tunnel:
+      user: "{{SSH_USER}}"
+      key: "{{SSH_KEY}}"
+      port: {{SSH_PORT}}
+      known_hosts: "{{SSH_KNOWN_HOSTS}}"
+      socket_path: "{{SOCKET}}"
+services:
+  one:
+    image: "{{IMAGE}}"
+    instances:
+      "{{P}}one": {ship: tunneled, command: sleep 1000, stop_timeout: 1}
+)");
+  RunResult start = RunMaestro(file, {"start"});
+  EXPECT_THAT(start.err, Not(HasSubstr("unknown key 'socket_path'"))) << start.err;
+  EXPECT_EQ(start.exit_code, 0) << start.all();
+  std::optional<nlohmann::json> c = Inspect(C("one"));
+  ASSERT_TRUE(c.has_value()) << start.all();
+  EXPECT_TRUE((*c)["State"]["Running"].get<bool>());
+}
+
 }  // namespace
 }  // namespace maestro::integration
