@@ -22,12 +22,13 @@ absl::StatusOr<transport::ConnectionSpec> SpecForShip(const model::Ship& ship) {
     spec.ssh.port = ship.ssh_tunnel->port;
     spec.ssh.user = ship.ssh_tunnel->user;
     spec.ssh.key = ship.ssh_tunnel->key;
-    if (!ship.ssh_tunnel->known_hosts.empty()) {
-      spec.ssh.known_hosts.push_back(ship.ssh_tunnel->known_hosts);
-    }
+    spec.ssh.known_hosts = ship.ssh_tunnel->known_hosts;
+    spec.ssh.keepalive_seconds = ship.ssh_tunnel->keepalive;
     const char* home = std::getenv("HOME");
     if (home != nullptr) spec.ssh.known_hosts.push_back(absl::StrCat(home, "/.ssh/known_hosts"));
-    if (!ship.socket_path.empty()) {
+    if (!ship.ssh_tunnel->socket_path.empty()) {
+      spec.ssh.remote_socket_path = ship.ssh_tunnel->socket_path;
+    } else if (!ship.socket_path.empty()) {
       spec.ssh.remote_socket_path = ship.socket_path;
     } else {
       // MaestroNG's bgtunnel forwards to 127.0.0.1:docker_port on the remote side.

@@ -50,7 +50,9 @@ json DumpShip(const model::Ship& s) {
     j["ssh_tunnel"] = {{"user", s.ssh_tunnel->user},
                        {"key", s.ssh_tunnel->key},
                        {"port", s.ssh_tunnel->port},
-                       {"known_hosts", s.ssh_tunnel->known_hosts}};
+                       {"known_hosts", s.ssh_tunnel->known_hosts},
+                       {"socket_path", s.ssh_tunnel->socket_path},
+                       {"keepalive", s.ssh_tunnel->keepalive}};
   }
   return j;
 }

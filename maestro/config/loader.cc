@@ -530,7 +530,7 @@ void Loader::LoadShip(const YamlNode& key, const YamlNode& node, const YamlNode*
     if (!n->IsMapping()) {
       Error(*n, absl::StrCat("ssh_tunnel must be a mapping {user, key, port}, got ", n->KindName()));
     } else {
-      CheckKeys(*n, {"user", "key", "port", "known_hosts"},
+      CheckKeys(*n, {"user", "key", "port", "known_hosts", "socket_path", "keepalive"},
                 absl::StrCat(" in the ssh_tunnel of ship '", ship.name, "'"));
       model::SshTunnel tunnel = ship.ssh_tunnel.value_or(model::SshTunnel());
       bool from_url = ship.ssh_tunnel.has_value();
@@ -544,7 +544,25 @@ void Loader::LoadShip(const YamlNode& key, const YamlNode& node, const YamlNode*
         if (auto v = Int(*p, "ssh_tunnel.port")) tunnel.port = static_cast<int>(*v);
       }
       if (const YamlNode* h = n->Find("known_hosts"); h && !h->IsNull()) {
-        if (auto s = String(*h, "ssh_tunnel.known_hosts")) tunnel.known_hosts = *s;
+        if (h->IsSequence()) {
+          for (const YamlNode& item : h->items) {
+            if (auto s = String(item, "ssh_tunnel.known_hosts")) tunnel.known_hosts.push_back(*s);
+          }
+        } else if (auto s = String(*h, "ssh_tunnel.known_hosts")) {
+          tunnel.known_hosts.push_back(*s);
+        }
+      }
+      if (const YamlNode* sp = n->Find("socket_path"); sp && !sp->IsNull()) {
+        if (auto s = String(*sp, "ssh_tunnel.socket_path")) tunnel.socket_path = *s;
+      }
+      if (const YamlNode* ka = n->Find("keepalive"); ka && !ka->IsNull()) {
+        if (auto v = Int(*ka, "ssh_tunnel.keepalive")) {
+          if (*v < 0) {
+            Error(*ka, "ssh_tunnel.keepalive must be 0 (off) or a number of seconds");
+          } else {
+            tunnel.keepalive = static_cast<int>(*v);
+          }
+        }
       }
       if (tunnel.user.empty()) {
         Error(*n, absl::StrCat("missing SSH user for ship ", ship.name, " tunnel configuration"));

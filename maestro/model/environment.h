@@ -48,7 +48,9 @@ struct SshTunnel {
   std::string user;
   std::string key;          // identity file; may be empty for docker_host: ssh://... (agent)
   int port = 22;
-  std::string known_hosts;  // optional known_hosts file
+  std::vector<std::string> known_hosts;  // extra known_hosts files (string or list in YAML)
+  std::string socket_path;  // remote unix socket to tunnel to (direct-streamlocal), optional
+  int keepalive = 30;       // seconds between SSH keepalives; 0 = off
 };
 
 // How maestro reaches a ship's Docker daemon.
