@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Orchestration against the real test daemon (tools/testenv), side by side in one run:
+#   status: `maestro status` of 60 containers on three ships (ship1 unix socket, ship2 and
+#           ship3 TCP 127.0.0.1:2375 with ips 127.0.0.2 / .3: the same daemon) vs `docker ps -a`.
+#   start:  `maestro start` of the 60 containers (busybox `sleep 3600`, no checks) in three
+#           dependency tiers, with -c 8 and unlimited, vs `docker run -d` of the same 60 at
+#           parallelism 8 (xargs -P8).
+#   stop:   `maestro stop` of 3 tiers of containers that ignore SIGTERM, stop_timeout 2:
+#           expected tiers x stop_timeout = 6 s.
+# Each comparison runs interleaved (A, B, A, B, ...) REPS times and prints medians. Every
+# container is named bench-<pid>-..., and all of them are removed on exit.
+#
+# Usage: orchestration_bench.sh MAESTRO_BINARY [REPS=5] [PER_TIER=20] [STOP_PER_TIER=4]
+#   bazel build -c opt //maestro && benchmarks/orchestration_bench.sh bazel-out/k8-opt/bin/maestro/maestro
+set -euo pipefail
+maestro=$(realpath "$1")
+reps=${2:-5}
+per_tier=${3:-20}
+stop_per_tier=${4:-4}
+(( reps >= 1 && reps <= 50 && per_tier >= 1 && per_tier <= 100 && stop_per_tier <= 20 )) || {
+  echo "out of range: reps 1..50, per_tier 1..100, stop_per_tier 0..20" >&2
+  exit 2
+}
+envfile=/var/tmp/maestro-testenv/testenv.env
+[[ -r $envfile ]] || { echo "no test environment ($envfile): run tools/testenv up" >&2; exit 2; }
+# shellcheck disable=SC1090
+source "$envfile"
+sock=${MAESTRO_TEST_DOCKER_SOCKET:-/var/run/docker.sock}
+tcp=${MAESTRO_TEST_DOCKER_TCP:-127.0.0.1:2375}
+image=${MAESTRO_TEST_IMAGE:-maestro-test/busybox:latest}
+export DOCKER_HOST=unix://$sock
+prefix=bench-$$
+tmp=$(mktemp -d)
+
+cleanup() {
+  local ids
+  ids=$(docker ps -aq --filter "name=^/$prefix-" 2>/dev/null || true)
+  if [[ -n $ids ]]; then docker rm -f $ids >/dev/null 2>&1 || true; fi
+}
+trap 'cleanup; rm -rf "$tmp"' EXIT
+
+# write_env FILE NAME PER_TIER COMMAND STOP_TIMEOUT
+write_env() {
+  local file=$1 kind=$2 n=$3 command=$4 stop_timeout=$5
+  {
+    echo "name: $prefix-$kind"
+    echo "ships:"
+    echo "  ship1: {ip: 127.0.0.1, socket_path: $sock, timeout: 30}"
+    echo "  ship2: {ip: 127.0.0.2, endpoint: ${tcp%:*}, docker_port: ${tcp##*:}, timeout: 30}"
+    echo "  ship3: {ip: 127.0.0.3, endpoint: ${tcp%:*}, docker_port: ${tcp##*:}, timeout: 30}"
+    echo "services:"
+    local t i
+    for t in 0 1 2; do
+      echo "  tier$t:"
+      echo "    image: $image"
+      if (( t > 0 )); then echo "    requires: [tier$((t - 1))]"; fi
+      echo "    instances:"
+      for ((i = 0; i < n; i++)); do
+        echo "      $prefix-$kind-t$t-$i: {ship: ship$((i % 3 + 1)), command: $command, stop_timeout: $stop_timeout}"
+      done
+    done
+  } >"$file"
+}
+write_env "$tmp/run.yaml" run "$per_tier" '"sleep 3600"' 10
+write_env "$tmp/stop.yaml" stop "$stop_per_tier" \
+  "[\"sh\", \"-c\", \"trap '' TERM; while true; do sleep 1; done\"]" 2
+for t in 0 1 2; do
+  for ((i = 0; i < per_tier; i++)); do echo "$prefix-run-t$t-$i"; done
+done >"$tmp/names"
+total=$((3 * per_tier))
+
+# timed LABEL CMD...: runs CMD, appends its wall milliseconds to $tmp/LABEL.
+timed() {
+  local label=$1
+  shift
+  local t0 t1
+  t0=$(date +%s%N)
+  if ! "$@" >"$tmp/out" 2>&1 || grep -q 'warning' "$tmp/out"; then
+    echo "failed ($label): $*" >&2
+    tail -20 "$tmp/out" >&2
+    exit 1
+  fi
+  t1=$(date +%s%N)
+  echo $(( (t1 - t0) / 1000000 )) >>"$tmp/$label"
+}
+median() { sort -n "$tmp/$1" | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+docker_run_all() {
+  xargs -P8 -I{} docker run -d --name {} "$image" sleep 3600 <"$tmp/names" >/dev/null
+}
+mstart() { "$maestro" -f "$tmp/run.yaml" start "$@"; }
+
+# start: maestro -c 8, docker run -P8, maestro unlimited; the containers removed before each.
+for ((r = 0; r < reps; r++)); do
+  cleanup; timed start_maestro_c8 mstart -c 8
+  cleanup; timed start_docker docker_run_all
+  cleanup; timed start_maestro_unlimited mstart
+done
+# status: 60 running containers (left by the last start).
+[[ $(docker ps -q --filter "name=^/$prefix-run-" | wc -l) -eq $total ]] || {
+  echo "expected $total running containers before status" >&2
+  exit 1
+}
+for ((r = 0; r < reps; r++)); do
+  timed status_maestro "$maestro" -f "$tmp/run.yaml" status
+  timed status_docker docker ps -a
+done
+cleanup
+# stop: start the SIGTERM-ignoring tiers, then time maestro stop.
+stop_reps=$(( reps < 3 ? reps : 3 ))
+if (( stop_per_tier > 0 )); then
+  for ((r = 0; r < stop_reps; r++)); do
+    "$maestro" -f "$tmp/stop.yaml" start >/dev/null
+    timed stop_maestro "$maestro" -f "$tmp/stop.yaml" stop -a
+    cleanup
+  done
+fi
+
+row() { printf '%-58s %10s %10s %s\n' "$1" "$2" "$3" "$4"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2fx", a/b}'; }
+echo
+row "orchestration vs the real daemon ($reps interleaved reps)" "median ms" "reference" "ratio (goal)"
+s_m=$(median status_maestro); s_d=$(median status_docker)
+row "status, $total containers, 3 ships: maestro" "$s_m" "$s_d" "$(ratio "$s_m" "$s_d") vs docker ps -a (<= 1.5x)"
+st_d=$(median start_docker)
+st_8=$(median start_maestro_c8); st_u=$(median start_maestro_unlimited)
+row "start, $total containers, 3 tiers: maestro -c 8" "$st_8" "$st_d" "$(ratio "$st_8" "$st_d") vs docker run -P8 (<= 1.1x)"
+row "start, $total containers, 3 tiers: maestro (unlimited)" "$st_u" "$st_d" "$(ratio "$st_u" "$st_d") vs docker run -P8"
+if (( stop_per_tier > 0 )); then
+  sp=$(median stop_maestro)
+  row "stop, 3 tiers x $stop_per_tier ignoring SIGTERM, stop_timeout 2" "$sp" "6000" \
+    "$(ratio "$sp" 6000) of tiers x stop_timeout (<= 1.05x)"
+fi
