@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "maestro/config/dump.h"
 #include "maestro/graph/graph.h"
 #include "maestro/plays/plays.h"
@@ -256,37 +259,54 @@ int RunLogs(const plays::PlayWorld& world, const Options& options,
     }
     return kExitOk;
   }
-  // Follow across restarts: stream until the container stops, then wait for it to start
-  // again (a new container with the same name counts too) and go on from there.
+  // Follow across restarts: stream until the container stops, then wait for it (or a new
+  // container with the same name) to run again and go on with the output of the new run.
+  // The restart may already have happened when the stream ends, so the container is inspected
+  // first and the event stream is only the fallback.
   logs.follow = true;
   std::string id = inspect->id;
-  while (cancel == nullptr || !cancel->load()) {
+  std::string started_at = inspect->state.started_at;
+  auto cancelled = [&] { return cancel != nullptr && cancel->load(); };
+  auto newer_run = [&](const docker::ContainerInspect& c) {
+    return c.state.running && (c.id != id || c.state.started_at != started_at);
+  };
+  while (!cancelled()) {
     absl::Status status = (*client)->Logs(id, logs, print);
-    if (cancel != nullptr && cancel->load()) break;
+    if (cancelled()) break;
     if (!status.ok() && status.code() != absl::StatusCode::kNotFound) {
       std::fprintf(io.err, "maestro: error: %s\n", std::string(status.message()).c_str());
       return kExitFailed;
     }
     std::fprintf(io.err, "%s has died, waiting for respawn...\n", inst.name.c_str());
-    docker::EventsOptions events;
-    events.filters["type"] = {"container"};
-    events.filters["event"] = {"start"};
-    events.filters["container"] = {inst.name};
-    events.cancel = cancel;
-    std::string new_id;
-    absl::Status waited = (*client)->Events(events, [&](const docker::Event& e) {
-      new_id = e.actor_id;
-      return false;
-    });
-    if (new_id.empty()) {
-      if (cancel != nullptr && cancel->load()) break;
-      std::fprintf(io.err, "maestro: error: lost the event stream: %s\n",
-                   std::string(waited.message()).c_str());
-      return kExitFailed;
+    std::optional<docker::ContainerInspect> next;
+    while (!cancelled() && !next) {
+      absl::StatusOr<docker::ContainerInspect> now = (*client)->InspectContainer(inst.name);
+      if (now.ok() && newer_run(*now)) {
+        next = *now;
+        break;
+      }
+      // Wait for the next start event (or 2 s at most, then look again).
+      docker::EventsOptions events;
+      events.filters["type"] = {"container"};
+      events.filters["event"] = {"start"};
+      events.filters["container"] = {inst.name};
+      events.since = absl::StrCat(absl::ToUnixSeconds(absl::Now()) - 1);
+      events.until = absl::StrCat(absl::ToUnixSeconds(absl::Now()) + 2);
+      events.cancel = cancel;
+      (void)(*client)->Events(events, [](const docker::Event&) { return false; });
     }
-    // The same container restarted: only new output; a new container: all of it.
-    logs.tail = new_id == id ? "0" : "all";
-    id = new_id;
+    if (!next) break;
+    // Only what the new run printed (its StartedAt, to the nanosecond).
+    absl::Time run_start;
+    std::string err;
+    logs.tail = "all";
+    logs.since.clear();
+    if (absl::ParseTime(absl::RFC3339_full, next->state.started_at, &run_start, &err)) {
+      int64_t ns = absl::ToUnixNanos(run_start);
+      logs.since = absl::StrFormat("%d.%09d", ns / 1000000000, ns % 1000000000);
+    }
+    id = next->id;
+    started_at = next->state.started_at;
   }
   return kExitInterrupted;
 }

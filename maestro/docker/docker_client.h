@@ -50,6 +50,7 @@ struct LogsOptions {
   bool follow = false;
   bool timestamps = false;
   std::string tail = "all";  // "all" or a number
+  std::string since;         // only output after this UNIX time ("1700000000.5"); "" = all
   absl::optional<bool> tty;  // unknown: the client inspects the container
   const std::atomic<bool>* cancel = nullptr;
 };

@@ -354,6 +354,7 @@ absl::Status HttpDockerClient::Logs(absl::string_view id, const LogsOptions& o,
                 {"follow", o.follow ? "1" : "0"},
                 {"timestamps", o.timestamps ? "1" : "0"},
                 {"tail", o.tail.empty() ? "all" : o.tail}};
+  if (!o.since.empty()) call.query.emplace_back("since", o.since);
   return DoStream(call, tty, o.follow, o.cancel, callback);
 }
 
