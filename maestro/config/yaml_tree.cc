@@ -15,11 +15,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/string_view.h"
 #include "maestro/model/py_format.h"
-#include "yaml-cpp/eventhandler.h"
-#include "yaml-cpp/exceptions.h"
-#include "yaml-cpp/mark.h"
-#include "yaml-cpp/parser.h"
+#include "yaml.h"
 
 namespace maestro {
 namespace config {
@@ -215,7 +213,7 @@ bool ConstructTimestamp(const std::smatch& m, const std::string& text, YamlNode*
   return true;
 }
 
-// Thrown inside the yaml-cpp event callbacks to abort the parse; caught in ParseYaml.
+// Raised inside the event handlers to abort the parse; caught in ParseYaml.
 struct BuildError {
   absl::Status status;
 };
@@ -246,26 +244,69 @@ std::string KeyIdentity(const YamlNode& key) {
   return (key.IsString() ? "s:" : "v:") + key.PyStr();
 }
 
-class TreeBuilder : public YAML::EventHandler {
+constexpr absl::string_view kTagPrefix = "tag:yaml.org,2002:";
+
+// Builds the tree from libyaml's events. libyaml marks are 0-based; nodes are 1-based.
+class TreeBuilder {
  public:
   TreeBuilder(std::string file, const YamlLimits& limits) : file_(std::move(file)), limits_(limits) {}
 
   bool has_root() const { return has_root_; }
   YamlNode TakeRoot() { return std::move(root_); }
 
-  void OnDocumentStart(const YAML::Mark&) override {}
-  void OnDocumentEnd() override {}
-
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    YamlNode n = NewNode(mark);
-    n.kind = YamlNode::Kind::kNull;
-    Emit(std::move(n), anchor);
+  // Handles one node event (scalar, alias, collection start or end).
+  void Handle(const yaml_event_t& event) {
+    switch (event.type) {
+      case YAML_ALIAS_EVENT:
+        OnAlias(event.start_mark, AsString(event.data.alias.anchor));
+        break;
+      case YAML_SCALAR_EVENT:
+        OnScalar(event);
+        break;
+      case YAML_SEQUENCE_START_EVENT:
+        OnCollectionStart(event.start_mark, event.data.sequence_start.tag,
+                          event.data.sequence_start.anchor, YamlNode::Kind::kSequence,
+                          "tag:yaml.org,2002:seq");
+        break;
+      case YAML_MAPPING_START_EVENT:
+        OnCollectionStart(event.start_mark, event.data.mapping_start.tag,
+                          event.data.mapping_start.anchor, YamlNode::Kind::kMapping,
+                          "tag:yaml.org,2002:map");
+        break;
+      case YAML_SEQUENCE_END_EVENT:
+        Close();
+        break;
+      case YAML_MAPPING_END_EVENT:
+        FinishMapping(&stack_.back().node);
+        Close();
+        break;
+      default:
+        break;
+    }
   }
 
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    auto it = anchors_.find(anchor);
+ private:
+  struct Frame {
+    YamlNode node;
+    std::string anchor;
+    bool have_key = false;
+    YamlNode pending_key;
+  };
+
+  static absl::string_view AsString(const yaml_char_t* s) {
+    return s == nullptr ? absl::string_view() : absl::string_view(reinterpret_cast<const char*>(s));
+  }
+
+  void OnAlias(const yaml_mark_t& mark, absl::string_view anchor) {
+    auto it = anchors_.find(std::string(anchor));
     if (it == anchors_.end()) {
-      Fail(mark, "alias refers to an anchor whose node is not complete (recursive alias)");
+      for (const Frame& f : stack_) {
+        if (f.anchor == anchor) {
+          Fail(mark, "alias refers to an anchor whose node is not complete (recursive alias)");
+        }
+      }
+      // PyYAML's composer message.
+      Fail(mark, absl::StrCat("found undefined alias '", anchor, "'"));
     }
     alias_nodes_ += it->second.subtree_size;
     total_nodes_ += it->second.subtree_size;
@@ -277,91 +318,80 @@ class TreeBuilder : public YAML::EventHandler {
     }
     CheckTotal(mark);
     YamlNode copy = it->second;
-    copy.line = mark.line + 1;
-    copy.column = mark.column + 1;
-    Emit(std::move(copy), 0);
+    copy.line = static_cast<int>(mark.line) + 1;
+    copy.column = static_cast<int>(mark.column) + 1;
+    Emit(std::move(copy), absl::string_view());
   }
 
-  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                const std::string& value) override {
+  void OnScalar(const yaml_event_t& event) {
+    const yaml_mark_t& mark = event.start_mark;
+    const auto& scalar = event.data.scalar;
     YamlNode n = NewNode(mark);
-    n.text = value;
+    std::string value(reinterpret_cast<const char*>(scalar.value), scalar.length);
+    absl::string_view tag = AsString(scalar.tag);
     std::string error;
-    if (tag == "?") {
-      if (!ResolvePlainScalar(value, &n, &error)) Fail(mark, error);
+    if (tag.empty()) {
+      if (scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+        if (!ResolvePlainScalar(value, &n, &error)) Fail(mark, error);
+        // A plain null keeps no text (as written: "~", "null" or nothing).
+        if (n.kind == YamlNode::Kind::kNull) value.clear();
+        n.text = std::move(value);
+      } else {
+        n.kind = YamlNode::Kind::kString;
+        n.quoted = true;
+        n.text = std::move(value);
+      }
     } else if (tag == "!" || tag == "tag:yaml.org,2002:str") {
       n.kind = YamlNode::Kind::kString;
       n.quoted = true;
+      n.text = std::move(value);
     } else if (tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:float" ||
                tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null" ||
                tag == "tag:yaml.org,2002:timestamp") {
       if (!ResolvePlainScalar(value, &n, &error)) Fail(mark, error);
-      static const std::map<std::string, YamlNode::Kind> kExpected = {
-          {"tag:yaml.org,2002:int", YamlNode::Kind::kInt},
-          {"tag:yaml.org,2002:float", YamlNode::Kind::kFloat},
-          {"tag:yaml.org,2002:bool", YamlNode::Kind::kBool},
-          {"tag:yaml.org,2002:null", YamlNode::Kind::kNull},
-          {"tag:yaml.org,2002:timestamp", YamlNode::Kind::kTimestamp}};
-      YamlNode::Kind want = kExpected.at(tag);
+      absl::string_view name = tag.substr(kTagPrefix.size());
+      YamlNode::Kind want = name == "int"     ? YamlNode::Kind::kInt
+                            : name == "float" ? YamlNode::Kind::kFloat
+                            : name == "bool"  ? YamlNode::Kind::kBool
+                            : name == "null"  ? YamlNode::Kind::kNull
+                                              : YamlNode::Kind::kTimestamp;
       if (n.kind != want) {
         if (want == YamlNode::Kind::kFloat && n.kind == YamlNode::Kind::kInt) {
           n.kind = YamlNode::Kind::kFloat;
           n.float_value = static_cast<double>(n.int_value);
         } else {
-          Fail(mark, absl::StrCat("'", value, "' is not a valid ", tag.substr(18)));
+          Fail(mark, absl::StrCat("'", value, "' is not a valid ", name));
         }
       }
     } else {
       Fail(mark, absl::StrCat("unsupported YAML tag '", tag, "'"));
     }
-    Emit(std::move(n), anchor);
+    Emit(std::move(n), AsString(scalar.anchor));
   }
 
-  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    CheckCollectionTag(mark, tag, "tag:yaml.org,2002:seq");
+  void OnCollectionStart(const yaml_mark_t& mark, const yaml_char_t* tag_chars,
+                         const yaml_char_t* anchor, YamlNode::Kind kind, const char* standard) {
+    absl::string_view tag = AsString(tag_chars);
+    if (!tag.empty() && tag != "!" && tag != standard) {
+      Fail(mark, absl::StrCat("unsupported YAML tag '", tag, "'"));
+    }
     Frame f;
     f.node = NewNode(mark);
-    f.node.kind = YamlNode::Kind::kSequence;
-    f.anchor = anchor;
+    f.node.kind = kind;
+    f.anchor = std::string(AsString(anchor));
     stack_.push_back(std::move(f));
   }
 
-  void OnSequenceEnd() override { Close(); }
-
-  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    CheckCollectionTag(mark, tag, "tag:yaml.org,2002:map");
-    Frame f;
-    f.node = NewNode(mark);
-    f.node.kind = YamlNode::Kind::kMapping;
-    f.anchor = anchor;
-    stack_.push_back(std::move(f));
-  }
-
-  void OnMapEnd() override {
-    FinishMapping(&stack_.back().node);
-    Close();
-  }
-
- private:
-  struct Frame {
-    YamlNode node;
-    YAML::anchor_t anchor = 0;
-    bool have_key = false;
-    YamlNode pending_key;
-  };
-
-  YamlNode NewNode(const YAML::Mark& mark) {
+  YamlNode NewNode(const yaml_mark_t& mark) {
     ++total_nodes_;
     CheckTotal(mark);
     YamlNode n;
-    n.line = mark.line + 1;
-    n.column = mark.column + 1;
+    n.line = static_cast<int>(mark.line) + 1;
+    n.column = static_cast<int>(mark.column) + 1;
     return n;
   }
 
-  void CheckTotal(const YAML::Mark& mark) {
+  void CheckTotal(const yaml_mark_t& mark) {
     if (total_nodes_ > limits_.max_nodes) {
       throw BuildError{absl::ResourceExhaustedError(
           absl::StrCat(Where(file_, mark.line + 1, mark.column + 1), "document exceeds the limit of ",
@@ -369,7 +399,7 @@ class TreeBuilder : public YAML::EventHandler {
     }
   }
 
-  [[noreturn]] void Fail(const YAML::Mark& mark, const std::string& message) {
+  [[noreturn]] void Fail(const yaml_mark_t& mark, const std::string& message) {
     throw BuildError{absl::InvalidArgumentError(
         absl::StrCat(Where(file_, mark.line + 1, mark.column + 1), message))};
   }
@@ -389,20 +419,14 @@ class TreeBuilder : public YAML::EventHandler {
         Where(file_, node.line, node.column), path.empty() ? "" : path + ": ", message))};
   }
 
-  void CheckCollectionTag(const YAML::Mark& mark, const std::string& tag, const char* standard) {
-    if (!tag.empty() && tag != "?" && tag != "!" && tag != standard) {
-      Fail(mark, absl::StrCat("unsupported YAML tag '", tag, "'"));
-    }
-  }
-
   void Close() {
     Frame f = std::move(stack_.back());
     stack_.pop_back();
     Emit(std::move(f.node), f.anchor);
   }
 
-  void Emit(YamlNode node, YAML::anchor_t anchor) {
-    if (anchor != 0) anchors_[anchor] = node;
+  void Emit(YamlNode node, absl::string_view anchor) {
+    if (!anchor.empty()) anchors_[std::string(anchor)] = node;
     if (stack_.empty()) {
       root_ = std::move(node);
       has_root_ = true;
@@ -494,7 +518,7 @@ class TreeBuilder : public YAML::EventHandler {
   std::string file_;
   YamlLimits limits_;
   std::vector<Frame> stack_;
-  std::map<YAML::anchor_t, YamlNode> anchors_;
+  std::map<std::string, YamlNode> anchors_;
   YamlNode root_;
   bool has_root_ = false;
   size_t alias_nodes_ = 0;
@@ -659,32 +683,91 @@ absl::StatusOr<YamlNode> ParseYaml(absl::string_view display_name, absl::string_
   absl::Status text_status = CheckText(file, text);
   if (!text_status.ok()) return text_status;
 
-  std::istringstream in{std::string(text)};
+  // libyaml's parser, freed on every path out.
+  struct Parser {
+    yaml_parser_t p;
+    Parser() { yaml_parser_initialize(&p); }
+    ~Parser() { yaml_parser_delete(&p); }
+  } parser;
+  struct Event {
+    yaml_event_t e;
+    bool live = false;
+    ~Event() { Reset(); }
+    void Reset() {
+      if (live) yaml_event_delete(&e);
+      live = false;
+    }
+  } event;
+  yaml_parser_set_input_string(&parser.p, reinterpret_cast<const unsigned char*>(text.data()),
+                               text.size());
+  yaml_parser_set_encoding(&parser.p, YAML_UTF8_ENCODING);
+
+  // The syntax error libyaml reports, as "file:line:col: YAML syntax error: <problem>
+  // (<context> at line L, column C)": the problem and context texts are PyYAML's.
+  auto syntax_error = [&]() {
+    const yaml_parser_t& p = parser.p;
+    if (p.error == YAML_MEMORY_ERROR) {
+      return absl::ResourceExhaustedError(absl::StrCat(file, ": out of memory parsing YAML"));
+    }
+    std::string problem = p.problem != nullptr ? p.problem : "unknown error";
+    if (p.error == YAML_READER_ERROR) {
+      // Reader errors carry a byte offset, not a line: count it.
+      int line = 1, column = 1;
+      for (size_t i = 0; i < p.problem_offset && i < text.size(); ++i) {
+        if (text[i] == '\n') {
+          ++line;
+          column = 1;
+        } else if ((static_cast<unsigned char>(text[i]) & 0xc0) != 0x80) {
+          ++column;
+        }
+      }
+      return absl::InvalidArgumentError(
+          absl::StrCat(Where(file, line, column), "YAML syntax error: ", problem));
+    }
+    std::string message = absl::StrCat(
+        Where(file, p.problem_mark.line + 1, p.problem_mark.column + 1), "YAML syntax error: ",
+        problem);
+    if (p.context != nullptr) {
+      absl::StrAppend(&message, " (", p.context, " at line ", p.context_mark.line + 1,
+                      ", column ", p.context_mark.column + 1, ")");
+    }
+    return absl::InvalidArgumentError(message);
+  };
+  auto next = [&]() {
+    event.Reset();
+    if (!yaml_parser_parse(&parser.p, &event.e)) return false;
+    event.live = true;
+    return true;
+  };
+
   TreeBuilder builder(file, limits);
   try {
-    YAML::Parser parser(in);
-    if (!parser.HandleNextDocument(builder) || !builder.has_root()) {
+    if (!next()) return syntax_error();  // STREAM-START
+    if (!next()) return syntax_error();
+    if (event.e.type == YAML_STREAM_END_EVENT) {
       return absl::InvalidArgumentError(
           absl::StrCat(file, ":1:1: the file is empty (no YAML document)"));
     }
-    YamlNode scratch_root = builder.TakeRoot();
-    TreeBuilder second(file, limits);
-    if (parser.HandleNextDocument(second)) {
+    // DOCUMENT-START, the root node's events, DOCUMENT-END.
+    while (true) {
+      if (!next()) return syntax_error();
+      if (event.e.type == YAML_DOCUMENT_END_EVENT) break;
+      builder.Handle(event.e);
+    }
+    if (!builder.has_root()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(file, ":1:1: the file is empty (no YAML document)"));
+    }
+    if (!next()) return syntax_error();
+    if (event.e.type != YAML_STREAM_END_EVENT) {
       return absl::InvalidArgumentError(absl::StrCat(
           file, ": expected a single YAML document, but the file contains more than one"));
     }
-    AssignPaths(&scratch_root, "");
-    return scratch_root;
+    YamlNode root = builder.TakeRoot();
+    AssignPaths(&root, "");
+    return root;
   } catch (const BuildError& e) {
     return e.status;
-  } catch (const YAML::Exception& e) {
-    // yaml-cpp marks are 0-based; some errors carry no position (-1).
-    std::string where = e.mark.is_null()
-                            ? file + ": "
-                            : Where(file, e.mark.line + 1, e.mark.column + 1);
-    return absl::InvalidArgumentError(absl::StrCat(where, "YAML syntax error: ", e.msg));
-  } catch (const std::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(file, ": YAML error: ", e.what()));
   }
 }
 

@@ -1,8 +1,12 @@
-// A small YAML document tree built from yaml-cpp's event API, with PyYAML's YAML 1.1 scalar
-// typing. yaml-cpp alone neither reports duplicate keys nor bounds alias expansion, and its
-// scalar typing is not PyYAML's; MaestroNG files were written against PyYAML, so this layer
-// reproduces PyYAML's behaviour (reference §3.1 step 5, §4.10) for the same input:
+// A small YAML document tree built from libyaml's event parser (the C parser behind PyYAML's
+// CSafeLoader), with PyYAML's YAML 1.1 scalar typing. libyaml produces events only; this
+// layer composes and constructs them the way PyYAML does (reference §3.1 step 5, §4.10), and
+// adds what PyYAML lacks: duplicate-key errors and a bound on alias expansion.
 //
+//  * Syntax errors carry libyaml's problem and context texts, the ones PyYAML prints:
+//      f.yaml:2:2: YAML syntax error: did not find expected ',' or ']' (while parsing a flow
+//      sequence at line 1, column 4)
+//    Lines and columns are 1-based; columns count characters, not bytes.
 //  * Plain (unquoted) scalars are typed with PyYAML's YAML 1.1 implicit resolver:
 //      null:      ~ null Null NULL and the empty scalar
 //      bool:      yes Yes YES no No NO true True TRUE false False FALSE on On ON off Off OFF

@@ -163,13 +163,13 @@ TEST(ParseYamlTest, BillionLaughsIsRefused) {
 }
 
 TEST(ParseYamlTest, InputChecks) {
-  EXPECT_EQ(ParseYaml("e.yaml", "").status().message(),
+  EXPECT_EQ(std::string(ParseYaml("e.yaml", "").status().message()),
             "e.yaml:1:1: the file is empty (no YAML document)");
-  EXPECT_EQ(ParseYaml("e.yaml", "# only a comment\n").status().message(),
+  EXPECT_EQ(std::string(ParseYaml("e.yaml", "# only a comment\n").status().message()),
             "e.yaml:1:1: the file is empty (no YAML document)");
-  EXPECT_EQ(ParseYaml("b.yaml", std::string("a: 1\nb\0c", 9)).status().message(),
+  EXPECT_EQ(std::string(ParseYaml("b.yaml", std::string("a: 1\nb\0c", 9)).status().message()),
             "b.yaml:2:2: not a text file: it contains a NUL byte");
-  EXPECT_EQ(ParseYaml("u.yaml", "a: \xff\n").status().message(),
+  EXPECT_EQ(std::string(ParseYaml("u.yaml", "a: \xff\n").status().message()),
             "u.yaml:1:4: not a text file: invalid UTF-8");
   EXPECT_TRUE(ParseYaml("u.yaml", "a: caf\xc3\xa9\n").ok());
   YamlLimits small;
@@ -185,6 +185,47 @@ TEST(ParseYamlTest, SyntaxErrorsCarryPositions) {
   ASSERT_FALSE(root.ok());
   EXPECT_EQ(root.status().message().rfind("s.yaml:", 0), 0u) << root.status();
   EXPECT_NE(root.status().message().find("YAML syntax error"), std::string::npos);
+}
+
+// libyaml's problem and context texts (PyYAML prints the same), with 1-based positions.
+TEST(ParseYamlTest, SyntaxErrorMessagesAreLibyamlsWithFileLineColumn) {
+  EXPECT_EQ(std::string(ParseYaml("s.yaml", "a: [1, 2\nb: 3\n").status().message()),
+            "s.yaml:2:2: YAML syntax error: did not find expected ',' or ']' "
+            "(while parsing a flow sequence at line 1, column 4)");
+  EXPECT_EQ(std::string(ParseYaml("t.yaml", "a:\n\tb: 1\n").status().message()),
+            "t.yaml:2:1: YAML syntax error: found character that cannot start any token "
+            "(while scanning for the next token at line 2, column 1)");
+  EXPECT_EQ(std::string(ParseYaml("k.yaml", "a: 1\n b: 2\n").status().message()),
+            "k.yaml:2:3: YAML syntax error: mapping values are not allowed in this context");
+  EXPECT_EQ(std::string(ParseYaml("q.yaml", "a: 'open\n").status().message()),
+            "q.yaml:2:1: YAML syntax error: found unexpected end of stream "
+            "(while scanning a quoted scalar at line 1, column 4)");
+}
+
+TEST(ParseYamlTest, AliasErrors) {
+  EXPECT_EQ(std::string(ParseYaml("a.yaml", "a: 1\nb: *nope\n").status().message()),
+            "a.yaml:2:4: found undefined alias 'nope'");
+  EXPECT_EQ(std::string(ParseYaml("r.yaml", "a: &r [1, *r]\n").status().message()),
+            "r.yaml:1:11: alias refers to an anchor whose node is not complete (recursive alias)");
+  // A redefined anchor refers to its latest node, as in PyYAML.
+  auto root = ParseYaml("d.yaml", "a: &x 1\nb: &x 2\nc: *x\n");
+  ASSERT_TRUE(root.ok()) << root.status();
+  EXPECT_EQ(root->Find("c")->int_value, 2);
+}
+
+TEST(ParseYamlTest, ColumnsCountCharactersAndNullsKeepNoText) {
+  auto root = ParseYaml("c.yaml", "caf\xc3\xa9: {x: 1}\nn: ~\ne:\nq: '~'\n");
+  ASSERT_TRUE(root.ok()) << root.status();
+  EXPECT_EQ(root->Find("caf\xc3\xa9")->Find("x")->column, 11);
+  EXPECT_EQ(root->Find("n")->kind, Kind::kNull);
+  EXPECT_EQ(root->Find("n")->text, "");
+  EXPECT_EQ(root->Find("e")->kind, Kind::kNull);
+  EXPECT_EQ(root->Find("q")->kind, Kind::kString);
+  EXPECT_EQ(root->Find("q")->text, "~");
+  EXPECT_EQ(std::string(ParseYaml("m.yaml", "a: 1\n---\n").status().message()),
+            "m.yaml: expected a single YAML document, but the file contains more than one");
+  EXPECT_EQ(std::string(ParseYaml("t.yaml", "a: !custom 1\n").status().message()),
+            "t.yaml:1:4: unsupported YAML tag '!custom'");
 }
 
 TEST(ParseYamlTest, QuotedAndBlockScalarsAreStrings) {
