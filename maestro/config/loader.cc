@@ -104,7 +104,9 @@ class Loader {
   void CheckKeys(const YamlNode& map, const std::vector<std::string>& known,
                  const std::string& where, bool allow_underscore = false) {
     for (size_t i = 0; i < map.keys.size(); ++i) {
-      std::string key = map.KeyAt(i);
+      const YamlNode& key_node = map.keys[i];
+      std::string converted;
+      const std::string& key = key_node.IsString() ? key_node.text : (converted = key_node.PyStr());
       if (Contains(known, key)) continue;
       if (allow_underscore && !key.empty() && key[0] == '_') continue;
       std::string message = absl::StrCat("unknown key '", key, "'", where);
@@ -582,6 +584,11 @@ void Loader::LoadServices(const YamlNode* node) {
                               node->KindName()));
     return;
   }
+  size_t instances = 0;
+  for (const YamlNode& service : node->values) {
+    if (const YamlNode* list = service.Find("instances")) instances += list->keys.size();
+  }
+  env_.instances.reserve(env_.instances.size() + instances);
   for (size_t i = 0; i < node->keys.size(); ++i) LoadService(node->keys[i], node->values[i]);
 }
 
@@ -1427,7 +1434,7 @@ void Loader::InjectLinkVariables() {
   graph::Adjacency requires_edges = graph::RequiresEdges(env_);
   std::map<std::string, std::shared_ptr<const EnvMap>> overlays;
   for (const model::Service& s : env_.services) {
-    EnvMap links = with_internal[s.name];
+    EnvMap links = std::move(with_internal[s.name]);  // each service's is used once
     std::set<std::string> deps = graph::Reachable(requires_edges, s.name);
     deps.insert(s.wants_info.begin(), s.wants_info.end());
     for (const std::string& dep : deps) {

@@ -1,6 +1,8 @@
 #include "maestro/config/yaml_tree.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -222,18 +224,29 @@ std::string Where(const std::string& file, int line, int column) {
   return absl::StrCat(file, ":", line, ":", column, ": ");
 }
 
-void AssignPaths(YamlNode* node, const std::string& path) {
-  node->path = path;
+// Sets the dotted path of `node` and its subtree; `path` holds the node's path on entry and
+// is restored on return (one buffer for the whole walk).
+void AssignPaths(YamlNode* node, std::string* path) {
+  node->path = *path;
+  const size_t len = path->size();
   if (node->IsSequence()) {
     for (size_t i = 0; i < node->items.size(); ++i) {
-      AssignPaths(&node->items[i], absl::StrCat(path, "[", i, "]"));
+      absl::StrAppend(path, "[", i, "]");
+      AssignPaths(&node->items[i], path);
+      path->resize(len);
     }
   } else if (node->IsMapping()) {
     for (size_t i = 0; i < node->keys.size(); ++i) {
-      std::string key = node->keys[i].PyStr();
-      std::string child = path.empty() ? key : absl::StrCat(path, ".", key);
-      node->keys[i].path = child;
-      AssignPaths(&node->values[i], child);
+      YamlNode& key = node->keys[i];
+      if (len != 0) path->push_back('.');
+      if (key.IsString()) {
+        path->append(key.text);
+      } else {
+        path->append(key.PyStr());
+      }
+      key.path = *path;
+      AssignPaths(&node->values[i], path);
+      path->resize(len);
     }
   }
 }
@@ -589,15 +602,23 @@ bool ResolvePlainScalar(const std::string& text, YamlNode* node, std::string* er
     return true;
   }
   char first = text.empty() ? '\0' : text[0];
+  // Fast path: a plain decimal integer ("8080", "0", "42"), the commonest typed scalar.
+  // Leading zeros (octal), signs, '_' and ':' take the full patterns below.
+  if (first >= '1' && first <= '9' && text.size() <= 18 &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    node->kind = YamlNode::Kind::kInt;
+    node->int_value = std::strtoll(text.c_str(), nullptr, 10);
+    return true;
+  }
   std::smatch m;
-  if (std::string("yYnNtTfFoO").find(first) != std::string::npos && first != '\0' &&
+  if (first != '\0' && std::strchr("yYnNtTfFoO", first) != nullptr &&
       std::regex_match(text, BoolRe())) {
     node->kind = YamlNode::Kind::kBool;
     node->bool_value = first == 'y' || first == 'Y' || first == 't' || first == 'T' ||
                        text == "on" || text == "On" || text == "ON";
     return true;
   }
-  if (first != '\0' && std::string("-+0123456789.").find(first) != std::string::npos) {
+  if (first != '\0' && std::strchr("-+0123456789.", first) != nullptr) {
     if (std::regex_match(text, FloatRe())) {
       ConstructFloat(text, node);
       return true;
@@ -645,7 +666,8 @@ std::string YamlNode::PyStr() const {
 const YamlNode* YamlNode::Find(absl::string_view key) const {
   if (kind != Kind::kMapping) return nullptr;
   for (size_t i = 0; i < keys.size(); ++i) {
-    if (keys[i].PyStr() == key) return &values[i];
+    // PyStr() of a string is its text: compare that without building a copy.
+    if (keys[i].IsString() ? keys[i].text == key : keys[i].PyStr() == key) return &values[i];
   }
   return nullptr;
 }
@@ -764,7 +786,8 @@ absl::StatusOr<YamlNode> ParseYaml(absl::string_view display_name, absl::string_
           file, ": expected a single YAML document, but the file contains more than one"));
     }
     YamlNode root = builder.TakeRoot();
-    AssignPaths(&root, "");
+    std::string path;
+    AssignPaths(&root, &path);
     return root;
   } catch (const BuildError& e) {
     return e.status;
