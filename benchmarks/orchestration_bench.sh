@@ -5,8 +5,10 @@
 #   start:  `maestro start` of the 60 containers (busybox `sleep 3600`, no checks) in three
 #           dependency tiers, with -c 8 and unlimited, vs `docker run -d` of the same 60 at
 #           parallelism 8 (xargs -P8).
-#   stop:   `maestro stop` of 3 tiers of containers that ignore SIGTERM, stop_timeout 2:
-#           expected tiers x stop_timeout = 6 s.
+#   stop:   `maestro stop` of 3 tiers of containers that ignore SIGTERM, stop_timeout 2, vs
+#           two references: the ideal tiers x stop_timeout = 6 s, and a measured one,
+#           `docker stop -t 2` of the same containers tier by tier (dependents first, each
+#           tier's containers in parallel), which includes the daemon's kill-and-wait.
 # Each comparison runs interleaved (A, B, A, B, ...) REPS times and prints medians. Every
 # container is named bench-<pid>-..., and all of them are removed on exit.
 #
@@ -88,6 +90,15 @@ docker_run_all() {
   xargs -P8 -I{} docker run -d --name {} "$image" sleep 3600 <"$tmp/names" >/dev/null
 }
 mstart() { "$maestro" -f "$tmp/run.yaml" start "$@"; }
+# The stop environment's tiers with plain docker: tier2, tier1, tier0 (the order maestro
+# stops them in), each tier's containers stopped in parallel with the same timeout.
+docker_stop_tiers() {
+  local t i
+  for t in 2 1 0; do
+    for ((i = 0; i < stop_per_tier; i++)); do echo "$prefix-stop-t$t-$i"; done |
+      xargs -P"$stop_per_tier" -n1 docker stop -t 2 >/dev/null
+  done
+}
 
 # start: maestro -c 8, docker run -P8, maestro unlimited; the containers removed before each.
 for ((r = 0; r < reps; r++)); do
@@ -112,6 +123,9 @@ if (( stop_per_tier > 0 )); then
     "$maestro" -f "$tmp/stop.yaml" start >/dev/null
     timed stop_maestro "$maestro" -f "$tmp/stop.yaml" stop -a
     cleanup
+    "$maestro" -f "$tmp/stop.yaml" start >/dev/null
+    timed stop_docker docker_stop_tiers
+    cleanup
   done
 fi
 
@@ -126,7 +140,9 @@ st_8=$(median start_maestro_c8); st_u=$(median start_maestro_unlimited)
 row "start, $total containers, 3 tiers: maestro -c 8" "$st_8" "$st_d" "$(ratio "$st_8" "$st_d") vs docker run -P8 (<= 1.1x)"
 row "start, $total containers, 3 tiers: maestro (unlimited)" "$st_u" "$st_d" "$(ratio "$st_u" "$st_d") vs docker run -P8"
 if (( stop_per_tier > 0 )); then
-  sp=$(median stop_maestro)
+  sp=$(median stop_maestro); sd=$(median stop_docker)
   row "stop, 3 tiers x $stop_per_tier ignoring SIGTERM, stop_timeout 2" "$sp" "6000" \
     "$(ratio "$sp" 6000) of tiers x stop_timeout (<= 1.05x)"
+  row "stop, same: reference docker stop -t 2 per tier" "$sp" "$sd" \
+    "$(ratio "$sp" "$sd") vs docker stop -t 2 tier by tier"
 fi
