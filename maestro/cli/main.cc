@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -98,11 +99,18 @@ int Run(int argc, char** argv) {
   }
   const model::Environment& env = loaded->environment;
 
+  // deptree and dump are done once they have printed: end the process there instead of
+  // tearing down a possibly huge environment piece by piece (compilers do the same).
+  auto finish = [](int code) {
+    std::fflush(nullptr);
+    std::_Exit(code);
+    return code;
+  };
   switch (options.command) {
     case Command::kDeptree:
-      return RunDeptree(env, options, io);
+      return finish(RunDeptree(env, options, io));
     case Command::kDump:
-      return RunDump(env, options, io);
+      return finish(RunDump(env, options, io));
     default:
       break;
   }
