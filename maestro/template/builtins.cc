@@ -1,5 +1,7 @@
 #include "maestro/template/builtins.h"
 
+#include "maestro/template/lexer.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -175,23 +177,6 @@ uint32_t MapCase(uint32_t cp, bool upper) {
   return cp;
 }
 
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 std::string ChangeCase(const std::string& s, bool upper) {
   if (IsAscii(s)) return upper ? absl::AsciiStrToUpper(s) : absl::AsciiStrToLower(s);

@@ -40,6 +40,9 @@ struct Token {
 // Errors are InvalidArgumentError "<name>:<line>: <message>".
 absl::StatusOr<std::vector<Token>> Tokenize(absl::string_view source, const std::string& name);
 
+// Appends the UTF-8 encoding of code point `cp`.
+void AppendUtf8(uint32_t cp, std::string* out);
+
 }  // namespace maestro::jinja
 
 #endif  // MAESTRO_TEMPLATE_LEXER_H_
