@@ -277,6 +277,9 @@ std::function<bool()> RunningCondition(docker::DockerClient& client, const std::
                                        bool want_running) {
   return [&client, name, want_running]() {
     absl::StatusOr<docker::ContainerInspect> inspect = client.InspectContainer(name);
+    // A daemon that does not answer (restarting, a network blip) says nothing about the
+    // container: keep going and let the checks' own deadlines decide.
+    if (!inspect.ok() && !absl::IsNotFound(inspect.status())) return true;
     bool running = inspect.ok() && inspect->state.running;
     return running == want_running;
   };

@@ -281,6 +281,14 @@ TEST_F(PlaysTest, FailedRunningCheckSaysWhichCheck) {
   EXPECT_THAT(Outcome(report, "zk-1").error, HasSubstr("connection refused"));
 }
 
+TEST_F(PlaysTest, ADaemonBrieflyUnreachableDuringChecksIsNotAContainerDeath) {
+  // The daemon stops answering while zk-1's running checks poll "is it still running?".
+  checks_.OnCheck("zk-1", [&] { ships_.host("ship1").SetDown(true); });
+  PlayReport report = Start({"zk-1"});
+  ships_.host("ship1").SetDown(false);
+  EXPECT_EQ(Outcome(report, "zk-1").state, NodeState::kSucceeded) << report.FailureSummary();
+}
+
 TEST_F(PlaysTest, StartFailureRemovesTheContainerItCreated) {
   ships_.host("ship1").FailNext("StartContainer",
                                 FakeDockerHost::ApiError(500, "port is already allocated"));
