@@ -52,7 +52,8 @@ absl::StatusOr<std::string> ReadAll(FILE* in, const std::string& name) {
 
 }  // namespace
 
-absl::StatusOr<LoadedEnvironment> LoadEnvironmentFile(const std::string& file, FILE* stdin_file) {
+absl::StatusOr<LoadedEnvironment> LoadEnvironmentFile(const std::string& file, FILE* stdin_file,
+                                                      bool link_variables) {
   const bool from_stdin = file == "-";
   const std::string display = from_stdin ? "<stdin>" : file;
   const std::string base_dir = from_stdin ? CurrentDir() : DirName(file);
@@ -98,6 +99,7 @@ absl::StatusOr<LoadedEnvironment> LoadEnvironmentFile(const std::string& file, F
   input.display_name = display;
   input.base_dir = base_dir;
   input.text = *std::move(rendered);
+  input.link_variables = link_variables;
   config::RealFileReader files;
   MAESTRO_ASSIGN_OR_RETURN(config::LoadResult loaded, config::LoadEnvironment(input, files));
 

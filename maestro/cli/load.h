@@ -21,8 +21,11 @@ struct LoadedEnvironment {
   std::vector<config::Diagnostic> warnings;
 };
 
-// `stdin_file` is read when `file` is "-".
-absl::StatusOr<LoadedEnvironment> LoadEnvironmentFile(const std::string& file, FILE* stdin_file);
+// `stdin_file` is read when `file` is "-". `link_variables` false skips computing the link
+// variables of the injected environments (config::LoadInput::link_variables): only for
+// commands that never read a container's environment.
+absl::StatusOr<LoadedEnvironment> LoadEnvironmentFile(const std::string& file, FILE* stdin_file,
+                                                      bool link_variables = true);
 
 }  // namespace maestro::cli
 

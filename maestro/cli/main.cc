@@ -89,7 +89,10 @@ int Run(int argc, char** argv) {
     return kExitUsage;
   }
 
-  absl::StatusOr<LoadedEnvironment> loaded = LoadEnvironmentFile(options.file, stdin);
+  // deptree never reads a container's environment: skip the link variables (the whole file is
+  // still parsed and validated).
+  absl::StatusOr<LoadedEnvironment> loaded = LoadEnvironmentFile(
+      options.file, stdin, /*link_variables=*/options.command != Command::kDeptree);
   if (!loaded.ok()) {
     std::fprintf(stderr, "maestro: error: %s\n", std::string(loaded.status().message()).c_str());
     return kExitUsage;

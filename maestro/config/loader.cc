@@ -1498,7 +1498,7 @@ absl::StatusOr<LoadResult> Loader::Load() {
   if (!errors_.empty()) return ErrorsStatus();
   CheckCycles();
   if (!errors_.empty()) return ErrorsStatus();
-  InjectLinkVariables();
+  if (in_.link_variables) InjectLinkVariables();
 
   LoadResult result;
   result.environment = std::move(env_);

@@ -36,6 +36,10 @@ struct LoadInput {
   std::string base_dir;      // envfile paths are relative to this (dirname of file, or CWD)
   std::string text;          // the rendered YAML text
   YamlLimits limits;         // input size and alias-expansion budget
+  // The link variables of §5.7 (peers' and dependencies' hosts and ports) are computed last,
+  // after every check has passed, and cannot fail; commands that never look at a container's
+  // environment (deptree) may skip them. Everything else is loaded and validated either way.
+  bool link_variables = true;
 };
 
 struct LoadResult {

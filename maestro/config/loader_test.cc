@@ -73,6 +73,42 @@ services:
   EXPECT_EQ(zk2->env.at("DOCKER_TAG"), "3.4");
 }
 
+TEST(LoaderTest, WithoutLinkVariablesEverythingElseIsLoadedAndValidated) {
+  const std::string text = R"(
+name: demo
+ships:
+  s1: {ip: 10.0.0.1}
+services:
+  zookeeper:
+    image: zk:3.4
+    instances:
+      zk-1: {ship: s1, ports: {client: 2181}, env: {A: b}}
+  kafka:
+    image: kafka
+    requires: [zookeeper]
+    instances:
+      kafka-1: {ship: s1}
+)";
+  FakeFileReader files;
+  LoadInput in;
+  in.display_name = "maestro.yaml";
+  in.text = text;
+  in.link_variables = false;
+  auto r = LoadEnvironment(in, files);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const model::Instance* zk = r->environment.FindInstance("zk-1");
+  EXPECT_EQ(zk->env.at("A"), "b");
+  EXPECT_EQ(zk->env.at("CONTAINER_NAME"), "zk-1");
+  EXPECT_EQ(zk->env.count("ZOOKEEPER_ZK_1_HOST"), 0u);
+  EXPECT_EQ(r->environment.FindService("kafka")->requires,
+            std::vector<std::string>{"zookeeper"});
+  // Validation is the same: a bad ship still fails.
+  in.text = text + "      kafka-2: {ship: nowhere}\n";
+  auto bad = LoadEnvironment(in, files);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("unknown ship 'nowhere'"), absl::string_view::npos);
+}
+
 // Upstream test_envfiles (reference §7.2 #70), exact dictionaries.
 TEST(LoaderTest, UpstreamEnvfiles) {
   FakeFileReader files({{"/cfg/env1.env", "SOME_ENV=value\nOVERRIDE=rock\n"},
