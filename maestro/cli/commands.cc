@@ -296,13 +296,17 @@ int RunLogs(const plays::PlayWorld& world, const Options& options,
       (void)(*client)->Events(events, [](const docker::Event&) { return false; });
     }
     if (!next) break;
-    // Only what the new run printed (its StartedAt, to the nanosecond).
-    absl::Time run_start;
-    std::string err;
+    // Only what the new run printed. A new container has only that; the same container,
+    // restarted, keeps the old runs' output in its log, which ended when it last finished
+    // (its StartedAt cannot be used: the first lines may be logged before it is recorded).
     logs.tail = "all";
     logs.since.clear();
-    if (absl::ParseTime(absl::RFC3339_full, next->state.started_at, &run_start, &err)) {
-      int64_t ns = absl::ToUnixNanos(run_start);
+    absl::Time finished;
+    std::string err;
+    if (next->id == id &&
+        absl::ParseTime(absl::RFC3339_full, next->state.finished_at, &finished, &err) &&
+        finished > absl::UnixEpoch()) {
+      int64_t ns = absl::ToUnixNanos(finished);
       logs.since = absl::StrFormat("%d.%09d", ns / 1000000000, ns % 1000000000);
     }
     id = next->id;
