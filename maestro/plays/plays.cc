@@ -70,9 +70,7 @@ struct Target {
 // The per-container state a play keeps between phases (restart's stop and start nodes).
 struct Slot {
   std::string summary;
-  std::string error;
   bool unchanged = false;  // restart --only-if-changed decided there is nothing to do
-  absl::Time began = absl::InfinitePast();
 };
 
 class PlayRunner {
@@ -248,7 +246,6 @@ std::vector<size_t> Identity(size_t n) {
 absl::Status FailRow(PlayRunner& run, size_t row, const std::string& status_text,
                      absl::Status error) {
   run.sink().Commit(row, status_text, Color::kRed, 0);
-  run.slot(row).error = std::string(error.message());
   return error;
 }
 
