@@ -248,6 +248,19 @@ std::map<std::string, std::string> MergedEnv(const CheckContext& ctx) {
   return env;
 }
 
+// The common end of the exec and rexec retry loops: say why the attempts stopped.
+CheckOutcome FinishAttempts(const model::Check& c, const std::atomic<bool>* stop,
+                            CheckOutcome out) {
+  if (IsSet(stop)) {
+    out.last_error = out.last_error.empty()
+                         ? "cancelled"
+                         : absl::StrCat("cancelled (last error: ", out.last_error, ")");
+  } else if (c.attempts <= 0) {
+    out.last_error = "attempts is 0: the command was not run";
+  }
+  return out;
+}
+
 CheckOutcome RunExec(const model::Check& c, const CheckContext& ctx,
                      const std::atomic<bool>* stop, CheckOutcome out) {
   SubprocessOptions opts;
@@ -279,14 +292,7 @@ CheckOutcome RunExec(const model::Check& c, const CheckContext& ctx,
     if (!r->tail.empty()) absl::StrAppend(&out.last_error, ": ", r->tail);
     if (attempt < c.attempts && !Pause(ctx.clock, kRetryPause, stop)) break;
   }
-  if (IsSet(stop)) {
-    out.last_error = out.last_error.empty()
-                         ? "cancelled"
-                         : absl::StrCat("cancelled (last error: ", out.last_error, ")");
-  } else if (c.attempts <= 0) {
-    out.last_error = "attempts is 0: the command was not run";
-  }
-  return out;
+  return FinishAttempts(c, stop, std::move(out));
 }
 
 CheckOutcome RunRexec(const model::Check& c, const CheckContext& ctx,
@@ -344,14 +350,7 @@ CheckOutcome RunRexec(const model::Check& c, const CheckContext& ctx,
     }
     if (attempt < c.attempts && !Pause(ctx.clock, kRetryPause, stop)) break;
   }
-  if (IsSet(stop)) {
-    out.last_error = out.last_error.empty()
-                         ? "cancelled"
-                         : absl::StrCat("cancelled (last error: ", out.last_error, ")");
-  } else if (c.attempts <= 0) {
-    out.last_error = "attempts is 0: the command was not run";
-  }
-  return out;
+  return FinishAttempts(c, stop, std::move(out));
 }
 
 CheckOutcome RunSleep(const model::Check& c, const CheckContext& ctx,
