@@ -40,6 +40,7 @@ absl::StatusOr<Plan> Plan::Create(std::vector<std::vector<size_t>> prerequisites
   plan.pending_.assign(n, 0);
   plan.blocked_by_.assign(n, n);
   plan.trigger_.assign(n, n);
+  plan.released_.assign(n, false);
   plan.unfinished_ = n;
   for (size_t i = 0; i < n; ++i) {
     std::vector<size_t>& pre = prerequisites[i];
@@ -127,10 +128,20 @@ void Plan::Finish(size_t node, NodeState state) {
   --unfinished_;
 }
 
+void Plan::Release(size_t node) {
+  if (state_[node] != NodeState::kRunning || released_[node]) return;
+  released_[node] = true;
+  ReleaseDependents(node);
+}
+
 void Plan::MarkSucceeded(size_t node) {
   if (state_[node] != NodeState::kRunning) return;
   --running_;
   Finish(node, NodeState::kSucceeded);
+  if (!released_[node]) ReleaseDependents(node);
+}
+
+void Plan::ReleaseDependents(size_t node) {
   for (size_t d : dependents_[node]) {
     if (state_[d] != NodeState::kWaiting) continue;
     if (--pending_[d] == 0) {
@@ -147,7 +158,7 @@ void Plan::MarkFailed(size_t node) {
   if (state_[node] != NodeState::kRunning) return;
   --running_;
   Finish(node, NodeState::kFailed);
-  SkipDependents(node, node);
+  if (!released_[node]) SkipDependents(node, node);
 }
 
 void Plan::SkipDependents(size_t node, size_t root) {
@@ -178,7 +189,10 @@ void Plan::Cancel() {
     if (!keep[i] || IsFinal(state_[i]) || state_[i] == NodeState::kRunning) continue;
     size_t pending = 0;
     for (size_t p : prerequisites_[i]) {
-      if (state_[p] != NodeState::kSucceeded && state_[p] != NodeState::kCancelled) ++pending;
+      if (state_[p] != NodeState::kSucceeded && state_[p] != NodeState::kCancelled &&
+          !released_[p]) {
+        ++pending;
+      }
     }
     pending_[i] = pending;
     if (pending == 0) {

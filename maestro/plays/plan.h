@@ -53,6 +53,13 @@ class Plan {
   // Hands out at most `max` ready nodes.
   std::vector<size_t> TakeReady(size_t max);
 
+  // A running node lets its dependents go before it finishes: they no longer wait for it, and
+  // its later outcome (success or failure) does not hold them back or skip them. A stop that
+  // has seen its container die releases the containers it depends on while the daemon still
+  // tears the container down. No-op unless `node` is running.
+  void Release(size_t node);
+  bool released(size_t node) const { return released_[node]; }
+
   // Records the outcome of a running node.
   void MarkSucceeded(size_t node);
   void MarkFailed(size_t node);
@@ -72,6 +79,7 @@ class Plan {
   void SkipDependents(size_t node, size_t root);
   bool Kept(size_t node) const;
   void MakeReady(size_t node);
+  void ReleaseDependents(size_t node);
 
   std::vector<NodeState> state_;
   std::vector<std::vector<size_t>> dependents_;
@@ -79,6 +87,7 @@ class Plan {
   std::vector<size_t> trigger_;  // size() when none
   std::vector<size_t> pending_;  // prerequisites not yet succeeded
   std::vector<size_t> blocked_by_;
+  std::vector<bool> released_;
   std::vector<size_t> ready_;    // kept sorted ascending
   size_t unfinished_ = 0;
   size_t running_ = 0;

@@ -97,6 +97,58 @@ TEST(Plan, FollowUpOfAFailedTriggerIsSkipped) {
   EXPECT_TRUE(plan.Finished());
 }
 
+TEST(Plan, ReleaseLetsDependentsGoWhileTheNodeStillRuns) {
+  Plan plan = Diamond();
+  EXPECT_THAT(plan.TakeReady(), ElementsAre(0, 1, 4));
+  plan.Release(0);
+  EXPECT_TRUE(plan.released(0));
+  EXPECT_FALSE(plan.HasReady()) << "kafka-1 still waits for zk-2";
+  plan.Release(1);
+  EXPECT_THAT(plan.TakeReady(), ElementsAre(2)) << "both zks released: kafka-1 may run";
+  EXPECT_EQ(plan.state(0), NodeState::kRunning);
+  EXPECT_EQ(plan.running(), 4u);
+  plan.MarkSucceeded(0);  // no second release of kafka-1
+  EXPECT_FALSE(plan.HasReady());
+  plan.MarkFailed(1);  // released: its failure does not skip what already went on
+  EXPECT_EQ(plan.state(2), NodeState::kRunning);
+  plan.MarkSucceeded(2);
+  EXPECT_THAT(plan.TakeReady(), ElementsAre(3));
+  plan.MarkSucceeded(3);
+  plan.MarkSucceeded(4);
+  EXPECT_TRUE(plan.Finished());
+  EXPECT_EQ(plan.state(1), NodeState::kFailed);
+}
+
+TEST(Plan, ReleaseIsIgnoredUnlessRunning) {
+  Plan plan = Diamond();
+  plan.Release(2);  // waiting
+  EXPECT_FALSE(plan.released(2));
+  plan.TakeReady();
+  plan.MarkSucceeded(0);
+  plan.Release(0);  // finished
+  EXPECT_FALSE(plan.released(0));
+  plan.MarkSucceeded(1);
+  EXPECT_THAT(plan.TakeReady(), ElementsAre(2));
+}
+
+TEST(Plan, CancelCountsReleasedNodesAsSatisfiedForKeptFollowUps) {
+  // Restart-like: stop a (0) -> follow-up start a (1) also waits for stop b (2), which runs
+  // and has been released when the play is cancelled.
+  auto created = Plan::Create({{}, {0, 2}, {}});
+  ASSERT_TRUE(created.ok());
+  Plan plan = *std::move(created);
+  plan.SetTrigger(1, 0);
+  EXPECT_THAT(plan.TakeReady(), ElementsAre(0, 2));
+  plan.Release(2);
+  plan.Cancel();
+  EXPECT_EQ(plan.state(1), NodeState::kWaiting);
+  plan.MarkSucceeded(0);
+  EXPECT_THAT(plan.TakeReady(), ElementsAre(1)) << "a released node is never waited for again";
+  plan.MarkSucceeded(2);
+  plan.MarkSucceeded(1);
+  EXPECT_TRUE(plan.Finished());
+}
+
 TEST(Plan, RejectsCyclesSelfEdgesAndUnknownNodes) {
   EXPECT_FALSE(Plan::Create({{1}, {0}}).ok());
   EXPECT_FALSE(Plan::Create({{0}}).ok());

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -13,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "maestro/base/status_macros.h"
 #include "maestro/docker/registry_auth.h"
 #include "maestro/plays/plays_internal.h"
@@ -65,6 +67,48 @@ struct Target {
   size_t row;
   const model::Instance* instance;
   const model::Ship* ship;
+};
+
+// Watches one container's "die" event and calls `on_die` once when it comes. The daemon
+// reports the death (the process is gone, the state says exited) before it tears the
+// container down (network, mounts, the stop call's reply): 0.1-0.3 s per container on a
+// 2-core machine, which a stop in dependency tiers would otherwise pay again in every tier.
+// Best effort: a ship whose event stream fails just never calls `on_die`.
+class DieWatcher {
+ public:
+  DieWatcher(docker::DockerClient& client, const docker::ContainerInspect& c,
+             std::function<void()> on_die) {
+    docker::EventsOptions o;
+    o.filters = {{"type", {"container"}}, {"event", {"die"}}, {"container", {c.id}}};
+    // From the container's own start, on the daemon's clock: a death after that is this
+    // run's, and one that happens before the stream is set up is replayed, not missed.
+    absl::Time started;
+    std::string err;
+    if (absl::ParseTime(absl::RFC3339_full, c.state.started_at, &started, &err)) {
+      absl::Duration since = started - absl::UnixEpoch();
+      int64_t seconds = absl::ToInt64Seconds(since);
+      int64_t nanos = absl::ToInt64Nanoseconds(since - absl::Seconds(seconds));
+      o.since = absl::StrFormat("%d.%09d", seconds, nanos);
+    }
+    o.cancel = &cancel_;
+    thread_ = std::thread([&client, o = std::move(o), on_die = std::move(on_die)] {
+      (void)client.Events(o, [&](const docker::Event& e) {
+        if (e.action != "die") return true;
+        on_die();
+        return false;
+      });
+    });
+  }
+  DieWatcher(const DieWatcher&) = delete;
+  DieWatcher& operator=(const DieWatcher&) = delete;
+  ~DieWatcher() {
+    cancel_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> cancel_{false};
+  std::thread thread_;
 };
 
 // The per-container state a play keeps between phases (restart's stop and start nodes).
@@ -225,6 +269,13 @@ class PlayRunner {
     container_ids_[c] = id;
   }
 
+  // Keeps a watcher until the play's end, so that a worker never waits for its stream to
+  // notice cancellation.
+  void Adopt(std::unique_ptr<DieWatcher> watcher) {
+    std::lock_guard<std::mutex> lock(mu_);
+    watchers_.push_back(std::move(watcher));
+  }
+
  private:
   const PlayWorld& world_;
   std::string play_;
@@ -234,6 +285,7 @@ class PlayRunner {
   std::vector<ui::Row> rows_;
   std::mutex mu_;
   std::map<size_t, std::string> container_ids_;
+  std::vector<std::unique_ptr<DieWatcher>> watchers_;  // joined when the runner goes
 };
 
 std::vector<size_t> Identity(size_t n) {
@@ -551,8 +603,11 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
 
 enum class StopKind { kStop, kKill };
 
+// `release`, when set, lets the containers this one depends on be stopped as soon as it has
+// died (Scheduler::Release), before the daemon has finished tearing it down. Only without
+// `stopped` checks: those must pass before anything goes on.
 absl::Status StopOne(PlayRunner& run, const Target& t, StopKind kind,
-                     const CancellationToken& cancel) {
+                     const CancellationToken& cancel, std::function<void()> release) {
   ui::ProgressSink& sink = run.sink();
   const model::Instance& inst = *t.instance;
   Slot& slot = run.slot(t.row);
@@ -582,6 +637,9 @@ absl::Status StopOne(PlayRunner& run, const Target& t, StopKind kind,
                      absl::FailedPreconditionError(
                          absl::StrCat("failed pre-stop lifecycle checks: ", pre.message())));
     }
+  }
+  if (release && !inst.lifecycle.count("stopped")) {
+    run.Adopt(std::make_unique<DieWatcher>(*client, c, std::move(release)));
   }
   absl::Status done;
   if (kind == StopKind::kStop) {
@@ -615,9 +673,15 @@ PlayReport RunStopLike(const PlayWorld& world, const std::vector<std::string>& c
       options.ignore_dependencies
           ? std::vector<std::vector<size_t>>(containers.size())
           : internal::Prerequisites(*world.env, containers, /*forward=*/false);
+  std::vector<bool> has_dependents(containers.size(), false);
+  for (const std::vector<size_t>& p : pre) {
+    for (size_t node : p) has_dependents[node] = true;
+  }
   return run.Run(std::move(pre), Identity(containers.size()), scheduler,
                  [&](size_t node, const CancellationToken& cancel) {
-                   return StopOne(run, run.target(node), kind, cancel);
+                   std::function<void()> release;
+                   if (has_dependents[node]) release = [&scheduler, node] { scheduler.Release(node); };
+                   return StopOne(run, run.target(node), kind, cancel, std::move(release));
                  });
 }
 
@@ -810,7 +874,7 @@ PlayReport RunRestart(const PlayWorld& world, const std::vector<std::string>& co
           }
         }
         std::string keep = slot.summary;
-        absl::Status stopped = StopOne(run, t, StopKind::kStop, cancel);
+        absl::Status stopped = StopOne(run, t, StopKind::kStop, cancel, {});
         slot.summary = keep;
         return stopped;
       },

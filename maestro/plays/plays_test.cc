@@ -312,6 +312,59 @@ TEST_F(PlaysTest, StopStopsDependentsFirst) {
   EXPECT_EQ(sink_.rows().front().number, 3);
 }
 
+// A daemon answers a stop only after it has torn the container down (network, mounts), well
+// after the container died. The containers it depends on are stopped as soon as it died.
+TEST_F(PlaysTest, StopGoesOnToDependenciesOnceTheDependentDied) {
+  ASSERT_EQ(Start(all_).ExitCode(), 0);
+  FakeDockerHost& ship1 = ships_.host("ship1");
+  ship1.SetTeardownHold("kafka-1", absl::Seconds(30));
+  ship1.ClearCalls();
+  Scheduler scheduler({});
+  PlayReport report = RunStop(world_, {"kafka-1", "zk-1", "zk-2"}, {}, scheduler);
+  EXPECT_EQ(report.ExitCode(), 0) << report.FailureSummary();
+  EXPECT_EQ(ship1.teardown_holds_timed_out(), 0)
+      << "zk-1 was stopped only after kafka-1's teardown, not at its death";
+  std::vector<std::string> stops;
+  for (const testing::FakeCall& call : ship1.calls()) {
+    if (call.method == "StopContainer") stops.push_back(call.target);
+  }
+  ASSERT_EQ(stops.size(), 2u);
+  EXPECT_EQ(stops[0], ship1.FindContainer("kafka-1")->id) << "the dependent is stopped first";
+  for (const char* name : {"kafka-1", "zk-1"}) {
+    EXPECT_EQ(ship1.FindContainer(name)->state, testing::FakeContainerState::kExited) << name;
+  }
+  EXPECT_EQ(Outcome(report, "kafka-1").summary, "stopped");
+}
+
+TEST_F(PlaysTest, KillGoesOnToDependenciesOnceTheDependentDied) {
+  ASSERT_EQ(Start(all_).ExitCode(), 0);
+  FakeDockerHost& ship1 = ships_.host("ship1");
+  ship1.SetTeardownHold("kafka-1", absl::Seconds(30));
+  Scheduler scheduler({});
+  PlayReport report = RunKill(world_, {"kafka-1", "zk-1"}, {}, scheduler);
+  EXPECT_EQ(report.ExitCode(), 0) << report.FailureSummary();
+  EXPECT_EQ(ship1.teardown_holds_timed_out(), 0);
+  EXPECT_EQ(Outcome(report, "kafka-1").summary, "killed");
+}
+
+TEST_F(PlaysTest, StoppedChecksHoldDependenciesUntilTheyPass) {
+  std::string text = kEnvironment;
+  const std::string requires = "requires: [zookeeper]\n";
+  text.insert(text.find(requires) + requires.size(),
+              "    lifecycle: {stopped: [{type: tcp, port: broker}]}\n");
+  model::Environment env = Load(text);
+  world_.env = &env;
+  ASSERT_EQ(Start(all_).ExitCode(), 0);
+  FakeDockerHost& ship1 = ships_.host("ship1");
+  ship1.SetTeardownHold("kafka-1", absl::Milliseconds(300));
+  Scheduler scheduler({});
+  PlayReport report = RunStop(world_, {"kafka-1", "zk-1"}, {}, scheduler);
+  EXPECT_EQ(report.ExitCode(), 0) << report.FailureSummary();
+  EXPECT_EQ(ship1.teardown_holds_timed_out(), 1)
+      << "zk-1 must wait for kafka-1's stop to end and its stopped checks to pass";
+  EXPECT_LT(checks_.Position("stopped:kafka-1"), checks_.Position("stopped:zk-1"));
+}
+
 TEST_F(PlaysTest, StopOfAbsentAndStoppedContainersSucceeds) {
   Scheduler scheduler({});
   PlayReport report = RunStop(world_, {"zk-1"}, {}, scheduler);

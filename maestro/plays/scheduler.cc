@@ -12,6 +12,13 @@ void Scheduler::Cancel() {
   cv_.notify_all();
 }
 
+void Scheduler::Release(size_t node) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (plan_ == nullptr || node >= plan_->size()) return;
+  plan_->Release(node);
+  cv_.notify_all();
+}
+
 std::vector<NodeResult> Scheduler::Run(Plan& plan, const Work& work) {
   std::vector<NodeResult> results(plan.size());
   {

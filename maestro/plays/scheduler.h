@@ -55,6 +55,9 @@ class Scheduler {
   std::vector<NodeResult> Run(Plan& plan, const Work& work);
 
   void Cancel();
+  // From inside `work` (any thread): `node`'s dependents may start before its work returns
+  // (Plan::Release). Ignored when no Run() is active or the node is not running.
+  void Release(size_t node);
   bool cancelled() const { return token_.cancelled(); }
   const CancellationToken& token() const { return token_; }
 

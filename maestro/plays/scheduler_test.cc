@@ -128,6 +128,28 @@ TEST(Scheduler, CancelFromAnotherThread) {
   EXPECT_GT(cancelled, 0);
 }
 
+TEST(Scheduler, ReleasedWorkLetsDependentsStartBeforeItReturns) {
+  // 0 <- 1: node 0 releases node 1, then waits until node 1 has run. Without Release this
+  // would never finish; the wait is bounded so a regression fails instead of hanging.
+  Plan plan = MakePlan({{}, {0}});
+  std::atomic<bool> dependent_ran{false};
+  Scheduler scheduler({.concurrency = 2});
+  auto results = scheduler.Run(plan, [&](size_t node, const CancellationToken&) {
+    if (node == 1) {
+      dependent_ran = true;
+      return absl::OkStatus();
+    }
+    scheduler.Release(0);
+    for (int i = 0; i < 2000 && !dependent_ran; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return dependent_ran ? absl::OkStatus() : absl::InternalError("dependent did not run");
+  });
+  EXPECT_EQ(results[0].state, NodeState::kSucceeded) << results[0].status;
+  EXPECT_EQ(results[1].state, NodeState::kSucceeded);
+  scheduler.Release(0);  // after Run(): ignored, no crash
+}
+
 TEST(Scheduler, EmptyPlan) {
   Plan plan = MakePlan({});
   Scheduler scheduler({});

@@ -301,6 +301,10 @@ absl::Status FakeDockerHost::Enter(absl::string_view method, absl::string_view t
   {
     std::lock_guard<std::mutex> lock(mu_);
     calls_.push_back(FakeCall{std::string(method), std::string(target)});
+    if (method == "StopContainer" || method == "KillContainer") {
+      ++stop_calls_;
+      cv_.notify_all();
+    }
     down = down_;
     sleep = down ? down_delay_ : latency_;
     mode = latency_mode_;
@@ -768,8 +772,10 @@ absl::Status FakeDockerHost::StopContainer(absl::string_view id,
   MAESTRO_RETURN_IF_ERROR(Enter("StopContainer", id, what));
   std::string cid;
   bool ignores = false;
+  size_t seen = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    seen = stop_calls_;
     Container* c = FindLocked(id);
     if (c == nullptr) {
       return Error(404, absl::StatusCode::kNotFound, what, absl::StrCat("No such container: ", id));
@@ -780,24 +786,50 @@ absl::Status FakeDockerHost::StopContainer(absl::string_view id,
     EmitLocked(*c, "kill");  // SIGTERM
     if (!ignores) {
       ExitLocked(*c, 0);
-      EmitLocked(*c, "stop");
+      std::string name = c->name;
+      HoldTeardownLocked(lock, name, seen);
+      c = FindLocked(cid);
+      if (c != nullptr) EmitLocked(*c, "stop");
       return absl::OkStatus();
     }
   }
   clock_->SleepFor(absl::Seconds(timeout_seconds.value_or(10)));
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   Container* c = FindLocked(cid);
   if (c == nullptr || c->state != FakeContainerState::kRunning) return absl::OkStatus();
   EmitLocked(*c, "kill");  // SIGKILL
   ExitLocked(*c, 137);
-  EmitLocked(*c, "stop");
+  std::string name = c->name;
+  HoldTeardownLocked(lock, name, seen);
+  c = FindLocked(cid);
+  if (c != nullptr) EmitLocked(*c, "stop");
   return absl::OkStatus();
+}
+
+void FakeDockerHost::SetTeardownHold(absl::string_view name, absl::Duration max) {
+  std::lock_guard<std::mutex> lock(mu_);
+  teardown_hold_[std::string(name)] = max;
+}
+
+int FakeDockerHost::teardown_holds_timed_out() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return teardown_holds_timed_out_;
+}
+
+void FakeDockerHost::HoldTeardownLocked(std::unique_lock<std::mutex>& lock,
+                                        const std::string& name, size_t stop_calls_seen) {
+  auto it = teardown_hold_.find(name);
+  if (it == teardown_hold_.end()) return;
+  bool other = cv_.wait_for(lock, absl::ToChronoNanoseconds(it->second),
+                            [&] { return stop_calls_ > stop_calls_seen || shutting_down_; });
+  if (!other) ++teardown_holds_timed_out_;
 }
 
 absl::Status FakeDockerHost::KillContainer(absl::string_view id, absl::string_view signal) {
   std::string what = absl::StrCat("POST /containers/", id, "/kill");
   MAESTRO_RETURN_IF_ERROR(Enter("KillContainer", id, what));
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
+  const size_t seen = stop_calls_;
   Container* c = FindLocked(id);
   if (c == nullptr) {
     return Error(404, absl::StatusCode::kNotFound, what, absl::StrCat("No such container: ", id));
@@ -812,6 +844,8 @@ absl::Status FakeDockerHost::KillContainer(absl::string_view id, absl::string_vi
   absl::ConsumePrefix(&sig, "SIG");
   if (sig.empty() || sig == "KILL" || sig == "9") {
     ExitLocked(*c, 137);
+    std::string name = c->name;
+    HoldTeardownLocked(lock, name, seen);  // SIGKILL: the daemon answers after the teardown
   } else if ((sig == "TERM" || sig == "15") && !BehaviourLocked(ignores_sigterm_, *c, nullptr)) {
     ExitLocked(*c, 143);
   }
@@ -1132,26 +1166,37 @@ absl::Status FakeDockerHost::Events(const docker::EventsOptions& options,
     }
     return true;
   };
+  // "seconds" or "seconds.nanoseconds", as the daemon takes them.
+  auto parse_nanos = [](const std::string& text, int64_t* nanos) {
+    std::pair<std::string, std::string> parts = absl::StrSplit(text, absl::MaxSplits('.', 1));
+    int64_t seconds = 0, fraction = 0;
+    if (!absl::SimpleAtoi(parts.first, &seconds)) return false;
+    std::string digits = parts.second.substr(0, 9);
+    digits.append(9 - digits.size(), '0');
+    if (!parts.second.empty() && !absl::SimpleAtoi(digits, &fraction)) return false;
+    *nanos = seconds * 1'000'000'000 + fraction;
+    return true;
+  };
   int64_t since = 0, until = 0;
-  bool has_since = !options.since.empty() && absl::SimpleAtoi(options.since, &since);
-  bool has_until = !options.until.empty() && absl::SimpleAtoi(options.until, &until);
+  bool has_since = !options.since.empty() && parse_nanos(options.since, &since);
+  bool has_until = !options.until.empty() && parse_nanos(options.until, &until);
   std::unique_lock<std::mutex> lock(mu_);
   size_t next = events_.size();
   if (has_since) {
     next = 0;
-    while (next < events_.size() && events_[next].time < since) ++next;
+    while (next < events_.size() && events_[next].time_nano < since) ++next;
   }
   while (true) {
     while (next < events_.size()) {
       docker::Event e = events_[next++];
-      if (has_until && e.time > until) return absl::OkStatus();
+      if (has_until && e.time_nano > until) return absl::OkStatus();
       if (!matches(e)) continue;
       lock.unlock();
       bool more = callback(e);
       lock.lock();
       if (!more) return absl::OkStatus();
     }
-    if (has_until && absl::ToUnixSeconds(clock_->Now()) >= until) return absl::OkStatus();
+    if (has_until && absl::ToUnixNanos(clock_->Now()) >= until) return absl::OkStatus();
     if (options.cancel != nullptr && options.cancel->load()) return absl::OkStatus();
     if (shutting_down_) return absl::OkStatus();
     if (down_) {

@@ -112,6 +112,12 @@ class FakeDockerHost : public docker::DockerClient {
   // Such containers ignore SIGTERM: stop waits the whole timeout on the Clock, then SIGKILLs
   // (exit code 137).
   void SetIgnoresSigterm(absl::string_view image_or_name);
+  // Once a stop or kill has ended the process of the container named `name` (its "die" is
+  // out), the reply is held until another StopContainer or KillContainer call arrives on this
+  // host, or `max` of real time passes: a daemon still tearing the container down (network,
+  // mounts) before it answers. teardown_holds_timed_out() counts holds that ran to `max`.
+  void SetTeardownHold(absl::string_view name, absl::Duration max);
+  int teardown_holds_timed_out() const;
   // Output lines of a container (by name) for Logs and Attach.
   void SetLogs(absl::string_view container_name, std::vector<std::string> lines);
   // Execs in `container_name` ("" = any) whose command line (argv joined by spaces) contains
@@ -208,6 +214,9 @@ class FakeDockerHost : public docker::DockerClient {
   bool BehaviourLocked(const std::map<std::string, int>& table, const Container& c,
                        int* value) const;
   void EmitLocked(const Container& c, absl::string_view action, int64_t exit_code = -1);
+  // SetTeardownHold: waits (mu_ held by `lock`) for the next stop/kill call or the hold's max.
+  void HoldTeardownLocked(std::unique_lock<std::mutex>& lock, const std::string& name,
+                          size_t stop_calls_seen);
   void ExitLocked(Container& c, int64_t exit_code);
   absl::Status AllocatePortsLocked(Container& c, absl::string_view what);
   nlohmann::json InspectJsonLocked(const Container& c) const;
@@ -225,6 +234,9 @@ class FakeDockerHost : public docker::DockerClient {
   std::vector<ExecScript> exec_scripts_;
   std::map<std::string, int> exit_on_start_;  // image (normalised) or name -> code
   std::map<std::string, int> ignores_sigterm_;  // image (normalised) or name -> 1
+  std::map<std::string, absl::Duration> teardown_hold_;  // container name -> max
+  int teardown_holds_timed_out_ = 0;
+  size_t stop_calls_ = 0;  // StopContainer and KillContainer calls entered
   std::map<std::string, std::vector<std::string>> logs_;
   std::vector<docker::Event> events_;
   std::vector<FakeCall> calls_;
