@@ -118,6 +118,24 @@ absl::StatusOr<std::string> HttpDockerClient::ApiVersion() {
   if (!pinned_.empty()) return pinned_;
   std::lock_guard<std::mutex> lock(version_mu_);
   if (!negotiated_.empty()) return negotiated_;
+  // GET /_ping first, as the docker CLI does: its Api-Version header is all we need when the
+  // daemon is not newer than we are. GET /version costs the daemon far more (20.10 runs
+  // `runc --version` and `docker-init --version` for every call): ~7 ms against 0.4 ms here,
+  // and much more on a loaded host.
+  {
+    Call ping;
+    ping.path = "/_ping";
+    ping.versioned = false;
+    RequestOptions options;
+    options.timeout = timeout_;
+    MAESTRO_ASSIGN_OR_RETURN(HttpResponse r, Do(ping, options));
+    std::string server = r.Header("Api-Version");
+    if (!server.empty() && CompareApiVersions(server, kMaxApiVersion) <= 0) {
+      negotiated_ = server;  // a daemon's own version is never below its minimum
+      return negotiated_;
+    }
+  }
+  // A newer daemon (or one that does not say): its minimum may be above our maximum.
   Call call;
   call.path = "/version";
   call.versioned = false;

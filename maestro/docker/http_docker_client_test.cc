@@ -1,6 +1,7 @@
 // The real HttpDockerClient + HttpClient + UnixTransport against the in-process fake daemon.
 #include "maestro/docker/http_docker_client.h"
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -58,6 +59,22 @@ TEST_F(HttpDockerClientTest, PinnedVersionIsUsedVerbatim) {
   ASSERT_TRUE(c->ListContainers({}).ok());
   EXPECT_EQ(daemon_->request_log().back(), "GET /v1.24/containers/json");
   for (const auto& r : daemon_->request_log()) EXPECT_FALSE(absl::StrContains(r, "/version"));
+}
+
+TEST(VersionTest, NegotiatesWithPingNotVersion) {
+  FakeDockerDaemon::Options o;
+  o.api_version = "1.40";  // not newer than we are: the ping's Api-Version header suffices
+  auto d = FakeDockerDaemon::Start(o);
+  ASSERT_TRUE(d.ok());
+  HttpDockerClient c("s", std::make_unique<transport::UnixTransport>("s", (*d)->socket_path()),
+                     absl::Seconds(2), "auto");
+  ASSERT_TRUE(c.ListContainers({}).ok());
+  ASSERT_TRUE(c.ListContainers({}).ok());
+  EXPECT_EQ(*c.ApiVersion(), "1.40");
+  std::vector<std::string> log = (*d)->request_log();
+  EXPECT_EQ(log.back(), "GET /v1.40/containers/json");
+  EXPECT_EQ(std::count(log.begin(), log.end(), "GET /_ping"), 1) << "negotiated once";
+  for (const auto& r : log) EXPECT_FALSE(absl::StrContains(r, "/version")) << r;
 }
 
 TEST(VersionTest, AtLeastServerMinimumAndBelowServerMax) {
