@@ -41,6 +41,7 @@ absl::StatusOr<Plan> Plan::Create(std::vector<std::vector<size_t>> prerequisites
   plan.blocked_by_.assign(n, n);
   plan.trigger_.assign(n, n);
   plan.released_.assign(n, false);
+  plan.hold_.assign(n, n);
   plan.unfinished_ = n;
   for (size_t i = 0; i < n; ++i) {
     std::vector<size_t>& pre = prerequisites[i];
@@ -128,21 +129,28 @@ void Plan::Finish(size_t node, NodeState state) {
   --unfinished_;
 }
 
-void Plan::Release(size_t node) {
+void Plan::Release(size_t node, std::optional<size_t> hold) {
   if (state_[node] != NodeState::kRunning || released_[node]) return;
   released_[node] = true;
-  ReleaseDependents(node);
+  if (hold.has_value() && *hold < state_.size()) hold_[node] = *hold;
+  ReleaseDependents(node, /*only_hold=*/false);
 }
 
 void Plan::MarkSucceeded(size_t node) {
   if (state_[node] != NodeState::kRunning) return;
   --running_;
   Finish(node, NodeState::kSucceeded);
-  if (!released_[node]) ReleaseDependents(node);
+  ReleaseDependents(node, /*only_hold=*/released_[node]);
 }
 
-void Plan::ReleaseDependents(size_t node) {
+bool Plan::Satisfies(size_t p, size_t d) const {
+  return state_[p] == NodeState::kSucceeded || state_[p] == NodeState::kCancelled ||
+         (released_[p] && hold_[p] != d);
+}
+
+void Plan::ReleaseDependents(size_t node, bool only_hold) {
   for (size_t d : dependents_[node]) {
+    if ((d == hold_[node]) != only_hold) continue;
     if (state_[d] != NodeState::kWaiting) continue;
     if (--pending_[d] == 0) {
       if (cancelled_ && !Kept(d)) {
@@ -158,11 +166,19 @@ void Plan::MarkFailed(size_t node) {
   if (state_[node] != NodeState::kRunning) return;
   --running_;
   Finish(node, NodeState::kFailed);
-  if (!released_[node]) SkipDependents(node, node);
+  if (!released_[node]) {
+    SkipDependents(node, node);
+  } else if (hold_[node] < state_.size()) {
+    SkipFrom(hold_[node], node);
+  }
 }
 
 void Plan::SkipDependents(size_t node, size_t root) {
-  std::vector<size_t> stack(dependents_[node].begin(), dependents_[node].end());
+  for (size_t d : dependents_[node]) SkipFrom(d, root);
+}
+
+void Plan::SkipFrom(size_t first, size_t root) {
+  std::vector<size_t> stack = {first};
   while (!stack.empty()) {
     size_t d = stack.back();
     stack.pop_back();
@@ -189,10 +205,7 @@ void Plan::Cancel() {
     if (!keep[i] || IsFinal(state_[i]) || state_[i] == NodeState::kRunning) continue;
     size_t pending = 0;
     for (size_t p : prerequisites_[i]) {
-      if (state_[p] != NodeState::kSucceeded && state_[p] != NodeState::kCancelled &&
-          !released_[p]) {
-        ++pending;
-      }
+      if (!Satisfies(p, i)) ++pending;
     }
     pending_[i] = pending;
     if (pending == 0) {

@@ -12,6 +12,7 @@
 #define MAESTRO_PLAYS_PLAN_H_
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,8 +57,10 @@ class Plan {
   // A running node lets its dependents go before it finishes: they no longer wait for it, and
   // its later outcome (success or failure) does not hold them back or skip them. A stop that
   // has seen its container die releases the containers it depends on while the daemon still
-  // tears the container down. No-op unless `node` is running.
-  void Release(size_t node);
+  // tears the container down. `hold`, when given, is the one dependent that still waits for
+  // the node's outcome (restart's start of the same container). No-op unless `node` is
+  // running.
+  void Release(size_t node, std::optional<size_t> hold = std::nullopt);
   bool released(size_t node) const { return released_[node]; }
 
   // Records the outcome of a running node.
@@ -77,9 +80,14 @@ class Plan {
   Plan() = default;
   void Finish(size_t node, NodeState state);
   void SkipDependents(size_t node, size_t root);
+  void SkipFrom(size_t first, size_t root);  // `first` and what waits on it
   bool Kept(size_t node) const;
   void MakeReady(size_t node);
-  void ReleaseDependents(size_t node);
+  // Makes the dependents of `node` one prerequisite closer to ready; only `hold` when
+  // `only_hold`, every other one when not.
+  void ReleaseDependents(size_t node, bool only_hold);
+  // Whether prerequisite `p` no longer holds back `d`.
+  bool Satisfies(size_t p, size_t d) const;
 
   std::vector<NodeState> state_;
   std::vector<std::vector<size_t>> dependents_;
@@ -88,6 +96,7 @@ class Plan {
   std::vector<size_t> pending_;  // prerequisites not yet succeeded
   std::vector<size_t> blocked_by_;
   std::vector<bool> released_;
+  std::vector<size_t> hold_;  // size() when none
   std::vector<size_t> ready_;    // kept sorted ascending
   size_t unfinished_ = 0;
   size_t running_ = 0;

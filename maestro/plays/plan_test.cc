@@ -149,6 +149,58 @@ TEST(Plan, CancelCountsReleasedNodesAsSatisfiedForKeptFollowUps) {
   EXPECT_TRUE(plan.Finished());
 }
 
+TEST(Plan, ReleaseWithAHoldKeepsThatDependentWaiting) {
+  // Restart of a (dependent) and b: stop a (0) -> stop b (2), start a (1); stop b (2) ->
+  // start b (3) -> start a (1). Stop a releases stop b but its own start waits for it.
+  auto created = Plan::Create({{}, {0, 3}, {0}, {2}});
+  ASSERT_TRUE(created.ok());
+  Plan plan = *std::move(created);
+  EXPECT_THAT(plan.TakeReady(), ElementsAre(0));
+  plan.Release(0, 1);
+  EXPECT_THAT(plan.TakeReady(), ElementsAre(2));
+  plan.MarkSucceeded(2);
+  EXPECT_THAT(plan.TakeReady(), ElementsAre(3));
+  plan.MarkSucceeded(3);
+  EXPECT_FALSE(plan.HasReady()) << "start a still waits for stop a";
+  plan.MarkSucceeded(0);
+  EXPECT_THAT(plan.TakeReady(), ElementsAre(1));
+  plan.MarkSucceeded(1);
+  EXPECT_TRUE(plan.Finished());
+}
+
+TEST(Plan, FailureAfterAReleaseWithAHoldSkipsOnlyTheHeldDependent) {
+  auto created = Plan::Create({{}, {0, 3}, {0}, {2}});
+  ASSERT_TRUE(created.ok());
+  Plan plan = *std::move(created);
+  plan.TakeReady();
+  plan.Release(0, 1);
+  plan.TakeReady();
+  plan.MarkFailed(0);
+  EXPECT_EQ(plan.state(1), NodeState::kSkipped);
+  EXPECT_EQ(plan.blocked_by(1), 0u);
+  EXPECT_EQ(plan.state(2), NodeState::kRunning) << "released: not skipped";
+  plan.MarkSucceeded(2);
+  plan.TakeReady();
+  plan.MarkSucceeded(3);
+  EXPECT_TRUE(plan.Finished());
+}
+
+TEST(Plan, CancelKeepsAHeldFollowUpWaitingForItsTrigger) {
+  auto created = Plan::Create({{}, {0}, {0}});
+  ASSERT_TRUE(created.ok());
+  Plan plan = *std::move(created);
+  plan.SetTrigger(1, 0);
+  plan.TakeReady();
+  plan.Release(0, 1);
+  plan.Cancel();
+  EXPECT_FALSE(plan.HasReady()) << "the held follow-up still waits for its trigger";
+  EXPECT_EQ(plan.state(1), NodeState::kWaiting);
+  plan.MarkSucceeded(0);
+  EXPECT_THAT(plan.TakeReady(), ElementsAre(1));
+  plan.MarkSucceeded(1);
+  EXPECT_TRUE(plan.Finished());
+}
+
 TEST(Plan, RejectsCyclesSelfEdgesAndUnknownNodes) {
   EXPECT_FALSE(Plan::Create({{1}, {0}}).ok());
   EXPECT_FALSE(Plan::Create({{0}}).ok());

@@ -810,6 +810,11 @@ PlayReport RunRestart(const PlayWorld& world, const std::vector<std::string>& co
       }
     }
   }
+  // Stop nodes that other containers' stops wait for (beyond their own start).
+  std::vector<bool> stop_has_dependents(n, false);
+  for (size_t node = 0; node < 2 * n; node += 2) {
+    for (size_t p : pre[node]) stop_has_dependents[p / 2] = true;
+  }
   StartFlags flags{false, options.reuse};
   std::vector<std::pair<size_t, size_t>> triggers;
   for (size_t i = 0; i < n; ++i) triggers.emplace_back(2 * i + 1, 2 * i);
@@ -874,7 +879,13 @@ PlayReport RunRestart(const PlayWorld& world, const std::vector<std::string>& co
           }
         }
         std::string keep = slot.summary;
-        absl::Status stopped = StopOne(run, t, StopKind::kStop, cancel, {});
+        // Once it died, the containers it depends on may be stopped; its own start waits
+        // for the stop to end.
+        std::function<void()> release;
+        if (stop_has_dependents[c]) {
+          release = [&scheduler, node] { scheduler.Release(node, node + 1); };
+        }
+        absl::Status stopped = StopOne(run, t, StopKind::kStop, cancel, std::move(release));
         slot.summary = keep;
         return stopped;
       },

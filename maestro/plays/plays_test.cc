@@ -347,6 +347,31 @@ TEST_F(PlaysTest, KillGoesOnToDependenciesOnceTheDependentDied) {
   EXPECT_EQ(Outcome(report, "kafka-1").summary, "killed");
 }
 
+TEST_F(PlaysTest, RestartStopsDependenciesOnceTheDependentDiedAndStartsItAfterItsStop) {
+  ASSERT_EQ(Start(all_).ExitCode(), 0);
+  FakeDockerHost& ship1 = ships_.host("ship1");
+  const std::string old_kafka = ship1.FindContainer("kafka-1")->id;
+  ship1.SetTeardownHold("kafka-1", absl::Seconds(30));
+  ship1.ClearCalls();
+  Scheduler scheduler({});
+  PlayReport report = RunRestart(world_, {"kafka-1", "zk-1"}, {}, scheduler);
+  EXPECT_EQ(report.ExitCode(), 0) << report.FailureSummary();
+  EXPECT_EQ(ship1.teardown_holds_timed_out(), 0) << "zk-1's stop waited for kafka-1's teardown";
+  // kafka-1 was created again only after its stop ended (never while it was tearing down).
+  std::vector<std::string> calls;
+  for (const testing::FakeCall& call : ship1.calls()) {
+    if (call.method == "StopContainer" || call.method == "CreateContainer") {
+      calls.push_back(call.method + ":" + call.target);
+    }
+  }
+  auto pos = [&](const std::string& c) {
+    return std::find(calls.begin(), calls.end(), c) - calls.begin();
+  };
+  EXPECT_LT(pos("StopContainer:" + old_kafka), pos("CreateContainer:kafka-1"));
+  EXPECT_EQ(ship1.FindContainer("kafka-1")->state, testing::FakeContainerState::kRunning);
+  EXPECT_EQ(ship1.FindContainer("zk-1")->state, testing::FakeContainerState::kRunning);
+}
+
 TEST_F(PlaysTest, StoppedChecksHoldDependenciesUntilTheyPass) {
   std::string text = kEnvironment;
   const std::string requires = "requires: [zookeeper]\n";

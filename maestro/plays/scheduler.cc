@@ -12,10 +12,10 @@ void Scheduler::Cancel() {
   cv_.notify_all();
 }
 
-void Scheduler::Release(size_t node) {
+void Scheduler::Release(size_t node, std::optional<size_t> hold) {
   std::lock_guard<std::mutex> lock(mu_);
   if (plan_ == nullptr || node >= plan_->size()) return;
-  plan_->Release(node);
+  plan_->Release(node, hold);
   cv_.notify_all();
 }
 

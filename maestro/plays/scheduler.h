@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -57,7 +58,7 @@ class Scheduler {
   void Cancel();
   // From inside `work` (any thread): `node`'s dependents may start before its work returns
   // (Plan::Release). Ignored when no Run() is active or the node is not running.
-  void Release(size_t node);
+  void Release(size_t node, std::optional<size_t> hold = std::nullopt);
   bool cancelled() const { return token_.cancelled(); }
   const CancellationToken& token() const { return token_; }
 
