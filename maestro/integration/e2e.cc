@@ -312,6 +312,92 @@ std::string Shell(const std::string& command, int* code) {
   return out;
 }
 
+bool WaitForRow(MaestroProcess& p, const std::string& container, const std::string& text,
+                absl::Duration timeout) {
+  const std::string cell = absl::StrCat(" ", container, " ");
+  absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    const bool exited = p.Exited();
+    std::istringstream in(p.Stdout());
+    std::string line;
+    while (std::getline(in, line)) {
+      if (absl::StrContains(line, cell) && absl::StrContains(line, text)) return true;
+    }
+    if (exited || absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+}
+
+RunResult RunCommand(const std::vector<std::string>& argv,
+                     const std::map<std::string, std::string>& env, absl::Duration timeout) {
+  RunResult r;
+  if (argv.empty()) return r;
+  const std::string out_path = TempDir("cmd") + "/output";
+  const absl::Time began = absl::Now();
+  std::vector<std::string> args = argv;
+  std::vector<char*> cargv;
+  for (std::string& a : args) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int in = open("/dev/null", O_RDONLY);
+    if (out < 0 || in < 0) _exit(126);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(out, 2);
+    for (int fd = 3; fd < 4096; ++fd) close(fd);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    execv(cargv[0], cargv.data());
+    _exit(127);
+  }
+  if (pid < 0) {
+    r.out = "fork failed";
+    return r;
+  }
+  int st = 0;
+  absl::Time deadline = began + timeout;
+  while (true) {
+    pid_t got = waitpid(pid, &st, WNOHANG);
+    if (got == pid) break;
+    if (absl::Now() >= deadline) {
+      r.timed_out = true;
+      kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);
+      waitpid(pid, &st, 0);
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  r.elapsed = absl::Now() - began;
+  r.exit_code = r.timed_out ? -1 : DecodeStatus(st);
+  r.out = ReadFile(out_path);
+  return r;
+}
+
+RunResult TestEnvCommand(const std::string& subcommand, absl::Duration timeout) {
+  const testing::TestEnv* env = Env();
+  std::string script;
+  if (env != nullptr) {
+    auto it = env->values.find("MAESTRO_TEST_TESTENV");
+    if (it != env->values.end()) script = it->second;
+  }
+  if (script.empty()) {
+    RunResult r;
+    r.out =
+        "the test environment's contract does not name its script (MAESTRO_TEST_TESTENV): "
+        "run tools/testenv up again";
+    return r;
+  }
+  std::map<std::string, std::string> vars;
+  if (!env->state_dir.empty()) vars["MAESTRO_TESTENV_DIR"] = env->state_dir;
+  return RunCommand({script, subcommand}, vars, timeout);
+}
+
 // ---- TcpProxy ------------------------------------------------------------------------------
 
 TcpProxy::TcpProxy(std::string target_host, int target_port)

@@ -1,7 +1,8 @@
 // Helpers for end-to-end tests of the real `maestro` binary against the real test environment
 // (`tools/testenv up`): run the binary on a generated environment file, inspect what it did
-// through a DockerClient on the local socket, clean up containers by name prefix, and a small
-// TCP proxy to simulate a ship going down or dropping its connections.
+// through a DockerClient on the local socket, clean up containers by name prefix, a small
+// TCP proxy to simulate a ship going down or dropping its connections, and the test
+// environment's own script (to restart the real dockerd).
 //
 // Thread-safety: MaestroProcess and TcpProxy are safe to poke from the test thread while their
 // own threads run; everything else is plain functions. Every wait is bounded in time.
@@ -85,6 +86,24 @@ class MaestroProcess {
   absl::Time began_;
   std::optional<int> status_;
 };
+
+// Polls maestro's stdout until its row for `container` (the line with " <container> ") shows
+// `text`; false after `timeout` or when the process exited without it.
+bool WaitForRow(MaestroProcess& p, const std::string& container, const std::string& text,
+                absl::Duration timeout);
+
+// Runs argv[0] (a path) with argv, the test's environment plus `env`, stdin /dev/null, and
+// stdout and stderr both into RunResult::out; no descriptor but 0-2 is inherited. Waits at
+// most `timeout`, then SIGKILLs the command's process group. Nothing it starts outlives the
+// test: Bazel's process-wrapper kills every descendant of a test when the test ends.
+RunResult RunCommand(const std::vector<std::string>& argv,
+                     const std::map<std::string, std::string>& env, absl::Duration timeout);
+
+// `tools/testenv <subcommand>` of the test environment (the script named by the contract's
+// MAESTRO_TEST_TESTENV, on the contract's state directory): "restart-dockerd" (dockerd's
+// keeper, started by `up` outside the test, brings the daemon back) or "status". exit_code -1
+// and a message in `out` when the contract does not name the script.
+RunResult TestEnvCommand(const std::string& subcommand, absl::Duration timeout);
 
 // A Docker client on the local unix socket (the same daemon every ship reaches).
 docker::DockerClient& Docker();
