@@ -330,6 +330,12 @@ std::function<bool()> RunningCondition(docker::DockerClient& client, const std::
     // container: keep going and let the checks' own deadlines decide.
     if (!inspect.ok() && !absl::IsNotFound(inspect.status())) return true;
     bool running = inspect.ok() && inspect->state.running;
+    // A daemon that shuts down (restart, upgrade) stops its containers and still answers on
+    // kept-alive connections for a moment: a container it will start again is not dead yet.
+    // The checks' own deadlines still bound the wait.
+    if (want_running && !running && inspect.ok() && internal::DaemonWillRestart(*inspect)) {
+      return true;
+    }
     return running == want_running;
   };
 }

@@ -57,4 +57,15 @@ std::string LogsTail(docker::DockerClient& client, const std::string& id, int li
   return out;
 }
 
+bool DaemonWillRestart(const docker::ContainerInspect& c) {
+  if (!c.host_config.is_object()) return false;
+  auto policy = c.host_config.find("RestartPolicy");
+  if (policy == c.host_config.end() || !policy->is_object()) return false;
+  const std::string name = policy->value("Name", "");
+  if (name == "always" || name == "unless-stopped") return true;
+  if (name != "on-failure" || c.state.exit_code == 0) return false;
+  const int max = policy->value("MaximumRetryCount", 0);
+  return max <= 0 || c.restart_count < max;
+}
+
 }  // namespace maestro::plays::internal

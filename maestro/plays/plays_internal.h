@@ -29,6 +29,10 @@ std::vector<std::vector<size_t>> Prerequisites(const model::Environment& env,
                                                const std::vector<std::string>& containers,
                                                bool forward);
 
+// Whether the daemon will start this stopped container again by itself: its restart policy is
+// always or unless-stopped, or on-failure after a failure with retries left.
+bool DaemonWillRestart(const docker::ContainerInspect& c);
+
 // The last `lines` lines of a container's output, for error messages ("" on failure).
 std::string LogsTail(docker::DockerClient& client, const std::string& id, int lines);
 

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "maestro/config/file_reader.h"
 #include "maestro/config/loader.h"
+#include "maestro/plays/plays_internal.h"
 #include "maestro/testing/fake_clock.h"
 #include "maestro/testing/fake_docker_host.h"
 #include "maestro/ui/progress.h"
@@ -158,6 +159,25 @@ class PlaysTest : public ::testing::Test {
   ui::RecordingSink sink_;
   PlayWorld world_;
 };
+
+TEST(DaemonWillRestart, FollowsTheRestartPolicy) {
+  auto with = [](nlohmann::json policy, int exit_code, int restarts) {
+    docker::ContainerInspect c;
+    c.host_config = {{"RestartPolicy", std::move(policy)}};
+    c.state.exit_code = exit_code;
+    c.restart_count = restarts;
+    return internal::DaemonWillRestart(c);
+  };
+  EXPECT_TRUE(with({{"Name", "always"}}, 0, 0));
+  EXPECT_TRUE(with({{"Name", "unless-stopped"}}, 143, 3));
+  EXPECT_FALSE(with({{"Name", "no"}}, 1, 0));
+  EXPECT_FALSE(with({{"Name", ""}}, 1, 0));
+  EXPECT_FALSE(with({{"Name", "on-failure"}}, 0, 0)) << "a clean exit is not restarted";
+  EXPECT_TRUE(with({{"Name", "on-failure"}, {"MaximumRetryCount", 0}}, 1, 7)) << "unlimited";
+  EXPECT_TRUE(with({{"Name", "on-failure"}, {"MaximumRetryCount", 3}}, 1, 2));
+  EXPECT_FALSE(with({{"Name", "on-failure"}, {"MaximumRetryCount", 3}}, 1, 3));
+  EXPECT_FALSE(internal::DaemonWillRestart(docker::ContainerInspect{})) << "no HostConfig";
+}
 
 TEST_F(PlaysTest, StartCreatesAndStartsEverythingInDependencyOrder) {
   PlayReport report = Start(all_);
