@@ -89,10 +89,15 @@ int Run(int argc, char** argv) {
     return kExitUsage;
   }
 
-  // deptree never reads a container's environment: skip the link variables (the whole file is
-  // still parsed and validated).
-  absl::StatusOr<LoadedEnvironment> loaded = LoadEnvironmentFile(
-      options.file, stdin, /*link_variables=*/options.command != Command::kDeptree);
+  // Only the commands that create containers (start, restart), run lifecycle checks with a
+  // container's environment (stop, kill: `envfrom: env` exec checks) or print it (dump) need
+  // the link variables; the others skip them (the whole file is still parsed and validated).
+  const bool link_variables =
+      options.command != Command::kDeptree && options.command != Command::kStatus &&
+      options.command != Command::kPull && options.command != Command::kClean &&
+      options.command != Command::kLogs && options.command != Command::kComplete;
+  absl::StatusOr<LoadedEnvironment> loaded =
+      LoadEnvironmentFile(options.file, stdin, link_variables);
   if (!loaded.ok()) {
     std::fprintf(stderr, "maestro: error: %s\n", std::string(loaded.status().message()).c_str());
     return kExitUsage;
