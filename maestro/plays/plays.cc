@@ -70,10 +70,13 @@ struct Target {
 };
 
 // Watches one container's "die" event and calls `on_die` once when it comes. The daemon
-// reports the death (the process is gone, the state says exited) before it tears the
-// container down (network, mounts, the stop call's reply): 0.1-0.3 s per container on a
+// reports the death (the process is gone, its FinishedAt recorded) before it tears the
+// container down (network, mounts, the stop call's reply): 0.15-0.25 s per container on a
 // 2-core machine, which a stop in dependency tiers would otherwise pay again in every tier.
-// Best effort: a ship whose event stream fails just never calls `on_die`.
+// Not the earlier "kill" event with signal 9: the dependent would then get its FinishedAt
+// after its dependencies', and Docker's record would contradict the order we promise.
+// Best effort: a ship whose event stream fails just never calls `on_die`, and the stop's
+// answer releases the dependents as before.
 class DieWatcher {
  public:
   DieWatcher(docker::DockerClient& client, const docker::ContainerInspect& c,

@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -144,6 +145,25 @@ class PlaysTest : public ::testing::Test {
     ADD_FAILURE() << "no outcome for " << name;
     static ContainerOutcome none;
     return none;
+  }
+
+  // "action:name" of every event on `ship` so far, in order.
+  std::vector<std::string> EventLog(const std::string& ship) {
+    std::vector<std::string> events;
+    docker::EventsOptions history;
+    history.since = "0";
+    const int64_t now = absl::ToUnixNanos(clock_.Now());  // replay up to now, then end
+    history.until = absl::StrFormat("%d.%09d", now / 1'000'000'000, now % 1'000'000'000);
+    absl::Status replayed = ships_.host(ship).Events(history, [&](const docker::Event& e) {
+      auto name = e.attributes.find("name");
+      events.push_back(e.action + ":" + (name == e.attributes.end() ? "" : name->second));
+      return true;
+    });
+    EXPECT_TRUE(replayed.ok()) << replayed;
+    return events;
+  }
+  static size_t Index(const std::vector<std::string>& v, const std::string& entry) {
+    return std::find(v.begin(), v.end(), entry) - v.begin();
   }
 
   PlayReport Start(std::vector<std::string> containers, PlayOptions options = {}) {
@@ -324,9 +344,15 @@ TEST_F(PlaysTest, StopStopsDependentsFirst) {
   Scheduler scheduler({});
   PlayReport report = RunStop(world_, {"kafka-1", "zk-1", "zk-2"}, {}, scheduler);
   EXPECT_EQ(report.ExitCode(), 0) << report.FailureSummary();
-  EXPECT_LT(checks_.Position("stopped:kafka-1"), checks_.Position("stopped:zk-1"));
-  EXPECT_LT(checks_.Position("stopped:kafka-1"), checks_.Position("stopped:zk-2"));
+  // ship1's event log is in order: kafka-1 died before zk-1 got its SIGTERM. (kafka-1's row
+  // may end after zk-1's: zk-1 need not wait for the daemon to answer kafka-1's stop.)
+  std::vector<std::string> events = EventLog("ship1");
+  ASSERT_LT(Index(events, "die:kafka-1"), events.size());
+  EXPECT_LT(Index(events, "die:kafka-1"), Index(events, "kill:zk-1"))
+      << absl::StrJoin(events, " ");
   EXPECT_EQ(ships_.host("ship1").FindContainer("zk-1")->state,
+            testing::FakeContainerState::kExited);
+  EXPECT_EQ(ships_.host("ship2").FindContainer("zk-2")->state,
             testing::FakeContainerState::kExited);
   // Stop rows count down, as MaestroNG numbers them.
   EXPECT_EQ(sink_.rows().front().number, 3);
@@ -442,8 +468,12 @@ TEST_F(PlaysTest, RestartStopsDependentsFirstAndStartsDependenciesFirst) {
   Scheduler scheduler({});
   PlayReport report = RunRestart(world_, {"kafka-1", "zk-1", "zk-2"}, {}, scheduler);
   EXPECT_EQ(report.ExitCode(), 0) << report.FailureSummary();
-  // MaestroNG issue #186: kafka must not be restarted before zookeeper is back.
-  EXPECT_LT(checks_.Position("stopped:kafka-1"), checks_.Position("stopped:zk-1"));
+  // MaestroNG issue #186: kafka must not be restarted before zookeeper is back. Stops go
+  // dependents first: kafka-1 died before zk-1 got its SIGTERM.
+  std::vector<std::string> events = EventLog("ship1");
+  ASSERT_LT(Index(events, "die:kafka-1"), events.size());
+  EXPECT_LT(Index(events, "die:kafka-1"), Index(events, "kill:zk-1"))
+      << absl::StrJoin(events, " ");
   std::vector<std::string> log = checks_.log();
   auto last = [&](const std::string& entry) {
     return std::find(log.rbegin(), log.rend(), entry).base() - log.begin();

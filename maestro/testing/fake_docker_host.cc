@@ -374,13 +374,15 @@ bool FakeDockerHost::BehaviourLocked(const std::map<std::string, int>& table, co
   return true;
 }
 
-void FakeDockerHost::EmitLocked(const Container& c, absl::string_view action, int64_t exit_code) {
+void FakeDockerHost::EmitLocked(const Container& c, absl::string_view action, int64_t exit_code,
+                                absl::string_view signal) {
   absl::Time now = clock_->Now();
   json attributes = json::object();
   for (const auto& [k, v] : c.labels) attributes[k] = v;
   attributes["name"] = c.name;
   attributes["image"] = c.image;
   if (exit_code >= 0) attributes["exitCode"] = std::to_string(exit_code);
+  if (!signal.empty()) attributes["signal"] = std::string(signal);
   json j = {{"Type", "container"},
             {"Action", std::string(action)},
             {"status", std::string(action)},
@@ -783,7 +785,7 @@ absl::Status FakeDockerHost::StopContainer(absl::string_view id,
     if (c->state != FakeContainerState::kRunning) return absl::OkStatus();  // 304
     cid = c->id;
     ignores = BehaviourLocked(ignores_sigterm_, *c, nullptr);
-    EmitLocked(*c, "kill");  // SIGTERM
+    EmitLocked(*c, "kill", -1, "15");  // SIGTERM
     if (!ignores) {
       ExitLocked(*c, 0);
       std::string name = c->name;
@@ -797,7 +799,7 @@ absl::Status FakeDockerHost::StopContainer(absl::string_view id,
   std::unique_lock<std::mutex> lock(mu_);
   Container* c = FindLocked(cid);
   if (c == nullptr || c->state != FakeContainerState::kRunning) return absl::OkStatus();
-  EmitLocked(*c, "kill");  // SIGKILL
+  EmitLocked(*c, "kill", -1, "9");  // SIGKILL
   ExitLocked(*c, 137);
   std::string name = c->name;
   HoldTeardownLocked(lock, name, seen);
@@ -839,14 +841,16 @@ absl::Status FakeDockerHost::KillContainer(absl::string_view id, absl::string_vi
                  absl::StrCat("Cannot kill container: ", id, ": Container ", c->id,
                               " is not running"));
   }
-  EmitLocked(*c, "kill");
   absl::string_view sig = signal;
   absl::ConsumePrefix(&sig, "SIG");
-  if (sig.empty() || sig == "KILL" || sig == "9") {
+  const bool sigkill = sig.empty() || sig == "KILL" || sig == "9";
+  const bool sigterm = sig == "TERM" || sig == "15";
+  EmitLocked(*c, "kill", -1, sigkill ? "9" : sigterm ? "15" : std::string(sig));
+  if (sigkill) {
     ExitLocked(*c, 137);
     std::string name = c->name;
     HoldTeardownLocked(lock, name, seen);  // SIGKILL: the daemon answers after the teardown
-  } else if ((sig == "TERM" || sig == "15") && !BehaviourLocked(ignores_sigterm_, *c, nullptr)) {
+  } else if (sigterm && !BehaviourLocked(ignores_sigterm_, *c, nullptr)) {
     ExitLocked(*c, 143);
   }
   return absl::OkStatus();
@@ -867,7 +871,7 @@ absl::Status FakeDockerHost::RemoveContainer(absl::string_view id,
                    absl::StrCat("You cannot remove a running container ", c->id,
                                 ". Stop the container before attempting removal or force remove"));
     }
-    EmitLocked(*c, "kill");
+    EmitLocked(*c, "kill", -1, "9");
     ExitLocked(*c, 137);
   }
   EmitLocked(*c, "destroy");

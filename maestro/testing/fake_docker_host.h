@@ -213,7 +213,8 @@ class FakeDockerHost : public docker::DockerClient {
   const std::string* ResolveImageLocked(absl::string_view reference) const;
   bool BehaviourLocked(const std::map<std::string, int>& table, const Container& c,
                        int* value) const;
-  void EmitLocked(const Container& c, absl::string_view action, int64_t exit_code = -1);
+  void EmitLocked(const Container& c, absl::string_view action, int64_t exit_code = -1,
+                  absl::string_view signal = "");
   // SetTeardownHold: waits (mu_ held by `lock`) for the next stop/kill call or the hold's max.
   void HoldTeardownLocked(std::unique_lock<std::mutex>& lock, const std::string& name,
                           size_t stop_calls_seen);
