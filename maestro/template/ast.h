@@ -84,7 +84,13 @@ enum class StmtKind {
   kFromImport,   // from expr import names
   kWith,         // assignments, body
   kFilterBlock,  // filter (expr on " body"), body
-  kBlock,        // body (rendered inline)
+  kBlock,        // name, body, scoped, required, toplevel
+  kExtends,      // expr (the parent template's name)
+  // kOutput / kPrint of a template with `extends`, where Jinja2 drops them once the template
+  // has extended another: in the root body and its if/for/with/filter bodies (not in macros,
+  // call or set blocks, blocks). Templates without `extends` never pay for the check.
+  kGatedOutput,
+  kGatedPrint,
 };
 
 struct Stmt;
@@ -110,6 +116,13 @@ struct Stmt {
   bool uses_kwargs = false;
   bool ignore_missing = false;
   bool with_context = false;
+  bool recursive = false;  // for ... recursive
+  bool scoped = false;     // block
+  bool required = false;   // block
+  // The statement sits in the template's top-level frame: the root body, possibly inside
+  // if/elif/else (Jinja2's `frame.toplevel`). A top-level block is not rendered once the
+  // template has extended another; `extends` is only allowed there.
+  bool toplevel = false;
   std::vector<std::pair<std::string, std::string>> names;  // from-import: name, alias
   std::vector<std::pair<Target, ExprPtr>> assignments;    // with
 };
@@ -117,6 +130,10 @@ struct Stmt {
 struct Template {
   std::string name;
   Body body;
+  // Every block of the template (nested ones too) in source order, names unique; the
+  // statements are owned by `body`.
+  std::vector<const Stmt*> blocks;
+  bool has_extends = false;
 };
 
 }  // namespace maestro::jinja

@@ -1310,7 +1310,11 @@ std::unordered_map<std::string, TestFn>* MakeTests() {
   m["iterable"] = simple([](const Value& v) {
     return v.is_string() || v.is_sequence_container() || v.is_dict() || v.is_undefined();
   });
-  m["callable"] = simple([](const Value& v) { return v.is_callable(); });
+  // Jinja2's Undefined and LoopContext define __call__.
+  m["callable"] = simple([](const Value& v) {
+    return v.is_callable() || v.is_undefined() || v.is_loop() ||
+           (v.is_object() && v.object()->IsCallable());
+  });
   m["lower"] = simple([](const Value& v) {
     const std::string s = v.Str();
     return s == absl::AsciiStrToLower(s);
@@ -1747,6 +1751,7 @@ bool HasMethod(const Value& obj, const std::string& name) {
 }
 
 Value GetAttribute(const Value& obj, const std::string& name) {
+  if (obj.is_object()) return obj.object()->GetAttr(name);
   if (HasMethod(obj, name)) {
     Value self = obj;
     return Value::MakeCallable(name, [self, name](const CallArgs& a) {
@@ -1761,6 +1766,7 @@ Value GetAttribute(const Value& obj, const std::string& name) {
 }
 
 Value GetItem(const Value& obj, const Value& key) {
+  if (obj.is_object() && key.is_string()) return obj.object()->GetAttr(key.as_string());
   if (obj.is_dict()) {
     const Value* v = obj.as_dict().Find(key);
     if (v != nullptr) return *v;

@@ -24,7 +24,46 @@ class Parser {
     auto tmpl = std::make_shared<Template>();
     tmpl->name = name_;
     MAESTRO_ASSIGN_OR_RETURN(tmpl->body, ParseBody({}, "", 0));
+    // Checks Jinja2 makes when compiling the parsed template, in its order.
+    std::set<std::string> names;
+    for (const Stmt* b : blocks_) {
+      if (!names.insert(b->name).second) {
+        return Error(b->line, absl::StrCat("block '", b->name, "' defined twice"));
+      }
+    }
+    if (misplaced_extends_ > 0) {
+      return Error(misplaced_extends_, "cannot use extend from a non top-level scope");
+    }
+    tmpl->blocks = std::move(blocks_);
+    tmpl->has_extends = has_extends_;
+    if (has_extends_) GateOutput(&tmpl->body);
     return std::shared_ptr<const Template>(std::move(tmpl));
+  }
+
+  // See StmtKind::kGatedOutput.
+  static void GateOutput(Body* body) {
+    for (StmtPtr& s : *body) {
+      switch (s->kind) {
+        case StmtKind::kOutput:
+          s->kind = StmtKind::kGatedOutput;
+          break;
+        case StmtKind::kPrint:
+          s->kind = StmtKind::kGatedPrint;
+          break;
+        case StmtKind::kIf:
+          for (auto& branch : s->branches) GateOutput(&branch.second);
+          GateOutput(&s->else_body);
+          break;
+        case StmtKind::kFor:
+        case StmtKind::kWith:
+        case StmtKind::kFilterBlock:
+          GateOutput(&s->body);
+          GateOutput(&s->else_body);
+          break;
+        default:
+          break;
+      }
+    }
   }
 
  private:
@@ -158,20 +197,43 @@ class Parser {
                                          const std::string& block, int open_line) {
     const std::string tag = Cur().text;
     int line = Cur().line;
-    static const std::set<std::string> kEndTags = {
-        "endfor", "endif", "else", "elif", "endmacro", "endcall", "endset",
-        "endwith", "endfilter", "endblock", "endraw"};
-    if (kEndTags.count(tag)) {
-      if (block.empty()) return Error(line, absl::StrCat("encountered unknown tag '", tag, "'"));
-      std::vector<std::string> quoted;
-      for (const auto& e : ends) quoted.push_back("'" + e + "'");
-      return Error(line, absl::StrCat("encountered unknown tag '", tag, "', expected ",
-                                      absl::StrJoin(quoted, " or "), " (in '", block,
-                                      "' block opened at line ", open_line, ")"));
-    }
-    Next();
     auto s = std::make_unique<Stmt>();
     s->line = line;
+    const bool toplevel = toplevel_;
+    s->toplevel = toplevel;
+    // Only if/elif/else keep the top-level frame (Jinja2's soft frames).
+    toplevel_ = toplevel && tag == "if";
+    absl::StatusOr<StmtPtr> r = ParseTag(tag, std::move(s), ends, block, open_line);
+    toplevel_ = toplevel;
+    return r;
+  }
+
+  absl::StatusOr<StmtPtr> ParseTag(const std::string& tag, StmtPtr s,
+                                   const std::set<std::string>& ends, const std::string& block,
+                                   int open_line) {
+    const int line = s->line;
+    static const std::set<std::string> kKnownTags = {
+        "if",   "for",  "set",    "macro", "call",   "include",
+        "import", "from", "with", "filter", "block", "extends"};
+    if (!kKnownTags.count(tag)) {
+      std::string msg = absl::StrCat("encountered unknown tag '", tag, "'");
+      if (!block.empty()) {
+        std::vector<std::string> quoted;
+        for (const auto& e : ends) quoted.push_back("'" + e + "'");
+        absl::StrAppend(&msg, ", expected ", absl::StrJoin(quoted, " or "), " (in '", block,
+                        "' block opened at line ", open_line, ")");
+      }
+      // Tags of Jinja2 extensions, which MaestroNG never loads.
+      if (tag == "break" || tag == "continue") {
+        absl::StrAppend(&msg, "; break and continue need Jinja2's loopcontrols extension, "
+                              "which MaestroNG does not enable");
+      } else if (tag == "do") {
+        absl::StrAppend(&msg, "; do needs Jinja2's do extension, which MaestroNG does not "
+                              "enable");
+      }
+      return Error(line, msg);
+    }
+    Next();
     if (tag == "if") return ParseIf(std::move(s));
     if (tag == "for") return ParseFor(std::move(s));
     if (tag == "set") return ParseSet(std::move(s));
@@ -183,13 +245,12 @@ class Parser {
     if (tag == "with") return ParseWith(std::move(s));
     if (tag == "filter") return ParseFilterBlock(std::move(s));
     if (tag == "block") return ParseBlock(std::move(s));
-    return Error(line, absl::StrCat("encountered unknown tag '", tag, "'"));
+    return ParseExtends(std::move(s));
   }
 
-  // Consumes `{% <name> ... %}` after ParseBody stopped at it (current token is the name).
+  // Consumes `{% <name> %}` after ParseBody stopped at it (current token is the name).
   absl::Status EndTag() {
     Next();
-    if (Cur().type == TokenType::kName) Next();  // e.g. {% endblock name %}
     return ExpectBlockEnd();
   }
 
@@ -222,7 +283,10 @@ class Parser {
       Next();
       MAESTRO_ASSIGN_OR_RETURN(s->cond, ParseExpression(true));
     }
-    if (IsName("recursive")) return Error(Cur().line, "recursive loops are not supported");
+    if (IsName("recursive")) {
+      s->recursive = true;
+      Next();
+    }
     MAESTRO_RETURN_IF_ERROR(ExpectBlockEnd());
     MAESTRO_ASSIGN_OR_RETURN(s->body, ParseBody({"endfor", "else"}, "for", s->line));
     if (Cur().text == "else") {
@@ -437,10 +501,42 @@ class Parser {
   absl::StatusOr<StmtPtr> ParseBlock(StmtPtr s) {
     s->kind = StmtKind::kBlock;
     MAESTRO_ASSIGN_OR_RETURN(s->name, ExpectIdentifier());
-    if (IsName("scoped")) Next();
+    if (IsName("scoped")) {
+      s->scoped = true;
+      Next();
+    }
+    if (IsName("required")) {
+      s->required = true;
+      Next();
+    }
+    if (IsOp("-")) {
+      return Error(Cur().line,
+                   "block names have to be valid Python identifiers and may not contain "
+                   "hyphens, use an underscore instead");
+    }
     MAESTRO_RETURN_IF_ERROR(ExpectBlockEnd());
+    blocks_.push_back(s.get());
     MAESTRO_ASSIGN_OR_RETURN(s->body, ParseBody({"endblock"}, "block", s->line));
-    MAESTRO_RETURN_IF_ERROR(EndTag());
+    if (s->required) {
+      for (const StmtPtr& st : s->body) {
+        if (st->kind != StmtKind::kOutput ||
+            st->text.find_first_not_of(" \t\n\r\f\v") != std::string::npos) {
+          return Error(st->line, "required blocks can only contain comments or whitespace");
+        }
+      }
+    }
+    Next();  // endblock
+    if (Cur().type == TokenType::kName && Cur().text == s->name) Next();
+    MAESTRO_RETURN_IF_ERROR(ExpectBlockEnd());
+    return std::move(s);
+  }
+
+  absl::StatusOr<StmtPtr> ParseExtends(StmtPtr s) {
+    s->kind = StmtKind::kExtends;
+    MAESTRO_ASSIGN_OR_RETURN(s->expr, ParseExpression(true));
+    MAESTRO_RETURN_IF_ERROR(ExpectBlockEnd());
+    has_extends_ = true;
+    if (!s->toplevel && misplaced_extends_ == 0) misplaced_extends_ = s->line;
     return std::move(s);
   }
 
@@ -968,6 +1064,10 @@ class Parser {
   std::vector<Token> toks_;
   size_t pos_ = 0;
   int depth_ = 0;
+  bool toplevel_ = true;           // see Stmt::toplevel
+  std::vector<const Stmt*> blocks_;  // in source order
+  bool has_extends_ = false;
+  int misplaced_extends_ = 0;      // line of the first extends outside the top level
   const std::string& name_;
   const ParseOptions& options_;
 };

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
@@ -20,11 +21,6 @@
 extern char** environ;
 
 namespace maestro::jinja {
-
-struct Value::LoopState {
-  std::shared_ptr<const std::vector<Value>> items;
-  size_t index = 0;
-};
 
 namespace {
 
@@ -73,6 +69,61 @@ ScopePtr Child(const ScopePtr& parent) {
   return s;
 }
 
+// One template of a block's chain: the most derived template's override comes first.
+struct BlockEntry {
+  const Stmt* stmt;
+  std::shared_ptr<const Template> owner;
+};
+using BlockMap = std::unordered_map<std::string, std::vector<BlockEntry>>;
+
+// Jinja2's Context of one template render (the top-level render, an include, an import),
+// created only for templates with blocks or `extends`: the scope blocks render in (the
+// template's top-level variables, also those of its parents) and the block chains of the
+// inheritance chain. A scoped block renders with a derived context whose root is the scope
+// of the block statement; it lives as long as something refers to it.
+struct Ctx {
+  std::string name;  // of the template the context was made for (`self`'s repr)
+  ScopePtr root;
+  BlockMap* blocks = nullptr;  // &own_blocks, or the base context's for a derived one
+  BlockMap own_blocks;
+  std::shared_ptr<Ctx> base;  // of a derived context
+};
+using CtxPtr = std::shared_ptr<Ctx>;
+
+// The block being rendered; `super` is the next entry of its chain.
+struct BlockFrame {
+  CtxPtr ctx;
+  const std::string* name = nullptr;  // a key of *ctx->blocks
+  size_t index = 0;
+};
+
+// Where a macro, caller or recursive loop was defined: its body renders there.
+struct Origin {
+  std::shared_ptr<const Template> tmpl;
+  CtxPtr ctx;
+  BlockFrame block;
+};
+
+// Jinja2's LoopContext.
+struct LoopState : Object {
+  std::shared_ptr<const std::vector<Value>> items;
+  size_t index = 0;
+  int depth = 1;
+  // loop.changed()
+  Value last_changed;
+  bool changed_called = false;
+  // Recursive loops only: what loop(items) renders with.
+  const Stmt* stmt = nullptr;
+  std::weak_ptr<Scope> scope;
+  Origin origin;
+
+  const char* TypeName() const override { return "LoopContext"; }
+  void AppendRepr(std::string* out) const override {
+    absl::StrAppend(out, "<LoopContext ", index + 1, "/", items->size(), ">");
+  }
+  bool IsCallable() const override { return true; }
+};
+
 }  // namespace
 
 struct Environment::Impl {
@@ -110,6 +161,70 @@ struct Environment::Impl {
 
 namespace {
 
+class Renderer;
+
+// `self`: the blocks of the current context by name.
+class TemplateRef : public Object {
+ public:
+  TemplateRef(Renderer* r, CtxPtr ctx, std::string name)
+      : renderer_(r), ctx_(std::move(ctx)), name_(std::move(name)) {}
+  const char* TypeName() const override { return "TemplateReference"; }
+  void AppendRepr(std::string* out) const override {
+    out->append("<TemplateReference ");
+    Value(name_).AppendRepr(out);
+    out->push_back('>');
+  }
+  Value GetAttr(const std::string& name) const override;
+
+ private:
+  Renderer* renderer_;
+  CtxPtr ctx_;  // null when the template has no blocks
+  std::string name_;
+};
+
+// `super`, `self.name`: entry `index` of a block's chain.
+class BlockRef : public Object {
+ public:
+  BlockRef(Renderer* r, CtxPtr ctx, std::string name, size_t index)
+      : renderer_(r), ctx_(std::move(ctx)), name_(std::move(name)), index_(index) {}
+  const char* TypeName() const override { return "BlockReference"; }
+  void AppendRepr(std::string* out) const override {
+    out->append("<jinja2.runtime.BlockReference object>");
+  }
+  Value GetAttr(const std::string& name) const override;
+  bool IsCallable() const override { return true; }
+  absl::StatusOr<Value> Call(const CallArgs& args) const override;
+
+ private:
+  Renderer* renderer_;
+  CtxPtr ctx_;
+  std::string name_;
+  size_t index_;
+};
+
+// The reference to entry `index` of block `name`'s chain, or Jinja2's undefined.
+Value MakeBlockRef(Renderer* r, const CtxPtr& ctx, const std::string& name, size_t index) {
+  auto it = ctx->blocks->find(name);
+  if (it == ctx->blocks->end() || index >= it->second.size()) {
+    return Value::Undefined(absl::StrCat("there is no parent block called '", name, "'."));
+  }
+  return Value::MakeObject(std::make_shared<BlockRef>(r, ctx, name, index));
+}
+
+Value TemplateRef::GetAttr(const std::string& name) const {
+  if (ctx_ != nullptr && ctx_->blocks->count(name)) {
+    return MakeBlockRef(renderer_, ctx_, name, 0);
+  }
+  return Value::Undefined(absl::StrCat(
+      "'jinja2.runtime.TemplateReference object' has no attribute '", name, "'"));
+}
+
+Value BlockRef::GetAttr(const std::string& name) const {
+  if (name == "super") return MakeBlockRef(renderer_, ctx_, name_, index_ + 1);
+  return Value::Undefined(absl::StrCat(
+      "'jinja2.runtime.BlockReference object' has no attribute '", name, "'"));
+}
+
 class Renderer : public FilterContext {
  public:
   explicit Renderer(Environment::Impl* env) : env_(env) {}
@@ -117,6 +232,10 @@ class Renderer : public FilterContext {
     // Macros reference their defining scope without owning it; the scopes are kept alive
     // here and cleared at the end so that scope <-> macro references never leak.
     for (const ScopePtr& s : macro_scopes_) s->vars.clear();
+    for (const CtxPtr& c : contexts_) {
+      if (c->root != nullptr) c->root->vars.clear();
+      c->root.reset();
+    }
   }
 
   const Limits& limits() const override { return env_->limits; }
@@ -158,13 +277,81 @@ class Renderer : public FilterContext {
     return bt->second(*this, input, args);
   }
 
+  // Renders a template (the top-level one, an include, an import) into `out` with `scope` as
+  // its context; then, as long as the template just rendered extended another, that parent
+  // with the same context (Jinja2's root render functions of an inheritance chain).
   absl::Status RenderRoot(const std::shared_ptr<const Template>& tmpl, const ScopePtr& scope,
                           std::string* out) {
-    std::shared_ptr<const Template> saved = tmpl_;
+    std::shared_ptr<const Template> saved_tmpl = std::move(tmpl_);
+    CtxPtr saved_ctx = std::move(ctx_);
+    BlockFrame saved_block = std::move(block_);
+    bool saved_suppress = suppress_;
+    std::shared_ptr<const Template> saved_parent = std::move(parent_);
+    std::vector<const Template*>* saved_chain = chain_;
+
+    std::vector<const Template*> chain;  // filled by `extends` only
     tmpl_ = tmpl;
+    ctx_ = tmpl->has_extends || !tmpl->blocks.empty() ? NewContext(tmpl, scope) : nullptr;
+    block_ = BlockFrame();
+    suppress_ = false;
+    parent_.reset();
+    chain_ = &chain;
     absl::Status st = RenderBody(tmpl->body, scope, out);
-    tmpl_ = std::move(saved);
+    while (st.ok() && parent_ != nullptr) {
+      tmpl_ = std::move(parent_);
+      parent_.reset();
+      suppress_ = false;
+      st = RenderBody(tmpl_->body, scope, out);
+    }
+
+    tmpl_ = std::move(saved_tmpl);
+    ctx_ = std::move(saved_ctx);
+    block_ = std::move(saved_block);
+    suppress_ = saved_suppress;
+    parent_ = std::move(saved_parent);
+    chain_ = saved_chain;
     return st;
+  }
+
+  // Entry `index` of block `name`'s chain in `ctx`, rendered into `out`. Errors are not
+  // located (the caller knows the line).
+  absl::Status RenderBlock(const CtxPtr& ctx, const std::string& name, size_t index,
+                           std::string* out) {
+    auto it = ctx->blocks->find(name);
+    if (it == ctx->blocks->end() || index >= it->second.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("there is no block called '", name, "'"));
+    }
+    if (depth_ >= env_->limits.max_recursion_depth) {
+      return absl::InvalidArgumentError(absl::StrCat("maximum recursion depth exceeded (limit ",
+                                                     env_->limits.max_recursion_depth,
+                                                     ") in block '", name, "'"));
+    }
+    BlockEntry entry = it->second[index];
+    std::shared_ptr<const Template> saved_tmpl = std::move(tmpl_);
+    CtxPtr saved_ctx = std::move(ctx_);
+    BlockFrame saved_block = std::move(block_);
+    tmpl_ = std::move(entry.owner);
+    ctx_ = ctx;
+    block_ = BlockFrame{ctx, &it->first, index};
+    ++depth_;
+    absl::Status st = RenderBody(entry.stmt->body, Child(ctx->root), out);
+    --depth_;
+    tmpl_ = std::move(saved_tmpl);
+    ctx_ = std::move(saved_ctx);
+    block_ = std::move(saved_block);
+    return st;
+  }
+
+  absl::StatusOr<Value> CallBlockRef(const CtxPtr& ctx, const std::string& name, size_t index,
+                                     const CallArgs& args) {
+    if (!args.positional.empty() || !args.keyword.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "BlockReference.__call__() takes 1 positional argument but ",
+          args.positional.size() + args.keyword.size() + 1, " were given"));
+    }
+    std::string buf;
+    MAESTRO_RETURN_IF_ERROR(RenderBlock(ctx, name, index, &buf));
+    return Value(std::move(buf));
   }
 
  private:
@@ -199,6 +386,9 @@ class Renderer : public FilterContext {
         v.AppendStr(out);
         return CheckOutput(*out, s.line);
       }
+      case StmtKind::kGatedOutput:
+      case StmtKind::kGatedPrint:
+        return RenderGated(s, scope, out);
       case StmtKind::kIf:
         for (const auto& [cond, body] : s.branches) {
           MAESTRO_ASSIGN_OR_RETURN(Value c, Eval(*cond, scope));
@@ -213,7 +403,8 @@ class Renderer : public FilterContext {
       }
       case StmtKind::kSetBlock: {
         std::string buf;
-        MAESTRO_RETURN_IF_ERROR(RenderBody(s.body, scope, &buf));
+        // What a set block assigns stays inside (Jinja2 renders it in an inner frame).
+        MAESTRO_RETURN_IF_ERROR(RenderBody(s.body, Child(scope), &buf));
         Value v(std::move(buf));
         if (s.filter) {
           ScopePtr tmp = Child(scope);
@@ -271,9 +462,81 @@ class Renderer : public FilterContext {
         return CheckOutput(*out, s.line);
       }
       case StmtKind::kBlock:
-        return RenderBody(s.body, Child(scope), out);
+        return RenderBlockStmt(s, scope, out);
+      case StmtKind::kExtends:
+        return RenderExtends(s, scope);
     }
     return absl::OkStatus();
+  }
+
+  // Output of a template with `extends`: dropped once it has extended another.
+  ABSL_ATTRIBUTE_NOINLINE absl::Status RenderGated(const Stmt& s, const ScopePtr& scope,
+                                                   std::string* out) {
+    if (suppress_) return absl::OkStatus();
+    if (s.kind == StmtKind::kGatedOutput) {
+      out->append(s.text);
+    } else {
+      MAESTRO_ASSIGN_OR_RETURN(Value v, Eval(*s.expr, scope));
+      v.AppendStr(out);
+    }
+    return CheckOutput(*out, s.line);
+  }
+
+  // Jinja2 renders the first entry of the block's chain with the template's context (a
+  // context derived from the local scope for `scoped`); a top-level block of a template that
+  // has extended another is not rendered (its parent renders it).
+  ABSL_ATTRIBUTE_NOINLINE absl::Status RenderBlockStmt(const Stmt& s, const ScopePtr& scope,
+                                                       std::string* out) {
+    if (s.toplevel && suppress_) return absl::OkStatus();
+    if (ctx_ == nullptr) return Err(s.line, "internal error: block outside of a context");
+    CtxPtr ctx = ctx_;
+    if (s.scoped) {
+      auto derived = std::make_shared<Ctx>();
+      derived->name = ctx->name;
+      derived->root = scope;
+      derived->blocks = ctx->blocks;
+      derived->base = std::move(ctx);
+      ctx = std::move(derived);
+    }
+    auto it = ctx->blocks->find(s.name);
+    if (s.required && (it == ctx->blocks->end() || it->second.size() <= 1)) {
+      return Err(s.line, absl::StrCat("required block '", s.name, "' not found"));
+    }
+    return At(RenderBlock(ctx, s.name, 0, out), s.line);
+  }
+
+  ABSL_ATTRIBUTE_NOINLINE absl::Status RenderExtends(const Stmt& s, const ScopePtr& scope) {
+    if (parent_ != nullptr) return Err(s.line, "extended multiple times");
+    MAESTRO_ASSIGN_OR_RETURN(Value name, Eval(*s.expr, scope));
+    bool missing = false;
+    MAESTRO_ASSIGN_OR_RETURN(std::shared_ptr<const Template> parent,
+                             Load(name, s.line, false, &missing));
+    if (chain_->empty() || chain_->back() != tmpl_.get()) chain_->push_back(tmpl_.get());
+    for (const Template* t : *chain_) {
+      if (t != parent.get()) continue;
+      std::string path;
+      for (const Template* c : *chain_) absl::StrAppend(&path, "'", c->name, "' -> ");
+      return Err(s.line, absl::StrCat("template inheritance cycle: ", path, "'", parent->name,
+                                      "'"));
+    }
+    if (chain_->size() >= static_cast<size_t>(env_->limits.max_recursion_depth)) {
+      return Err(s.line, absl::StrCat("too many levels of template inheritance (limit ",
+                                      env_->limits.max_recursion_depth, ")"));
+    }
+    for (const Stmt* b : parent->blocks) (*ctx_->blocks)[b->name].push_back({b, parent});
+    parent_ = std::move(parent);
+    suppress_ = true;  // the rest of this template only runs for its side effects
+    return absl::OkStatus();
+  }
+
+  CtxPtr NewContext(const std::shared_ptr<const Template>& tmpl, const ScopePtr& scope) {
+    auto ctx = std::make_shared<Ctx>();
+    contexts_.push_back(ctx);
+    ctx->name = tmpl->name;
+    ctx->root = scope;
+    ctx->blocks = &ctx->own_blocks;
+    for (const Stmt* b : tmpl->blocks) ctx->own_blocks[b->name].push_back({b, tmpl});
+    return ctx;
   }
 
   absl::Status Assign(const Target& t, const Value& v, const ScopePtr& scope, int line) {
@@ -313,9 +576,14 @@ class Renderer : public FilterContext {
 
   absl::Status RenderFor(const Stmt& s, const ScopePtr& scope, std::string* out) {
     MAESTRO_ASSIGN_OR_RETURN(Value seq, Eval(*s.expr, scope));
-    absl::StatusOr<std::vector<Value>> items_or = internal::Iterate(seq);
-    if (!items_or.ok()) return At(items_or.status(), s.line);
-    std::vector<Value> items = std::move(*items_or);
+    absl::StatusOr<std::vector<Value>> items = internal::Iterate(seq);
+    if (!items.ok()) return At(items.status(), s.line);
+    return RenderLoop(s, scope, std::move(*items), 1, out);
+  }
+
+  // The loop `s` over `items` at `depth` (1, or deeper for `loop(items)` of a recursive loop).
+  absl::Status RenderLoop(const Stmt& s, const ScopePtr& scope, std::vector<Value> items,
+                          int depth, std::string* out) {
     if (s.cond) {
       std::vector<Value> kept;
       for (Value& item : items) {
@@ -328,8 +596,14 @@ class Renderer : public FilterContext {
       items = std::move(kept);
     }
     if (items.empty()) return RenderBody(s.else_body, scope, out);
-    auto state = std::make_shared<Value::LoopState>();
+    auto state = std::make_shared<LoopState>();
     state->items = std::make_shared<const std::vector<Value>>(std::move(items));
+    state->depth = depth;
+    if (s.recursive) {
+      state->stmt = &s;
+      state->scope = scope;
+      state->origin = Here();
+    }
     Value loop = Value::MakeLoop(state);
     const std::vector<Value>& list = *state->items;
     for (size_t i = 0; i < list.size(); ++i) {
@@ -345,8 +619,56 @@ class Renderer : public FilterContext {
     return absl::OkStatus();
   }
 
+  // `loop(items)` of a recursive loop: the loop's body over `items`, one level deeper.
+  // `loop(items)`, `super()`, `self.name()`...
+  ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Value> CallObject(const Value& callee,
+                                                           const CallArgs& args, int line) {
+    absl::StatusOr<Value> r =
+        callee.is_loop() ? CallLoop(callee, args) : callee.object()->Call(args);
+    if (!r.ok()) return At(r.status(), line);
+    return r;
+  }
+
+  absl::StatusOr<Value> CallLoop(const Value& loop, const CallArgs& args) {
+    auto* st = static_cast<LoopState*>(loop.object());
+    if (st->stmt == nullptr) {
+      return absl::InvalidArgumentError(
+          "the loop must have the 'recursive' marker to be called recursively");
+    }
+    if (args.positional.size() != 1 || !args.keyword.empty()) {
+      return absl::InvalidArgumentError("loop() takes exactly one argument (the items)");
+    }
+    ScopePtr scope = st->scope.lock();
+    if (scope == nullptr) return absl::InvalidArgumentError("the recursive loop has ended");
+    if (depth_ >= env_->limits.max_recursion_depth) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "maximum recursion depth exceeded (limit ", env_->limits.max_recursion_depth,
+          ") in recursive loop"));
+    }
+    MAESTRO_ASSIGN_OR_RETURN(std::vector<Value> items, internal::Iterate(args.positional[0]));
+    Origin saved = Enter(st->origin);
+    ++depth_;
+    std::string buf;
+    absl::Status r = RenderLoop(*st->stmt, scope, std::move(items), st->depth + 1, &buf);
+    --depth_;
+    Leave(std::move(saved));
+    MAESTRO_RETURN_IF_ERROR(r);
+    return Value(std::move(buf));
+  }
+
+  // Where new macros, callers and recursive loops are defined.
+  Origin Here() const { return Origin{tmpl_, ctx_, block_}; }
+  // Switches to `o`; returns what to Leave() with.
+  Origin Enter(Origin o) {
+    std::swap(tmpl_, o.tmpl);
+    std::swap(ctx_, o.ctx);
+    std::swap(block_, o.block);
+    return o;
+  }
+  void Leave(Origin saved) { Enter(std::move(saved)); }
+
   Value LoopAttr(const Value& loop, const std::string& name) {
-    Value::LoopState* st = loop.loop_state();
+    auto* st = static_cast<LoopState*>(loop.object());
     int64_t n = static_cast<int64_t>(st->items->size());
     int64_t i = static_cast<int64_t>(st->index);
     if (name == "index") return Value(i + 1);
@@ -356,8 +678,8 @@ class Renderer : public FilterContext {
     if (name == "first") return Value(i == 0);
     if (name == "last") return Value(i == n - 1);
     if (name == "length") return Value(n);
-    if (name == "depth") return Value(1);
-    if (name == "depth0") return Value(0);
+    if (name == "depth") return Value(int64_t{st->depth});
+    if (name == "depth0") return Value(int64_t{st->depth - 1});
     if (name == "previtem") {
       return i > 0 ? (*st->items)[i - 1] : Value::Undefined("there is no previous item");
     }
@@ -372,28 +694,41 @@ class Renderer : public FilterContext {
         return a.positional[static_cast<size_t>(i) % a.positional.size()];
       });
     }
+    if (name == "changed") {
+      Value self = loop;
+      return Value::MakeCallable("changed", [self](const CallArgs& a) -> absl::StatusOr<Value> {
+        if (!a.keyword.empty()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "changed() got an unexpected keyword argument '", a.keyword[0].first, "'"));
+        }
+        auto* st = static_cast<LoopState*>(self.object());
+        Value value = Value::MakeTuple(a.positional);
+        if (st->changed_called && st->last_changed == value) return Value(false);
+        st->last_changed = std::move(value);
+        st->changed_called = true;
+        return Value(true);
+      });
+    }
     return Value::Undefined(absl::StrCat("'LoopContext object' has no attribute '", name, "'"));
   }
 
   // ---- macros ----
   Value MakeMacro(const Stmt& s, const std::string& name, const ScopePtr& scope) {
     const Stmt* stmt = &s;
-    std::shared_ptr<const Template> owner = tmpl_;
+    Origin origin = Here();
     macro_scopes_.push_back(scope);
     Scope* def_scope = scope.get();
-    return Value::MakeCallable(name, [this, stmt, owner, def_scope, name](const CallArgs& a) {
-      return CallMacro(*stmt, name, owner, def_scope, a, Value());
+    return Value::MakeCallable(name, [this, stmt, origin, def_scope, name](const CallArgs& a) {
+      return CallMacro(*stmt, name, origin, def_scope, a, Value());
     });
   }
 
-  absl::StatusOr<Value> CallMacro(const Stmt& s, const std::string& name,
-                                  const std::shared_ptr<const Template>& owner, Scope* def_scope,
-                                  const CallArgs& a, Value caller) {
-    std::shared_ptr<const Template> saved = tmpl_;
-    tmpl_ = owner;
+  absl::StatusOr<Value> CallMacro(const Stmt& s, const std::string& name, const Origin& origin,
+                                  Scope* def_scope, const CallArgs& a, Value caller) {
+    Origin saved = Enter(origin);
     absl::StatusOr<Value> r =
         CallMacroInner(s, name, def_scope->shared_from_this(), a, std::move(caller));
-    tmpl_ = std::move(saved);
+    Leave(std::move(saved));
     return r;
   }
 
@@ -476,12 +811,12 @@ class Renderer : public FilterContext {
     MAESTRO_ASSIGN_OR_RETURN(Value callee, Eval(*call.children[0], scope));
     MAESTRO_ASSIGN_OR_RETURN(CallArgs args, EvalArgs(call.args, scope));
     const Stmt* stmt = &s;
-    std::shared_ptr<const Template> owner = tmpl_;
+    Origin origin = Here();
     macro_scopes_.push_back(scope);
     Scope* def_scope = scope.get();
     Value caller =
-        Value::MakeCallable("caller", [this, stmt, owner, def_scope](const CallArgs& a) {
-          return CallMacro(*stmt, "caller", owner, def_scope, a, Value());
+        Value::MakeCallable("caller", [this, stmt, origin, def_scope](const CallArgs& a) {
+          return CallMacro(*stmt, "caller", origin, def_scope, a, Value());
         });
     args.keyword.emplace_back("caller", caller);
     MAESTRO_ASSIGN_OR_RETURN(Value r, CallValue(callee, args, call.line));
@@ -500,6 +835,7 @@ class Renderer : public FilterContext {
     }
     std::string tried;
     for (const Value& n : names) {
+      if (n.is_undefined()) return At(internal::UndefinedError(n), line);
       if (!n.is_string()) {
         return Err(line, absl::StrCat("template name must be a string, got ", n.TypeName()));
       }
@@ -562,6 +898,18 @@ class Renderer : public FilterContext {
     return it == env_->globals.end() ? nullptr : &it->second;
   }
 
+  // A name that no scope or global defines: `self`, `super` in a block, else undefined.
+  ABSL_ATTRIBUTE_NOINLINE Value LookupSpecial(const std::string& name) {
+    if (name == "self") {
+      return Value::MakeObject(
+          std::make_shared<TemplateRef>(this, ctx_, ctx_ != nullptr ? ctx_->name : tmpl_->name));
+    }
+    if (name == "super" && block_.ctx != nullptr) {
+      return MakeBlockRef(this, block_.ctx, *block_.name, block_.index + 1);
+    }
+    return Value::Undefined(absl::StrCat("'", name, "' is undefined"));
+  }
+
   // ---- expressions ----
   absl::StatusOr<CallArgs> EvalArgs(const Args& args, const ScopePtr& scope) {
     CallArgs out;
@@ -592,6 +940,7 @@ class Renderer : public FilterContext {
 
   absl::StatusOr<Value> CallValue(const Value& callee, const CallArgs& args, int line) {
     if (callee.is_undefined()) return At(internal::UndefinedError(callee), line);
+    if (callee.is_loop() || callee.is_object()) return CallObject(callee, args, line);
     if (!callee.is_callable()) {
       return Err(line, absl::StrCat("'", callee.TypeName(), "' object is not callable"));
     }
@@ -612,7 +961,7 @@ class Renderer : public FilterContext {
       case ExprKind::kName: {
         const Value* v = scope->Find(e.name);
         if (v == nullptr) v = FindGlobal(e.name);
-        if (v == nullptr) return Value::Undefined(absl::StrCat("'", e.name, "' is undefined"));
+        if (v == nullptr) return LookupSpecial(e.name);
         return *v;
       }
       case ExprKind::kGetAttr: {
@@ -768,11 +1117,24 @@ class Renderer : public FilterContext {
   }
 
   Environment::Impl* env_;
-  std::shared_ptr<const Template> tmpl_;
+  std::shared_ptr<const Template> tmpl_;  // whose statements are being rendered
+  CtxPtr ctx_;                            // its context; null without blocks and extends
+  BlockFrame block_;                      // the block being rendered, if any
+  // The current root template has extended another: Jinja2 drops the rest of its output
+  // (kGatedOutput, kGatedPrint) and its top-level blocks.
+  bool suppress_ = false;
+  std::shared_ptr<const Template> parent_;      // what the current root template extended
+  std::vector<const Template*>* chain_ = nullptr;  // the current inheritance chain
+  // Every non-derived context of this render, to break reference cycles at the end.
+  std::vector<CtxPtr> contexts_;
   std::vector<ScopePtr> macro_scopes_;
   int depth_ = 0;
   int64_t iterations_ = 0;
 };
+
+absl::StatusOr<Value> BlockRef::Call(const CallArgs& args) const {
+  return renderer_->CallBlockRef(ctx_, name_, index_, args);
+}
 
 absl::StatusOr<std::string> Render(Environment::Impl* impl,
                                    const std::shared_ptr<const Template>& tmpl,

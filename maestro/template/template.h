@@ -3,7 +3,7 @@
 // Environment parses templates once into an AST and renders them with Jinja2 3.x default
 // semantics: `{{ }}`, `{% %}`, `{# #}`, lenient (default) Undefined, no autoescape,
 // trim_blocks/lstrip_blocks off, a single trailing newline of the source removed.
-// include/import/from-import resolve names through a Loader handed in by the caller.
+// include/import/from-import/extends resolve names through a Loader handed in by the caller.
 //
 // Every error (syntax, unknown filter/test, type error, division by zero, missing include,
 // recursion or output limits) is returned as absl::InvalidArgumentError whose message starts

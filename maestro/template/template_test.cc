@@ -111,6 +111,130 @@ TEST(TemplateTest, LargeLoopIsFast) {
   EXPECT_NE(out.find("svc-5999:"), std::string::npos);
 }
 
+TEST(TemplateTest, InheritanceRendersTheParentWithTheChildsBlocks) {
+  MapLoader loader(Files{
+      {"base.j2", "{% set t = t|default('base') %}<{% block a %}A{% endblock %}|"
+                  "{% block b %}B{% endblock %}|{{ t }}|{{ self.a() }}>"},
+      {"mid.j2", "{% extends 'base.j2' %}{% block a %}mid+{{ super() }}{% endblock %}"}});
+  // Output before `extends` is kept.
+  EXPECT_EQ(Render("ignored {% extends 'mid.j2' %}{% set t = 'child' %}ignored {{ 1 }}"
+                   "{% block a %}child+{{ super() }}+{{ super.super() }}{% endblock %}",
+                   &loader),
+            "ignored <child+mid+A+A|B|child|child+mid+A+A>");
+  EXPECT_EQ(Render("{% set p = 'base.j2' %}{% extends p %}{% block b %}b{% endblock %}", &loader),
+            "<A|b|base|A>");
+  // Only plain output and top-level blocks of a child are dropped.
+  EXPECT_EQ(Render("{% extends 'base.j2' %}{% for i in [1] %}{% block c %}C{% endblock %}"
+                   "{% endfor %}",
+                   &loader),
+            "C<A|B|base|A>");
+}
+
+TEST(TemplateTest, BlocksSeeTheTemplateContextUnlessScoped) {
+  EXPECT_EQ(Render("{% set x = 1 %}{% for i in [7] %}{% block a %}{{ x }}{{ i }}{% endblock %}"
+                   "{% block b scoped %}{{ i }}{% endblock %}{% endfor %}"),
+            "17");
+}
+
+TEST(TemplateTest, RecursiveLoops) {
+  EXPECT_EQ(Render("{% for x in [1, [2, [3]]] recursive %}{% if x is iterable %}{{ loop(x) }}"
+                   "{% else %}{{ x }}@{{ loop.depth }}/{{ loop.depth0 }} {% endif %}{% endfor %}"),
+            "1@1/0 2@2/1 3@3/2 ");
+  EXPECT_EQ(Render("{% for x in [1, 1, 2] %}{{ loop.changed(x) }} {% endfor %}"),
+            "True False True ");
+  EXPECT_EQ(Render("{% for x in 'ab' %}{{ loop }}{% endfor %}"),
+            "<LoopContext 1/2><LoopContext 2/2>");
+}
+
+TEST(TemplateTest, InheritanceErrorsNameFileAndLine) {
+  MapLoader loader(Files{
+      {"base.j2", "{% block a %}A{% endblock %}{% block r required %}{% endblock %}"},
+      {"bad.j2", "ok\n{{ 1 // 0 }}"},
+      {"self.j2", "{% extends 'self.j2' %}"},
+      {"c1.j2", "{% extends 'c2.j2' %}"},
+      {"c2.j2", "\n{% extends 'c1.j2' %}"}});
+  EXPECT_EQ(Render("{% block a %}{% endblock %}\n{% block a %}{% endblock %}", &loader),
+            "ERROR: t.j2:2: block 'a' defined twice");
+  EXPECT_EQ(Render("x\n{% extends 'nope.j2' %}", &loader),
+            "ERROR: t.j2:2: template 'nope.j2' not found");
+  EXPECT_EQ(Render("{% extends 'self.j2' %}", &loader),
+            "ERROR: self.j2:1: template inheritance cycle: 't.j2' -> 'self.j2' -> 'self.j2'");
+  EXPECT_EQ(Render("{% extends 'c1.j2' %}", &loader),
+            "ERROR: c2.j2:2: template inheritance cycle: 't.j2' -> 'c1.j2' -> 'c2.j2' -> "
+            "'c1.j2'");
+  EXPECT_EQ(Render("{% extends 'base.j2' %}\n{% extends 'base.j2' %}", &loader),
+            "ERROR: t.j2:2: extended multiple times");
+  EXPECT_EQ(Render("{% for i in [1] %}\n{% extends 'base.j2' %}{% endfor %}", &loader),
+            "ERROR: t.j2:2: cannot use extend from a non top-level scope");
+  EXPECT_EQ(Render("{% extends 'base.j2' %}", &loader),
+            "ERROR: base.j2:1: required block 'r' not found");
+  EXPECT_EQ(Render("{% block r required %}x{% endblock %}"),
+            "ERROR: t.j2:1: required blocks can only contain comments or whitespace");
+  EXPECT_EQ(Render("{% extends 'bad.j2' %}", &loader),
+            "ERROR: bad.j2:2: integer division or modulo by zero");
+  EXPECT_EQ(Render("{% extends undefined_name %}", &loader),
+            "ERROR: t.j2:1: 'undefined_name' is undefined");
+  EXPECT_EQ(Render("\n{% block a %}{{ super() }}{% endblock %}"),
+            "ERROR: t.j2:2: there is no parent block called 'a'.");
+  EXPECT_EQ(Render("{{ super() }}"), "ERROR: t.j2:1: 'super' is undefined");
+  EXPECT_EQ(Render("{% block a %}{% endblock b %}"),
+            "ERROR: t.j2:1: expected end of statement block, got 'b'");
+  EXPECT_EQ(Render("{% if 1 %}{% endif x %}"),
+            "ERROR: t.j2:1: expected end of statement block, got 'x'");
+  EXPECT_EQ(Render("{% block a-b %}{% endblock %}"),
+            "ERROR: t.j2:1: block names have to be valid Python identifiers and may not "
+            "contain hyphens, use an underscore instead");
+  EXPECT_EQ(Render("{% block a %}{{ self.a() }}{% endblock %}"),
+            "ERROR: t.j2:1: maximum recursion depth exceeded (limit 200) in block 'a'");
+}
+
+TEST(TemplateTest, InheritanceChainsAreBounded) {
+  MapLoader loader;
+  for (int i = 0; i < 20; ++i) {
+    loader.Add(absl::StrCat("l", i, ".j2"), absl::StrCat("{% extends 'l", i + 1, ".j2' %}"));
+  }
+  loader.Add("l20.j2", "end");
+  EXPECT_EQ(Render("{% extends 'l0.j2' %}", &loader), "end");
+  Limits limits;
+  limits.max_recursion_depth = 10;
+  EXPECT_EQ(Render("{% extends 'l0.j2' %}", &loader, limits),
+            "ERROR: l8.j2:1: too many levels of template inheritance (limit 10)");
+}
+
+TEST(TemplateTest, LoopErrors) {
+  EXPECT_EQ(Render("{% for x in [1] %}\n{% break %}{% endfor %}"),
+            "ERROR: t.j2:2: encountered unknown tag 'break', expected 'else' or 'endfor' (in "
+            "'for' block opened at line 1); break and continue need Jinja2's loopcontrols "
+            "extension, which MaestroNG does not enable");
+  EXPECT_EQ(Render("{% continue %}"),
+            "ERROR: t.j2:1: encountered unknown tag 'continue'; break and continue need "
+            "Jinja2's loopcontrols extension, which MaestroNG does not enable");
+  EXPECT_EQ(Render("{% do x.append(1) %}"),
+            "ERROR: t.j2:1: encountered unknown tag 'do'; do needs Jinja2's do extension, "
+            "which MaestroNG does not enable");
+  EXPECT_EQ(Render("{% for x in [1] %}{{ loop([]) }}{% endfor %}"),
+            "ERROR: t.j2:1: the loop must have the 'recursive' marker to be called "
+            "recursively");
+  EXPECT_EQ(Render("{% for x in [1] recursive %}\n{{ loop(3) }}{% endfor %}"),
+            "ERROR: t.j2:2: 'int' object is not iterable");
+  Limits limits;
+  limits.max_recursion_depth = 20;
+  EXPECT_EQ(Render("{% set ns = namespace(t=[]) %}{% for i in range(30) %}"
+                   "{% set ns.t = [ns.t] %}{% endfor %}"
+                   "{% for x in ns.t recursive %}{{ loop(x) }}{% endfor %}",
+                   nullptr, limits),
+            "ERROR: t.j2:1: maximum recursion depth exceeded (limit 20) in recursive loop");
+}
+
+TEST(TemplateTest, SelfAndSuperStoredInVariablesDoNotLeak) {
+  // Run under ASan (leak detection) to be meaningful.
+  EXPECT_EQ(Render("{% set s = self %}{% set ns = namespace() %}"
+                   "{% block a %}{% set ns.sup = super %}{% set ns.me = self %}A{% endblock %}"
+                   "{% for i in [1] %}{% block b scoped %}{% set ns.b = self.b %}"
+                   "{% endblock %}{% endfor %}{{ s.a() }}"),
+            "AA");
+}
+
 TEST(ValueTest, DictKeysFollowPythonEquality) {
   Dict d;
   d.Set(Value(1), Value("int"));

@@ -182,11 +182,26 @@ Value Value::MakeNamespace(Dict attrs) {
   return v;
 }
 
-Value Value::MakeLoop(std::shared_ptr<LoopState> state) {
+Value Value::MakeLoop(std::shared_ptr<Object> state) {
   Value v;
   v.kind_ = Kind::kLoop;
   v.ptr_ = std::shared_ptr<const void>(std::move(state));
   return v;
+}
+
+Value Value::MakeObject(std::shared_ptr<Object> object) {
+  Value v;
+  v.kind_ = Kind::kObject;
+  v.ptr_ = std::shared_ptr<const void>(std::move(object));
+  return v;
+}
+
+Value Object::GetAttr(const std::string& name) const {
+  return Value::Undefined(absl::StrCat("'", TypeName(), " object' has no attribute '", name, "'"));
+}
+
+absl::StatusOr<Value> Object::Call(const CallArgs&) const {
+  return absl::InvalidArgumentError(absl::StrCat("'", TypeName(), "' object is not callable"));
 }
 
 double Value::ToDouble() const {
@@ -228,8 +243,8 @@ const Value::Callable& Value::as_callable() const {
   return *static_cast<const Callable*>(ptr_.get());
 }
 
-Value::LoopState* Value::loop_state() const {
-  return const_cast<LoopState*>(static_cast<const LoopState*>(ptr_.get()));
+Object* Value::object() const {
+  return const_cast<Object*>(static_cast<const Object*>(ptr_.get()));
 }
 
 const std::string& Value::undefined_name() const {
@@ -336,7 +351,8 @@ void Value::AppendRepr(std::string* out) const {
       absl::StrAppend(out, "<function ", as_callable().name, ">");
       return;
     case Kind::kLoop:
-      out->append("<LoopContext>");
+    case Kind::kObject:
+      object()->AppendRepr(out);
       return;
   }
 }
@@ -366,7 +382,8 @@ const char* Value::TypeName() const {
     case Kind::kNamespace:
       return "Namespace";
     case Kind::kLoop:
-      return "LoopContext";
+    case Kind::kObject:
+      return object()->TypeName();
   }
   return "object";
 }

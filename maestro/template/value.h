@@ -1,10 +1,11 @@
 // Value: the dynamically typed value of the Jinja2-compatible template engine.
 //
 // A Value is one of: undefined, none, bool, int (int64), float (double), string (UTF-8 bytes),
-// list, tuple, dict (insertion ordered, Python key equality), callable, namespace, or an
-// internal loop object. Scalars are stored inline; strings and containers sit behind a
-// shared_ptr, so copying a Value is cheap. Containers are shared between copies (like Python
-// references); only namespace() objects are mutated by templates.
+// list, tuple, dict (insertion ordered, Python key equality), callable, namespace, a loop
+// context, or another object of the renderer (`self`, `super`). Scalars are stored inline;
+// strings and containers sit behind a shared_ptr, so copying a Value is cheap. Containers are
+// shared between copies (like Python references); only namespace() objects are mutated by
+// templates.
 //
 // Printing follows Python: Str() is str(x) as Jinja2 prints it, Repr() is repr(x).
 //
@@ -31,6 +32,20 @@ struct CallArgs {
   std::vector<std::pair<std::string, Value>> keyword;
 };
 using NativeFunction = std::function<absl::StatusOr<Value>(const CallArgs&)>;
+
+// An object defined by the renderer: the `loop` context, `self` (Jinja2's TemplateReference)
+// and block references (`super`, `self.name`).
+class Object {
+ public:
+  virtual ~Object() = default;
+  // Python type name as Jinja2 error messages use it ("LoopContext", "TemplateReference").
+  virtual const char* TypeName() const = 0;
+  virtual void AppendRepr(std::string* out) const = 0;
+  // `obj.name` / `obj['name']`; undefined (with Jinja2's hint) when there is no such attribute.
+  virtual Value GetAttr(const std::string& name) const;
+  virtual bool IsCallable() const { return false; }
+  virtual absl::StatusOr<Value> Call(const CallArgs& args) const;
+};
 
 // Insertion-ordered mapping with Python key semantics (1 == 1.0 == True).
 class Dict {
@@ -62,16 +77,14 @@ class Value {
     kDict,
     kCallable,
     kNamespace,
-    kLoop,
+    kLoop,    // the renderer's loop context (an Object)
+    kObject,  // another Object
   };
   using List = std::vector<Value>;
   struct Callable {
     std::string name;
     NativeFunction fn;
   };
-  // Opaque state used by the renderer for `loop`.
-  struct LoopState;
-
   Value() = default;  // undefined
   Value(bool b) : kind_(Kind::kBool) { scalar_.b = b; }
   Value(int i) : kind_(Kind::kInt) { scalar_.i = i; }
@@ -88,7 +101,8 @@ class Value {
   static Value MakeDict(Dict dict);
   static Value MakeCallable(std::string name, NativeFunction fn);
   static Value MakeNamespace(Dict attrs);
-  static Value MakeLoop(std::shared_ptr<LoopState> state);
+  static Value MakeLoop(std::shared_ptr<Object> state);
+  static Value MakeObject(std::shared_ptr<Object> object);
 
   Kind kind() const { return kind_; }
   bool is_undefined() const { return kind_ == Kind::kUndefined; }
@@ -106,6 +120,7 @@ class Value {
   bool is_callable() const { return kind_ == Kind::kCallable; }
   bool is_namespace() const { return kind_ == Kind::kNamespace; }
   bool is_loop() const { return kind_ == Kind::kLoop; }
+  bool is_object() const { return kind_ == Kind::kObject; }
 
   bool as_bool() const { return scalar_.b; }
   int64_t as_int() const { return scalar_.i; }
@@ -117,7 +132,8 @@ class Value {
   const Dict& as_dict() const;  // dict or namespace
   Dict& mutable_dict() const;   // namespace attributes
   const Callable& as_callable() const;
-  LoopState* loop_state() const;
+  // The Object of a loop or object value.
+  Object* object() const;
   // For undefined values: the name that was looked up (may be empty).
   const std::string& undefined_name() const;
 
