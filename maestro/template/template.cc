@@ -469,7 +469,9 @@ class Renderer : public FilterContext {
     return absl::OkStatus();
   }
 
-  // Output of a template with `extends`: dropped once it has extended another.
+  // Output of a template with `extends`: dropped once it has extended another. This and the
+  // other inheritance paths are kept out of line (and cold) so that RenderStmt and Eval, the
+  // hot paths of every template, stay as they were.
   ABSL_ATTRIBUTE_NOINLINE absl::Status RenderGated(const Stmt& s, const ScopePtr& scope,
                                                    std::string* out) {
     if (suppress_) return absl::OkStatus();
@@ -485,8 +487,8 @@ class Renderer : public FilterContext {
   // Jinja2 renders the first entry of the block's chain with the template's context (a
   // context derived from the local scope for `scoped`); a top-level block of a template that
   // has extended another is not rendered (its parent renders it).
-  ABSL_ATTRIBUTE_NOINLINE absl::Status RenderBlockStmt(const Stmt& s, const ScopePtr& scope,
-                                                       std::string* out) {
+  ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD absl::Status RenderBlockStmt(
+      const Stmt& s, const ScopePtr& scope, std::string* out) {
     if (s.toplevel && suppress_) return absl::OkStatus();
     if (ctx_ == nullptr) return Err(s.line, "internal error: block outside of a context");
     CtxPtr ctx = ctx_;
@@ -505,7 +507,8 @@ class Renderer : public FilterContext {
     return At(RenderBlock(ctx, s.name, 0, out), s.line);
   }
 
-  ABSL_ATTRIBUTE_NOINLINE absl::Status RenderExtends(const Stmt& s, const ScopePtr& scope) {
+  ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD absl::Status RenderExtends(const Stmt& s,
+                                                                       const ScopePtr& scope) {
     if (parent_ != nullptr) return Err(s.line, "extended multiple times");
     MAESTRO_ASSIGN_OR_RETURN(Value name, Eval(*s.expr, scope));
     bool missing = false;
@@ -621,8 +624,8 @@ class Renderer : public FilterContext {
 
   // `loop(items)` of a recursive loop: the loop's body over `items`, one level deeper.
   // `loop(items)`, `super()`, `self.name()`...
-  ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Value> CallObject(const Value& callee,
-                                                           const CallArgs& args, int line) {
+  ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD absl::StatusOr<Value> CallObject(
+      const Value& callee, const CallArgs& args, int line) {
     absl::StatusOr<Value> r =
         callee.is_loop() ? CallLoop(callee, args) : callee.object()->Call(args);
     if (!r.ok()) return At(r.status(), line);
@@ -899,7 +902,7 @@ class Renderer : public FilterContext {
   }
 
   // A name that no scope or global defines: `self`, `super` in a block, else undefined.
-  ABSL_ATTRIBUTE_NOINLINE Value LookupSpecial(const std::string& name) {
+  ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD Value LookupSpecial(const std::string& name) {
     if (name == "self") {
       return Value::MakeObject(
           std::make_shared<TemplateRef>(this, ctx_, ctx_ != nullptr ? ctx_->name : tmpl_->name));
