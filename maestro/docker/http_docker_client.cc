@@ -124,11 +124,7 @@ absl::StatusOr<std::string> HttpDockerClient::ApiVersion() {
   // and much more on a loaded host.
   {
     Call ping;
-    ping.path = "/_ping";
-    ping.versioned = false;
-    RequestOptions options;
-    options.timeout = timeout_;
-    MAESTRO_ASSIGN_OR_RETURN(HttpResponse r, Do(ping, options));
+    MAESTRO_ASSIGN_OR_RETURN(HttpResponse r, GetPing(&ping));
     std::string server = r.Header("Api-Version");
     if (!server.empty() && CompareApiVersions(server, kMaxApiVersion) <= 0) {
       negotiated_ = server;  // a daemon's own version is never below its minimum
@@ -224,13 +220,17 @@ absl::Status HttpDockerClient::DoStream(const Call& call, bool tty, bool unbound
   return absl::OkStatus();
 }
 
-absl::Status HttpDockerClient::Ping() {
-  Call call;
-  call.path = "/_ping";
-  call.versioned = false;
+absl::StatusOr<HttpResponse> HttpDockerClient::GetPing(Call* call) {
+  call->path = "/_ping";
+  call->versioned = false;
   RequestOptions options;
   options.timeout = timeout_;
-  MAESTRO_ASSIGN_OR_RETURN(HttpResponse r, Do(call, options));
+  return Do(*call, options);
+}
+
+absl::Status HttpDockerClient::Ping() {
+  Call call;
+  MAESTRO_ASSIGN_OR_RETURN(HttpResponse r, GetPing(&call));
   if (absl::StripAsciiWhitespace(r.body) != "OK") {
     return Prefix(call, absl::InternalError(absl::StrCat("unexpected answer '", r.body, "'")));
   }

@@ -79,6 +79,8 @@ class HttpDockerClient : public DockerClient {
     std::string what;  // overrides "METHOD path" in messages
   };
   absl::StatusOr<HttpResponse> Do(const Call& call, RequestOptions options);
+  // GET /_ping (unversioned): the daemon's answer, for Ping() and API negotiation.
+  absl::StatusOr<HttpResponse> GetPing(Call* call);
   absl::StatusOr<nlohmann::json> DoJson(const Call& call);
   absl::Status DoStream(const Call& call, bool tty, bool unbounded,
                         const std::atomic<bool>* cancel, const OutputCallback& callback);
