@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -123,7 +124,8 @@ int Run(int argc, char** argv) {
       break;
   }
 
-  plays::Scheduler scheduler({.concurrency = options.concurrency.value_or(0)});
+  plays::Scheduler scheduler(
+      {.concurrency = static_cast<size_t>(std::max(0, options.concurrency.value_or(0)))});
   StartSignalThread(&scheduler);
 
   bool color_override_value = options.color.value_or(false);

@@ -106,7 +106,9 @@ TEST(CorpusTest, ValidFilesLoadAndMatchTheirGoldens) {
     }
     bool found = false;
     std::string golden = ReadFile(std::string(kValidDir) + "/" + name + ".golden", &found);
-    if (found) EXPECT_EQ(actual, golden) << "in " << name << ".golden";
+    if (found) {
+      EXPECT_EQ(actual, golden) << "in " << name << ".golden";
+    }
   }
 }
 

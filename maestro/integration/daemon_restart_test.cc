@@ -169,9 +169,15 @@ TEST_F(DaemonRestartTest, DaemonRestartedMidPlay) {
   EXPECT_TRUE(IsRunning(front)) << r.all();
   EXPECT_EQ(Id(base_after), Id(base_before));
   EXPECT_EQ(Id(app_after), Id(app_before));
-  if (base_after) EXPECT_GT(StartedAt(*base_after), restart_began);
-  if (app_after) EXPECT_GT(StartedAt(*app_after), restart_began);
-  if (front) EXPECT_GT(StartedAt(*front), daemon_back);
+  if (base_after) {
+    EXPECT_GT(StartedAt(*base_after), restart_began);
+  }
+  if (app_after) {
+    EXPECT_GT(StartedAt(*app_after), restart_began);
+  }
+  if (front) {
+    EXPECT_GT(StartedAt(*front), daemon_back);
+  }
   ExpectNoneCreatedOnly();
 
   // A second start converges at once: everything already runs, nothing is recreated.
@@ -183,7 +189,9 @@ TEST_F(DaemonRestartTest, DaemonRestartedMidPlay) {
     EXPECT_TRUE(IsRunning(Inspect(name))) << name;
   }
   EXPECT_EQ(Id(Inspect(C("app-1"))), Id(app_before));
-  if (front) EXPECT_EQ(Id(Inspect(C("front-1"))), Id(front));
+  if (front) {
+    EXPECT_EQ(Id(Inspect(C("front-1"))), Id(front));
+  }
   ExpectNoneCreatedOnly();
 }
 

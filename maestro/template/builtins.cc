@@ -765,18 +765,6 @@ Value GetPath(const Value& item, const std::string& path) {
   }
 }
 
-absl::StatusOr<int> Cmp(const Value& a, const Value& b, bool case_sensitive) {
-  if (!case_sensitive && a.is_string() && b.is_string()) {
-    std::string x = absl::AsciiStrToLower(a.as_string());
-    std::string y = absl::AsciiStrToLower(b.as_string());
-    return x < y ? -1 : (y < x ? 1 : 0);
-  }
-  MAESTRO_ASSIGN_OR_RETURN(bool lt, LessThan(a, b));
-  if (lt) return -1;
-  MAESTRO_ASSIGN_OR_RETURN(bool gt, LessThan(b, a));
-  return gt ? 1 : 0;
-}
-
 Value Lowered(const Value& v, bool case_sensitive) {
   if (!case_sensitive && v.is_string()) return Value(absl::AsciiStrToLower(v.as_string()));
   return v;
@@ -806,28 +794,6 @@ absl::StatusOr<std::vector<Value>> SortValues(std::vector<Value> items, bool rev
   std::vector<Value> out;
   out.reserve(keyed.size());
   for (auto& kv : keyed) out.push_back(std::move(kv.second));
-  return out;
-}
-
-std::string Indent(const std::string& s, const std::string& pad, bool first, bool blank) {
-  // Jinja: s += "\n" (stripped back at the end); lines split on newline.
-  std::string text = s + "\n";
-  std::vector<std::string> lines;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t j = text.find('\n', i);
-    lines.push_back(text.substr(i, j - i));
-    i = j + 1;
-  }
-  std::string out;
-  for (size_t k = 0; k < lines.size(); ++k) {
-    if (k > 0) out.push_back('\n');
-    bool do_pad = (k > 0 || first) && (blank || !lines[k].empty());
-    if (k == 0 && !first) do_pad = false;
-    if (do_pad) out += pad;
-    out += lines[k];
-  }
-  // Jinja strips the trailing newline it added: rv[:-1] semantics via splitlines joining.
   return out;
 }
 
@@ -1283,8 +1249,6 @@ std::unordered_map<std::string, FilterFn>* MakeFilters() {
   return f;
 }
 
-bool IsMapping(const Value& v) { return v.is_dict(); }
-
 std::unordered_map<std::string, TestFn>* MakeTests() {
   auto* t = new std::unordered_map<std::string, TestFn>();
   auto& m = *t;
@@ -1391,7 +1355,7 @@ std::vector<std::pair<std::string, Value>> BuiltinGlobals(const Limits& limits) 
     if (a.positional.empty() || a.positional.size() > 3) {
       return TypeError(absl::StrCat("range expected 1 to 3 arguments, got ", a.positional.size()));
     }
-    int64_t p[3];
+    int64_t p[3] = {0, 0, 0};
     for (size_t i = 0; i < a.positional.size(); ++i) {
       if (!IsIntLike(a.positional[i])) {
         return TypeError(absl::StrCat("'", a.positional[i].TypeName(),

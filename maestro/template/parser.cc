@@ -270,7 +270,7 @@ class Parser {
         MAESTRO_ASSIGN_OR_RETURN(s->else_body, ParseBody({"endif"}, "if", open));
         MAESTRO_RETURN_IF_ERROR(EndTag());
       }
-      return std::move(s);
+      return s;
     }
   }
 
@@ -295,7 +295,7 @@ class Parser {
       MAESTRO_ASSIGN_OR_RETURN(s->else_body, ParseBody({"endfor"}, "for", s->line));
     }
     MAESTRO_RETURN_IF_ERROR(EndTag());
-    return std::move(s);
+    return s;
   }
 
   absl::StatusOr<StmtPtr> ParseSet(StmtPtr s) {
@@ -305,7 +305,7 @@ class Parser {
       s->kind = StmtKind::kSet;
       MAESTRO_ASSIGN_OR_RETURN(s->expr, ParseTuple(true));
       MAESTRO_RETURN_IF_ERROR(ExpectBlockEnd());
-      return std::move(s);
+      return s;
     }
     s->kind = StmtKind::kSetBlock;
     if (IsOp("|")) {
@@ -314,7 +314,7 @@ class Parser {
     MAESTRO_RETURN_IF_ERROR(ExpectBlockEnd());
     MAESTRO_ASSIGN_OR_RETURN(s->body, ParseBody({"endset"}, "set", s->line));
     MAESTRO_RETURN_IF_ERROR(EndTag());
-    return std::move(s);
+    return s;
   }
 
   absl::StatusOr<ExprPtr> ParseFilterChainOnBody() {
@@ -387,7 +387,7 @@ class Parser {
     MAESTRO_ASSIGN_OR_RETURN(s->body, ParseBody({"endmacro"}, "macro", s->line));
     MAESTRO_RETURN_IF_ERROR(EndTag());
     ScanBody(s->body, s.get());
-    return std::move(s);
+    return s;
   }
 
   absl::StatusOr<StmtPtr> ParseCallBlock(StmtPtr s) {
@@ -400,7 +400,7 @@ class Parser {
     MAESTRO_ASSIGN_OR_RETURN(s->body, ParseBody({"endcall"}, "call", s->line));
     MAESTRO_RETURN_IF_ERROR(EndTag());
     ScanBody(s->body, s.get());
-    return std::move(s);
+    return s;
   }
 
   absl::Status ParseContextModifier(Stmt* s, bool default_context) {
@@ -424,7 +424,7 @@ class Parser {
     }
     MAESTRO_RETURN_IF_ERROR(ParseContextModifier(s.get(), true));
     MAESTRO_RETURN_IF_ERROR(ExpectBlockEnd());
-    return std::move(s);
+    return s;
   }
 
   absl::StatusOr<StmtPtr> ParseImport(StmtPtr s) {
@@ -434,7 +434,7 @@ class Parser {
     MAESTRO_ASSIGN_OR_RETURN(s->name, ExpectIdentifier());
     MAESTRO_RETURN_IF_ERROR(ParseContextModifier(s.get(), false));
     MAESTRO_RETURN_IF_ERROR(ExpectBlockEnd());
-    return std::move(s);
+    return s;
   }
 
   absl::StatusOr<StmtPtr> ParseFromImport(StmtPtr s) {
@@ -462,7 +462,7 @@ class Parser {
       Next();
     }
     MAESTRO_RETURN_IF_ERROR(ExpectBlockEnd());
-    return std::move(s);
+    return s;
   }
 
   absl::StatusOr<StmtPtr> ParseWith(StmtPtr s) {
@@ -477,7 +477,7 @@ class Parser {
     Next();
     MAESTRO_ASSIGN_OR_RETURN(s->body, ParseBody({"endwith"}, "with", s->line));
     MAESTRO_RETURN_IF_ERROR(EndTag());
-    return std::move(s);
+    return s;
   }
 
   absl::StatusOr<StmtPtr> ParseFilterBlock(StmtPtr s) {
@@ -495,7 +495,7 @@ class Parser {
     MAESTRO_RETURN_IF_ERROR(ExpectBlockEnd());
     MAESTRO_ASSIGN_OR_RETURN(s->body, ParseBody({"endfilter"}, "filter", s->line));
     MAESTRO_RETURN_IF_ERROR(EndTag());
-    return std::move(s);
+    return s;
   }
 
   absl::StatusOr<StmtPtr> ParseBlock(StmtPtr s) {
@@ -528,7 +528,7 @@ class Parser {
     Next();  // endblock
     if (Cur().type == TokenType::kName && Cur().text == s->name) Next();
     MAESTRO_RETURN_IF_ERROR(ExpectBlockEnd());
-    return std::move(s);
+    return s;
   }
 
   absl::StatusOr<StmtPtr> ParseExtends(StmtPtr s) {
@@ -537,7 +537,7 @@ class Parser {
     MAESTRO_RETURN_IF_ERROR(ExpectBlockEnd());
     has_extends_ = true;
     if (!s->toplevel && misplaced_extends_ == 0) misplaced_extends_ = s->line;
-    return std::move(s);
+    return s;
   }
 
   // name | name.attr (if allow_attr) | a, b | (a, b)
