@@ -39,33 +39,52 @@ std::string RunfilesRoot() {
   return absl::StrCat(srcdir ? srcdir : ".", "/", ws ? ws : "maestro");
 }
 
-pid_t Spawn(const std::string& file, const std::vector<std::string>& args,
-            const std::string& out_path, const std::string& err_path) {
-  std::vector<std::string> argv = {MaestroPath(), "-f", file};
-  argv.insert(argv.end(), args.begin(), args.end());
+// Starts argv[0] (a path) in its own process group (a Ctrl-C to the test does not reach it),
+// stdin /dev/null, stdout and stderr into files (the same file when the paths are equal), no
+// descriptor but 0-2 inherited, default signal handling, `env` set and `unset` removed.
+pid_t Spawn(std::vector<std::string> argv, const std::map<std::string, std::string>& env,
+            const std::vector<std::string>& unset, const std::string& out_path,
+            const std::string& err_path) {
   pid_t pid = fork();
   if (pid != 0) return pid;
-  // Child: own process group (a Ctrl-C to the test does not reach it), files for output.
   setpgid(0, 0);
   int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int err = err_path == out_path ? out : open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   int in = open("/dev/null", O_RDONLY);
   if (out < 0 || err < 0 || in < 0) _exit(126);
   dup2(in, 0);
   dup2(out, 1);
   dup2(err, 2);
+  for (int fd = 3; fd < 4096; ++fd) close(fd);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
-  setenv("COLUMNS", "200", 1);
-  unsetenv("NO_COLOR");
+  for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+  for (const std::string& k : unset) unsetenv(k.c_str());
   std::vector<char*> cargv;
   for (std::string& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);
   execv(cargv[0], cargv.data());
   _exit(127);
+}
+
+// Polls `pid` until it exits or `deadline` passes, then SIGKILLs its process group and reaps
+// it. Returns the wait status; *timed_out says which.
+int WaitOrKill(pid_t pid, absl::Time deadline, bool* timed_out) {
+  int st = 0;
+  while (waitpid(pid, &st, WNOHANG) != pid) {
+    if (absl::Now() >= deadline) {
+      *timed_out = true;
+      kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);
+      waitpid(pid, &st, 0);
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return st;
 }
 
 bool SendAll(int fd, const char* data, size_t size) {
@@ -157,7 +176,10 @@ RunResult RunMaestro(const std::string& file, const std::vector<std::string>& ar
 MaestroProcess::MaestroProcess(const std::string& file, const std::vector<std::string>& args) {
   dir_ = TempDir("run");
   began_ = absl::Now();
-  pid_ = Spawn(file, args, dir_ + "/stdout", dir_ + "/stderr");
+  std::vector<std::string> argv = {MaestroPath(), "-f", file};
+  argv.insert(argv.end(), args.begin(), args.end());
+  pid_ = Spawn(std::move(argv), {{"COLUMNS", "200"}}, {"NO_COLOR"}, dir_ + "/stdout",
+               dir_ + "/stderr");
   EXPECT_GT(pid_, 0) << "fork failed";
 }
 
@@ -198,18 +220,7 @@ void MaestroProcess::Signal(int sig) {
 
 RunResult MaestroProcess::Wait(absl::Duration timeout) {
   RunResult r;
-  absl::Time deadline = absl::Now() + timeout;
-  while (!Exited()) {
-    if (absl::Now() >= deadline) {
-      r.timed_out = true;
-      kill(pid_, SIGKILL);
-      int st = 0;
-      waitpid(pid_, &st, 0);
-      status_ = st;
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  if (!Exited()) status_ = WaitOrKill(pid_, absl::Now() + timeout, &r.timed_out);
   r.elapsed = absl::Now() - began_;
   r.exit_code = (status_ && !r.timed_out) ? DecodeStatus(*status_) : -1;
   r.out = Stdout();
@@ -334,45 +345,12 @@ RunResult RunCommand(const std::vector<std::string>& argv,
   if (argv.empty()) return r;
   const std::string out_path = TempDir("cmd") + "/output";
   const absl::Time began = absl::Now();
-  std::vector<std::string> args = argv;
-  std::vector<char*> cargv;
-  for (std::string& a : args) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int in = open("/dev/null", O_RDONLY);
-    if (out < 0 || in < 0) _exit(126);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(out, 2);
-    for (int fd = 3; fd < 4096; ++fd) close(fd);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-    execv(cargv[0], cargv.data());
-    _exit(127);
-  }
+  pid_t pid = Spawn(argv, env, {}, out_path, out_path);
   if (pid < 0) {
     r.out = "fork failed";
     return r;
   }
-  int st = 0;
-  absl::Time deadline = began + timeout;
-  while (true) {
-    pid_t got = waitpid(pid, &st, WNOHANG);
-    if (got == pid) break;
-    if (absl::Now() >= deadline) {
-      r.timed_out = true;
-      kill(-pid, SIGKILL);
-      kill(pid, SIGKILL);
-      waitpid(pid, &st, 0);
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(50));
-  }
+  int st = WaitOrKill(pid, began + timeout, &r.timed_out);
   r.elapsed = absl::Now() - began;
   r.exit_code = r.timed_out ? -1 : DecodeStatus(st);
   r.out = ReadFile(out_path);
