@@ -13,3 +13,11 @@ MAESTRO_STATIC_LINKOPTS = select({
     "//tools/bazel:tsan": [],
     "//conditions:default": ["-static"],
 })
+
+# The release binaries (maestro, maestro-guest) are stripped: no symbols, unused sections
+# dropped. Sanitizer builds keep everything for their reports.
+MAESTRO_RELEASE_LINKOPTS = select({
+    "//tools/bazel:asan": [],
+    "//tools/bazel:tsan": [],
+    "//conditions:default": ["-s", "-Wl,--gc-sections"],
+})
