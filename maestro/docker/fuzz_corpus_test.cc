@@ -1,59 +1,16 @@
-// Replays every file of testdata/docker/fuzz/{http_response,multiplexed_stream}/ through the
-// fuzz entry points, plus deterministic mutations of each, so the fuzzers never rot.
-#include <dirent.h>
-
-#include <fstream>
-#include <random>
-#include <sstream>
-#include <string>
-#include <vector>
-
+// Replays testdata/docker/fuzz/multiplexed_stream/ (and mutations) through the fuzz entry point,
+// so the fuzzer never rots. The HTTP response parser's corpus is replayed by
+// //maestro/http:fuzz_corpus_test.
 #include "gtest/gtest.h"
 #include "maestro/docker/fuzzers.h"
+#include "maestro/testing/fuzz_replay.h"
 
 namespace maestro::docker {
 namespace {
 
-std::vector<std::string> ReadDir(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return out;
-  while (dirent* e = readdir(d)) {
-    std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    std::ifstream in(dir + "/" + name, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    out.push_back(ss.str());
-  }
-  closedir(d);
-  return out;
+TEST(FuzzCorpusTest, MultiplexedStream) {
+  testing::ReplayFuzzCorpus("testdata/docker/fuzz/multiplexed_stream", &MultiplexedStreamFuzz);
 }
-
-void Replay(const std::string& sub, int (*fn)(const uint8_t*, size_t)) {
-  std::vector<std::string> corpus = ReadDir("testdata/docker/fuzz/" + sub);
-  ASSERT_GE(corpus.size(), 5u) << "corpus missing for " << sub;
-  std::mt19937 rng(1234);
-  for (const std::string& input : corpus) {
-    fn(reinterpret_cast<const uint8_t*>(input.data()), input.size());
-    for (int m = 0; m < 50; ++m) {
-      std::string mutated = input;
-      int edits = 1 + rng() % 4;
-      for (int e = 0; e < edits && !mutated.empty(); ++e) {
-        size_t pos = rng() % mutated.size();
-        switch (rng() % 3) {
-          case 0: mutated[pos] = static_cast<char>(rng()); break;
-          case 1: mutated.erase(pos, 1 + rng() % 8); break;
-          case 2: mutated.insert(pos, mutated.substr(rng() % mutated.size(), 1 + rng() % 16)); break;
-        }
-      }
-      fn(reinterpret_cast<const uint8_t*>(mutated.data()), mutated.size());
-    }
-  }
-}
-
-TEST(FuzzCorpusTest, HttpResponse) { Replay("http_response", &HttpResponseFuzz); }
-TEST(FuzzCorpusTest, MultiplexedStream) { Replay("multiplexed_stream", &MultiplexedStreamFuzz); }
 
 }  // namespace
 }  // namespace maestro::docker

@@ -83,7 +83,7 @@ absl::StatusOr<HttpResponse> HttpClient::DoOnce(const HttpRequest& request,
   MAESTRO_ASSIGN_OR_RETURN(std::unique_ptr<transport::Connection> conn, Acquire(deadline, reused));
   MAESTRO_RETURN_IF_ERROR(conn->WriteAll(SerializeRequest(request), deadline));
 
-  HttpResponseParser parser(options.sink);
+  http::HttpResponseParser parser(options.sink);
   std::string pending;
   std::vector<char> buf(64 * 1024);
   while (!parser.done()) {

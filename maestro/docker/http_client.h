@@ -15,10 +15,14 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "maestro/docker/http_response_parser.h"
+#include "maestro/http/response_parser.h"
 #include "maestro/transport/transport.h"
 
 namespace maestro::docker {
+
+// Responses are parsed by the one HTTP parser, maestro/http (shared with HttpFetch).
+using http::BodySink;
+using http::HttpResponse;
 
 struct HttpRequest {
   std::string method = "GET";

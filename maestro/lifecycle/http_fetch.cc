@@ -5,11 +5,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "maestro/base/status_macros.h"
+#include "maestro/http/response_parser.h"
 #include "maestro/transport/connection_spec.h"
 #include "maestro/transport/socket_transport.h"
 #include "maestro/transport/tls_transport.h"
@@ -21,134 +19,6 @@ constexpr char kSystemCaBundle[] = "/etc/ssl/certs/ca-certificates.crt";
 constexpr absl::Duration kReadSlice = absl::Milliseconds(100);
 
 bool Cancelled(const std::atomic<bool>* cancel) { return cancel != nullptr && cancel->load(); }
-
-// Decodes a body incrementally: Content-Length, chunked or until EOF.
-class BodyDecoder {
- public:
-  enum class Mode { kNone, kLength, kChunked, kEof };
-  BodyDecoder(Mode mode, size_t length, size_t max_body, HttpFetchResponse* out)
-      : mode_(mode), remaining_(length), max_body_(max_body), out_(out) {}
-
-  bool done() const { return done_; }
-
-  // Consumes `raw_` as far as possible. InvalidArgument for a malformed chunked body.
-  absl::Status Feed(absl::string_view data) {
-    raw_.append(data.data(), data.size());
-    for (;;) {
-      if (done_) return absl::OkStatus();
-      switch (mode_) {
-        case Mode::kNone:
-          done_ = true;
-          continue;
-        case Mode::kEof:
-          Keep(raw_);
-          raw_.clear();
-          return absl::OkStatus();
-        case Mode::kLength: {
-          size_t n = std::min(remaining_, raw_.size());
-          Keep(absl::string_view(raw_).substr(0, n));
-          raw_.erase(0, n);
-          remaining_ -= n;
-          if (remaining_ == 0) done_ = true;
-          if (!done_) return absl::OkStatus();
-          continue;
-        }
-        case Mode::kChunked: {
-          if (in_chunk_ > 0) {
-            size_t n = std::min(in_chunk_, raw_.size());
-            Keep(absl::string_view(raw_).substr(0, n));
-            raw_.erase(0, n);
-            in_chunk_ -= n;
-            if (in_chunk_ > 0) return absl::OkStatus();
-            need_crlf_ = true;
-          }
-          if (need_crlf_) {
-            if (raw_.size() < 2) return absl::OkStatus();
-            if (raw_.compare(0, 2, "\r\n") != 0) {
-              return absl::InvalidArgumentError("malformed chunked body (missing CRLF)");
-            }
-            raw_.erase(0, 2);
-            need_crlf_ = false;
-          }
-          size_t eol = raw_.find("\r\n");
-          if (eol == std::string::npos) {
-            if (raw_.size() > 4096) return absl::InvalidArgumentError("chunk size line too long");
-            return absl::OkStatus();
-          }
-          if (trailers_) {
-            if (eol == 0) {
-              done_ = true;
-            }
-            raw_.erase(0, eol + 2);
-            continue;
-          }
-          absl::string_view line = absl::string_view(raw_).substr(0, eol);
-          line = line.substr(0, line.find(';'));
-          line = absl::StripAsciiWhitespace(line);
-          uint64_t size = 0;
-          if (line.empty() || !absl::SimpleHexAtoi(line, &size)) {
-            return absl::InvalidArgumentError(
-                absl::StrCat("malformed chunk size '", line, "'"));
-          }
-          raw_.erase(0, eol + 2);
-          if (size == 0) {
-            trailers_ = true;
-          } else {
-            in_chunk_ = static_cast<size_t>(size);
-          }
-          continue;
-        }
-      }
-    }
-  }
-
- private:
-  void Keep(absl::string_view data) {
-    size_t room = max_body_ > out_->body.size() ? max_body_ - out_->body.size() : 0;
-    if (data.size() > room) out_->truncated = true;
-    out_->body.append(data.data(), std::min(room, data.size()));
-  }
-
-  Mode mode_;
-  size_t remaining_;
-  size_t max_body_;
-  HttpFetchResponse* out_;
-  std::string raw_;
-  size_t in_chunk_ = 0;
-  bool need_crlf_ = false;
-  bool trailers_ = false;
-  bool done_ = false;
-};
-
-absl::Status ParseHead(absl::string_view head, HttpFetchResponse* out) {
-  std::vector<absl::string_view> lines = absl::StrSplit(head, "\r\n");
-  if (lines.empty()) return absl::InvalidArgumentError("empty response");
-  absl::string_view status_line = lines[0];
-  if (!absl::StartsWith(status_line, "HTTP/1.")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not an HTTP/1.x response: '", status_line.substr(0, 80), "'"));
-  }
-  std::vector<absl::string_view> parts = absl::StrSplit(status_line, absl::MaxSplits(' ', 2));
-  int status = 0;
-  if (parts.size() < 2 || !absl::SimpleAtoi(parts[1], &status) || status < 100 || status > 999) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad HTTP status line: '", status_line.substr(0, 80), "'"));
-  }
-  out->status = status;
-  out->reason = parts.size() > 2 ? std::string(parts[2]) : "";
-  for (size_t i = 1; i < lines.size(); ++i) {
-    if (lines[i].empty()) continue;
-    size_t colon = lines[i].find(':');
-    if (colon == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad HTTP header line: '", lines[i].substr(0, 80), "'"));
-    }
-    out->headers.emplace_back(
-        std::string(absl::StripAsciiWhitespace(lines[i].substr(0, colon))),
-        std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1))));
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<std::unique_ptr<transport::Connection>> Connect(const Url& url,
                                                                const HttpFetchRequest& req,
@@ -193,57 +63,35 @@ absl::StatusOr<HttpFetchResponse> FetchOnce(const Url& url, const HttpFetchReque
   head += "Connection: close\r\n\r\n";
   MAESTRO_RETURN_IF_ERROR(conn->WriteAll(head + req.body, deadline));
 
-  HttpFetchResponse out;
-  std::string buf;
-  std::unique_ptr<BodyDecoder> body;
+  // The response, parsed by the one (fuzzed, bounded) HTTP parser. The exchange ends when
+  // the message is complete, or as soon as max_body bytes of it are kept.
+  http::HttpResponseParser::Limits limits;
+  limits.max_body = req.max_body;
+  limits.head_request = method == "HEAD";
+  http::HttpResponseParser parser(nullptr, limits);
+  std::string pending;
   char chunk[16384];
-  for (;;) {
+  while (!parser.done() && !parser.stopped()) {
     if (Cancelled(req.cancel)) return absl::CancelledError("cancelled");
     absl::Time now = absl::Now();
     if (now >= deadline) return absl::DeadlineExceededError("timed out waiting for the response");
-    absl::StatusOr<size_t> n = conn->ReadSome(chunk, sizeof chunk, std::min(deadline, now + kReadSlice));
+    absl::StatusOr<size_t> n =
+        conn->ReadSome(chunk, sizeof chunk, std::min(deadline, now + kReadSlice));
     if (!n.ok()) {
       if (absl::IsDeadlineExceeded(n.status())) continue;  // slice over; re-check cancel
       return n.status();
     }
-    bool eof = *n == 0;
-    if (body == nullptr) {
-      buf.append(chunk, *n);
-      size_t end = buf.find("\r\n\r\n");
-      if (end == std::string::npos) {
-        if (eof) return absl::UnavailableError("connection closed before a complete response");
-        if (buf.size() > 64 * 1024) return absl::InvalidArgumentError("response head too large");
-        continue;
-      }
-      MAESTRO_RETURN_IF_ERROR(ParseHead(absl::string_view(buf).substr(0, end), &out));
-      BodyDecoder::Mode mode = BodyDecoder::Mode::kEof;
-      size_t length = 0;
-      std::string te = absl::AsciiStrToLower(out.Header("transfer-encoding"));
-      std::string cl = out.Header("content-length");
-      if (method == "HEAD" || out.status == 204 || out.status == 304 || out.status < 200) {
-        mode = BodyDecoder::Mode::kNone;
-      } else if (absl::StrContains(te, "chunked")) {
-        mode = BodyDecoder::Mode::kChunked;
-      } else if (!cl.empty()) {
-        uint64_t v = 0;
-        if (!absl::SimpleAtoi(cl, &v)) {
-          return absl::InvalidArgumentError(absl::StrCat("bad Content-Length '", cl, "'"));
-        }
-        length = static_cast<size_t>(v);
-        mode = length == 0 ? BodyDecoder::Mode::kNone : BodyDecoder::Mode::kLength;
-      }
-      body = std::make_unique<BodyDecoder>(mode, length, req.max_body, &out);
-      MAESTRO_RETURN_IF_ERROR(body->Feed(absl::string_view(buf).substr(end + 4)));
-      buf.clear();
-    } else if (!eof) {
-      MAESTRO_RETURN_IF_ERROR(body->Feed(absl::string_view(chunk, *n)));
+    if (*n == 0) {
+      MAESTRO_RETURN_IF_ERROR(parser.FeedEof());
+      break;
     }
-    if (body != nullptr && body->done()) return out;
-    if (eof) {
-      if (body != nullptr) return out;  // read-until-EOF body, or a short one: keep what came
-      return absl::UnavailableError("connection closed before a complete response");
-    }
+    pending.append(chunk, *n);
+    MAESTRO_ASSIGN_OR_RETURN(size_t used, parser.Feed(pending));
+    pending.erase(0, used);
   }
+  HttpFetchResponse out;
+  static_cast<http::HttpResponse&>(out) = parser.response();
+  return out;
 }
 
 }  // namespace
@@ -281,13 +129,6 @@ absl::StatusOr<Url> ParseUrl(absl::string_view in) {
   }
   url.port = port > 0 ? port : (url.scheme == "https" ? 443 : 80);
   return url;
-}
-
-std::string HttpFetchResponse::Header(absl::string_view name) const {
-  for (const auto& [k, v] : headers) {
-    if (absl::EqualsIgnoreCase(k, name)) return v;
-  }
-  return "";
 }
 
 absl::StatusOr<HttpFetchResponse> HttpFetch(const HttpFetchRequest& request) {

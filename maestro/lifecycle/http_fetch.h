@@ -1,8 +1,9 @@
 // HttpFetch: one blocking HTTP/1.1 request to any http:// or https:// URL, for the `http`
 // lifecycle check and the `http` (webhook) auditor. It is deliberately small: one request per
-// connection ("Connection: close"), Content-Length, chunked and read-until-EOF bodies, optional
-// redirect following, and one overall deadline (connect + send + response) so a request can
-// never outlive its caller's budget. Sockets and TLS come from maestro/transport (TCP with
+// connection ("Connection: close"), optional redirect following, and one overall deadline
+// (connect + send + response) so a request can never outlive its caller's budget. Responses
+// come from servers maestro does not control: they are read by the one fuzzed HTTP parser
+// (maestro/http/response_parser.h) with a bounded head (64 KiB) and body (`max_body`). Sockets and TLS come from maestro/transport (TCP with
 // c-ares name resolution, TLS over memory BIOs); the Docker-specific keep-alive HttpClient in
 // maestro/docker is not used because it is bound to one daemon connection pool.
 //
@@ -22,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "maestro/http/response_parser.h"
 
 namespace maestro::lifecycle {
 
@@ -48,22 +50,19 @@ struct HttpFetchRequest {
   std::string client_cert;  // PEM files, optional
   std::string client_key;
   int max_redirects = 0;    // 301/302/303/307/308 with Location are followed this many times
-  size_t max_body = 1 << 20;  // bytes kept; the rest is read and dropped (truncated = true)
+  // Body bytes kept; a longer body is cut there (truncated = true) and not read further.
+  size_t max_body = 1 << 20;
   const std::atomic<bool>* cancel = nullptr;  // checked at least every 100 ms
 };
 
-struct HttpFetchResponse {
-  int status = 0;
-  std::string reason;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  bool truncated = false;
+// status, reason, headers, body, truncated and Header() come from http::HttpResponse.
+struct HttpFetchResponse : http::HttpResponse {
   std::string url;  // the final URL (after redirects)
-  std::string Header(absl::string_view name) const;  // case-insensitive; "" when absent
 };
 
 // Any HTTP status is a response; errors are connection, TLS, protocol or deadline failures
-// (Unavailable, DeadlineExceeded, Cancelled, InvalidArgument), with the URL in the message.
+// (Unavailable, also for a body cut short by the server; DeadlineExceeded, Cancelled;
+// InvalidArgument for a malformed response), with the URL in the message.
 absl::StatusOr<HttpFetchResponse> HttpFetch(const HttpFetchRequest& request);
 
 }  // namespace maestro::lifecycle

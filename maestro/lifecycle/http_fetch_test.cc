@@ -75,6 +75,31 @@ TEST(HttpFetchTest, BodyIsTruncatedAtMaxBody) {
   EXPECT_TRUE(resp->truncated);
 }
 
+TEST(HttpFetchTest, ResponsesAreReadByTheSharedBoundedParser) {
+  TestHttpServer server;
+  ScriptedResponse cut_short;  // the server closes before the promised 100 bytes
+  cut_short.raw = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this";
+  ScriptedResponse garbage;
+  garbage.raw = "SMTP ready\r\n\r\n";
+  ScriptedResponse huge_head;
+  huge_head.raw = "HTTP/1.1 200 OK\r\nX-Big: " + std::string(70 * 1024, 'x') + "\r\n\r\n";
+  ScriptedResponse until_eof;
+  until_eof.raw = "HTTP/1.0 200 OK\r\n\r\nall of it";
+  server.Script({cut_short, garbage, huge_head, until_eof});
+  HttpFetchRequest req;
+  req.url = server.url();
+  absl::StatusOr<HttpFetchResponse> resp = HttpFetch(req);
+  EXPECT_TRUE(absl::IsUnavailable(resp.status())) << resp.status();
+  resp = HttpFetch(req);
+  EXPECT_TRUE(absl::IsInvalidArgument(resp.status())) << resp.status();
+  resp = HttpFetch(req);
+  EXPECT_TRUE(absl::IsInvalidArgument(resp.status())) << resp.status();
+  resp = HttpFetch(req);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->body, "all of it");
+  EXPECT_FALSE(resp->truncated);
+}
+
 TEST(HttpFetchTest, DeadlineAndCancel) {
   TestHttpServer server;
   ScriptedResponse hang;

@@ -129,8 +129,11 @@ void TestHttpServer::Handle(int fd) {
     return;
   }
   std::string out = absl::StrCat("HTTP/1.1 ", resp.status, " Status\r\n");
+  if (!resp.raw.empty()) out.clear();
   for (const auto& [k, v] : resp.headers) absl::StrAppend(&out, k, ": ", v, "\r\n");
-  if (resp.chunked) {
+  if (!resp.raw.empty()) {
+    out = resp.raw;
+  } else if (resp.chunked) {
     out += "Transfer-Encoding: chunked\r\n\r\n";
     // Two chunks, to exercise the decoder.
     size_t half = resp.body.size() / 2;

@@ -23,6 +23,7 @@ struct ScriptedResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   bool chunked = false;
   bool never_answer = false;  // read the request, then hold the connection until Stop
+  std::string raw;  // when set, sent verbatim (then the connection closes) instead of the above
 };
 
 struct RecordedRequest {

@@ -1,4 +1,4 @@
-#include "maestro/docker/http_response_parser.h"
+#include "maestro/http/response_parser.h"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/buffers_range.hpp>
@@ -6,6 +6,8 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/optional.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <limits>
 
 #include "absl/status/status.h"
@@ -13,18 +15,20 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
-namespace maestro::docker {
+namespace maestro::http {
 namespace {
 
-namespace http = boost::beast::http;
+namespace beast_http = boost::beast::http;
 
 struct BodyTarget {
-  std::string* buffer = nullptr;
+  HttpResponse* response = nullptr;  // body and truncated are written here when buffering
   const BodySink* sink = nullptr;
+  size_t max_body = 0;
   bool stopped = false;
 };
 
-// A Beast Body whose reader forwards bytes to a BodySink (2xx) or a string (otherwise).
+// A Beast Body whose reader forwards bytes to a BodySink (2xx) or, up to max_body, to the
+// response's body (otherwise).
 struct SinkBody {
   using value_type = BodyTarget;
 
@@ -33,7 +37,7 @@ struct SinkBody {
     // Beast 1.74 constructs the reader with the parser, before any header is parsed: the
     // status is only looked at in init(), which runs once the header is complete.
     template <bool isRequest, class Fields>
-    reader(http::header<isRequest, Fields>& h, value_type& v)
+    reader(beast_http::header<isRequest, Fields>& h, value_type& v)
         : v_(v), header_(&h), status_of_(&StatusOf<isRequest, Fields>) {}
     void init(const boost::optional<std::uint64_t>&, boost::beast::error_code& ec) {
       ec = {};
@@ -50,9 +54,16 @@ struct SinkBody {
         if (v_.stopped) continue;
         if (use_sink_) {
           if (!(*v_.sink)(s)) v_.stopped = true;
-        } else {
-          v_.buffer->append(s.data(), s.size());
+          continue;
         }
+        std::string& body = v_.response->body;
+        size_t room = v_.max_body > body.size() ? v_.max_body - body.size() : 0;
+        if (s.size() > room) {
+          s = s.substr(0, room);
+          v_.response->truncated = true;
+          v_.stopped = true;
+        }
+        body.append(s.data(), s.size());
       }
       return n;
     }
@@ -64,7 +75,7 @@ struct SinkBody {
       if constexpr (isRequest) {
         return 0;
       } else {
-        return static_cast<int>(static_cast<const http::header<false, Fields>*>(h)->result_int());
+        return static_cast<int>(static_cast<const beast_http::header<false, Fields>*>(h)->result_int());
       }
     }
     value_type& v_;
@@ -78,7 +89,7 @@ struct SinkBody {
 
 struct HttpResponseParser::Impl {
   BodySink sink;
-  http::response_parser<SinkBody> parser;
+  beast_http::response_parser<SinkBody> parser;
   HttpResponse response;
   bool header_copied = false;
 
@@ -101,15 +112,20 @@ std::string HttpResponse::Header(absl::string_view name) const {
   return "";
 }
 
-HttpResponseParser::HttpResponseParser(BodySink sink) : impl_(std::make_unique<Impl>()) {
+HttpResponseParser::HttpResponseParser(BodySink sink, const Limits& limits)
+    : impl_(std::make_unique<Impl>()) {
   impl_->sink = std::move(sink);
   // Not boost::none: Beast 1.74 compares `len > body_limit_` with an empty optional as true.
+  // The buffered body is bounded by BodyTarget::max_body (truncation, not an error).
   impl_->parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-  impl_->parser.header_limit(64 * 1024);
+  impl_->parser.header_limit(static_cast<std::uint32_t>(
+      std::min<size_t>(limits.max_header, std::numeric_limits<std::uint32_t>::max())));
   impl_->parser.eager(true);
+  impl_->parser.skip(limits.head_request);
   BodyTarget& t = impl_->parser.get().body();
-  t.buffer = &impl_->response.body;
+  t.response = &impl_->response;
   t.sink = &impl_->sink;
+  t.max_body = limits.max_body;
 }
 
 HttpResponseParser::~HttpResponseParser() = default;
@@ -122,7 +138,7 @@ absl::StatusOr<size_t> HttpResponseParser::Feed(absl::string_view data) {
         boost::asio::const_buffer(data.data() + total, data.size() - total), ec);
     total += used;
     impl_->CopyHeader();
-    if (ec == http::error::need_more) {
+    if (ec == beast_http::error::need_more) {
       if (used == 0) break;
       continue;
     }
@@ -157,4 +173,4 @@ bool HttpResponseParser::keep_alive() const {
 }
 const HttpResponse& HttpResponseParser::response() const { return impl_->response; }
 
-}  // namespace maestro::docker
+}  // namespace maestro::http
