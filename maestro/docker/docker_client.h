@@ -55,12 +55,6 @@ struct LogsOptions {
   const std::atomic<bool>* cancel = nullptr;
 };
 
-struct AttachOptions {
-  bool logs = false;  // replay previous output first
-  absl::optional<bool> tty;
-  const std::atomic<bool>* cancel = nullptr;
-};
-
 struct ExecOptions {
   std::vector<std::string> cmd;
   std::vector<std::string> env;
@@ -90,10 +84,6 @@ class DockerClient {
   // The API version in use ("1.41"); negotiates on first use unless pinned.
   virtual absl::StatusOr<std::string> ApiVersion() = 0;
 
-  virtual absl::Status Ping() = 0;
-  virtual absl::StatusOr<VersionInfo> Version() = 0;
-  virtual absl::StatusOr<nlohmann::json> Info() = 0;
-
   virtual absl::StatusOr<std::vector<ContainerSummary>> ListContainers(
       const ListContainersOptions& options) = 0;
   virtual absl::StatusOr<ContainerInspect> InspectContainer(absl::string_view id_or_name) = 0;
@@ -107,14 +97,10 @@ class DockerClient {
   virtual absl::Status KillContainer(absl::string_view id, absl::string_view signal) = 0;
   virtual absl::Status RemoveContainer(absl::string_view id,
                                        const RemoveContainerOptions& options) = 0;
-  // Blocks until the container stops (bounded by `timeout`); returns its exit code.
-  virtual absl::StatusOr<int64_t> WaitContainer(absl::string_view id, absl::Duration timeout) = 0;
 
   // Output demultiplexed (or raw, as kStdout, for TTY containers) to `callback`.
   virtual absl::Status Logs(absl::string_view id, const LogsOptions& options,
                             const OutputCallback& callback) = 0;
-  virtual absl::Status Attach(absl::string_view id, const AttachOptions& options,
-                              const OutputCallback& callback) = 0;
 
   virtual absl::StatusOr<std::string> CreateExec(absl::string_view container,
                                                  const ExecOptions& options) = 0;
@@ -124,8 +110,6 @@ class DockerClient {
   virtual absl::StatusOr<ExecInspect> InspectExec(absl::string_view exec_id) = 0;
 
   virtual absl::StatusOr<ImageInspect> InspectImage(absl::string_view name) = 0;
-  // `reference`: optional filter ("repo" or "repo:tag").
-  virtual absl::StatusOr<std::vector<ImageSummary>> ListImages(absl::string_view reference) = 0;
   // POST /images/create?fromImage=&tag=. `registry_auth` is the X-Registry-Auth value ("" for
   // none). An {"error":...} progress line fails the pull with the daemon's message.
   virtual absl::Status PullImage(absl::string_view image, absl::string_view tag,

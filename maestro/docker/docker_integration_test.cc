@@ -124,12 +124,10 @@ TEST_P(TransportTest, ContainerLifecycleLogsExec) {
   ConnectionSpec spec = SpecFor(GetParam());
   auto client = ClientFor(spec);
   ASSERT_NE(client, nullptr);
-  ASSERT_TRUE(client->Ping().ok()) << client->Ping();
   auto version = client->ApiVersion();
   ASSERT_TRUE(version.ok()) << version.status();
-  EXPECT_EQ(CompareApiVersions(*version, kMaxApiVersion) <= 0 ||
-                CompareApiVersions(*version, client->Version()->min_api_version) == 0,
-            true);
+  // The test daemon's minimum API version is below ours: we use at most ours.
+  EXPECT_LE(CompareApiVersions(*version, kMaxApiVersion), 0) << *version;
 
   std::string name = UniqueName(GetParam());
   json body = {{"Image", Env().image},
@@ -246,7 +244,7 @@ TEST(FailureTest, TlsWrongCa) {
   spec.tls_options.ca_cert = Env().tls_wrong_ca;
   auto client = ClientFor(spec);
   ASSERT_NE(client, nullptr);
-  absl::Status s = client->Ping();
+  absl::Status s = client->ListContainers({}).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "certificate verify failed")) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "ship-tls")) << s;
@@ -259,7 +257,7 @@ TEST(FailureTest, TlsMissingClientCert) {
   auto client = ClientFor(spec);
   ASSERT_NE(client, nullptr);
   absl::Time start = absl::Now();
-  absl::Status s = client->Ping();
+  absl::Status s = client->ListContainers({}).status();
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
@@ -274,7 +272,7 @@ TEST(FailureTest, TlsWithoutVerifyWarnsOncePerShip) {
   ASSERT_NE(client, nullptr);
   ::testing::internal::CaptureStderr();
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(client->Ping().ok());
+    ASSERT_TRUE(client->ListContainers({}).ok());
     client->http().CloseIdle();  // force new connections (new handshakes)
   }
   std::string err = ::testing::internal::GetCapturedStderr();
@@ -289,7 +287,7 @@ TEST(FailureTest, SshUnknownHostKeyShowsFingerprint) {
   spec.ssh.known_hosts = {empty};
   auto client = ClientFor(spec);
   ASSERT_NE(client, nullptr);
-  absl::Status s = client->Ping();
+  absl::Status s = client->ListContainers({}).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "SHA256:")) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "is unknown")) << s;
@@ -301,7 +299,7 @@ TEST(FailureTest, SshChangedHostKeyRefused) {
   spec.ssh.known_hosts = {Env().ssh_wrong_known_hosts};
   auto client = ClientFor(spec);
   ASSERT_NE(client, nullptr);
-  absl::Status s = client->Ping();
+  absl::Status s = client->ListContainers({}).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "SHA256:")) << s;
 }
@@ -311,7 +309,7 @@ TEST(FailureTest, SshWrongKey) {
   spec.ssh.key = Env().ssh_wrong_key;
   auto client = ClientFor(spec);
   ASSERT_NE(client, nullptr);
-  absl::Status s = client->Ping();
+  absl::Status s = client->ListContainers({}).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "authentication")) << s;
 }
@@ -340,7 +338,7 @@ TEST(FailureTest, DaemonDownAnswersWithinShipTimeout) {
     auto client = ClientFor(spec);
     ASSERT_NE(client, nullptr);
     absl::Time start = absl::Now();
-    absl::Status s = client->Ping();
+    absl::Status s = client->ListContainers({}).status();
     EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << kind << ": " << s;
     EXPECT_LT(absl::Now() - start, absl::Seconds(3)) << kind;
     EXPECT_TRUE(absl::StrContains(s.message(), spec.ship)) << s;
@@ -437,7 +435,7 @@ TEST(FailureTest, ReconnectsAfterServerClosedKeptAliveConnection) {
   spec.port = proxy.port();
   auto client = ClientFor(spec);
   ASSERT_NE(client, nullptr);
-  ASSERT_TRUE(client->Ping().ok());
+  ASSERT_TRUE(client->ListContainers({}).ok());
   ASSERT_TRUE(client->ListContainers({}).ok());
   EXPECT_EQ(proxy.accepted(), 1);
   proxy.CutAll();

@@ -106,18 +106,6 @@ ContainerInspect ParseContainerInspect(const json& j) {
   return c;
 }
 
-ImageSummary ParseImageSummary(const json& j) {
-  ImageSummary i;
-  i.id = Str(j, "Id");
-  i.repo_tags = Strings(j, "RepoTags");
-  i.repo_digests = Strings(j, "RepoDigests");
-  i.created = Int(j, "Created");
-  i.size = Int(j, "Size");
-  i.labels = StringMap(j, "Labels");
-  i.raw = j;
-  return i;
-}
-
 ImageInspect ParseImageInspect(const json& j) {
   ImageInspect i;
   i.id = Str(j, "Id");

@@ -69,16 +69,6 @@ struct ContainerInspect {
   nlohmann::json raw;
 };
 
-struct ImageSummary {
-  std::string id;
-  std::vector<std::string> repo_tags;
-  std::vector<std::string> repo_digests;
-  int64_t created = 0;
-  int64_t size = 0;
-  std::map<std::string, std::string> labels;
-  nlohmann::json raw;
-};
-
 struct ImageInspect {
   std::string id;
   std::vector<std::string> repo_tags;
@@ -119,7 +109,6 @@ struct PullProgress {
 // Parsers from the daemon's JSON (tolerant: missing fields stay default). Exposed for tests.
 ContainerSummary ParseContainerSummary(const nlohmann::json& j);
 ContainerInspect ParseContainerInspect(const nlohmann::json& j);
-ImageSummary ParseImageSummary(const nlohmann::json& j);
 ImageInspect ParseImageInspect(const nlohmann::json& j);
 ExecInspect ParseExecInspect(const nlohmann::json& j);
 Event ParseEvent(const nlohmann::json& j);

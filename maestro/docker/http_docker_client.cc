@@ -228,29 +228,6 @@ absl::StatusOr<HttpResponse> HttpDockerClient::GetPing(Call* call) {
   return Do(*call, options);
 }
 
-absl::Status HttpDockerClient::Ping() {
-  Call call;
-  MAESTRO_ASSIGN_OR_RETURN(HttpResponse r, GetPing(&call));
-  if (absl::StripAsciiWhitespace(r.body) != "OK") {
-    return Prefix(call, absl::InternalError(absl::StrCat("unexpected answer '", r.body, "'")));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<VersionInfo> HttpDockerClient::Version() {
-  Call call;
-  call.path = "/version";
-  call.versioned = false;
-  MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
-  return ParseVersionInfo(j);
-}
-
-absl::StatusOr<json> HttpDockerClient::Info() {
-  Call call;
-  call.path = "/info";
-  return DoJson(call);
-}
-
 absl::StatusOr<std::vector<ContainerSummary>> HttpDockerClient::ListContainers(
     const ListContainersOptions& options) {
   Call call;
@@ -341,21 +318,6 @@ absl::Status HttpDockerClient::RemoveContainer(absl::string_view id,
   return Do(call, options).status();
 }
 
-absl::StatusOr<int64_t> HttpDockerClient::WaitContainer(absl::string_view id,
-                                                        absl::Duration timeout) {
-  Call call;
-  call.method = "POST";
-  call.path = absl::StrCat("/containers/", PathPart(id), "/wait");
-  RequestOptions options;
-  options.timeout = timeout;
-  MAESTRO_ASSIGN_OR_RETURN(HttpResponse r, Do(call, options));
-  absl::optional<json> j = ParseJson(r.body);
-  if (!j || !j->is_object() || !j->contains("StatusCode") || !(*j)["StatusCode"].is_number()) {
-    return Prefix(call, absl::InternalError("no StatusCode in the daemon's answer"));
-  }
-  return (*j)["StatusCode"].get<int64_t>();
-}
-
 absl::Status HttpDockerClient::Logs(absl::string_view id, const LogsOptions& o,
                                     const OutputCallback& callback) {
   bool tty;
@@ -374,22 +336,6 @@ absl::Status HttpDockerClient::Logs(absl::string_view id, const LogsOptions& o,
                 {"tail", o.tail.empty() ? "all" : o.tail}};
   if (!o.since.empty()) call.query.emplace_back("since", o.since);
   return DoStream(call, tty, o.follow, o.cancel, callback);
-}
-
-absl::Status HttpDockerClient::Attach(absl::string_view id, const AttachOptions& o,
-                                      const OutputCallback& callback) {
-  bool tty;
-  if (o.tty) {
-    tty = *o.tty;
-  } else {
-    MAESTRO_ASSIGN_OR_RETURN(ContainerInspect c, InspectContainer(id));
-    tty = c.tty;
-  }
-  Call call;
-  call.method = "POST";
-  call.path = absl::StrCat("/containers/", PathPart(id), "/attach");
-  call.query = {{"stream", "1"}, {"stdout", "1"}, {"stderr", "1"}, {"logs", o.logs ? "1" : "0"}};
-  return DoStream(call, tty, /*unbounded=*/true, o.cancel, callback);
 }
 
 absl::StatusOr<std::string> HttpDockerClient::CreateExec(absl::string_view container,
@@ -431,21 +377,6 @@ absl::StatusOr<ImageInspect> HttpDockerClient::InspectImage(absl::string_view na
   call.path = absl::StrCat("/images/", PathPart(name), "/json");
   MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
   return ParseImageInspect(j);
-}
-
-absl::StatusOr<std::vector<ImageSummary>> HttpDockerClient::ListImages(
-    absl::string_view reference) {
-  Call call;
-  call.path = "/images/json";
-  if (!reference.empty()) {
-    call.query.emplace_back("filters", FiltersJson({{"reference", {std::string(reference)}}}));
-  }
-  MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
-  std::vector<ImageSummary> out;
-  if (j.is_array()) {
-    for (const json& i : j) out.push_back(ParseImageSummary(i));
-  }
-  return out;
 }
 
 absl::Status HttpDockerClient::PullImage(absl::string_view image, absl::string_view tag,

@@ -34,9 +34,6 @@ class HttpDockerClient : public DockerClient {
 
   std::string Describe() const override;
   absl::StatusOr<std::string> ApiVersion() override;
-  absl::Status Ping() override;
-  absl::StatusOr<VersionInfo> Version() override;
-  absl::StatusOr<nlohmann::json> Info() override;
   absl::StatusOr<std::vector<ContainerSummary>> ListContainers(
       const ListContainersOptions& options) override;
   absl::StatusOr<ContainerInspect> InspectContainer(absl::string_view id_or_name) override;
@@ -46,18 +43,14 @@ class HttpDockerClient : public DockerClient {
   absl::Status StopContainer(absl::string_view id, absl::optional<int> timeout_seconds) override;
   absl::Status KillContainer(absl::string_view id, absl::string_view signal) override;
   absl::Status RemoveContainer(absl::string_view id, const RemoveContainerOptions& options) override;
-  absl::StatusOr<int64_t> WaitContainer(absl::string_view id, absl::Duration timeout) override;
   absl::Status Logs(absl::string_view id, const LogsOptions& options,
                     const OutputCallback& callback) override;
-  absl::Status Attach(absl::string_view id, const AttachOptions& options,
-                      const OutputCallback& callback) override;
   absl::StatusOr<std::string> CreateExec(absl::string_view container,
                                          const ExecOptions& options) override;
   absl::Status StartExec(absl::string_view exec_id, bool tty,
                          const OutputCallback& callback) override;
   absl::StatusOr<ExecInspect> InspectExec(absl::string_view exec_id) override;
   absl::StatusOr<ImageInspect> InspectImage(absl::string_view name) override;
-  absl::StatusOr<std::vector<ImageSummary>> ListImages(absl::string_view reference) override;
   absl::Status PullImage(absl::string_view image, absl::string_view tag,
                          absl::string_view registry_auth,
                          const PullProgressCallback& progress) override;
@@ -79,7 +72,7 @@ class HttpDockerClient : public DockerClient {
     std::string what;  // overrides "METHOD path" in messages
   };
   absl::StatusOr<HttpResponse> Do(const Call& call, RequestOptions options);
-  // GET /_ping (unversioned): the daemon's answer, for Ping() and API negotiation.
+  // GET /_ping (unversioned): the daemon's answer, for API negotiation.
   absl::StatusOr<HttpResponse> GetPing(Call* call);
   absl::StatusOr<nlohmann::json> DoJson(const Call& call);
   absl::Status DoStream(const Call& call, bool tty, bool unbounded,

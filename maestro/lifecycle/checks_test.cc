@@ -313,9 +313,6 @@ class ExecOnlyDocker : public docker::DockerClient {
 
   std::string Describe() const override { return "fake"; }
   absl::StatusOr<std::string> ApiVersion() override { return U(); }
-  absl::Status Ping() override { return U(); }
-  absl::StatusOr<docker::VersionInfo> Version() override { return U(); }
-  absl::StatusOr<nlohmann::json> Info() override { return U(); }
   absl::StatusOr<std::vector<docker::ContainerSummary>> ListContainers(
       const docker::ListContainersOptions&) override {
     return U();
@@ -333,13 +330,8 @@ class ExecOnlyDocker : public docker::DockerClient {
   absl::Status RemoveContainer(absl::string_view, const docker::RemoveContainerOptions&) override {
     return U();
   }
-  absl::StatusOr<int64_t> WaitContainer(absl::string_view, absl::Duration) override { return U(); }
   absl::Status Logs(absl::string_view, const docker::LogsOptions&,
                     const docker::OutputCallback&) override {
-    return U();
-  }
-  absl::Status Attach(absl::string_view, const docker::AttachOptions&,
-                      const docker::OutputCallback&) override {
     return U();
   }
   absl::StatusOr<std::string> CreateExec(absl::string_view container,
@@ -366,9 +358,6 @@ class ExecOnlyDocker : public docker::DockerClient {
     return info;
   }
   absl::StatusOr<docker::ImageInspect> InspectImage(absl::string_view) override { return U(); }
-  absl::StatusOr<std::vector<docker::ImageSummary>> ListImages(absl::string_view) override {
-    return U();
-  }
   absl::Status PullImage(absl::string_view, absl::string_view, absl::string_view,
                          const docker::PullProgressCallback&) override {
     return U();

@@ -246,7 +246,7 @@ struct FakeDockerDaemon::Impl {
   void Serve(std::shared_ptr<Socket> sock);
   // Returns false when the connection must be closed.
   bool Handle(Socket& s, Request& r);
-  bool HandleLogs(Socket& s, Request& r, const std::string& id, bool attach);
+  bool HandleLogs(Socket& s, Request& r, const std::string& id);
   bool HandleExecStart(Socket& s, const std::string& id);
   bool HandlePull(Socket& s, Request& r);
   bool HandleEvents(Socket& s, Request& r);
@@ -346,14 +346,6 @@ bool FakeDockerDaemon::Impl::Handle(Socket& s, Request& r) {
                      {"MinAPIVersion", options.min_api_version}, {"Os", "linux"},
                      {"Arch", "amd64"}});
   }
-  if (p == "/info") {
-    std::lock_guard<std::mutex> lock(mu);
-    bool chunked = options.chunked;
-    return Respond(s, 200, "OK",
-                   json{{"Name", "fake"}, {"Containers", containers.size()}, {"Images", images.size()}}
-                       .dump(),
-                   "application/json", chunked, false);
-  }
   if (p == "/auth" && r.method == "POST") {
     json body = json::parse(r.body, nullptr, false);
     std::string server = body.is_object() ? body.value("serveraddress", "") : "";
@@ -376,24 +368,6 @@ bool FakeDockerDaemon::Impl::Handle(Socket& s, Request& r) {
   }
   if (p == "/events") return HandleEvents(s, r);
   if (p == "/images/create" && r.method == "POST") return HandlePull(s, r);
-  if (p == "/images/json") {
-    std::string ref;
-    json filters = json::parse(r.query["filters"], nullptr, false);
-    if (filters.is_object() && filters.contains("reference") && filters["reference"].is_array() &&
-        !filters["reference"].empty()) {
-      ref = filters["reference"][0].get<std::string>();
-    }
-    json out = json::array();
-    std::lock_guard<std::mutex> lock(mu);
-    std::map<std::string, std::vector<std::string>> by_id;
-    for (const auto& i : images) {
-      if (!ref.empty() && i.first != ref && i.first != ImageRefFor(ref)) continue;
-      by_id[i.second].push_back(i.first);
-    }
-    for (const auto& i : by_id) out.push_back({{"Id", i.first}, {"RepoTags", i.second}, {"Created", 1}, {"Size", 1234}});
-    bool chunked = options.chunked;
-    return Respond(s, 200, "OK", out.dump(), "application/json", chunked, false);
-  }
   if (parts.size() >= 3 && parts[0] == "images" && parts.back() == "json" && r.method == "GET") {
     std::string name = absl::StrJoin(parts.begin() + 1, parts.end() - 1, "/");
     std::string id;
@@ -573,17 +547,6 @@ bool FakeDockerDaemon::Impl::Handle(Socket& s, Request& r) {
       lock.unlock();
       return Respond(s, 204, "No Content", "", "", false, false);
     }
-    if (action == "wait" && r.method == "POST") {
-      cv.wait(lock, [&] {
-        Container* w = FindLocked(id);
-        return stopping || w == nullptr || w->status != "running";
-      });
-      if (stopping) return false;
-      Container* w = FindLocked(id);
-      int code = w ? w->exit_code : 0;
-      lock.unlock();
-      return Json(s, 200, "OK", json{{"StatusCode", code}});
-    }
     if (action.empty() && r.method == "DELETE") {
       bool force = r.query["force"] == "1" || r.query["force"] == "true";
       if (c->status == "running" && !force) {
@@ -616,8 +579,7 @@ bool FakeDockerDaemon::Impl::Handle(Socket& s, Request& r) {
       return Json(s, 201, "Created", json{{"Id", e.id}});
     }
     lock.unlock();
-    if (action == "logs") return HandleLogs(s, r, id, false);
-    if (action == "attach") return HandleLogs(s, r, id, true);
+    if (action == "logs") return HandleLogs(s, r, id);
     return Error(s, 404, "Not Found", "page not found");
   }
   if (parts.size() == 3 && parts[0] == "exec") {
@@ -639,30 +601,24 @@ bool FakeDockerDaemon::Impl::Handle(Socket& s, Request& r) {
   return Error(s, 404, "Not Found", "page not found");
 }
 
-bool FakeDockerDaemon::Impl::HandleLogs(Socket& s, Request& r, const std::string& id, bool attach) {
-  bool follow = attach || r.query["follow"] == "1" || r.query["follow"] == "true";
-  bool want_out = attach || r.query["stdout"] == "1" || r.query["stdout"] == "true";
-  bool want_err = attach || r.query["stderr"] == "1" || r.query["stderr"] == "true";
+bool FakeDockerDaemon::Impl::HandleLogs(Socket& s, Request& r, const std::string& id) {
+  bool follow = r.query["follow"] == "1" || r.query["follow"] == "true";
+  bool want_out = r.query["stdout"] == "1" || r.query["stdout"] == "true";
+  bool want_err = r.query["stderr"] == "1" || r.query["stderr"] == "true";
   size_t next = 0;
   bool tty;
   {
     std::lock_guard<std::mutex> lock(mu);
     Container* c = FindLocked(id);
     tty = c != nullptr && c->tty;
-    if (c != nullptr && !attach && r.query.count("tail") && r.query["tail"] != "all") {
+    if (c != nullptr && r.query.count("tail") && r.query["tail"] != "all") {
       size_t n = 0;
       absl::SimpleAtoi(r.query["tail"], &n);
       if (c->logs.size() > n) next = c->logs.size() - n;
     }
-    if (c != nullptr && attach && r.query["logs"] != "1") next = c->logs.size();
   }
   std::string ctype = tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream";
-  if (attach) {
-    // Attach hijacks the connection: no framing, the body ends when the connection does.
-    if (!Write(s, absl::StrCat("HTTP/1.1 200 OK\r\nContent-Type: ", ctype, "\r\n\r\n"))) return false;
-  } else if (!StartStream(s, ctype)) {
-    return false;
-  }
+  if (!StartStream(s, ctype)) return false;
   for (;;) {
     std::vector<std::pair<int, std::string>> out;
     bool done;
@@ -684,10 +640,9 @@ bool FakeDockerDaemon::Impl::HandleLogs(Socket& s, Request& r, const std::string
       if ((l.first == 1 && !want_out) || (l.first == 2 && !want_err)) continue;
       data += tty ? l.second : Frame(l.first, l.second);
     }
-    if (!data.empty() && !Write(s, attach ? data : Chunk(data))) return false;
+    if (!data.empty() && !Write(s, Chunk(data))) return false;
     if (done) break;
   }
-  if (attach) return false;  // hijacked: close
   return Write(s, "0\r\n\r\n");
 }
 

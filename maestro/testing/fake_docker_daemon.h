@@ -1,7 +1,7 @@
 // FakeDockerDaemon: an in-process Docker Engine API server on a unix socket (Boost.Beast
 // request parsing, one thread per connection) that really tracks containers, images, execs
 // and events in memory, so the real HttpDockerClient and transports are exercised without
-// Docker. Streams logs/attach/exec output with multiplexed frames, pull progress as chunked
+// Docker. Streams logs/exec output with multiplexed frames, pull progress as chunked
 // JSON lines, events as a live stream. Faults can be injected: latency, dropped connections,
 // 500s, requests never answered, kept-alive connections closed by the server.
 //

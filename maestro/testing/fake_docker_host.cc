@@ -35,10 +35,6 @@ std::string NormalizeRef(absl::string_view ref) {
   return std::string(ref);
 }
 
-std::string RepoOf(absl::string_view normalized) {
-  return std::string(normalized.substr(0, normalized.rfind(':')));
-}
-
 uint64_t Fnv(absl::string_view s, uint64_t salt) {
   uint64_t h = 14695981039346656037ull ^ salt;
   for (unsigned char c : s) {
@@ -596,30 +592,6 @@ absl::StatusOr<std::string> FakeDockerHost::ApiVersion() {
   return std::string("1.41");
 }
 
-absl::Status FakeDockerHost::Ping() { return Enter("Ping", "", "GET /_ping"); }
-
-absl::StatusOr<docker::VersionInfo> FakeDockerHost::Version() {
-  absl::Status s = Enter("Version", "", "GET /version");
-  if (!s.ok()) return s;
-  return docker::ParseVersionInfo({{"Version", "24.0.5-fake"},
-                                   {"ApiVersion", "1.41"},
-                                   {"MinAPIVersion", "1.12"},
-                                   {"Os", "linux"},
-                                   {"Arch", "amd64"}});
-}
-
-absl::StatusOr<json> FakeDockerHost::Info() {
-  absl::Status s = Enter("Info", "", "GET /info");
-  if (!s.ok()) return s;
-  std::lock_guard<std::mutex> lock(mu_);
-  int running = 0;
-  for (const auto& [id, c] : containers_) running += c.state == FakeContainerState::kRunning;
-  return json{{"Name", ship_},
-              {"Containers", containers_.size()},
-              {"ContainersRunning", running},
-              {"Images", images_.size()}};
-}
-
 absl::StatusOr<std::vector<docker::ContainerSummary>> FakeDockerHost::ListContainers(
     const docker::ListContainersOptions& options) {
   absl::Status s = Enter("ListContainers", "", "GET /containers/json");
@@ -880,31 +852,6 @@ absl::Status FakeDockerHost::RemoveContainer(absl::string_view id,
   return absl::OkStatus();
 }
 
-absl::StatusOr<int64_t> FakeDockerHost::WaitContainer(absl::string_view id,
-                                                      absl::Duration timeout) {
-  std::string what = absl::StrCat("POST /containers/", id, "/wait");
-  MAESTRO_RETURN_IF_ERROR(Enter("WaitContainer", id, what));
-  std::unique_lock<std::mutex> lock(mu_);
-  Container* c = FindLocked(id);
-  if (c == nullptr) {
-    return Error(404, absl::StatusCode::kNotFound, what, absl::StrCat("No such container: ", id));
-  }
-  std::string cid = c->id;
-  auto deadline = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(timeout);
-  while (true) {
-    c = FindLocked(cid);
-    if (c == nullptr) return int64_t{0};
-    if (c->state != FakeContainerState::kRunning) return c->exit_code;
-    if (shutting_down_) return absl::CancelledError("host destroyed");
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      c = FindLocked(cid);
-      if (c != nullptr && c->state == FakeContainerState::kRunning) {
-        return absl::DeadlineExceededError(absl::StrCat(Describe(), ": ", what, ": timed out"));
-      }
-    }
-  }
-}
-
 absl::Status FakeDockerHost::Logs(absl::string_view id, const docker::LogsOptions& options,
                                   const docker::OutputCallback& callback) {
   std::string what = absl::StrCat("GET /containers/", id, "/logs");
@@ -931,35 +878,6 @@ absl::Status FakeDockerHost::Logs(absl::string_view id, const docker::LogsOption
     }
   }
   if (!options.follow) return absl::OkStatus();
-  std::unique_lock<std::mutex> lock(mu_);
-  while (true) {
-    const Container* c = FindLocked(cid);
-    if (c == nullptr || c->state != FakeContainerState::kRunning || shutting_down_) break;
-    if (options.cancel != nullptr && options.cancel->load()) break;
-    cv_.wait_for(lock, std::chrono::milliseconds(10));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status FakeDockerHost::Attach(absl::string_view id, const docker::AttachOptions& options,
-                                    const docker::OutputCallback& callback) {
-  std::string what = absl::StrCat("POST /containers/", id, "/attach");
-  MAESTRO_RETURN_IF_ERROR(Enter("Attach", id, what));
-  std::vector<std::string> lines;
-  std::string cid;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    const Container* c = FindLocked(id);
-    if (c == nullptr) {
-      return Error(404, absl::StatusCode::kNotFound, what, absl::StrCat("No such container: ", id));
-    }
-    cid = c->id;
-    auto it = logs_.find(c->name);
-    if (options.logs && it != logs_.end()) lines = it->second;
-  }
-  for (const std::string& line : lines) {
-    if (!callback(docker::StdStream::kStdout, line + "\n")) return absl::OkStatus();
-  }
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     const Container* c = FindLocked(cid);
@@ -1063,29 +981,6 @@ absl::StatusOr<docker::ImageInspect> FakeDockerHost::InspectImage(absl::string_v
                                     {"RepoDigests", json::array()},
                                     {"Created", FormatTime(created)},
                                     {"Config", config}});
-}
-
-absl::StatusOr<std::vector<docker::ImageSummary>> FakeDockerHost::ListImages(
-    absl::string_view reference) {
-  MAESTRO_RETURN_IF_ERROR(Enter("ListImages", reference, "GET /images/json"));
-  std::lock_guard<std::mutex> lock(mu_);
-  std::map<std::string, std::vector<std::string>> tags_by_id;
-  std::map<std::string, bool> matched;
-  std::string want_exact;
-  size_t colon = reference.rfind(':');
-  bool has_tag = colon != absl::string_view::npos &&
-                 reference.substr(colon + 1).find('/') == absl::string_view::npos;
-  for (const auto& [ref, image] : images_) {
-    tags_by_id[image.id].push_back(ref);
-    bool m = reference.empty() || (has_tag ? ref == reference : RepoOf(ref) == reference);
-    matched[image.id] = matched[image.id] || m;
-  }
-  std::vector<docker::ImageSummary> out;
-  for (const auto& [id, tags] : tags_by_id) {
-    if (!matched[id]) continue;
-    out.push_back(docker::ParseImageSummary({{"Id", id}, {"RepoTags", tags}, {"Size", 1000}}));
-  }
-  return out;
 }
 
 absl::Status FakeDockerHost::PullImage(absl::string_view image, absl::string_view tag,

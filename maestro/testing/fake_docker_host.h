@@ -118,7 +118,7 @@ class FakeDockerHost : public docker::DockerClient {
   // mounts) before it answers. teardown_holds_timed_out() counts holds that ran to `max`.
   void SetTeardownHold(absl::string_view name, absl::Duration max);
   int teardown_holds_timed_out() const;
-  // Output lines of a container (by name) for Logs and Attach.
+  // Output lines of a container (by name) for Logs.
   void SetLogs(absl::string_view container_name, std::vector<std::string> lines);
   // Execs in `container_name` ("" = any) whose command line (argv joined by spaces) contains
   // `command_substring` exit with `exit_code` after writing `output`. Later scripts win. The
@@ -148,9 +148,6 @@ class FakeDockerHost : public docker::DockerClient {
   // ---- DockerClient ----
   std::string Describe() const override;
   absl::StatusOr<std::string> ApiVersion() override;
-  absl::Status Ping() override;
-  absl::StatusOr<docker::VersionInfo> Version() override;
-  absl::StatusOr<nlohmann::json> Info() override;
   absl::StatusOr<std::vector<docker::ContainerSummary>> ListContainers(
       const docker::ListContainersOptions& options) override;
   absl::StatusOr<docker::ContainerInspect> InspectContainer(absl::string_view id_or_name) override;
@@ -161,19 +158,14 @@ class FakeDockerHost : public docker::DockerClient {
   absl::Status KillContainer(absl::string_view id, absl::string_view signal) override;
   absl::Status RemoveContainer(absl::string_view id,
                                const docker::RemoveContainerOptions& options) override;
-  absl::StatusOr<int64_t> WaitContainer(absl::string_view id, absl::Duration timeout) override;
   absl::Status Logs(absl::string_view id, const docker::LogsOptions& options,
                     const docker::OutputCallback& callback) override;
-  absl::Status Attach(absl::string_view id, const docker::AttachOptions& options,
-                      const docker::OutputCallback& callback) override;
   absl::StatusOr<std::string> CreateExec(absl::string_view container,
                                          const docker::ExecOptions& options) override;
   absl::Status StartExec(absl::string_view exec_id, bool tty,
                          const docker::OutputCallback& callback) override;
   absl::StatusOr<docker::ExecInspect> InspectExec(absl::string_view exec_id) override;
   absl::StatusOr<docker::ImageInspect> InspectImage(absl::string_view name) override;
-  absl::StatusOr<std::vector<docker::ImageSummary>> ListImages(
-      absl::string_view reference) override;
   absl::Status PullImage(absl::string_view image, absl::string_view tag,
                          absl::string_view registry_auth,
                          const docker::PullProgressCallback& progress) override;
