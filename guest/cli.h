@@ -1,4 +1,4 @@
-// The maestro-guest command line: one subcommand per guest function (reference §6) plus
+// The maestro-guest command line: one subcommand per guest function (docs/guest.md) plus
 // --json, wait-for and render. Everything goes through the Guest handed in (its Environ,
 // resolver and interface lookup), so tests run the whole CLI in-process with a MapEnviron.
 //

@@ -1,4 +1,4 @@
-// The guest functions of reference §6 against injected environments: MaestroNG's semantics
+// The guest functions (docs/guest.md) against injected environments: MaestroNG's semantics
 // (defaults only when absent, empty and non-integer values are errors naming the variable,
 // node lists in {S}_INSTANCES order with a minimum), plus the fixed bug #19.
 #include "maestro/guest.h"

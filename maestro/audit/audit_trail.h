@@ -1,4 +1,5 @@
-// AuditTrail: MaestroNG's auditor multiplexer (§5.10), built from the `audit:` entries.
+// AuditTrail: MaestroNG's auditor multiplexer (docs/environment.md#audit), built from the `audit:`
+// entries.
 //   * Action() calls every auditor whose level admits the event, in configuration order;
 //     the first failure is returned (and the remaining auditors are not called), so the
 //     caller aborts the play — unless that auditor has `ignore_errors: true`.

@@ -1,5 +1,5 @@
-// The audit trail (reference §5.10): plays report what they are doing to a list of auditors
-// configured under `audit:` (§3.9). This header holds the event vocabulary (levels, targets),
+// The audit trail (docs/environment.md#audit): plays report what they are doing to a list of
+// auditors configured under `audit:`. This header holds the event vocabulary (levels, targets),
 // the Auditor interface, and MaestroNG's message texts, which every auditor shares:
 //   action  "{who} is {verb} {what}."        e.g. "bob is stopping c1, c2."
 //   success "{Action} of {what} succeeded."  e.g. "Restart of c1 succeeded."

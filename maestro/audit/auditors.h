@@ -1,5 +1,5 @@
-// The auditor types of `audit:` entries (§5.10). Each Make* function takes the entry's
-// type-specific options (model::AuditConfig::options) and returns a configuration error
+// The auditor types of `audit:` entries (docs/environment.md#audit). Each Make* function takes the
+// entry's type-specific options (model::AuditConfig::options) and returns a configuration error
 // (InvalidArgument, plain reason; AuditTrail adds the file and line) or the auditor.
 //
 //   log   `file` (required): appends "%(asctime)s %(levelname)s: %(message)s" lines, e.g.

@@ -28,9 +28,9 @@ struct Streams {
   FILE* err = stderr;
 };
 
-// Applies the thing defaults of reference §2.4 (no things = every service, omitted ones
-// excluded except for status; dependencies included unless -i) and resolves the things to
-// an ordered container list, with -C/-S applied to dependencies too.
+// Applies the thing defaults (docs/usage.md#which-containers-thing-expansion: no things = every
+// service, omitted ones excluded except for status; dependencies included unless -i) and resolves
+// the things to an ordered container list, with -C/-S applied to dependencies too.
 absl::StatusOr<std::vector<std::string>> ResolveCommandThings(const model::Environment& env,
                                                                const Options& options);
 

@@ -1,4 +1,4 @@
-// The maestro command line (reference §2): global options, the command table and every
+// The maestro command line (docs/usage.md): global options, the command table and every
 // command's flags, parsed into a plain Options value. Parsing is pure: it never exits, never
 // prints; the caller decides (cli/main.cc). Thread-compatible.
 #ifndef MAESTRO_CLI_OPTIONS_H_
@@ -54,7 +54,7 @@ struct Options {
   Command command = Command::kStatus;
   std::vector<std::string> things;
 
-  // Flag groups (reference §2.2).
+  // Flag groups (docs/usage.md#shared-options).
   bool expand_services = false;  // -s; commands other than stop/kill/restart always expand.
   bool expand_all = false;       // -a
   std::optional<int> concurrency;  // -c; unset = unlimited.

@@ -19,7 +19,7 @@
 
 namespace maestro::cli {
 
-// How to reach `ship` (reference §3.5), beyond MaestroNG: `docker_host:` URLs, SSH straight
+// How to reach `ship` (docs/ships.md), beyond MaestroNG: `docker_host:` URLs, SSH straight
 // to a remote unix socket when the ship also sets `socket_path`, TLS through the tunnel.
 absl::StatusOr<transport::ConnectionSpec> SpecForShip(const model::Ship& ship);
 

@@ -1,9 +1,10 @@
 // Loading an environment: rendered YAML text -> validated model::Environment.
 //
 // LoadEnvironment parses the text (yaml_tree.h: PyYAML typing, duplicate keys, alias budget),
-// builds every registry, ship, service and instance with the parsing rules of reference §4,
-// injects the container environment (§4.3, §5.7), resolves dependencies and validates the
-// whole file (§3.10, with the bugs of §8 fixed) before anything touches a ship.
+// builds every registry, ship, service and instance with the parsing rules of docs/environment.md,
+// injects the container environment, resolves dependencies and validates the whole file (with
+// MaestroNG's bugs fixed: docs/environment.md#differences-from-maestrong) before anything touches a
+// ship.
 //
 // Errors: InvalidArgument (ResourceExhausted for oversized/alias-bomb input). The message is
 // one line per problem found, each "file:line:col: path: message"; the first line is the
@@ -36,9 +37,10 @@ struct LoadInput {
   std::string base_dir;      // envfile paths are relative to this (dirname of file, or CWD)
   std::string text;          // the rendered YAML text
   YamlLimits limits;         // input size and alias-expansion budget
-  // The link variables of §5.7 (peers' and dependencies' hosts and ports) are computed last,
-  // after every check has passed, and cannot fail; commands that never look at a container's
-  // environment (deptree) may skip them. Everything else is loaded and validated either way.
+  // The link variables (docs/guest.md#the-variables: peers' and dependencies' hosts and ports) are
+  // computed last, after every check has passed, and cannot fail; commands that never look at a
+  // container's environment (deptree) may skip them. Everything else is loaded and validated either
+  // way.
   bool link_variables = true;
 };
 

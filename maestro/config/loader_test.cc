@@ -27,7 +27,7 @@ std::string FirstError(const std::string& text) {
   return m.substr(0, m.find('\n'));
 }
 
-// Reference §5.7's verified example.
+// The link-variable example verified against MaestroNG 0.8.3.
 TEST(LoaderTest, LinkVariablesExample) {
   auto r = Load(R"(
 name: demo
@@ -109,7 +109,7 @@ services:
   EXPECT_NE(bad.status().message().find("unknown ship 'nowhere'"), absl::string_view::npos);
 }
 
-// Upstream test_envfiles (reference §7.2 #70), exact dictionaries.
+// MaestroNG's own unit test test_envfiles, exact dictionaries.
 TEST(LoaderTest, UpstreamEnvfiles) {
   FakeFileReader files({{"/cfg/env1.env", "SOME_ENV=value\nOVERRIDE=rock\n"},
                         {"/cfg/env2.env", "OVERRIDE=giraffe\n"}});

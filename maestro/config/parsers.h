@@ -1,4 +1,4 @@
-// Parsers for the value formats of an environment file (reference §4.2, §4.4-§4.7): port
+// Parsers for the value formats of an environment file (docs/environment.md): port
 // specs, byte sizes, restart policies, volume maps, envfiles and shell-like command strings.
 // Each returns a value or an InvalidArgument status whose message says what is wrong with the
 // value but not where (the loader prefixes file:line:col and the YAML path). Pure functions;
@@ -23,27 +23,27 @@ namespace config {
 // One side of a mapping: "<p>", "<p1>-<p2>", optionally "/tcp" or "/udp" (default tcp).
 absl::StatusOr<model::PortAtom> ParsePortAtom(absl::string_view atom);
 
-// A named port (§4.4): 80, "80/udp", "80:8080" (exposed:external), "1234-1236",
-// {exposed: X, external: Y} or {exposed: X, external: [ip, Y]}. Unlike MaestroNG the mapping
-// form also checks that both sides use the same protocol, and port numbers must be 1-65535.
+// A named port (docs/environment.md#ports): 80, "80/udp", "80:8080" (exposed:external),
+// "1234-1236", {exposed: X, external: Y} or {exposed: X, external: [ip, Y]}. Unlike MaestroNG the
+// mapping form also checks that both sides use the same protocol, and port numbers must be 1-65535.
 absl::StatusOr<model::Port> ParsePort(const std::string& name, const YamlNode& spec);
 
-// Memory/swap sizes (§4.5): an integer, a digit string, or digits with a k/m/g suffix
-// (case-insensitive, powers of 1024). "1.5g", "10b", "k" and negative sizes are errors.
+// Memory/swap sizes (docs/environment.md#sizes): an integer, a digit string, or digits with a k/m/g
+// suffix (case-insensitive, powers of 1024). "1.5g", "10b", "k" and negative sizes are errors.
 // Null or an empty string give nullopt.
 absl::StatusOr<std::optional<int64_t>> ParseBytes(const YamlNode& value);
 
-// Restart policies (§4.6): "no", "always", "on-failure[:N]", "unless-stopped",
-// {name: X, retries: N} (also `maximum_retry_count: N`, as the MaestroNG docs spell it),
-// null, false (unquoted `no`) and [] (both {no, 0}). Other types are errors.
+// Restart policies (docs/environment.md#restart-policies): "no", "always", "on-failure[:N]",
+// "unless-stopped", {name: X, retries: N} (also `maximum_retry_count: N`, as the MaestroNG docs
+// spell it), null, false (unquoted `no`) and [] (both {no, 0}). Other types are errors.
 absl::StatusOr<model::RestartPolicy> ParseRestart(const YamlNode& value);
 
-// Bind mounts (§4.7). Schema 1: {container_path: host_path}, always rw. Schema 2 (any
-// other schema): {host_path: target} (mode rw) or {host_path: {target: T, mode: M}}.
+// Bind mounts (docs/environment.md#volumes). Schema 1: {container_path: host_path}, always rw.
+// Schema 2 (any other schema): {host_path: target} (mode rw) or {host_path: {target: T, mode: M}}.
 // Result sorted by host path. A host path bound twice is an error.
 absl::StatusOr<std::vector<model::Bind>> ParseVolumes(const YamlNode& value, int schema);
 
-// docker-py's env-file format (§4.2): lines whose first character is '#' are comments,
+// docker-py's env-file format: lines whose first character is '#' are comments,
 // blank lines are skipped, other lines are stripped and split on the first '='. No quoting,
 // no expansion. A line without '=' is an error naming its line number.
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseEnvFile(

@@ -1,6 +1,6 @@
 // A small YAML document tree built from libyaml's event parser (the C parser behind PyYAML's
 // CSafeLoader), with PyYAML's YAML 1.1 scalar typing. libyaml produces events only; this
-// layer composes and constructs them the way PyYAML does (reference §3.1 step 5, §4.10), and
+// layer composes and constructs them the way PyYAML does (docs/environment.md#yaml-typing), and
 // adds what PyYAML lacks: duplicate-key errors and a bound on alias expansion.
 //
 //  * Syntax errors carry libyaml's problem and context texts, the ones PyYAML prints:

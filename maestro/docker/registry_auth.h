@@ -1,5 +1,5 @@
-// Registry credentials and retries (MaestroNG §5.8): which configured registry an image
-// belongs to, its credentials (from the environment, else ~/.docker/config.json `auths`),
+// Registry credentials and retries (docs/environment.md#registries): which configured registry an
+// image belongs to, its credentials (from the environment, else ~/.docker/config.json `auths`),
 // the base64url X-Registry-Auth header, and login/pull with the registry's retry spec.
 // Passwords never appear in any message or Status produced here (they are scrubbed even from
 // daemon messages). Pure functions except LoginAndPull, which talks to a DockerClient.
@@ -46,8 +46,8 @@ struct AuthConfig {
 // urlparse(url).netloc: "https://h:5000/v1/" -> "h:5000"; "" when the URL has no "//".
 std::string UrlNetloc(absl::string_view url);
 
-// §5.8: nullptr for Docker Hub images (no '/', or '/' first); then by registry name (also Hub
-// namespaces), then by netloc or its host part, first match wins. A registry without a URL
+// As MaestroNG: nullptr for Docker Hub images (no '/', or '/' first); then by registry name (also
+// Hub namespaces), then by netloc or its host part, first match wins. A registry without a URL
 // met during the netloc scan is an InvalidArgument error (MaestroNG's KeyError).
 absl::StatusOr<const Registry*> FindRegistryForImage(absl::string_view image,
                                                      const std::vector<Registry>& registries);

@@ -1,4 +1,5 @@
-// The dependency model of an environment (reference §5.2, §5.3, §2.4, §2.5).
+// The dependency model of an environment: dependency edges, static order, thing resolution
+// (docs/usage.md#which-containers-thing-expansion) and `deptree` (docs/usage.md#deptree).
 //
 // Edges: a service depends on its `requires` services and on the services of the containers
 // its instances take `volumes_from` (wants_info is environment-only and never orders). A
@@ -43,7 +44,8 @@ Adjacency Reverse(const Adjacency& edges);
 
 // service -> Service::Dependencies() (requires ∪ volumes_from services).
 Adjacency ServiceEdges(const model::Environment& env);
-// service -> requires only: the edges whose closure gives link variables (§4.3 step 8).
+// service -> requires only: the edges whose closure gives link variables
+// (docs/guest.md#the-variables).
 Adjacency RequiresEdges(const model::Environment& env);
 // container -> containers it depends on (see above).
 Adjacency ContainerEdges(const model::Environment& env);
@@ -54,7 +56,7 @@ std::set<std::string> ServiceClosure(const model::Environment& env, const std::s
 std::set<std::string> ContainerClosure(const model::Environment& env,
                                        const std::string& container, bool forward);
 
-// The static order of §5.3 over `containers` (deduplicated): repeatedly walk the pending
+// MaestroNG's static order over `containers` (deduplicated): repeatedly walk the pending
 // names in sorted order, taking each one whose dependencies (forward) or dependents
 // (!forward) within the set are already taken. Dependencies first when forward, dependents
 // first otherwise. The environment must be acyclic (LoadEnvironment guarantees it).
@@ -62,12 +64,12 @@ std::vector<std::string> OrderContainers(const model::Environment& env,
                                          const std::vector<std::string>& containers,
                                          bool forward);
 
-// Thing resolution of §2.4, with MaestroNG's bugs fixed: each thing is a container name or
-// (with expand_services) a service name; duplicates are removed; with_dependencies adds the
-// transitive dependencies (forward) or dependents (!forward); the container glob (on the
-// container name) and ship glob (on the ship name) then apply to the whole set, dependencies
-// included. An empty glob means no filter. The result is ordered by OrderContainers when
-// with_dependencies, else sorted by name.
+// Thing resolution (docs/usage.md#which-containers-thing-expansion), with MaestroNG's bugs fixed:
+// each thing is a container name or (with expand_services) a service name; duplicates are removed;
+// with_dependencies adds the transitive dependencies (forward) or dependents (!forward); the
+// container glob (on the container name) and ship glob (on the ship name) then apply to the whole
+// set, dependencies included. An empty glob means no filter. The result is ordered by
+// OrderContainers when with_dependencies, else sorted by name.
 // Errors (InvalidArgument): "X is neither a service nor a container!",
 // "X is a service but --expand-services was not specified".
 absl::StatusOr<std::vector<std::string>> ResolveThings(const model::Environment& env,
@@ -77,11 +79,11 @@ absl::StatusOr<std::vector<std::string>> ResolveThings(const model::Environment&
                                                        const std::string& ship_glob,
                                                        bool with_dependencies, bool forward);
 
-// The `deptree` output of §2.5 for `things` (service or container names; all services, sorted,
-// when empty), ending with a newline. `recursive` is -r. Each root prints its name, children
-// (direct dependencies incl. volumes_from ones, sorted) are printed "<indent>+- name" (or
-// "<indent>\- name" for the last child) with the indent starting at " " and growing by "|  "
-// below a non-last child and "  " below the last one. Without `recursive`, a service already
+// The `deptree` output (docs/usage.md#deptree) for `things` (service or container names; all
+// services, sorted, when empty), ending with a newline. `recursive` is -r. Each root prints its
+// name, children (direct dependencies incl. volumes_from ones, sorted) are printed "<indent>+-
+// name" (or "<indent>\- name" for the last child) with the indent starting at " " and growing by "|
+//  " below a non-last child and "  " below the last one. Without `recursive`, a service already
 // shown under the current root is skipped. Roots are separated by one blank line.
 absl::StatusOr<std::string> RenderDepTree(const model::Environment& env,
                                           const std::vector<std::string>& things, bool recursive);

@@ -20,7 +20,7 @@ model::Environment LoadOrDie(const std::string& text) {
   return r.ok() ? r->environment : model::Environment();
 }
 
-// Reference §5.3's verified example.
+// The zookeeper/kafka example whose order was verified against MaestroNG 0.8.3.
 const char kZk[] = R"(
 name: t
 ships: {ship1: {ip: 10.0.0.1}, ship2: {ip: 10.0.0.2}}
@@ -57,7 +57,7 @@ TEST(GraphTest, ResolveThings) {
             "nope is neither a service nor a container!");
   EXPECT_EQ(*ResolveThings(env, {"kafka-1"}, false, "", "", true, true),
             (std::vector<std::string>{"zk-1", "zk-2", "kafka-1"}));
-  // Filters apply even with dependencies (MaestroNG bug §8.1 #1 fixed).
+  // Filters apply even with dependencies (MaestroNG ignored -C/-S for dependencies: bug 1, fixed).
   EXPECT_EQ(*ResolveThings(env, {"kafka-1"}, false, "zk*", "", true, true),
             (std::vector<std::string>{"zk-1", "zk-2"}));
   EXPECT_EQ(*ResolveThings(env, {"kafka-1"}, false, "", "ship2", true, true),

@@ -1,8 +1,9 @@
-// Lifecycle checks (reference §5.6): tcp, http, exec, rexec and sleep checks that gate the
-// start and stop of a container, run per state (pre-start, running, pre-stop, stopped).
+// Lifecycle checks (docs/environment.md#lifecycle-checks): tcp, http, exec, rexec and sleep checks
+// that gate the start and stop of a container, run per state (pre-start, running, pre-stop,
+// stopped).
 //
 // RunChecks runs every check of a state concurrently, one thread per check, as MaestroNG does
-// (the MaestroNG docs imply sequential checks; the code runs them concurrently — §8.4). While
+// (the MaestroNG docs imply sequential checks; the code runs them concurrently). While
 // they run, the container condition (e.g. "still running") is verified about every second
 // (two polls 0.5 s apart, as MaestroNG); when it turns false the checks are stopped and the
 // state fails with a message saying so. With no checks, the condition is polled up to 11
@@ -29,7 +30,7 @@
 //         goes to CheckContext::exec_output (when set) and its last lines to last_error.
 //         A command that cannot be started fails at once (no retries).
 //   rexec `command` run inside the container (Docker exec, no env passed, exit status
-//         decides — the MaestroNG docs claim otherwise, §8.4), up to `attempts` times, 1 s
+//         decides — the MaestroNG docs claim otherwise), up to `attempts` times, 1 s
 //         apart; the exec's exit code is polled every 1 s.
 //   sleep waits `wait` seconds, every time it runs (FIX #18: no state is kept between runs).
 // Checks are never modified (const model::Check&), so shared service-level checks cannot

@@ -1,7 +1,7 @@
 // The container environment contract: the names of the variables maestro injects into every
-// container (reference §4.3, §5.7) and that the guest helpers read back (§6). Header-only and
-// standard-library-only, because guest/ includes it too: this one file is the single source of
-// truth for both sides. Pure functions; safe from any thread.
+// container (docs/guest.md#the-variables) and that the guest helpers read back (docs/guest.md).
+// Header-only and standard-library-only, because guest/ includes it too: this one file is the
+// single source of truth for both sides. Pure functions; safe from any thread.
 #ifndef MAESTRO_MODEL_ENV_CONTRACT_H_
 #define MAESTRO_MODEL_ENV_CONTRACT_H_
 

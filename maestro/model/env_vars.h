@@ -1,5 +1,6 @@
-// EnvVars: a container's injected environment (reference §4.3, §5.7) as a read-mostly sorted
-// map from variable name to value (nullopt for a variable written as just "KEY").
+// EnvVars: a container's injected environment (docs/environment.md#the-container-environment) as a
+// read-mostly sorted map from variable name to value (nullopt for a variable written as just
+// "KEY").
 //
 // It is two layers: the container's own variables (service and instance env, envfiles,
 // seeds), and an optional shared, immutable overlay (the link variables of its service and

@@ -1,5 +1,5 @@
 // The environment model: plain value types describing a fully loaded and validated MaestroNG
-// environment (reference §3, §4, §5.6, §5.7). Built by config::LoadEnvironment; read by graph/,
+// environment (docs/environment.md). Built by config::LoadEnvironment; read by graph/,
 // plays/, lifecycle/, docker/ and cli/. Every field is already parsed and defaulted, so
 // consumers never look at YAML: ports are Port values, sizes are bytes, the injected
 // environment is final, lifecycle checks have their options resolved.
@@ -25,7 +25,7 @@
 namespace maestro {
 namespace model {
 
-// §3.4, §5.8.
+// docs/environment.md#registries.
 struct RetryPolicy {
   int attempts = 3;
   std::vector<int> when;  // HTTP status codes to retry on; empty = no retries
@@ -56,7 +56,7 @@ struct SshTunnel {
 // How maestro reaches a ship's Docker daemon.
 enum class ShipTransport { kTcp, kUnix, kSsh };
 
-// §3.5. ship_defaults are already applied (except ip and endpoint, never defaulted).
+// docs/ships.md. ship_defaults are already applied (except ip and endpoint, never defaulted).
 struct Ship {
   std::string name;
   std::string ip;              // used for CONTAINER_HOST_ADDRESS, *_HOST, checks
@@ -78,11 +78,11 @@ struct Ship {
     return ShipTransport::kTcp;
   }
   // http(s)://endpoint:docker_port, or unix://socket_path (the URL MaestroNG gives docker-py
-  // for non-tunnelled ships; §3.5).
+  // for non-tunnelled ships; docs/ships.md).
   std::string DockerUrl() const;
 };
 
-// One side of a port mapping: "p1[-p2]/proto" (§4.4).
+// One side of a port mapping: "p1[-p2]/proto" (docs/environment.md#ports).
 struct PortAtom {
   int first = 0;
   int last = 0;            // == first unless a range
@@ -131,7 +131,8 @@ struct LogConfig {
   std::map<std::string, std::string> options;  // values stringified like Python str()
 };
 
-// A lifecycle check (§5.6) with every option resolved for its container.
+// A lifecycle check (docs/environment.md#lifecycle-checks) with every option resolved for its
+// container.
 enum class CheckType { kTcp, kHttp, kExec, kRexec, kSleep };
 const char* CheckTypeName(CheckType type);
 
@@ -164,7 +165,7 @@ struct ImageDetails {
   std::string tag;  // "latest" when absent
 };
 
-// One container (an instance of a service), §3.7.
+// One container (an instance of a service), docs/environment.md#instances.
 struct Instance {
   std::string name;         // container name, globally unique
   std::string service;
@@ -174,9 +175,10 @@ struct Instance {
   std::string short_image;  // everything after the first '/'
   std::optional<std::vector<std::string>> command;  // shlex split when given as a string
   std::vector<Port> ports;  // service ports overridden per name by instance ports, in order
-  // The final injected environment (§4.3, §5.7). nullopt values are variables written as
-  // just "KEY" (a YAML null). Sorted by name; that is also the order of DockerEnv(). The link
-  // variables are an overlay shared by all instances of the service (see env_vars.h).
+  // The final injected environment (docs/environment.md#the-container-environment). nullopt values
+  // are variables written as just "KEY" (a YAML null). Sorted by name; that is also the order of
+  // DockerEnv(). The link variables are an overlay shared by all instances of the service (see
+  // env_vars.h).
   EnvVars env;
   std::vector<Bind> volumes;                 // sorted by host path
   std::set<std::string> container_volumes;
@@ -228,7 +230,8 @@ struct Service {
   std::vector<std::string> Dependencies() const;
 };
 
-// An `audit:` entry (§3.9, §5.10): common keys parsed, type-specific keys kept as JSON.
+// An `audit:` entry (docs/environment.md#audit): common keys parsed, type-specific keys kept as
+// JSON.
 struct AuditConfig {
   std::string type;           // log, hipchat, slack, http, exec, _fail
   std::string level = "info";  // info | debug
@@ -254,10 +257,10 @@ struct Environment {
   const Registry* FindRegistry(const std::string& name) const;
 };
 
-// MaestroNG get_image_details (§4.8): rsplit on ':'; a part after ':' containing '/' is a
+// MaestroNG's get_image_details: rsplit on ':'; a part after ':' containing '/' is a
 // registry port, not a tag.
 ImageDetails ParseImageDetails(const std::string& image);
-// Everything after the first '/' (§4.8).
+// Everything after the first '/'.
 std::string ShortImage(const std::string& image);
 
 }  // namespace model

@@ -30,9 +30,9 @@ class ShipClients {
   virtual absl::StatusOr<docker::DockerClient*> Client(const std::string& ship) = 0;
 };
 
-// Runs the lifecycle checks of one state for one container (reference §5.6). OK when every
-// check passed (or, with no checks, `condition` held); otherwise an error naming the check,
-// its target and its last error.
+// Runs the lifecycle checks of one state for one container (docs/environment.md#lifecycle-checks).
+// OK when every check passed (or, with no checks, `condition` held); otherwise an error naming the
+// check, its target and its last error.
 class CheckRunner {
  public:
   virtual ~CheckRunner() = default;
@@ -42,7 +42,7 @@ class CheckRunner {
                            const CancellationToken& cancel) = 0;
 };
 
-// Receives the audit events of a play (reference §5.10): the play itself (`task` false,
+// Receives the audit events of a play (docs/environment.md#audit): the play itself (`task` false,
 // every container) and each top-level task (`task` true, one container). May be null in
 // PlayWorld. An Action() error aborts what it announces (the play, or that task).
 class AuditSink {

@@ -1,4 +1,4 @@
-// The desired container, as a Docker Engine API `POST /containers/create` body (reference §5.9),
+// The desired container, as a Docker Engine API `POST /containers/create` body,
 // and the stable hash of that desired spec that maestro writes as a label so that later runs can
 // tell "unchanged" cheaply and for certain (restart --only-if-changed, start drift checks).
 //
@@ -49,7 +49,7 @@ nlohmann::json BuildCreateBody(const model::Instance& instance, const model::Shi
 // separately, see drift.h). Format: "v1:" + 16 lower-case hex digits.
 std::string SpecHash(const model::Instance& instance, const model::Ship& ship);
 
-// "repo:tag" with the tag defaulted to latest (MaestroNG get_image_details, §4.8).
+// "repo:tag" with the tag defaulted to latest (MaestroNG's get_image_details).
 std::string NormalizedImage(absl::string_view image);
 
 // Compares dotted API versions numerically: <0, 0, >0. Unparsable parts count as 0.

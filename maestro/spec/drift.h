@@ -1,5 +1,5 @@
 // Drift detection: does a container on a ship still match its desired instance? Used by
-// `restart --only-if-changed` and by `start` (which MaestroNG never checked, §8.2).
+// `restart --only-if-changed` and by `start` (which MaestroNG never checked).
 //
 // Two layers:
 //   1. The maestro.spec-hash label (written by BuildCreateBody, container_spec.h). When it

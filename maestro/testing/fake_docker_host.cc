@@ -24,7 +24,7 @@ using nlohmann::json;
 constexpr char kNever[] = "0001-01-01T00:00:00Z";
 constexpr int kEphemeralFirst = 32768;
 
-// "ubuntu" -> "ubuntu:latest"; "host:5000/x" -> "host:5000/x:latest" (MaestroNG §4.8).
+// "ubuntu" -> "ubuntu:latest"; "host:5000/x" -> "host:5000/x:latest" (as MaestroNG).
 std::string NormalizeRef(absl::string_view ref) {
   size_t colon = ref.rfind(':');
   if (colon == absl::string_view::npos ||

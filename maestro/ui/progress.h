@@ -1,7 +1,7 @@
 // ProgressSink: how plays report what they do, one row per container (MaestroNG's
-// OutputFormatter/OutputManager, §5.11). A row accumulates committed pieces (the container
-// column, then the final status) and shows at most one pending message after them until the
-// next update. Implementations: the live terminal table and plain lines (TableSink), the
+// OutputFormatter/OutputManager; docs/usage.md#output). A row accumulates committed pieces (the
+// container column, then the final status) and shows at most one pending message after them until
+// the next update. Implementations: the live terminal table and plain lines (TableSink), the
 // machine-readable result list (JsonSink), and RecordingSink for tests.
 //
 // Thread-safety: every method may be called concurrently from worker threads;

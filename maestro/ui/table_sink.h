@@ -1,7 +1,7 @@
-// TableSink: MaestroNG's terminal table (§5.11). On a terminal the rows are reserved once and
-// rewritten in place with ANSI cursor movement; elsewhere (a pipe, a file, NO_COLOR, or more
-// rows than the terminal has lines) every update is printed as a new plain line without
-// colour codes. Column widths follow MaestroNG: INSTANCE = min(40, max(20, (COLS-60)/3)),
+// TableSink: MaestroNG's terminal table (docs/usage.md#the-table). On a terminal the rows are
+// reserved once and rewritten in place with ANSI cursor movement; elsewhere (a pipe, a file,
+// NO_COLOR, or more rows than the terminal has lines) every update is printed as a new plain line
+// without colour codes. Column widths follow MaestroNG: INSTANCE = min(40, max(20, (COLS-60)/3)),
 // SHIP = min(40, max(0, COLS - INSTANCE - 80)), SERVICE 20.
 //
 // Thread-safety: all methods serialise on an internal mutex. The FILE* is not owned.

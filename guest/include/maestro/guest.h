@@ -1,6 +1,6 @@
 // maestro guest functions: what a container learns about its environment, its own service
-// and its peers and dependencies from the variables maestro injects (reference §5.7). A C++
-// port of MaestroNG's `maestro.guestutils` (reference §6) with the same names, defaults and
+// and its peers and dependencies from the variables maestro injects (docs/guest.md#the-variables).
+// A C++ port of MaestroNG's `maestro.guestutils` (docs/guest.md) with the same names, defaults and
 // error texts, returning Result<T> values instead of raising MaestroEnvironmentError.
 //
 //   #include "maestro/guest.h"
