@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "maestro/base/check.h"
 
 namespace maestro::plays {
 
@@ -93,9 +94,9 @@ absl::StatusOr<Plan> Plan::Create(std::vector<std::vector<size_t>> prerequisites
 }
 
 void Plan::SetTrigger(size_t node, size_t trigger) {
-  if (node < trigger_.size() && trigger < trigger_.size() && node != trigger) {
-    trigger_[node] = trigger;
-  }
+  MAESTRO_CHECK_MSG(node < trigger_.size() && trigger < trigger_.size() && node != trigger,
+                    "Plan::SetTrigger takes two distinct nodes of the plan");
+  trigger_[node] = trigger;
 }
 
 bool Plan::Kept(size_t node) const {
@@ -130,13 +131,17 @@ void Plan::Finish(size_t node, NodeState state) {
 }
 
 void Plan::Release(size_t node, std::optional<size_t> hold) {
+  MAESTRO_CHECK_MSG(node < state_.size(), "Plan::Release of a node outside the plan");
+  MAESTRO_CHECK_MSG(!hold.has_value() || (*hold < state_.size() && *hold != node),
+                    "Plan::Release holds a node outside the plan");
   if (state_[node] != NodeState::kRunning || released_[node]) return;
   released_[node] = true;
-  if (hold.has_value() && *hold < state_.size()) hold_[node] = *hold;
+  if (hold.has_value()) hold_[node] = *hold;
   ReleaseDependents(node, /*only_hold=*/false);
 }
 
 void Plan::MarkSucceeded(size_t node) {
+  MAESTRO_CHECK_MSG(node < state_.size(), "Plan: outcome of a node outside the plan");
   if (state_[node] != NodeState::kRunning) return;
   --running_;
   Finish(node, NodeState::kSucceeded);
@@ -163,6 +168,7 @@ void Plan::ReleaseDependents(size_t node, bool only_hold) {
 }
 
 void Plan::MarkFailed(size_t node) {
+  MAESTRO_CHECK_MSG(node < state_.size(), "Plan: outcome of a node outside the plan");
   if (state_[node] != NodeState::kRunning) return;
   --running_;
   Finish(node, NodeState::kFailed);

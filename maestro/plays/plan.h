@@ -46,7 +46,8 @@ class Plan {
 
   // `node` finishes what `trigger` began: once `trigger` has started, Cancel() does not cancel
   // `node`, and prerequisites of `node` that get cancelled count as satisfied (they never
-  // changed anything). Call before the first TakeReady().
+  // changed anything). Call before the first TakeReady(). Indices outside the plan, or
+  // node == trigger, are programmer errors: MAESTRO_CHECK aborts.
   void SetTrigger(size_t node, size_t trigger);
 
   // Hands out every ready node (lowest index first) and marks it running.
@@ -59,7 +60,7 @@ class Plan {
   // has seen its container die releases the containers it depends on while the daemon still
   // tears the container down. `hold`, when given, is the one dependent that still waits for
   // the node's outcome (restart's start of the same container). No-op unless `node` is
-  // running.
+  // running. Indices outside the plan abort (MAESTRO_CHECK).
   void Release(size_t node, std::optional<size_t> hold = std::nullopt);
   bool released(size_t node) const { return released_[node]; }
 

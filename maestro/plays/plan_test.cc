@@ -224,5 +224,17 @@ TEST(Plan, DuplicatePrerequisitesCountOnce) {
   EXPECT_THAT(plan->TakeReady(), ElementsAre(1));
 }
 
+// Broken invariants are programmer errors: they crash loudly instead of being ignored.
+TEST(PlanDeathTest, BadIndicesAbort) {
+  auto plan = Plan::Create({{}, {0}});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_DEATH(plan->SetTrigger(1, 7), "Plan::SetTrigger");
+  EXPECT_DEATH(plan->SetTrigger(1, 1), "Plan::SetTrigger");
+  EXPECT_DEATH(plan->Release(5), "Plan::Release");
+  plan->TakeReady();
+  EXPECT_DEATH(plan->Release(0, 9), "Plan::Release holds");
+  EXPECT_DEATH(plan->MarkFailed(2), "outside the plan");
+}
+
 }  // namespace
 }  // namespace maestro::plays
