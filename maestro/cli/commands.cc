@@ -301,13 +301,9 @@ int RunLogs(const plays::PlayWorld& world, const Options& options,
     // (its StartedAt cannot be used: the first lines may be logged before it is recorded).
     logs.tail = "all";
     logs.since.clear();
-    absl::Time finished;
-    std::string err;
-    if (next->id == id &&
-        absl::ParseTime(absl::RFC3339_full, next->state.finished_at, &finished, &err) &&
-        finished > absl::UnixEpoch()) {
-      int64_t ns = absl::ToUnixNanos(finished);
-      logs.since = absl::StrFormat("%d.%09d", ns / 1000000000, ns % 1000000000);
+    absl::Time finished = docker::ParseDockerTime(next->state.finished_at);
+    if (next->id == id && finished != absl::InfinitePast()) {
+      logs.since = docker::DockerTimeParam(finished);
     }
     id = next->id;
     started_at = next->state.started_at;

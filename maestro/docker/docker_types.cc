@@ -1,5 +1,11 @@
 #include "maestro/docker/docker_types.h"
 
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+
 namespace maestro::docker {
 namespace {
 
@@ -165,6 +171,35 @@ PullProgress ParsePullProgress(const json& j) {
   p.total = Int(detail, "total");
   p.raw = j;
   return p;
+}
+
+int CompareApiVersions(absl::string_view a, absl::string_view b) {
+  std::vector<absl::string_view> pa = absl::StrSplit(a, '.');
+  std::vector<absl::string_view> pb = absl::StrSplit(b, '.');
+  for (size_t i = 0; i < std::max(pa.size(), pb.size()); ++i) {
+    int x = 0, y = 0;
+    if (i < pa.size() && !absl::SimpleAtoi(pa[i], &x)) x = 0;
+    if (i < pb.size() && !absl::SimpleAtoi(pb[i], &y)) y = 0;
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+absl::Time ParseDockerTime(absl::string_view text) {
+  absl::Time t;
+  std::string err;
+  if (text.empty() || !absl::ParseTime(absl::RFC3339_full, text, &t, &err) ||
+      t <= absl::UnixEpoch()) {
+    return absl::InfinitePast();
+  }
+  return t;
+}
+
+std::string DockerTimeParam(absl::Time t) {
+  absl::Duration since = t - absl::UnixEpoch();
+  int64_t seconds = absl::ToInt64Seconds(since);
+  int64_t nanos = absl::ToInt64Nanoseconds(since - absl::Seconds(seconds));
+  return absl::StrFormat("%d.%09d", seconds, nanos);
 }
 
 }  // namespace maestro::docker

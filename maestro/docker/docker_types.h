@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/optional.h"
 
 namespace maestro::docker {
@@ -114,6 +116,17 @@ ExecInspect ParseExecInspect(const nlohmann::json& j);
 Event ParseEvent(const nlohmann::json& j);
 VersionInfo ParseVersionInfo(const nlohmann::json& j);
 PullProgress ParsePullProgress(const nlohmann::json& j);
+
+// Compares dotted API versions ("1.41") numerically: -1, 0 or 1. Unparsable parts count as 0.
+int CompareApiVersions(absl::string_view a, absl::string_view b);
+
+// A time as the daemon writes it (RFC 3339 with up to nanoseconds, any offset:
+// "2026-11-25T14:32:53.123456789Z"). absl::InfinitePast() for "", garbage and Docker's zero
+// time "0001-01-01T00:00:00Z" (never started / never finished).
+absl::Time ParseDockerTime(absl::string_view text);
+
+// `t` as the API's `since`/`until` query parameters take it: "<unix seconds>.<nanoseconds>".
+std::string DockerTimeParam(absl::Time t);
 
 }  // namespace maestro::docker
 

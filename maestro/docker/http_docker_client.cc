@@ -76,18 +76,6 @@ std::string FiltersJson(const std::map<std::string, std::vector<std::string>>& f
 
 }  // namespace
 
-int CompareApiVersions(absl::string_view a, absl::string_view b) {
-  std::vector<absl::string_view> pa = absl::StrSplit(a, '.');
-  std::vector<absl::string_view> pb = absl::StrSplit(b, '.');
-  for (size_t i = 0; i < std::max(pa.size(), pb.size()); ++i) {
-    int x = 0, y = 0;
-    if (i < pa.size()) (void)absl::SimpleAtoi(pa[i], &x);
-    if (i < pb.size()) (void)absl::SimpleAtoi(pb[i], &y);
-    if (x != y) return x < y ? -1 : 1;
-  }
-  return 0;
-}
-
 absl::StatusOr<std::unique_ptr<HttpDockerClient>> HttpDockerClient::Create(
     const transport::ConnectionSpec& spec) {
   MAESTRO_ASSIGN_OR_RETURN(std::unique_ptr<transport::Transport> t, transport::MakeTransport(spec));

@@ -21,9 +21,6 @@ namespace maestro::docker {
 // The highest Engine API version whose semantics this client implements.
 inline constexpr char kMaxApiVersion[] = "1.41";
 
-// Compares "1.41"-style versions numerically (-1, 0, 1).
-int CompareApiVersions(absl::string_view a, absl::string_view b);
-
 class HttpDockerClient : public DockerClient {
  public:
   // Builds the transport for `spec` (see transport::MakeTransport).

@@ -284,19 +284,12 @@ void RemoveContainersWithPrefix(const std::string& prefix) {
   }
 }
 
-absl::Time ParseDockerTime(const std::string& text) {
-  absl::Time t;
-  std::string err;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) return absl::InfinitePast();
-  return t;
-}
-
 absl::Time StartedAt(const nlohmann::json& inspect) {
-  return ParseDockerTime(inspect["State"].value("StartedAt", ""));
+  return docker::ParseDockerTime(inspect["State"].value("StartedAt", ""));
 }
 
 absl::Time FinishedAt(const nlohmann::json& inspect) {
-  return ParseDockerTime(inspect["State"].value("FinishedAt", ""));
+  return docker::ParseDockerTime(inspect["State"].value("FinishedAt", ""));
 }
 
 std::vector<std::string> EnvList(const nlohmann::json& inspect) {

@@ -117,7 +117,6 @@ std::vector<std::string> ContainersWithPrefix(const std::string& prefix);
 void RemoveContainersWithPrefix(const std::string& prefix);
 
 // Docker's RFC 3339 nanosecond time ("2024-01-02T03:04:05.123456789Z").
-absl::Time ParseDockerTime(const std::string& text);
 absl::Time StartedAt(const nlohmann::json& inspect);
 absl::Time FinishedAt(const nlohmann::json& inspect);
 std::vector<std::string> EnvList(const nlohmann::json& inspect);

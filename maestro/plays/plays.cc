@@ -25,7 +25,7 @@
 namespace maestro::plays {
 
 using internal::LogsTail;
-using internal::ParseDockerTime;
+using docker::ParseDockerTime;
 using internal::ShortId;
 using internal::TagAndId;
 using internal::TagOf;
@@ -85,14 +85,8 @@ class DieWatcher {
     o.filters = {{"type", {"container"}}, {"event", {"die"}}, {"container", {c.id}}};
     // From the container's own start, on the daemon's clock: a death after that is this
     // run's, and one that happens before the stream is set up is replayed, not missed.
-    absl::Time started;
-    std::string err;
-    if (absl::ParseTime(absl::RFC3339_full, c.state.started_at, &started, &err)) {
-      absl::Duration since = started - absl::UnixEpoch();
-      int64_t seconds = absl::ToInt64Seconds(since);
-      int64_t nanos = absl::ToInt64Nanoseconds(since - absl::Seconds(seconds));
-      o.since = absl::StrFormat("%d.%09d", seconds, nanos);
-    }
+    absl::Time started = ParseDockerTime(c.state.started_at);
+    if (started != absl::InfinitePast()) o.since = docker::DockerTimeParam(started);
     o.cancel = &cancel_;
     thread_ = std::thread([&client, o = std::move(o), on_die = std::move(on_die)] {
       (void)client.Events(o, [&](const docker::Event& e) {

@@ -10,17 +10,6 @@
 
 namespace maestro::plays::internal {
 
-absl::Time ParseDockerTime(const std::string& text) {
-  if (text.size() < 19) return absl::InfinitePast();
-  absl::Time t;
-  std::string err;
-  if (!absl::ParseTime("%Y-%m-%dT%H:%M:%S", text.substr(0, 19), absl::UTCTimeZone(), &t, &err)) {
-    return absl::InfinitePast();
-  }
-  if (text.compare(0, 4, "0001") == 0) return absl::InfinitePast();
-  return t;
-}
-
 std::string ShortId(const std::string& id) { return id.empty() ? "-" : id.substr(0, 7); }
 
 std::string TagOf(const std::string& image) { return model::ParseImageDetails(image).tag; }

@@ -13,8 +13,6 @@
 
 namespace maestro::plays::internal {
 
-// "2026-11-25T14:32:53.123456789Z" -> time; InfinitePast for "" or year 0001 ("never").
-absl::Time ParseDockerTime(const std::string& text);
 // First 7 characters of a container id ("-" when empty).
 std::string ShortId(const std::string& id);
 // The tag part of an image reference ("latest" when none).

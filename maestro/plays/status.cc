@@ -173,14 +173,14 @@ PlayReport RunFullStatus(const PlayWorld& world, const std::vector<std::string>&
                                    Color::kGreen),
                       " ",
                       paint(absl::StrCat("running",
-                                         ui::TimeAgo(internal::ParseDockerTime(
+                                         ui::TimeAgo(docker::ParseDockerTime(
                                                          inspect->state.started_at),
                                                      world.clock->Now())),
                             Color::kGreen));
     } else {
       absl::StrAppend(
           &line,
-          paint(absl::StrCat("down", exists ? ui::TimeAgo(internal::ParseDockerTime(
+          paint(absl::StrCat("down", exists ? ui::TimeAgo(docker::ParseDockerTime(
                                                               inspect->state.finished_at),
                                                           world.clock->Now())
                                             : ""),

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "maestro/docker/docker_types.h"
 #include "maestro/model/env_contract.h"
 
 namespace maestro::spec {
@@ -23,7 +24,7 @@ constexpr char kCanonicalApiVersion[] = "1.41";
 // True when `api` is at least `min`. "auto", "" and anything without a digit count as modern.
 bool ApiAtLeast(absl::string_view api, absl::string_view min) {
   if (api.empty() || !absl::ascii_isdigit(static_cast<unsigned char>(api[0]))) return true;
-  return CompareApiVersion(api, min) >= 0;
+  return docker::CompareApiVersions(api, min) >= 0;
 }
 
 std::string PortKey(int port, const std::string& protocol) {
@@ -161,18 +162,6 @@ uint64_t Fnv1a64(absl::string_view data) {
 }
 
 }  // namespace
-
-int CompareApiVersion(absl::string_view a, absl::string_view b) {
-  std::vector<absl::string_view> pa = absl::StrSplit(a, '.');
-  std::vector<absl::string_view> pb = absl::StrSplit(b, '.');
-  for (size_t i = 0; i < std::max(pa.size(), pb.size()); ++i) {
-    int x = 0, y = 0;
-    if (i < pa.size() && !absl::SimpleAtoi(pa[i], &x)) x = 0;
-    if (i < pb.size() && !absl::SimpleAtoi(pb[i], &y)) y = 0;
-    if (x != y) return x < y ? -1 : 1;
-  }
-  return 0;
-}
 
 std::string NormalizedImage(absl::string_view image) {
   model::ImageDetails d = model::ParseImageDetails(std::string(image));

@@ -52,9 +52,6 @@ std::string SpecHash(const model::Instance& instance, const model::Ship& ship);
 // "repo:tag" with the tag defaulted to latest (MaestroNG's get_image_details).
 std::string NormalizedImage(absl::string_view image);
 
-// Compares dotted API versions numerically: <0, 0, >0. Unparsable parts count as 0.
-int CompareApiVersion(absl::string_view a, absl::string_view b);
-
 }  // namespace maestro::spec
 
 #endif  // MAESTRO_SPEC_CONTAINER_SPEC_H_

@@ -329,12 +329,6 @@ TEST(ContainerSpecTest, NormalizedImage) {
   EXPECT_EQ(NormalizedImage("quay.io:8081/foo/bar:1.2"), "quay.io:8081/foo/bar:1.2");
 }
 
-TEST(ContainerSpecTest, CompareApiVersion) {
-  EXPECT_LT(CompareApiVersion("1.9", "1.18"), 0);
-  EXPECT_EQ(CompareApiVersion("1.41", "1.41"), 0);
-  EXPECT_GT(CompareApiVersion("1.41", "1.4"), 0);
-}
-
 // The golden body for an instance using every key.
 TEST(ContainerSpecTest, GoldenFullInstance) {
   model::Instance i = Minimal();

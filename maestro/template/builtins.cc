@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "maestro/base/status_macros.h"
+#include "maestro/model/py_format.h"
 
 namespace maestro::jinja::internal {
 namespace {
@@ -481,7 +482,7 @@ absl::StatusOr<std::string> FormatSpec(const Value& v, const std::string& spec) 
     char buf[512];
     if (type == 0) {
       if (prec < 0) {
-        body = FormatFloatRepr(d);
+        body = model::PyFloatRepr(d);
       } else {
         std::snprintf(buf, sizeof(buf), "%.*g", prec == 0 ? 1 : prec, d);
         body = buf;
@@ -683,7 +684,7 @@ absl::Status ToJson(const Value& v, int indent, int level, std::string* out, int
     case Value::Kind::kFloat: {
       double d = v.as_float();
       out->append(std::isnan(d) ? "NaN" : std::isinf(d) ? (d < 0 ? "-Infinity" : "Infinity")
-                                                        : FormatFloatRepr(d));
+                                                        : model::PyFloatRepr(d));
       return absl::OkStatus();
     }
     case Value::Kind::kString:

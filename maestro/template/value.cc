@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "maestro/model/py_format.h"
 
 namespace maestro::jinja {
 namespace {
@@ -41,7 +42,7 @@ void AppendKey(const Value& v, std::string* out) {
       if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.2e18) {
         absl::StrAppend(out, "i", static_cast<int64_t>(d));
       } else {
-        absl::StrAppend(out, "f", FormatFloatRepr(d));
+        absl::StrAppend(out, "f", model::PyFloatRepr(d));
       }
       return;
     }
@@ -314,7 +315,7 @@ void Value::AppendRepr(std::string* out) const {
       absl::StrAppend(out, scalar_.i);
       return;
     case Kind::kFloat:
-      out->append(FormatFloatRepr(scalar_.d));
+      out->append(model::PyFloatRepr(scalar_.d));
       return;
     case Kind::kString:
       AppendStringRepr(as_string(), out);
@@ -438,55 +439,6 @@ bool operator==(const Value& a, const Value& b) {
     default:
       return a.ptr_ == b.ptr_;
   }
-}
-
-std::string FormatFloatRepr(double d) {
-  if (std::isnan(d)) return "nan";
-  if (std::isinf(d)) return d < 0 ? "-inf" : "inf";
-  char buf[64];
-  for (int p = 1; p <= 17; ++p) {
-    std::snprintf(buf, sizeof(buf), "%.*e", p - 1, d);
-    if (std::strtod(buf, nullptr) == d) break;
-  }
-  // buf: [-]D[.DDD]e[+-]XX
-  std::string s(buf);
-  bool neg = s[0] == '-';
-  if (neg) s.erase(0, 1);
-  size_t epos = s.find('e');
-  std::string mant = s.substr(0, epos);
-  int exp = std::atoi(s.c_str() + epos + 1);
-  std::string digits;
-  for (char c : mant) {
-    if (c != '.') digits.push_back(c);
-  }
-  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
-  std::string out = neg ? "-" : "";
-  if (exp < -4 || exp >= 16) {
-    out.push_back(digits[0]);
-    if (digits.size() > 1) {
-      out.push_back('.');
-      out.append(digits, 1, std::string::npos);
-    }
-    char eb[16];
-    std::snprintf(eb, sizeof(eb), "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
-    out.append(eb);
-  } else if (exp >= 0) {
-    size_t int_len = static_cast<size_t>(exp) + 1;
-    if (digits.size() <= int_len) {
-      out.append(digits);
-      out.append(int_len - digits.size(), '0');
-      out.append(".0");
-    } else {
-      out.append(digits, 0, int_len);
-      out.push_back('.');
-      out.append(digits, int_len, std::string::npos);
-    }
-  } else {
-    out.append("0.");
-    out.append(static_cast<size_t>(-exp - 1), '0');
-    out.append(digits);
-  }
-  return out;
 }
 
 absl::StatusOr<bool> LessThan(const Value& a, const Value& b) {

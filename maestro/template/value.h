@@ -161,9 +161,6 @@ class Value {
   std::shared_ptr<const void> ptr_;
 };
 
-// Python float repr (shortest round-trip: 1.0, 0.1, 1e-05, 1e+20, inf, nan).
-std::string FormatFloatRepr(double d);
-
 // Python ordering (<) for numbers, strings, and sequences; error for other pairs.
 absl::StatusOr<bool> LessThan(const Value& a, const Value& b);
 
