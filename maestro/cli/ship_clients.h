@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "maestro/docker/docker_client.h"
 #include "maestro/model/environment.h"
@@ -31,8 +32,8 @@ class RealShipClients : public plays::ShipClients {
  private:
   const model::Environment& env_;
   std::mutex mu_;
-  std::map<std::string, std::unique_ptr<docker::DockerClient>> clients_;
-  std::map<std::string, absl::Status> errors_;
+  std::map<std::string, std::unique_ptr<docker::DockerClient>> clients_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, absl::Status> errors_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace maestro::cli

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "maestro/http/response_parser.h"
@@ -73,7 +74,7 @@ class HttpClient {
   std::unique_ptr<transport::Transport> transport_;
   Options options_;
   std::mutex mu_;
-  std::vector<std::unique_ptr<transport::Connection>> idle_;
+  std::vector<std::unique_ptr<transport::Connection>> idle_ ABSL_GUARDED_BY(mu_);
   std::atomic<int> connections_opened_{0};
 };
 

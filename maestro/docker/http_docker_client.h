@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "maestro/docker/docker_client.h"
 #include "maestro/docker/http_client.h"
 #include "maestro/transport/connection_spec.h"
@@ -82,7 +83,7 @@ class HttpDockerClient : public DockerClient {
   std::string pinned_;
   HttpClient http_;
   std::mutex version_mu_;
-  std::string negotiated_;
+  std::string negotiated_ ABSL_GUARDED_BY(version_mu_);
 };
 
 }  // namespace maestro::docker

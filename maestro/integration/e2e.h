@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
@@ -150,8 +151,8 @@ class TcpProxy {
   std::atomic<int> accepted_{0};
   std::thread acceptor_;
   std::mutex mu_;
-  std::vector<int> fds_;  // live sockets (both sides), to shut down
-  std::vector<std::thread> pumps_;
+  std::vector<int> fds_ ABSL_GUARDED_BY(mu_);  // live sockets (both sides), to shut down
+  std::vector<std::thread> pumps_ ABSL_GUARDED_BY(mu_);
 };
 
 // Test fixture: loads the environment (fails without it), picks a unique container-name

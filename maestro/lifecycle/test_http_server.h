@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+
 namespace maestro::lifecycle::testing {
 
 struct ScriptedResponse {
@@ -51,8 +53,8 @@ class TestHttpServer {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
-  std::deque<ScriptedResponse> script_;
-  std::vector<RecordedRequest> requests_;
+  std::deque<ScriptedResponse> script_ ABSL_GUARDED_BY(mu_);
+  std::vector<RecordedRequest> requests_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

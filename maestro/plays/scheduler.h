@@ -18,6 +18,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "maestro/plays/plan.h"
@@ -67,7 +68,7 @@ class Scheduler {
   CancellationToken token_;
   std::mutex mu_;
   std::condition_variable cv_;
-  Plan* plan_ = nullptr;  // guarded by mu_ while Run() is active
+  Plan* plan_ ABSL_GUARDED_BY(mu_) = nullptr;  // set while Run() is active
 };
 
 }  // namespace maestro::plays

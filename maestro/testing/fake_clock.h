@@ -10,6 +10,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "absl/base/thread_annotations.h"
 #include "maestro/base/clock.h"
 
 namespace maestro::testing {
@@ -40,8 +41,8 @@ class FakeClock : public Clock {
 
  private:
   std::mutex mu_;
-  absl::Time now_;
-  absl::Duration total_slept_;
+  absl::Time now_ ABSL_GUARDED_BY(mu_);
+  absl::Duration total_slept_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace maestro::testing

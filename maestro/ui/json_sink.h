@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "maestro/ui/progress.h"
 
 namespace maestro::ui {
@@ -32,8 +33,8 @@ class JsonSink : public ProgressSink {
   FILE* out_;
   std::string command_;
   mutable std::mutex mu_;
-  std::vector<Row> rows_;
-  std::vector<RowResult> results_;
+  std::vector<Row> rows_ ABSL_GUARDED_BY(mu_);
+  std::vector<RowResult> results_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace maestro::ui

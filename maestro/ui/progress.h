@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+
 namespace maestro::ui {
 
 enum class Color { kNone, kGreen, kRed, kCyan };
@@ -71,10 +73,10 @@ class RecordingSink : public ProgressSink {
 
  private:
   mutable std::mutex mu_;
-  std::vector<Row> rows_;
-  std::vector<Event> events_;
-  std::vector<RowResult> results_;
-  bool ended_ = false;
+  std::vector<Row> rows_ ABSL_GUARDED_BY(mu_);
+  std::vector<Event> events_ ABSL_GUARDED_BY(mu_);
+  std::vector<RowResult> results_ ABSL_GUARDED_BY(mu_);
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace maestro::ui

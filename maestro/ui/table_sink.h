@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
 #include "maestro/ui/progress.h"
 
@@ -68,8 +69,8 @@ class TableSink : public ProgressSink {
   size_t instance_width_;
   size_t ship_width_;
   std::mutex mu_;
-  std::vector<RowText> rows_;
-  bool begun_ = false;
+  std::vector<RowText> rows_ ABSL_GUARDED_BY(mu_);
+  bool begun_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace maestro::ui
