@@ -183,7 +183,7 @@ absl::StatusOr<std::string> HttpDockerClient::ApiVersion() {
     if (IsUnreachable(v.status())) return v.status();
     // An answer, but not a Docker daemon's: never NotFound ("no such container") and friends.
     return absl::FailedPreconditionError(
-        absl::StrCat(v.status().message(), " (API version negotiation failed: is this a Docker daemon?)"));
+        absl::StrCat(v.status().message(), " (API version negotiation failed: not a Docker daemon?)"));
   }
   negotiated_ = *v;
   return negotiated_;
