@@ -557,7 +557,13 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
       // 409: another run created it since we looked. No answer: ours may exist anyway. Either
       // way the container under this name is not known to be this run's: use it, never
       // remove it.
+      // The daemon reserves the name before the other create completes: it may take a
+      // moment before the container can be inspected (bounded: 20 looks, 5 s).
       absl::StatusOr<std::optional<docker::ContainerInspect>> now = InspectOrAbsent(*client, name);
+      for (int look = 0; look < 20 && now.ok() && !now->has_value(); ++look) {
+        if (!clock.SleepFor(absl::Milliseconds(250), cancel.flag())) break;
+        now = InspectOrAbsent(*client, name);
+      }
       if (!now.ok() || !now->has_value()) {
         return FailRow(run, t.row, StatusCell("create failed!"), created.status());
       }
