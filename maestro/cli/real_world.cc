@@ -53,8 +53,8 @@ void TrailAuditSink::Error(const std::string& action, const std::vector<std::str
   trail_->Error(What(containers, task), action, message);
 }
 
-absl::StatusOr<std::unique_ptr<RealWorld>> RealWorld::Create(
-    const model::Environment& env, const std::atomic<bool>* interrupt) {
+absl::StatusOr<std::unique_ptr<RealWorld>> RealWorld::Create(const model::Environment& env,
+                                                             const std::atomic<bool>* interrupt) {
   auto world = std::make_unique<RealWorld>(env, interrupt);
   if (!env.audit.empty()) {
     audit::AuditTrailOptions options;

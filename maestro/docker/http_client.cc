@@ -133,9 +133,9 @@ absl::StatusOr<HttpResponse> HttpClient::DoOnce(const HttpRequest& request,
       MAESTRO_ASSIGN_OR_RETURN(size_t used, parser.Feed(pending));
       pending.erase(0, used);
       if (parser.too_large()) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            "the daemon's answer is larger than ", options.limits.max_body >> 20,
-            " MiB (not a Docker daemon?)"));
+        return absl::ResourceExhaustedError(absl::StrCat("the daemon's answer is larger than ",
+                                                         options.limits.max_body >> 20,
+                                                         " MiB (not a Docker daemon?)"));
       }
       if (parser.stopped()) {
         return parser.response();  // the caller stopped the stream; connection dropped

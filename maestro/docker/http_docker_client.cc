@@ -128,7 +128,8 @@ absl::StatusOr<std::unique_ptr<HttpDockerClient>> HttpDockerClient::Create(
                                             spec.api_version);
 }
 
-HttpDockerClient::HttpDockerClient(std::string ship, std::unique_ptr<transport::Transport> transport,
+HttpDockerClient::HttpDockerClient(std::string ship,
+                                   std::unique_ptr<transport::Transport> transport,
                                    absl::Duration timeout, std::string pinned_api_version,
                                    CallLimits limits)
     : ship_(std::move(ship)),
@@ -170,9 +171,9 @@ absl::Status HttpDockerClient::Prefix(const Call& call, const absl::Status& stat
 absl::StatusOr<std::string> HttpDockerClient::ApiVersion() {
   if (!pinned_.empty()) {
     if (!IsApiVersion(pinned_)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          Describe(), ": api_version '", Shorten(pinned_),
-          "' is not a Docker API version (use a version such as 1.41, or auto)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(Describe(), ": api_version '", Shorten(pinned_),
+                       "' is not a Docker API version (use a version such as 1.41, or auto)"));
     }
     return pinned_;
   }
@@ -182,8 +183,8 @@ absl::StatusOr<std::string> HttpDockerClient::ApiVersion() {
   if (!v.ok()) {
     if (IsUnreachable(v.status())) return v.status();
     // An answer, but not a Docker daemon's: never NotFound ("no such container") and friends.
-    return absl::FailedPreconditionError(
-        absl::StrCat(v.status().message(), " (API version negotiation failed: not a Docker daemon?)"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        v.status().message(), " (API version negotiation failed: not a Docker daemon?)"));
   }
   negotiated_ = *v;
   return negotiated_;
@@ -317,8 +318,8 @@ absl::Status HttpDockerClient::Ping() {
   Call call;
   MAESTRO_ASSIGN_OR_RETURN(HttpResponse r, GetPing(&call));
   if (absl::StripAsciiWhitespace(r.body) != "OK") {
-    return Prefix(call, absl::InternalError(absl::StrCat("unexpected answer '", Shorten(r.body),
-                                                         "'")));
+    return Prefix(call,
+                  absl::InternalError(absl::StrCat("unexpected answer '", Shorten(r.body), "'")));
   }
   return absl::OkStatus();
 }
@@ -568,9 +569,9 @@ absl::Status HttpDockerClient::PullImage(absl::string_view image, absl::string_v
   options.sink = [&](absl::string_view data) {
     received += data.size();
     if (received > limits_.max_pull_stream) {
-      stream_error = absl::ResourceExhaustedError(
-          absl::StrCat("the pull's progress stream passed ", limits_.max_pull_stream >> 20,
-                       " MiB (not a Docker daemon?)"));
+      stream_error = absl::ResourceExhaustedError(absl::StrCat("the pull's progress stream passed ",
+                                                               limits_.max_pull_stream >> 20,
+                                                               " MiB (not a Docker daemon?)"));
       return false;
     }
     if (!lines.Feed(data) && lines.too_long()) {
@@ -624,8 +625,8 @@ absl::Status HttpDockerClient::Events(const EventsOptions& o, const EventCallbac
     return r.status();
   }
   if (lines.too_long()) {
-    return Prefix(call, absl::ResourceExhaustedError(absl::StrCat(
-                            "an event line is longer than ", lines.max_line() >> 10, " KiB")));
+    return Prefix(call, absl::ResourceExhaustedError(absl::StrCat("an event line is longer than ",
+                                                                  lines.max_line() >> 10, " KiB")));
   }
   lines.Finish();
   return absl::OkStatus();

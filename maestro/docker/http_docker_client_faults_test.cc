@@ -113,7 +113,8 @@ TEST_F(FaultsTest, EndlessJsonBodyIsRefusedAtTheSizeCap) {
   CallLimits limits;
   limits.max_json_body = 1 << 20;
   auto client = MakeClient(absl::Seconds(2), limits, "1.41");
-  daemon_->transport_faults().Add(Fault(TransportFault::Kind::kEndlessBody, "GET", "/containers/json"));
+  daemon_->transport_faults().Add(
+      Fault(TransportFault::Kind::kEndlessBody, "GET", "/containers/json"));
   auto list = client->ListContainers({});
   EXPECT_EQ(list.status().code(), absl::StatusCode::kResourceExhausted) << list.status();
   EXPECT_TRUE(absl::StrContains(list.status().message(), "larger than 1 MiB")) << list.status();
@@ -148,7 +149,8 @@ TEST_F(FaultsTest, EndlessErrorBodyIsBounded) {
 
 TEST_F(FaultsTest, EndlessPullStreamWithoutNewlinesIsRefused) {
   auto client = MakeClient(absl::Seconds(3), CallLimits(), "1.41");
-  daemon_->transport_faults().Add(Fault(TransportFault::Kind::kEndlessBody, "POST", "/images/create"));
+  daemon_->transport_faults().Add(
+      Fault(TransportFault::Kind::kEndlessBody, "POST", "/images/create"));
   absl::Status s = client->PullImage("example/app", "1", "", nullptr);
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "pull example/app:1: a pull progress line")) << s;
@@ -163,8 +165,8 @@ TEST_F(FaultsTest, StalledPullStreamEndsAtItsStallBound) {
   stall.prefix = "{\"status\":\"Pulling from example/app\",\"id\":\"1\"}\n";
   daemon_->transport_faults().Add(stall);
   int progress = 0;
-  absl::Status s = client->PullImage("example/app", "1", "",
-                                     [&](const PullProgress&) { ++progress; });
+  absl::Status s =
+      client->PullImage("example/app", "1", "", [&](const PullProgress&) { ++progress; });
   EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "stream stalled")) << s;
   EXPECT_EQ(progress, 1);

@@ -35,7 +35,7 @@ using BodySink = std::function<bool(absl::string_view)>;
 
 // What a parser keeps in HttpResponse::body (bodies streamed to a sink are not kept).
 struct BodyLimits {
-  size_t max_body = 64 << 20;       // 2xx answers (JSON): larger is an error
+  size_t max_body = 64 << 20;        // 2xx answers (JSON): larger is an error
   size_t max_error_body = 64 << 10;  // other statuses: the rest is dropped, body_truncated set
 };
 

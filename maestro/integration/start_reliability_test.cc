@@ -41,7 +41,8 @@ class SlowStartProxy {
     addr.sun_family = AF_UNIX;
     std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
     ::unlink(path_.c_str());
-    if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+    if (listen_fd_ < 0 ||
+        ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
         ::listen(listen_fd_, 128) != 0) {
       ADD_FAILURE() << "proxy listen on " << path_ << ": " << std::strerror(errno);
       return;
@@ -116,7 +117,8 @@ class SlowStartProxy {
       ssize_t n = ::recv(client, buf, sizeof buf, 0);
       if (n <= 0) break;
       std::string head(buf, static_cast<size_t>(std::min<ssize_t>(n, 256)));
-      if (absl::StartsWith(head, "POST ") && absl::StrContains(head.substr(0, head.find('\n')), "/start")) {
+      if (absl::StartsWith(head, "POST ") &&
+          absl::StrContains(head.substr(0, head.find('\n')), "/start")) {
         start_pending = true;
       }
       if (!WriteAll(up, buf, static_cast<size_t>(n))) break;
@@ -181,7 +183,8 @@ TEST_F(StartReliabilityTest, TimeoutDuringStartCannotLoseTheContainer) {
   SlowStartProxy proxy(Env()->docker_socket, absl::StrCat("/tmp/", prefix_, "slow.sock"),
                        absl::Seconds(2));
   const int n = 6;
-  std::string file = WriteEnvironment("slow.yaml", absl::StrCat(R"(
+  std::string file = WriteEnvironment("slow.yaml",
+                                      absl::StrCat(R"(
 __maestro: {schema: 2}
 name: slow-start-e2e
 ships:
@@ -190,7 +193,9 @@ services:
   web:
     image: "{{IMAGE}}"
     instances:
-)", Instances(n)), {{"SLOW", proxy.path()}});
+)",
+                                                   Instances(n)),
+                                      {{"SLOW", proxy.path()}});
   RunResult r = RunMaestro(file, {"start"}, absl::Seconds(180));
   ASSERT_FALSE(r.timed_out) << r.all();
   EXPECT_EQ(r.exit_code, 0) << r.all();
@@ -214,7 +219,8 @@ services:
   web:
     image: "{{IMAGE}}"
     instances:
-)", Instances(n)));
+)",
+                                                                 Instances(n)));
   MaestroProcess a(file, {"start"});
   MaestroProcess b(file, {"start"});
   ASSERT_TRUE(a.started() && b.started());

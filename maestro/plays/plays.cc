@@ -597,21 +597,19 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
         now = InspectOrAbsent(*client, id);
       }
       if (!now.ok()) {
-        fate = absl::StrCat(" (container ", ShortId(id),
-                            " may be left in place: its state could not be checked: ",
-                            now.status().message(), ")");
+        fate = absl::StrCat(
+            " (container ", ShortId(id),
+            " may be left in place: its state could not be checked: ", now.status().message(), ")");
       } else if (!now->has_value()) {
         fate = created_here ? " (the created container was removed)"
                             : " (the container no longer exists)";
       } else {
         fate = absl::StrCat(" (container ", ShortId(id), " was left in place, status ",
-                            (**now).state.status.empty() ? "unknown" : (**now).state.status,
-                            ")");
+                            (**now).state.status.empty() ? "unknown" : (**now).state.status, ")");
       }
       std::string what = Answered(started) ? "" : "no answer to the start: ";
       return FailRow(run, t.row, StatusCell("start failed!"),
-                     absl::Status(started.code(),
-                                  absl::StrCat(what, started.message(), fate)));
+                     absl::Status(started.code(), absl::StrCat(what, started.message(), fate)));
     }
     // No answer (or an error) but the daemon did start it: carry on as started.
   }

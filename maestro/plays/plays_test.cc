@@ -436,8 +436,7 @@ TEST_F(PlaysTest, WaitAfterStartObservesCancellation) {
   PlayReport report = RunStart(world_, {"zk-1"}, {}, scheduler);
   world_.audit = nullptr;
   EXPECT_EQ(report.ExitCode(), 130);
-  EXPECT_THAT(Outcome(report, "zk-1").error,
-              HasSubstr("interrupted while waiting for it to run"));
+  EXPECT_THAT(Outcome(report, "zk-1").error, HasSubstr("interrupted while waiting for it to run"));
   EXPECT_EQ(clock_.total_slept(), absl::ZeroDuration()) << "no poll sleep after Ctrl-C";
   EXPECT_EQ(host.FindContainer("zk-1")->state, testing::FakeContainerState::kRunning);
 }

@@ -332,7 +332,8 @@ void FakeDockerDaemon::Impl::Serve(std::shared_ptr<Socket> sock) {
         return !stopping;
       };
       if (tf->kind != TransportFault::Kind::kDelay) {
-        transport_faults.Play(*tf, [&](absl::string_view d) { return Write(s, d); }, wait);
+        transport_faults.Play(
+            *tf, [&](absl::string_view d) { return Write(s, d); }, wait);
         break;
       }
       if (!wait(tf->delay)) break;
