@@ -78,6 +78,9 @@ absl::StatusOr<HttpResponse> HttpClient::Do(const HttpRequest& request,
 }
 
 absl::Status HttpClient::Probe(absl::Duration timeout) {
+  if (absl::Now() - absl::FromUnixNanos(last_alive_ns_.load()) < timeout / 2) {
+    return absl::OkStatus();
+  }
   absl::Status s = ProbeOnce(timeout);
   // Connected but answered late: a loaded daemon gets a second chance before "unreachable".
   if (s.code() == absl::StatusCode::kDeadlineExceeded) s = ProbeOnce(timeout);
@@ -103,6 +106,7 @@ absl::Status HttpClient::ProbeOnce(absl::Duration timeout) {
     if (n == 0) return absl::UnavailableError("connection closed without an answer to a ping");
     MAESTRO_RETURN_IF_ERROR(parser.Feed(absl::string_view(buf, n)).status());
   }
+  last_alive_ns_.store(absl::ToUnixNanos(absl::Now()));
   return absl::OkStatus();
 }
 
@@ -208,6 +212,7 @@ absl::StatusOr<HttpResponse> HttpClient::DoOnce(const HttpRequest& request,
     }
     *got_bytes = true;
     last_data = absl::Now();
+    last_alive_ns_.store(absl::ToUnixNanos(last_data));
     next_probe = last_data + timeout;
     pending.append(buf.data(), *n);
   }

@@ -18,6 +18,7 @@
 #define MAESTRO_DOCKER_HTTP_CLIENT_H_
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -73,7 +74,9 @@ class HttpClient {
   // (Unavailable, DeadlineExceeded, Cancelled, InvalidArgument for garbage).
   absl::StatusOr<HttpResponse> Do(const HttpRequest& request, const RequestOptions& options);
   // Liveness: GET /_ping on a fresh connection, bounded by `timeout` (tried twice when the
-  // connection opens but the answer is late). OK when any HTTP answer came back.
+  // connection opens but the answer is late). OK when any HTTP answer came back. Shared by
+  // concurrent waiters: OK at once when the daemon sent anything (an answer, a ping) within
+  // the last `timeout` / 2, so hundreds of slow calls do not flood it with pings.
   absl::Status Probe(absl::Duration timeout);
 
   std::string Describe() const { return transport_->Describe(); }
@@ -96,6 +99,7 @@ class HttpClient {
   std::mutex mu_;
   std::vector<std::unique_ptr<transport::Connection>> idle_;
   std::atomic<int> connections_opened_{0};
+  std::atomic<int64_t> last_alive_ns_{0};  // unix nanos of the daemon's last sign of life
 };
 
 // Serialises a request head and body (exposed for tests).
