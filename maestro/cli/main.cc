@@ -131,7 +131,8 @@ int Run(int argc, char** argv) {
   bool color_override_value = options.color.value_or(false);
   ui::TerminalInfo terminal =
       ui::DetectTerminal(fileno(stdout), options.color ? &color_override_value : nullptr);
-  absl::StatusOr<std::unique_ptr<RealWorld>> real = RealWorld::Create(env);
+  // The Docker clients' waits (slow answers, pulls, streams) end soon after Ctrl-C.
+  absl::StatusOr<std::unique_ptr<RealWorld>> real = RealWorld::Create(env, &g_interrupted);
   if (!real.ok()) {
     std::fprintf(stderr, "maestro: error: %s\n", std::string(real.status().message()).c_str());
     return kExitUsage;

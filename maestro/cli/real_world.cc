@@ -53,8 +53,9 @@ void TrailAuditSink::Error(const std::string& action, const std::vector<std::str
   trail_->Error(What(containers, task), action, message);
 }
 
-absl::StatusOr<std::unique_ptr<RealWorld>> RealWorld::Create(const model::Environment& env) {
-  auto world = std::make_unique<RealWorld>(env);
+absl::StatusOr<std::unique_ptr<RealWorld>> RealWorld::Create(const model::Environment& env,
+                                                             const std::atomic<bool>* interrupt) {
+  auto world = std::make_unique<RealWorld>(env, interrupt);
   if (!env.audit.empty()) {
     audit::AuditTrailOptions options;
     options.source = env.display_name;
@@ -66,8 +67,8 @@ absl::StatusOr<std::unique_ptr<RealWorld>> RealWorld::Create(const model::Enviro
   return world;
 }
 
-RealWorld::RealWorld(const model::Environment& env)
-    : env_(env), ships_(env), checks_(RealClock::Get()) {
+RealWorld::RealWorld(const model::Environment& env, const std::atomic<bool>* interrupt)
+    : env_(env), ships_(env, interrupt), checks_(RealClock::Get()) {
   absl::StatusOr<absl::optional<nlohmann::json>> config =
       docker::LoadDockerConfig(std::getenv("DOCKER_CONFIG"), std::getenv("HOME"));
   if (config.ok() && config->has_value()) docker_config_ = **config;

@@ -4,6 +4,7 @@
 #ifndef MAESTRO_CLI_REAL_WORLD_H_
 #define MAESTRO_CLI_REAL_WORLD_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 
@@ -48,8 +49,10 @@ class TrailAuditSink : public plays::AuditSink {
 class RealWorld {
  public:
   // Fails when the `audit:` section cannot be set up (a configuration error).
-  static absl::StatusOr<std::unique_ptr<RealWorld>> Create(const model::Environment& env);
-  explicit RealWorld(const model::Environment& env);
+  // `interrupt`: the Ctrl-C flag the Docker clients' waits observe (may be null).
+  static absl::StatusOr<std::unique_ptr<RealWorld>> Create(
+      const model::Environment& env, const std::atomic<bool>* interrupt = nullptr);
+  explicit RealWorld(const model::Environment& env, const std::atomic<bool>* interrupt = nullptr);
   // The sink is left null: the command picks the output format.
   plays::PlayWorld world();
 

@@ -80,6 +80,7 @@ absl::StatusOr<docker::DockerClient*> RealShipClients::Client(const std::string&
     absl::StatusOr<std::unique_ptr<docker::HttpDockerClient>> client =
         docker::HttpDockerClient::Create(*spec);
     if (client.ok()) {
+      (*client)->SetInterrupt(interrupt_);
       docker::DockerClient* raw = client->get();
       clients_[ship] = *std::move(client);
       return raw;

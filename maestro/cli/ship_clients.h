@@ -6,6 +6,7 @@
 #ifndef MAESTRO_CLI_SHIP_CLIENTS_H_
 #define MAESTRO_CLI_SHIP_CLIENTS_H_
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,11 +26,15 @@ absl::StatusOr<transport::ConnectionSpec> SpecForShip(const model::Ship& ship);
 
 class RealShipClients : public plays::ShipClients {
  public:
-  explicit RealShipClients(const model::Environment& env) : env_(env) {}
+  // `interrupt`: the Ctrl-C flag every client's waits observe (may be null).
+  explicit RealShipClients(const model::Environment& env,
+                           const std::atomic<bool>* interrupt = nullptr)
+      : env_(env), interrupt_(interrupt) {}
   absl::StatusOr<docker::DockerClient*> Client(const std::string& ship) override;
 
  private:
   const model::Environment& env_;
+  const std::atomic<bool>* interrupt_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<docker::DockerClient>> clients_;
   std::map<std::string, absl::Status> errors_;
