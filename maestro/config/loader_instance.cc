@@ -69,7 +69,7 @@ void Loader::LoadInstance(const YamlNode& service_node, model::Service& service,
   if (auto s = String(*ship_node, "ship")) {
     c.ship = *s;
     ship = env_.FindShip(c.ship);
-    if (ship == nullptr) {
+    if (ship == nullptr && bad_ships_.count(c.ship) == 0) {
       std::vector<std::string> known;
       for (const model::Ship& sh : env_.ships) known.push_back(sh.name);
       std::sort(known.begin(), known.end());

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "maestro/config/loader.h"
 #include "maestro/config/yaml_tree.h"
 #include "maestro/model/environment.h"
+#include "maestro/transport/connection_spec.h"
 #include "nlohmann/json.hpp"
 
 namespace maestro {
@@ -75,6 +77,9 @@ class Loader {
   // --- ships (loader_ships.cc) -------------------------------------------------------------
   void LoadShips(const YamlNode& root);
   void LoadShip(const YamlNode& key, const YamlNode& node, const YamlNode* defaults);
+  // `url` is the parsed docker_host when it is an ssh:// URL, else null.
+  void LoadSshTunnel(const YamlNode& node, const transport::ConnectionSpec* url,
+                     model::Ship& ship);
 
   // --- services and their environment (loader_services.cc) ---------------------------------
   void LoadServices(const YamlNode* node);
@@ -111,7 +116,9 @@ class Loader {
   std::map<std::string, const YamlNode*> service_nodes_;
   std::map<std::string, const YamlNode*> instance_nodes_;
   std::map<std::string, const YamlNode*> instance_keys_;
-  std::map<std::string, std::string> instance_owner_;  // instance -> service (first definition)
+  std::map<std::string, std::string> instance_owner_;
+  // Ships that failed to load: their instances are not reported again as "unknown ship".
+  std::set<std::string> bad_ships_;  // instance -> service (first definition)
 };
 
 }  // namespace loader_internal

@@ -1,4 +1,5 @@
 // Loader: ships and ship_defaults (how each Docker daemon is reached).
+#include <cmath>
 #include <optional>
 #include <string>
 #include <utility>
@@ -6,21 +7,48 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "maestro/config/loader_internal.h"
 #include "maestro/config/parsers.h"
+#include "maestro/config/ship_connection.h"
+#include "maestro/transport/connection_spec.h"
 
 namespace maestro {
 namespace config {
 namespace loader_internal {
 namespace {
 
+// Ship timeouts above a day are surely a mistake (and absl::Seconds of huge values saturate).
+constexpr double kMaxTimeoutSeconds = 86400;
+
 const std::vector<std::string> kShipKeys = {
     "ip",     "endpoint", "docker_port", "socket_path", "api_version", "timeout",
     "ssh_tunnel", "tls", "tls_verify", "tls_ca_cert", "tls_cert", "tls_key", "ssl_version",
     "docker_host"};
+
+// "ship s1: invalid docker_host ..." -> "invalid docker_host ..." (the path names the ship).
+std::string WithoutShipPrefix(const std::string& ship, absl::string_view message) {
+  std::string prefix = absl::StrCat("ship ", ship, ": ");
+  if (absl::StartsWith(message, prefix)) message.remove_prefix(prefix.size());
+  return std::string(message);
+}
+
+// "auto", or digits '.' digits ("1.41").
+bool IsApiVersion(absl::string_view v) {
+  if (v == "auto") return true;
+  size_t dot = v.find('.');
+  if (dot == absl::string_view::npos || dot == 0 || dot + 1 == v.size() || dot > 3 ||
+      v.size() - dot - 1 > 3) {
+    return false;
+  }
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i != dot && !absl::ascii_isdigit(static_cast<unsigned char>(v[i]))) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -64,6 +92,7 @@ void Loader::LoadShip(const YamlNode& key, const YamlNode& node, const YamlNode*
     Error(node.IsNull() ? key : node,
           absl::StrCat("ship '", ship.name, "' must be a mapping with at least 'ip', got ",
                        node.KindName()));
+    bad_ships_.insert(ship.name);
     return;
   }
   CheckKeys(node, kShipKeys, absl::StrCat(" in ship '", ship.name, "'"));
@@ -74,72 +103,44 @@ void Loader::LoadShip(const YamlNode& key, const YamlNode& node, const YamlNode*
     return v;
   };
   size_t errors_before = errors_.size();
-  std::optional<int> host_port;
-  std::string host_from_url;
-  bool bad_docker_host = false;
-  if (const YamlNode* n = get("docker_host")) {
-    if (auto s = String(*n, "docker_host")) {
+
+  // docker_host: the transport's own parser; the URL's host, port and socket become the
+  // ship's endpoint, docker_port and socket_path (they win over those keys).
+  const YamlNode* docker_host = get("docker_host");
+  std::optional<transport::ConnectionSpec> url;
+  if (docker_host != nullptr) {
+    if (auto s = String(*docker_host, "docker_host")) {
       ship.docker_host = *s;
-      auto bad = [&]() {
-        bad_docker_host = true;
-        Error(*n, absl::StrCat("unsupported docker_host '", *s,
-                               "': expected unix:///path, tcp://host:port or "
-                               "ssh://user@host[:port]"));
-      };
-      auto split_host_port = [&](const std::string& hp, std::string* host, int* port) -> bool {
-        size_t colon = hp.rfind(':');
-        if (colon != std::string::npos && hp.find(']') == std::string::npos) {
-          *host = hp.substr(0, colon);
-          int p = 0;
-          if (!absl::SimpleAtoi(hp.substr(colon + 1), &p) || p < 1 || p > 65535) return false;
-          *port = p;
-        } else {
-          *host = hp;
-        }
-        return !host->empty();
-      };
-      if (s->rfind("unix://", 0) == 0 && s->size() > 7) {
-        ship.socket_path = s->substr(7);
-      } else if (s->rfind("tcp://", 0) == 0) {
-        int port = 0;
-        if (!split_host_port(s->substr(6), &host_from_url, &port)) {
-          bad();
-        } else if (port != 0) {
-          host_port = port;
-        }
-      } else if (s->rfind("ssh://", 0) == 0) {
-        std::string rest = s->substr(6);
-        size_t at = rest.find('@');
-        model::SshTunnel tunnel;
-        if (at != std::string::npos) {
-          tunnel.user = rest.substr(0, at);
-          rest = rest.substr(at + 1);
-        }
-        int port = 0;
-        if (!split_host_port(rest, &host_from_url, &port) || tunnel.user.empty()) {
-          bad_docker_host = true;
-          Error(*n, absl::StrCat("unsupported docker_host '", *s,
-                                 "': the ssh form is ssh://user@host[:port]"));
-        } else {
-          if (port != 0) tunnel.port = port;
-          ship.ssh_tunnel = tunnel;
-        }
+      absl::StatusOr<transport::ConnectionSpec> parsed = transport::ParseDockerHost(ship.name, *s);
+      if (!parsed.ok()) {
+        Error(*docker_host, WithoutShipPrefix(ship.name, parsed.status().message()));
       } else {
-        bad();
+        url = *std::move(parsed);
       }
     }
+  }
+  std::string host_from_url;
+  if (url && url->kind == transport::TransportKind::kSsh) {
+    host_from_url = url->ssh.host;
+  } else if (url && url->kind != transport::TransportKind::kUnix) {
+    host_from_url = url->host;
   }
   if (const YamlNode* n = get("ip")) {
     if (auto s = String(*n, "ip")) ship.ip = *s;
   } else if (!host_from_url.empty()) {
     ship.ip = host_from_url;
-  } else if (!bad_docker_host) {
+  } else if (docker_host == nullptr) {
     Error(key, absl::StrCat("ship '", ship.name, "' has no 'ip'"));
+  } else if (url) {
+    Error(*docker_host, absl::StrCat("ship '", ship.name, "' has no 'ip' (a ", ship.docker_host,
+                                     " docker_host names no host)"));
   }
-  if (const YamlNode* n = get("endpoint")) {
+  if (!host_from_url.empty()) {
+    ship.endpoint = host_from_url;
+  } else if (const YamlNode* n = get("endpoint")) {
     if (auto s = String(*n, "endpoint")) ship.endpoint = *s;
   } else {
-    ship.endpoint = host_from_url.empty() ? ship.ip : host_from_url;
+    ship.endpoint = ship.ip;
   }
   if (const YamlNode* n = get("tls")) {
     if (auto b = Bool(*n, "tls")) ship.tls = *b;
@@ -148,7 +149,6 @@ void Loader::LoadShip(const YamlNode& key, const YamlNode& node, const YamlNode*
     if (auto b = Bool(*n, "tls_verify")) ship.tls_verify = *b;
   }
   ship.docker_port = ship.tls ? 2376 : 2375;
-  if (host_port) ship.docker_port = *host_port;
   if (const YamlNode* n = get("docker_port")) {
     if (auto v = Int(*n, "docker_port")) {
       if (*v < 1 || *v > 65535) {
@@ -161,14 +161,24 @@ void Loader::LoadShip(const YamlNode& key, const YamlNode& node, const YamlNode*
   if (const YamlNode* n = get("socket_path")) {
     if (auto s = String(*n, "socket_path")) ship.socket_path = *s;
   }
+  if (url && (url->kind == transport::TransportKind::kTcp ||
+              url->kind == transport::TransportKind::kTls)) {
+    ship.docker_port = url->port;
+    ship.socket_path.clear();
+  } else if (url && url->kind == transport::TransportKind::kUnix) {
+    ship.socket_path = url->socket_path;
+  }
   if (const YamlNode* n = get("api_version")) {
     // The text as written: MaestroNG's str(1.20) would give "1.2", an API version that
     // does not exist (reference §3.5 [PY]); keep "1.20".
-    if (n->IsScalar() && n->kind != Kind::kBool) {
-      ship.api_version = n->text.empty() ? n->PyStr() : n->text;
+    std::string text = n->IsScalar() && n->kind != Kind::kBool
+                           ? (n->text.empty() ? n->PyStr() : n->text)
+                           : std::string();
+    if (!IsApiVersion(text)) {
+      Error(*n, absl::StrCat("api_version must be 'auto' or a version such as '1.41', got ",
+                             n->IsScalar() ? absl::StrCat("'", n->PyStr(), "'") : n->KindName()));
     } else {
-      Error(*n, absl::StrCat("api_version must be a version such as '1.24' or 'auto', got ",
-                             n->KindName()));
+      ship.api_version = text;
     }
   }
   if (const YamlNode* n = get("timeout")) {
@@ -179,7 +189,10 @@ void Loader::LoadShip(const YamlNode& key, const YamlNode& node, const YamlNode*
     } else {
       Error(*n, absl::StrCat("timeout must be a number of seconds, got ", n->KindName()));
     }
-    if (ship.timeout <= 0) Error(*n, "timeout must be positive");
+    if (!std::isfinite(ship.timeout) || ship.timeout <= 0 || ship.timeout > kMaxTimeoutSeconds) {
+      Error(*n, absl::StrCat("timeout must be a positive, finite number of seconds (at most ",
+                             kMaxTimeoutSeconds, "), got ", n->PyStr()));
+    }
   }
   for (auto [field, target] : {std::pair<const char*, std::string*>{"tls_ca_cert", &ship.tls_ca_cert},
                                {"tls_cert", &ship.tls_cert},
@@ -193,53 +206,111 @@ void Loader::LoadShip(const YamlNode& key, const YamlNode& node, const YamlNode*
     Error(key, absl::StrCat("ship '", ship.name, "' enables tls but does not set both "
                             "'tls_cert' and 'tls_key'"));
   }
-  if (const YamlNode* n = get("ssh_tunnel")) {
-    if (!n->IsMapping()) {
-      Error(*n, absl::StrCat("ssh_tunnel must be a mapping {user, key, port}, got ", n->KindName()));
-    } else {
-      CheckKeys(*n, {"user", "key", "port", "known_hosts", "socket_path", "keepalive"},
-                absl::StrCat(" in the ssh_tunnel of ship '", ship.name, "'"));
-      model::SshTunnel tunnel = ship.ssh_tunnel.value_or(model::SshTunnel());
-      bool from_url = ship.ssh_tunnel.has_value();
-      if (const YamlNode* u = n->Find("user"); u && !u->IsNull()) {
-        if (auto s = String(*u, "ssh_tunnel.user")) tunnel.user = *s;
+  const YamlNode* tunnel_node = get("ssh_tunnel");
+  if (tunnel_node != nullptr) {
+    LoadSshTunnel(*tunnel_node, url && url->kind == transport::TransportKind::kSsh ? &*url
+                                                                                   : nullptr,
+                  ship);
+  } else if (url && url->kind == transport::TransportKind::kSsh) {
+    model::SshTunnel tunnel;
+    tunnel.user = url->ssh.user;
+    tunnel.port = url->ssh.port;
+    tunnel.socket_path = url->ssh.remote_socket_path;
+    ship.ssh_tunnel = tunnel;
+  }
+  if (errors_.size() != errors_before) {
+    bad_ships_.insert(ship.name);
+    return;
+  }
+
+  // The connection itself: built and checked now, so a ship that cannot work fails the load.
+  absl::StatusOr<transport::ConnectionSpec> spec = ShipConnectionSpec(ship);
+  if (!spec.ok()) {
+    const YamlNode* at = &key;
+    if (ship.ssh_tunnel && tunnel_node != nullptr) {
+      at = tunnel_node;
+    } else if (docker_host != nullptr) {
+      at = docker_host;
+    }
+    Error(*at, WithoutShipPrefix(ship.name, spec.status().message()));
+    bad_ships_.insert(ship.name);
+    return;
+  }
+  env_.ships.push_back(std::move(ship));
+}
+
+void Loader::LoadSshTunnel(const YamlNode& n, const transport::ConnectionSpec* url,
+                           model::Ship& ship) {
+  if (!n.IsMapping()) {
+    Error(n, absl::StrCat("ssh_tunnel must be a mapping {user, key, port}, got ", n.KindName()));
+    return;
+  }
+  CheckKeys(n, {"user", "key", "port", "known_hosts", "socket_path", "keepalive"},
+            absl::StrCat(" in the ssh_tunnel of ship '", ship.name, "'"));
+  model::SshTunnel tunnel;
+  // With an ssh:// docker_host the URL gives the user, port and remote socket; the mapping
+  // may repeat them but not contradict them.
+  auto conflict = [&](const YamlNode& at, const std::string& what, const std::string& mine,
+                      const std::string& theirs) {
+    Error(at, absl::StrCat("ssh_tunnel.", what, " '", mine, "' contradicts docker_host '",
+                           ship.docker_host, "' (", what, " '", theirs, "')"));
+  };
+  if (url != nullptr) {
+    tunnel.user = url->ssh.user;
+    tunnel.port = url->ssh.port;
+    tunnel.socket_path = url->ssh.remote_socket_path;
+  }
+  if (const YamlNode* u = n.Find("user"); u && !u->IsNull()) {
+    if (auto s = String(*u, "ssh_tunnel.user")) {
+      if (url != nullptr && !tunnel.user.empty() && *s != tunnel.user) {
+        conflict(*u, "user", *s, tunnel.user);
+      } else {
+        tunnel.user = *s;
       }
-      if (const YamlNode* k = n->Find("key"); k && !k->IsNull()) {
-        if (auto s = String(*k, "ssh_tunnel.key")) tunnel.key = *s;
-      }
-      if (const YamlNode* p = n->Find("port"); p && !p->IsNull()) {
-        if (auto v = Int(*p, "ssh_tunnel.port")) tunnel.port = static_cast<int>(*v);
-      }
-      if (const YamlNode* h = n->Find("known_hosts"); h && !h->IsNull()) {
-        if (h->IsSequence()) {
-          for (const YamlNode& item : h->items) {
-            if (auto s = String(item, "ssh_tunnel.known_hosts")) tunnel.known_hosts.push_back(*s);
-          }
-        } else if (auto s = String(*h, "ssh_tunnel.known_hosts")) {
-          tunnel.known_hosts.push_back(*s);
-        }
-      }
-      if (const YamlNode* sp = n->Find("socket_path"); sp && !sp->IsNull()) {
-        if (auto s = String(*sp, "ssh_tunnel.socket_path")) tunnel.socket_path = *s;
-      }
-      if (const YamlNode* ka = n->Find("keepalive"); ka && !ka->IsNull()) {
-        if (auto v = Int(*ka, "ssh_tunnel.keepalive")) {
-          if (*v < 0) {
-            Error(*ka, "ssh_tunnel.keepalive must be 0 (off) or a number of seconds");
-          } else {
-            tunnel.keepalive = static_cast<int>(*v);
-          }
-        }
-      }
-      if (tunnel.user.empty()) {
-        Error(*n, absl::StrCat("missing SSH user for ship ", ship.name, " tunnel configuration"));
-      } else if (tunnel.key.empty() && !from_url) {
-        Error(*n, absl::StrCat("missing SSH key for ship ", ship.name, " tunnel configuration"));
-      }
-      ship.ssh_tunnel = tunnel;
     }
   }
-  if (errors_.size() == errors_before) env_.ships.push_back(std::move(ship));
+  if (const YamlNode* k = n.Find("key"); k && !k->IsNull()) {
+    if (auto s = String(*k, "ssh_tunnel.key")) tunnel.key = *s;
+  }
+  if (const YamlNode* p = n.Find("port"); p && !p->IsNull()) {
+    if (auto v = Int(*p, "ssh_tunnel.port")) {
+      if (*v < 1 || *v > 65535) {
+        Error(*p, absl::StrCat("ssh_tunnel.port ", *v, " is out of range (1-65535)"));
+      } else if (url != nullptr && *v != tunnel.port) {
+        conflict(*p, "port", std::to_string(*v), std::to_string(tunnel.port));
+      } else {
+        tunnel.port = static_cast<int>(*v);
+      }
+    }
+  }
+  if (const YamlNode* h = n.Find("known_hosts"); h && !h->IsNull()) {
+    if (h->IsSequence()) {
+      for (const YamlNode& item : h->items) {
+        if (auto s = String(item, "ssh_tunnel.known_hosts")) tunnel.known_hosts.push_back(*s);
+      }
+    } else if (auto s = String(*h, "ssh_tunnel.known_hosts")) {
+      tunnel.known_hosts.push_back(*s);
+    }
+  }
+  if (const YamlNode* sp = n.Find("socket_path"); sp && !sp->IsNull()) {
+    if (auto s = String(*sp, "ssh_tunnel.socket_path")) {
+      if (url != nullptr && *s != tunnel.socket_path) {
+        conflict(*sp, "socket_path", *s, tunnel.socket_path);
+      } else {
+        tunnel.socket_path = *s;
+      }
+    }
+  }
+  if (const YamlNode* ka = n.Find("keepalive"); ka && !ka->IsNull()) {
+    if (auto v = Int(*ka, "ssh_tunnel.keepalive")) {
+      if (*v < 0 || *v > 86400) {
+        Error(*ka, "ssh_tunnel.keepalive must be 0 (off) or a number of seconds (at most 86400)");
+      } else {
+        tunnel.keepalive = static_cast<int>(*v);
+      }
+    }
+  }
+  ship.ssh_tunnel = tunnel;
 }
 
 }  // namespace loader_internal
