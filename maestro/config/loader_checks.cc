@@ -1,7 +1,6 @@
 // Loader: lifecycle states and checks.
 #include <map>
 #include <optional>
-#include <regex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +10,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "maestro/config/check_rules.h"
 #include "maestro/config/loader_internal.h"
 #include "maestro/config/parsers.h"
 
@@ -134,20 +135,18 @@ std::optional<model::Check> Loader::LoadCheck(const YamlNode& node, const std::s
     auto s = String(*n, name);
     return s ? *s : def;
   };
-  // Resolves a named port (tcp, http) to its external port number on the ship.
-  auto named_port = [&](const YamlNode& port_node, const model::Port& port) -> bool {
-    if (port.external.protocol != "tcp") {
-      Error(port_node, absl::StrCat("port ", port.name, " is not TCP"));
-      return false;
+  // The port of a tcp/http check: a named port of the container (its external port on the
+  // ship), or for http any port number. Whether it can be checked is for the rules below.
+  auto resolve_port = [&](const YamlNode& port_node, bool numbers_allowed) {
+    std::string name = port_node.PyStr();
+    check.port_name = name;
+    int number = 0;
+    if (const model::Port* p = c.FindPort(name)) {
+      check.port = p->external.first;
+    } else if (numbers_allowed && (port_node.kind == Kind::kInt || port_node.IsString()) &&
+               absl::SimpleAtoi(name, &number)) {
+      check.port = number;
     }
-    if (port.external.is_range()) {
-      Error(port_node, absl::StrCat("port ", port.name, " is a port range (",
-                                    port.external.Number(), ") and cannot be checked"));
-      return false;
-    }
-    check.port_name = port.name;
-    check.port = port.external.first;
-    return true;
   };
   switch (check.type) {
     case model::CheckType::kTcp: {
@@ -156,12 +155,7 @@ std::optional<model::Check> Loader::LoadCheck(const YamlNode& node, const std::s
         Error(node, "tcp check needs a 'port' (the name of a port of the container)");
         break;
       }
-      const model::Port* p = c.FindPort(port->PyStr());
-      if (p == nullptr) {
-        Error(*port, absl::StrCat("port ", port->PyStr(), " is not defined by ", c.name));
-        break;
-      }
-      named_port(*port, *p);
+      resolve_port(*port, /*numbers_allowed=*/false);
       check.host = ship.ip;
       check.max_wait = int_option("max_wait", 180);
       break;
@@ -172,29 +166,11 @@ std::optional<model::Check> Loader::LoadCheck(const YamlNode& node, const std::s
         Error(node, "http check needs a 'port' (a port name or number)");
         break;
       }
-      std::string name = port->PyStr();
-      int number = 0;
-      if (const model::Port* p = c.FindPort(name)) {
-        named_port(*port, *p);
-      } else if ((port->kind == Kind::kInt || port->IsString()) &&
-                 absl::SimpleAtoi(name, &number) && number >= 1 && number <= 65535) {
-        check.port_name = name;
-        check.port = number;
-      } else {
-        Error(*port, absl::StrCat("port ", name, " is not defined by ", c.name));
-        break;
-      }
+      resolve_port(*port, /*numbers_allowed=*/true);
       check.host = string_option("host", ship.ip);
       check.max_wait = int_option("max_wait", 300);
       if (const YamlNode* re = node.Find("match_regex"); re && !re->IsNull()) {
-        if (auto s = String(*re, "match_regex")) {
-          try {
-            std::regex compiled(*s, std::regex::ECMAScript);
-            check.match_regex = *s;
-          } catch (const std::regex_error& e) {
-            Error(*re, absl::StrCat("bad regex for the http check: ", *s));
-          }
-        }
+        if (auto s = String(*re, "match_regex")) check.match_regex = *s;
       }
       check.path = string_option("path", "/");
       if (check.path.empty() || check.path[0] != '/') check.path = "/" + check.path;
@@ -221,20 +197,12 @@ std::optional<model::Check> Loader::LoadCheck(const YamlNode& node, const std::s
         auto argv = ShlexSplit(*s);
         if (!argv.ok()) {
           Error(*command, absl::StrCat("cannot split command: ", argv.status().message()));
-        } else if (argv->empty()) {
-          Error(*command, "command is empty");
         } else {
           check.argv = *argv;
         }
       }
       check.attempts = int_option("attempts", 180);
-      if (check.type == model::CheckType::kExec) {
-        check.envfrom = string_option("envfrom", "env");
-        if (check.envfrom != "env" && check.envfrom != "stdin") {
-          Error(*node.Find("envfrom"), absl::StrCat("invalid envfrom '", check.envfrom,
-                                                    "' (expected env or stdin)"));
-        }
-      }
+      if (check.type == model::CheckType::kExec) check.envfrom = string_option("envfrom", "env");
       break;
     }
     case model::CheckType::kSleep: {
@@ -243,17 +211,22 @@ std::optional<model::Check> Loader::LoadCheck(const YamlNode& node, const std::s
         Error(node, "sleep check needs 'wait' (seconds)");
         break;
       }
-      if (auto v = Int(*wait, "wait")) {
-        if (*v < 0) {
-          Error(*wait, "wait must not be negative");
-        } else {
-          check.wait = static_cast<int>(*v);
-        }
-      }
+      check.wait = int_option("wait", 0);
       break;
     }
   }
   if (errors_.size() != errors_before) return std::nullopt;
+  // The rules every check follows (check_rules.h), reported at the option they are about.
+  if (std::optional<CheckProblem> problem = FindCheckProblem(check, &c)) {
+    const YamlNode* at = &node;
+    for (absl::string_view part : absl::StrSplit(problem->key, '.', absl::SkipEmpty())) {
+      const YamlNode* next = at->IsMapping() ? at->Find(std::string(part)) : nullptr;
+      if (next == nullptr) break;
+      at = next;
+    }
+    Error(*at, problem->message);
+    return std::nullopt;
+  }
   (void)state;
   return check;
 }
