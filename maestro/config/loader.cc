@@ -3,6 +3,7 @@
 #include "maestro/config/loader.h"
 
 #include <algorithm>
+#include <cmath>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -257,6 +258,12 @@ void Loader::LoadAudit(const YamlNode* node) {
         }
       } else if (key == "ignore_errors") {
         audit.ignore_errors = v.kind == Kind::kBool && v.bool_value;
+      } else if (key == "timeout" && !v.IsNull() &&
+                 !((v.kind == Kind::kInt && v.int_value > 0 && v.int_value <= 86400) ||
+                   (v.kind == Kind::kFloat && std::isfinite(v.float_value) &&
+                    v.float_value > 0 && v.float_value <= 86400))) {
+        Error(v, absl::StrCat("the timeout of an auditor must be a positive, finite number of "
+                              "seconds (at most 86400), got ", v.PyStr()));
       } else {
         audit.options[key] = ToJson(v);
       }

@@ -82,7 +82,13 @@ void Loader::LoadInstance(const YamlNode& service_node, model::Service& service,
   // Image.
   c.image = service.image;
   if (const YamlNode* n = node.Find("image"); n && !n->IsNull()) {
-    if (auto s = String(*n, "image")) c.image = *s;
+    if (auto s = String(*n, "image")) {
+      if (absl::StripAsciiWhitespace(*s).empty()) {
+        Error(*n, absl::StrCat("instance '", c.name, "' has an empty 'image'"));
+      } else {
+        c.image = *s;
+      }
+    }
   }
   c.image_details = model::ParseImageDetails(c.image);
   c.short_image = model::ShortImage(c.image);
@@ -298,7 +304,13 @@ void Loader::LoadLimits(const YamlNode& service_node, const YamlNode& node, mode
   for (const auto& [k, spec] : limit_specs) {
     if (k == "cpu") {
       if (!spec->IsNull()) {
-        if (auto v = Int(*spec, "limits.cpu")) c.limits.cpu = *v;
+        if (auto v = Int(*spec, "limits.cpu")) {
+          if (*v < 0) {
+            Error(*spec, absl::StrCat("limits.cpu (CPU shares) must not be negative, got ", *v));
+          } else {
+            c.limits.cpu = *v;
+          }
+        }
       }
     } else if (k == "memory" || k == "swap") {
       auto bytes = ParseBytes(*spec);

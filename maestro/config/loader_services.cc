@@ -89,22 +89,32 @@ bool Loader::AddEnvMapping(const YamlNode& node, EnvMap* env) {
   for (size_t i = 0; i < node.keys.size(); ++i) {
     const YamlNode& value = node.values[i];
     std::string key = node.KeyAt(i);
+    std::optional<std::string> text;
     if (value.IsMapping()) {
       Error(value, "environment variable values must be scalars or lists, got a mapping");
       ok = false;
+      continue;
     } else if (value.IsSequence()) {
       bool item_ok = true;
-      auto flat = FlattenEnvList(value, &item_ok);
+      text = FlattenEnvList(value, &item_ok);
       if (!item_ok) {
         ok = false;
         continue;
       }
-      (*env)[key] = flat;
-    } else if (value.IsNull()) {
-      (*env)[key] = std::nullopt;
-    } else {
-      (*env)[key] = value.PyStr();
+    } else if (!value.IsNull()) {
+      text = value.PyStr();
     }
+    if (absl::Status name_ok = CheckEnvVariable(key, ""); !name_ok.ok()) {
+      Error(node.keys[i], std::string(name_ok.message()));
+      ok = false;
+      continue;
+    }
+    if (absl::Status value_ok = CheckEnvVariable(key, text.value_or("")); !value_ok.ok()) {
+      Error(value, std::string(value_ok.message()));
+      ok = false;
+      continue;
+    }
+    (*env)[key] = std::move(text);
   }
   return ok;
 }
@@ -139,7 +149,13 @@ void Loader::LoadService(const YamlNode& key, const YamlNode& node) {
   CheckKeys(node, kServiceKeys, absl::StrCat(" in service '", service.name, "'"));
   size_t errors_before = errors_.size();
   if (const YamlNode* n = node.Find("image"); n && !n->IsNull()) {
-    if (auto s = String(*n, "image")) service.image = *s;
+    if (auto s = String(*n, "image")) {
+      if (absl::StripAsciiWhitespace(*s).empty()) {
+        Error(*n, absl::StrCat("service '", service.name, "' has an empty 'image'"));
+      } else {
+        service.image = *s;
+      }
+    }
   } else {
     Error(key, absl::StrCat("service '", service.name, "' has no 'image'"));
   }
