@@ -47,7 +47,8 @@ class TrailAuditSink : public plays::AuditSink {
 
 class RealWorld {
  public:
-  // Fails when the `audit:` section cannot be set up (a configuration error).
+  // Fails when the `audit:` section cannot be set up or the Docker configuration
+  // ($DOCKER_CONFIG/config.json or ~/.docker/config.json) is malformed (configuration errors).
   static absl::StatusOr<std::unique_ptr<RealWorld>> Create(const model::Environment& env);
   explicit RealWorld(const model::Environment& env);
   // The sink is left null: the command picks the output format.
