@@ -11,9 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "maestro/config/check_rules.h"
 #include "maestro/config/loader_internal.h"
 #include "maestro/config/parsers.h"
+#include "maestro/lifecycle/check_rules.h"
 
 namespace maestro {
 namespace config {
@@ -217,7 +217,7 @@ std::optional<model::Check> Loader::LoadCheck(const YamlNode& node, const std::s
   }
   if (errors_.size() != errors_before) return std::nullopt;
   // The rules every check follows (check_rules.h), reported at the option they are about.
-  if (std::optional<CheckProblem> problem = FindCheckProblem(check, &c)) {
+  if (std::optional<lifecycle::CheckProblem> problem = lifecycle::FindCheckProblem(check, &c)) {
     const YamlNode* at = &node;
     for (absl::string_view part : absl::StrSplit(problem->key, '.', absl::SkipEmpty())) {
       const YamlNode* next = at->IsMapping() ? at->Find(std::string(part)) : nullptr;

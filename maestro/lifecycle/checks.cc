@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "maestro/base/status_macros.h"
-#include "maestro/config/check_rules.h"
+#include "maestro/lifecycle/check_rules.h"
 #include "maestro/lifecycle/http_fetch.h"
 #include "maestro/lifecycle/python_regex.h"
 #include "maestro/lifecycle/subprocess.h"
@@ -426,7 +426,7 @@ std::string DefaultConditionFailure(absl::string_view state, absl::string_view c
 }
 
 absl::Status ValidateCheck(const model::Check& c, const model::Instance* instance) {
-  std::optional<config::CheckProblem> problem = config::FindCheckProblem(c, instance);
+  std::optional<CheckProblem> problem = FindCheckProblem(c, instance);
   if (!problem) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
       "lifecycle ", model::CheckTypeName(c.type), " check",

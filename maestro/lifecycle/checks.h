@@ -101,7 +101,7 @@ absl::StatusOr<StateOutcome> RunChecks(absl::string_view state, const CheckConte
 // ctx.condition is not consulted. The check should have passed ValidateCheck.
 CheckOutcome RunCheck(const model::Check& check, const CheckContext& ctx);
 
-// The rules of config/check_rules.h (the loader already applied them, with positions), as a
+// The rules of check_rules.h (the loader already applied them, with positions), as a
 // Status: "lifecycle tcp check at line 12 of c1: Port web is not TCP!".
 absl::Status ValidateCheck(const model::Check& check, const model::Instance* instance);
 

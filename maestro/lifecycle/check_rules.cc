@@ -1,4 +1,4 @@
-#include "maestro/config/check_rules.h"
+#include "maestro/lifecycle/check_rules.h"
 
 #include <set>
 
@@ -7,8 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "maestro/lifecycle/python_regex.h"
 
-namespace maestro {
-namespace config {
+namespace maestro::lifecycle {
 namespace {
 
 const std::set<std::string> kRequestsOptions = {"timeout", "verify",  "cert",
@@ -57,7 +56,7 @@ std::optional<CheckProblem> FindNetworkProblem(const model::Check& c,
     return Problem("method", absl::StrCat("unsupported HTTP method '", c.method, "'"));
   }
   if (c.match_regex) {
-    absl::StatusOr<lifecycle::PythonRegex> r = lifecycle::PythonRegex::Compile(*c.match_regex);
+    absl::StatusOr<PythonRegex> r = PythonRegex::Compile(*c.match_regex);
     if (!r.ok()) return Problem("match_regex", std::string(r.status().message()));
   }
   if (!c.requests_options.is_object()) {
@@ -111,5 +110,4 @@ std::optional<CheckProblem> FindCheckProblem(const model::Check& c,
   return std::nullopt;
 }
 
-}  // namespace config
-}  // namespace maestro
+}  // namespace maestro::lifecycle
