@@ -12,7 +12,6 @@
 #include "maestro/base/status_macros.h"
 #include "maestro/config/file_reader.h"
 #include "maestro/config/loader.h"
-#include "maestro/lifecycle/checks.h"
 #include "maestro/template/template.h"
 
 namespace maestro::cli {
@@ -102,22 +101,6 @@ absl::StatusOr<LoadedEnvironment> LoadEnvironmentFile(const std::string& file, F
   input.link_variables = link_variables;
   config::RealFileReader files;
   MAESTRO_ASSIGN_OR_RETURN(config::LoadResult loaded, config::LoadEnvironment(input, files));
-
-  // Lifecycle checks are validated here too (regex, scheme, method, options, envfrom), so a
-  // bad check fails before any ship is touched rather than half-way through a play.
-  std::string errors;
-  for (const model::Instance& instance : loaded.environment.instances) {
-    for (const auto& [state, checks] : instance.lifecycle) {
-      for (const model::Check& check : checks) {
-        absl::Status valid = lifecycle::ValidateCheck(check, &instance);
-        if (valid.ok()) continue;
-        absl::StrAppend(&errors, errors.empty() ? "" : "\n", display, ":", check.line,
-                        ": services.", instance.service, ".instances.", instance.name,
-                        ".lifecycle.", state, ": ", valid.message());
-      }
-    }
-  }
-  if (!errors.empty()) return absl::InvalidArgumentError(errors);
 
   LoadedEnvironment out;
   out.environment = std::move(loaded.environment);

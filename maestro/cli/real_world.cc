@@ -56,6 +56,12 @@ void TrailAuditSink::Error(const std::string& action, const std::vector<std::str
 absl::StatusOr<std::unique_ptr<RealWorld>> RealWorld::Create(const model::Environment& env,
                                                              const std::atomic<bool>* interrupt) {
   auto world = std::make_unique<RealWorld>(env, interrupt);
+  // A malformed Docker configuration is an error naming the file and position, not ignored
+  // (pulls would then fail with an unrelated registry error).
+  absl::StatusOr<absl::optional<nlohmann::json>> docker_config =
+      docker::LoadDockerConfig(std::getenv("DOCKER_CONFIG"), std::getenv("HOME"));
+  if (!docker_config.ok()) return docker_config.status();
+  if (docker_config->has_value()) world->docker_config_ = **std::move(docker_config);
   if (!env.audit.empty()) {
     audit::AuditTrailOptions options;
     options.source = env.display_name;
@@ -68,11 +74,7 @@ absl::StatusOr<std::unique_ptr<RealWorld>> RealWorld::Create(const model::Enviro
 }
 
 RealWorld::RealWorld(const model::Environment& env, const std::atomic<bool>* interrupt)
-    : env_(env), ships_(env, interrupt), checks_(RealClock::Get()) {
-  absl::StatusOr<absl::optional<nlohmann::json>> config =
-      docker::LoadDockerConfig(std::getenv("DOCKER_CONFIG"), std::getenv("HOME"));
-  if (config.ok() && config->has_value()) docker_config_ = **config;
-}
+    : env_(env), ships_(env, interrupt), checks_(RealClock::Get()) {}
 
 plays::PlayWorld RealWorld::world() {
   plays::PlayWorld world;

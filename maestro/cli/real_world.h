@@ -48,7 +48,8 @@ class TrailAuditSink : public plays::AuditSink {
 
 class RealWorld {
  public:
-  // Fails when the `audit:` section cannot be set up (a configuration error).
+  // Fails when the `audit:` section cannot be set up or the Docker configuration
+  // ($DOCKER_CONFIG/config.json or ~/.docker/config.json) is malformed (configuration errors).
   // `interrupt`: the Ctrl-C flag the Docker clients' waits observe (may be null).
   static absl::StatusOr<std::unique_ptr<RealWorld>> Create(
       const model::Environment& env, const std::atomic<bool>* interrupt = nullptr);

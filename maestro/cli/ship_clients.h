@@ -1,5 +1,5 @@
-// Real Docker clients for the ships of an environment: model::Ship -> transport spec ->
-// HttpDockerClient, created lazily on first use (so an unreachable ship costs nothing until
+// Real Docker clients for the ships of an environment: model::Ship -> transport spec
+// (config::ShipConnectionSpec, already checked when the file was loaded) -> HttpDockerClient, created lazily on first use (so an unreachable ship costs nothing until
 // one of its containers is touched, and never blocks the others) and cached for the run.
 //
 // Thread-safety: RealShipClients::Client() is thread-safe; clients are thread-safe.
@@ -16,13 +16,8 @@
 #include "maestro/docker/docker_client.h"
 #include "maestro/model/environment.h"
 #include "maestro/plays/world.h"
-#include "maestro/transport/connection_spec.h"
 
 namespace maestro::cli {
-
-// How to reach `ship` (reference §3.5), beyond MaestroNG: `docker_host:` URLs, SSH straight
-// to a remote unix socket when the ship also sets `socket_path`, TLS through the tunnel.
-absl::StatusOr<transport::ConnectionSpec> SpecForShip(const model::Ship& ship);
 
 class RealShipClients : public plays::ShipClients {
  public:

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "maestro/base/status_macros.h"
+#include "maestro/lifecycle/check_rules.h"
 #include "maestro/lifecycle/http_fetch.h"
 #include "maestro/lifecycle/python_regex.h"
 #include "maestro/lifecycle/subprocess.h"
@@ -26,9 +27,6 @@ using nlohmann::json;
 constexpr absl::Duration kRetryPause = absl::Seconds(1);
 constexpr absl::Duration kDefaultHttpTimeout = absl::Seconds(5);
 constexpr int kMaxExecPolls = 3600;  // rexec: an exec reporting no exit code for an hour
-const std::set<std::string> kRequestsOptions = {"timeout", "verify",  "cert",
-                                                "headers", "auth",    "params",
-                                                "data",    "json",    "allow_redirects"};
 
 bool IsSet(const std::atomic<bool>* flag) { return flag != nullptr && flag->load(); }
 
@@ -428,89 +426,12 @@ std::string DefaultConditionFailure(absl::string_view state, absl::string_view c
 }
 
 absl::Status ValidateCheck(const model::Check& c, const model::Instance* instance) {
-  std::string where = absl::StrCat("lifecycle ", model::CheckTypeName(c.type), " check",
-                                   c.line > 0 ? absl::StrCat(" at line ", c.line) : "",
-                                   instance != nullptr ? absl::StrCat(" of ", instance->name) : "",
-                                   ": ");
-  auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(where, why));
-  };
-  switch (c.type) {
-    case model::CheckType::kTcp:
-    case model::CheckType::kHttp: {
-      if (instance != nullptr && !c.port_name.empty()) {
-        const model::Port* p = instance->FindPort(c.port_name);
-        if (p != nullptr) {
-          if (p->exposed.protocol != "tcp" || p->external.protocol != "tcp") {
-            return bad(absl::StrCat("Port ", c.port_name, " is not TCP!"));
-          }
-          if (p->external.is_range()) {  // FIX #23
-            return bad(absl::StrCat("Port ", c.port_name, " is a port range (",
-                                    p->external.Number(), "); a ", model::CheckTypeName(c.type),
-                                    " check needs a single port"));
-          }
-        } else if (c.type == model::CheckType::kTcp) {
-          return bad(absl::StrCat("Port ", c.port_name, " is not defined by ", instance->name,
-                                  "!"));
-        }
-      }
-      if (c.port <= 0 || c.port > 65535) {
-        return bad(absl::StrCat("invalid port ", c.port, " for port '", c.port_name, "'"));
-      }
-      if (c.host.empty()) return bad("no host to check");
-      if (c.max_wait < 0) return bad("max_wait must not be negative");
-      if (c.type == model::CheckType::kTcp) return absl::OkStatus();
-      if (c.scheme != "http" && c.scheme != "https") {
-        return bad(absl::StrCat("scheme must be http or https, not '", c.scheme, "'"));
-      }
-      static const std::set<std::string> kMethods = {"get",    "post", "put",    "head",
-                                                     "delete", "patch", "options"};
-      if (kMethods.count(absl::AsciiStrToLower(c.method)) == 0) {
-        return bad(absl::StrCat("unsupported HTTP method '", c.method, "'"));
-      }
-      if (c.match_regex) {
-        absl::StatusOr<PythonRegex> r = PythonRegex::Compile(*c.match_regex);
-        if (!r.ok()) return bad(r.status().message());
-      }
-      if (!c.requests_options.is_object()) return bad("requests_options must be a map");
-      for (const auto& [k, v] : c.requests_options.items()) {
-        if (kRequestsOptions.count(k) == 0) {
-          return bad(absl::StrCat("unsupported requests_options key '", k, "' (supported: ",
-                                  absl::StrJoin(kRequestsOptions, ", "), ")"));
-        }
-        if (k == "timeout" && !v.is_null() && !v.is_number() &&
-            !(v.is_array() && v.size() == 2 && v[0].is_number() && v[1].is_number())) {
-          return bad("requests_options.timeout must be a number or [connect, read]");
-        }
-        if (k == "timeout" && v.is_number() && v.get<double>() <= 0) {
-          return bad("requests_options.timeout must be positive");
-        }
-        if (k == "verify" && !v.is_boolean() && !v.is_string()) {
-          return bad("requests_options.verify must be true, false or a CA bundle path");
-        }
-        if (k == "auth" && !(v.is_array() && v.size() == 2)) {
-          return bad("requests_options.auth must be [user, password]");
-        }
-        if ((k == "headers" || k == "params") && !v.is_object()) {
-          return bad(absl::StrCat("requests_options.", k, " must be a map"));
-        }
-      }
-      return absl::OkStatus();
-    }
-    case model::CheckType::kExec:
-    case model::CheckType::kRexec:
-      if (c.argv.empty()) return bad("`command` is required and must not be empty");
-      if (c.attempts < 0) return bad("attempts must not be negative");
-      if (c.type == model::CheckType::kExec && c.envfrom != "env" && c.envfrom != "stdin") {
-        return bad(absl::StrCat("Lifecycle check: invalid envfrom ", c.envfrom,
-                                " (expected env or stdin)"));
-      }
-      return absl::OkStatus();
-    case model::CheckType::kSleep:
-      if (c.wait < 0) return bad("wait must not be negative");
-      return absl::OkStatus();
-  }
-  return absl::OkStatus();
+  std::optional<CheckProblem> problem = FindCheckProblem(c, instance);
+  if (!problem) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "lifecycle ", model::CheckTypeName(c.type), " check",
+      c.line > 0 ? absl::StrCat(" at line ", c.line) : "",
+      instance != nullptr ? absl::StrCat(" of ", instance->name) : "", ": ", problem->message));
 }
 
 CheckOutcome RunCheck(const model::Check& check, const CheckContext& ctx) {

@@ -101,9 +101,8 @@ absl::StatusOr<StateOutcome> RunChecks(absl::string_view state, const CheckConte
 // ctx.condition is not consulted. The check should have passed ValidateCheck.
 CheckOutcome RunCheck(const model::Check& check, const CheckContext& ctx);
 
-// Load-time validation (the config loader may call it too): ports defined, TCP and not a
-// range (FIX #23), regex, scheme, method, requests_options keys, envfrom, non-empty commands.
-// Messages follow MaestroNG's where it had one, e.g. "Port web is not TCP!".
+// The rules of check_rules.h (the loader already applied them, with positions), as a
+// Status: "lifecycle tcp check at line 12 of c1: Port web is not TCP!".
 absl::Status ValidateCheck(const model::Check& check, const model::Instance* instance);
 
 // "tcp check on port client (10.0.0.1:2181)", "http check GET http://h:80/health",
