@@ -93,11 +93,11 @@ class Loader {
   // --- diagnostics -----------------------------------------------------------------------
   void Error(const YamlNode& at, const std::string& message) {
     errors_.push_back({Diagnostic::Severity::kError, in_.display_name, at.line, at.column,
-                       at.path, message});
+                       at.path(), message});
   }
   void Warn(const YamlNode& at, const std::string& message, bool with_path = true) {
     warnings_.push_back({Diagnostic::Severity::kWarning, in_.display_name, at.line, at.column,
-                         with_path ? at.path : "", message});
+                         with_path ? at.path() : "", message});
   }
   // Warns about every key of `map` not in `known` (keys starting with '_' are allowed when
   // `allow_underscore`).
