@@ -14,6 +14,12 @@
 
 namespace maestro::jinja {
 
+// Static limits of the parser, which keep every recursive walk of a tree (parsing, rendering,
+// destruction) far from the end of the stack. Jinja2 itself stops much earlier (Python's
+// recursion and indentation limits: about 490 chained `+ 1` terms, 98 nested `if` blocks).
+inline constexpr int kMaxExpressionHeight = 1000;  // chained operators/filters/calls, nesting
+inline constexpr int kMaxStatementNesting = 200;   // blocks inside blocks
+
 enum class ExprKind {
   kLiteral,
   kName,
@@ -53,6 +59,7 @@ struct Args {
 struct Expr {
   ExprKind kind = ExprKind::kLiteral;
   int line = 0;
+  int height = 1;  // levels of this subtree (1 for a leaf); at most kMaxExpressionHeight
   Value literal;
   std::string name;
   BinOp op = BinOp::kAdd;

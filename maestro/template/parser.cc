@@ -199,11 +199,17 @@ class Parser {
     int line = Cur().line;
     auto s = std::make_unique<Stmt>();
     s->line = line;
+    if (nesting_ >= kMaxStatementNesting) {
+      return Error(line, absl::StrCat("blocks nested too deeply (more than ",
+                                      kMaxStatementNesting, " levels)"));
+    }
     const bool toplevel = toplevel_;
     s->toplevel = toplevel;
     // Only if/elif/else keep the top-level frame (Jinja2's soft frames).
     toplevel_ = toplevel && tag == "if";
+    ++nesting_;
     absl::StatusOr<StmtPtr> r = ParseTag(tag, std::move(s), ends, block, open_line);
+    --nesting_;
     toplevel_ = toplevel;
     return r;
   }
@@ -548,7 +554,9 @@ class Parser {
       Target t;
       if (IsOp("(")) {
         Next();
+        if (++depth_ > 400) return Error(Cur().line, "assignment target nested too deeply");
         MAESTRO_ASSIGN_OR_RETURN(t, ParseAssignTarget(false));
+        --depth_;
         MAESTRO_RETURN_IF_ERROR(Expect(")"));
       } else {
         MAESTRO_ASSIGN_OR_RETURN(t.name, ExpectIdentifier());
@@ -576,6 +584,28 @@ class Parser {
     auto e = std::make_unique<Expr>();
     e->kind = kind;
     e->line = line;
+    return e;
+  }
+
+  // Sets the height of `e` from its children (complete by now) and refuses trees taller than
+  // kMaxExpressionHeight: chains such as 20,000 `+ 1` terms or filters are parsed in a loop
+  // but would make every later walk of the tree recurse that deep.
+  absl::StatusOr<ExprPtr> Seal(ExprPtr e) {
+    int h = 0;
+    auto take = [&h](const ExprPtr& c) {
+      if (c && c->height > h) h = c->height;
+    };
+    for (const ExprPtr& c : e->children) take(c);
+    for (const ExprPtr& c : e->args.positional) take(c);
+    for (const auto& kv : e->args.keyword) take(kv.second);
+    take(e->args.star);
+    take(e->args.star_star);
+    e->height = h + 1;
+    if (e->height > kMaxExpressionHeight) {
+      return Error(e->line, absl::StrCat("expression nested too deeply (more than ",
+                                         kMaxExpressionHeight,
+                                         " levels of operators, filters, calls or brackets)"));
+    }
     return e;
   }
 
@@ -615,7 +645,7 @@ class Parser {
     }
     ExprPtr t = Make(ExprKind::kTuple, line);
     t->children = std::move(items);
-    return t;
+    return Seal(std::move(t));
   }
 
   absl::StatusOr<ExprPtr> ParseExpression(bool with_condexpr) {
@@ -640,7 +670,7 @@ class Parser {
       n->children.push_back(std::move(c));
       n->children.push_back(std::move(e));
       n->children.push_back(std::move(other));
-      e = std::move(n);
+      MAESTRO_ASSIGN_OR_RETURN(e, Seal(std::move(n)));
     }
     return e;
   }
@@ -654,7 +684,7 @@ class Parser {
       ExprPtr n = Make(ExprKind::kOr, line);
       n->children.push_back(std::move(e));
       n->children.push_back(std::move(r));
-      e = std::move(n);
+      MAESTRO_ASSIGN_OR_RETURN(e, Seal(std::move(n)));
     }
     return e;
   }
@@ -668,7 +698,7 @@ class Parser {
       ExprPtr n = Make(ExprKind::kAnd, line);
       n->children.push_back(std::move(e));
       n->children.push_back(std::move(r));
-      e = std::move(n);
+      MAESTRO_ASSIGN_OR_RETURN(e, Seal(std::move(n)));
     }
     return e;
   }
@@ -682,7 +712,7 @@ class Parser {
       --depth_;
       ExprPtr n = Make(ExprKind::kNot, line);
       n->children.push_back(std::move(inner));
-      return n;
+      return Seal(std::move(n));
     }
     return ParseCompare();
   }
@@ -723,15 +753,16 @@ class Parser {
       n->cmp_ops.push_back(op);
       n->children.push_back(std::move(r));
     }
-    return n ? std::move(n) : std::move(e);
+    if (!n) return e;
+    return Seal(std::move(n));
   }
 
-  ExprPtr MakeBinary(BinOp op, ExprPtr l, ExprPtr r, int line) {
+  absl::StatusOr<ExprPtr> MakeBinary(BinOp op, ExprPtr l, ExprPtr r, int line) {
     ExprPtr n = Make(ExprKind::kBinary, line);
     n->op = op;
     n->children.push_back(std::move(l));
     n->children.push_back(std::move(r));
-    return n;
+    return Seal(std::move(n));
   }
 
   absl::StatusOr<ExprPtr> ParseMath1() {
@@ -741,7 +772,7 @@ class Parser {
       int line = Cur().line;
       Next();
       MAESTRO_ASSIGN_OR_RETURN(ExprPtr r, ParseConcat());
-      e = MakeBinary(op, std::move(e), std::move(r), line);
+      MAESTRO_ASSIGN_OR_RETURN(e, MakeBinary(op, std::move(e), std::move(r), line));
     }
     return e;
   }
@@ -757,7 +788,7 @@ class Parser {
       MAESTRO_ASSIGN_OR_RETURN(ExprPtr r, ParseMath2());
       n->children.push_back(std::move(r));
     }
-    return n;
+    return Seal(std::move(n));
   }
 
   absl::StatusOr<ExprPtr> ParseMath2() {
@@ -770,7 +801,7 @@ class Parser {
       int line = Cur().line;
       Next();
       MAESTRO_ASSIGN_OR_RETURN(ExprPtr r, ParsePow());
-      e = MakeBinary(op, std::move(e), std::move(r), line);
+      MAESTRO_ASSIGN_OR_RETURN(e, MakeBinary(op, std::move(e), std::move(r), line));
     }
     return e;
   }
@@ -781,7 +812,7 @@ class Parser {
       int line = Cur().line;
       Next();
       MAESTRO_ASSIGN_OR_RETURN(ExprPtr r, ParseUnary(true));
-      e = MakeBinary(BinOp::kPow, std::move(e), std::move(r), line);
+      MAESTRO_ASSIGN_OR_RETURN(e, MakeBinary(BinOp::kPow, std::move(e), std::move(r), line));
     }
     return e;
   }
@@ -797,6 +828,7 @@ class Parser {
       --depth_;
       e = Make(k, line);
       e->children.push_back(std::move(inner));
+      MAESTRO_ASSIGN_OR_RETURN(e, Seal(std::move(e)));
     } else {
       MAESTRO_ASSIGN_OR_RETURN(e, ParsePrimary());
     }
@@ -857,7 +889,7 @@ class Parser {
         l->children.push_back(std::move(e));
       }
       Next();
-      return l;
+      return Seal(std::move(l));
     }
     if (IsOp("{")) {
       Next();
@@ -874,7 +906,7 @@ class Parser {
         d->children.push_back(std::move(v));
       }
       Next();
-      return d;
+      return Seal(std::move(d));
     }
     return Error(t.line, absl::StrCat("unexpected ", Describe(t)));
   }
@@ -900,14 +932,14 @@ class Parser {
           n->children.push_back(Literal(Value(Cur().int_value), line));
           n->children[0] = std::move(e);
           Next();
-          e = std::move(n);
+          MAESTRO_ASSIGN_OR_RETURN(e, Seal(std::move(n)));
           continue;
         } else {
           return Error(line, absl::StrCat("expected name or number, got ", Describe(Cur())));
         }
         Next();
         n->children.push_back(std::move(e));
-        e = std::move(n);
+        MAESTRO_ASSIGN_OR_RETURN(e, Seal(std::move(n)));
       } else if (IsOp("[")) {
         MAESTRO_ASSIGN_OR_RETURN(e, ParseSubscript(std::move(e)));
       } else if (IsOp("(")) {
@@ -940,12 +972,12 @@ class Parser {
       ExprPtr n = Make(ExprKind::kGetItem, line);
       n->children.push_back(std::move(e));
       n->children.push_back(std::move(parts[0]));
-      return n;
+      return Seal(std::move(n));
     }
     ExprPtr n = Make(ExprKind::kSlice, line);
     n->children.push_back(std::move(e));
     for (auto& p : parts) n->children.push_back(std::move(p));
-    return n;
+    return Seal(std::move(n));
   }
 
   absl::Status ParseArgs(Args* args) {
@@ -986,7 +1018,7 @@ class Parser {
     ExprPtr n = Make(ExprKind::kCall, Cur().line);
     MAESTRO_RETURN_IF_ERROR(ParseArgs(&n->args));
     n->children.push_back(std::move(e));
-    return n;
+    return Seal(std::move(n));
   }
 
   absl::StatusOr<ExprPtr> ParseFilter(ExprPtr e) {
@@ -1004,7 +1036,7 @@ class Parser {
     n->name = std::move(name);
     if (IsOp("(")) MAESTRO_RETURN_IF_ERROR(ParseArgs(&n->args));
     n->children.push_back(std::move(e));
-    return n;
+    return Seal(std::move(n));
   }
 
   absl::StatusOr<ExprPtr> ParseTest(ExprPtr e) {
@@ -1042,7 +1074,7 @@ class Parser {
       }
     }
     n->children.push_back(std::move(e));
-    return n;
+    return Seal(std::move(n));
   }
 
   absl::StatusOr<ExprPtr> ParseFilterExpr(ExprPtr e) {
@@ -1063,7 +1095,8 @@ class Parser {
 
   std::vector<Token> toks_;
   size_t pos_ = 0;
-  int depth_ = 0;
+  int depth_ = 0;                  // recursion of expression parsing
+  int nesting_ = 0;                // statements being parsed, one inside the other
   bool toplevel_ = true;           // see Stmt::toplevel
   std::vector<const Stmt*> blocks_;  // in source order
   bool has_extends_ = false;

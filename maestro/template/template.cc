@@ -1,11 +1,13 @@
 #include "maestro/template/template.h"
 
+#include <pthread.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <unordered_map>
 
 #include "absl/base/attributes.h"
@@ -13,6 +15,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "maestro/base/read_file.h"
 #include "maestro/base/status_macros.h"
 #include "maestro/template/ast.h"
 #include "maestro/template/builtins.h"
@@ -241,12 +244,33 @@ class Renderer : public FilterContext {
   const Limits& limits() const override { return env_->limits; }
 
   absl::Status Tick(int64_t n) override {
-    iterations_ += n;
-    if (iterations_ > env_->limits.max_loop_iterations) {
+    steps_ += n;
+    if (steps_ > env_->limits.max_steps) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "too many loop iterations (limit ", env_->limits.max_loop_iterations, ")"));
+          "the template takes too many steps (limit ", env_->limits.max_steps,
+          " statements, loop iterations and calls per render): an endless loop or recursion?"));
     }
     return absl::OkStatus();
+  }
+
+  // Sets the lowest stack address the render may reach: the current thread's stack minus a
+  // reserve for the deepest work between two checks (filters, printing, error messages).
+  void SetStackFloor() {
+    const uintptr_t here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+    size_t budget = size_t{2} << 20;  // when the thread's stack cannot be asked for
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+      void* low = nullptr;
+      size_t size = 0;
+      if (pthread_attr_getstack(&attr, &low, &size) == 0 && low != nullptr &&
+          here > reinterpret_cast<uintptr_t>(low)) {
+        const size_t available = here - reinterpret_cast<uintptr_t>(low);
+        const size_t reserve = std::max<size_t>(size_t{256} << 10, size / 8);
+        budget = available > reserve ? available - reserve : 0;
+      }
+      pthread_attr_destroy(&attr);
+    }
+    stack_floor_ = here > budget ? here - budget : 0;
   }
 
   absl::StatusOr<Value> ApplyFilter(const std::string& name, const Value& input,
@@ -377,6 +401,7 @@ class Renderer : public FilterContext {
   }
 
   absl::Status RenderStmt(const Stmt& s, const ScopePtr& scope, std::string* out) {
+    MAESTRO_RETURN_IF_ERROR(Enter(s.line));
     switch (s.kind) {
       case StmtKind::kOutput:
         out->append(s.text);
@@ -406,6 +431,7 @@ class Renderer : public FilterContext {
         // What a set block assigns stays inside (Jinja2 renders it in an inner frame).
         MAESTRO_RETURN_IF_ERROR(RenderBody(s.body, Child(scope), &buf));
         Value v(std::move(buf));
+        MAESTRO_RETURN_IF_ERROR(Charge(v, s.line));
         if (s.filter) {
           ScopePtr tmp = Child(scope);
           tmp->Set(" body", v);
@@ -844,7 +870,7 @@ class Renderer : public FilterContext {
       }
       absl::StatusOr<std::shared_ptr<const Template>> t = env_->Get(n.as_string());
       if (t.ok()) return t;
-      if (t.status().code() != absl::StatusCode::kNotFound) return t.status();
+      if (t.status().code() != absl::StatusCode::kNotFound) return At(t.status(), line);
       if (!tried.empty()) tried += ", ";
       tried += "'" + n.as_string() + "'";
     }
@@ -957,7 +983,80 @@ class Renderer : public FilterContext {
     return r;
   }
 
+  // One step of the render (a statement or an expression that creates a value): counted
+  // against Limits::max_steps, and refused when the stack is nearly exhausted (macro
+  // recursion inside deep blocks inside deep expressions multiply; the parser's static limits
+  // bound each alone).
+  absl::Status Enter(int line) {
+    if (reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) < stack_floor_) {
+      return Err(line, "the template nests too deeply (the render would exhaust the stack)");
+    }
+    return At(Tick(1), line);
+  }
+
+  // Counts a value an expression created against Limits::max_value_bytes (a shallow size:
+  // the bytes of a string, 32 per item of a list or dict; items were counted when made).
+  absl::Status Charge(const Value& v, int line) {
+    size_t bytes = 0;
+    if (v.is_string()) {
+      bytes = v.as_string().size();
+    } else if (v.is_sequence_container()) {
+      bytes = 32 * v.as_list().size();
+    } else if (v.is_dict() || v.is_namespace()) {
+      bytes = 64 * v.as_dict().size();
+    } else {
+      return absl::OkStatus();
+    }
+    value_bytes_ += bytes;
+    if (value_bytes_ > env_->limits.max_value_bytes) {
+      return Err(line, absl::StrCat("the template creates too much data (limit ",
+                                    env_->limits.max_value_bytes >> 20,
+                                    " MiB of strings and lists per render)"));
+    }
+    return absl::OkStatus();
+  }
+
+  // Steps for work proportional to the size of `v` (scanning, sorting, copying it).
+  absl::Status TickFor(const Value& v, int line) {
+    int64_t n = 0;
+    if (v.is_string()) {
+      n = static_cast<int64_t>(v.as_string().size() / 1024);
+    } else if (v.is_sequence_container()) {
+      n = static_cast<int64_t>(v.as_list().size() / 64);
+    } else if (v.is_dict() || v.is_namespace()) {
+      n = static_cast<int64_t>(v.as_dict().size() / 64);
+    }
+    return n == 0 ? absl::OkStatus() : At(Tick(n), line);
+  }
+
   absl::StatusOr<Value> Eval(const Expr& e, const ScopePtr& scope) {
+    switch (e.kind) {
+      case ExprKind::kLiteral:
+      case ExprKind::kName:
+      case ExprKind::kGetAttr:
+      case ExprKind::kGetItem:
+      case ExprKind::kNeg:
+      case ExprKind::kPos:
+      case ExprKind::kNot:
+      case ExprKind::kAnd:
+      case ExprKind::kOr:
+      case ExprKind::kCond:
+        // No new containers or strings: only the stack needs watching.
+        if (e.kind != ExprKind::kLiteral && e.kind != ExprKind::kName &&
+            reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) < stack_floor_) {
+          return Err(e.line, "the template nests too deeply (the render would exhaust the stack)");
+        }
+        return EvalNode(e, scope);
+      default: {
+        MAESTRO_RETURN_IF_ERROR(Enter(e.line));
+        MAESTRO_ASSIGN_OR_RETURN(Value v, EvalNode(e, scope));
+        MAESTRO_RETURN_IF_ERROR(Charge(v, e.line));
+        return v;
+      }
+    }
+  }
+
+  absl::StatusOr<Value> EvalNode(const Expr& e, const ScopePtr& scope) {
     switch (e.kind) {
       case ExprKind::kLiteral:
         return e.literal;
@@ -1017,6 +1116,8 @@ class Renderer : public FilterContext {
       case ExprKind::kBinary: {
         MAESTRO_ASSIGN_OR_RETURN(Value a, Eval(*e.children[0], scope));
         MAESTRO_ASSIGN_OR_RETURN(Value b, Eval(*e.children[1], scope));
+        MAESTRO_RETURN_IF_ERROR(TickFor(a, e.line));
+        MAESTRO_RETURN_IF_ERROR(TickFor(b, e.line));
         absl::StatusOr<Value> r = internal::BinaryOp(e.op, a, b, env_->limits);
         if (!r.ok()) return At(r.status(), e.line);
         return r;
@@ -1035,6 +1136,9 @@ class Renderer : public FilterContext {
         MAESTRO_ASSIGN_OR_RETURN(Value left, Eval(*e.children[0], scope));
         for (size_t i = 0; i < e.cmp_ops.size(); ++i) {
           MAESTRO_ASSIGN_OR_RETURN(Value right, Eval(*e.children[i + 1], scope));
+          if (e.cmp_ops[i] == CmpOp::kIn || e.cmp_ops[i] == CmpOp::kNotIn) {
+            MAESTRO_RETURN_IF_ERROR(TickFor(right, e.line));
+          }
           absl::StatusOr<bool> r = internal::Compare(e.cmp_ops[i], left, right);
           if (!r.ok()) return At(r.status(), e.line);
           if (!*r) return Value(false);
@@ -1061,6 +1165,7 @@ class Renderer : public FilterContext {
       case ExprKind::kFilter: {
         MAESTRO_ASSIGN_OR_RETURN(Value v, Eval(*e.children[0], scope));
         MAESTRO_ASSIGN_OR_RETURN(CallArgs args, EvalArgs(e.args, scope));
+        MAESTRO_RETURN_IF_ERROR(TickFor(v, e.line));
         absl::StatusOr<Value> r = ApplyFilter(e.name, v, args);
         if (!r.ok()) return At(r.status(), e.line);
         return r;
@@ -1068,6 +1173,7 @@ class Renderer : public FilterContext {
       case ExprKind::kTest: {
         MAESTRO_ASSIGN_OR_RETURN(Value v, Eval(*e.children[0], scope));
         MAESTRO_ASSIGN_OR_RETURN(CallArgs args, EvalArgs(e.args, scope));
+        MAESTRO_RETURN_IF_ERROR(TickFor(v, e.line));
         absl::StatusOr<bool> r = ApplyTest(e.name, v, args);
         if (!r.ok()) return At(r.status(), e.line);
         return Value(*r != e.negated);
@@ -1079,6 +1185,7 @@ class Renderer : public FilterContext {
           if (obj.is_undefined()) return At(internal::UndefinedError(obj), e.line);
           if (internal::HasMethod(obj, fn.name)) {
             MAESTRO_ASSIGN_OR_RETURN(CallArgs args, EvalArgs(e.args, scope));
+            MAESTRO_RETURN_IF_ERROR(TickFor(obj, e.line));
             absl::StatusOr<Value> r = internal::CallMethod(obj, fn.name, args, env_->limits);
             if (!r.ok()) return At(r.status(), e.line);
             return r;
@@ -1132,7 +1239,9 @@ class Renderer : public FilterContext {
   std::vector<CtxPtr> contexts_;
   std::vector<ScopePtr> macro_scopes_;
   int depth_ = 0;
-  int64_t iterations_ = 0;
+  int64_t steps_ = 0;
+  size_t value_bytes_ = 0;
+  uintptr_t stack_floor_ = 0;  // see SetStackFloor
 };
 
 absl::StatusOr<Value> BlockRef::Call(const CallArgs& args) const {
@@ -1143,6 +1252,7 @@ absl::StatusOr<std::string> Render(Environment::Impl* impl,
                                    const std::shared_ptr<const Template>& tmpl,
                                    const std::vector<std::pair<std::string, Value>>& context) {
   Renderer r(impl);
+  r.SetStackFloor();
   auto root = std::make_shared<Scope>();
   for (const auto& [k, v] : context) root->Set(k, v);
   r.root_globals_ = std::make_shared<Scope>();
@@ -1202,15 +1312,20 @@ absl::StatusOr<std::string> FileSystemLoader::Load(const std::string& name) {
       return absl::NotFoundError(absl::StrCat("template '", name, "' not found"));
     }
   }
-  std::string path = base_dir_.empty() ? name : absl::StrCat(base_dir_, "/", name);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("template '", name, "' not found"));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) {
-    return absl::InvalidArgumentError(absl::StrCat("error reading template '", name, "'"));
+  std::string path = base_dir_.empty() || base_dir_.back() == '/'
+                         ? absl::StrCat(base_dir_, name)
+                         : absl::StrCat(base_dir_, "/", name);
+  absl::StatusOr<std::string> content = base::ReadRegularFile(path);
+  if (content.status().code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(absl::StrCat("template '", name, "' not found"));
   }
-  return ss.str();
+  if (!content.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read template '", name, "': ", content.status().message()));
+  }
+  // A byte-order mark (Windows editors) is not template text.
+  if (content->size() != base::StripUtf8Bom(*content).size()) content->erase(0, 3);
+  return content;
 }
 
 absl::StatusOr<std::string> MapLoader::Load(const std::string& name) {
