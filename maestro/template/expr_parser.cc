@@ -32,31 +32,26 @@ absl::StatusOr<ExprPtr> ExprParser::Seal(ExprPtr e) {
   take(e->args.star_star);
   e->height = h + 1;
   if (e->height > kMaxExpressionHeight) {
-    return Error(
-        e->line,
-        absl::StrCat("expression nested too deeply (more than ",
-                     kMaxExpressionHeight,
-                     " levels of operators, filters, calls or brackets)"));
+    return Error(e->line,
+                 absl::StrCat("expression nested too deeply (more than ", kMaxExpressionHeight,
+                              " levels of operators, filters, calls or brackets)"));
   }
   return e;
 }
 
 bool ExprParser::AtTupleEnd(bool extra_end_if) const {
   const Token& t = Cur();
-  if (t.type == TokenType::kVarEnd || t.type == TokenType::kBlockEnd ||
-      t.type == TokenType::kEof)
+  if (t.type == TokenType::kVarEnd || t.type == TokenType::kBlockEnd || t.type == TokenType::kEof)
     return true;
   if (t.type == TokenType::kOperator &&
       (t.text == ")" || t.text == "]" || t.text == "}" || t.text == "="))
     return true;
-  if (extra_end_if && t.type == TokenType::kName &&
-      (t.text == "if" || t.text == "recursive"))
+  if (extra_end_if && t.type == TokenType::kName && (t.text == "if" || t.text == "recursive"))
     return true;
   return false;
 }
 
-absl::StatusOr<ExprPtr> ExprParser::ParseTuple(bool with_condexpr,
-                                               bool extra_end_if) {
+absl::StatusOr<ExprPtr> ExprParser::ParseTuple(bool with_condexpr, bool extra_end_if) {
   int line = Cur().line;
   std::vector<ExprPtr> items;
   bool is_tuple = false;
@@ -73,8 +68,7 @@ absl::StatusOr<ExprPtr> ExprParser::ParseTuple(bool with_condexpr,
   }
   if (!is_tuple) {
     if (items.empty()) {
-      return Error(Cur().line, absl::StrCat("expected an expression, got ",
-                                            Describe(Cur())));
+      return Error(Cur().line, absl::StrCat("expected an expression, got ", Describe(Cur())));
     }
     return std::move(items[0]);
   }
@@ -173,8 +167,7 @@ absl::StatusOr<ExprPtr> ExprParser::ParseCompare() {
       op = CmpOp::kGe;
     } else if (IsName("in")) {
       op = CmpOp::kIn;
-    } else if (IsName("not") && Peek().type == TokenType::kName &&
-               Peek().text == "in") {
+    } else if (IsName("not") && Peek().type == TokenType::kName && Peek().text == "in") {
       Next();
       op = CmpOp::kNotIn;
     } else {
@@ -193,8 +186,7 @@ absl::StatusOr<ExprPtr> ExprParser::ParseCompare() {
   return Seal(std::move(n));
 }
 
-absl::StatusOr<ExprPtr> ExprParser::MakeBinary(BinOp op, ExprPtr l, ExprPtr r,
-                                               int line) {
+absl::StatusOr<ExprPtr> ExprParser::MakeBinary(BinOp op, ExprPtr l, ExprPtr r, int line) {
   ExprPtr n = Make(ExprKind::kBinary, line);
   n->op = op;
   n->children.push_back(std::move(l));
@@ -209,8 +201,7 @@ absl::StatusOr<ExprPtr> ExprParser::ParseMath1() {
     int line = Cur().line;
     Next();
     MAESTRO_ASSIGN_OR_RETURN(ExprPtr r, ParseConcat());
-    MAESTRO_ASSIGN_OR_RETURN(e,
-                             MakeBinary(op, std::move(e), std::move(r), line));
+    MAESTRO_ASSIGN_OR_RETURN(e, MakeBinary(op, std::move(e), std::move(r), line));
   }
   return e;
 }
@@ -239,8 +230,7 @@ absl::StatusOr<ExprPtr> ExprParser::ParseMath2() {
     int line = Cur().line;
     Next();
     MAESTRO_ASSIGN_OR_RETURN(ExprPtr r, ParsePow());
-    MAESTRO_ASSIGN_OR_RETURN(e,
-                             MakeBinary(op, std::move(e), std::move(r), line));
+    MAESTRO_ASSIGN_OR_RETURN(e, MakeBinary(op, std::move(e), std::move(r), line));
   }
   return e;
 }
@@ -251,8 +241,7 @@ absl::StatusOr<ExprPtr> ExprParser::ParsePow() {
     int line = Cur().line;
     Next();
     MAESTRO_ASSIGN_OR_RETURN(ExprPtr r, ParseUnary(true));
-    MAESTRO_ASSIGN_OR_RETURN(
-        e, MakeBinary(BinOp::kPow, std::move(e), std::move(r), line));
+    MAESTRO_ASSIGN_OR_RETURN(e, MakeBinary(BinOp::kPow, std::move(e), std::move(r), line));
   }
   return e;
 }
@@ -283,12 +272,9 @@ absl::StatusOr<ExprPtr> ExprParser::ParsePrimary() {
   const Token t = Cur();
   if (t.type == TokenType::kName) {
     Next();
-    if (t.text == "true" || t.text == "True")
-      return Literal(Value(true), t.line);
-    if (t.text == "false" || t.text == "False")
-      return Literal(Value(false), t.line);
-    if (t.text == "none" || t.text == "None")
-      return Literal(Value::None(), t.line);
+    if (t.text == "true" || t.text == "True") return Literal(Value(true), t.line);
+    if (t.text == "false" || t.text == "False") return Literal(Value(false), t.line);
+    if (t.text == "none" || t.text == "None") return Literal(Value::None(), t.line);
     ExprPtr n = Make(ExprKind::kName, t.line);
     n->name = t.text;
     return n;
@@ -378,8 +364,7 @@ absl::StatusOr<ExprPtr> ExprParser::ParsePostfix(ExprPtr e) {
         MAESTRO_ASSIGN_OR_RETURN(e, Seal(std::move(n)));
         continue;
       } else {
-        return Error(line, absl::StrCat("expected name or number, got ",
-                                        Describe(Cur())));
+        return Error(line, absl::StrCat("expected name or number, got ", Describe(Cur())));
       }
       Next();
       n->children.push_back(std::move(e));
@@ -407,8 +392,7 @@ absl::StatusOr<ExprPtr> ExprParser::ParseSubscript(ExprPtr e) {
       Next();
       continue;
     }
-    if (parts[idx])
-      return Error(Cur().line, absl::StrCat("unexpected ", Describe(Cur())));
+    if (parts[idx]) return Error(Cur().line, absl::StrCat("unexpected ", Describe(Cur())));
     MAESTRO_ASSIGN_OR_RETURN(parts[idx], ParseTuple(true));
   }
   Next();
@@ -440,8 +424,8 @@ absl::Status ExprParser::ParseArgs(Args* args) {
     } else if (IsOp("**")) {
       Next();
       MAESTRO_ASSIGN_OR_RETURN(args->star_star, ParseExpression(true));
-    } else if (Cur().type == TokenType::kName &&
-               Peek().type == TokenType::kOperator && Peek().text == "=") {
+    } else if (Cur().type == TokenType::kName && Peek().type == TokenType::kOperator &&
+               Peek().text == "=") {
       std::string key = Cur().text;
       Next();
       Next();
@@ -449,8 +433,7 @@ absl::Status ExprParser::ParseArgs(Args* args) {
       args->keyword.emplace_back(std::move(key), std::move(v));
     } else {
       if (!args->keyword.empty()) {
-        return Error(Cur().line,
-                     "positional argument follows keyword argument");
+        return Error(Cur().line, "positional argument follows keyword argument");
       }
       MAESTRO_ASSIGN_OR_RETURN(ExprPtr v, ParseExpression(true));
       args->positional.push_back(std::move(v));
@@ -508,15 +491,12 @@ absl::StatusOr<ExprPtr> ExprParser::ParseTest(ExprPtr e) {
     MAESTRO_RETURN_IF_ERROR(ParseArgs(&n->args));
   } else {
     const Token& t = Cur();
-    bool arg_start =
-        t.type == TokenType::kName || t.type == TokenType::kString ||
-        t.type == TokenType::kInt || t.type == TokenType::kFloat ||
-        (t.type == TokenType::kOperator && (t.text == "[" || t.text == "{"));
+    bool arg_start = t.type == TokenType::kName || t.type == TokenType::kString ||
+                     t.type == TokenType::kInt || t.type == TokenType::kFloat ||
+                     (t.type == TokenType::kOperator && (t.text == "[" || t.text == "{"));
     if (arg_start &&
-        !(t.type == TokenType::kName &&
-          (t.text == "else" || t.text == "or" || t.text == "and"))) {
-      if (IsName("is"))
-        return Error(t.line, "you cannot chain multiple tests with is");
+        !(t.type == TokenType::kName && (t.text == "else" || t.text == "or" || t.text == "and"))) {
+      if (IsName("is")) return Error(t.line, "you cannot chain multiple tests with is");
       MAESTRO_ASSIGN_OR_RETURN(ExprPtr a, ParsePrimary());
       MAESTRO_ASSIGN_OR_RETURN(a, ParsePostfix(std::move(a)));
       n->args.positional.push_back(std::move(a));

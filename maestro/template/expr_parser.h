@@ -21,8 +21,7 @@ namespace maestro::jinja::internal {
 
 class ExprParser {
  public:
-  ExprParser(std::vector<Token> tokens, const std::string& name,
-             const ParseOptions& options)
+  ExprParser(std::vector<Token> tokens, const std::string& name, const ParseOptions& options)
       : toks_(std::move(tokens)), name_(name), options_(options) {}
 
  protected:
@@ -33,16 +32,11 @@ class ExprParser {
   void Next() {
     if (pos_ + 1 < toks_.size()) ++pos_;
   }
-  bool IsOp(const char* op) const {
-    return Cur().type == TokenType::kOperator && Cur().text == op;
-  }
-  bool IsName(const char* n) const {
-    return Cur().type == TokenType::kName && Cur().text == n;
-  }
+  bool IsOp(const char* op) const { return Cur().type == TokenType::kOperator && Cur().text == op; }
+  bool IsName(const char* n) const { return Cur().type == TokenType::kName && Cur().text == n; }
 
   absl::Status Error(int line, absl::string_view msg) const {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name_, ":", line, ": ", msg));
+    return absl::InvalidArgumentError(absl::StrCat(name_, ":", line, ": ", msg));
   }
 
   static std::string Describe(const Token& t) {
@@ -74,24 +68,21 @@ class ExprParser {
 
   absl::Status Expect(const char* op) {
     if (!IsOp(op)) {
-      return Error(Cur().line,
-                   absl::StrCat("expected '", op, "', got ", Describe(Cur())));
+      return Error(Cur().line, absl::StrCat("expected '", op, "', got ", Describe(Cur())));
     }
     Next();
     return absl::OkStatus();
   }
   absl::Status ExpectName(const char* n) {
     if (!IsName(n)) {
-      return Error(Cur().line,
-                   absl::StrCat("expected '", n, "', got ", Describe(Cur())));
+      return Error(Cur().line, absl::StrCat("expected '", n, "', got ", Describe(Cur())));
     }
     Next();
     return absl::OkStatus();
   }
   absl::StatusOr<std::string> ExpectIdentifier() {
     if (Cur().type != TokenType::kName) {
-      return Error(Cur().line,
-                   absl::StrCat("expected a name, got ", Describe(Cur())));
+      return Error(Cur().line, absl::StrCat("expected a name, got ", Describe(Cur())));
     }
     std::string n = Cur().text;
     Next();
@@ -100,8 +91,7 @@ class ExprParser {
   absl::Status ExpectBlockEnd() {
     if (Cur().type != TokenType::kBlockEnd) {
       return Error(Cur().line,
-                   absl::StrCat("expected end of statement block, got ",
-                                Describe(Cur())));
+                   absl::StrCat("expected end of statement block, got ", Describe(Cur())));
     }
     Next();
     return absl::OkStatus();
@@ -115,8 +105,7 @@ class ExprParser {
   // recurse that deep.
   absl::StatusOr<ExprPtr> Seal(ExprPtr e);
   bool AtTupleEnd(bool extra_end_if) const;
-  absl::StatusOr<ExprPtr> ParseTuple(bool with_condexpr,
-                                     bool extra_end_if = false);
+  absl::StatusOr<ExprPtr> ParseTuple(bool with_condexpr, bool extra_end_if = false);
   absl::StatusOr<ExprPtr> ParseExpression(bool with_condexpr);
   absl::StatusOr<ExprPtr> ParseCondExpr();
   absl::StatusOr<ExprPtr> ParseOr();
