@@ -19,6 +19,9 @@ namespace maestro::jinja {
 // recursion and indentation limits: about 490 chained `+ 1` terms, 98 nested `if` blocks).
 inline constexpr int kMaxExpressionHeight = 1000;  // chained operators/filters/calls, nesting
 inline constexpr int kMaxStatementNesting = 200;   // blocks inside blocks
+// And of the renderer: lists/tuples/dicts an expression creates may nest this deep (Python's
+// repr() of such a value stops near 1000 levels with RecursionError).
+inline constexpr int kMaxValueNesting = 500;
 
 enum class ExprKind {
   kLiteral,

@@ -127,6 +127,34 @@ TEST(TemplateLimitsTest, RecursionInsideDeepExpressionsStopsBeforeTheStackEnds) 
   EXPECT_NE(t.find("exhaust the stack"), std::string::npos) << t.substr(0, 200);
 }
 
+TEST(TemplateLimitsTest, DeeplyNestedAndSelfContainingValuesDoNotCrash) {
+  // 200,000 levels of lists built in a loop: printing or even freeing them overflowed the
+  // stack.
+  EXPECT_EQ(Render("{% set ns = namespace(x=[]) %}{% for i in range(200000) %}"
+                   "{% set ns.x = [ns.x] %}{% endfor %}{{ ns.x|length }}"),
+            "ERROR: t.j2:1: value nested too deeply (more than 500 levels of lists and dicts)");
+  EXPECT_EQ(Render("{% set ns = namespace(x={}) %}{% for i in range(200000) %}"
+                   "{% set ns.x = {'a': ns.x} %}{% endfor %}"),
+            "ERROR: t.j2:1: value nested too deeply (more than 500 levels of lists and dicts)");
+  EXPECT_EQ(Render("{% set ns = namespace(x=[]) %}{% for i in range(499) %}"
+                   "{% set ns.x = [ns.x] %}{% endfor %}{{ (ns.x|string)[:6] }}"),
+            "[[[[[[");
+  // A namespace holding itself (printing it recursed forever; it could never be freed).
+  EXPECT_EQ(Render("{% set ns = namespace() %}{% set ns.x = ns %}{{ ns }}"),
+            "ERROR: t.j2:1: a namespace cannot contain itself (directly or through other values)");
+  EXPECT_EQ(Render("{% set a = namespace() %}{% set b = namespace(l=[{'k': (1, a)}]) %}"
+                   "{% set a.x = b %}"),
+            "ERROR: t.j2:1: a namespace cannot contain itself (directly or through other values)");
+  EXPECT_EQ(Render("{% set a = namespace(n=1) %}{% set b = namespace(x=a) %}{% set c = "
+                   "namespace(y=a, z=b) %}{% set a.n = 2 %}{{ c.z.x.n }}"),
+            "2");
+  // A chain of namespaces is bounded like nested lists (freeing it recurses once per level).
+  EXPECT_EQ(Render("{% set ns = namespace(x=none) %}{% for i in range(900000) %}"
+                   "{% set ns.x = namespace(x=ns.x) %}{% endfor %}"),
+            "ERROR: t.j2:1: value nested too deeply (more than 500 levels of lists, dicts and "
+            "namespaces)");
+}
+
 std::string TempDir() {
   const char* dir = std::getenv("TEST_TMPDIR");
   return dir != nullptr ? dir : "/tmp";

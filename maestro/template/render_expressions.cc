@@ -74,8 +74,14 @@ absl::Status Renderer::Step(int line) {
 }
 
 // Counts a value an expression created against Limits::max_value_bytes (a shallow size:
-// the bytes of a string, 32 per item of a list or dict; items were counted when made).
+// the bytes of a string, 32 per item of a list or dict; items were counted when made), and
+// refuses containers nested deeper than kMaxValueNesting (printing, comparing and freeing
+// them recurse once per level).
 absl::Status Renderer::Charge(const Value& v, int line) {
+  if (v.nesting() > kMaxValueNesting) {
+    return Err(line, absl::StrCat("value nested too deeply (more than ", kMaxValueNesting,
+                                  " levels of lists and dicts)"));
+  }
   size_t bytes = 0;
   if (v.is_string()) {
     bytes = v.as_string().size();
