@@ -71,13 +71,13 @@ nlohmann::json ToJson(const YamlNode& node) {
 }
 
 void Loader::Error(const YamlNode& at, const std::string& message) {
-  errors_.push_back({Diagnostic::Severity::kError, in_.display_name, at.line, at.column, at.path,
+  errors_.push_back({Diagnostic::Severity::kError, in_.display_name, at.line, at.column, at.path(),
                      message});
 }
 
 void Loader::Warn(const YamlNode& at, const std::string& message, bool with_path) {
   warnings_.push_back({Diagnostic::Severity::kWarning, in_.display_name, at.line, at.column,
-                       with_path ? at.path : "", message});
+                       with_path ? at.path() : "", message});
 }
 
 void Loader::CheckKeys(const YamlNode& map, const std::vector<std::string>& known,
