@@ -20,6 +20,7 @@
 #include "maestro/config/parsers.h"
 #include "maestro/graph/graph.h"
 #include "maestro/model/env_contract.h"
+#include "maestro/model/secrets.h"
 
 namespace maestro {
 namespace config {
@@ -174,7 +175,8 @@ class Loader {
   // --- environment building (§4.3) ----------------------------------------------------------
   bool AddEnvFiles(const YamlNode& node, EnvMap* env);
   bool AddEnvMapping(const YamlNode& node, EnvMap* env);
-  std::optional<std::string> FlattenEnvList(const YamlNode& list, bool* ok);
+  std::optional<std::string> FlattenEnvList(const std::string& key, const YamlNode& list,
+                                            bool* ok);
 
   // --- sections ----------------------------------------------------------------------------
   void LoadRegistries(const YamlNode* node);
@@ -227,18 +229,19 @@ class Loader {
   std::map<std::string, std::string> instance_owner_;  // instance -> service (first definition)
 };
 
-std::optional<std::string> Loader::FlattenEnvList(const YamlNode& list, bool* ok) {
+std::optional<std::string> Loader::FlattenEnvList(const std::string& key, const YamlNode& list,
+                                                  bool* ok) {
   std::vector<std::string> pieces;
   for (const YamlNode& item : list.items) {
     if (item.IsSequence()) {
-      auto inner = FlattenEnvList(item, ok);
+      auto inner = FlattenEnvList(key, item, ok);
       if (!*ok) return std::nullopt;
       pieces.push_back(*inner);
     } else if (item.IsString()) {
       pieces.push_back(item.text);
     } else {
       Error(item, absl::StrCat("environment list items must be strings (quote them), got ",
-                               item.KindName(), " '", item.PyStr(), "'"));
+                               item.KindName(), " ", model::QuoteValue(key, item.PyStr())));
       *ok = false;
       return std::nullopt;
     }
@@ -296,7 +299,7 @@ bool Loader::AddEnvMapping(const YamlNode& node, EnvMap* env) {
       ok = false;
     } else if (value.IsSequence()) {
       bool item_ok = true;
-      auto flat = FlattenEnvList(value, &item_ok);
+      auto flat = FlattenEnvList(key, value, &item_ok);
       if (!item_ok) {
         ok = false;
         continue;

@@ -139,6 +139,9 @@ TEST(EnvFileTest, Format) {
   EXPECT_EQ((*entries)[3], (std::pair<std::string, std::string>{"#not a comment", "x"}));
   EXPECT_EQ(ParseEnvFile("A=1\nbogus\n").status().message(),
             "line 2: invalid line 'bogus' (expected KEY=VALUE)");
+  // A "KEY VALUE" line whose key looks secret is not quoted (model/secrets.h).
+  EXPECT_EQ(ParseEnvFile("DB_PASSWORD hunter2\n").status().message(),
+            "line 1: invalid line '********' (expected KEY=VALUE)");
 }
 
 TEST(ShlexTest, Split) {

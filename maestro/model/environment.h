@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "maestro/model/env_vars.h"
+#include "maestro/model/secrets.h"
 #include "nlohmann/json.hpp"
 
 namespace maestro {
@@ -49,7 +50,7 @@ struct Registry {
   int line = 0;
 
   // "********" when a password is set, "" otherwise.
-  std::string MaskedPassword() const { return password.empty() ? "" : "********"; }
+  std::string MaskedPassword() const { return password.empty() ? "" : kMaskedValue; }
 };
 
 struct SshTunnel {
