@@ -133,9 +133,16 @@ int RunDump(const model::Environment& env, const Options& options, const Streams
                  std::string(containers.status().message()).c_str());
     return kExitUsage;
   }
-  nlohmann::json doc = config::DumpEnvironment(env, *containers);
-  std::string text = doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-  std::fprintf(io.out, "%s\n", text.c_str());
+  // Streamed: the output grows with the square of the containers (link variables), memory
+  // must not.
+  absl::Status written = config::WriteDump(
+      env, *containers, {.show_secrets = options.show_secrets}, [&](absl::string_view piece) {
+        return std::fwrite(piece.data(), 1, piece.size(), io.out) == piece.size();
+      });
+  if (!written.ok()) {
+    std::fprintf(io.err, "maestro: error: %s\n", std::string(written.message()).c_str());
+    return kExitFailed;
+  }
   return kExitOk;
 }
 

@@ -80,7 +80,8 @@ struct Options {
   // deptree
   bool recursive = false;  // -r
   // dump
-  bool dump_config = false;  // -c
+  bool dump_config = false;   // -c
+  bool show_secrets = false;  // --show-secrets
   // complete
   std::vector<std::string> tokens;
 };

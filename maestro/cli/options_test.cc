@@ -89,6 +89,8 @@ TEST(Options, SameLetterMeansDifferentThingsPerCommand) {
   ParseOutcome dump = ParseCommandLine({"dump", "-c"});
   ASSERT_EQ(dump.kind, Kind::kRun);
   EXPECT_TRUE(dump.options.dump_config);
+  EXPECT_FALSE(dump.options.show_secrets);
+  EXPECT_TRUE(ParseCommandLine({"dump", "--show-secrets"}).options.show_secrets);
 }
 
 TEST(Options, BadNumbersAreUsageErrors) {

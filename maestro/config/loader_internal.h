@@ -86,7 +86,8 @@ class Loader {
   void LoadService(const YamlNode& key, const YamlNode& node);
   bool AddEnvFiles(const YamlNode& node, EnvMap* env);
   bool AddEnvMapping(const YamlNode& node, EnvMap* env);
-  std::optional<std::string> FlattenEnvList(const YamlNode& list, bool* ok);
+  std::optional<std::string> FlattenEnvList(const std::string& key, const YamlNode& list,
+                                            bool* ok);
 
   // --- instances (loader_instance.cc) ------------------------------------------------------
   void LoadInstance(const YamlNode& service_node, model::Service& service, const YamlNode& key,

@@ -12,6 +12,7 @@
 #include "maestro/config/loader_internal.h"
 #include "maestro/config/parsers.h"
 #include "maestro/model/env_contract.h"
+#include "maestro/model/secrets.h"
 
 namespace maestro {
 namespace config {
@@ -25,18 +26,19 @@ const std::vector<std::string> kLimitKeys = {"cpu", "memory", "swap"};
 
 }  // namespace
 
-std::optional<std::string> Loader::FlattenEnvList(const YamlNode& list, bool* ok) {
+std::optional<std::string> Loader::FlattenEnvList(const std::string& key, const YamlNode& list,
+                                                  bool* ok) {
   std::vector<std::string> pieces;
   for (const YamlNode& item : list.items) {
     if (item.IsSequence()) {
-      auto inner = FlattenEnvList(item, ok);
+      auto inner = FlattenEnvList(key, item, ok);
       if (!*ok) return std::nullopt;
       pieces.push_back(*inner);
     } else if (item.IsString()) {
       pieces.push_back(item.text);
     } else {
       Error(item, absl::StrCat("environment list items must be strings (quote them), got ",
-                               item.KindName(), " '", item.PyStr(), "'"));
+                               item.KindName(), " ", model::QuoteValue(key, item.PyStr())));
       *ok = false;
       return std::nullopt;
     }
@@ -96,7 +98,7 @@ bool Loader::AddEnvMapping(const YamlNode& node, EnvMap* env) {
       continue;
     } else if (value.IsSequence()) {
       bool item_ok = true;
-      text = FlattenEnvList(value, &item_ok);
+      text = FlattenEnvList(key, value, &item_ok);
       if (!item_ok) {
         ok = false;
         continue;

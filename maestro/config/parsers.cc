@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "maestro/model/secrets.h"
 
 namespace maestro {
 namespace config {
@@ -327,8 +328,9 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseEnvFile(
     if (stripped.empty()) continue;
     size_t eq = stripped.find('=');
     if (eq == absl::string_view::npos) {
-      return Invalid(absl::StrCat("line ", number, ": invalid line '", stripped,
-                                  "' (expected KEY=VALUE)"));
+      // The line may be "KEY VALUE" with the '=' forgotten: never quote a secret one.
+      return Invalid(absl::StrCat("line ", number, ": invalid line ",
+                                  model::QuoteValue(stripped, stripped), " (expected KEY=VALUE)"));
     }
     absl::string_view name = stripped.substr(0, eq), value = stripped.substr(eq + 1);
     absl::Status valid = CheckEnvVariable(name, value);

@@ -154,6 +154,9 @@ TEST(EnvFileTest, Format) {
             "environment cannot hold it)");
   EXPECT_EQ(ParseEnvFile("A=1\nbogus\n").status().message(),
             "line 2: invalid line 'bogus' (expected KEY=VALUE)");
+  // A "KEY VALUE" line whose key looks secret is not quoted (model/secrets.h).
+  EXPECT_EQ(ParseEnvFile("DB_PASSWORD hunter2\n").status().message(),
+            "line 1: invalid line '********' (expected KEY=VALUE)");
 }
 
 TEST(ShlexTest, Split) {
