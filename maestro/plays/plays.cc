@@ -156,10 +156,19 @@ class PlayRunner {
     if (world_.audit != nullptr) {
       absl::Status audit = world_.audit->Action(play_, names_, /*task=*/false);
       if (!audit.ok()) {
+        // Nothing is attempted; every row (and the JSON result) says so and why.
+        const std::string why = absl::StrCat("audit trail refused the play: ", audit.message());
+        for (size_t c = 0; c < names_.size(); ++c) {
+          sink().Commit(c, StatusCell("refused"), Color::kRed, 0);
+          ui::RowResult result;
+          result.state = "refused";
+          result.action = "none";
+          result.image = targets_[c].instance ? targets_[c].instance->image : "";
+          result.error = why;
+          sink().Result(c, result);
+          report.outcomes.push_back({names_[c], NodeState::kFailed, "refused", why});
+        }
         sink().End();
-        report.outcomes.push_back({"(audit)", NodeState::kFailed, "",
-                                   absl::StrCat("audit trail refused the play: ",
-                                                audit.message())});
         return report;
       }
     }

@@ -652,6 +652,14 @@ TEST_F(PlaysTest, FailingAuditActionAbortsThePlayBeforeAnythingHappens) {
   EXPECT_EQ(report.ExitCode(), 1);
   EXPECT_THAT(report.FailureSummary(), HasSubstr("webhook down"));
   EXPECT_EQ(ships_.host("ship1").calls().size(), 0u);
+  // Every row says the run was refused and why (the JSON result: state and error).
+  ASSERT_EQ(sink_.results().size(), 1u);
+  EXPECT_EQ(sink_.results()[0].state, "refused");
+  EXPECT_EQ(sink_.results()[0].error, "audit trail refused the play: webhook down");
+  EXPECT_EQ(Outcome(report, "zk-1").error, "audit trail refused the play: webhook down");
+  std::vector<ui::RecordingSink::Event> row = sink_.events_for(0);
+  ASSERT_FALSE(row.empty());
+  EXPECT_THAT(row.back().text, HasSubstr("refused"));
 }
 
 }  // namespace
