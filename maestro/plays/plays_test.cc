@@ -18,6 +18,7 @@
 #include "maestro/config/file_reader.h"
 #include "maestro/config/loader.h"
 #include "maestro/plays/plays_internal.h"
+#include "maestro/plays/test_world.h"
 #include "maestro/testing/fake_clock.h"
 #include "maestro/testing/fake_docker_host.h"
 #include "maestro/ui/progress.h"
@@ -52,33 +53,12 @@ services:
       web-1: {ship: ship2}
 )";
 
-model::Environment Load(const std::string& text) {
-  config::LoadInput in;
-  in.display_name = "test.yaml";
-  in.text = text;
-  config::FakeFileReader files;
-  absl::StatusOr<config::LoadResult> loaded = config::LoadEnvironment(in, files);
-  EXPECT_TRUE(loaded.ok()) << loaded.status();
-  return loaded->environment;
-}
+model::Environment Load(const std::string& text) { return test::LoadTestEnvironment(text); }
 
-class FakeShips : public ShipClients {
+class FakeShips : public test::FakeShips {
  public:
-  explicit FakeShips(Clock* clock) {
-    for (const char* name : {"ship1", "ship2"}) {
-      hosts_[name] = std::make_unique<FakeDockerHost>(name, clock);
-      for (const char* image : {"zk:3.4", "kafka:1", "web:1"}) hosts_[name]->AddImage(image);
-    }
-  }
-  absl::StatusOr<docker::DockerClient*> Client(const std::string& ship) override {
-    auto it = hosts_.find(ship);
-    if (it == hosts_.end()) return absl::NotFoundError(ship);
-    return it->second.get();
-  }
-  FakeDockerHost& host(const std::string& ship) { return *hosts_.at(ship); }
-
- private:
-  std::map<std::string, std::unique_ptr<FakeDockerHost>> hosts_;
+  explicit FakeShips(Clock* clock)
+      : test::FakeShips(clock, {"ship1", "ship2"}, {"zk:3.4", "kafka:1", "web:1"}) {}
 };
 
 // Records when each container's checks ran; fails the ones it is told to.
