@@ -571,6 +571,9 @@ class RecordingAudit : public AuditSink {
                       bool task) override {
     Record("action", action, containers, task);
     if (!task && refuse_play_) return absl::UnavailableError("webhook down");
+    if (task && containers.size() == 1 && containers[0] == refuse_task_) {
+      return absl::UnavailableError("webhook busy");
+    }
     return absl::OkStatus();
   }
   void Success(const std::string& action, const std::vector<std::string>& containers,
@@ -586,6 +589,7 @@ class RecordingAudit : public AuditSink {
     return events_;
   }
   bool refuse_play_ = false;
+  std::string refuse_task_;  // a container whose task is refused
 
  private:
   void Record(const std::string& kind, const std::string& action,
@@ -638,6 +642,23 @@ TEST_F(PlaysTest, FailingAuditActionAbortsThePlayBeforeAnythingHappens) {
   EXPECT_EQ(sink_.results()[0].error, "audit trail refused the play: webhook down");
   EXPECT_EQ(Outcome(report, "zk-1").error, "audit trail refused the play: webhook down");
   std::vector<ui::RecordingSink::Event> row = sink_.events_for(0);
+  ASSERT_FALSE(row.empty());
+  EXPECT_THAT(row.back().text, HasSubstr("refused"));
+}
+
+TEST_F(PlaysTest, RefusedTaskSaysSoInItsRowAndResult) {
+  RecordingAudit audit;
+  audit.refuse_task_ = "zk-2";
+  world_.audit = &audit;
+  PlayReport report = Start({"zk-1", "zk-2"});
+  EXPECT_EQ(report.ExitCode(), 1);
+  EXPECT_EQ(Outcome(report, "zk-2").error, "audit trail refused the task: webhook busy");
+  EXPECT_FALSE(ships_.host("ship2").FindContainer("zk-2").has_value());
+  std::vector<ui::RowResult> results = sink_.results();
+  EXPECT_EQ(results[1].state, "refused");
+  EXPECT_EQ(results[1].error, "audit trail refused the task: webhook busy");
+  EXPECT_EQ(results[0].state, "started") << results[0].error;
+  std::vector<ui::RecordingSink::Event> row = sink_.events_for(1);
   ASSERT_FALSE(row.empty());
   EXPECT_THAT(row.back().text, HasSubstr("refused"));
 }
