@@ -54,6 +54,13 @@ const char* CommandName(Command command) {
   return "?";
 }
 
+bool IsStopLike(Command command) {
+  for (const CommandInfo& info : Commands()) {
+    if (info.command == command) return info.expandable;
+  }
+  return false;
+}
+
 namespace {
 
 // Everything the parser fills in besides Options.

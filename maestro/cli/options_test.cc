@@ -60,6 +60,14 @@ TEST(Options, ExpandFlagsOnlyOnStopKillRestart) {
   EXPECT_EQ(ParseCommandLine({"start", "-a"}).kind, Kind::kUsageError);
 }
 
+TEST(Options, StopLikeCommandsAreStopKillRestart) {
+  std::vector<std::string> stop_like;
+  for (const CommandInfo& info : Commands()) {
+    if (IsStopLike(info.command)) stop_like.push_back(info.name);
+  }
+  EXPECT_EQ(stop_like, (std::vector<std::string>{"stop", "kill", "restart"}));
+}
+
 TEST(Options, RestartFlags) {
   ParseOutcome out = ParseCommandLine(
       {"restart", "-s", "--step-delay", "3", "--stop-start-delay", "1", "--only-if-changed",

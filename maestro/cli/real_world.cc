@@ -1,9 +1,12 @@
 #include "maestro/cli/real_world.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "maestro/docker/registry_auth.h"
 #include "maestro/lifecycle/checks.h"
+#include "maestro/transport/socket_transport.h"
 
 namespace maestro::cli {
 
@@ -23,6 +26,13 @@ absl::Status LifecycleCheckRunner::Run(const std::string& state,
   if (!outcome.ok()) return outcome.status();
   if (outcome->ok) return absl::OkStatus();
   return absl::FailedPreconditionError(outcome->message);
+}
+
+bool TcpPortProbe::Accepts(const std::string& host, int port, absl::Duration timeout) {
+  absl::StatusOr<int> fd = transport::ConnectTcpSocket(host, port, absl::Now() + timeout);
+  if (!fd.ok()) return false;
+  ::close(*fd);
+  return true;
 }
 
 audit::AuditWhat TrailAuditSink::What(const std::vector<std::string>& containers,
@@ -84,6 +94,7 @@ plays::PlayWorld RealWorld::world() {
   world.clock = RealClock::Get();
   world.docker_config = docker_config_ ? &*docker_config_ : nullptr;
   world.audit = audit_.get();
+  world.ports = &ports_;
   return world;
 }
 

@@ -46,6 +46,12 @@ class TrailAuditSink : public plays::AuditSink {
   std::unique_ptr<audit::AuditTrail> trail_;
 };
 
+// plays::PortProbe over a real TCP connect (closed at once).
+class TcpPortProbe : public plays::PortProbe {
+ public:
+  bool Accepts(const std::string& host, int port, absl::Duration timeout) override;
+};
+
 class RealWorld {
  public:
   // Fails when the `audit:` section cannot be set up or the Docker configuration
@@ -61,6 +67,7 @@ class RealWorld {
   const model::Environment& env_;
   RealShipClients ships_;
   LifecycleCheckRunner checks_;
+  TcpPortProbe ports_;
   std::optional<nlohmann::json> docker_config_;
   std::unique_ptr<TrailAuditSink> audit_;
 };

@@ -93,8 +93,9 @@ std::optional<model::Check> Loader::LoadCheck(const YamlNode& node, const std::s
            {model::CheckType::kHttp,
             {"type", "port", "host", "match_regex", "path", "scheme", "method", "max_wait",
              "requests_options"}}},
-          {"exec", {model::CheckType::kExec, {"type", "command", "attempts", "envfrom"}}},
-          {"rexec", {model::CheckType::kRexec, {"type", "command", "attempts"}}},
+          {"exec",
+           {model::CheckType::kExec, {"type", "command", "attempts", "envfrom", "timeout"}}},
+          {"rexec", {model::CheckType::kRexec, {"type", "command", "attempts", "timeout"}}},
           {"sleep", {model::CheckType::kSleep, {"type", "wait"}}},
       };
   std::string type_name = type->PyStr();
@@ -202,6 +203,16 @@ std::optional<model::Check> Loader::LoadCheck(const YamlNode& node, const std::s
         }
       }
       check.attempts = int_option("attempts", 180);
+      if (const YamlNode* t = node.Find("timeout"); t != nullptr && !t->IsNull()) {
+        if (t->kind == Kind::kInt || t->kind == Kind::kFloat) {
+          check.timeout = t->kind == Kind::kInt ? static_cast<double>(t->int_value) : t->float_value;
+          if (!(check.timeout > 0 && check.timeout <= 1e6)) {
+            Error(*t, "timeout must be a positive number of seconds (at most 1000000)");
+          }
+        } else {
+          Error(*t, absl::StrCat("timeout must be a number of seconds, got ", t->KindName()));
+        }
+      }
       if (check.type == model::CheckType::kExec) check.envfrom = string_option("envfrom", "env");
       break;
     }

@@ -276,6 +276,26 @@ services:
   EXPECT_EQ(tcp.max_wait, 180);
 }
 
+TEST(LoaderTest, ExecAndRexecChecksTakeAPerAttemptTimeout) {
+  auto r = Load(R"(
+name: t
+ships: {s: {ip: 10.0.0.1}}
+services:
+  web:
+    image: nginx
+    instances:
+      w1:
+        ship: s
+        lifecycle:
+          running: [{type: exec, command: 'true', timeout: 2.5}, {type: rexec, command: 'true'}]
+)");
+  ASSERT_TRUE(r.ok()) << r.status();
+  const auto& checks = r->environment.FindInstance("w1")->lifecycle.at("running");
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_EQ(checks[0].timeout, 2.5);
+  EXPECT_EQ(checks[1].timeout, 60) << "the default";
+}
+
 TEST(LoaderTest, SharedDictPortViaAnchorWorksForEveryInstance) {
   auto r = Load(R"(
 name: t

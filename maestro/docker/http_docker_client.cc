@@ -489,12 +489,13 @@ absl::StatusOr<std::string> HttpDockerClient::CreateExec(absl::string_view conta
 }
 
 absl::Status HttpDockerClient::StartExec(absl::string_view exec_id, bool tty,
-                                         const OutputCallback& callback) {
+                                         const OutputCallback& callback,
+                                         const std::atomic<bool>* cancel) {
   Call call;
   call.method = "POST";
   call.path = absl::StrCat("/exec/", PathPart(exec_id), "/start");
   call.body = json{{"Detach", false}, {"Tty", tty}}.dump();
-  return DoStream(call, tty, /*unbounded=*/true, nullptr, callback);
+  return DoStream(call, tty, /*unbounded=*/true, cancel, callback);
 }
 
 absl::StatusOr<ExecInspect> HttpDockerClient::InspectExec(absl::string_view exec_id) {

@@ -84,8 +84,8 @@ class HttpDockerClient : public DockerClient {
                       const OutputCallback& callback) override;
   absl::StatusOr<std::string> CreateExec(absl::string_view container,
                                          const ExecOptions& options) override;
-  absl::Status StartExec(absl::string_view exec_id, bool tty,
-                         const OutputCallback& callback) override;
+  absl::Status StartExec(absl::string_view exec_id, bool tty, const OutputCallback& callback,
+                         const std::atomic<bool>* cancel) override;
   absl::StatusOr<ExecInspect> InspectExec(absl::string_view exec_id) override;
   absl::StatusOr<ImageInspect> InspectImage(absl::string_view name) override;
   absl::StatusOr<std::vector<ImageSummary>> ListImages(absl::string_view reference) override;

@@ -297,7 +297,7 @@ TEST_F(HttpDockerClientTest, ExecCreateStartInspect) {
   ASSERT_TRUE(client_->StartExec(*exec, false, [&](StdStream s, absl::string_view d) {
     (s == StdStream::kStdout ? out : err).append(d.data(), d.size());
     return true;
-  }).ok());
+  }, nullptr).ok());
   EXPECT_EQ(err, "bad thing\n");
   auto info = client_->InspectExec(*exec);
   ASSERT_TRUE(info.ok());

@@ -163,6 +163,7 @@ struct Check {
   std::vector<std::string> argv;  // shlex split of command
   int attempts = 180;
   std::string envfrom = "env";    // exec: env | stdin
+  double timeout = 60;            // exec, rexec: seconds one attempt may take
   // sleep
   int wait = 0;
   int line = 0;                    // position of the check in the YAML file

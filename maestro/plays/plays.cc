@@ -156,10 +156,19 @@ class PlayRunner {
     if (world_.audit != nullptr) {
       absl::Status audit = world_.audit->Action(play_, names_, /*task=*/false);
       if (!audit.ok()) {
+        // Nothing is attempted; every row (and the JSON result) says so and why.
+        const std::string why = absl::StrCat("audit trail refused the play: ", audit.message());
+        for (size_t c = 0; c < names_.size(); ++c) {
+          sink().Commit(c, StatusCell("refused"), Color::kRed, 0);
+          ui::RowResult result;
+          result.state = "refused";
+          result.action = "none";
+          result.image = targets_[c].instance ? targets_[c].instance->image : "";
+          result.error = why;
+          sink().Result(c, result);
+          report.outcomes.push_back({names_[c], NodeState::kFailed, "refused", why});
+        }
         sink().End();
-        report.outcomes.push_back({"(audit)", NodeState::kFailed, "",
-                                   absl::StrCat("audit trail refused the play: ",
-                                                audit.message())});
         return report;
       }
     }
@@ -172,6 +181,7 @@ class PlayRunner {
     // Each top-level task is audited once per container (restart's two nodes are one task).
     std::vector<std::atomic<int>> pending_nodes(names_.size());
     for (size_t c : node_to_container) ++pending_nodes[c];
+    std::vector<std::atomic<bool>> refused(names_.size());  // the audit trail refused the task
     auto audited = [&](size_t node, const CancellationToken& cancel) -> absl::Status {
       const size_t c = node_to_container[node];
       const std::vector<std::string> one = {names_[c]};
@@ -179,6 +189,8 @@ class PlayRunner {
       if (world_.audit != nullptr && first) {
         absl::Status audit = world_.audit->Action(play_, one, /*task=*/true);
         if (!audit.ok()) {
+          refused[c] = true;
+          sink().Commit(c, StatusCell("refused"), Color::kRed, 0);
           return absl::Status(audit.code(),
                               absl::StrCat("audit trail refused the task: ", audit.message()));
         }
@@ -243,7 +255,8 @@ class PlayRunner {
       }
       ui::RowResult result;
       result.state = o.state == NodeState::kSucceeded ? (o.summary.empty() ? "ok" : o.summary)
-                                                      : NodeStateName(o.state);
+                     : refused[c]                    ? "refused"
+                                                     : NodeStateName(o.state);
       result.image = targets_[c].instance ? targets_[c].instance->image : "";
       result.container_id = container_ids_.count(c) ? container_ids_[c] : "";
       result.action = o.summary;

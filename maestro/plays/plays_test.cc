@@ -18,6 +18,7 @@
 #include "maestro/config/file_reader.h"
 #include "maestro/config/loader.h"
 #include "maestro/plays/plays_internal.h"
+#include "maestro/plays/test_world.h"
 #include "maestro/spec/container_spec.h"
 #include "maestro/testing/fake_clock.h"
 #include "maestro/testing/fake_docker_host.h"
@@ -53,33 +54,12 @@ services:
       web-1: {ship: ship2}
 )";
 
-model::Environment Load(const std::string& text) {
-  config::LoadInput in;
-  in.display_name = "test.yaml";
-  in.text = text;
-  config::FakeFileReader files;
-  absl::StatusOr<config::LoadResult> loaded = config::LoadEnvironment(in, files);
-  EXPECT_TRUE(loaded.ok()) << loaded.status();
-  return loaded->environment;
-}
+model::Environment Load(const std::string& text) { return test::LoadTestEnvironment(text); }
 
-class FakeShips : public ShipClients {
+class FakeShips : public test::FakeShips {
  public:
-  explicit FakeShips(Clock* clock) {
-    for (const char* name : {"ship1", "ship2"}) {
-      hosts_[name] = std::make_unique<FakeDockerHost>(name, clock);
-      for (const char* image : {"zk:3.4", "kafka:1", "web:1"}) hosts_[name]->AddImage(image);
-    }
-  }
-  absl::StatusOr<docker::DockerClient*> Client(const std::string& ship) override {
-    auto it = hosts_.find(ship);
-    if (it == hosts_.end()) return absl::NotFoundError(ship);
-    return it->second.get();
-  }
-  FakeDockerHost& host(const std::string& ship) { return *hosts_.at(ship); }
-
- private:
-  std::map<std::string, std::unique_ptr<FakeDockerHost>> hosts_;
+  explicit FakeShips(Clock* clock)
+      : test::FakeShips(clock, {"ship1", "ship2"}, {"zk:3.4", "kafka:1", "web:1"}) {}
 };
 
 // Records when each container's checks ran; fails the ones it is told to.
@@ -693,6 +673,9 @@ class RecordingAudit : public AuditSink {
                       bool task) override {
     Record("action", action, containers, task);
     if (!task && refuse_play_) return absl::UnavailableError("webhook down");
+    if (task && containers.size() == 1 && containers[0] == refuse_task_) {
+      return absl::UnavailableError("webhook busy");
+    }
     return absl::OkStatus();
   }
   void Success(const std::string& action, const std::vector<std::string>& containers,
@@ -708,6 +691,7 @@ class RecordingAudit : public AuditSink {
     return events_;
   }
   bool refuse_play_ = false;
+  std::string refuse_task_;  // a container whose task is refused
 
  private:
   void Record(const std::string& kind, const std::string& action,
@@ -754,6 +738,31 @@ TEST_F(PlaysTest, FailingAuditActionAbortsThePlayBeforeAnythingHappens) {
   EXPECT_EQ(report.ExitCode(), 1);
   EXPECT_THAT(report.FailureSummary(), HasSubstr("webhook down"));
   EXPECT_EQ(ships_.host("ship1").calls().size(), 0u);
+  // Every row says the run was refused and why (the JSON result: state and error).
+  ASSERT_EQ(sink_.results().size(), 1u);
+  EXPECT_EQ(sink_.results()[0].state, "refused");
+  EXPECT_EQ(sink_.results()[0].error, "audit trail refused the play: webhook down");
+  EXPECT_EQ(Outcome(report, "zk-1").error, "audit trail refused the play: webhook down");
+  std::vector<ui::RecordingSink::Event> row = sink_.events_for(0);
+  ASSERT_FALSE(row.empty());
+  EXPECT_THAT(row.back().text, HasSubstr("refused"));
+}
+
+TEST_F(PlaysTest, RefusedTaskSaysSoInItsRowAndResult) {
+  RecordingAudit audit;
+  audit.refuse_task_ = "zk-2";
+  world_.audit = &audit;
+  PlayReport report = Start({"zk-1", "zk-2"});
+  EXPECT_EQ(report.ExitCode(), 1);
+  EXPECT_EQ(Outcome(report, "zk-2").error, "audit trail refused the task: webhook busy");
+  EXPECT_FALSE(ships_.host("ship2").FindContainer("zk-2").has_value());
+  std::vector<ui::RowResult> results = sink_.results();
+  EXPECT_EQ(results[1].state, "refused");
+  EXPECT_EQ(results[1].error, "audit trail refused the task: webhook busy");
+  EXPECT_EQ(results[0].state, "started") << results[0].error;
+  std::vector<ui::RecordingSink::Event> row = sink_.events_for(1);
+  ASSERT_FALSE(row.empty());
+  EXPECT_THAT(row.back().text, HasSubstr("refused"));
 }
 
 }  // namespace
