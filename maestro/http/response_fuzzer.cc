@@ -21,6 +21,7 @@ int HttpResponseFuzz(const uint8_t* data, size_t size) {
     HttpResponseParser::Limits limits;
     if (mode == Mode::kBounded) {
       limits.max_body = data[0] % 32;
+      limits.max_error_body = data[0] % 8;
       limits.max_header = 256;
       limits.head_request = data[0] & 0x40;
     }
@@ -45,7 +46,12 @@ int HttpResponseFuzz(const uint8_t* data, size_t size) {
       if (parser.stopped()) break;
     }
     if (!failed && !parser.done() && !parser.stopped()) (void)parser.FeedEof();
-    if (parser.response().body.size() > limits.max_body) std::abort();  // the bound held
+    // The bounds held: max_body for 2xx, max_error_body (never above max_body) otherwise.
+    const HttpResponse& r = parser.response();
+    const bool success = r.status >= 200 && r.status < 300;
+    if (r.body.size() > limits.max_body) std::abort();
+    if (!success && r.body.size() > limits.max_error_body) std::abort();
+    if (parser.too_large() && (!success || !r.truncated)) std::abort();
     if (parser.header_done()) {
       (void)parser.response().Header("content-type");
       (void)parser.keep_alive();

@@ -23,12 +23,14 @@ namespace beast_http = boost::beast::http;
 struct BodyTarget {
   HttpResponse* response = nullptr;  // body and truncated are written here when buffering
   const BodySink* sink = nullptr;
-  size_t max_body = 0;
+  size_t max_body = 0;        // 2xx bodies
+  size_t max_error_body = 0;  // other statuses
   bool stopped = false;
+  bool too_large = false;
 };
 
-// A Beast Body whose reader forwards bytes to a BodySink (2xx) or, up to max_body, to the
-// response's body (otherwise).
+// A Beast Body whose reader forwards bytes to a BodySink (2xx) or, up to max_body (2xx) or
+// max_error_body (other statuses), to the response's body (otherwise).
 struct SinkBody {
   using value_type = BodyTarget;
 
@@ -42,7 +44,8 @@ struct SinkBody {
     void init(const boost::optional<std::uint64_t>&, boost::beast::error_code& ec) {
       ec = {};
       int status = status_of_(header_);
-      use_sink_ = v_.sink != nullptr && *v_.sink && status >= 200 && status < 300;
+      success_ = status >= 200 && status < 300;
+      use_sink_ = v_.sink != nullptr && *v_.sink && success_;
     }
     template <class ConstBufferSequence>
     std::size_t put(const ConstBufferSequence& buffers, boost::beast::error_code& ec) {
@@ -56,12 +59,16 @@ struct SinkBody {
           if (!(*v_.sink)(s)) v_.stopped = true;
           continue;
         }
+        // Over the limit: keep the first `limit` bytes and stop reading (the connection is
+        // dropped afterwards); a 2xx answer cut this way is also too_large().
+        const size_t limit = success_ ? v_.max_body : v_.max_error_body;
         std::string& body = v_.response->body;
-        size_t room = v_.max_body > body.size() ? v_.max_body - body.size() : 0;
+        size_t room = limit > body.size() ? limit - body.size() : 0;
         if (s.size() > room) {
           s = s.substr(0, room);
           v_.response->truncated = true;
           v_.stopped = true;
+          v_.too_large = success_;
         }
         body.append(s.data(), s.size());
       }
@@ -82,6 +89,7 @@ struct SinkBody {
     const void* header_;
     int (*status_of_)(const void*);
     bool use_sink_ = false;
+    bool success_ = false;
   };
 };
 
@@ -116,7 +124,7 @@ HttpResponseParser::HttpResponseParser(BodySink sink, const Limits& limits)
     : impl_(std::make_unique<Impl>()) {
   impl_->sink = std::move(sink);
   // Not boost::none: Beast 1.74 compares `len > body_limit_` with an empty optional as true.
-  // The buffered body is bounded by BodyTarget::max_body (truncation, not an error).
+  // The buffered body is bounded by Limits::max_body/max_error_body (cut there, see put()).
   impl_->parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   impl_->parser.header_limit(static_cast<std::uint32_t>(
       std::min<size_t>(limits.max_header, std::numeric_limits<std::uint32_t>::max())));
@@ -126,6 +134,7 @@ HttpResponseParser::HttpResponseParser(BodySink sink, const Limits& limits)
   t.response = &impl_->response;
   t.sink = &impl_->sink;
   t.max_body = limits.max_body;
+  t.max_error_body = std::min(limits.max_body, limits.max_error_body);
 }
 
 HttpResponseParser::~HttpResponseParser() = default;
@@ -168,6 +177,7 @@ absl::Status HttpResponseParser::FeedEof() {
 bool HttpResponseParser::header_done() const { return impl_->parser.is_header_done(); }
 bool HttpResponseParser::done() const { return impl_->parser.is_done(); }
 bool HttpResponseParser::stopped() const { return impl_->parser.get().body().stopped; }
+bool HttpResponseParser::too_large() const { return impl_->parser.get().body().too_large; }
 bool HttpResponseParser::keep_alive() const {
   return impl_->parser.is_done() && impl_->parser.keep_alive() && !impl_->parser.need_eof();
 }

@@ -9,13 +9,19 @@
 // responses with a sink, to the sink as they arrive (chunked, Content-Length and read-until-EOF
 // bodies alike). The head is bounded by `Limits::max_header` (InvalidArgument past it).
 //
+// Buffered bodies are bounded too, so a server streaming an endless or huge body never grows
+// memory past the limits: a 2xx body keeps at most `Limits::max_body` bytes, a body of any other
+// status at most `Limits::max_error_body` (and never more than max_body). Past its limit the
+// body holds its first bytes, response().truncated is set and the parser stops reading; a 2xx
+// body cut this way is also too_large() (the Docker client's JSON answers treat that as an
+// error, HttpFetch keeps the start).
+//
 // Not thread-safe; one parser per response, owned by its caller.
 #ifndef MAESTRO_HTTP_RESPONSE_PARSER_H_
 #define MAESTRO_HTTP_RESPONSE_PARSER_H_
 
 #include <cstddef>
 #include <functional>
-#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -31,7 +37,8 @@ struct HttpResponse {
   std::string reason;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  // empty when the body was streamed to a sink
-  // The body was longer than Limits::max_body: `body` holds its first max_body bytes.
+  // The body was longer than its limit (Limits::max_body for 2xx, max_error_body otherwise):
+  // `body` holds its first bytes up to that limit.
   bool truncated = false;
   // Case-insensitive header lookup; "" when absent.
   std::string Header(absl::string_view name) const;
@@ -44,9 +51,13 @@ class HttpResponseParser {
  public:
   struct Limits {
     size_t max_header = 64 * 1024;  // status line and header fields together
-    // Body bytes kept in HttpResponse::body (never applies to a sink). Past it the parser
-    // stops (stopped() and response().truncated become true) instead of reading on.
-    size_t max_body = std::numeric_limits<size_t>::max();
+    // Body bytes of a 2xx answer kept in HttpResponse::body (never applies to a sink). Past it
+    // the parser stops (stopped(), too_large() and response().truncated become true) instead of
+    // reading on.
+    size_t max_body = 64 << 20;
+    // Body bytes of an answer with any other status kept (at most max_body); past it the parser
+    // stops with response().truncated set.
+    size_t max_error_body = 64 << 10;
     // The request was HEAD: the response has no body whatever its Content-Length says.
     bool head_request = false;
   };
@@ -67,8 +78,10 @@ class HttpResponseParser {
 
   bool header_done() const;
   bool done() const;
-  // The sink returned false or the buffered body reached Limits::max_body; feed no more.
+  // The sink returned false or the buffered body reached its limit; feed no more.
   bool stopped() const;
+  // A 2xx body passed Limits::max_body (stopped() and response().truncated are true).
+  bool too_large() const;
   bool keep_alive() const;  // valid once done()
   const HttpResponse& response() const;  // headers valid once header_done()
 

@@ -95,6 +95,50 @@ TEST(HttpResponseParserTest, BufferedBodyStopsAtMaxBody) {
   EXPECT_EQ(exact.response().body, "abcd");
 }
 
+TEST(HttpResponseParserTest, ErrorBodyKeepsItsStartAndStops) {
+  HttpResponseParser::Limits limits;
+  limits.max_error_body = 8;
+  HttpResponseParser p(nullptr, limits);
+  auto used = p.Feed("HTTP/1.1 500 Oops\r\nContent-Length: 1000000\r\n\r\n0123456789abcdef");
+  ASSERT_TRUE(used.ok()) << used.status();
+  EXPECT_TRUE(p.stopped());
+  EXPECT_FALSE(p.too_large());
+  EXPECT_EQ(p.response().status, 500);
+  EXPECT_EQ(p.response().body, "01234567");
+  EXPECT_TRUE(p.response().truncated);
+}
+
+TEST(HttpResponseParserTest, SuccessBodyPastTheLimitIsTooLarge) {
+  HttpResponseParser::Limits limits;
+  limits.max_body = 4;
+  HttpResponseParser p(nullptr, limits);
+  auto used =
+      p.Feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n");
+  ASSERT_TRUE(used.ok()) << used.status();
+  EXPECT_TRUE(p.stopped());
+  EXPECT_TRUE(p.too_large());
+  EXPECT_TRUE(p.response().truncated);
+  EXPECT_EQ(p.response().body, "abcd");
+  // Within the limit nothing changes.
+  HttpResponseParser q(nullptr, limits);
+  ASSERT_TRUE(q.Feed("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd").ok());
+  EXPECT_TRUE(q.done());
+  EXPECT_FALSE(q.stopped());
+  EXPECT_FALSE(q.too_large());
+  EXPECT_EQ(q.response().body, "abcd");
+}
+
+TEST(HttpResponseParserTest, ErrorBodyNeverKeepsMoreThanMaxBody) {
+  HttpResponseParser::Limits limits;
+  limits.max_body = 4;  // max_error_body keeps its larger default
+  HttpResponseParser p(nullptr, limits);
+  ASSERT_TRUE(p.Feed("HTTP/1.1 404 Not Found\r\nContent-Length: 10\r\n\r\n0123456789").ok());
+  EXPECT_TRUE(p.stopped());
+  EXPECT_FALSE(p.too_large());
+  EXPECT_EQ(p.response().body, "0123");
+  EXPECT_TRUE(p.response().truncated);
+}
+
 TEST(HttpResponseParserTest, MaxBodyDoesNotApplyToTheSink) {
   HttpResponseParser::Limits limits;
   limits.max_body = 1;

@@ -67,6 +67,7 @@ absl::StatusOr<HttpFetchResponse> FetchOnce(const Url& url, const HttpFetchReque
   // the message is complete, or as soon as max_body bytes of it are kept.
   http::HttpResponseParser::Limits limits;
   limits.max_body = req.max_body;
+  limits.max_error_body = req.max_body;  // any status: the check or webhook reads the start
   limits.head_request = method == "HEAD";
   http::HttpResponseParser parser(nullptr, limits);
   std::string pending;

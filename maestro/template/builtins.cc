@@ -1574,6 +1574,11 @@ absl::StatusOr<Value> BinaryOp(BinOp op, const Value& a, const Value& b, const L
         return Value(a.as_string() + b.as_string());
       }
       if ((a.is_list() && b.is_list()) || (a.is_tuple() && b.is_tuple())) {
+        // Bounded like `[..] * n`: a list doubling itself in a loop must not run away.
+        if (a.as_list().size() + b.as_list().size() >
+            static_cast<uint64_t>(limits.max_range_length)) {
+          return TypeError("list too large");
+        }
         Value::List out = a.as_list();
         out.insert(out.end(), b.as_list().begin(), b.as_list().end());
         return a.is_list() ? Value::MakeList(std::move(out)) : Value::MakeTuple(std::move(out));

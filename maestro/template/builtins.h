@@ -25,7 +25,7 @@ class FilterContext {
   virtual absl::StatusOr<bool> ApplyTest(const std::string& name, const Value& input,
                                          const CallArgs& args) = 0;
   virtual const Limits& limits() const = 0;
-  // Counts loop-like work against Limits::max_loop_iterations.
+  // Counts loop-like work against Limits::max_steps.
   virtual absl::Status Tick(int64_t n) = 0;
 };
 

@@ -1,5 +1,6 @@
 #include "maestro/template/value.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -104,6 +105,25 @@ void AppendStringRepr(const std::string& s, std::string* out) {
   out->push_back(quote);
 }
 
+// 1 + the deepest nesting of `items`.
+int64_t ItemsNesting(const Value::List& items) {
+  int64_t deepest = 0;
+  for (const Value& item : items) deepest = std::max(deepest, item.nesting());
+  return deepest + 1;
+}
+
+// Counts the levels of one recursive walk (printing, comparing) on this thread.
+class RecursionGuard {
+ public:
+  RecursionGuard() { ++depth_; }
+  ~RecursionGuard() { --depth_; }
+  bool too_deep() const { return depth_ > kMaxValueRecursion; }
+
+ private:
+  static thread_local int depth_;
+};
+thread_local int RecursionGuard::depth_ = 0;
+
 }  // namespace
 
 const Value* Dict::Find(const Value& key) const {
@@ -151,6 +171,7 @@ Value Value::None() {
 Value Value::MakeList(List items) {
   Value v;
   v.kind_ = Kind::kList;
+  v.scalar_.i = ItemsNesting(items);
   v.ptr_ = std::make_shared<const List>(std::move(items));
   return v;
 }
@@ -158,6 +179,7 @@ Value Value::MakeList(List items) {
 Value Value::MakeTuple(List items) {
   Value v;
   v.kind_ = Kind::kTuple;
+  v.scalar_.i = ItemsNesting(items);
   v.ptr_ = std::make_shared<const List>(std::move(items));
   return v;
 }
@@ -165,6 +187,11 @@ Value Value::MakeTuple(List items) {
 Value Value::MakeDict(Dict dict) {
   Value v;
   v.kind_ = Kind::kDict;
+  int64_t deepest = 0;
+  for (const auto& [key, value] : dict.entries()) {
+    deepest = std::max({deepest, key.nesting(), value.nesting()});
+  }
+  v.scalar_.i = deepest + 1;
   v.ptr_ = std::make_shared<const Dict>(std::move(dict));
   return v;
 }
@@ -302,6 +329,11 @@ void Value::AppendStr(std::string* out) const {
 }
 
 void Value::AppendRepr(std::string* out) const {
+  RecursionGuard guard;
+  if (guard.too_deep()) {
+    out->append("...");
+    return;
+  }
   switch (kind_) {
     case Kind::kUndefined:
       return;
@@ -409,6 +441,8 @@ bool NumEq(const Value& a, const Value& b) {
 
 bool operator==(const Value& a, const Value& b) {
   if (a.is_number() && b.is_number()) return NumEq(a, b);
+  RecursionGuard guard;
+  if (guard.too_deep()) return false;
   if (a.kind() != b.kind()) return false;
   switch (a.kind()) {
     case Value::Kind::kUndefined:

@@ -7,7 +7,8 @@
 // shared between copies (like Python references); only namespace() objects are mutated by
 // templates.
 //
-// Printing follows Python: Str() is str(x) as Jinja2 prints it, Repr() is repr(x).
+// Printing follows Python: Str() is str(x) as Jinja2 prints it, Repr() is repr(x), down to
+// kMaxValueRecursion levels.
 //
 // Thread-safety: a Value may be read from several threads only if nobody mutates it.
 #ifndef MAESTRO_TEMPLATE_VALUE_H_
@@ -146,6 +147,9 @@ class Value {
   void AppendRepr(std::string* out) const;
   // Python type name as Jinja2 error messages use it ("int", "str", "dict", ...).
   const char* TypeName() const;
+  // Levels of lists, tuples and dicts in this value: 0 for anything else (namespaces too, whose
+  // attributes change), 1 + the deepest item or entry for a container (computed when made).
+  int64_t nesting() const { return is_list() || is_tuple() || is_dict() ? scalar_.i : 0; }
 
   // Python ==.
   friend bool operator==(const Value& a, const Value& b);
@@ -160,6 +164,10 @@ class Value {
   } scalar_{};
   std::shared_ptr<const void> ptr_;
 };
+
+// Printing and comparing stop descending below this many levels (a namespace may contain
+// itself): printing shows "..." there, comparing says "not equal".
+inline constexpr int kMaxValueRecursion = 1000;
 
 // Python ordering (<) for numbers, strings, and sequences; error for other pairs.
 absl::StatusOr<bool> LessThan(const Value& a, const Value& b);
