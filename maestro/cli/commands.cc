@@ -142,10 +142,21 @@ int RunDump(const model::Environment& env, const Options& options, const Streams
   }
   // Streamed: the output grows with the square of the containers (link variables), memory
   // must not.
+  bool write_failed = false;
+  int write_errno = 0;
   absl::Status written = config::WriteDump(
       env, *containers, {.show_secrets = options.show_secrets}, [&](absl::string_view piece) {
-        return std::fwrite(piece.data(), 1, piece.size(), io.out) == piece.size();
+        errno = 0;
+        if (std::fwrite(piece.data(), 1, piece.size(), io.out) == piece.size()) return true;
+        write_failed = true;
+        write_errno = errno;
+        return false;
       });
+  if (write_failed) {
+    std::fprintf(io.err, "maestro: error: cannot write the output: %s\n",
+                 write_errno != 0 ? strerror(write_errno) : "write error");
+    return kExitFailed;
+  }
   if (!written.ok()) {
     std::fprintf(io.err, "maestro: error: %s\n", std::string(written.message()).c_str());
     return kExitFailed;

@@ -26,27 +26,40 @@ namespace maestro::cli {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
+// The play to cancel on the first signal; null while the file is read, rendered and loaded
+// (nothing has been touched yet, so a signal then ends the process at once).
+std::atomic<plays::Scheduler*> g_scheduler{nullptr};
 
-// Ctrl-C (or SIGTERM): the first one cancels the play (running work finishes, nothing new
-// starts, the summary is printed, exit 130); a second one exits at once.
-void StartSignalThread(plays::Scheduler* scheduler) {
+// Ctrl-C (or SIGTERM): before the play starts, exit 130 at once; during a play the first one
+// cancels it (running work finishes, nothing new starts, the summary is printed, exit 130); a
+// second one exits at once. Started before loading, so that a large file is interruptible. A
+// parent that left SIGINT ignored (a shell's background job) does not make maestro
+// uninterruptible: maestro handles the signal itself.
+void StartSignalThread() {
   static sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  std::thread([scheduler] {
+  std::thread([] {
     int count = 0;
     int sig = 0;
     while (sigwait(&set, &sig) == 0) {
-      if (++count == 1) {
+      plays::Scheduler* scheduler = g_scheduler.load();
+      if (++count == 1 && scheduler != nullptr) {
         g_interrupted.store(true);
-        if (scheduler != nullptr) scheduler->Cancel();
+        scheduler->Cancel();
         static const char kMsg[] =
             "\nmaestro: interrupted: letting in-flight operations finish, starting nothing new "
             "(Ctrl-C again to quit now)\n";
         (void)!write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
       } else {
+        if (scheduler == nullptr) {
+          static const char kMsg[] = "\nmaestro: interrupted\n";
+          (void)!write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
+        }
         _exit(kExitInterrupted);
       }
     }
@@ -91,6 +104,7 @@ int Run(int argc, char** argv) {
   // Only the commands that create containers (start, restart), run lifecycle checks with a
   // container's environment (stop, kill: `envfrom: env` exec checks) or print it (dump) need
   // the link variables; the others skip them (the whole file is still parsed and validated).
+  StartSignalThread();
   const bool link_variables =
       options.command != Command::kDeptree && options.command != Command::kStatus &&
       options.command != Command::kPull && options.command != Command::kClean &&
@@ -125,7 +139,10 @@ int Run(int argc, char** argv) {
   plays::Scheduler scheduler(
       {.concurrency = static_cast<size_t>(std::max(0, options.concurrency.value_or(0))),
        .clock = RealClock::Get()});
-  StartSignalThread(&scheduler);
+  g_scheduler.store(&scheduler);
+  struct Unpublish {
+    ~Unpublish() { g_scheduler.store(nullptr); }
+  } unpublish;  // never cancel a Scheduler that is gone
 
   bool color_override_value = options.color.value_or(false);
   ui::TerminalInfo terminal =
