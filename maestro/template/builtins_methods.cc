@@ -49,15 +49,29 @@ bool IsStrMethod(const std::string& n) {
   return false;
 }
 bool IsDictMethod(const std::string& n) {
-  return n == "get" || n == "items" || n == "keys" || n == "values" || n == "copy";
+  static const char* kNames[] = {"get",     "items",   "keys",       "values", "copy",
+                                 "clear",   "pop",     "popitem",    "setdefault", "update"};
+  for (const char* k : kNames) {
+    if (n == k) return true;
+  }
+  return false;
 }
-bool IsListMethod(const std::string& n) { return n == "count" || n == "index" || n == "copy"; }
+bool IsListMethod(const std::string& n) {
+  static const char* kNames[] = {"count", "index",  "copy", "append", "extend", "insert",
+                                 "pop",   "remove", "reverse", "sort", "clear"};
+  for (const char* k : kNames) {
+    if (n == k) return true;
+  }
+  return false;
+}
+bool IsTupleMethod(const std::string& n) { return n == "count" || n == "index"; }
 }  // namespace
 
 bool HasMethod(const Value& obj, const std::string& name) {
   if (obj.is_string()) return IsStrMethod(name);
   if (obj.is_dict()) return IsDictMethod(name);
-  if (obj.is_sequence_container()) return IsListMethod(name);
+  if (obj.is_list()) return IsListMethod(name);
+  if (obj.is_tuple()) return IsTupleMethod(name);
   return false;
 }
 
@@ -166,17 +180,82 @@ absl::StatusOr<Value> Slice(const Value& obj, const Value& start_v, const Value&
   return obj.is_list() ? Value::MakeList(std::move(out_l)) : Value::MakeTuple(std::move(out_l));
 }
 
-absl::StatusOr<Value> CallMethod(const Value& obj, const std::string& name, const CallArgs& a,
-                                 const Limits& limits) {
-  if (obj.is_dict()) {
-    const Dict& d = obj.as_dict();
-    if (name == "get") {
-      BIND(b, "get", a, {"key", Value()}, {"default", Value::None()});
-      const Value* v = d.Find(b[0]);
-      return v ? *v : b[1];
+namespace {
+
+// Positional-only arguments as Python's C methods take them: between min and max of them.
+absl::Status CheckArgs(const char* type, const std::string& name, const CallArgs& a, size_t min,
+                       size_t max) {
+  if (!a.keyword.empty()) {
+    return TypeError(absl::StrCat(type, ".", name, "() takes no keyword arguments"));
+  }
+  size_t n = a.positional.size();
+  if (n < min || n > max) {
+    std::string want = min == 1 && max == 1 ? "exactly one argument"
+                       : min == max ? absl::StrCat("exactly ", min, " argument(s)")
+                       : n < min  ? absl::StrCat("at least ", min, " argument(s)")
+                                  : absl::StrCat("at most ", max, " argument(s)");
+    return TypeError(absl::StrCat(type, ".", name, "() takes ", want, " (", n, " given)"));
+  }
+  return absl::OkStatus();
+}
+
+// True when `v` is, or (through lists, tuples, dicts and namespaces) contains, the container
+// whose identity is `target`.
+bool Reaches(const Value& v, const void* target, std::vector<const void*>* seen) {
+  if (!(v.is_sequence_container() || v.is_dict() || v.is_namespace())) return false;
+  if (v.identity() == target) return true;
+  if (std::find(seen->begin(), seen->end(), v.identity()) != seen->end()) return false;
+  seen->push_back(v.identity());
+  if (v.is_sequence_container()) {
+    for (const Value& x : v.as_list()) {
+      if (Reaches(x, target, seen)) return true;
     }
+    return false;
+  }
+  for (const auto& [k, x] : v.as_dict().entries()) {
+    if (Reaches(x, target, seen)) return true;
+  }
+  return false;
+}
+
+// A list or dict may not (even indirectly) contain itself here: Python allows it, but printing,
+// comparing and freeing such a value would need cycle handling everywhere (maestro only).
+absl::Status CheckNoCycle(const Value& container, const Value& item) {
+  std::vector<const void*> seen;
+  if (Reaches(item, container.identity(), &seen)) {
+    return TypeError(absl::StrCat("a ", container.TypeName(),
+                                  " cannot contain itself (maestro only)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckHashable(const Value& key) {
+  if (key.is_list() || key.is_dict() || key.is_namespace()) {
+    return TypeError(absl::StrCat("unhashable type: '", key.TypeName(), "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSize(size_t n, const Limits& limits) {
+  if (n > static_cast<size_t>(limits.max_range_length)) {
+    return TypeError(absl::StrCat("list too large, maximum length is ", limits.max_range_length,
+                                  " (maestro only)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Value> CallDictMethod(const Value& obj, const std::string& name,
+                                     const CallArgs& a, const Limits& limits) {
+  const Dict& d = obj.as_dict();
+  if (name == "get") {
+    BIND(b, "get", a, {"key", Value()}, {"default", Value::None()});
+    const Value* v = d.Find(b[0]);
+    return v ? *v : b[1];
+  }
+  if (name == "items" || name == "keys" || name == "values") {
+    MAESTRO_RETURN_IF_ERROR(CheckArgs("dict", name, a, 0, 0));
     Value::List out;
-    if (name == "copy") return obj;
+    out.reserve(d.size());
     for (const auto& [k, v] : d.entries()) {
       if (name == "items") out.push_back(Value::MakeTuple({k, v}));
       if (name == "keys") out.push_back(k);
@@ -184,20 +263,206 @@ absl::StatusOr<Value> CallMethod(const Value& obj, const std::string& name, cons
     }
     return Value::MakeList(std::move(out));
   }
-  if (obj.is_sequence_container()) {
-    if (name == "copy") return obj;
-    BIND(b, name, a, {"x", Value()});
-    int64_t count = 0;
-    const auto& items = obj.as_list();
-    for (size_t i = 0; i < items.size(); ++i) {
-      if (items[i] == b[0]) {
-        if (name == "index") return Value(static_cast<int64_t>(i));
-        ++count;
+  if (name == "copy") {
+    MAESTRO_RETURN_IF_ERROR(CheckArgs("dict", name, a, 0, 0));
+    return Value::MakeDict(d);  // a new, shallow copy
+  }
+  if (name == "clear") {
+    MAESTRO_RETURN_IF_ERROR(CheckArgs("dict", name, a, 0, 0));
+    obj.mutable_dict().Clear();
+    return Value::None();
+  }
+  if (name == "pop") {
+    MAESTRO_RETURN_IF_ERROR(CheckArgs("dict", name, a, 1, 2));
+    const Value& key = a.positional[0];
+    MAESTRO_RETURN_IF_ERROR(CheckHashable(key));
+    const Value* v = d.Find(key);
+    if (v == nullptr) {
+      if (a.positional.size() == 2) return a.positional[1];
+      return TypeError(absl::StrCat("KeyError: ", key.Repr()));
+    }
+    Value out = *v;
+    obj.mutable_dict().Erase(key);
+    return out;
+  }
+  if (name == "popitem") {
+    MAESTRO_RETURN_IF_ERROR(CheckArgs("dict", name, a, 0, 0));
+    if (d.empty()) return TypeError("KeyError: 'popitem(): dictionary is empty'");
+    Value key = d.entries().back().first;
+    Value out = Value::MakeTuple({key, d.entries().back().second});
+    obj.mutable_dict().Erase(key);
+    return out;
+  }
+  if (name == "setdefault") {
+    MAESTRO_RETURN_IF_ERROR(CheckArgs("dict", name, a, 1, 2));
+    const Value& key = a.positional[0];
+    MAESTRO_RETURN_IF_ERROR(CheckHashable(key));
+    if (const Value* v = d.Find(key)) return *v;
+    Value def = a.positional.size() == 2 ? a.positional[1] : Value::None();
+    MAESTRO_RETURN_IF_ERROR(CheckNoCycle(obj, def));
+    MAESTRO_RETURN_IF_ERROR(CheckSize(d.size() + 1, limits));
+    obj.mutable_dict().Set(key, def);
+    return def;
+  }
+  // update([other], **kwargs): other is a dict or an iterable of key/value pairs.
+  if (a.positional.size() > 1) {
+    return TypeError(absl::StrCat("update expected at most 1 argument, got ",
+                                  a.positional.size()));
+  }
+  std::vector<std::pair<Value, Value>> pairs;
+  if (!a.positional.empty()) {
+    const Value& other = a.positional[0];
+    if (other.is_dict()) {
+      pairs = other.as_dict().entries();
+    } else {
+      MAESTRO_ASSIGN_OR_RETURN(std::vector<Value> items, Iterate(other));
+      for (size_t i = 0; i < items.size(); ++i) {
+        const Value& it = items[i];
+        if (!it.is_sequence_container() && !it.is_string()) {
+          return TypeError(absl::StrCat("cannot convert dictionary update sequence element #", i,
+                                        " to a sequence"));
+        }
+        MAESTRO_ASSIGN_OR_RETURN(std::vector<Value> kv, Iterate(it));
+        if (kv.size() != 2) {
+          return TypeError(absl::StrCat("dictionary update sequence element #", i,
+                                        " has length ", kv.size(), "; 2 is required"));
+        }
+        pairs.emplace_back(kv[0], kv[1]);
       }
     }
-    if (name == "index") return TypeError("value is not in list");
-    return Value(count);
   }
+  for (const auto& [k, v] : a.keyword) pairs.emplace_back(Value(k), v);
+  for (const auto& [k, v] : pairs) {
+    MAESTRO_RETURN_IF_ERROR(CheckHashable(k));
+    MAESTRO_RETURN_IF_ERROR(CheckNoCycle(obj, v));
+  }
+  MAESTRO_RETURN_IF_ERROR(CheckSize(d.size() + pairs.size(), limits));
+  Dict& m = obj.mutable_dict();
+  for (auto& [k, v] : pairs) m.Set(k, v);
+  return Value::None();
+}
+
+// Python's list index normalisation for insert(): negative counts from the end, then clamped.
+int64_t ClampIndex(int64_t i, int64_t n) {
+  if (i < 0) i += n;
+  return std::min(std::max<int64_t>(i, 0), n);
+}
+
+absl::StatusOr<Value> CallListMethod(const Value& obj, const std::string& name,
+                                     const CallArgs& a, const Limits& limits) {
+  const Value::List& items = obj.as_list();
+  const int64_t n = static_cast<int64_t>(items.size());
+  const char* type = obj.TypeName();
+  if (name == "count") {
+    MAESTRO_RETURN_IF_ERROR(CheckArgs(type, name, a, 1, 1));
+    return Value(static_cast<int64_t>(std::count(items.begin(), items.end(), a.positional[0])));
+  }
+  if (name == "index") {
+    MAESTRO_RETURN_IF_ERROR(CheckArgs(type, name, a, 1, 3));
+    int64_t lo = 0, hi = n;
+    if (a.positional.size() > 1) {
+      MAESTRO_ASSIGN_OR_RETURN(lo, ToIndex(a.positional[1], "slice index"));
+      lo = ClampIndex(lo, n);
+    }
+    if (a.positional.size() > 2) {
+      MAESTRO_ASSIGN_OR_RETURN(hi, ToIndex(a.positional[2], "slice index"));
+      hi = ClampIndex(hi, n);
+    }
+    for (int64_t i = lo; i < hi; ++i) {
+      if (items[static_cast<size_t>(i)] == a.positional[0]) return Value(i);
+    }
+    if (obj.is_tuple()) return TypeError("tuple.index(x): x not in tuple");
+    return TypeError(absl::StrCat(a.positional[0].Repr(), " is not in list"));
+  }
+  if (name == "copy") {
+    MAESTRO_RETURN_IF_ERROR(CheckArgs(type, name, a, 0, 0));
+    return Value::MakeList(items);  // a new, shallow copy
+  }
+  if (name == "sort") {
+    if (!a.positional.empty()) return TypeError("sort() takes no positional arguments");
+    BIND(b, "sort", a, {"key", Value::None()}, {"reverse", Value(false)});
+    std::vector<Value> keyed = items;
+    if (!b[0].is_none()) {
+      if (!b[0].is_callable()) {
+        return TypeError(absl::StrCat("'", b[0].TypeName(), "' object is not callable"));
+      }
+      for (Value& v : keyed) {
+        CallArgs ka;
+        ka.positional.push_back(v);
+        MAESTRO_ASSIGN_OR_RETURN(Value k, b[0].as_callable().fn(ka));
+        v = Value::MakeTuple({std::move(k), v});
+      }
+    }
+    MAESTRO_ASSIGN_OR_RETURN(
+        keyed, SortValues(std::move(keyed), b[1].Truthy(), /*case_sensitive=*/true,
+                          b[0].is_none() ? Value::None() : Value(int64_t{0})));
+    if (!b[0].is_none()) {
+      for (Value& v : keyed) v = v.as_list()[1];
+    }
+    obj.mutable_list() = std::move(keyed);
+    return Value::None();
+  }
+  if (name == "reverse" || name == "clear") {
+    MAESTRO_RETURN_IF_ERROR(CheckArgs(type, name, a, 0, 0));
+    Value::List& m = obj.mutable_list();
+    if (name == "clear") {
+      m.clear();
+    } else {
+      std::reverse(m.begin(), m.end());
+    }
+    return Value::None();
+  }
+  if (name == "pop") {
+    MAESTRO_RETURN_IF_ERROR(CheckArgs(type, name, a, 0, 1));
+    if (n == 0) return TypeError("pop from empty list");
+    int64_t i = n - 1;
+    if (!a.positional.empty()) {
+      MAESTRO_ASSIGN_OR_RETURN(i, ToIndex(a.positional[0], "list indices"));
+      if (i < 0) i += n;
+      if (i < 0 || i >= n) return TypeError("pop index out of range");
+    }
+    Value::List& m = obj.mutable_list();
+    Value out = std::move(m[static_cast<size_t>(i)]);
+    m.erase(m.begin() + i);
+    return out;
+  }
+  if (name == "remove") {
+    MAESTRO_RETURN_IF_ERROR(CheckArgs(type, name, a, 1, 1));
+    auto it = std::find(items.begin(), items.end(), a.positional[0]);
+    if (it == items.end()) return TypeError("list.remove(x): x not in list");
+    Value::List& m = obj.mutable_list();
+    m.erase(m.begin() + (it - items.begin()));
+    return Value::None();
+  }
+  // append, insert, extend: the new items must not contain the list itself.
+  std::vector<Value> added;
+  int64_t at = n;
+  if (name == "append") {
+    MAESTRO_RETURN_IF_ERROR(CheckArgs(type, name, a, 1, 1));
+    added.push_back(a.positional[0]);
+  } else if (name == "insert") {
+    MAESTRO_RETURN_IF_ERROR(CheckArgs(type, name, a, 2, 2));
+    MAESTRO_ASSIGN_OR_RETURN(at, ToIndex(a.positional[0], "list indices"));
+    at = ClampIndex(at, n);
+    added.push_back(a.positional[1]);
+  } else {  // extend
+    MAESTRO_RETURN_IF_ERROR(CheckArgs(type, name, a, 1, 1));
+    MAESTRO_ASSIGN_OR_RETURN(added, Iterate(a.positional[0]));
+  }
+  for (const Value& v : added) MAESTRO_RETURN_IF_ERROR(CheckNoCycle(obj, v));
+  MAESTRO_RETURN_IF_ERROR(CheckSize(items.size() + added.size(), limits));
+  Value::List& m = obj.mutable_list();
+  m.insert(m.begin() + at, std::make_move_iterator(added.begin()),
+           std::make_move_iterator(added.end()));
+  return Value::None();
+}
+
+}  // namespace
+
+absl::StatusOr<Value> CallMethod(const Value& obj, const std::string& name, const CallArgs& a,
+                                 const Limits& limits) {
+  if (obj.is_dict()) return CallDictMethod(obj, name, a, limits);
+  if (obj.is_sequence_container()) return CallListMethod(obj, name, a, limits);
   return CallStrMethod(obj.as_string(), name, a, limits);
 }
 

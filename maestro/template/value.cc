@@ -131,6 +131,23 @@ void Dict::Set(Value key, Value value) {
   entries_.emplace_back(std::move(key), std::move(value));
 }
 
+bool Dict::Erase(const Value& key) {
+  auto it = index_.find(KeyOf(key));
+  if (it == index_.end()) return false;
+  size_t pos = it->second;
+  index_.erase(it);
+  entries_.erase(entries_.begin() + static_cast<ptrdiff_t>(pos));
+  for (auto& [k, i] : index_) {
+    if (i > pos) --i;
+  }
+  return true;
+}
+
+void Dict::Clear() {
+  entries_.clear();
+  index_.clear();
+}
+
 Value::Value(std::string s) : kind_(Kind::kString) {
   ptr_ = std::make_shared<const std::string>(std::move(s));
 }
@@ -150,21 +167,21 @@ Value Value::None() {
 Value Value::MakeList(List items) {
   Value v;
   v.kind_ = Kind::kList;
-  v.ptr_ = std::make_shared<const List>(std::move(items));
+  v.ptr_ = std::make_shared<List>(std::move(items));  // mutable_list() writes it
   return v;
 }
 
 Value Value::MakeTuple(List items) {
   Value v;
   v.kind_ = Kind::kTuple;
-  v.ptr_ = std::make_shared<const List>(std::move(items));
+  v.ptr_ = std::make_shared<List>(std::move(items));  // mutable_list() writes it
   return v;
 }
 
 Value Value::MakeDict(Dict dict) {
   Value v;
   v.kind_ = Kind::kDict;
-  v.ptr_ = std::make_shared<const Dict>(std::move(dict));
+  v.ptr_ = std::make_shared<Dict>(std::move(dict));  // mutable_dict() writes it
   return v;
 }
 
@@ -236,7 +253,13 @@ const Dict& Value::as_dict() const {
 }
 
 Dict& Value::mutable_dict() const {
+  if (kind_ == Kind::kDict) return *const_cast<Dict*>(static_cast<const Dict*>(ptr_.get()));
   return static_cast<const NamespaceBox*>(ptr_.get())->dict;
+}
+
+Value::List& Value::mutable_list() const {
+  // Created non-const by MakeList, so writing through it is defined.
+  return *const_cast<List*>(static_cast<const List*>(ptr_.get()));
 }
 
 const Value::Callable& Value::as_callable() const {

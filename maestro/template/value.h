@@ -4,8 +4,10 @@
 // list, tuple, dict (insertion ordered, Python key equality), callable, namespace, a loop
 // context, or another object of the renderer (`self`, `super`). Scalars are stored inline;
 // strings and containers sit behind a shared_ptr, so copying a Value is cheap. Containers are
-// shared between copies (like Python references); only namespace() objects are mutated by
-// templates.
+// shared between copies like Python references: list and dict methods (`append`, `update`,
+// ...) and namespace attribute assignment mutate the one shared object through
+// mutable_list()/mutable_dict(), and every Value bound to it sees the change. Strings and
+// tuples are immutable.
 //
 // Printing follows Python: Str() is str(x) as Jinja2 prints it, Repr() is repr(x).
 //
@@ -56,6 +58,9 @@ class Dict {
   const Value* Find(const Value& key) const;
   const Value* FindString(absl::string_view key) const;
   void Set(Value key, Value value);
+  // Removes `key`; false when absent. O(size).
+  bool Erase(const Value& key);
+  void Clear();
   const std::vector<std::pair<Value, Value>>& entries() const { return entries_; }
 
  private:
@@ -130,7 +135,12 @@ class Value {
   const std::string& as_string() const;
   const List& as_list() const;  // list or tuple
   const Dict& as_dict() const;  // dict or namespace
-  Dict& mutable_dict() const;   // namespace attributes
+  // The shared list of a list value (not a tuple) / the shared dict of a dict or namespace
+  // value, for the methods that mutate it in place. Only valid for those kinds.
+  List& mutable_list() const;
+  Dict& mutable_dict() const;
+  // Identity of the shared container (Python `is`); null for scalars.
+  const void* identity() const { return ptr_.get(); }
   const Callable& as_callable() const;
   // The Object of a loop or object value.
   Object* object() const;
