@@ -59,6 +59,11 @@ std::unordered_map<std::string, TestFn>* MakeTests() {
         return TypeError(absl::StrCat("unsupported operand type(s) for %: '", v.TypeName(),
                                       "' and 'int'"));
       }
+      if (v.is_big_int()) {
+        BigInt q, r;
+        BigInt::DivMod(v.ToBigInt(), BigInt(2), &q, &r);
+        return !r.is_zero() == odd;
+      }
       return (AsInt(v) % 2 != 0) == odd;
     };
   };

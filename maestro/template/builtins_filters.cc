@@ -1,13 +1,16 @@
 // The built-in filters of the template engine (Jinja2's DEFAULT_FILTERS that apply here).
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "maestro/base/status_macros.h"
+#include "maestro/base/bigint.h"
 #include "maestro/template/builtins_util.h"
 
 namespace maestro::jinja::internal {
@@ -16,10 +19,12 @@ namespace {
 
 // Python int(x) for filters (Jinja's do_int semantics).
 Value JinjaInt(const Value& v, const Value& def, int64_t base) {
-  if (IsIntLike(v)) return Value(AsInt(v));
+  if (v.is_int()) return v;
+  if (v.is_bool()) return Value(AsInt(v));
   if (v.is_float()) {
     double d = v.as_float();
-    if (!std::isfinite(d) || std::fabs(d) >= 9.2e18) return def;
+    if (!std::isfinite(d)) return def;  // Python: OverflowError / ValueError
+    if (std::fabs(d) >= 9.2e18) return Value::MakeInt(*BigInt::FromDouble(d));
     return Value(static_cast<int64_t>(d));
   }
   if (v.is_string()) {
@@ -36,9 +41,17 @@ Value JinjaInt(const Value& v, const Value& def, int64_t base) {
       if (end && *end == '\0' && errno == 0 && t.find_first_of(" \t") == std::string::npos) {
         return Value(static_cast<int64_t>(r));
       }
+      if (end && *end == '\0' && errno == ERANGE) {  // an int beyond int64
+        bool neg = t[0] == '-';
+        std::string digits = (t[0] == '-' || t[0] == '+') ? t.substr(1) : t;
+        if (std::optional<BigInt> big = BigInt::Parse(digits, static_cast<int>(base), neg)) {
+          return Value::MakeInt(*big);
+        }
+      }
       errno = 0;
       double d = std::strtod(p, &end);
-      if (end && *end == '\0' && errno == 0 && std::isfinite(d) && std::fabs(d) < 9.2e18) {
+      if (end && *end == '\0' && errno == 0 && std::isfinite(d)) {
+        if (std::fabs(d) >= 9.2e18) return Value::MakeInt(*BigInt::FromDouble(d));
         return Value(static_cast<int64_t>(d));
       }
     }
@@ -71,7 +84,7 @@ absl::StatusOr<Value> Round(const Value& v, int64_t precision, const std::string
     char buf[512];
     std::snprintf(buf, sizeof(buf), "%.*f", static_cast<int>(precision), d);
     r = std::strtod(buf, nullptr);
-    if (!v.is_float()) return Value(AsInt(v));
+    if (!v.is_float()) return Value::MakeInt(v.ToBigInt());  // round(int) is that int
   } else if (method == "floor" || method == "ceil") {
     double m = std::pow(10.0, static_cast<double>(precision));
     r = (method == "floor" ? std::floor(d * m) : std::ceil(d * m)) / m;
@@ -310,7 +323,7 @@ std::unordered_map<std::string, FilterFn>* MakeFilters() {
     if (v.is_float()) return Value(std::fabs(v.as_float()));
     if (IsIntLike(v)) {
       int64_t i = AsInt(v);
-      if (i == INT64_MIN) return TypeError("integer overflow");
+      if (v.is_big_int() || i == INT64_MIN) return Value::MakeInt(v.ToBigInt().Abs());
       return Value(i < 0 ? -i : i);
     }
     return TypeError(absl::StrCat("bad operand type for abs(): '", v.TypeName(), "'"));

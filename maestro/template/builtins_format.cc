@@ -44,7 +44,14 @@ absl::StatusOr<std::string> FormatOne(const Spec& sp, const Value& v) {
     if (sp.space) flags += ' ';
     if (sp.alt) flags += '#';
     char buf[512];
-    if (t == 'd' || t == 'i' || t == 'u') {
+    if (v.is_big_int() && std::strchr("diuxXo", t) != nullptr) {
+      int base = t == 'o' ? 8 : (t == 'x' || t == 'X') ? 16 : 10;
+      std::string digits = v.ToBigInt().Abs().ToString(base);
+      if (t == 'X') digits = absl::AsciiStrToUpper(digits);
+      std::string prefix = !sp.alt ? "" : t == 'o' ? "0o" : t == 'x' ? "0x" : t == 'X' ? "0X" : "";
+      std::string sign = v.ToBigInt().negative() ? "-" : sp.plus ? "+" : sp.space ? " " : "";
+      body = sign + prefix + digits;
+    } else if (t == 'd' || t == 'i' || t == 'u') {
       long long x = v.is_float() ? static_cast<long long>(v.as_float()) : AsInt(v);
       std::snprintf(buf, sizeof(buf), ("%" + flags + "lld").c_str(), x);
     } else if (t == 'x' || t == 'X' || t == 'o') {
@@ -158,8 +165,12 @@ absl::StatusOr<std::string> FormatSpec(const Value& v, const std::string& spec) 
              (type == 0 && IsIntLike(v))) {
     if (v.is_float()) return TypeError("unknown format code 'd' for object of type 'float'");
     int base = type == 'x' || type == 'X' ? 16 : type == 'o' ? 8 : type == 'b' ? 2 : 10;
-    int64_t x = AsInt(v);
-    body = FormatIntBase(x, base, type == 'X');
+    if (v.is_big_int()) {
+      body = v.ToBigInt().ToString(base);
+      if (type == 'X') body = absl::AsciiStrToUpper(body);
+    } else {
+      body = FormatIntBase(AsInt(v), base, type == 'X');
+    }
     if (type == 0 && v.is_bool()) body = v.Str();
     if (comma && base == 10) {
       std::string digits = body[0] == '-' ? body.substr(1) : body;

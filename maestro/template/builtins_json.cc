@@ -73,7 +73,7 @@ absl::Status ToJson(const Value& v, int indent, int level, std::string* out, int
       out->append(v.as_bool() ? "true" : "false");
       return absl::OkStatus();
     case Value::Kind::kInt:
-      absl::StrAppend(out, v.as_int());
+      v.AppendRepr(out);  // exact digits, also for a big int
       return absl::OkStatus();
     case Value::Kind::kFloat: {
       double d = v.as_float();

@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "maestro/base/status_macros.h"
+#include "maestro/base/bigint.h"
 #include "maestro/template/builtins_util.h"
 
 namespace maestro::jinja::internal {
@@ -70,6 +71,113 @@ absl::StatusOr<Value> Repeat(const Value& seq, int64_t n, const Limits& limits) 
   return seq.is_list() ? Value::MakeList(std::move(out)) : Value::MakeTuple(std::move(out));
 }
 
+constexpr absl::string_view kOverflow = "integer overflow";
+
+absl::Status TooLarge() {
+  return TypeError(absl::StrCat("integer too large (more than ", BigInt::kMaxBits,
+                                " bits; maestro only)"));
+}
+
+// Python int arithmetic on int64 operands; kOverflow when the result needs a big int.
+absl::StatusOr<Value> SmallIntOp(BinOp op, int64_t x, int64_t y) {
+  int64_t r;
+  switch (op) {
+    case BinOp::kAdd:
+      if (__builtin_add_overflow(x, y, &r)) return TypeError(kOverflow);
+      return Value(r);
+    case BinOp::kSub:
+      if (__builtin_sub_overflow(x, y, &r)) return TypeError(kOverflow);
+      return Value(r);
+    case BinOp::kMul:
+      if (__builtin_mul_overflow(x, y, &r)) return TypeError(kOverflow);
+      return Value(r);
+    case BinOp::kDiv:
+      if (y == 0) return TypeError("division by zero");
+      return Value(static_cast<double>(x) / static_cast<double>(y));
+    case BinOp::kFloorDiv: {
+      if (y == 0) return TypeError("integer division or modulo by zero");
+      if (x == INT64_MIN && y == -1) return TypeError(kOverflow);
+      int64_t q = x / y;
+      if ((x % y != 0) && ((x < 0) != (y < 0))) --q;
+      return Value(q);
+    }
+    case BinOp::kMod: {
+      if (y == 0) return TypeError("integer division or modulo by zero");
+      if (y == -1) return Value(0);
+      int64_t m = x % y;
+      if (m != 0 && ((m < 0) != (y < 0))) m += y;
+      return Value(m);
+    }
+    case BinOp::kPow: {
+      if (y < 0) {
+        if (x == 0) return TypeError("0.0 cannot be raised to a negative power");
+        return Value(std::pow(static_cast<double>(x), static_cast<double>(y)));
+      }
+      int64_t result = 1, base = x;
+      int64_t e = y;
+      while (e > 0) {
+        if (e & 1) {
+          if (__builtin_mul_overflow(result, base, &result)) return TypeError(kOverflow);
+        }
+        e >>= 1;
+        if (e > 0 && __builtin_mul_overflow(base, base, &base)) {
+          if (x == 1 || x == 0 || x == -1) break;
+          return TypeError(kOverflow);
+        }
+      }
+      if (x == 1) return Value(int64_t{1});
+      if (x == 0) return Value(int64_t{y == 0 ? 1 : 0});
+      if (x == -1) return Value(int64_t{y % 2 ? -1 : 1});
+      return Value(result);
+    }
+  }
+  return TypeError(kOverflow);
+}
+
+// The same on ints of any size (Python semantics, bounded by BigInt::kMaxBits).
+absl::StatusOr<Value> BigIntOp(BinOp op, const BigInt& x, const BigInt& y) {
+  std::optional<BigInt> r;
+  switch (op) {
+    case BinOp::kAdd:
+      r = BigInt::Add(x, y);
+      break;
+    case BinOp::kSub:
+      r = BigInt::Sub(x, y);
+      break;
+    case BinOp::kMul:
+      r = BigInt::Mul(x, y);
+      break;
+    case BinOp::kDiv: {
+      if (y.is_zero()) return TypeError("division by zero");
+      double q = x.ToDouble() / y.ToDouble();
+      if (std::isinf(q)) return TypeError("integer division result too large for a float");
+      return Value(q);
+    }
+    case BinOp::kFloorDiv:
+    case BinOp::kMod: {
+      if (y.is_zero()) return TypeError("integer division or modulo by zero");
+      BigInt q, m;
+      BigInt::DivMod(x, y, &q, &m);
+      return Value::MakeInt(op == BinOp::kMod ? m : q);
+    }
+    case BinOp::kPow:
+      if (y.negative()) {
+        if (x.is_zero()) return TypeError("0.0 cannot be raised to a negative power");
+        double p = std::pow(x.ToDouble(), y.ToDouble());
+        if (std::isinf(p)) return TypeError("int too large to convert to float");
+        return Value(p);
+      }
+      if (!y.FitsInt64()) {
+        r = BigInt::Pow(x, UINT64_MAX);  // 0, 1, -1 stay small; others are too large
+      } else {
+        r = BigInt::Pow(x, static_cast<uint64_t>(y.ToInt64()));
+      }
+      break;
+  }
+  if (!r) return TooLarge();
+  return Value::MakeInt(*r);
+}
+
 }  // namespace
 
 absl::StatusOr<Value> BinaryOp(BinOp op, const Value& a, const Value& b, const Limits& limits) {
@@ -78,54 +186,11 @@ absl::StatusOr<Value> BinaryOp(BinOp op, const Value& a, const Value& b, const L
   if (a.is_number() && b.is_number()) {
     bool fl = a.is_float() || b.is_float();
     if (!fl) {
-      int64_t x = AsInt(a), y = AsInt(b), r;
-      switch (op) {
-        case BinOp::kAdd:
-          if (__builtin_add_overflow(x, y, &r)) return TypeError("integer overflow");
-          return Value(r);
-        case BinOp::kSub:
-          if (__builtin_sub_overflow(x, y, &r)) return TypeError("integer overflow");
-          return Value(r);
-        case BinOp::kMul:
-          if (__builtin_mul_overflow(x, y, &r)) return TypeError("integer overflow");
-          return Value(r);
-        case BinOp::kDiv:
-          if (y == 0) return TypeError("division by zero");
-          return Value(static_cast<double>(x) / static_cast<double>(y));
-        case BinOp::kFloorDiv: {
-          if (y == 0) return TypeError("integer division or modulo by zero");
-          if (x == INT64_MIN && y == -1) return TypeError("integer overflow");
-          int64_t q = x / y;
-          if ((x % y != 0) && ((x < 0) != (y < 0))) --q;
-          return Value(q);
-        }
-        case BinOp::kMod: {
-          if (y == 0) return TypeError("integer division or modulo by zero");
-          if (y == -1) return Value(0);
-          int64_t m = x % y;
-          if (m != 0 && ((m < 0) != (y < 0))) m += y;
-          return Value(m);
-        }
-        case BinOp::kPow: {
-          if (y < 0) return Value(std::pow(static_cast<double>(x), static_cast<double>(y)));
-          int64_t result = 1, base = x;
-          int64_t e = y;
-          while (e > 0) {
-            if (e & 1) {
-              if (__builtin_mul_overflow(result, base, &result)) return TypeError("integer overflow");
-            }
-            e >>= 1;
-            if (e > 0 && __builtin_mul_overflow(base, base, &base)) {
-              if (result == 0 || (x == 1 || x == 0 || x == -1)) break;
-              return TypeError("integer overflow");
-            }
-          }
-          if (x == 1) return Value(int64_t{1});
-          if (x == 0) return Value(int64_t{y == 0 ? 1 : 0});
-          if (x == -1) return Value(int64_t{y % 2 ? -1 : 1});
-          return Value(result);
-        }
+      if (!a.is_big_int() && !b.is_big_int()) {
+        absl::StatusOr<Value> r = SmallIntOp(op, AsInt(a), AsInt(b));
+        if (r.ok() || r.status().message() != kOverflow) return r;
       }
+      return BigIntOp(op, a.ToBigInt(), b.ToBigInt());
     }
     double x = a.ToDouble(), y = b.ToDouble();
     switch (op) {

@@ -1006,8 +1006,9 @@ class Renderer : public FilterContext {
         }
         if (e.kind == ExprKind::kPos) return v.is_bool() ? Value(int64_t{v.as_bool()}) : v;
         if (v.is_float()) return Value(-v.as_float());
+        if (v.is_big_int()) return Value::MakeInt(v.ToBigInt().Negated());
         int64_t i = v.is_bool() ? v.as_bool() : v.as_int();
-        if (i == INT64_MIN) return Err(e.line, "integer overflow");
+        if (i == INT64_MIN) return Value::MakeInt(BigInt(i).Negated());
         return Value(-i);
       }
       case ExprKind::kNot: {

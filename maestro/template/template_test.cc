@@ -65,7 +65,9 @@ TEST(TemplateTest, ErrorsNameFileAndLine) {
   EXPECT_EQ(Render("{% for x in y %}\n"),
             "ERROR: t.j2:1: unexpected end of template, expected 'else' or 'endfor' (in 'for' "
             "block opened at line 1)");
-  EXPECT_EQ(Render("{{ 9223372036854775807 + 1 }}"), "ERROR: t.j2:1: integer overflow");
+  EXPECT_EQ(Render("{{ 9223372036854775807 + 1 }}"), "9223372036854775808");  // Python ints
+  EXPECT_EQ(Render("{{ 2 ** 20000 }}"),
+            "ERROR: t.j2:1: integer too large (more than 14300 bits; maestro only)");
   EXPECT_EQ(Render("{{ x is frob }}"), "ERROR: t.j2:1: unknown test 'frob'");
 }
 

@@ -34,12 +34,18 @@ void AppendKey(const Value& v, std::string* out) {
       absl::StrAppend(out, "i", v.as_bool() ? 1 : 0);
       return;
     case Value::Kind::kInt:
-      absl::StrAppend(out, "i", v.as_int());
+      if (v.is_big_int()) {
+        absl::StrAppend(out, "i", v.ToBigInt().ToString());
+      } else {
+        absl::StrAppend(out, "i", v.as_int());
+      }
       return;
     case Value::Kind::kFloat: {
       double d = v.as_float();
       if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.2e18) {
         absl::StrAppend(out, "i", static_cast<int64_t>(d));
+      } else if (std::isfinite(d) && d == std::floor(d) && BigInt::FromDouble(d)) {
+        absl::StrAppend(out, "i", BigInt::FromDouble(d)->ToString());  // == the big int
       } else {
         absl::StrAppend(out, "f", FormatFloatRepr(d));
       }
@@ -152,6 +158,21 @@ Value::Value(std::string s) : kind_(Kind::kString) {
   ptr_ = std::make_shared<const std::string>(std::move(s));
 }
 
+Value Value::MakeInt(const BigInt& i) {
+  if (i.FitsInt64()) return Value(i.ToInt64());
+  Value v;
+  v.kind_ = Kind::kInt;
+  v.scalar_.i = i.negative() ? INT64_MIN : INT64_MAX;
+  v.ptr_ = std::make_shared<const BigInt>(i);
+  return v;
+}
+
+BigInt Value::ToBigInt() const {
+  if (kind_ == Kind::kBool) return BigInt(scalar_.b ? 1 : 0);
+  if (ptr_ != nullptr && kind_ == Kind::kInt) return *static_cast<const BigInt*>(ptr_.get());
+  return BigInt(scalar_.i);
+}
+
 Value Value::Undefined(std::string name) {
   Value v;
   if (!name.empty()) v.ptr_ = std::make_shared<const UndefinedInfo>(UndefinedInfo{std::move(name)});
@@ -226,7 +247,7 @@ double Value::ToDouble() const {
     case Kind::kBool:
       return scalar_.b ? 1.0 : 0.0;
     case Kind::kInt:
-      return static_cast<double>(scalar_.i);
+      return ptr_ ? ToBigInt().ToDouble() : static_cast<double>(scalar_.i);
     case Kind::kFloat:
       return scalar_.d;
     default:
@@ -334,7 +355,11 @@ void Value::AppendRepr(std::string* out) const {
       out->append(scalar_.b ? "True" : "False");
       return;
     case Kind::kInt:
-      absl::StrAppend(out, scalar_.i);
+      if (ptr_) {
+        out->append(ToBigInt().ToString());
+      } else {
+        absl::StrAppend(out, scalar_.i);
+      }
       return;
     case Kind::kFloat:
       out->append(FormatFloatRepr(scalar_.d));
@@ -412,7 +437,23 @@ const char* Value::TypeName() const {
 }
 
 namespace {
+// Python's exact int/float comparison for a big int: -1, 0, 1 (a float is never a big int's
+// equal unless integral; inf/nan compare as Python does).
+int CompareBigWithFloat(const BigInt& i, double d) {
+  if (std::isnan(d)) return 2;  // unordered
+  if (std::isinf(d)) return d > 0 ? -1 : 1;
+  BigInt f = *BigInt::FromDouble(std::floor(d));
+  int c = BigInt::Compare(i, f);
+  if (c != 0) return c;
+  return d == std::floor(d) ? 0 : -1;
+}
+
 bool NumEq(const Value& a, const Value& b) {
+  if (a.is_big_int() || b.is_big_int()) {
+    if (a.is_float()) return CompareBigWithFloat(b.ToBigInt(), a.as_float()) == 0;
+    if (b.is_float()) return CompareBigWithFloat(a.ToBigInt(), b.as_float()) == 0;
+    return BigInt::Compare(a.ToBigInt(), b.ToBigInt()) == 0;
+  }
   if (a.is_float() || b.is_float()) {
     if (a.is_float() && b.is_float()) return a.as_float() == b.as_float();
     const Value& f = a.is_float() ? a : b;
@@ -514,6 +555,11 @@ std::string FormatFloatRepr(double d) {
 
 absl::StatusOr<bool> LessThan(const Value& a, const Value& b) {
   if (a.is_number() && b.is_number()) {
+    if (a.is_big_int() || b.is_big_int()) {
+      if (a.is_float()) return CompareBigWithFloat(b.ToBigInt(), a.as_float()) == 1;
+      if (b.is_float()) return CompareBigWithFloat(a.ToBigInt(), b.as_float()) == -1;
+      return BigInt::Compare(a.ToBigInt(), b.ToBigInt()) < 0;
+    }
     if (a.is_float() || b.is_float()) return a.ToDouble() < b.ToDouble();
     int64_t x = a.is_bool() ? a.as_bool() : a.as_int();
     int64_t y = b.is_bool() ? b.as_bool() : b.as_int();

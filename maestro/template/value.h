@@ -1,6 +1,7 @@
 // Value: the dynamically typed value of the Jinja2-compatible template engine.
 //
-// A Value is one of: undefined, none, bool, int (int64), float (double), string (UTF-8 bytes),
+// A Value is one of: undefined, none, bool, int (int64 inline, or a shared BigInt when it does
+// not fit, as Python ints never overflow), float (double), string (UTF-8 bytes),
 // list, tuple, dict (insertion ordered, Python key equality), callable, namespace, a loop
 // context, or another object of the renderer (`self`, `super`). Scalars are stored inline;
 // strings and containers sit behind a shared_ptr, so copying a Value is cheap. Containers are
@@ -25,6 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "maestro/base/bigint.h"
 
 namespace maestro::jinja {
 
@@ -99,6 +101,8 @@ class Value {
   Value(const char* s) : Value(std::string(s)) {}
   Value(absl::string_view s) : Value(std::string(s)) {}
 
+  // An int of any size: inline when it fits int64, else a big int.
+  static Value MakeInt(const BigInt& i);
   static Value Undefined(std::string name = "");
   static Value None();
   static Value MakeList(List items);
@@ -127,8 +131,13 @@ class Value {
   bool is_loop() const { return kind_ == Kind::kLoop; }
   bool is_object() const { return kind_ == Kind::kObject; }
 
+  // An int beyond int64 (is_int() is true for it too).
+  bool is_big_int() const { return kind_ == Kind::kInt && ptr_ != nullptr; }
   bool as_bool() const { return scalar_.b; }
+  // For a big int: INT64_MAX or INT64_MIN (its sign), so size and index checks reject it.
   int64_t as_int() const { return scalar_.i; }
+  // The exact value of a bool or int.
+  BigInt ToBigInt() const;
   double as_float() const { return scalar_.d; }
   // Numeric value of a bool/int/float as double.
   double ToDouble() const;
