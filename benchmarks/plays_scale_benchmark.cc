@@ -2,13 +2,17 @@
 // HttpDockerClient against many in-process fake Docker daemons (testing::FakeDockerDaemon, a
 // real HTTP server per ship on its own unix socket) that answer every request after a fixed
 // latency. Prints one line per measurement:
-//   status: N containers on S ships in T ms
+//   load: N instances: T ms, peak RSS so far M MB
+//   status: N containers on S ships in T ms, peak RSS M MB
 //   start -c C: K containers in T ms
 //
 // Usage: plays_scale_benchmark [--ships=100] [--per_ship=50] [--latency_ms=20]
 //                              [--start=100] [--concurrency=1,10,50,100]
+// 100,000 instances: --ships=100 --per_ship=1000 --start=0 (docs/benchmarks.md §5).
 // Bounded: every daemon is in this process on a unix socket; at most ships*per_ship + start
 // containers are created.
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -83,6 +87,13 @@ int Fail(const std::string& what) {
 
 }  // namespace
 
+// Peak resident set size of this process (the fake daemons included) in MB.
+long PeakRssMb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024;
+}
+
 int main(int argc, char** argv) {
   int ships = 100, per_ship = 50, latency_ms = 20, start = 100;
   std::vector<int> concurrency = {1, 10, 50, 100};
@@ -105,9 +116,9 @@ int main(int argc, char** argv) {
     }
     if (!ok) return Fail(absl::StrCat("bad argument ", argv[i]));
   }
-  if (ships < 1 || ships > 200 || per_ship < 0 || per_ship > 200 || start < 0 || start > 2000 ||
-      latency_ms < 0 || latency_ms > 1000) {
-    return Fail("out of range: ships 1..200, per_ship 0..200, start 0..2000, latency 0..1000");
+  if (ships < 1 || ships > 200 || per_ship < 0 || per_ship > 1000 || start < 0 ||
+      start > 2000 || latency_ms < 0 || latency_ms > 1000) {
+    return Fail("out of range: ships 1..200, per_ship 0..1000, start 0..2000, latency 0..1000");
   }
 
   // One fake daemon per ship.
@@ -152,8 +163,13 @@ int main(int argc, char** argv) {
   in.display_name = "scale.yaml";
   in.text = yaml;
   maestro::config::FakeFileReader files;
+  auto load_t0 = std::chrono::steady_clock::now();
   auto loaded = maestro::config::LoadEnvironment(in, files);
+  auto load_t1 = std::chrono::steady_clock::now();
   if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
+  std::printf("load: %zu instances: %.1f ms, peak RSS so far %ld MB\n",
+              loaded->environment.instances.size(), Ms(load_t1 - load_t0), PeakRssMb());
+  std::fflush(stdout);
   const maestro::model::Environment& env = loaded->environment;
 
   NoChecks checks;
@@ -179,8 +195,9 @@ int main(int argc, char** argv) {
     auto report = maestro::plays::RunStatus(world, existing, {}, false, scheduler);
     auto t1 = std::chrono::steady_clock::now();
     if (report.ExitCode() != 0) return Fail("status: " + report.FailureSummary());
-    std::printf("status: %zu containers on %d ships, %d ms latency: %.1f ms\n", existing.size(),
-                ships, latency_ms, Ms(t1 - t0));
+    std::printf("status: %zu containers on %d ships, %d ms latency: %.1f ms, peak RSS %ld MB\n",
+                existing.size(), ships, latency_ms, Ms(t1 - t0), PeakRssMb());
+    std::fflush(stdout);
   }
   for (int c : concurrency) {
     if (fresh.empty()) break;

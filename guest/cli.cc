@@ -290,6 +290,7 @@ class Runner {
       return Fail("wait-for " + service + ": " + none.error());
     }
     std::vector<WaitTarget> targets;
+    const Guest::InstanceIndex index(instances);
     for (const std::string& container : instances) {
       Result<std::string> host = guest_.SpecificHost(service, container);
       if (!host.ok()) return Fail("wait-for " + service + ": " + host.error());
@@ -297,7 +298,7 @@ class Runner {
       if (args.positional.size() == 2) {
         ports.push_back(args.positional[1]);
       } else {
-        ports = guest_.PortNames(service, container, /*internal=*/false);
+        ports = guest_.PortNames(service, container, /*internal=*/false, index);
         if (ports.empty()) {
           return Fail("wait-for " + service + ": no port variables for container " + container +
                       " of service " + service + " (looked for " +
@@ -437,18 +438,20 @@ std::string DescribeJson(const Guest& guest) {
     json.Key(name).BeginObject();
     json.Key("env_prefix").String(prefix);
     json.Key("instances").BeginArray();
-    for (const std::string& instance : guest.ServiceInstanceNames(name)) {
+    const std::vector<std::string> instances = guest.ServiceInstanceNames(name);
+    const Guest::InstanceIndex index(instances);
+    for (const std::string& instance : instances) {
       json.BeginObject();
       json.Key("name").String(instance);
       json.Key("host");
       WriteOptional(&json, env.Get(env_contract::HostVar(name, instance)));
       json.Key("ports").BeginObject();
-      for (const std::string& port : guest.PortNames(name, instance, false)) {
+      for (const std::string& port : guest.PortNames(name, instance, false, index)) {
         json.Key(internal::AsciiLower(port));
         WritePortValue(&json, env.Get(env_contract::PortVar(name, instance, port)).value_or(""));
       }
       json.EndObject();
-      std::vector<std::string> internal_ports = guest.PortNames(name, instance, true);
+      std::vector<std::string> internal_ports = guest.PortNames(name, instance, true, index);
       if (!internal_ports.empty()) {
         json.Key("internal_ports").BeginObject();
         for (const std::string& port : internal_ports) {

@@ -300,6 +300,74 @@ TEST(GuestDiscovery, ServicePrefixesAndPortNames) {
   EXPECT_THAT(guest.PortNames("zk", "zk-1", true), IsEmpty());
 }
 
+// PortNames (a merge over sorted names) against the definition it replaced: every variable
+// with the container's prefix, minus those of any other instance whose prefix extends it.
+std::vector<std::string> ReferencePortNames(const MapEnviron& env, const Guest& guest,
+                                            const std::string& service,
+                                            const std::string& container, bool internal) {
+  const std::string s = env_contract::ToEnvVarName(service);
+  const std::string prefix = s + "_" + env_contract::ToEnvVarName(container) + "_";
+  std::vector<std::string> out;
+  for (const std::string& name : env.Names()) {
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    bool other = false;
+    for (const std::string& o : guest.ServiceInstanceNames(service)) {
+      std::string p = s + "_" + env_contract::ToEnvVarName(o) + "_";
+      other |= p.size() > prefix.size() && name.compare(0, p.size(), p) == 0;
+    }
+    if (other) continue;
+    std::string rest = name.substr(prefix.size());
+    const std::string suffix = internal ? "_INTERNAL_PORT" : "_PORT";
+    bool is_internal = rest.size() > 14 && rest.compare(rest.size() - 14, 14, "_INTERNAL_PORT") == 0;
+    if (rest.size() > suffix.size() &&
+        rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+        (internal || !is_internal)) {
+      out.push_back(rest.substr(0, rest.size() - suffix.size()));
+    }
+  }
+  return out;
+}
+
+TEST(GuestDiscovery, PortNamesWithNestedInstanceNames) {
+  // Names whose sanitised forms extend each other at several levels, and siblings that only
+  // share a textual prefix ("a-1" and "a-10").
+  const std::vector<std::string> instances = {"a", "a-1", "a-1-0", "a-10", "a.1.0.x", "b", "a_2"};
+  std::map<std::string, std::string> vars;
+  std::string list;
+  for (const std::string& c : instances) {
+    list += (list.empty() ? "" : ",") + c;
+    for (const char* port : {"P", "Q_1", "X_0"}) {
+      vars[env_contract::PortVar("svc", c, port)] = "1";
+      vars[env_contract::InternalPortVar("svc", c, port)] = "2";
+    }
+  }
+  vars["SVC_INSTANCES"] = list;
+  MapEnviron env(vars);
+  Guest guest(env, NoResolver, NoInterfaces);
+  const Guest::InstanceIndex index(guest.ServiceInstanceNames("svc"));
+  for (const std::string& c : instances) {
+    for (bool internal : {false, true}) {
+      std::vector<std::string> want = ReferencePortNames(env, guest, "svc", c, internal);
+      EXPECT_EQ(guest.PortNames("svc", c, internal), want) << c << " " << internal;
+      EXPECT_EQ(guest.PortNames("svc", c, internal, index), want) << c << " " << internal;
+    }
+  }
+  EXPECT_THAT(guest.PortNames("svc", "a-1", false), ElementsAre("P", "Q_1", "X_0"));
+}
+
+TEST(MapEnviron, NamesWithPrefixAndFromProcess) {
+  MapEnviron env{{"A_1", "x"}, {"A_2", "y"}, {"AB", "z"}, {"B", "w"}};
+  EXPECT_THAT(env.NamesWithPrefix("A_"), ElementsAre("A_1", "A_2"));
+  EXPECT_THAT(env.NamesWithPrefix(""), ElementsAre("AB", "A_1", "A_2", "B"));
+  EXPECT_THAT(env.NamesWithPrefix("C"), IsEmpty());
+  setenv("MAESTRO_GUEST_SNAPSHOT_TEST", "a=b", 1);
+  MapEnviron snapshot = MapEnviron::FromProcess();
+  EXPECT_EQ(snapshot.Get("MAESTRO_GUEST_SNAPSHOT_TEST"), "a=b");
+  EXPECT_EQ(ProcessEnviron().NamesWithPrefix("MAESTRO_GUEST_SNAPSHOT_"),
+            std::vector<std::string>{"MAESTRO_GUEST_SNAPSHOT_TEST"});
+  unsetenv("MAESTRO_GUEST_SNAPSHOT_TEST");
+}
+
 TEST(ParsePythonInt, FollowsPythonInt) {
   EXPECT_EQ(ParsePythonInt("2181"), 2181);
   EXPECT_EQ(ParsePythonInt(" 2181\n"), 2181);

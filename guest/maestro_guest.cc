@@ -11,7 +11,10 @@
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  maestro::guest::Guest guest;
+  // A snapshot of the environment: O(log n) lookups instead of getenv's linear scan (thousands
+  // of link variables in a large environment).
+  const maestro::guest::MapEnviron environ_snapshot = maestro::guest::MapEnviron::FromProcess();
+  maestro::guest::Guest guest(environ_snapshot);
   maestro::guest::CliHooks hooks;
   hooks.render = maestro::guest::RenderCommand;
   return maestro::guest::RunCli(args, guest, std::cout, std::cerr, hooks);

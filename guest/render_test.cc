@@ -1,6 +1,9 @@
 // `render`: the guest functions as template globals of maestro's Jinja2 engine.
 #include "guest/render.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -103,6 +106,41 @@ TEST(RenderTest, CommandWritesFileOrStdout) {
   EXPECT_EQ(content, "kafka");
   EXPECT_EQ(RenderCommand(path + ".missing", "", guest, out, err), 1);
   EXPECT_THAT(err.str(), HasSubstr("maestro-guest: render " + path + ".missing: "));
+}
+
+TEST(RenderTest, AdversarialTemplatesEndWithAnErrorNotACrash) {
+  MapEnviron env = Env();
+  Guest guest(env);
+  std::string deep;
+  for (int i = 0; i < 20000; ++i) deep += " + 1";
+  std::string ifs, endifs;
+  for (int i = 0; i < 5000; ++i) {
+    ifs += "{% if true %}";
+    endifs += "{% endif %}";
+  }
+  struct Case {
+    std::string name, text, error;
+  } cases[] = {
+      {"plus.j2", "{{ 1" + deep + " }}", "plus.j2:1: expression nested too deeply"},
+      {"ifs.j2", ifs + endifs, "ifs.j2:1: blocks nested too deeply"},
+      {"loop.j2", "{% for i in range(100000) %}{% for j in range(500) %}{% endfor %}{% endfor %}",
+       "loop.j2:1: the template takes too many steps"},
+      {"fifo_include.j2", "{% include 'render_test_fifo' %}", "not a regular file (a FIFO)"},
+  };
+  const char* dir = std::getenv("TEST_TMPDIR");
+  std::string fifo = std::string(dir != nullptr ? dir : "/tmp") + "/render_test_fifo";
+  ::unlink(fifo.c_str());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const Case& c : cases) {
+    absl::StatusOr<std::string> out = RenderTemplate(guest, WriteTemplate(c.name, c.text));
+    ASSERT_FALSE(out.ok()) << c.name;
+    EXPECT_THAT(std::string(out.status().message()), HasSubstr(c.error)) << c.name;
+  }
+  absl::StatusOr<std::string> fifo_template = RenderTemplate(guest, fifo);
+  ASSERT_FALSE(fifo_template.ok());
+  EXPECT_THAT(std::string(fifo_template.status().message()),
+              HasSubstr("not a regular file (a FIFO)"));
+  ::unlink(fifo.c_str());
 }
 
 }  // namespace

@@ -97,6 +97,64 @@ TEST(WaitForTcp, ReportsWhatIsNotReadyAtTheDeadline) {
   EXPECT_LT(elapsed, std::chrono::seconds(3));
 }
 
+// A loopback listener whose accept queue is full: further connection attempts get no answer
+// (the kernel drops their SYNs), like an unreachable host, without leaving loopback.
+class FullListener {
+ public:
+  FullListener() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    socklen_t len = sizeof(addr);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    EXPECT_EQ(listen(fd_, 0), 0);
+    // Fill the queue (backlog 0 admits one connection) with connections nobody accepts.
+    for (int i = 0; i < 3; ++i) {
+      int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+      connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+      fillers_.push_back(c);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ~FullListener() {
+    for (int c : fillers_) close(c);
+    close(fd_);
+  }
+  FullListener(const FullListener&) = delete;
+  FullListener& operator=(const FullListener&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::vector<int> fillers_;
+};
+
+// The timeout bounds the whole wait, however many endpoints hang (maestro-guest wait-for
+// used to spend up to 50 ms per hanging endpoint after the deadline: 600 took ~30 s). A
+// correctness property of the timeout, asserted with a generous bound (3x), not a speed claim.
+TEST(WaitForTcp, TimeoutHoldsWithManyHangingEndpoints) {
+  FullListener hole;
+  ASSERT_NE(TcpProbe("127.0.0.1", hole.port(), std::chrono::milliseconds(200)), "")
+      << "the full listener accepted a connection; the test cannot simulate a hanging host";
+  std::vector<WaitTarget> targets;
+  for (int i = 0; i < 600; ++i) {
+    targets.push_back({"t" + std::to_string(i), "127.0.0.1", hole.port()});
+  }
+  WaitOptions options;
+  options.timeout = std::chrono::seconds(1);
+  options.interval = std::chrono::milliseconds(100);
+  auto start = std::chrono::steady_clock::now();
+  std::vector<NotReady> pending = WaitForTcp(targets, options, Numeric);
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(pending.size(), 600u);
+  EXPECT_THAT(pending.back().reason, HasSubstr("connect timed out"));
+  EXPECT_LT(elapsed, 3 * options.timeout);
+}
+
 TEST(TcpProbe, InvalidInputs) {
   EXPECT_EQ(TcpProbe("127.0.0.1", 0, std::chrono::milliseconds(10)), "127.0.0.1:0: invalid port");
   EXPECT_EQ(TcpProbe("localhost", 80, std::chrono::milliseconds(10)),

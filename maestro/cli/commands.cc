@@ -1,5 +1,8 @@
 #include "maestro/cli/commands.h"
 
+#include <errno.h>
+#include <string.h>
+
 #include <algorithm>
 #include <memory>
 #include <optional>
@@ -12,18 +15,12 @@
 #include "absl/time/time.h"
 #include "maestro/config/dump.h"
 #include "maestro/graph/graph.h"
+#include "maestro/plays/logs.h"
 #include "maestro/plays/plays.h"
 #include "maestro/ui/json_sink.h"
 #include "maestro/ui/table_sink.h"
 
 namespace maestro::cli {
-namespace {
-
-bool IsStopLike(Command c) {
-  return c == Command::kStop || c == Command::kKill || c == Command::kRestart;
-}
-
-}  // namespace
 
 absl::StatusOr<std::vector<std::string>> ResolveCommandThings(const model::Environment& env,
                                                                const Options& options) {
@@ -108,6 +105,16 @@ std::vector<std::string> Completions(const model::Environment* env,
   return out;
 }
 
+int FinishOutput(const Streams& io, int code) {
+  errno = 0;
+  const bool flushed = std::fflush(io.out) == 0;
+  const int err = errno;
+  if (flushed && !std::ferror(io.out)) return code;
+  std::fprintf(io.err, "maestro: error: cannot write the output: %s\n",
+               !flushed && err != 0 ? strerror(err) : "write error");
+  return code == kExitOk ? kExitFailed : code;
+}
+
 int RunDeptree(const model::Environment& env, const Options& options, const Streams& io) {
   std::vector<std::string> things = options.things;
   if (things.empty()) {
@@ -123,7 +130,7 @@ int RunDeptree(const model::Environment& env, const Options& options, const Stre
     return kExitUsage;
   }
   std::fputs(tree->c_str(), io.out);
-  return kExitOk;
+  return FinishOutput(io, kExitOk);
 }
 
 int RunDump(const model::Environment& env, const Options& options, const Streams& io) {
@@ -133,10 +140,17 @@ int RunDump(const model::Environment& env, const Options& options, const Streams
                  std::string(containers.status().message()).c_str());
     return kExitUsage;
   }
-  nlohmann::json doc = config::DumpEnvironment(env, *containers);
-  std::string text = doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-  std::fprintf(io.out, "%s\n", text.c_str());
-  return kExitOk;
+  // Streamed: the output grows with the square of the containers (link variables), memory
+  // must not.
+  absl::Status written = config::WriteDump(
+      env, *containers, {.show_secrets = options.show_secrets}, [&](absl::string_view piece) {
+        return std::fwrite(piece.data(), 1, piece.size(), io.out) == piece.size();
+      });
+  if (!written.ok()) {
+    std::fprintf(io.err, "maestro: error: %s\n", std::string(written.message()).c_str());
+    return kExitFailed;
+  }
+  return FinishOutput(io, kExitOk);
 }
 
 int RunPlayCommand(const plays::PlayWorld& world_in, const Options& options,
@@ -208,7 +222,7 @@ int RunPlayCommand(const plays::PlayWorld& world_in, const Options& options,
                      report.outcomes.size() - static_cast<size_t>(report.succeeded())),
                  report.outcomes.size(), summary.c_str());
   }
-  return code;
+  return FinishOutput(io, code);
 }
 
 int RunLogs(const plays::PlayWorld& world, const Options& options,
@@ -229,90 +243,25 @@ int RunLogs(const plays::PlayWorld& world, const Options& options,
                  std::string(containers.status().message()).c_str());
     return kExitUsage;
   }
-  const model::Instance& inst = *world.env->FindInstance(containers->front());
-  absl::StatusOr<docker::DockerClient*> client = world.ships->Client(inst.ship);
-  if (!client.ok()) {
-    std::fprintf(io.err, "maestro: error: %s\n", std::string(client.status().message()).c_str());
-    return kExitFailed;
-  }
+  plays::LogsRequest request;
+  request.container = containers->front();
+  request.lines = options.lines;
+  request.timestamps = options.timestamps;
+  request.follow = options.follow;
   auto print = [&](docker::StdStream stream, absl::string_view data) {
     FILE* f = stream == docker::StdStream::kStderr ? io.err : io.out;
     std::fwrite(data.data(), 1, data.size(), f);
-    std::fflush(f);
-    return !(cancel != nullptr && cancel->load());
+    // A failed write (a full disk) ends the output; FinishOutput reports it.
+    return std::fflush(f) == 0 && !std::ferror(f);
   };
-  absl::StatusOr<docker::ContainerInspect> inspect = (*client)->InspectContainer(inst.name);
-  if (!inspect.ok()) {
-    std::fprintf(io.err, "maestro: error: %s (on %s) is not running! (%s)\n", inst.name.c_str(),
-                 inst.ship.c_str(), std::string(inspect.status().message()).c_str());
-    return kExitFailed;
+  auto notice = [&](const std::string& text) { std::fprintf(io.err, "%s\n", text.c_str()); };
+  absl::Status status = plays::RunLogs(world, request, print, notice, cancel);
+  if (status.code() == absl::StatusCode::kCancelled) return FinishOutput(io, kExitInterrupted);
+  if (!status.ok()) {
+    std::fprintf(io.err, "maestro: error: %s\n", std::string(status.message()).c_str());
+    return FinishOutput(io, kExitFailed);
   }
-  docker::LogsOptions logs;
-  if (options.lines) logs.tail = std::to_string(*options.lines);
-  logs.timestamps = options.timestamps;
-  logs.cancel = cancel;
-  if (!options.follow) {
-    absl::Status status = (*client)->Logs(inspect->id, logs, print);
-    if (!status.ok()) {
-      std::fprintf(io.err, "maestro: error: %s\n", std::string(status.message()).c_str());
-      return kExitFailed;
-    }
-    return kExitOk;
-  }
-  // Follow across restarts: stream until the container stops, then wait for it (or a new
-  // container with the same name) to run again and go on with the output of the new run.
-  // The restart may already have happened when the stream ends, so the container is inspected
-  // first and the event stream is only the fallback.
-  logs.follow = true;
-  std::string id = inspect->id;
-  std::string started_at = inspect->state.started_at;
-  auto cancelled = [&] { return cancel != nullptr && cancel->load(); };
-  auto newer_run = [&](const docker::ContainerInspect& c) {
-    return c.state.running && (c.id != id || c.state.started_at != started_at);
-  };
-  while (!cancelled()) {
-    absl::Status status = (*client)->Logs(id, logs, print);
-    if (cancelled()) break;
-    if (!status.ok() && status.code() != absl::StatusCode::kNotFound) {
-      std::fprintf(io.err, "maestro: error: %s\n", std::string(status.message()).c_str());
-      return kExitFailed;
-    }
-    std::fprintf(io.err, "%s has died, waiting for respawn...\n", inst.name.c_str());
-    std::optional<docker::ContainerInspect> next;
-    while (!cancelled() && !next) {
-      absl::StatusOr<docker::ContainerInspect> now = (*client)->InspectContainer(inst.name);
-      if (now.ok() && newer_run(*now)) {
-        next = *now;
-        break;
-      }
-      // Wait for the next start event (or 2 s at most, then look again).
-      docker::EventsOptions events;
-      events.filters["type"] = {"container"};
-      events.filters["event"] = {"start"};
-      events.filters["container"] = {inst.name};
-      events.since = absl::StrCat(absl::ToUnixSeconds(absl::Now()) - 1);
-      events.until = absl::StrCat(absl::ToUnixSeconds(absl::Now()) + 2);
-      events.cancel = cancel;
-      (void)(*client)->Events(events, [](const docker::Event&) { return false; });
-    }
-    if (!next) break;
-    // Only what the new run printed. A new container has only that; the same container,
-    // restarted, keeps the old runs' output in its log, which ended when it last finished
-    // (its StartedAt cannot be used: the first lines may be logged before it is recorded).
-    logs.tail = "all";
-    logs.since.clear();
-    absl::Time finished;
-    std::string err;
-    if (next->id == id &&
-        absl::ParseTime(absl::RFC3339_full, next->state.finished_at, &finished, &err) &&
-        finished > absl::UnixEpoch()) {
-      int64_t ns = absl::ToUnixNanos(finished);
-      logs.since = absl::StrFormat("%d.%09d", ns / 1000000000, ns % 1000000000);
-    }
-    id = next->id;
-    started_at = next->state.started_at;
-  }
-  return kExitInterrupted;
+  return FinishOutput(io, kExitOk);
 }
 
 }  // namespace maestro::cli

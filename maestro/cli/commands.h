@@ -39,6 +39,11 @@ absl::StatusOr<std::vector<std::string>> ResolveCommandThings(const model::Envir
 std::vector<std::string> Completions(const model::Environment* env,
                                      const std::vector<std::string>& tokens);
 
+// Flushes `io.out` and checks that every write to it succeeded (a full disk, a closed pipe):
+// on failure prints "maestro: error: cannot write the output: ..." to io.err and returns
+// kExitFailed when `code` was kExitOk; otherwise returns `code`. Every command ends with it.
+int FinishOutput(const Streams& io, int code);
+
 int RunDeptree(const model::Environment& env, const Options& options, const Streams& io);
 int RunDump(const model::Environment& env, const Options& options, const Streams& io);
 

@@ -7,6 +7,8 @@
 #include "gtest/gtest.h"
 #include "maestro/config/file_reader.h"
 #include "maestro/config/loader.h"
+#include "maestro/plays/test_world.h"
+#include "maestro/testing/fake_clock.h"
 #include "nlohmann/json.hpp"
 
 namespace maestro::cli {
@@ -162,6 +164,93 @@ TEST(RunDump, MasksPasswordsAndListsResolvedContainers) {
   for (const auto& c : doc["instances"]) names.push_back(c["name"]);
   EXPECT_THAT(names, ElementsAre("zk-1", "zk-2", "kafka-1"))
       << "dump includes dependencies, in order";
+}
+
+// Output to /dev/full (every write fails with ENOSPC), errors captured.
+class FullDisk {
+ public:
+  FullDisk() : out_(std::fopen("/dev/full", "w")), err_(std::tmpfile()) {}
+  ~FullDisk() {
+    if (out_ != nullptr) std::fclose(out_);
+    std::fclose(err_);
+  }
+  bool ok() const { return out_ != nullptr && err_ != nullptr; }
+  Streams streams() { return {out_, err_}; }
+  std::string err() {
+    std::fflush(err_);
+    std::rewind(err_);
+    std::string s;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, err_)) > 0) s.append(buf, n);
+    return s;
+  }
+
+ private:
+  FILE* out_;
+  FILE* err_;
+};
+
+TEST(FinishOutput, DumpToAFullDiskFails) {
+  model::Environment env = Load();
+  FullDisk io;
+  ASSERT_TRUE(io.ok());
+  EXPECT_EQ(RunDump(env, Parse({"dump"}), io.streams()), kExitFailed);
+  EXPECT_THAT(io.err(), HasSubstr("maestro: error: cannot write the output: "));
+}
+
+TEST(FinishOutput, DeptreeToAFullDiskFails) {
+  model::Environment env = Load();
+  FullDisk io;
+  ASSERT_TRUE(io.ok());
+  EXPECT_EQ(RunDeptree(env, Parse({"deptree"}), io.streams()), kExitFailed);
+  EXPECT_THAT(io.err(), HasSubstr("maestro: error: cannot write the output: "));
+}
+
+TEST(FinishOutput, StatusToAFullDiskFailsInEveryFormat) {
+  model::Environment env = Load();
+  testing::FakeClock clock;
+  plays::test::FakeShips ships(&clock, {"ship1", "ship2"}, {});
+  plays::PlayWorld world;
+  world.env = &env;
+  world.ships = &ships;
+  world.clock = &clock;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"status"}, {"status", "-F"}, {"--color", "status"},
+        {"status", "--format", "json"}}) {
+    FullDisk io;
+    ASSERT_TRUE(io.ok());
+    plays::Scheduler scheduler({});
+    EXPECT_EQ(RunPlayCommand(world, Parse(args), scheduler, false, io.streams()), kExitFailed)
+        << args.back();
+    EXPECT_THAT(io.err(), HasSubstr("maestro: error: cannot write the output: ")) << args.back();
+  }
+}
+
+TEST(FinishOutput, LogsToAFullDiskFails) {
+  model::Environment env = Load();
+  testing::FakeClock clock;
+  plays::test::FakeShips ships(&clock, {"ship1", "ship2"}, {"zk"});
+  auto created = ships.host("ship1").CreateContainer("zk-1", {{"Image", "zk"}});
+  ASSERT_TRUE(created.ok()) << created.status();
+  ships.host("ship1").SetLogs("zk-1", {"hello"});
+  plays::PlayWorld world;
+  world.env = &env;
+  world.ships = &ships;
+  world.clock = &clock;
+  FullDisk io;
+  ASSERT_TRUE(io.ok());
+  EXPECT_EQ(RunLogs(world, Parse({"logs", "zk-1"}), nullptr, io.streams()), kExitFailed);
+  EXPECT_THAT(io.err(), HasSubstr("maestro: error: cannot write the output: "));
+}
+
+TEST(FinishOutput, WrittenOutputKeepsTheCode) {
+  FILE* out = std::tmpfile();
+  ASSERT_NE(out, nullptr);
+  std::fputs("fine\n", out);
+  EXPECT_EQ(FinishOutput({out, stderr}, kExitOk), kExitOk);
+  EXPECT_EQ(FinishOutput({out, stderr}, kExitInterrupted), kExitInterrupted);
+  std::fclose(out);
 }
 
 }  // namespace

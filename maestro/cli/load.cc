@@ -1,24 +1,21 @@
 #include "maestro/cli/load.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "maestro/base/read_file.h"
 #include "maestro/base/status_macros.h"
 #include "maestro/config/file_reader.h"
 #include "maestro/config/loader.h"
-#include "maestro/lifecycle/checks.h"
 #include "maestro/template/template.h"
 
 namespace maestro::cli {
 namespace {
 
-constexpr size_t kMaxFileBytes = size_t{64} << 20;
+constexpr size_t kMaxFileBytes = base::kMaxInputFileBytes;
 
 std::string DirName(const std::string& path) {
   size_t slash = path.rfind('/');
@@ -41,7 +38,7 @@ absl::StatusOr<std::string> ReadAll(FILE* in, const std::string& name) {
     out.append(buf, n);
     if (out.size() > kMaxFileBytes) {
       return absl::ResourceExhaustedError(
-          absl::StrCat(name, ": larger than ", kMaxFileBytes >> 20, " MiB; refusing to load"));
+          absl::StrCat(name, ": larger than the limit of ", kMaxFileBytes >> 20, " MiB"));
     }
   }
   if (std::ferror(in)) {
@@ -61,23 +58,15 @@ absl::StatusOr<LoadedEnvironment> LoadEnvironmentFile(const std::string& file, F
   if (from_stdin) {
     MAESTRO_ASSIGN_OR_RETURN(source, ReadAll(stdin_file, display));
   } else {
-    struct stat st {};
-    if (::stat(file.c_str(), &st) != 0) {
+    absl::StatusOr<std::string> read = base::ReadRegularFile(file, kMaxFileBytes);
+    if (read.status().code() == absl::StatusCode::kNotFound) {
       return absl::NotFoundError(
           absl::StrCat("environment description file ", file, " not found!"));
     }
-    if (S_ISDIR(st.st_mode)) {
-      return absl::InvalidArgumentError(absl::StrCat(file, ": is a directory, not a file"));
-    }
-    FILE* f = std::fopen(file.c_str(), "rb");
-    if (f == nullptr) {
-      return absl::PermissionDeniedError(
-          absl::StrCat(file, ": cannot be read: ", std::strerror(errno)));
-    }
-    absl::StatusOr<std::string> read = ReadAll(f, display);
-    std::fclose(f);
     MAESTRO_ASSIGN_OR_RETURN(source, std::move(read));
   }
+  // A byte-order mark (Windows editors) is not part of the template or the YAML.
+  if (source.size() != base::StripUtf8Bom(source).size()) source.erase(0, 3);
   if (source.find('\0') != std::string::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat(display, ": not a text file (it contains NUL bytes)"));
@@ -102,22 +91,6 @@ absl::StatusOr<LoadedEnvironment> LoadEnvironmentFile(const std::string& file, F
   input.link_variables = link_variables;
   config::RealFileReader files;
   MAESTRO_ASSIGN_OR_RETURN(config::LoadResult loaded, config::LoadEnvironment(input, files));
-
-  // Lifecycle checks are validated here too (regex, scheme, method, options, envfrom), so a
-  // bad check fails before any ship is touched rather than half-way through a play.
-  std::string errors;
-  for (const model::Instance& instance : loaded.environment.instances) {
-    for (const auto& [state, checks] : instance.lifecycle) {
-      for (const model::Check& check : checks) {
-        absl::Status valid = lifecycle::ValidateCheck(check, &instance);
-        if (valid.ok()) continue;
-        absl::StrAppend(&errors, errors.empty() ? "" : "\n", display, ":", check.line,
-                        ": services.", instance.service, ".instances.", instance.name,
-                        ".lifecycle.", state, ": ", valid.message());
-      }
-    }
-  }
-  if (!errors.empty()) return absl::InvalidArgumentError(errors);
 
   LoadedEnvironment out;
   out.environment = std::move(loaded.environment);

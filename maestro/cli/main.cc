@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "maestro/base/clock.h"
 #include "maestro/cli/commands.h"
 #include "maestro/cli/load.h"
 #include "maestro/cli/options.h"
@@ -79,10 +80,7 @@ int Run(int argc, char** argv) {
     return kExitOk;
   }
 
-  const bool stop_like = options.command == Command::kStop ||
-                         options.command == Command::kKill ||
-                         options.command == Command::kRestart;
-  if (stop_like && options.things.empty() && !options.expand_all) {
+  if (IsStopLike(options.command) && options.things.empty() && !options.expand_all) {
     std::fprintf(stderr,
                  "maestro: error: No services or containers specified for %s, and --all not "
                  "set.\n",
@@ -125,13 +123,15 @@ int Run(int argc, char** argv) {
   }
 
   plays::Scheduler scheduler(
-      {.concurrency = static_cast<size_t>(std::max(0, options.concurrency.value_or(0)))});
+      {.concurrency = static_cast<size_t>(std::max(0, options.concurrency.value_or(0))),
+       .clock = RealClock::Get()});
   StartSignalThread(&scheduler);
 
   bool color_override_value = options.color.value_or(false);
   ui::TerminalInfo terminal =
       ui::DetectTerminal(fileno(stdout), options.color ? &color_override_value : nullptr);
-  absl::StatusOr<std::unique_ptr<RealWorld>> real = RealWorld::Create(env);
+  // The Docker clients' waits (slow answers, pulls, streams) end soon after Ctrl-C.
+  absl::StatusOr<std::unique_ptr<RealWorld>> real = RealWorld::Create(env, &g_interrupted);
   if (!real.ok()) {
     std::fprintf(stderr, "maestro: error: %s\n", std::string(real.status().message()).c_str());
     return kExitUsage;

@@ -54,6 +54,13 @@ const char* CommandName(Command command) {
   return "?";
 }
 
+bool IsStopLike(Command command) {
+  for (const CommandInfo& info : Commands()) {
+    if (info.command == command) return info.expandable;
+  }
+  return false;
+}
+
 namespace {
 
 // Everything the parser fills in besides Options.
@@ -150,6 +157,9 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
       case Command::kDump:
         sub->add_flag("-c,--config", o.dump_config,
                       "accepted for MaestroNG compatibility: the dump always includes the resolved configuration (secrets masked)");
+        sub->add_flag("--show-secrets", o.show_secrets,
+                      "print secret values in clear (env variables and auditor options whose "
+                      "names contain PASSWORD, SECRET, TOKEN or KEY, registry passwords)");
         break;
       case Command::kComplete:
         sub->add_option("tokens", o.tokens, "the words typed so far");

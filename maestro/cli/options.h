@@ -43,6 +43,10 @@ struct CommandInfo {
 const std::vector<CommandInfo>& Commands();
 const CommandInfo* FindCommand(absl::string_view name);
 const char* CommandName(Command command);
+// Stop-like commands (stop, kill, restart): they act dependents first, need -s/-a to expand
+// services and refuse to run with no things unless --all. The command table's `expandable`
+// column is the one home of this decision.
+bool IsStopLike(Command command);
 
 enum class OutputFormat { kText, kJson };
 
@@ -80,7 +84,8 @@ struct Options {
   // deptree
   bool recursive = false;  // -r
   // dump
-  bool dump_config = false;  // -c
+  bool dump_config = false;   // -c
+  bool show_secrets = false;  // --show-secrets
   // complete
   std::vector<std::string> tokens;
 };

@@ -60,6 +60,14 @@ TEST(Options, ExpandFlagsOnlyOnStopKillRestart) {
   EXPECT_EQ(ParseCommandLine({"start", "-a"}).kind, Kind::kUsageError);
 }
 
+TEST(Options, StopLikeCommandsAreStopKillRestart) {
+  std::vector<std::string> stop_like;
+  for (const CommandInfo& info : Commands()) {
+    if (IsStopLike(info.command)) stop_like.push_back(info.name);
+  }
+  EXPECT_EQ(stop_like, (std::vector<std::string>{"stop", "kill", "restart"}));
+}
+
 TEST(Options, RestartFlags) {
   ParseOutcome out = ParseCommandLine(
       {"restart", "-s", "--step-delay", "3", "--stop-start-delay", "1", "--only-if-changed",
@@ -89,6 +97,8 @@ TEST(Options, SameLetterMeansDifferentThingsPerCommand) {
   ParseOutcome dump = ParseCommandLine({"dump", "-c"});
   ASSERT_EQ(dump.kind, Kind::kRun);
   EXPECT_TRUE(dump.options.dump_config);
+  EXPECT_FALSE(dump.options.show_secrets);
+  EXPECT_TRUE(ParseCommandLine({"dump", "--show-secrets"}).options.show_secrets);
 }
 
 TEST(Options, BadNumbersAreUsageErrors) {

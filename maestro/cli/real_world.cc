@@ -1,9 +1,12 @@
 #include "maestro/cli/real_world.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "maestro/docker/registry_auth.h"
 #include "maestro/lifecycle/checks.h"
+#include "maestro/transport/socket_transport.h"
 
 namespace maestro::cli {
 
@@ -23,6 +26,13 @@ absl::Status LifecycleCheckRunner::Run(const std::string& state,
   if (!outcome.ok()) return outcome.status();
   if (outcome->ok) return absl::OkStatus();
   return absl::FailedPreconditionError(outcome->message);
+}
+
+bool TcpPortProbe::Accepts(const std::string& host, int port, absl::Duration timeout) {
+  absl::StatusOr<int> fd = transport::ConnectTcpSocket(host, port, absl::Now() + timeout);
+  if (!fd.ok()) return false;
+  ::close(*fd);
+  return true;
 }
 
 audit::AuditWhat TrailAuditSink::What(const std::vector<std::string>& containers,
@@ -53,8 +63,15 @@ void TrailAuditSink::Error(const std::string& action, const std::vector<std::str
   trail_->Error(What(containers, task), action, message);
 }
 
-absl::StatusOr<std::unique_ptr<RealWorld>> RealWorld::Create(const model::Environment& env) {
-  auto world = std::make_unique<RealWorld>(env);
+absl::StatusOr<std::unique_ptr<RealWorld>> RealWorld::Create(const model::Environment& env,
+                                                             const std::atomic<bool>* interrupt) {
+  auto world = std::make_unique<RealWorld>(env, interrupt);
+  // A malformed Docker configuration is an error naming the file and position, not ignored
+  // (pulls would then fail with an unrelated registry error).
+  absl::StatusOr<absl::optional<nlohmann::json>> docker_config =
+      docker::LoadDockerConfig(std::getenv("DOCKER_CONFIG"), std::getenv("HOME"));
+  if (!docker_config.ok()) return docker_config.status();
+  if (docker_config->has_value()) world->docker_config_ = **std::move(docker_config);
   if (!env.audit.empty()) {
     audit::AuditTrailOptions options;
     options.source = env.display_name;
@@ -66,12 +83,8 @@ absl::StatusOr<std::unique_ptr<RealWorld>> RealWorld::Create(const model::Enviro
   return world;
 }
 
-RealWorld::RealWorld(const model::Environment& env)
-    : env_(env), ships_(env), checks_(RealClock::Get()) {
-  absl::StatusOr<absl::optional<nlohmann::json>> config =
-      docker::LoadDockerConfig(std::getenv("DOCKER_CONFIG"), std::getenv("HOME"));
-  if (config.ok() && config->has_value()) docker_config_ = **config;
-}
+RealWorld::RealWorld(const model::Environment& env, const std::atomic<bool>* interrupt)
+    : env_(env), ships_(env, interrupt), checks_(RealClock::Get()) {}
 
 plays::PlayWorld RealWorld::world() {
   plays::PlayWorld world;
@@ -81,6 +94,7 @@ plays::PlayWorld RealWorld::world() {
   world.clock = RealClock::Get();
   world.docker_config = docker_config_ ? &*docker_config_ : nullptr;
   world.audit = audit_.get();
+  world.ports = &ports_;
   return world;
 }
 

@@ -4,6 +4,7 @@
 #ifndef MAESTRO_CLI_REAL_WORLD_H_
 #define MAESTRO_CLI_REAL_WORLD_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 
@@ -45,11 +46,20 @@ class TrailAuditSink : public plays::AuditSink {
   std::unique_ptr<audit::AuditTrail> trail_;
 };
 
+// plays::PortProbe over a real TCP connect (closed at once).
+class TcpPortProbe : public plays::PortProbe {
+ public:
+  bool Accepts(const std::string& host, int port, absl::Duration timeout) override;
+};
+
 class RealWorld {
  public:
-  // Fails when the `audit:` section cannot be set up (a configuration error).
-  static absl::StatusOr<std::unique_ptr<RealWorld>> Create(const model::Environment& env);
-  explicit RealWorld(const model::Environment& env);
+  // Fails when the `audit:` section cannot be set up or the Docker configuration
+  // ($DOCKER_CONFIG/config.json or ~/.docker/config.json) is malformed (configuration errors).
+  // `interrupt`: the Ctrl-C flag the Docker clients' waits observe (may be null).
+  static absl::StatusOr<std::unique_ptr<RealWorld>> Create(
+      const model::Environment& env, const std::atomic<bool>* interrupt = nullptr);
+  explicit RealWorld(const model::Environment& env, const std::atomic<bool>* interrupt = nullptr);
   // The sink is left null: the command picks the output format.
   plays::PlayWorld world();
 
@@ -57,6 +67,7 @@ class RealWorld {
   const model::Environment& env_;
   RealShipClients ships_;
   LifecycleCheckRunner checks_;
+  TcpPortProbe ports_;
   std::optional<nlohmann::json> docker_config_;
   std::unique_ptr<TrailAuditSink> audit_;
 };

@@ -1,11 +1,12 @@
-// Real Docker clients for the ships of an environment: model::Ship -> transport spec ->
-// HttpDockerClient, created lazily on first use (so an unreachable ship costs nothing until
+// Real Docker clients for the ships of an environment: model::Ship -> transport spec
+// (config::ShipConnectionSpec, already checked when the file was loaded) -> HttpDockerClient, created lazily on first use (so an unreachable ship costs nothing until
 // one of its containers is touched, and never blocks the others) and cached for the run.
 //
 // Thread-safety: RealShipClients::Client() is thread-safe; clients are thread-safe.
 #ifndef MAESTRO_CLI_SHIP_CLIENTS_H_
 #define MAESTRO_CLI_SHIP_CLIENTS_H_
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -15,21 +16,20 @@
 #include "maestro/docker/docker_client.h"
 #include "maestro/model/environment.h"
 #include "maestro/plays/world.h"
-#include "maestro/transport/connection_spec.h"
 
 namespace maestro::cli {
 
-// How to reach `ship` (reference §3.5), beyond MaestroNG: `docker_host:` URLs, SSH straight
-// to a remote unix socket when the ship also sets `socket_path`, TLS through the tunnel.
-absl::StatusOr<transport::ConnectionSpec> SpecForShip(const model::Ship& ship);
-
 class RealShipClients : public plays::ShipClients {
  public:
-  explicit RealShipClients(const model::Environment& env) : env_(env) {}
+  // `interrupt`: the Ctrl-C flag every client's waits observe (may be null).
+  explicit RealShipClients(const model::Environment& env,
+                           const std::atomic<bool>* interrupt = nullptr)
+      : env_(env), interrupt_(interrupt) {}
   absl::StatusOr<docker::DockerClient*> Client(const std::string& ship) override;
 
  private:
   const model::Environment& env_;
+  const std::atomic<bool>* interrupt_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<docker::DockerClient>> clients_;
   std::map<std::string, absl::Status> errors_;

@@ -1,4 +1,5 @@
-// Data-driven tests over testdata/envs/: every invalid/*.yaml must fail with the exact first
+// Data-driven tests over testdata/envs/ (each file rendered as a template first, as maestro
+// does): every invalid/*.yaml must fail with the exact first
 // error line of its sibling *.expected file; every valid/*.yaml must load without errors, and
 // when valid/<name>.golden exists it must equal the rendering of every container's injected
 // environment (see RenderEnvGolden). Set MAESTRO_CORPUS_PRINT=1 to print the actual results
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "maestro/config/dump.h"
 #include "maestro/config/loader.h"
+#include "maestro/template/template.h"
 
 namespace maestro {
 namespace config {
@@ -49,12 +52,20 @@ std::string ReadFile(const std::string& path, bool* ok = nullptr) {
 
 bool Printing() { return std::getenv("MAESTRO_CORPUS_PRINT") != nullptr; }
 
+// As `maestro` loads a file (cli/load.cc): rendered as a template with include/import next to
+// it (and an empty `env`), then parsed and validated.
 absl::StatusOr<LoadResult> LoadFile(const std::string& dir, const std::string& name) {
+  jinja::FileSystemLoader templates_dir(dir);
+  jinja::Environment templates(&templates_dir);
+  absl::StatusOr<std::string> rendered =
+      templates.RenderString(ReadFile(dir + "/" + name + ".yaml"), name + ".yaml",
+                             {{"env", jinja::MakeEnvDict(std::map<std::string, std::string>())}});
+  if (!rendered.ok()) return rendered.status();
   RealFileReader files;
   LoadInput in;
   in.display_name = name + ".yaml";
   in.base_dir = dir;
-  in.text = ReadFile(dir + "/" + name + ".yaml");
+  in.text = *std::move(rendered);
   return LoadEnvironment(in, files);
 }
 

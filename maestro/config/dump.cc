@@ -3,7 +3,9 @@
 #include <set>
 #include <string>
 
-#include "maestro/graph/graph.h"
+#include "absl/strings/str_replace.h"
+#include "maestro/graph/container_graph.h"
+#include "maestro/model/secrets.h"
 
 namespace maestro {
 namespace config {
@@ -91,7 +93,10 @@ json DumpCheck(const model::Check& c) {
   return j;
 }
 
-json DumpInstance(const model::Environment& env, const model::Instance& c) {
+namespace {
+
+json DumpInstanceWithDependencies(const model::Instance& c, const std::vector<std::string>& deps,
+                                  const DumpOptions& options) {
   json ports = json::array();
   for (const model::Port& p : c.ports) {
     ports.push_back({{"name", p.name},
@@ -100,7 +105,16 @@ json DumpInstance(const model::Environment& env, const model::Instance& c) {
                      {"external", p.external.ToString()}});
   }
   json env_vars = json::object();
-  for (const auto& [k, v] : c.env) env_vars[k] = Optional(v);
+  json docker_env = json::array();
+  for (const auto& [k, v] : c.env) {
+    bool mask = v && !options.show_secrets && model::IsSecretName(k);
+    env_vars[k] = mask ? json(model::kMaskedValue) : Optional(v);
+    if (!v) {
+      docker_env.push_back(k);
+    } else {
+      docker_env.push_back(k + "=" + (mask ? std::string(model::kMaskedValue) : *v));
+    }
+  }
   json volumes = json::array();
   for (const model::Bind& b : c.volumes) {
     volumes.push_back({{"host", b.host}, {"target", b.target}, {"mode", b.mode}});
@@ -119,7 +133,6 @@ json DumpInstance(const model::Environment& env, const model::Instance& c) {
   }
   json log_config = nullptr;
   if (c.log_config) log_config = {{"driver", c.log_config->driver}, {"options", c.log_config->options}};
-  std::set<std::string> deps = graph::ContainerClosure(env, c.name, true);
   json j = {{"name", c.name},
             {"service", c.service},
             {"ship", c.ship},
@@ -129,7 +142,7 @@ json DumpInstance(const model::Environment& env, const model::Instance& c) {
             {"command", Optional(c.command)},
             {"ports", ports},
             {"env", env_vars},
-            {"docker_env", c.DockerEnv()},
+            {"docker_env", docker_env},
             {"volumes", volumes},
             {"container_volumes", c.container_volumes},
             {"volumes_from", c.volumes_from},
@@ -161,13 +174,27 @@ json DumpInstance(const model::Environment& env, const model::Instance& c) {
   return j;
 }
 
-json DumpEnvironment(const model::Environment& env, const std::vector<std::string>& containers) {
+json DumpAudit(const model::AuditConfig& a, const DumpOptions& options) {
+  json opts = a.options;
+  if (!options.show_secrets && opts.is_object()) {
+    for (auto& item : opts.items()) {
+      if (model::IsSecretName(item.key())) item.value() = model::kMaskedValue;
+    }
+  }
+  return {{"type", a.type},
+          {"level", a.level},
+          {"ignore_errors", a.ignore_errors},
+          {"options", opts}};
+}
+
+// Everything but the instances (an empty "instances" array).
+json DumpSkeleton(const model::Environment& env, const DumpOptions& options) {
   json registries = json::array();
   for (const model::Registry& r : env.registries) {
     registries.push_back({{"name", r.name},
                           {"registry", r.url},
                           {"username", r.username},
-                          {"password", r.MaskedPassword()},
+                          {"password", options.show_secrets ? r.password : r.MaskedPassword()},
                           {"email", r.email},
                           {"retry", {{"attempts", r.retry.attempts}, {"when", r.retry.when}}}});
   }
@@ -183,27 +210,8 @@ json DumpEnvironment(const model::Environment& env, const std::vector<std::strin
                         {"dependencies", s.Dependencies()},
                         {"instances", s.instances}});
   }
-  json instances = json::array();
-  if (containers.empty()) {
-    for (const model::Instance& c : env.instances) instances.push_back(DumpInstance(env, c));
-  } else {
-    for (const std::string& name : containers) {
-      if (const model::Instance* c = env.FindInstance(name)) {
-        instances.push_back(DumpInstance(env, *c));
-      }
-    }
-  }
   json audit = json::array();
-  for (const model::AuditConfig& a : env.audit) {
-    json options = a.options;
-    for (const char* secret : {"token", "password"}) {
-      if (options.contains(secret)) options[secret] = kMasked;
-    }
-    audit.push_back({{"type", a.type},
-                     {"level", a.level},
-                     {"ignore_errors", a.ignore_errors},
-                     {"options", options}});
-  }
+  for (const model::AuditConfig& a : env.audit) audit.push_back(DumpAudit(a, options));
   return {{"format", kDumpFormat},
           {"name", env.name},
           {"schema", env.schema},
@@ -211,8 +219,79 @@ json DumpEnvironment(const model::Environment& env, const std::vector<std::strin
           {"registries", registries},
           {"ships", ships},
           {"services", services},
-          {"instances", instances},
+          {"instances", json::array()},
           {"audit", audit}};
+}
+
+// The instances to list, in order (see DumpEnvironment), skipping unknown names.
+std::vector<const model::Instance*> Selected(const model::Environment& env,
+                                             const std::vector<std::string>& containers) {
+  std::vector<const model::Instance*> out;
+  if (containers.empty()) {
+    out.reserve(env.instances.size());
+    for (const model::Instance& c : env.instances) out.push_back(&c);
+  } else {
+    for (const std::string& name : containers) {
+      if (const model::Instance* c = env.FindInstance(name)) out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string Serialise(const json& j) {
+  return j.dump(2, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace
+
+json DumpInstance(const model::Environment& env, const model::Instance& c,
+                  const DumpOptions& options) {
+  return DumpInstanceWithDependencies(c, graph::ContainerGraph(env).Closure(c.name, true),
+                                      options);
+}
+
+json DumpEnvironment(const model::Environment& env, const std::vector<std::string>& containers,
+                     const DumpOptions& options) {
+  json doc = DumpSkeleton(env, options);
+  graph::ContainerGraph graph(env);
+  json& instances = doc["instances"];
+  for (const model::Instance* c : Selected(env, containers)) {
+    instances.push_back(DumpInstanceWithDependencies(*c, graph.Closure(c->name, true), options));
+  }
+  return doc;
+}
+
+absl::Status WriteDump(const model::Environment& env, const std::vector<std::string>& containers,
+                       const DumpOptions& options,
+                       const std::function<bool(absl::string_view)>& write) {
+  // The skeleton is serialised with an empty instances array; its top-level keys are indented
+  // by exactly two spaces and JSON text has no raw newlines inside strings, so the line
+  // `  "instances": [],` (or without the comma when last) can only be that key. The instances
+  // are spliced in there, each serialised alone and indented by four more spaces.
+  std::string skeleton = Serialise(DumpSkeleton(env, options));
+  static constexpr char kKey[] = "\n  \"instances\": []";
+  size_t at = skeleton.find(kKey);
+  if (at == std::string::npos) return absl::InternalError("dump: no instances key");
+  size_t after = at + sizeof(kKey) - 1;  // at the ',' or the '\n' that follows "[]"
+  std::vector<const model::Instance*> selected = Selected(env, containers);
+  auto fail = [] { return absl::UnavailableError("dump: writing the output failed"); };
+  if (selected.empty()) {
+    if (!write(skeleton) || !write("\n")) return fail();
+    return absl::OkStatus();
+  }
+  if (!write(absl::string_view(skeleton).substr(0, after - 1))) return fail();  // up to '['
+  graph::ContainerGraph graph(env);
+  std::string text;
+  for (size_t i = 0; i < selected.size(); ++i) {
+    const model::Instance& c = *selected[i];
+    text = Serialise(DumpInstanceWithDependencies(c, graph.Closure(c.name, true), options));
+    text = absl::StrReplaceAll(text, {{"\n", "\n    "}});
+    if (!write(i == 0 ? "\n    " : ",\n    ") || !write(text)) return fail();
+  }
+  if (!write("\n  ]") || !write(absl::string_view(skeleton).substr(after)) || !write("\n")) {
+    return fail();
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace config

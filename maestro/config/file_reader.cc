@@ -1,28 +1,21 @@
 #include "maestro/config/file_reader.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "maestro/base/read_file.h"
 
 namespace maestro {
 namespace config {
 
 absl::StatusOr<std::string> RealFileReader::Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    int err = errno;
-    std::string message = absl::StrCat("cannot read ", path, ": ", std::strerror(err));
-    if (err == ENOENT) return absl::NotFoundError(message);
-    return absl::UnavailableError(message);
+  absl::StatusOr<std::string> content = base::ReadRegularFile(path);
+  if (!content.ok()) {
+    return absl::Status(content.status().code(),
+                        absl::StrCat("cannot read ", content.status().message()));
   }
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) return absl::UnavailableError(absl::StrCat("error reading ", path));
-  return out.str();
+  absl::string_view text = base::StripUtf8Bom(*content);
+  if (text.size() != content->size()) return std::string(text);
+  return content;
 }
 
 absl::StatusOr<std::string> FakeFileReader::Read(const std::string& path) {

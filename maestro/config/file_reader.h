@@ -1,6 +1,8 @@
 // The injectable file-system seam of the loader: envfiles are read through a FileReader so
-// loading is testable without touching disk. RealFileReader reads the local file system;
-// FakeFileReader serves an in-memory map. Implementations must be safe to call from the
+// loading is testable without touching disk. RealFileReader reads the local file system:
+// regular files only, at most 64 MiB (base/read_file.h: /dev/zero, a FIFO or a directory is an
+// error, never a hang), a leading UTF-8 byte-order mark dropped; FakeFileReader serves an
+// in-memory map as is. Implementations must be safe to call from the
 // loading thread only (the loader is single-threaded); the two here are stateless/const.
 #ifndef MAESTRO_CONFIG_FILE_READER_H_
 #define MAESTRO_CONFIG_FILE_READER_H_
@@ -17,7 +19,8 @@ namespace config {
 class FileReader {
  public:
   virtual ~FileReader() = default;
-  // The whole content of `path`. NotFound when it does not exist; other errors as they come.
+  // The whole content of `path`. NotFound when it does not exist; other errors as they come
+  // (messages "cannot read <path>: <why>").
   virtual absl::StatusOr<std::string> Read(const std::string& path) = 0;
 };
 

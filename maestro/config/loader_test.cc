@@ -305,6 +305,26 @@ services:
   EXPECT_EQ(tcp.max_wait, 180);
 }
 
+TEST(LoaderTest, ExecAndRexecChecksTakeAPerAttemptTimeout) {
+  auto r = Load(R"(
+name: t
+ships: {s: {ip: 10.0.0.1}}
+services:
+  web:
+    image: nginx
+    instances:
+      w1:
+        ship: s
+        lifecycle:
+          running: [{type: exec, command: 'true', timeout: 2.5}, {type: rexec, command: 'true'}]
+)");
+  ASSERT_TRUE(r.ok()) << r.status();
+  const auto& checks = r->environment.FindInstance("w1")->lifecycle.at("running");
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_EQ(checks[0].timeout, 2.5);
+  EXPECT_EQ(checks[1].timeout, 60) << "the default";
+}
+
 TEST(LoaderTest, SharedDictPortViaAnchorWorksForEveryInstance) {
   auto r = Load(R"(
 name: t
@@ -404,7 +424,7 @@ ships:
   ship2: {ip: 10.0.0.2, docker_port: 1234}
   local: {ip: 127.0.0.1, docker_host: "unix:///var/run/docker.sock"}
   remote: {docker_host: "tcp://10.0.0.9:2376", tls: true, tls_cert: c.pem, tls_key: k.pem}
-  tunnel: {docker_host: "ssh://core@10.0.0.7:2222"}
+  tunnel: {docker_host: "ssh://core@10.0.0.7:2222", ssh_tunnel: {key: /k}}
   sshold: {ip: 10.0.0.8, ssh_tunnel: {user: u, key: /k}}
 services: {}
 )");
@@ -424,6 +444,7 @@ services: {}
   ASSERT_TRUE(tunnel->ssh_tunnel.has_value());
   EXPECT_EQ(tunnel->ssh_tunnel->user, "core");
   EXPECT_EQ(tunnel->ssh_tunnel->port, 2222);
+  EXPECT_EQ(tunnel->ssh_tunnel->key, "/k");
   EXPECT_EQ(tunnel->endpoint, "10.0.0.7");
   EXPECT_EQ(env.FindShip("sshold")->ssh_tunnel->port, 22);
   // `ip` in ship_defaults is ignored, with a warning.

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "maestro/model/secrets.h"
 
 namespace maestro {
 namespace config {
@@ -75,10 +76,21 @@ absl::StatusOr<model::PortAtom> ParsePortAtom(absl::string_view atom) {
 absl::StatusOr<model::Port> ParsePort(const std::string& name, const YamlNode& spec) {
   model::Port port;
   port.name = name;
-  auto check_protocols = [](const model::Port& p) -> absl::Status {
+  auto check_protocols = [&name](const model::Port& p) -> absl::Status {
     if (p.exposed.protocol != p.external.protocol) {
       return Invalid(absl::StrCat("mismatched protocols between ", p.exposed.ToString(), " and ",
                                   p.external.ToString()));
+    }
+    // A range of container ports maps port i to external port i: both sides need as many
+    // ports (one exposed port may still take any free port of an external range, as Docker).
+    int exposed_count = p.exposed.last - p.exposed.first + 1;
+    int external_count = p.external.last - p.external.first + 1;
+    if (p.exposed.is_range() && exposed_count != external_count) {
+      return Invalid(absl::StrCat("port '", name, "' maps ", exposed_count, " exposed port",
+                                  exposed_count == 1 ? "" : "s", " (", p.exposed.Number(),
+                                  ") to ", external_count, " external port",
+                                  external_count == 1 ? "" : "s", " (", p.external.Number(),
+                                  "); both sides of a range need the same length"));
     }
     return absl::OkStatus();
   };
@@ -316,12 +328,31 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseEnvFile(
     if (stripped.empty()) continue;
     size_t eq = stripped.find('=');
     if (eq == absl::string_view::npos) {
-      return Invalid(absl::StrCat("line ", number, ": invalid line '", stripped,
-                                  "' (expected KEY=VALUE)"));
+      // The line may be "KEY VALUE" with the '=' forgotten: never quote a secret one.
+      return Invalid(absl::StrCat("line ", number, ": invalid line ",
+                                  model::QuoteValue(stripped, stripped), " (expected KEY=VALUE)"));
     }
-    out.emplace_back(std::string(stripped.substr(0, eq)), std::string(stripped.substr(eq + 1)));
+    absl::string_view name = stripped.substr(0, eq), value = stripped.substr(eq + 1);
+    absl::Status valid = CheckEnvVariable(name, value);
+    if (!valid.ok()) return Invalid(absl::StrCat("line ", number, ": ", valid.message()));
+    out.emplace_back(std::string(name), std::string(value));
   }
   return out;
+}
+
+absl::Status CheckEnvVariable(absl::string_view name, absl::string_view value) {
+  if (name.empty()) return Invalid("empty environment variable name");
+  if (name.find('\0') != absl::string_view::npos) {
+    return Invalid("an environment variable name contains a NUL byte");
+  }
+  if (name.find('=') != absl::string_view::npos) {
+    return Invalid(absl::StrCat("environment variable name '", name, "' contains '='"));
+  }
+  if (value.find('\0') != absl::string_view::npos) {
+    return Invalid(absl::StrCat("the value of environment variable ", name,
+                                " contains a NUL byte (a container environment cannot hold it)"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<std::string>> ShlexSplit(absl::string_view text) {

@@ -26,6 +26,8 @@ absl::StatusOr<model::PortAtom> ParsePortAtom(absl::string_view atom);
 // A named port (§4.4): 80, "80/udp", "80:8080" (exposed:external), "1234-1236",
 // {exposed: X, external: Y} or {exposed: X, external: [ip, Y]}. Unlike MaestroNG the mapping
 // form also checks that both sides use the same protocol, and port numbers must be 1-65535.
+// An exposed range needs an external range of the same length ("1000-1002:2000-2002", not
+// "1000-1002:2000" or "1000-1002:2000-2010"); one exposed port may map to an external range.
 absl::StatusOr<model::Port> ParsePort(const std::string& name, const YamlNode& spec);
 
 // Memory/swap sizes (§4.5): an integer, a digit string, or digits with a k/m/g suffix
@@ -48,6 +50,10 @@ absl::StatusOr<std::vector<model::Bind>> ParseVolumes(const YamlNode& value, int
 // no expansion. A line without '=' is an error naming its line number.
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseEnvFile(
     absl::string_view content);
+
+// What a container environment can hold: a non-empty name without '=' or NUL, a value
+// without NUL. The message names the variable but never quotes its value.
+absl::Status CheckEnvVariable(absl::string_view name, absl::string_view value);
 
 // Python's shlex.split (POSIX mode, no comments).
 absl::StatusOr<std::vector<std::string>> ShlexSplit(absl::string_view text);

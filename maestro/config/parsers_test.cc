@@ -61,6 +61,16 @@ TEST(PortTest, Errors) {
   EXPECT_FALSE(ParsePort("p", Doc("[80]")).ok());
   EXPECT_FALSE(ParsePort("p", Doc("1236-1234")).ok());
   EXPECT_FALSE(ParsePort("p", Doc("80/sctp")).ok());
+  // Regression: ranges of different lengths were silently truncated.
+  EXPECT_EQ(ParsePort("p", Doc("'1000-1002:2000-2010'")).status().message(),
+            "port 'p' maps 3 exposed ports (1000-1002) to 11 external ports (2000-2010); both "
+            "sides of a range need the same length");
+  EXPECT_EQ(ParsePort("p", Doc("{exposed: '1000-1002', external: [127.0.0.1, 2000]}"))
+                .status()
+                .message(),
+            "port 'p' maps 3 exposed ports (1000-1002) to 1 external port (2000); both sides of "
+            "a range need the same length");
+  EXPECT_TRUE(ParsePort("p", Doc("'1000-1002:2000-2002'")).ok());
 }
 
 TEST(BytesTest, Sizes) {
@@ -137,8 +147,16 @@ TEST(EnvFileTest, Format) {
   EXPECT_EQ((*entries)[1], (std::pair<std::string, std::string>{"B ", " two = 2"}));
   EXPECT_EQ((*entries)[2], (std::pair<std::string, std::string>{"C", ""}));
   EXPECT_EQ((*entries)[3], (std::pair<std::string, std::string>{"#not a comment", "x"}));
+  EXPECT_EQ(ParseEnvFile("A=1\n=2\n").status().message(),
+            "line 2: empty environment variable name");
+  EXPECT_EQ(ParseEnvFile(std::string("A=1\nB=x\0y\n", 10)).status().message(),
+            "line 2: the value of environment variable B contains a NUL byte (a container "
+            "environment cannot hold it)");
   EXPECT_EQ(ParseEnvFile("A=1\nbogus\n").status().message(),
             "line 2: invalid line 'bogus' (expected KEY=VALUE)");
+  // A "KEY VALUE" line whose key looks secret is not quoted (model/secrets.h).
+  EXPECT_EQ(ParseEnvFile("DB_PASSWORD hunter2\n").status().message(),
+            "line 1: invalid line '********' (expected KEY=VALUE)");
 }
 
 TEST(ShlexTest, Split) {

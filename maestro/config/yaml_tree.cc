@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
@@ -261,29 +262,28 @@ std::string Where(const std::string& file, int line, int column) {
   return absl::StrCat(file, ":", line, ":", column, ": ");
 }
 
-// Sets the dotted path of `node` and its subtree; `path` holds the node's path on entry and
-// is restored on return (one buffer for the whole walk).
-void AssignPaths(YamlNode* node, std::string* path) {
-  node->path = *path;
-  const size_t len = path->size();
+// Sets the path segments of `node`'s subtree; `node`'s own segment is set by the caller.
+// Recursion is bounded by YamlLimits::max_depth (checked while building).
+void AssignPaths(YamlNode* node) {
+  const std::shared_ptr<const YamlPathSegment>& parent = node->path_segment;
   if (node->IsSequence()) {
     for (size_t i = 0; i < node->items.size(); ++i) {
-      absl::StrAppend(path, "[", i, "]");
-      AssignPaths(&node->items[i], path);
-      path->resize(len);
+      auto segment = std::make_shared<YamlPathSegment>();
+      segment->parent = parent;
+      segment->text = absl::StrCat("[", i, "]");
+      segment->index = true;
+      node->items[i].path_segment = std::move(segment);
+      AssignPaths(&node->items[i]);
     }
   } else if (node->IsMapping()) {
     for (size_t i = 0; i < node->keys.size(); ++i) {
       YamlNode& key = node->keys[i];
-      if (len != 0) path->push_back('.');
-      if (key.IsString()) {
-        path->append(key.text);
-      } else {
-        path->append(key.PyStr());
-      }
-      key.path = *path;
-      AssignPaths(&node->values[i], path);
-      path->resize(len);
+      auto segment = std::make_shared<YamlPathSegment>();
+      segment->parent = parent;
+      segment->text = key.IsString() ? key.text : key.PyStr();
+      key.path_segment = segment;
+      node->values[i].path_segment = std::move(segment);
+      AssignPaths(&node->values[i]);
     }
   }
 }
@@ -367,6 +367,7 @@ class TreeBuilder {
           " nodes (an alias bomb such as 'billion laughs'?)"))};
     }
     CheckTotal(mark);
+    if (stack_.size() + it->second.subtree_depth > limits_.max_depth) FailDepth(mark);
     YamlNode copy = it->second;
     copy.line = static_cast<int>(mark.line) + 1;
     copy.column = static_cast<int>(mark.column) + 1;
@@ -425,6 +426,7 @@ class TreeBuilder {
     if (!tag.empty() && tag != "!" && tag != standard) {
       Fail(mark, absl::StrCat("unsupported YAML tag '", tag, "'"));
     }
+    if (stack_.size() >= limits_.max_depth) FailDepth(mark);
     Frame f;
     f.node = NewNode(mark);
     f.node.kind = kind;
@@ -447,6 +449,12 @@ class TreeBuilder {
           absl::StrCat(Where(file_, mark.line + 1, mark.column + 1), "document exceeds the limit of ",
                        limits_.max_nodes, " nodes"))};
     }
+  }
+
+  [[noreturn]] void FailDepth(const yaml_mark_t& mark) {
+    throw BuildError{absl::ResourceExhaustedError(absl::StrCat(
+        Where(file_, mark.line + 1, mark.column + 1), "collections are nested more than ",
+        limits_.max_depth, " levels deep (the limit)"))};
   }
 
   [[noreturn]] void Fail(const yaml_mark_t& mark, const std::string& message) {
@@ -484,6 +492,7 @@ class TreeBuilder {
     }
     Frame& top = stack_.back();
     top.node.subtree_size += node.subtree_size;
+    top.node.subtree_depth = std::max(top.node.subtree_depth, node.subtree_depth + 1);
     if (top.node.IsSequence()) {
       top.node.items.push_back(std::move(node));
     } else if (!top.have_key) {
@@ -562,6 +571,8 @@ class TreeBuilder {
       size += merged.keys[i].subtree_size + merged.values[i].subtree_size;
     }
     merged.subtree_size = size;
+    // Merged values were children of children: the map is no deeper than before.
+    merged.subtree_depth = map->subtree_depth;
     *map = std::move(merged);
   }
 
@@ -700,6 +711,19 @@ std::string YamlNode::PyStr() const {
   return "";
 }
 
+std::string YamlNode::path() const {
+  std::vector<const YamlPathSegment*> segments;
+  for (const YamlPathSegment* s = path_segment.get(); s != nullptr; s = s->parent.get()) {
+    segments.push_back(s);
+  }
+  std::string out;
+  for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
+    if (!(*it)->index && !out.empty()) out.push_back('.');
+    out.append((*it)->text);
+  }
+  return out;
+}
+
 const YamlNode* YamlNode::Find(absl::string_view key) const {
   if (kind != Kind::kMapping) return nullptr;
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -734,6 +758,8 @@ std::string YamlNode::KindName() const {
 absl::StatusOr<YamlNode> ParseYaml(absl::string_view display_name, absl::string_view text,
                                    const YamlLimits& limits) {
   std::string file(display_name);
+  // A UTF-8 byte-order mark (Windows editors write one) is skipped, as PyYAML does.
+  if (absl::StartsWith(text, "\xEF\xBB\xBF")) text.remove_prefix(3);
   if (text.size() > limits.max_input_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat(file, ": input is ", text.size(),
                                                      " bytes, larger than the limit of ",
@@ -823,8 +849,7 @@ absl::StatusOr<YamlNode> ParseYaml(absl::string_view display_name, absl::string_
           file, ": expected a single YAML document, but the file contains more than one"));
     }
     YamlNode root = builder.TakeRoot();
-    std::string path;
-    AssignPaths(&root, &path);
+    AssignPaths(&root);
     return root;
   } catch (const BuildError& e) {
     return e.status;

@@ -26,6 +26,12 @@
 //    NUL bytes, control characters or invalid UTF-8, and streams with more than one document
 //    are refused.
 //
+//  * Collections may nest at most YamlLimits::max_depth levels deep (PyYAML's pure-Python
+//    loader stops near 500 with RecursionError; deeper files are refused with a clear error
+//    rather than exhausting the stack), and the memory of a tree is linear in its size at any
+//    depth: paths share their prefixes (YamlNode::path() builds the string on demand).
+//  * A UTF-8 byte-order mark at the very start is skipped, as PyYAML does.
+//
 // Values are plain data: a YamlNode owns its children. Parsing is a pure function and safe to
 // call from several threads at once.
 #ifndef MAESTRO_CONFIG_YAML_TREE_H_
@@ -33,6 +39,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -41,6 +48,14 @@
 
 namespace maestro {
 namespace config {
+
+// One segment of a node's dotted path; the segments of a tree share their prefixes, so paths
+// take memory linear in the number of nodes however deep the tree is. Immutable once built.
+struct YamlPathSegment {
+  std::shared_ptr<const YamlPathSegment> parent;  // null for the root's children
+  std::string text;                               // a key, or "[i]" for item i
+  bool index = false;                             // "[i]" (appended without a dot)
+};
 
 class YamlNode {
  public:
@@ -60,13 +75,17 @@ class YamlNode {
   std::string timestamp;   // Python str() of the date / datetime
   int line = 0;            // 1-based
   int column = 0;          // 1-based
-  // Dotted location from the document root: "services.kafka.instances.kafka-1.ports.broker";
-  // sequence items are written "[i]": "services.web.requires[0]". The root's path is "".
-  std::string path;
+  // Dotted location from the document root (path()); null for the root.
+  std::shared_ptr<const YamlPathSegment> path_segment;
   std::vector<YamlNode> items;   // kSequence
   std::vector<YamlNode> keys;    // kMapping, parallel to `values`, in document order
   std::vector<YamlNode> values;
   size_t subtree_size = 1;       // nodes in this subtree (this one included)
+  size_t subtree_depth = 1;      // levels of this subtree (1 for a scalar)
+
+  // Dotted location from the document root: "services.kafka.instances.kafka-1.ports.broker";
+  // sequence items are written "[i]": "services.web.requires[0]". The root's path is "".
+  std::string path() const;
 
   bool IsNull() const { return kind == Kind::kNull; }
   bool IsScalar() const { return kind != Kind::kSequence && kind != Kind::kMapping; }
@@ -90,12 +109,13 @@ struct YamlLimits {
   size_t max_input_bytes = 64u << 20;  // 64 MiB
   size_t max_nodes = 1000000;          // all nodes, alias expansions included
   size_t max_alias_nodes = 100000;     // nodes materialised through aliases
+  size_t max_depth = 1000;             // nesting of collections
 };
 
 // Parses one YAML document. `display_name` is used in messages, which have the form
 // "<display_name>:<line>:<col>: <message>". Errors: InvalidArgument for syntax errors,
 // duplicate keys, bad merges, non-text input, empty input and multiple documents;
-// ResourceExhausted for inputs beyond `limits`.
+// ResourceExhausted for inputs beyond `limits` (size, nodes, aliases, depth).
 absl::StatusOr<YamlNode> ParseYaml(absl::string_view display_name, absl::string_view text,
                                    const YamlLimits& limits = YamlLimits());
 

@@ -109,12 +109,12 @@ TEST(ParseYamlTest, TypesPositionsAndPaths) {
   const YamlNode* b = root->Find("b");
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(b->Find("c")->kind, Kind::kString);
-  EXPECT_EQ(b->Find("c")->path, "b.c");
+  EXPECT_EQ(b->Find("c")->path(), "b.c");
   EXPECT_EQ(b->Find("c")->line, 3);
   EXPECT_EQ(b->Find("c")->column, 6);
   const YamlNode* d = b->Find("d");
   EXPECT_EQ(d->items[1].kind, Kind::kBool);
-  EXPECT_EQ(d->items[1].path, "b.d[1]");
+  EXPECT_EQ(d->items[1].path(), "b.d[1]");
 }
 
 TEST(ParseYamlTest, DuplicateKeysAnywhere) {
@@ -143,7 +143,7 @@ TEST(ParseYamlTest, MergeKeys) {
   ASSERT_EQ(one->keys.size(), 2u);
   EXPECT_EQ(one->Find("x")->int_value, 10);
   EXPECT_EQ(one->Find("y")->int_value, 2);
-  EXPECT_EQ(one->Find("x")->path, "one.x");
+  EXPECT_EQ(one->Find("x")->path(), "one.x");
   const YamlNode* two = root->Find("two");
   EXPECT_EQ(two->Find("y")->int_value, 3);  // the first merged map wins
   EXPECT_EQ(two->Find("x")->int_value, 1);
@@ -153,7 +153,7 @@ TEST(ParseYamlTest, MergeKeys) {
 TEST(ParseYamlTest, AliasesAreCopiesWithTheirOwnPaths) {
   auto root = ParseYaml("m.yaml", "a: &p {exposed: 80, external: 8080}\nb: *p\n");
   ASSERT_TRUE(root.ok()) << root.status();
-  EXPECT_EQ(root->Find("b")->Find("exposed")->path, "b.exposed");
+  EXPECT_EQ(root->Find("b")->Find("exposed")->path(), "b.exposed");
   EXPECT_EQ(root->Find("b")->line, 2);
 }
 
@@ -250,6 +250,72 @@ TEST(ParseYamlTest, QuotedAndBlockScalarsAreStrings) {
   ASSERT_TRUE(tagged.ok()) << tagged.status();
   EXPECT_EQ(tagged->Find("a")->PyStr(), "12");
   EXPECT_EQ(tagged->Find("b")->PyStr(), "3.0");
+}
+
+TEST(ParseYamlTest, DeepNestingIsRefusedAtTheLimitInsteadOfOverflowingTheStack) {
+  // 50,000 levels of flow collections (a 100 KB file) used to crash with SIGSEGV.
+  const int kDeep = 50000;
+  auto deep = ParseYaml("deep.yaml", std::string(kDeep, '[') + std::string(kDeep, ']'));
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(std::string(deep.status().message()),
+            "deep.yaml:1:1001: collections are nested more than 1000 levels deep (the limit)");
+  auto mixed = ParseYaml("m.yaml", std::string(kDeep / 2, '{') + "a: [" +
+                                       std::string(kDeep, ' ') + "]");
+  ASSERT_FALSE(mixed.ok());
+  EXPECT_EQ(mixed.status().code(), absl::StatusCode::kResourceExhausted);
+
+  // Exactly at the limit loads, and the deepest node knows its path.
+  YamlLimits limits;
+  limits.max_depth = 1000;
+  std::string doc = "a: ";
+  for (int i = 1; i < 1000; ++i) doc += "[";
+  doc += "x";
+  for (int i = 1; i < 1000; ++i) doc += "]";
+  auto ok = ParseYaml("ok.yaml", doc, limits);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  const YamlNode* n = ok->Find("a");
+  std::string want = "a";
+  while (n->IsSequence()) {
+    n = &n->items[0];
+    want += "[0]";
+  }
+  EXPECT_EQ(n->PyStr(), "x");
+  EXPECT_EQ(n->path(), want);
+  limits.max_depth = 999;
+  EXPECT_EQ(ParseYaml("ok.yaml", doc, limits).status().code(),
+            absl::StatusCode::kResourceExhausted);
+}
+
+TEST(ParseYamlTest, AliasesCannotStackNestingPastTheLimit) {
+  // Each anchor is shallow where it is defined, but every alias places a deep copy one level
+  // deeper than the last: the copies' depth counts.
+  YamlLimits limits;
+  limits.max_depth = 50;
+  std::string doc = "a0: &a0 [[[[[[[[[[x]]]]]]]]]]\n";
+  for (int i = 1; i < 10; ++i) {
+    doc += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [[[[[[[[[[*a" +
+           std::to_string(i - 1) + "]]]]]]]]]]\n";
+  }
+  auto root = ParseYaml("alias.yaml", doc, limits);
+  ASSERT_FALSE(root.ok());
+  EXPECT_EQ(root.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(root.status().message().find("nested more than 50 levels"), std::string::npos)
+      << root.status();
+  limits.max_depth = 1000;
+  EXPECT_TRUE(ParseYaml("alias.yaml", doc, limits).ok());
+}
+
+TEST(ParseYamlTest, ByteOrderMarkIsSkipped) {
+  auto root = ParseYaml("bom.yaml", "\xEF\xBB\xBFname: x\nb: [1]\n");
+  ASSERT_TRUE(root.ok()) << root.status();
+  ASSERT_NE(root->Find("name"), nullptr);
+  EXPECT_EQ(root->Find("name")->PyStr(), "x");
+  EXPECT_EQ(root->Find("b")->items[0].path(), "b[0]");
+  // Positions after it are unchanged.
+  EXPECT_EQ(std::string(ParseYaml("bom.yaml", "\xEF\xBB\xBF" "a: 1\nb: [\n").status().message())
+                .substr(0, 14),
+            "bom.yaml:3:1: ");
 }
 
 }  // namespace

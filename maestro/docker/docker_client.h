@@ -118,9 +118,11 @@ class DockerClient {
 
   virtual absl::StatusOr<std::string> CreateExec(absl::string_view container,
                                                  const ExecOptions& options) = 0;
-  // Runs the exec attached; output goes to `callback` until the process ends.
+  // Runs the exec attached; output goes to `callback` until the process ends, the callback
+  // returns false or *cancel (optional) is set (then OK: the process may still run).
   virtual absl::Status StartExec(absl::string_view exec_id, bool tty,
-                                 const OutputCallback& callback) = 0;
+                                 const OutputCallback& callback,
+                                 const std::atomic<bool>* cancel) = 0;
   virtual absl::StatusOr<ExecInspect> InspectExec(absl::string_view exec_id) = 0;
 
   virtual absl::StatusOr<ImageInspect> InspectImage(absl::string_view name) = 0;

@@ -184,7 +184,7 @@ TEST_P(TransportTest, ContainerLifecycleLogsExec) {
   ASSERT_TRUE(client->StartExec(*exec, false, [&](StdStream s, absl::string_view d) {
     (s == StdStream::kStdout ? eout : eerr).append(d.data(), d.size());
     return true;
-  }).ok());
+  }, nullptr).ok());
   EXPECT_EQ(eout, "exec-out\n");
   EXPECT_EQ(eerr, "exec-err\n");
   absl::StatusOr<ExecInspect> einfo;

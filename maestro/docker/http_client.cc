@@ -1,5 +1,7 @@
 #include "maestro/docker/http_client.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "maestro/base/status_macros.h"
@@ -63,59 +65,142 @@ void HttpClient::Release(std::unique_ptr<transport::Connection> conn) {
 
 absl::StatusOr<HttpResponse> HttpClient::Do(const HttpRequest& request,
                                             const RequestOptions& options) {
-  absl::Time deadline = absl::Now() + options.timeout;
   bool reused = false;
   bool got_bytes = false;
-  absl::StatusOr<HttpResponse> r = DoOnce(request, options, deadline, &reused, &got_bytes);
+  absl::StatusOr<HttpResponse> r = DoOnce(request, options, &reused, &got_bytes);
   if (!r.ok() && reused && !got_bytes && IsIdempotent(request.method) &&
       (r.status().code() == absl::StatusCode::kUnavailable)) {
     // The kept-alive connection died under us (daemon restarted): once more on a new one.
     CloseIdle();
-    r = DoOnce(request, options, deadline, &reused, &got_bytes);
+    r = DoOnce(request, options, &reused, &got_bytes);
   }
   return r;
 }
 
-absl::StatusOr<HttpResponse> HttpClient::DoOnce(const HttpRequest& request,
-                                                const RequestOptions& options, absl::Time deadline,
-                                                bool* reused, bool* got_bytes) {
-  *got_bytes = false;
-  MAESTRO_ASSIGN_OR_RETURN(std::unique_ptr<transport::Connection> conn, Acquire(deadline, reused));
-  MAESTRO_RETURN_IF_ERROR(conn->WriteAll(SerializeRequest(request), deadline));
+absl::Status HttpClient::Probe(absl::Duration timeout) {
+  if (absl::Now() - absl::FromUnixNanos(last_alive_ns_.load()) < timeout / 2) {
+    return absl::OkStatus();
+  }
+  absl::Status s = ProbeOnce(timeout);
+  // Connected but answered late: a loaded daemon gets a second chance before "unreachable".
+  if (s.code() == absl::StatusCode::kDeadlineExceeded) s = ProbeOnce(timeout);
+  return s;
+}
 
-  HttpResponseParser parser(options.sink);
+absl::Status HttpClient::ProbeOnce(absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  MAESTRO_ASSIGN_OR_RETURN(std::unique_ptr<transport::Connection> conn,
+                           transport_->Connect(deadline));
+  connections_opened_.fetch_add(1);
+  HttpRequest ping;
+  ping.target = "/_ping";
+  ping.headers.emplace_back("Connection", "close");
+  MAESTRO_RETURN_IF_ERROR(conn->WriteAll(SerializeRequest(ping), deadline));
+  BodyLimits limits;
+  limits.max_body = 4096;
+  limits.max_error_body = 4096;
+  HttpResponseParser parser(nullptr, limits);
+  char buf[4096];
+  while (!parser.header_done()) {
+    MAESTRO_ASSIGN_OR_RETURN(size_t n, conn->ReadSome(buf, sizeof buf, deadline));
+    if (n == 0) return absl::UnavailableError("connection closed without an answer to a ping");
+    MAESTRO_RETURN_IF_ERROR(parser.Feed(absl::string_view(buf, n)).status());
+  }
+  last_alive_ns_.store(absl::ToUnixNanos(absl::Now()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<HttpResponse> HttpClient::DoOnce(const HttpRequest& request,
+                                                const RequestOptions& options, bool* reused,
+                                                bool* got_bytes) {
+  *got_bytes = false;
+  const absl::Duration timeout = options.timeout;
+  absl::Time send_deadline = absl::Now() + timeout;
+  MAESTRO_ASSIGN_OR_RETURN(std::unique_ptr<transport::Connection> conn,
+                           Acquire(send_deadline, reused));
+  MAESTRO_RETURN_IF_ERROR(conn->WriteAll(SerializeRequest(request), send_deadline));
+
+  const absl::Time sent = absl::Now();
+  const absl::Duration limit = std::max(timeout, options.patience);
+  const absl::Time ceiling = sent + limit;  // head, and body unless streamed
+  const bool probing = options.patience > timeout;
+  absl::Time last_data = sent;
+  absl::Time next_probe = sent + timeout;
+  absl::Time interrupt_deadline = absl::InfiniteFuture();
+  const bool flags = options.cancel != nullptr || options.interrupt != nullptr;
+
+  HttpResponseParser parser(options.sink, options.limits);
   std::string pending;
   std::vector<char> buf(64 * 1024);
   while (!parser.done()) {
     if (!pending.empty()) {
       MAESTRO_ASSIGN_OR_RETURN(size_t used, parser.Feed(pending));
       pending.erase(0, used);
+      if (parser.too_large()) {
+        return absl::ResourceExhaustedError(absl::StrCat("the daemon's answer is larger than ",
+                                                         options.limits.max_body >> 20,
+                                                         " MiB (not a Docker daemon?)"));
+      }
       if (parser.stopped()) {
         return parser.response();  // the caller stopped the stream; connection dropped
       }
       if (parser.done()) break;
       if (used > 0 && !pending.empty()) continue;
     }
+    const bool streaming = options.stream_body_unbounded && parser.header_done();
+    absl::Time now = absl::Now();
     if (options.cancel != nullptr && options.cancel->load()) {
       return absl::CancelledError("cancelled");
     }
-    bool unbounded = options.stream_body_unbounded && parser.header_done();
-    absl::Time read_deadline = deadline;
-    if (unbounded || options.cancel != nullptr) {
-      absl::Time slice = absl::Now() + kStreamSlice;
-      read_deadline = unbounded ? slice : std::min(deadline, slice);
+    if (options.interrupt != nullptr && options.interrupt->load()) {
+      if (interrupt_deadline == absl::InfiniteFuture()) interrupt_deadline = now + kInterruptGrace;
+      if (streaming || now >= interrupt_deadline) {
+        return absl::CancelledError(
+            parser.header_done()
+                ? "interrupted while the daemon's answer was arriving"
+                : "interrupted while waiting for the daemon's answer (the daemon may still "
+                  "carry the request out)");
+      }
+    }
+    if (!streaming && now >= ceiling) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          parser.header_done() ? "response body incomplete" : "no response", " within ",
+          absl::FormatDuration(limit), probing ? " (the daemon answered pings meanwhile)" : ""));
+    }
+    if (streaming && now - last_data >= options.stall) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("stream stalled: no data for ", absl::FormatDuration(options.stall)));
+    }
+    if ((probing || (streaming && options.stall != absl::InfiniteDuration())) &&
+        now >= next_probe) {
+      absl::Status alive = Probe(timeout);
+      if (!alive.ok()) {
+        return absl::UnavailableError(absl::StrCat(
+            "daemon unreachable: no ", parser.header_done() ? "data" : "answer", " for ",
+            absl::FormatDuration(absl::Trunc(absl::Now() - last_data, absl::Milliseconds(1))),
+            " and no answer to a ping: ", alive.message()));
+      }
+      next_probe = absl::Now() + timeout;
+      continue;
+    }
+    absl::Time read_deadline = absl::InfiniteFuture();
+    if (!streaming) read_deadline = std::min(read_deadline, ceiling);
+    if (probing || (streaming && options.stall != absl::InfiniteDuration())) {
+      read_deadline = std::min(read_deadline, next_probe);
+    }
+    if (streaming && options.stall != absl::InfiniteDuration()) {
+      read_deadline = std::min(read_deadline, last_data + options.stall);
+    }
+    if (flags) read_deadline = std::min(read_deadline, now + kStreamSlice);
+    if (streaming && read_deadline == absl::InfiniteFuture()) {
+      read_deadline = now + kStreamSlice;  // never one unbounded read
+    }
+    if (interrupt_deadline != absl::InfiniteFuture()) {
+      read_deadline = std::min(read_deadline, interrupt_deadline);
     }
     absl::StatusOr<size_t> n = conn->ReadSome(buf.data(), buf.size(), read_deadline);
     if (!n.ok()) {
-      if (n.status().code() == absl::StatusCode::kDeadlineExceeded &&
-          (unbounded || absl::Now() < deadline)) {
-        continue;  // a slice ended: check cancellation and go on
-      }
-      if (n.status().code() == absl::StatusCode::kDeadlineExceeded) {
-        return absl::DeadlineExceededError(
-            absl::StrCat(parser.header_done() ? "response body incomplete" : "no response",
-                         " within ", absl::FormatDuration(options.timeout)));
-      }
+      if (n.status().code() == absl::StatusCode::kDeadlineExceeded) continue;  // re-check
       return n.status();
     }
     if (*n == 0) {
@@ -126,6 +211,9 @@ absl::StatusOr<HttpResponse> HttpClient::DoOnce(const HttpRequest& request,
       break;
     }
     *got_bytes = true;
+    last_data = absl::Now();
+    last_alive_ns_.store(absl::ToUnixNanos(last_data));
+    next_probe = last_data + timeout;
     pending.append(buf.data(), *n);
   }
   if (parser.keep_alive() && pending.empty()) Release(std::move(conn));

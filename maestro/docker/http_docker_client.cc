@@ -17,8 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr absl::Duration kPullHeadTimeout = absl::Seconds(60);
-
 std::string Escape(absl::string_view s, bool keep_slash) {
   static const char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -43,15 +41,50 @@ absl::optional<json> ParseJson(absl::string_view body) {
   return j;
 }
 
-// The daemon's own error message: {"message": "..."} or the raw body.
-std::string DaemonMessage(const HttpResponse& r) {
+// At most `max` characters of `s` for a message, control characters replaced (a hostile or
+// broken server must not drive the terminal), with a note of what was left out.
+std::string ShortenText(absl::string_view s, size_t max) {
+  std::string out(s.substr(0, max));
+  for (char& c : out) {
+    if ((static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') || c == 0x7f) c = '?';
+  }
+  if (s.size() > max) absl::StrAppend(&out, "... (", s.size() - max, " more bytes not shown)");
+  return out;
+}
+
+// The daemon's own error message: {"message": "..."} or the raw body, shortened.
+std::string DaemonMessage(const HttpResponse& r, size_t max) {
+  std::string out;
   absl::optional<json> j = ParseJson(r.body);
   if (j && j->is_object() && j->contains("message") && (*j)["message"].is_string()) {
-    return (*j)["message"].get<std::string>();
+    out = ShortenText((*j)["message"].get<std::string>(), max);
+  } else {
+    out = ShortenText(absl::StripAsciiWhitespace(r.body), max);
   }
-  std::string body(absl::StripAsciiWhitespace(r.body));
-  if (body.size() > 500) body = body.substr(0, 500) + "...";
-  return body;
+  if (r.body_truncated) {
+    absl::StrAppend(&out, " (the answer was cut after ", r.body.size() / 1024, " KiB)");
+  }
+  return out;
+}
+
+// "1.41"-shaped: digits, a dot, digits.
+bool IsApiVersion(absl::string_view v) {
+  std::vector<absl::string_view> parts = absl::StrSplit(v, '.');
+  if (parts.size() != 2) return false;
+  for (absl::string_view p : parts) {
+    if (p.empty() || p.size() > 4) return false;
+    for (char c : p) {
+      if (!absl::ascii_isdigit(c)) return false;
+    }
+  }
+  return true;
+}
+
+// Whether a failure says the daemon could not be reached (as opposed to an answer).
+bool IsUnreachable(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kUnavailable ||
+         s.code() == absl::StatusCode::kDeadlineExceeded ||
+         s.code() == absl::StatusCode::kCancelled;
 }
 
 absl::StatusCode CodeForHttp(int status, absl::StatusCode conflict) {
@@ -95,13 +128,34 @@ absl::StatusOr<std::unique_ptr<HttpDockerClient>> HttpDockerClient::Create(
                                             spec.api_version);
 }
 
-HttpDockerClient::HttpDockerClient(std::string ship, std::unique_ptr<transport::Transport> transport,
-                                   absl::Duration timeout, std::string pinned_api_version)
+HttpDockerClient::HttpDockerClient(std::string ship,
+                                   std::unique_ptr<transport::Transport> transport,
+                                   absl::Duration timeout, std::string pinned_api_version,
+                                   CallLimits limits)
     : ship_(std::move(ship)),
       url_(transport->Describe()),
       timeout_(timeout),
       pinned_(pinned_api_version == "auto" ? "" : std::move(pinned_api_version)),
+      limits_(limits),
       http_(std::move(transport)) {}
+
+RequestOptions HttpDockerClient::Quick() const {
+  RequestOptions o;
+  o.timeout = timeout_;
+  o.patience = limits_.quick_patience;
+  return o;
+}
+
+RequestOptions HttpDockerClient::Change(absl::Duration extra) const {
+  RequestOptions o;
+  o.timeout = timeout_;
+  o.patience = limits_.change_patience + extra;
+  return o;
+}
+
+std::string HttpDockerClient::Shorten(absl::string_view message) const {
+  return ShortenText(message, limits_.max_message);
+}
 
 std::string HttpDockerClient::Describe() const { return absl::StrCat(ship_, " (", url_, ")"); }
 
@@ -115,9 +169,28 @@ absl::Status HttpDockerClient::Prefix(const Call& call, const absl::Status& stat
 }
 
 absl::StatusOr<std::string> HttpDockerClient::ApiVersion() {
-  if (!pinned_.empty()) return pinned_;
+  if (!pinned_.empty()) {
+    if (!IsApiVersion(pinned_)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(Describe(), ": api_version '", Shorten(pinned_),
+                       "' is not a Docker API version (use a version such as 1.41, or auto)"));
+    }
+    return pinned_;
+  }
   std::lock_guard<std::mutex> lock(version_mu_);
   if (!negotiated_.empty()) return negotiated_;
+  absl::StatusOr<std::string> v = Negotiate();
+  if (!v.ok()) {
+    if (IsUnreachable(v.status())) return v.status();
+    // An answer, but not a Docker daemon's: never NotFound ("no such container") and friends.
+    return absl::FailedPreconditionError(absl::StrCat(
+        v.status().message(), " (API version negotiation failed: not a Docker daemon?)"));
+  }
+  negotiated_ = *v;
+  return negotiated_;
+}
+
+absl::StatusOr<std::string> HttpDockerClient::Negotiate() {
   // GET /_ping first, as the docker CLI does: its Api-Version header is all we need when the
   // daemon is not newer than we are. GET /version costs the daemon far more (20.10 runs
   // `runc --version` and `docker-init --version` for every call): ~7 ms against 0.4 ms here,
@@ -126,9 +199,14 @@ absl::StatusOr<std::string> HttpDockerClient::ApiVersion() {
     Call ping;
     MAESTRO_ASSIGN_OR_RETURN(HttpResponse r, GetPing(&ping));
     std::string server = r.Header("Api-Version");
+    if (server.empty() && absl::StripAsciiWhitespace(r.body) != "OK") {
+      return Prefix(ping, absl::FailedPreconditionError(absl::StrCat(
+                              "the server at this address is not a Docker daemon (answered ",
+                              r.status, " '", Shorten(absl::StripAsciiWhitespace(r.body)),
+                              "' without an Api-Version header)")));
+    }
     if (!server.empty() && CompareApiVersions(server, kMaxApiVersion) <= 0) {
-      negotiated_ = server;  // a daemon's own version is never below its minimum
-      return negotiated_;
+      return server;  // a daemon's own version is never below its minimum
     }
   }
   // A newer daemon (or one that does not say): its minimum may be above our maximum.
@@ -138,7 +216,7 @@ absl::StatusOr<std::string> HttpDockerClient::ApiVersion() {
   MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
   VersionInfo v = ParseVersionInfo(j);
   if (v.api_version.empty()) {
-    return absl::InternalError(
+    return absl::FailedPreconditionError(
         absl::StrCat(Describe(), ": GET /version: no ApiVersion in the daemon's answer"));
   }
   std::string use = CompareApiVersions(v.api_version, kMaxApiVersion) < 0 ? v.api_version
@@ -146,8 +224,7 @@ absl::StatusOr<std::string> HttpDockerClient::ApiVersion() {
   if (!v.min_api_version.empty() && CompareApiVersions(use, v.min_api_version) < 0) {
     use = v.min_api_version;
   }
-  negotiated_ = use;
-  return negotiated_;
+  return use;
 }
 
 absl::StatusOr<HttpResponse> HttpDockerClient::Do(const Call& call, RequestOptions options) {
@@ -165,20 +242,27 @@ absl::StatusOr<HttpResponse> HttpDockerClient::Do(const Call& call, RequestOptio
   }
   req.body = call.body;
   req.headers = call.headers;
+  if (options.interrupt == nullptr) options.interrupt = interrupt_.load();
+  options.limits.max_body = limits_.max_json_body;
+  options.limits.max_error_body = limits_.max_error_body;
   absl::StatusOr<HttpResponse> r = http_.Do(req, options);
   if (!r.ok()) return Prefix(call, r.status());
   if (r->status >= 400) {
-    absl::Status s(CodeForHttp(r->status, call.conflict_code),
-                   absl::StrCat(r->status, " ", r->reason, ": ", DaemonMessage(*r)));
+    std::string message = DaemonMessage(*r, limits_.max_message);
+    absl::StatusCode code = CodeForHttp(r->status, call.conflict_code);
+    if (r->status == 404 && message == "page not found") {
+      // The daemon's router knows no such path: not "no such container" (NotFound).
+      code = absl::StatusCode::kUnimplemented;
+      message += " (the daemon does not serve this API call: check the ship's api_version)";
+    }
+    absl::Status s(code, absl::StrCat(r->status, " ", Shorten(r->reason), ": ", message));
     SetHttpStatus(s, r->status);
     return Prefix(call, s);
   }
   return r;
 }
 
-absl::StatusOr<json> HttpDockerClient::DoJson(const Call& call) {
-  RequestOptions options;
-  options.timeout = timeout_;
+absl::StatusOr<json> HttpDockerClient::DoJson(const Call& call, RequestOptions options) {
   MAESTRO_ASSIGN_OR_RETURN(HttpResponse r, Do(call, options));
   absl::optional<json> j = ParseJson(r.body);
   if (!j) {
@@ -193,8 +277,7 @@ absl::Status HttpDockerClient::DoStream(const Call& call, bool tty, bool unbound
                                         const OutputCallback& callback) {
   absl::Status demux_error;
   MultiplexedStreamParser demux(callback);
-  RequestOptions options;
-  options.timeout = timeout_;
+  RequestOptions options = Quick();
   options.stream_body_unbounded = unbounded;
   options.cancel = cancel;
   bool stopped = false;
@@ -209,7 +292,10 @@ absl::Status HttpDockerClient::DoStream(const Call& call, bool tty, bool unbound
   };
   absl::StatusOr<HttpResponse> r = Do(call, options);
   if (!r.ok()) {
-    if (r.status().code() == absl::StatusCode::kCancelled) return absl::OkStatus();
+    // The caller's own cancel ends the stream normally; Ctrl-C (interrupt) is an error.
+    if (absl::IsCancelled(r.status()) && cancel != nullptr && cancel->load()) {
+      return absl::OkStatus();
+    }
     return r.status();
   }
   if (!demux_error.ok()) return Prefix(call, demux_error);
@@ -223,7 +309,7 @@ absl::Status HttpDockerClient::DoStream(const Call& call, bool tty, bool unbound
 absl::StatusOr<HttpResponse> HttpDockerClient::GetPing(Call* call) {
   call->path = "/_ping";
   call->versioned = false;
-  RequestOptions options;
+  RequestOptions options;  // the liveness probe: the ship timeout, no patience
   options.timeout = timeout_;
   return Do(*call, options);
 }
@@ -232,7 +318,8 @@ absl::Status HttpDockerClient::Ping() {
   Call call;
   MAESTRO_ASSIGN_OR_RETURN(HttpResponse r, GetPing(&call));
   if (absl::StripAsciiWhitespace(r.body) != "OK") {
-    return Prefix(call, absl::InternalError(absl::StrCat("unexpected answer '", r.body, "'")));
+    return Prefix(call,
+                  absl::InternalError(absl::StrCat("unexpected answer '", Shorten(r.body), "'")));
   }
   return absl::OkStatus();
 }
@@ -283,7 +370,7 @@ absl::StatusOr<CreateContainerResult> HttpDockerClient::CreateContainer(absl::st
   if (!name.empty()) call.query.emplace_back("name", std::string(name));
   call.body = body.dump();
   call.conflict_code = absl::StatusCode::kAlreadyExists;
-  MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
+  MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call, Change()));
   CreateContainerResult out;
   if (j.contains("Id") && j["Id"].is_string()) out.id = j["Id"].get<std::string>();
   if (j.contains("Warnings") && j["Warnings"].is_array()) {
@@ -298,9 +385,7 @@ absl::Status HttpDockerClient::StartContainer(absl::string_view id) {
   Call call;
   call.method = "POST";
   call.path = absl::StrCat("/containers/", PathPart(id), "/start");
-  RequestOptions options;
-  options.timeout = timeout_;
-  return Do(call, options).status();  // 304 (already started) is success
+  return Do(call, Change()).status();  // 304 (already started) is success
 }
 
 absl::Status HttpDockerClient::StopContainer(absl::string_view id,
@@ -308,15 +393,12 @@ absl::Status HttpDockerClient::StopContainer(absl::string_view id,
   Call call;
   call.method = "POST";
   call.path = absl::StrCat("/containers/", PathPart(id), "/stop");
-  RequestOptions options;
-  options.timeout = timeout_;
+  absl::Duration grace = absl::Seconds(10);  // the daemon's default grace period
   if (timeout_seconds) {
     call.query.emplace_back("t", std::to_string(*timeout_seconds));
-    options.timeout += absl::Seconds(*timeout_seconds);
-  } else {
-    options.timeout += absl::Seconds(10);  // the daemon's default grace period
+    grace = absl::Seconds(std::max(0, *timeout_seconds));
   }
-  return Do(call, options).status();  // 304 (already stopped) is success
+  return Do(call, Change(grace)).status();  // 304 (already stopped) is success
 }
 
 absl::Status HttpDockerClient::KillContainer(absl::string_view id, absl::string_view signal) {
@@ -324,9 +406,7 @@ absl::Status HttpDockerClient::KillContainer(absl::string_view id, absl::string_
   call.method = "POST";
   call.path = absl::StrCat("/containers/", PathPart(id), "/kill");
   if (!signal.empty()) call.query.emplace_back("signal", std::string(signal));
-  RequestOptions options;
-  options.timeout = timeout_;
-  return Do(call, options).status();
+  return Do(call, Change()).status();
 }
 
 absl::Status HttpDockerClient::RemoveContainer(absl::string_view id,
@@ -336,9 +416,7 @@ absl::Status HttpDockerClient::RemoveContainer(absl::string_view id,
   call.path = absl::StrCat("/containers/", PathPart(id));
   if (o.volumes) call.query.emplace_back("v", "1");
   if (o.force) call.query.emplace_back("force", "1");
-  RequestOptions options;
-  options.timeout = timeout_;
-  return Do(call, options).status();
+  return Do(call, Change()).status();
 }
 
 absl::StatusOr<int64_t> HttpDockerClient::WaitContainer(absl::string_view id,
@@ -403,7 +481,7 @@ absl::StatusOr<std::string> HttpDockerClient::CreateExec(absl::string_view conta
   if (!o.user.empty()) body["User"] = o.user;
   if (!o.working_dir.empty()) body["WorkingDir"] = o.working_dir;
   call.body = body.dump();
-  MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
+  MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call, Change()));
   if (!j.contains("Id") || !j["Id"].is_string()) {
     return Prefix(call, absl::InternalError("no Id in the daemon's answer"));
   }
@@ -411,12 +489,13 @@ absl::StatusOr<std::string> HttpDockerClient::CreateExec(absl::string_view conta
 }
 
 absl::Status HttpDockerClient::StartExec(absl::string_view exec_id, bool tty,
-                                         const OutputCallback& callback) {
+                                         const OutputCallback& callback,
+                                         const std::atomic<bool>* cancel) {
   Call call;
   call.method = "POST";
   call.path = absl::StrCat("/exec/", PathPart(exec_id), "/start");
   call.body = json{{"Detach", false}, {"Tty", tty}}.dump();
-  return DoStream(call, tty, /*unbounded=*/true, nullptr, callback);
+  return DoStream(call, tty, /*unbounded=*/true, cancel, callback);
 }
 
 absl::StatusOr<ExecInspect> HttpDockerClient::InspectExec(absl::string_view exec_id) {
@@ -458,34 +537,54 @@ absl::Status HttpDockerClient::PullImage(absl::string_view image, absl::string_v
   if (!registry_auth.empty()) call.headers.emplace_back("X-Registry-Auth", std::string(registry_auth));
   call.what = absl::StrCat("pull ", image, ":", tag.empty() ? "latest" : tag);
   absl::Status stream_error;
-  LineSplitter lines([&](absl::string_view line) {
-    absl::optional<json> j = ParseJson(line);
-    if (!j || !j->is_object()) return true;  // tolerate stray non-JSON lines
-    if (j->contains("error")) {
-      std::string msg = (*j)["error"].is_string() ? (*j)["error"].get<std::string>() : j->dump();
-      absl::StatusCode code = absl::StatusCode::kInternal;
-      std::string lower = absl::AsciiStrToLower(msg);
-      if (absl::StrContains(lower, "unauthorized") ||
-          absl::StrContains(lower, "authentication required") ||
-          absl::StrContains(lower, "no basic auth credentials")) {
-        code = absl::StatusCode::kUnauthenticated;
-      } else if (absl::StrContains(lower, "not found") ||
-                 absl::StrContains(lower, "manifest unknown")) {
-        code = absl::StatusCode::kNotFound;
-      }
-      stream_error = absl::Status(code, msg);
+  LineSplitter lines(
+      [&](absl::string_view line) {
+        absl::optional<json> j = ParseJson(line);
+        if (!j || !j->is_object()) return true;  // tolerate stray non-JSON lines
+        if (j->contains("error")) {
+          std::string msg =
+              (*j)["error"].is_string() ? (*j)["error"].get<std::string>() : j->dump();
+          absl::StatusCode code = absl::StatusCode::kInternal;
+          std::string lower = absl::AsciiStrToLower(msg);
+          if (absl::StrContains(lower, "unauthorized") ||
+              absl::StrContains(lower, "authentication required") ||
+              absl::StrContains(lower, "no basic auth credentials")) {
+            code = absl::StatusCode::kUnauthenticated;
+          } else if (absl::StrContains(lower, "not found") ||
+                     absl::StrContains(lower, "manifest unknown")) {
+            code = absl::StatusCode::kNotFound;
+          }
+          stream_error = absl::Status(code, Shorten(msg));
+          return false;
+        }
+        if (progress) progress(ParsePullProgress(*j));
+        return true;
+      },
+      limits_.max_stream_line);
+  RequestOptions options;
+  options.timeout = timeout_;
+  options.patience = limits_.pull_head_patience;
+  options.stall = limits_.pull_stall;
+  options.stream_body_unbounded = true;  // no overall bound while progress keeps coming
+  size_t received = 0;
+  options.sink = [&](absl::string_view data) {
+    received += data.size();
+    if (received > limits_.max_pull_stream) {
+      stream_error = absl::ResourceExhaustedError(absl::StrCat("the pull's progress stream passed ",
+                                                               limits_.max_pull_stream >> 20,
+                                                               " MiB (not a Docker daemon?)"));
       return false;
     }
-    if (progress) progress(ParsePullProgress(*j));
-    return true;
-  });
-  RequestOptions options;
-  options.timeout = std::max(timeout_, kPullHeadTimeout);
-  options.stream_body_unbounded = true;  // pulls have no overall timeout
-  options.sink = [&](absl::string_view data) { return lines.Feed(data); };
+    if (!lines.Feed(data) && lines.too_long()) {
+      stream_error = absl::ResourceExhaustedError(
+          absl::StrCat("a pull progress line is longer than ", lines.max_line() >> 10,
+                       " KiB (not a Docker daemon?)"));
+    }
+    return stream_error.ok() && !lines.too_long();
+  };
   absl::StatusOr<HttpResponse> r = Do(call, options);
   if (!r.ok()) return r.status();
-  lines.Finish();
+  if (stream_error.ok()) lines.Finish();
   if (!stream_error.ok()) return Prefix(call, stream_error);
   return absl::OkStatus();
 }
@@ -508,20 +607,27 @@ absl::Status HttpDockerClient::Events(const EventsOptions& o, const EventCallbac
   if (!o.since.empty()) call.query.emplace_back("since", o.since);
   if (!o.until.empty()) call.query.emplace_back("until", o.until);
   if (!o.filters.empty()) call.query.emplace_back("filters", FiltersJson(o.filters));
-  LineSplitter lines([&](absl::string_view line) {
-    absl::optional<json> j = ParseJson(line);
-    if (!j || !j->is_object()) return true;
-    return callback(ParseEvent(*j));
-  });
-  RequestOptions options;
-  options.timeout = timeout_;
+  LineSplitter lines(
+      [&](absl::string_view line) {
+        absl::optional<json> j = ParseJson(line);
+        if (!j || !j->is_object()) return true;
+        return callback(ParseEvent(*j));
+      },
+      limits_.max_stream_line);
+  RequestOptions options = Quick();
   options.stream_body_unbounded = true;
   options.cancel = o.cancel;
   options.sink = [&](absl::string_view data) { return lines.Feed(data); };
   absl::StatusOr<HttpResponse> r = Do(call, options);
   if (!r.ok()) {
-    if (r.status().code() == absl::StatusCode::kCancelled) return absl::OkStatus();
+    if (absl::IsCancelled(r.status()) && o.cancel != nullptr && o.cancel->load()) {
+      return absl::OkStatus();
+    }
     return r.status();
+  }
+  if (lines.too_long()) {
+    return Prefix(call, absl::ResourceExhaustedError(absl::StrCat("an event line is longer than ",
+                                                                  lines.max_line() >> 10, " KiB")));
   }
   lines.Finish();
   return absl::OkStatus();

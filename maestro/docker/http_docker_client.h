@@ -1,10 +1,20 @@
 // HttpDockerClient: DockerClient over HTTP/1.1 (HttpClient) and a transport (unix, tcp, tls,
 // ssh). Negotiates the API version on first use: min(server ApiVersion, kMaxApiVersion) but at
-// least the server's MinAPIVersion, unless the ship pins `api_version`.
+// least the server's MinAPIVersion, unless the ship pins `api_version`. A server that does not
+// answer /_ping like a Docker daemon, or a pinned version that is not a version, fails every
+// call with FailedPrecondition naming that reason (never NotFound, which callers read as "no
+// such container/image").
+//
+// Per-call bounds (CallLimits; the table is in docs/ships.md): connect, send and the
+// negotiation ping within the ship's `timeout`; other calls wait for a slow but alive daemon
+// (pinged between slices of `timeout`) up to their patience; streams are bounded by their
+// caller plus a stall bound for pulls; kept bodies and shown daemon messages are size-capped.
+// SetInterrupt() hands in the Ctrl-C flag that every wait observes.
 // Thread-safe; owns its transport and connection pool.
 #ifndef MAESTRO_DOCKER_HTTP_DOCKER_CLIENT_H_
 #define MAESTRO_DOCKER_HTTP_DOCKER_CLIENT_H_
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,13 +34,34 @@ inline constexpr char kMaxApiVersion[] = "1.41";
 // Compares "1.41"-style versions numerically (-1, 0, 1).
 int CompareApiVersions(absl::string_view a, absl::string_view b);
 
+// How long and how much each kind of call may take (see docs/ships.md).
+struct CallLimits {
+  // Inspect, list, info, version, images, exec inspect, login.
+  absl::Duration quick_patience = absl::Minutes(2);
+  // Create, start, kill, remove, exec create; stop gets this plus its grace period `t`.
+  absl::Duration change_patience = absl::Minutes(10);
+  // A pull: until the stream's head arrives, and the longest silence within the stream.
+  absl::Duration pull_head_patience = absl::Minutes(10);
+  absl::Duration pull_stall = absl::Minutes(10);
+  size_t max_pull_stream = size_t{1} << 30;  // bytes of progress JSON in one pull
+  size_t max_stream_line = size_t{1} << 20;  // one progress or event line
+  size_t max_json_body = size_t{64} << 20;   // a 2xx JSON answer
+  size_t max_error_body = size_t{64} << 10;  // kept of an error answer
+  size_t max_message = 1000;                 // characters of a daemon message shown
+};
+
 class HttpDockerClient : public DockerClient {
  public:
   // Builds the transport for `spec` (see transport::MakeTransport).
   static absl::StatusOr<std::unique_ptr<HttpDockerClient>> Create(
       const transport::ConnectionSpec& spec);
   HttpDockerClient(std::string ship, std::unique_ptr<transport::Transport> transport,
-                   absl::Duration timeout, std::string pinned_api_version);
+                   absl::Duration timeout, std::string pinned_api_version,
+                   CallLimits limits = CallLimits());
+
+  // The flag Ctrl-C sets (may be null; must outlive the client): waits for answers end
+  // kInterruptGrace after it is set, streams at once, with Cancelled.
+  void SetInterrupt(const std::atomic<bool>* interrupt) { interrupt_.store(interrupt); }
 
   std::string Describe() const override;
   absl::StatusOr<std::string> ApiVersion() override;
@@ -53,8 +84,8 @@ class HttpDockerClient : public DockerClient {
                       const OutputCallback& callback) override;
   absl::StatusOr<std::string> CreateExec(absl::string_view container,
                                          const ExecOptions& options) override;
-  absl::Status StartExec(absl::string_view exec_id, bool tty,
-                         const OutputCallback& callback) override;
+  absl::Status StartExec(absl::string_view exec_id, bool tty, const OutputCallback& callback,
+                         const std::atomic<bool>* cancel) override;
   absl::StatusOr<ExecInspect> InspectExec(absl::string_view exec_id) override;
   absl::StatusOr<ImageInspect> InspectImage(absl::string_view name) override;
   absl::StatusOr<std::vector<ImageSummary>> ListImages(absl::string_view reference) override;
@@ -79,9 +110,14 @@ class HttpDockerClient : public DockerClient {
     std::string what;  // overrides "METHOD path" in messages
   };
   absl::StatusOr<HttpResponse> Do(const Call& call, RequestOptions options);
+  RequestOptions Quick() const;
+  RequestOptions Change(absl::Duration extra = absl::ZeroDuration()) const;
+  std::string Shorten(absl::string_view message) const;
+  absl::StatusOr<std::string> Negotiate();
   // GET /_ping (unversioned): the daemon's answer, for Ping() and API negotiation.
   absl::StatusOr<HttpResponse> GetPing(Call* call);
-  absl::StatusOr<nlohmann::json> DoJson(const Call& call);
+  absl::StatusOr<nlohmann::json> DoJson(const Call& call, RequestOptions options);
+  absl::StatusOr<nlohmann::json> DoJson(const Call& call) { return DoJson(call, Quick()); }
   absl::Status DoStream(const Call& call, bool tty, bool unbounded,
                         const std::atomic<bool>* cancel, const OutputCallback& callback);
   absl::Status Prefix(const Call& call, const absl::Status& status) const;
@@ -90,6 +126,8 @@ class HttpDockerClient : public DockerClient {
   std::string url_;
   absl::Duration timeout_;
   std::string pinned_;
+  CallLimits limits_;
+  std::atomic<const std::atomic<bool>*> interrupt_{nullptr};
   HttpClient http_;
   std::mutex version_mu_;
   std::string negotiated_;

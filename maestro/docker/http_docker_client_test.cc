@@ -185,16 +185,19 @@ TEST_F(HttpDockerClientTest, ChunkedAndContentLengthBodiesParseAlike) {
   EXPECT_EQ(daemon_->connections_accepted(), 1);  // chunked bodies keep the connection too
 }
 
-TEST_F(HttpDockerClientTest, NeverAnsweringDaemonTimesOut) {
-  auto c = MakeClient(absl::Milliseconds(300), "1.41");
+TEST_F(HttpDockerClientTest, NeverAnsweredRequestOfAliveDaemonEndsAtItsPatience) {
+  CallLimits limits;
+  limits.quick_patience = absl::Seconds(1);
+  HttpDockerClient c("ship1",
+                     std::make_unique<transport::UnixTransport>("ship1", daemon_->socket_path()),
+                     absl::Milliseconds(300), "1.41", limits);
   daemon_->InjectFault(FakeDockerDaemon::Fault::kNeverAnswer, 1, "/containers/json");
-  absl::Time start = absl::Now();
-  absl::Status s = c->ListContainers({}).status();
-  absl::Duration took = absl::Now() - start;
+  absl::Status s = c.ListContainers({}).status();
+  // Not "unreachable": the daemon answered its pings; the call's own patience ran out.
   EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "ship1")) << s;
-  EXPECT_GE(took, absl::Milliseconds(280));
-  EXPECT_LT(took, absl::Seconds(2));
+  EXPECT_TRUE(absl::StrContains(s.message(), "no response within 1s (the daemon answered pings"))
+      << s;
 }
 
 TEST_F(HttpDockerClientTest, SlowDaemonWithinTimeoutIsFine) {
@@ -294,7 +297,7 @@ TEST_F(HttpDockerClientTest, ExecCreateStartInspect) {
   ASSERT_TRUE(client_->StartExec(*exec, false, [&](StdStream s, absl::string_view d) {
     (s == StdStream::kStdout ? out : err).append(d.data(), d.size());
     return true;
-  }).ok());
+  }, nullptr).ok());
   EXPECT_EQ(err, "bad thing\n");
   auto info = client_->InspectExec(*exec);
   ASSERT_TRUE(info.ok());

@@ -6,6 +6,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/optional.hpp>
 
+#include <algorithm>
 #include <limits>
 
 #include "absl/status/status.h"
@@ -20,8 +21,11 @@ namespace http = boost::beast::http;
 
 struct BodyTarget {
   std::string* buffer = nullptr;
+  bool* truncated = nullptr;
   const BodySink* sink = nullptr;
+  BodyLimits limits;
   bool stopped = false;
+  bool too_large = false;
 };
 
 // A Beast Body whose reader forwards bytes to a BodySink (2xx) or a string (otherwise).
@@ -38,7 +42,8 @@ struct SinkBody {
     void init(const boost::optional<std::uint64_t>&, boost::beast::error_code& ec) {
       ec = {};
       int status = status_of_(header_);
-      use_sink_ = v_.sink != nullptr && *v_.sink && status >= 200 && status < 300;
+      success_ = status >= 200 && status < 300;
+      use_sink_ = v_.sink != nullptr && *v_.sink && success_;
     }
     template <class ConstBufferSequence>
     std::size_t put(const ConstBufferSequence& buffers, boost::beast::error_code& ec) {
@@ -50,8 +55,21 @@ struct SinkBody {
         if (v_.stopped) continue;
         if (use_sink_) {
           if (!(*v_.sink)(s)) v_.stopped = true;
-        } else {
+          continue;
+        }
+        size_t limit = success_ ? v_.limits.max_body : v_.limits.max_error_body;
+        size_t room = limit - std::min(limit, v_.buffer->size());
+        if (s.size() <= room) {
           v_.buffer->append(s.data(), s.size());
+          continue;
+        }
+        // Over the limit: stop reading (the connection is dropped afterwards).
+        v_.stopped = true;
+        if (success_) {
+          v_.too_large = true;
+        } else {
+          v_.buffer->append(s.data(), room);
+          *v_.truncated = true;
         }
       }
       return n;
@@ -71,6 +89,7 @@ struct SinkBody {
     const void* header_;
     int (*status_of_)(const void*);
     bool use_sink_ = false;
+    bool success_ = false;
   };
 };
 
@@ -101,7 +120,8 @@ std::string HttpResponse::Header(absl::string_view name) const {
   return "";
 }
 
-HttpResponseParser::HttpResponseParser(BodySink sink) : impl_(std::make_unique<Impl>()) {
+HttpResponseParser::HttpResponseParser(BodySink sink, BodyLimits limits)
+    : impl_(std::make_unique<Impl>()) {
   impl_->sink = std::move(sink);
   // Not boost::none: Beast 1.74 compares `len > body_limit_` with an empty optional as true.
   impl_->parser.body_limit(std::numeric_limits<std::uint64_t>::max());
@@ -109,7 +129,9 @@ HttpResponseParser::HttpResponseParser(BodySink sink) : impl_(std::make_unique<I
   impl_->parser.eager(true);
   BodyTarget& t = impl_->parser.get().body();
   t.buffer = &impl_->response.body;
+  t.truncated = &impl_->response.body_truncated;
   t.sink = &impl_->sink;
+  t.limits = limits;
 }
 
 HttpResponseParser::~HttpResponseParser() = default;
@@ -152,6 +174,7 @@ absl::Status HttpResponseParser::FeedEof() {
 bool HttpResponseParser::header_done() const { return impl_->parser.is_header_done(); }
 bool HttpResponseParser::done() const { return impl_->parser.is_done(); }
 bool HttpResponseParser::stopped() const { return impl_->parser.get().body().stopped; }
+bool HttpResponseParser::too_large() const { return impl_->parser.get().body().too_large; }
 bool HttpResponseParser::keep_alive() const {
   return impl_->parser.is_done() && impl_->parser.keep_alive() && !impl_->parser.need_eof();
 }

@@ -74,5 +74,36 @@ TEST(HttpResponseParserTest, Garbage) {
   EXPECT_FALSE(q.FeedEof().ok());
 }
 
+TEST(HttpResponseParserTest, ErrorBodyKeepsItsStartAndStops) {
+  BodyLimits limits;
+  limits.max_error_body = 8;
+  HttpResponseParser p(nullptr, limits);
+  auto used = p.Feed("HTTP/1.1 500 Oops\r\nContent-Length: 1000000\r\n\r\n0123456789abcdef");
+  ASSERT_TRUE(used.ok()) << used.status();
+  EXPECT_TRUE(p.stopped());
+  EXPECT_FALSE(p.too_large());
+  EXPECT_EQ(p.response().status, 500);
+  EXPECT_EQ(p.response().body, "01234567");
+  EXPECT_TRUE(p.response().body_truncated);
+}
+
+TEST(HttpResponseParserTest, SuccessBodyPastTheLimitIsTooLarge) {
+  BodyLimits limits;
+  limits.max_body = 4;
+  HttpResponseParser p(nullptr, limits);
+  auto used =
+      p.Feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n");
+  ASSERT_TRUE(used.ok()) << used.status();
+  EXPECT_TRUE(p.stopped());
+  EXPECT_TRUE(p.too_large());
+  EXPECT_EQ(p.response().body, "abc");
+  // Within the limit nothing changes.
+  HttpResponseParser q(nullptr, limits);
+  ASSERT_TRUE(q.Feed("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd").ok());
+  EXPECT_TRUE(q.done());
+  EXPECT_FALSE(q.stopped());
+  EXPECT_EQ(q.response().body, "abcd");
+}
+
 }  // namespace
 }  // namespace maestro::docker

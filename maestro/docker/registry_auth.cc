@@ -1,5 +1,6 @@
 #include "maestro/docker/registry_auth.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -134,6 +135,31 @@ absl::StatusOr<absl::optional<AuthConfig>> ResolveAuth(const Registry& registry,
   return absl::optional<AuthConfig>();
 }
 
+namespace {
+
+// ":line:col: malformed Docker configuration: <nlohmann's reason>", without the "last read"
+// excerpt nlohmann adds (the file holds credentials; nothing of its content is repeated).
+std::string DescribeJsonParseError(const std::string& text, const json::parse_error& e) {
+  size_t end = std::min(e.byte == 0 ? size_t{0} : e.byte - 1, text.size());
+  int line = 1, column = 1;
+  for (size_t i = 0; i < end; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  std::string reason = e.what();
+  // "[json.exception.parse_error.101] parse error at line 1, column 2: syntax error while
+  // parsing value - invalid literal; last read: 'x'"
+  if (size_t colon = reason.find(": "); colon != std::string::npos) reason.erase(0, colon + 2);
+  if (size_t last = reason.find("; last read"); last != std::string::npos) reason.erase(last);
+  return absl::StrCat(":", line, ":", column, ": malformed Docker configuration: ", reason);
+}
+
+}  // namespace
+
 absl::StatusOr<absl::optional<json>> LoadDockerConfig(const char* docker_config_dir,
                                                       const char* home) {
   std::string path;
@@ -149,11 +175,16 @@ absl::StatusOr<absl::optional<json>> LoadDockerConfig(const char* docker_config_
   std::stringstream ss;
   ss << in.rdbuf();
   std::string text = ss.str();
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": not valid JSON"));
+  try {
+    json j = json::parse(text);
+    if (!j.is_object()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": malformed Docker configuration: expected a JSON object, got ", j.type_name()));
+    }
+    return absl::optional<json>(std::move(j));
+  } catch (const json::parse_error& e) {
+    return absl::InvalidArgumentError(absl::StrCat(path, DescribeJsonParseError(text, e)));
   }
-  return absl::optional<json>(std::move(j));
 }
 
 json AuthConfigJson(const AuthConfig& auth) {

@@ -59,6 +59,9 @@ absl::StatusOr<absl::optional<AuthConfig>> ResolveAuth(const Registry& registry,
                                                        const nlohmann::json* docker_config);
 
 // Reads $DOCKER_CONFIG/config.json or $HOME/.docker/config.json; nullopt when absent.
+// A file that is not a JSON object is InvalidArgument naming the file and the position:
+// "/home/u/.docker/config.json:3:7: malformed Docker configuration: syntax error ..." (no
+// content of the file is quoted: it holds credentials).
 absl::StatusOr<absl::optional<nlohmann::json>> LoadDockerConfig(const char* docker_config_dir,
                                                                 const char* home);
 

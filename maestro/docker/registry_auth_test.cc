@@ -1,7 +1,14 @@
 #include "maestro/docker/registry_auth.h"
 
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "maestro/docker/http_docker_client.h"
 #include "maestro/testing/fake_docker_daemon.h"
@@ -56,6 +63,46 @@ TEST(ResolveAuthTest, OwnCredentialsThenDockerConfig) {
   r.username = "own";
   r.password = "pw";
   EXPECT_EQ((*ResolveAuth(r, &config))->username, "own");
+}
+
+// Writes `content` to <dir>/config.json under the test's temporary directory.
+std::string WriteDockerConfig(const std::string& name, const std::string& content) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
+  ::mkdir(dir.c_str(), 0700);
+  std::ofstream(dir + "/config.json") << content;
+  return dir;
+}
+
+TEST(LoadDockerConfigTest, AbsentValidAndMalformed) {
+  std::string missing = WriteDockerConfig("absent", "{}");
+  std::remove((missing + "/config.json").c_str());
+  auto none = LoadDockerConfig(missing.c_str(), nullptr);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->has_value());
+
+  std::string good = WriteDockerConfig("good", R"({"auths": {"h:5000": {"auth": "dTpw"}}})");
+  auto loaded = LoadDockerConfig(good.c_str(), nullptr);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_TRUE((**loaded).contains("auths"));
+
+  // Regression: a malformed file was ignored silently (pulls then failed with an unrelated
+  // registry error). The message names the file and the position, and quotes nothing of it.
+  std::string bad = WriteDockerConfig(
+      "bad", "{\n  \"auths\": {\n    \"h:5000\": {\"auth\": \"c2VjcmV0LXRva2Vu\" x}\n  }\n}\n");
+  auto broken = LoadDockerConfig(bad.c_str(), nullptr);
+  ASSERT_FALSE(broken.ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(broken.status()));
+  EXPECT_TRUE(absl::StartsWith(broken.status().message(),
+                               bad + "/config.json:3:43: malformed Docker configuration: "))
+      << broken.status();
+  EXPECT_FALSE(absl::StrContains(broken.status().message(), "c2VjcmV0")) << broken.status();
+
+  std::string not_object = WriteDockerConfig("array", "[1]");
+  EXPECT_EQ(LoadDockerConfig(not_object.c_str(), nullptr).status().message(),
+            not_object + "/config.json: malformed Docker configuration: expected a JSON object, "
+                         "got array");
 }
 
 TEST(EncodeRegistryAuthTest, Base64UrlJson) {

@@ -54,6 +54,13 @@ bool LineSplitter::Emit(absl::string_view line) {
 bool LineSplitter::Feed(absl::string_view data) {
   while (!data.empty() && !stopped_) {
     size_t nl = data.find('\n');
+    size_t line_size = partial_.size() + (nl == absl::string_view::npos ? data.size() : nl);
+    if (line_size > max_line_) {
+      too_long_ = true;
+      stopped_ = true;
+      partial_.clear();
+      break;
+    }
     if (nl == absl::string_view::npos) {
       partial_.append(data.data(), data.size());
       break;

@@ -39,20 +39,28 @@ class MultiplexedStreamParser {
 };
 
 // Splits a byte stream into lines ('\n', a trailing '\r' removed); empty lines are skipped.
+// A line longer than `max_line` stops the splitter (too_long()): memory stays bounded whatever
+// the stream sends.
 class LineSplitter {
  public:
   using LineCallback = std::function<bool(absl::string_view line)>;
-  explicit LineSplitter(LineCallback callback) : callback_(std::move(callback)) {}
-  // Returns false once the callback returned false.
+  static constexpr size_t kDefaultMaxLine = 1 << 20;
+  explicit LineSplitter(LineCallback callback, size_t max_line = kDefaultMaxLine)
+      : callback_(std::move(callback)), max_line_(max_line) {}
+  // Returns false once the callback returned false or a line was too long.
   bool Feed(absl::string_view data);
   // Delivers a final unterminated line.
   bool Finish();
+  bool too_long() const { return too_long_; }
+  size_t max_line() const { return max_line_; }
 
  private:
   bool Emit(absl::string_view line);
   LineCallback callback_;
+  size_t max_line_;
   std::string partial_;
   bool stopped_ = false;
+  bool too_long_ = false;
 };
 
 }  // namespace maestro::docker

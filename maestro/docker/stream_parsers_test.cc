@@ -68,5 +68,27 @@ TEST(LineSplitterTest, SplitsJsonLines) {
   EXPECT_EQ(lines[2], "{\"c\":3}");
 }
 
+TEST(LineSplitterTest, OverlongLineStopsWithBoundedMemory) {
+  std::vector<std::string> lines;
+  LineSplitter s(
+      [&](absl::string_view l) {
+        lines.emplace_back(l);
+        return true;
+      },
+      /*max_line=*/16);
+  EXPECT_TRUE(s.Feed("short\n0123456789"));
+  // An endless line without a newline: refused once it passes the limit, not buffered.
+  EXPECT_FALSE(s.Feed("0123456789"));
+  EXPECT_TRUE(s.too_long());
+  EXPECT_FALSE(s.Feed("more\n"));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0], "short");
+  // A line of exactly the limit is fine.
+  LineSplitter ok([](absl::string_view) { return true; }, 4);
+  EXPECT_TRUE(ok.Feed("abcd\nab"));
+  EXPECT_TRUE(ok.Feed("cd\n"));
+  EXPECT_FALSE(ok.too_long());
+}
+
 }  // namespace
 }  // namespace maestro::docker

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "maestro/graph/container_graph.h"
 #include "maestro/graph/fnmatch.h"
 
 namespace maestro {
@@ -218,52 +219,14 @@ std::set<std::string> ServiceClosure(const model::Environment& env, const std::s
 
 std::set<std::string> ContainerClosure(const model::Environment& env,
                                        const std::string& container, bool forward) {
-  Adjacency edges = ContainerEdges(env);
-  return Reachable(forward ? edges : Reverse(edges), container);
+  std::vector<std::string> names = ContainerGraph(env).Closure(container, forward);
+  return std::set<std::string>(names.begin(), names.end());
 }
-
-namespace {
-
-std::vector<std::string> Order(const Adjacency& edges, const std::vector<std::string>& containers) {
-  std::set<std::string> members(containers.begin(), containers.end());
-  std::map<std::string, std::set<std::string>> deps;
-  for (const std::string& c : members) {
-    for (const std::string& d : Reachable(edges, c)) {
-      if (d != c && members.count(d)) deps[c].insert(d);
-    }
-  }
-  std::vector<std::string> pending(members.begin(), members.end());
-  std::vector<std::string> ordered;
-  std::set<std::string> taken;
-  while (!pending.empty()) {
-    std::vector<std::string> wait;
-    for (const std::string& c : pending) {
-      bool ready = std::all_of(deps[c].begin(), deps[c].end(),
-                               [&](const std::string& d) { return taken.count(d) > 0; });
-      if (ready) {
-        ordered.push_back(c);
-        taken.insert(c);
-      } else {
-        wait.push_back(c);
-      }
-    }
-    if (wait.size() == pending.size()) {
-      // Only reachable with a cycle, which loading rejects; keep the rest in name order.
-      ordered.insert(ordered.end(), wait.begin(), wait.end());
-      break;
-    }
-    pending = std::move(wait);
-  }
-  return ordered;
-}
-
-}  // namespace
 
 std::vector<std::string> OrderContainers(const model::Environment& env,
                                          const std::vector<std::string>& containers,
                                          bool forward) {
-  Adjacency edges = ContainerEdges(env);
-  return Order(forward ? edges : Reverse(edges), containers);
+  return ContainerGraph(env).Order(containers, forward);
 }
 
 absl::StatusOr<std::vector<std::string>> ResolveThings(const model::Environment& env,
@@ -288,25 +251,21 @@ absl::StatusOr<std::vector<std::string>> ResolveThings(const model::Environment&
     }
     selected.insert(service->instances.begin(), service->instances.end());
   }
+  std::vector<std::string> candidates(selected.begin(), selected.end());
+  std::optional<ContainerGraph> graph;
   if (with_dependencies) {
-    Adjacency edges = ContainerEdges(env);
-    if (!forward) edges = Reverse(edges);
-    std::set<std::string> gathered = selected;
-    for (const std::string& c : selected) {
-      std::set<std::string> more = Reachable(edges, c);
-      gathered.insert(more.begin(), more.end());
-    }
-    selected = std::move(gathered);
+    graph.emplace(env);
+    candidates = graph->ClosureOf(candidates, forward);
   }
   std::vector<std::string> result;
-  for (const std::string& name : selected) {
+  for (const std::string& name : candidates) {
     const model::Instance* c = env.FindInstance(name);
     if (!container_glob.empty() && !FnMatch(name, container_glob)) continue;
-    if (!ship_glob.empty() && !FnMatch(c->ship, ship_glob)) continue;
+    if (!ship_glob.empty() && (c == nullptr || !FnMatch(c->ship, ship_glob))) continue;
     result.push_back(name);
   }
-  if (with_dependencies) return OrderContainers(env, result, forward);
-  return result;  // std::set iteration order: sorted by name
+  if (with_dependencies) return graph->Order(result, forward);
+  return result;  // sorted by name
 }
 
 absl::StatusOr<std::string> RenderDepTree(const model::Environment& env,

@@ -1,5 +1,9 @@
 #include "maestro/graph/graph.h"
 
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -7,6 +11,7 @@
 
 #include "gtest/gtest.h"
 #include "maestro/config/loader.h"
+#include "maestro/graph/container_graph.h"
 
 namespace maestro {
 namespace graph {
@@ -213,6 +218,154 @@ TEST(GraphTest, FindContainerCycleMatchesFindCycleOnContainerEdges) {
   }
   EXPECT_FALSE(FindContainerCycle(envs[0]).has_value());
   EXPECT_EQ(FormatCycle(*FindContainerCycle(envs[1])), "b-1 -> b-2 -> b-1");
+}
+
+
+// ---- ContainerGraph against the definitions it replaces (materialised ContainerEdges) ----
+
+namespace reference {
+
+// The pass-by-pass static order of §5.3 exactly as first written, over materialised edges.
+std::vector<std::string> Order(const Adjacency& edges, const std::vector<std::string>& containers) {
+  std::set<std::string> members(containers.begin(), containers.end());
+  std::map<std::string, std::set<std::string>> deps;
+  for (const std::string& c : members) {
+    for (const std::string& d : Reachable(edges, c)) {
+      if (d != c && members.count(d)) deps[c].insert(d);
+    }
+  }
+  std::vector<std::string> pending(members.begin(), members.end());
+  std::vector<std::string> ordered;
+  std::set<std::string> taken;
+  while (!pending.empty()) {
+    std::vector<std::string> wait;
+    for (const std::string& c : pending) {
+      bool ready = std::all_of(deps[c].begin(), deps[c].end(),
+                               [&](const std::string& d) { return taken.count(d) > 0; });
+      if (ready) {
+        ordered.push_back(c);
+        taken.insert(c);
+      } else {
+        wait.push_back(c);
+      }
+    }
+    if (wait.size() == pending.size()) {
+      ordered.insert(ordered.end(), wait.begin(), wait.end());
+      break;
+    }
+    pending = std::move(wait);
+  }
+  return ordered;
+}
+
+}  // namespace reference
+
+// A random acyclic environment: services depend only on services defined before them (by
+// requires or by volumes_from), names are shuffled so that name order and dependency order
+// disagree.
+model::Environment RandomEnvironment(std::mt19937* rng, int services, int max_instances) {
+  model::Environment env;
+  std::vector<std::string> service_names;
+  for (int s = 0; s < services; ++s) {
+    service_names.push_back("s" + std::to_string((s * 7919) % 1000));
+  }
+  int next_instance = 0;
+  for (int s = 0; s < services; ++s) {
+    model::Service service;
+    service.name = service_names[s];
+    int count = 1 + static_cast<int>((*rng)() % max_instances);
+    for (int i = 0; i < count; ++i) {
+      model::Instance c;
+      c.name = "c" + std::to_string((next_instance++ * 6007) % 10007);
+      c.service = service.name;
+      c.ship = (*rng)() % 2 ? "ship1" : "ship2";
+      service.instances.push_back(c.name);
+      env.instances.push_back(c);
+    }
+    for (int d = 0; d < s; ++d) {
+      if ((*rng)() % 4 == 0) service.requires.push_back(service_names[d]);
+    }
+    env.services.push_back(service);
+  }
+  // volumes_from: to an instance of an earlier service, or an earlier instance of the same one.
+  for (size_t i = 1; i < env.instances.size(); ++i) {
+    if ((*rng)() % 5 != 0) continue;
+    model::Instance& c = env.instances[i];
+    const model::Instance& other = env.instances[(*rng)() % i];
+    c.volumes_from.push_back(other.name);
+    if (other.service != c.service) {
+      for (model::Service& s : env.services) {
+        if (s.name == c.service) s.volumes_from_services.push_back(other.service);
+      }
+    }
+  }
+  for (model::Service& s : env.services) {
+    std::sort(s.volumes_from_services.begin(), s.volumes_from_services.end());
+    s.volumes_from_services.erase(
+        std::unique(s.volumes_from_services.begin(), s.volumes_from_services.end()),
+        s.volumes_from_services.end());
+  }
+  return env;
+}
+
+TEST(ContainerGraphTest, MatchesMaterialisedEdgesOnRandomEnvironments) {
+  std::mt19937 rng(12345);
+  for (int round = 0; round < 60; ++round) {
+    model::Environment env = RandomEnvironment(&rng, 1 + round % 9, 1 + round % 5);
+    ContainerGraph graph(env);
+    Adjacency forward = ContainerEdges(env);
+    Adjacency backward = Reverse(forward);
+    for (const model::Instance& c : env.instances) {
+      for (bool fwd : {true, false}) {
+        std::set<std::string> want = Reachable(fwd ? forward : backward, c.name);
+        std::vector<std::string> got = graph.Closure(c.name, fwd);
+        ASSERT_EQ(std::set<std::string>(got.begin(), got.end()), want) << c.name;
+        ASSERT_EQ(ContainerClosure(env, c.name, fwd), want);
+      }
+    }
+    // Orders of random subsets (with and without their dependencies), both directions.
+    for (int pick = 0; pick < 5; ++pick) {
+      std::vector<std::string> subset;
+      for (const model::Instance& c : env.instances) {
+        if (rng() % 3 == 0) subset.push_back(c.name);
+      }
+      if (pick == 0) subset.push_back("not-a-container");
+      for (bool fwd : {true, false}) {
+        EXPECT_EQ(graph.Order(subset, fwd),
+                  reference::Order(fwd ? forward : backward, subset))
+            << "round " << round << " pick " << pick;
+      }
+    }
+  }
+}
+
+// A chain of services named against their dependency order: each pass of the §5.3 walk can
+// take only one name, so the order must still come out right (and ResolveThings with it).
+TEST(ContainerGraphTest, ChainNamedBackwards) {
+  model::Environment env;
+  const int kLength = 50;
+  for (int i = 0; i < kLength; ++i) {
+    model::Service s;
+    s.name = "svc" + std::to_string(100 + kLength - i);  // later links sort first
+    if (i > 0) s.requires.push_back(env.services.back().name);
+    model::Instance c;
+    c.name = "c" + std::to_string(100 + kLength - i);
+    c.service = s.name;
+    c.ship = "ship1";
+    s.instances.push_back(c.name);
+    env.services.push_back(s);
+    env.instances.push_back(c);
+  }
+  std::vector<std::string> all;
+  for (const model::Instance& c : env.instances) all.push_back(c.name);
+  EXPECT_EQ(OrderContainers(env, all, true), reference::Order(ContainerEdges(env), all));
+  std::vector<std::string> want = all;  // dependencies first: definition order
+  EXPECT_EQ(OrderContainers(env, all, true), want);
+  auto resolved = ResolveThings(env, {env.instances.back().name}, false, "", "", true, true);
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_EQ(*resolved, want);
+  std::reverse(want.begin(), want.end());
+  EXPECT_EQ(OrderContainers(env, all, false), want);
 }
 
 }  // namespace

@@ -300,5 +300,37 @@ services:
   EXPECT_TRUE((*c)["State"]["Running"].get<bool>());
 }
 
+// Regression: with `docker_host: ssh://...` the key, known_hosts and keepalive of ssh_tunnel
+// were dropped between the loader and the connection ("Missing SSH key", shown only as "host
+// down" in the middle of a play). The URL's path is the remote socket (direct-streamlocal).
+TEST_F(OrchestrationTest, SshDockerHostUsesTheTunnelKey) {
+  std::string file = WriteEnvironment("ssh-docker-host.yaml", R"(
+__maestro: {schema: 2}
+name: ssh-docker-host-e2e
+ships:
+  tunneled:
+    ip: 127.0.0.3
+    docker_host: "ssh://{{SSH_USER}}@{{SSH_HOST}}:{{SSH_PORT}}{{SOCKET}}"
+    timeout: 5
+    ssh_tunnel:
+      key: "{{SSH_KEY}}"
+      known_hosts: "{{SSH_KNOWN_HOSTS}}"
+      keepalive: 10
+services:
+  one:
+    image: "{{IMAGE}}"
+    instances:
+      "{{P}}sshurl": {ship: tunneled, command: sleep 1000, stop_timeout: 1}
+)");
+  RunResult start = RunMaestro(file, {"start"});
+  EXPECT_EQ(start.exit_code, 0) << start.all();
+  std::optional<nlohmann::json> c = Inspect(C("sshurl"));
+  ASSERT_TRUE(c.has_value()) << start.all();
+  EXPECT_TRUE((*c)["State"]["Running"].get<bool>());
+  RunResult status = RunMaestro(file, {"status"});
+  EXPECT_EQ(status.exit_code, 0) << status.all();
+  EXPECT_THAT(status.out, Not(HasSubstr("host down"))) << status.all();
+}
+
 }  // namespace
 }  // namespace maestro::integration

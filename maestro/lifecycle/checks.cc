@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -13,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "maestro/base/status_macros.h"
+#include "maestro/lifecycle/check_rules.h"
 #include "maestro/lifecycle/http_fetch.h"
 #include "maestro/lifecycle/python_regex.h"
 #include "maestro/lifecycle/subprocess.h"
@@ -25,10 +28,6 @@ using nlohmann::json;
 
 constexpr absl::Duration kRetryPause = absl::Seconds(1);
 constexpr absl::Duration kDefaultHttpTimeout = absl::Seconds(5);
-constexpr int kMaxExecPolls = 3600;  // rexec: an exec reporting no exit code for an hour
-const std::set<std::string> kRequestsOptions = {"timeout", "verify",  "cert",
-                                                "headers", "auth",    "params",
-                                                "data",    "json",    "allow_redirects"};
 
 bool IsSet(const std::atomic<bool>* flag) { return flag != nullptr && flag->load(); }
 
@@ -43,6 +42,57 @@ bool Pause(Clock* clock, absl::Duration d, const std::atomic<bool>* a,
     d -= step;
   }
   return !IsSet(a) && !IsSet(b);
+}
+
+// One attempt's stop flag for calls that take a single cancel flag: it is set when `outer`
+// is set or when `timeout` of real time has passed, whichever comes first (a watcher thread,
+// joined by the destructor, notices `outer` within 50 ms).
+class AttemptStop {
+ public:
+  AttemptStop(const std::atomic<bool>* outer, absl::Duration timeout)
+      : deadline_(absl::Now() + timeout) {
+    thread_ = std::thread([this, outer] {
+      std::unique_lock<std::mutex> lock(mu_);
+      while (!done_) {
+        if (IsSet(outer)) break;
+        const absl::Duration left = deadline_ - absl::Now();
+        if (left <= absl::ZeroDuration()) {
+          timed_out_ = true;
+          break;
+        }
+        cv_.wait_for(lock, absl::ToChronoNanoseconds(std::min(left, absl::Milliseconds(50))));
+      }
+      flag_ = true;
+    });
+  }
+  AttemptStop(const AttemptStop&) = delete;
+  AttemptStop& operator=(const AttemptStop&) = delete;
+  ~AttemptStop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  const std::atomic<bool>* flag() const { return &flag_; }
+  bool timed_out() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return timed_out_;
+  }
+
+ private:
+  const absl::Time deadline_;
+  std::atomic<bool> flag_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;       // guarded by mu_
+  bool timed_out_ = false;  // guarded by mu_
+  std::thread thread_;
+};
+
+std::string TimedOut(double seconds) {
+  return absl::StrCat("timed out after ", absl::FormatDuration(absl::Seconds(seconds)));
 }
 
 std::string Stringify(const json& v) {
@@ -266,6 +316,7 @@ CheckOutcome RunExec(const model::Check& c, const CheckContext& ctx,
   SubprocessOptions opts;
   opts.argv = c.argv;
   opts.cancel = stop;
+  opts.timeout = absl::Seconds(c.timeout);  // per attempt
   opts.output = ctx.exec_output;
   opts.tail_lines = 5;
   std::map<std::string, std::string> merged = MergedEnv(ctx);
@@ -301,6 +352,8 @@ CheckOutcome RunRexec(const model::Check& c, const CheckContext& ctx,
     out.last_error = "rexec check: no Docker client for the container";
     return out;
   }
+  // The exit code is polled every second of clock time for at most `timeout` seconds.
+  const int max_polls = std::max(1, static_cast<int>(std::ceil(c.timeout)));
   for (int attempt = 1; attempt <= c.attempts; ++attempt) {
     if (IsSet(stop)) break;
     out.attempts = attempt;
@@ -308,19 +361,26 @@ CheckOutcome RunRexec(const model::Check& c, const CheckContext& ctx,
     eo.cmd = c.argv;
     absl::StatusOr<std::string> id = ctx.docker->CreateExec(ctx.instance->name, eo);
     if (id.ok()) {
+      // Ends the attached stream on cancellation or after `timeout` (the command may go on
+      // inside the container: Docker cannot kill an exec).
+      AttemptStop attempt_stop(stop, absl::Seconds(c.timeout));
+      const std::atomic<bool>* attempt_flag = attempt_stop.flag();
       std::string output;
       absl::Status started = ctx.docker->StartExec(
-          *id, false, [&](docker::StdStream, absl::string_view data) {
+          *id, false,
+          [&](docker::StdStream, absl::string_view data) {
             if (ctx.exec_output) ctx.exec_output(data);
             output.append(data.data(), data.size());
             if (output.size() > 64 * 1024) output.erase(0, output.size() - 16 * 1024);
-            return !IsSet(stop);
-          });
+            return !IsSet(attempt_flag);
+          },
+          attempt_flag);
       if (!started.ok()) {
         out.last_error = std::string(started.message());
       } else {
         absl::optional<int64_t> exit_code;
-        for (int poll = 0; poll < kMaxExecPolls && !IsSet(stop); ++poll) {
+        int poll = 0;
+        for (; poll < max_polls && !IsSet(attempt_flag); ++poll) {
           absl::StatusOr<docker::ExecInspect> info = ctx.docker->InspectExec(*id);
           if (!info.ok()) {
             out.last_error = std::string(info.status().message());
@@ -330,7 +390,7 @@ CheckOutcome RunRexec(const model::Check& c, const CheckContext& ctx,
             exit_code = info->exit_code;
             break;
           }
-          if (!Pause(ctx.clock, kRetryPause, stop)) break;
+          if (!Pause(ctx.clock, kRetryPause, attempt_flag)) break;
         }
         if (exit_code.has_value() && *exit_code == 0) {
           out.ok = true;
@@ -341,8 +401,8 @@ CheckOutcome RunRexec(const model::Check& c, const CheckContext& ctx,
           out.last_error = absl::StrCat("exited with status ", *exit_code);
           std::string tail = TailLines(std::string(absl::StripTrailingAsciiWhitespace(output)), 5);
           if (!tail.empty()) absl::StrAppend(&out.last_error, ": ", tail);
-        } else if (out.last_error.empty() || !IsSet(stop)) {
-          if (!IsSet(stop)) out.last_error = "the exec reported no exit code";
+        } else if (!IsSet(stop) && (attempt_stop.timed_out() || poll >= max_polls)) {
+          out.last_error = TimedOut(c.timeout);
         }
       }
     } else {
@@ -428,89 +488,12 @@ std::string DefaultConditionFailure(absl::string_view state, absl::string_view c
 }
 
 absl::Status ValidateCheck(const model::Check& c, const model::Instance* instance) {
-  std::string where = absl::StrCat("lifecycle ", model::CheckTypeName(c.type), " check",
-                                   c.line > 0 ? absl::StrCat(" at line ", c.line) : "",
-                                   instance != nullptr ? absl::StrCat(" of ", instance->name) : "",
-                                   ": ");
-  auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(where, why));
-  };
-  switch (c.type) {
-    case model::CheckType::kTcp:
-    case model::CheckType::kHttp: {
-      if (instance != nullptr && !c.port_name.empty()) {
-        const model::Port* p = instance->FindPort(c.port_name);
-        if (p != nullptr) {
-          if (p->exposed.protocol != "tcp" || p->external.protocol != "tcp") {
-            return bad(absl::StrCat("Port ", c.port_name, " is not TCP!"));
-          }
-          if (p->external.is_range()) {  // FIX #23
-            return bad(absl::StrCat("Port ", c.port_name, " is a port range (",
-                                    p->external.Number(), "); a ", model::CheckTypeName(c.type),
-                                    " check needs a single port"));
-          }
-        } else if (c.type == model::CheckType::kTcp) {
-          return bad(absl::StrCat("Port ", c.port_name, " is not defined by ", instance->name,
-                                  "!"));
-        }
-      }
-      if (c.port <= 0 || c.port > 65535) {
-        return bad(absl::StrCat("invalid port ", c.port, " for port '", c.port_name, "'"));
-      }
-      if (c.host.empty()) return bad("no host to check");
-      if (c.max_wait < 0) return bad("max_wait must not be negative");
-      if (c.type == model::CheckType::kTcp) return absl::OkStatus();
-      if (c.scheme != "http" && c.scheme != "https") {
-        return bad(absl::StrCat("scheme must be http or https, not '", c.scheme, "'"));
-      }
-      static const std::set<std::string> kMethods = {"get",    "post", "put",    "head",
-                                                     "delete", "patch", "options"};
-      if (kMethods.count(absl::AsciiStrToLower(c.method)) == 0) {
-        return bad(absl::StrCat("unsupported HTTP method '", c.method, "'"));
-      }
-      if (c.match_regex) {
-        absl::StatusOr<PythonRegex> r = PythonRegex::Compile(*c.match_regex);
-        if (!r.ok()) return bad(r.status().message());
-      }
-      if (!c.requests_options.is_object()) return bad("requests_options must be a map");
-      for (const auto& [k, v] : c.requests_options.items()) {
-        if (kRequestsOptions.count(k) == 0) {
-          return bad(absl::StrCat("unsupported requests_options key '", k, "' (supported: ",
-                                  absl::StrJoin(kRequestsOptions, ", "), ")"));
-        }
-        if (k == "timeout" && !v.is_null() && !v.is_number() &&
-            !(v.is_array() && v.size() == 2 && v[0].is_number() && v[1].is_number())) {
-          return bad("requests_options.timeout must be a number or [connect, read]");
-        }
-        if (k == "timeout" && v.is_number() && v.get<double>() <= 0) {
-          return bad("requests_options.timeout must be positive");
-        }
-        if (k == "verify" && !v.is_boolean() && !v.is_string()) {
-          return bad("requests_options.verify must be true, false or a CA bundle path");
-        }
-        if (k == "auth" && !(v.is_array() && v.size() == 2)) {
-          return bad("requests_options.auth must be [user, password]");
-        }
-        if ((k == "headers" || k == "params") && !v.is_object()) {
-          return bad(absl::StrCat("requests_options.", k, " must be a map"));
-        }
-      }
-      return absl::OkStatus();
-    }
-    case model::CheckType::kExec:
-    case model::CheckType::kRexec:
-      if (c.argv.empty()) return bad("`command` is required and must not be empty");
-      if (c.attempts < 0) return bad("attempts must not be negative");
-      if (c.type == model::CheckType::kExec && c.envfrom != "env" && c.envfrom != "stdin") {
-        return bad(absl::StrCat("Lifecycle check: invalid envfrom ", c.envfrom,
-                                " (expected env or stdin)"));
-      }
-      return absl::OkStatus();
-    case model::CheckType::kSleep:
-      if (c.wait < 0) return bad("wait must not be negative");
-      return absl::OkStatus();
-  }
-  return absl::OkStatus();
+  std::optional<CheckProblem> problem = FindCheckProblem(c, instance);
+  if (!problem) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "lifecycle ", model::CheckTypeName(c.type), " check",
+      c.line > 0 ? absl::StrCat(" at line ", c.line) : "",
+      instance != nullptr ? absl::StrCat(" of ", instance->name) : "", ": ", problem->message));
 }
 
 CheckOutcome RunCheck(const model::Check& check, const CheckContext& ctx) {

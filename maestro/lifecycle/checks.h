@@ -27,16 +27,24 @@
 //         Python str(): a YAML null is "None"); envfrom `stdin`: the child inherits maestro's
 //         environment and reads that merged environment as a JSON object on stdin. Output
 //         goes to CheckContext::exec_output (when set) and its last lines to last_error.
-//         A command that cannot be started fails at once (no retries).
+//         A command that cannot be started fails at once (no retries). An attempt that runs
+//         longer than `timeout` (60 s; real time) is killed with its whole process group
+//         ("timed out after 1m"); so is a running attempt on cancellation (MaestroNG had no
+//         timeout: a hanging command hung the play).
 //   rexec `command` run inside the container (Docker exec, no env passed, exit status
 //         decides — the MaestroNG docs claim otherwise, §8.4), up to `attempts` times, 1 s
-//         apart; the exec's exit code is polled every 1 s.
+//         apart; the exec's exit code is polled every 1 s. An attempt ends after `timeout`
+//         (60 s: real time for the attached output stream, clock time for the polling) or on
+//         cancellation; the command may go on inside the container (Docker cannot kill an
+//         exec), maestro no longer waits for it.
 //   sleep waits `wait` seconds, every time it runs (FIX #18: no state is kept between runs).
 // Checks are never modified (const model::Check&), so shared service-level checks cannot
 // leak between instances (FIX #6, #7 are the config loader's side of the same rule).
 //
 // All waiting goes through CheckContext::clock (FakeClock makes tests instant) and stops
-// early when *cancel is set (Ctrl-C). Network and process timeouts are real time.
+// early when *cancel is set (Ctrl-C): every blocking call (connect, HTTP request, local
+// process, Docker exec stream) observes the flag within about 100 ms. Network and process
+// timeouts are real time.
 //
 // Thread-safety: RunChecks/RunCheck may be called concurrently for different containers.
 // The context's pointers must outlive the call; `condition` is called from the calling
@@ -101,9 +109,8 @@ absl::StatusOr<StateOutcome> RunChecks(absl::string_view state, const CheckConte
 // ctx.condition is not consulted. The check should have passed ValidateCheck.
 CheckOutcome RunCheck(const model::Check& check, const CheckContext& ctx);
 
-// Load-time validation (the config loader may call it too): ports defined, TCP and not a
-// range (FIX #23), regex, scheme, method, requests_options keys, envfrom, non-empty commands.
-// Messages follow MaestroNG's where it had one, e.g. "Port web is not TCP!".
+// The rules of check_rules.h (the loader already applied them, with positions), as a
+// Status: "lifecycle tcp check at line 12 of c1: Port web is not TCP!".
 absl::Status ValidateCheck(const model::Check& check, const model::Instance* instance);
 
 // "tcp check on port client (10.0.0.1:2181)", "http check GET http://h:80/health",

@@ -13,6 +13,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "maestro/docker/docker_client.h"
 #include "maestro/lifecycle/test_http_server.h"
@@ -310,6 +311,9 @@ class ExecOnlyDocker : public docker::DockerClient {
   std::vector<std::string> containers;
   std::vector<std::vector<std::string>> cmds;
   int inspects = 0;
+  bool hang = false;  // StartExec blocks until its cancel flag is set
+  absl::Notification started;
+  std::atomic<int> streams_cancelled{0};
 
   std::string Describe() const override { return "fake"; }
   absl::StatusOr<std::string> ApiVersion() override { return U(); }
@@ -348,9 +352,21 @@ class ExecOnlyDocker : public docker::DockerClient {
     cmds.push_back(options.cmd);
     return "exec" + std::to_string(cmds.size());
   }
-  absl::Status StartExec(absl::string_view, bool, const docker::OutputCallback& cb) override {
+  absl::Status StartExec(absl::string_view, bool, const docker::OutputCallback& cb,
+                         const std::atomic<bool>* cancel) override {
     cb(docker::StdStream::kStdout, "checking\n");
-    return absl::OkStatus();
+    if (!hang) return absl::OkStatus();
+    // A command that never ends: the attached stream only ends when `cancel` is set (as
+    // HttpDockerClient's stream does). The guard turns a missing cancel into a failure.
+    if (!started.HasBeenNotified()) started.Notify();
+    for (int i = 0; i < 60'000; ++i) {
+      if (cancel != nullptr && cancel->load()) {
+        ++streams_cancelled;
+        return absl::OkStatus();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return absl::InternalError("the exec stream was never cancelled");
   }
   absl::StatusOr<docker::ExecInspect> InspectExec(absl::string_view id) override {
     ++inspects;
@@ -405,6 +421,96 @@ TEST_F(ChecksTest, RexecRunsInTheContainerUntilExitZero) {
   o = RunCheck(c, ctx_);
   EXPECT_FALSE(o.ok);
   EXPECT_EQ(o.last_error, "exited with status 2: checking");
+}
+
+model::Check Rexec(int attempts, double timeout) {
+  model::Check c;
+  c.type = model::CheckType::kRexec;
+  c.command = "hang";
+  c.argv = {"hang"};
+  c.attempts = attempts;
+  c.timeout = timeout;
+  return c;
+}
+
+TEST_F(ChecksTest, HangingRexecEndsPromptlyOnCancel) {
+  ExecOnlyDocker docker({0});
+  docker.hang = true;
+  ctx_.docker = &docker;
+  std::thread ctrl_c([&] {
+    docker.started.WaitForNotification();
+    cancel_ = true;
+  });
+  CheckOutcome o = RunCheck(Rexec(5, 600), ctx_);
+  ctrl_c.join();
+  EXPECT_FALSE(o.ok);
+  EXPECT_EQ(o.attempts, 1);
+  EXPECT_EQ(docker.streams_cancelled.load(), 1) << o.last_error;
+  EXPECT_TRUE(absl::StartsWith(o.last_error, "cancelled")) << o.last_error;
+}
+
+TEST_F(ChecksTest, HangingRexecInAStateEndsPromptlyOnCancel) {
+  ExecOnlyDocker docker({0});
+  docker.hang = true;
+  ctx_.docker = &docker;
+  instance_.lifecycle["pre-stop"] = {Rexec(180, 600)};
+  std::thread ctrl_c([&] {
+    docker.started.WaitForNotification();
+    cancel_ = true;
+  });
+  absl::StatusOr<StateOutcome> r = RunChecks("pre-stop", ctx_);
+  ctrl_c.join();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled) << r.status();
+  EXPECT_EQ(docker.streams_cancelled.load(), 1);
+}
+
+TEST_F(ChecksTest, RexecAttemptsTimeOut) {
+  ExecOnlyDocker docker({0});
+  docker.hang = true;
+  ctx_.docker = &docker;
+  CheckOutcome o = RunCheck(Rexec(2, 0.2), ctx_);
+  EXPECT_FALSE(o.ok);
+  EXPECT_EQ(o.attempts, 2);
+  EXPECT_EQ(docker.streams_cancelled.load(), 2);
+  EXPECT_EQ(o.last_error, "timed out after 200ms");
+}
+
+TEST_F(ChecksTest, RexecExitCodePollingIsBoundedByTheTimeout) {
+  // The exec ends its stream but never reports an exit code: polled for `timeout` seconds
+  // of clock time, then the attempt times out.
+  class NoExitCode : public ExecOnlyDocker {
+   public:
+    NoExitCode() : ExecOnlyDocker({0}) {}
+    absl::StatusOr<docker::ExecInspect> InspectExec(absl::string_view id) override {
+      docker::ExecInspect info;
+      info.id = std::string(id);
+      info.running = true;
+      return info;
+    }
+  } docker;
+  ctx_.docker = &docker;
+  CheckOutcome o = RunCheck(Rexec(1, 5), ctx_);
+  EXPECT_FALSE(o.ok);
+  EXPECT_EQ(o.last_error, "timed out after 5s");
+  EXPECT_EQ(clock_.total_slept(), absl::Seconds(5));
+}
+
+TEST_F(ChecksTest, ExecAttemptsTimeOut) {
+  model::Check c = Exec({"sleep", "30"}, 2);
+  c.timeout = 0.2;
+  CheckOutcome o = RunCheck(c, ctx_);
+  EXPECT_FALSE(o.ok);
+  EXPECT_EQ(o.attempts, 2);
+  EXPECT_TRUE(absl::StartsWith(o.last_error, "timed out after 200ms")) << o.last_error;
+}
+
+TEST_F(ChecksTest, HangingExecIsKilledOnCancel) {
+  model::Check c = Exec({"sh", "-c", "echo ready; exec sleep 300"}, 5);
+  ctx_.exec_output = [&](absl::string_view) { cancel_ = true; };  // Ctrl-C once it runs
+  CheckOutcome o = RunCheck(c, ctx_);
+  EXPECT_FALSE(o.ok);
+  EXPECT_EQ(o.attempts, 1);
+  EXPECT_TRUE(absl::StartsWith(o.last_error, "cancelled")) << o.last_error;
 }
 
 TEST_F(ChecksTest, SleepWaitsEveryTime) {

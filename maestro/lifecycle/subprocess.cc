@@ -81,7 +81,7 @@ ssize_t WriteNoSigpipe(int fd, const char* data, size_t len) {
 
 std::string SubprocessResult::Describe() const {
   if (cancelled) return "cancelled";
-  if (timed_out) return "timed out";
+  if (timed_out) return absl::StrCat("timed out after ", absl::FormatDuration(limit));
   if (signal != 0) return absl::StrCat("killed by signal ", signal);
   return absl::StrCat("exited with status ", exit_code);
 }
@@ -128,7 +128,10 @@ absl::StatusOr<SubprocessResult> RunSubprocess(const SubprocessOptions& options)
   sigaddset(&defaults, SIGTERM);
   posix_spawnattr_setsigmask(&attr, &empty);
   posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // Its own process group: a timeout or cancellation kills everything the command started.
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
   std::vector<char*> argv;
   for (const std::string& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
@@ -171,30 +174,38 @@ absl::StatusOr<SubprocessResult> RunSubprocess(const SubprocessOptions& options)
                             : absl::Now() + options.timeout;
   absl::Time kill_at = absl::InfiniteFuture();  // SIGKILL time once SIGTERM was sent
   absl::Time drain_until = absl::InfiniteFuture();  // a grandchild may keep the pipe open
+  // The child is only reaped at the end (waitid WNOWAIT until then), so its pid, which is
+  // also its process group id, cannot be reused while maestro may still signal the group.
   bool exited = false;
-  int wstatus = 0;
+  bool stopping = false;
   char buf[8192];
+  // Bounded: after a stop the group is SIGKILLed within kill_grace; without one, the loop
+  // ends when the child is gone and its output drained (2 s at most after its exit).
   while (out_fd >= 0 || !exited) {
     if (!exited) {
-      pid_t w = waitpid(pid, &wstatus, WNOHANG);
-      if (w == pid) exited = true;
+      siginfo_t info{};
+      if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+          info.si_pid == pid) {
+        exited = true;
+      }
     }
     if (exited && out_fd < 0) break;
-    bool stop = (options.cancel != nullptr && options.cancel->load()) || absl::Now() >= deadline;
-    if (stop && kill_at == absl::InfiniteFuture() && !exited) {
-      if (options.cancel != nullptr && options.cancel->load()) {
+    const bool cancel = options.cancel != nullptr && options.cancel->load();
+    if (!stopping && (cancel || absl::Now() >= deadline)) {
+      stopping = true;
+      if (cancel) {
         result.cancelled = true;
       } else {
         result.timed_out = true;
       }
-      kill(pid, SIGTERM);
-      kill_at = absl::Now() + absl::Seconds(2);
+      kill(-pid, SIGTERM);
+      kill_at = absl::Now() + options.kill_grace;
     }
-    if (!exited && absl::Now() >= kill_at) kill(pid, SIGKILL);
+    if (stopping && absl::Now() >= kill_at) kill(-pid, SIGKILL);
     if (exited && drain_until == absl::InfiniteFuture()) {
       drain_until = absl::Now() + absl::Seconds(2);
     }
-    if (exited && (stop || absl::Now() >= drain_until)) {
+    if (exited && (stopping || absl::Now() >= drain_until)) {
       // The child is gone but a grandchild may hold the pipe open; stop reading.
       break;
     }
@@ -206,7 +217,7 @@ absl::StatusOr<SubprocessResult> RunSubprocess(const SubprocessOptions& options)
       usleep(20 * 1000);
       continue;
     }
-    int r = poll(fds, nfds, 100);
+    int r = poll(fds, nfds, 50);
     if (r < 0 && errno != EINTR) break;
     for (int i = 0; i < nfds && r > 0; ++i) {
       if (fds[i].revents == 0) continue;
@@ -232,16 +243,19 @@ absl::StatusOr<SubprocessResult> RunSubprocess(const SubprocessOptions& options)
   }
   if (out_fd >= 0) close(out_fd);
   if (in_fd >= 0) close(in_fd);
-  if (!exited) {
-    // Only reached on cancellation/timeout with the pipe closed: make sure it ends.
-    kill(pid, SIGKILL);
-    waitpid(pid, &wstatus, 0);
+  // A stopped command leaves nothing behind: the whole group goes (the child is not reaped
+  // yet, so the group id is still ours). The same if reading failed before the child ended:
+  // waitpid below must not wait forever.
+  if (stopping || !exited) kill(-pid, SIGKILL);
+  int wstatus = 0;
+  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
   }
   if (WIFEXITED(wstatus)) {
     result.exit_code = WEXITSTATUS(wstatus);
   } else if (WIFSIGNALED(wstatus)) {
     result.signal = WTERMSIG(wstatus);
   }
+  result.limit = options.timeout;
   result.tail = tail.Text();
   return result;
 }

@@ -3,8 +3,10 @@
 // and stderr are merged into one pipe; every byte goes to an optional pass-through sink and
 // the last few lines are kept for error messages. Stdin is /dev/null unless `stdin_data` is
 // given, which is written in full (a child that does not read it is fine: EPIPE is ignored,
-// SIGPIPE never reaches maestro). The child is killed (SIGTERM, then SIGKILL after 2 s) on
-// timeout or cancellation, and always reaped.
+// SIGPIPE never reaches maestro). The child runs in its own process group; on timeout or
+// cancellation (noticed within 50 ms) the whole group gets SIGTERM, then SIGKILL after
+// `kill_grace`, and when RunSubprocess returns nothing of the group is left and the child is
+// reaped.
 //
 // Thread-safety: reentrant; many threads may run subprocesses at once (posix_spawn, all
 // maestro-side descriptors close-on-exec).
@@ -33,7 +35,8 @@ struct SubprocessOptions {
   std::function<void(absl::string_view)> output;  // pass-through of stdout+stderr (optional)
   size_t tail_lines = 10;
   absl::Duration timeout = absl::InfiniteDuration();
-  const std::atomic<bool>* cancel = nullptr;  // checked every 100 ms
+  const std::atomic<bool>* cancel = nullptr;  // checked every 50 ms
+  absl::Duration kill_grace = absl::Milliseconds(500);  // SIGTERM to SIGKILL
 };
 
 struct SubprocessResult {
@@ -42,7 +45,8 @@ struct SubprocessResult {
   bool timed_out = false;
   bool cancelled = false;
   std::string tail;     // the last `tail_lines` lines of output
-  bool ok() const { return exit_code == 0; }
+  absl::Duration limit = absl::InfiniteDuration();  // the timeout it ran under
+  bool ok() const { return exit_code == 0 && !timed_out && !cancelled; }
   // "exited with status 3", "killed by signal 9", "timed out after 5s", "cancelled".
   std::string Describe() const;
 };

@@ -1,9 +1,16 @@
 #include "maestro/lifecycle/subprocess.h"
 
+#include <signal.h>
+
+#include <atomic>
 #include <chrono>
+#include <fstream>
+#include <string>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "gtest/gtest.h"
 
 namespace maestro::lifecycle {
@@ -39,29 +46,67 @@ TEST(SubprocessTest, StdinIsDeliveredAndIgnoringItIsFine) {
   EXPECT_TRUE(r->ok());
 }
 
-TEST(SubprocessTest, TimeoutAndCancelKillTheChild) {
+// Whether process `pid` has ended (gone, or a zombie waiting for its new parent to reap it).
+bool Ended(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  size_t paren = line.rfind(')');
+  return paren == std::string::npos || paren + 2 >= line.size() || line[paren + 2] == 'Z' ||
+         line[paren + 2] == 'X';
+}
+
+TEST(SubprocessTest, TimeoutKillsTheChild) {
   SubprocessOptions o;
   o.argv = {"sleep", "30"};
   o.timeout = absl::Milliseconds(200);
-  auto start = std::chrono::steady_clock::now();
   absl::StatusOr<SubprocessResult> r = RunSubprocess(o);
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->timed_out);
+  EXPECT_FALSE(r->ok());
   EXPECT_EQ(r->signal, 15);
+  EXPECT_EQ(r->Describe(), "timed out after 200ms");
+}
 
+TEST(SubprocessTest, CancelKillsTheWholeProcessGroupAndReapsTheChild) {
+  // The shell starts a grandchild that ignores nothing and outlives a SIGTERM to the shell
+  // alone (it holds the output pipe); cancellation must end both.
+  SubprocessOptions o;
+  o.argv = {"sh", "-c", "sleep 300 & echo $!; wait"};
   std::atomic<bool> cancel{false};
-  o.timeout = absl::InfiniteDuration();
   o.cancel = &cancel;
-  std::thread t([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    cancel = true;
-  });
-  r = RunSubprocess(o);
-  t.join();
-  ASSERT_TRUE(r.ok());
+  std::string out;
+  o.output = [&](absl::string_view d) {
+    out.append(d.data(), d.size());
+    if (out.find('\n') != std::string::npos) cancel = true;  // the grandchild is running
+  };
+  absl::StatusOr<SubprocessResult> r = RunSubprocess(o);
+  ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->cancelled);
   EXPECT_EQ(r->Describe(), "cancelled");
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5);
+  pid_t grandchild = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(out), &grandchild)) << out;
+  // SIGKILL was sent to the group before RunSubprocess returned; its delivery is
+  // asynchronous, so look a bounded number of times.
+  bool ended = Ended(grandchild);
+  for (int i = 0; i < 1000 && !ended; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ended = Ended(grandchild);
+  }
+  EXPECT_TRUE(ended) << "grandchild " << grandchild << " survived the cancellation";
+  if (!ended) kill(grandchild, SIGKILL);
+}
+
+TEST(SubprocessTest, CancelIgnoringSigtermStillEnds) {
+  SubprocessOptions o;
+  o.argv = {"sh", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done"};
+  std::atomic<bool> cancel{false};
+  o.cancel = &cancel;
+  o.output = [&](absl::string_view) { cancel = true; };
+  absl::StatusOr<SubprocessResult> r = RunSubprocess(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->cancelled);
+  EXPECT_EQ(r->signal, 9);
 }
 
 TEST(SubprocessTest, MissingProgramIsAnError) {

@@ -64,25 +64,23 @@ std::vector<std::string> Service::Dependencies() const {
   return std::vector<std::string>(deps.begin(), deps.end());
 }
 
-namespace {
-template <typename T>
-const T* FindByName(const std::vector<T>& items, const std::string& name) {
-  for (const T& item : items) {
-    if (item.name == name) return &item;
-  }
-  return nullptr;
+const Ship* Environment::FindShip(const std::string& n) const {
+  return ship_index_.Find(ships, n);
 }
-}  // namespace
-
-const Ship* Environment::FindShip(const std::string& n) const { return FindByName(ships, n); }
 const Service* Environment::FindService(const std::string& n) const {
-  return FindByName(services, n);
+  return service_index_.Find(services, n);
 }
 const Instance* Environment::FindInstance(const std::string& n) const {
-  return FindByName(instances, n);
+  return instance_index_.Find(instances, n);
 }
 const Registry* Environment::FindRegistry(const std::string& n) const {
-  return FindByName(registries, n);
+  return registry_index_.Find(registries, n);
+}
+void Environment::InvalidateIndex() {
+  ship_index_.Invalidate();
+  service_index_.Invalidate();
+  instance_index_.Invalidate();
+  registry_index_.Invalidate();
 }
 
 ImageDetails ParseImageDetails(const std::string& image) {

@@ -6,20 +6,29 @@
 //
 // Value semantics: copying an Environment copies everything; nothing points into anything
 // else (instances refer to their ship and service by name), except that instances share their
-// service's immutable link-variable overlay (EnvVars), which is never written after loading. Immutable after loading by
-// convention, so a const Environment may be shared between threads.
+// service's immutable link-variable overlay (EnvVars), which is never written after loading.
+// Immutable after loading by convention, so a const Environment may be shared between threads.
+//
+// Name lookups (FindShip, FindService, FindInstance, FindRegistry) go through a name index
+// built on first use (thread-safe: guarded by a mutex) and rebuilt when the vector's size
+// changes or a hit no longer matches; a copy starts with an empty index. Code that renames or
+// reorders elements in place after a lookup must call InvalidateIndex().
 #ifndef MAESTRO_MODEL_ENVIRONMENT_H_
 #define MAESTRO_MODEL_ENVIRONMENT_H_
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "maestro/model/env_vars.h"
+#include "maestro/model/secrets.h"
 #include "nlohmann/json.hpp"
 
 namespace maestro {
@@ -41,7 +50,7 @@ struct Registry {
   int line = 0;
 
   // "********" when a password is set, "" otherwise.
-  std::string MaskedPassword() const { return password.empty() ? "" : "********"; }
+  std::string MaskedPassword() const { return password.empty() ? "" : kMaskedValue; }
 };
 
 struct SshTunnel {
@@ -154,6 +163,7 @@ struct Check {
   std::vector<std::string> argv;  // shlex split of command
   int attempts = 180;
   std::string envfrom = "env";    // exec: env | stdin
+  double timeout = 60;            // exec, rexec: seconds one attempt may take
   // sleep
   int wait = 0;
   int line = 0;                    // position of the check in the YAML file
@@ -237,6 +247,55 @@ struct AuditConfig {
   int line = 0;
 };
 
+// name -> first position in a vector of named items, for Environment's lookups. Copying or
+// moving one yields an empty index (rebuilt on first use). Thread-safe.
+class NameIndex {
+ public:
+  NameIndex() = default;
+  NameIndex(const NameIndex&) {}
+  NameIndex& operator=(const NameIndex&) {
+    Invalidate();
+    return *this;
+  }
+
+  // The first item named `name`, or nullptr. O(1) expected after an O(n) (re)build.
+  template <typename T>
+  const T* Find(const std::vector<T>& items, const std::string& name) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (!built_ || size_ != items.size() || data_ != static_cast<const void*>(items.data())) {
+        Rebuild(items);
+      }
+      auto it = positions_.find(name);
+      if (it == positions_.end()) return nullptr;
+      if (it->second < items.size() && items[it->second].name == name) return &items[it->second];
+      built_ = false;  // stale (an element was renamed in place): rebuild once
+    }
+    return nullptr;
+  }
+  void Invalidate() {
+    std::lock_guard<std::mutex> lock(mu_);
+    built_ = false;
+  }
+
+ private:
+  template <typename T>
+  void Rebuild(const std::vector<T>& items) const {
+    positions_.clear();
+    positions_.reserve(items.size());
+    for (size_t i = 0; i < items.size(); ++i) positions_.emplace(items[i].name, i);
+    size_ = items.size();
+    data_ = items.data();
+    built_ = true;
+  }
+
+  mutable std::mutex mu_;
+  mutable std::unordered_map<std::string, size_t> positions_;
+  mutable size_t size_ = 0;
+  mutable const void* data_ = nullptr;
+  mutable bool built_ = false;
+};
+
 struct Environment {
   std::string name;
   int schema = 1;            // 1 (legacy inverted volumes) or 2 (anything not equal to 1)
@@ -252,6 +311,11 @@ struct Environment {
   const Service* FindService(const std::string& name) const;
   const Instance* FindInstance(const std::string& name) const;
   const Registry* FindRegistry(const std::string& name) const;
+  // Forget the name indexes (after renaming or reordering elements in place).
+  void InvalidateIndex();
+
+ private:
+  NameIndex ship_index_, service_index_, instance_index_, registry_index_;
 };
 
 // MaestroNG get_image_details (§4.8): rsplit on ':'; a part after ':' containing '/' is a

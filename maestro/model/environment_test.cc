@@ -56,6 +56,53 @@ TEST(PortAtomTest, Strings) {
   EXPECT_EQ((PortAtom{80, 80, "tcp"}).ToString(), "80/tcp");
 }
 
+TEST(EnvironmentTest, FindUsesAnIndexThatFollowsChanges) {
+  Environment env;
+  for (int i = 0; i < 1000; ++i) {
+    Instance c;
+    c.name = "c" + std::to_string(i);
+    c.service = "s";
+    env.instances.push_back(c);
+  }
+  ASSERT_NE(env.FindInstance("c999"), nullptr);
+  EXPECT_EQ(env.FindInstance("c999"), &env.instances[999]);
+  EXPECT_EQ(env.FindInstance("nope"), nullptr);
+  // Appending (and the reallocation it may cause) is picked up without a call.
+  Instance extra;
+  extra.name = "c1000";
+  env.instances.push_back(extra);
+  EXPECT_EQ(env.FindInstance("c1000"), &env.instances.back());
+  EXPECT_EQ(env.FindInstance("c0"), &env.instances[0]);
+  // Duplicates: the first one wins, as with a linear search.
+  Instance dup;
+  dup.name = "c5";
+  dup.service = "other";
+  env.instances.push_back(dup);
+  EXPECT_EQ(env.FindInstance("c5")->service, "s");
+  // A rename in place: a stale hit is detected; a new name needs InvalidateIndex().
+  env.instances[7].name = "renamed";
+  EXPECT_EQ(env.FindInstance("c7"), nullptr);
+  env.InvalidateIndex();
+  EXPECT_EQ(env.FindInstance("renamed"), &env.instances[7]);
+  // A copy has its own index pointing into its own vectors.
+  Environment copy = env;
+  EXPECT_EQ(copy.FindInstance("c3"), &copy.instances[3]);
+  EXPECT_EQ(env.FindInstance("c3"), &env.instances[3]);
+  Ship ship;
+  ship.name = "ship1";
+  env.ships.push_back(ship);
+  Service service;
+  service.name = "s";
+  env.services.push_back(service);
+  Registry registry;
+  registry.name = "r";
+  env.registries.push_back(registry);
+  EXPECT_EQ(env.FindShip("ship1"), &env.ships[0]);
+  EXPECT_EQ(env.FindService("s"), &env.services[0]);
+  EXPECT_EQ(env.FindRegistry("r"), &env.registries[0]);
+  EXPECT_EQ(env.FindShip("s"), nullptr);
+}
+
 }  // namespace
 }  // namespace model
 }  // namespace maestro

@@ -156,10 +156,19 @@ class PlayRunner {
     if (world_.audit != nullptr) {
       absl::Status audit = world_.audit->Action(play_, names_, /*task=*/false);
       if (!audit.ok()) {
+        // Nothing is attempted; every row (and the JSON result) says so and why.
+        const std::string why = absl::StrCat("audit trail refused the play: ", audit.message());
+        for (size_t c = 0; c < names_.size(); ++c) {
+          sink().Commit(c, StatusCell("refused"), Color::kRed, 0);
+          ui::RowResult result;
+          result.state = "refused";
+          result.action = "none";
+          result.image = targets_[c].instance ? targets_[c].instance->image : "";
+          result.error = why;
+          sink().Result(c, result);
+          report.outcomes.push_back({names_[c], NodeState::kFailed, "refused", why});
+        }
         sink().End();
-        report.outcomes.push_back({"(audit)", NodeState::kFailed, "",
-                                   absl::StrCat("audit trail refused the play: ",
-                                                audit.message())});
         return report;
       }
     }
@@ -172,6 +181,7 @@ class PlayRunner {
     // Each top-level task is audited once per container (restart's two nodes are one task).
     std::vector<std::atomic<int>> pending_nodes(names_.size());
     for (size_t c : node_to_container) ++pending_nodes[c];
+    std::vector<std::atomic<bool>> refused(names_.size());  // the audit trail refused the task
     auto audited = [&](size_t node, const CancellationToken& cancel) -> absl::Status {
       const size_t c = node_to_container[node];
       const std::vector<std::string> one = {names_[c]};
@@ -179,6 +189,8 @@ class PlayRunner {
       if (world_.audit != nullptr && first) {
         absl::Status audit = world_.audit->Action(play_, one, /*task=*/true);
         if (!audit.ok()) {
+          refused[c] = true;
+          sink().Commit(c, StatusCell("refused"), Color::kRed, 0);
           return absl::Status(audit.code(),
                               absl::StrCat("audit trail refused the task: ", audit.message()));
         }
@@ -243,7 +255,8 @@ class PlayRunner {
       }
       ui::RowResult result;
       result.state = o.state == NodeState::kSucceeded ? (o.summary.empty() ? "ok" : o.summary)
-                                                      : NodeStateName(o.state);
+                     : refused[c]                    ? "refused"
+                                                     : NodeStateName(o.state);
       result.image = targets_[c].instance ? targets_[c].instance->image : "";
       result.container_id = container_ids_.count(c) ? container_ids_[c] : "";
       result.action = o.summary;
@@ -444,6 +457,19 @@ struct StartFlags {
   bool reuse = false;
 };
 
+// Whether the daemon answered a failed call (as opposed to a timeout or a lost connection,
+// after which the call's outcome is unknown).
+bool Answered(const absl::Status& status) { return docker::HttpStatusOf(status).has_value(); }
+
+// Created from this instance's configuration (same spec hash) and never started.
+bool NeverStartedFromThisSpec(const docker::ContainerInspect& c, const model::Instance& inst,
+                              const model::Ship& ship) {
+  if (c.state.running || c.state.status != "created") return false;
+  if (ParseDockerTime(c.state.started_at) != absl::InfinitePast()) return false;
+  auto label = c.labels.find(spec::kSpecHashLabel);
+  return label != c.labels.end() && label->second == spec::SpecHash(inst, ship);
+}
+
 absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags, PullOnce& pulls,
                       const CancellationToken& cancel) {
   ui::ProgressSink& sink = run.sink();
@@ -489,18 +515,28 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
   }
 
   std::string id;
+  // Whether `id` comes from this run's own successful create. Only such a container may be
+  // removed by this run, and only once the daemon refused to start it.
+  bool created_here = false;
   if (existing->has_value() && flags.reuse) {
     id = (*existing)->id;
   } else {
-    if (existing->has_value()) {
+    if (existing->has_value() && NeverStartedFromThisSpec(**existing, inst, *t.ship)) {
+      // Created from this very configuration but never started: another maestro run on the
+      // same file is creating it right now (or one was interrupted). Starting it is what a
+      // fresh create would give; removing it could destroy the other run's container.
+      id = (*existing)->id;
+    } else if (existing->has_value()) {
       sink.Pending(t.row, absl::StrCat("removing container ", ShortId((*existing)->id), "..."));
       docker::RemoveContainerOptions remove;
-      remove.volumes = true;
+      remove.volumes = true;  // never force: a container someone started meanwhile stays
       absl::Status removed = client->RemoveContainer((*existing)->id, remove);
       if (!removed.ok() && !absl::IsNotFound(removed)) {
         return FailRow(run, t.row, StatusCell("failed"), removed);
       }
     }
+  }
+  if (id.empty()) {
     bool pull = flags.refresh;
     if (!pull) {
       // By name, so an untagged image matches its ":latest" (MaestroNG compared RepoTags
@@ -526,11 +562,35 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
     if (!api.ok()) return FailRow(run, t.row, StatusCell("failed"), api.status());
     nlohmann::json body = spec::BuildCreateBody(inst, *t.ship, *api);
     absl::StatusOr<docker::CreateContainerResult> created = client->CreateContainer(name, body);
-    if (!created.ok()) {
+    if (created.ok()) {
+      id = created->id;
+      created_here = true;
+      slot.summary = "created";
+    } else if (absl::IsAlreadyExists(created.status()) || !Answered(created.status())) {
+      // 409: another run created it since we looked. No answer: ours may exist anyway. Either
+      // way the container under this name is not known to be this run's: use it, never
+      // remove it.
+      // The daemon reserves the name before the other create completes: it may take a
+      // moment before the container can be inspected (bounded: 20 looks, 5 s).
+      absl::StatusOr<std::optional<docker::ContainerInspect>> now = InspectOrAbsent(*client, name);
+      for (int look = 0; look < 20 && now.ok() && !now->has_value(); ++look) {
+        if (!clock.SleepFor(absl::Milliseconds(250), cancel.flag())) break;
+        now = InspectOrAbsent(*client, name);
+      }
+      if (!now.ok() || !now->has_value()) {
+        return FailRow(run, t.row, StatusCell("create failed!"), created.status());
+      }
+      id = (**now).id;
+      if ((**now).state.running) {
+        run.SetContainerId(t.row, id);
+        sink.Commit(t.row, ContainerCell(TagAndId((**now).config_image, id)), Color::kCyan, 0);
+        sink.Commit(t.row, StatusCell("up (started by another run)"), Color::kCyan, 0);
+        slot.summary = "already running";
+        return absl::OkStatus();
+      }
+    } else {
       return FailRow(run, t.row, StatusCell("create failed!"), created.status());
     }
-    id = created->id;
-    slot.summary = "created";
   }
   run.SetContainerId(t.row, id);
   sink.Commit(t.row, ContainerCell(TagAndId(inst.image, id)), Color::kGreen, 0);
@@ -538,16 +598,33 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
   sink.Pending(t.row, absl::StrCat("starting container ", ShortId(id), "..."));
   absl::Status started = client->StartContainer(id);
   if (!started.ok()) {
-    // Never leave a container created but not started behind without saying so.
-    std::string cleanup = " (the container was left in place)";
-    if (!flags.reuse) {
-      docker::RemoveContainerOptions remove;
-      remove.volumes = true;
-      remove.force = true;
-      if (client->RemoveContainer(id, remove).ok()) cleanup = " (the created container was removed)";
+    absl::StatusOr<std::optional<docker::ContainerInspect>> now = InspectOrAbsent(*client, id);
+    const bool running = now.ok() && now->has_value() && (**now).state.running;
+    if (!running) {
+      std::string fate;
+      if (Answered(started) && created_here && now.ok() && now->has_value()) {
+        // The daemon refused to start the container this run created: it is not wanted.
+        docker::RemoveContainerOptions remove;
+        remove.volumes = true;  // never force: if it runs after all, it stays
+        (void)client->RemoveContainer(id, remove);
+        now = InspectOrAbsent(*client, id);
+      }
+      if (!now.ok()) {
+        fate = absl::StrCat(
+            " (container ", ShortId(id),
+            " may be left in place: its state could not be checked: ", now.status().message(), ")");
+      } else if (!now->has_value()) {
+        fate = created_here ? " (the created container was removed)"
+                            : " (the container no longer exists)";
+      } else {
+        fate = absl::StrCat(" (container ", ShortId(id), " was left in place, status ",
+                            (**now).state.status.empty() ? "unknown" : (**now).state.status, ")");
+      }
+      std::string what = Answered(started) ? "" : "no answer to the start: ";
+      return FailRow(run, t.row, StatusCell("start failed!"),
+                     absl::Status(started.code(), absl::StrCat(what, started.message(), fate)));
     }
-    return FailRow(run, t.row, StatusCell("start failed!"),
-                   absl::Status(started.code(), absl::StrCat(started.message(), cleanup)));
+    // No answer (or an error) but the daemon did start it: carry on as started.
   }
 
   sink.Pending(t.row, "waiting for initialization...");
@@ -563,7 +640,13 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
       }
       if (now->state.status == "exited" || now->state.status == "dead") break;
     }
-    clock.SleepFor(absl::Milliseconds(500));
+    if (!clock.SleepFor(absl::Milliseconds(500), cancel.flag())) {
+      return FailRow(run, t.row, StatusCell("interrupted"),
+                     absl::CancelledError(absl::StrCat(
+                         "container ", ShortId(id),
+                         " was started; interrupted while waiting for it to run (status ",
+                         last.state.status.empty() ? "unknown" : last.state.status, ")")));
+    }
   }
   if (!running) {
     std::string logs = LogsTail(*client, id, 10);

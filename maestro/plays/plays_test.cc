@@ -18,6 +18,8 @@
 #include "maestro/config/file_reader.h"
 #include "maestro/config/loader.h"
 #include "maestro/plays/plays_internal.h"
+#include "maestro/plays/test_world.h"
+#include "maestro/spec/container_spec.h"
 #include "maestro/testing/fake_clock.h"
 #include "maestro/testing/fake_docker_host.h"
 #include "maestro/ui/progress.h"
@@ -52,33 +54,12 @@ services:
       web-1: {ship: ship2}
 )";
 
-model::Environment Load(const std::string& text) {
-  config::LoadInput in;
-  in.display_name = "test.yaml";
-  in.text = text;
-  config::FakeFileReader files;
-  absl::StatusOr<config::LoadResult> loaded = config::LoadEnvironment(in, files);
-  EXPECT_TRUE(loaded.ok()) << loaded.status();
-  return loaded->environment;
-}
+model::Environment Load(const std::string& text) { return test::LoadTestEnvironment(text); }
 
-class FakeShips : public ShipClients {
+class FakeShips : public test::FakeShips {
  public:
-  explicit FakeShips(Clock* clock) {
-    for (const char* name : {"ship1", "ship2"}) {
-      hosts_[name] = std::make_unique<FakeDockerHost>(name, clock);
-      for (const char* image : {"zk:3.4", "kafka:1", "web:1"}) hosts_[name]->AddImage(image);
-    }
-  }
-  absl::StatusOr<docker::DockerClient*> Client(const std::string& ship) override {
-    auto it = hosts_.find(ship);
-    if (it == hosts_.end()) return absl::NotFoundError(ship);
-    return it->second.get();
-  }
-  FakeDockerHost& host(const std::string& ship) { return *hosts_.at(ship); }
-
- private:
-  std::map<std::string, std::unique_ptr<FakeDockerHost>> hosts_;
+  explicit FakeShips(Clock* clock)
+      : test::FakeShips(clock, {"ship1", "ship2"}, {"zk:3.4", "kafka:1", "web:1"}) {}
 };
 
 // Records when each container's checks ran; fails the ones it is told to.
@@ -339,6 +320,107 @@ TEST_F(PlaysTest, StartFailureRemovesTheContainerItCreated) {
   EXPECT_FALSE(ships_.host("ship1").FindContainer("zk-1").has_value());
 }
 
+TEST_F(PlaysTest, StartWithoutAnAnswerNeverRemovesAndReportsWhatTheDaemonSays) {
+  // The start's outcome is unknown (the answer never came): the container may start on the
+  // daemon anyway, so it is never removed; the message says what the daemon reports.
+  ships_.host("ship1").FailNext("StartContainer",
+                                absl::DeadlineExceededError("no response within 400ms"));
+  PlayReport report = Start({"zk-1"});
+  EXPECT_EQ(report.ExitCode(), 1);
+  const std::string& error = Outcome(report, "zk-1").error;
+  EXPECT_THAT(error, HasSubstr("no answer to the start: no response within 400ms"));
+  EXPECT_THAT(error, HasSubstr("was left in place, status created"));
+  EXPECT_EQ(ships_.host("ship1").CountCalls("RemoveContainer"), 0);
+  ASSERT_TRUE(ships_.host("ship1").FindContainer("zk-1").has_value());
+  // A second run starts that very container instead of replacing it.
+  std::string id = ships_.host("ship1").FindContainer("zk-1")->id;
+  ASSERT_EQ(Start({"zk-1"}).ExitCode(), 0);
+  EXPECT_EQ(ships_.host("ship1").FindContainer("zk-1")->id, id);
+  EXPECT_EQ(ships_.host("ship1").FindContainer("zk-1")->state,
+            testing::FakeContainerState::kRunning);
+}
+
+TEST_F(PlaysTest, CreateConflictUsesTheOtherRunsContainerAndNeverRemovesIt) {
+  // Another run created web-1 between our look and our create: our create gets a 409.
+  FakeDockerHost& host = ships_.host("ship2");
+  auto theirs = host.CreateContainer("web-1", {{"Image", "web:1"}});
+  ASSERT_TRUE(theirs.ok());
+  host.FailNext("InspectContainer", FakeDockerHost::ApiError(404, "No such container: web-1"));
+  PlayReport report = Start({"web-1"});
+  EXPECT_EQ(report.ExitCode(), 0) << report.FailureSummary();
+  EXPECT_EQ(host.CountCalls("CreateContainer"), 2);  // theirs, then our 409
+  EXPECT_EQ(host.CountCalls("RemoveContainer"), 0);
+  ASSERT_TRUE(host.FindContainer("web-1").has_value());
+  EXPECT_EQ(host.FindContainer("web-1")->id, theirs->id);
+  EXPECT_EQ(host.FindContainer("web-1")->state, testing::FakeContainerState::kRunning);
+
+  // When the other run has started it already, it is reported as running.
+  FakeDockerHost& host1 = ships_.host("ship1");
+  auto running = host1.CreateContainer("zk-1", {{"Image", "zk:3.4"}});
+  ASSERT_TRUE(running.ok());
+  ASSERT_TRUE(host1.StartContainer(running->id).ok());
+  host1.FailNext("InspectContainer", FakeDockerHost::ApiError(404, "No such container: zk-1"));
+  PlayReport again = Start({"zk-1"});
+  EXPECT_EQ(again.ExitCode(), 0) << again.FailureSummary();
+  EXPECT_EQ(Outcome(again, "zk-1").summary, "already running");
+  EXPECT_EQ(host1.CountCalls("RemoveContainer"), 0);
+  EXPECT_EQ(host1.FindContainer("zk-1")->id, running->id);
+}
+
+TEST_F(PlaysTest, NeverStartedContainerOfTheSameSpecIsStartedNotReplaced) {
+  const model::Instance& inst = *env_.FindInstance("zk-1");
+  const model::Ship& ship = *env_.FindShip(inst.ship);
+  FakeDockerHost& host = ships_.host("ship1");
+  // What a concurrent run on the same file has just created and not yet started.
+  auto pending = host.CreateContainer("zk-1", spec::BuildCreateBody(inst, ship, "1.41"));
+  ASSERT_TRUE(pending.ok());
+  PlayReport report = Start({"zk-1"});
+  EXPECT_EQ(report.ExitCode(), 0) << report.FailureSummary();
+  EXPECT_EQ(host.CountCalls("RemoveContainer"), 0);
+  EXPECT_EQ(host.FindContainer("zk-1")->id, pending->id);
+  // A never-started container of another configuration is replaced as before.
+  FakeDockerHost& host2 = ships_.host("ship2");
+  auto other = host2.CreateContainer("zk-2", {{"Image", "zk:3.4"}});
+  ASSERT_TRUE(other.ok());
+  ASSERT_EQ(Start({"zk-2"}).ExitCode(), 0);
+  EXPECT_EQ(host2.CountCalls("RemoveContainer"), 1);
+  EXPECT_NE(host2.FindContainer("zk-2")->id, other->id);
+}
+
+// Cancels the scheduler as soon as a container's task begins (its work still runs).
+class CancellingAudit : public AuditSink {
+ public:
+  explicit CancellingAudit(Scheduler& scheduler) : scheduler_(scheduler) {}
+  absl::Status Action(const std::string&, const std::vector<std::string>&, bool task) override {
+    if (task) scheduler_.Cancel();
+    return absl::OkStatus();
+  }
+  void Success(const std::string&, const std::vector<std::string>&, bool) override {}
+  void Error(const std::string&, const std::vector<std::string>&, const std::string&,
+             bool) override {}
+
+ private:
+  Scheduler& scheduler_;
+};
+
+TEST_F(PlaysTest, WaitAfterStartObservesCancellation) {
+  FakeDockerHost& host = ships_.host("ship1");
+  host.FailNext("InspectContainer", FakeDockerHost::ApiError(404, "No such container: zk-1"));
+  // The daemon stops answering inspections right after the start: the wait would poll 11 times.
+  for (int i = 0; i < 11; ++i) {
+    host.FailNext("InspectContainer", absl::UnavailableError("connection refused"));
+  }
+  Scheduler scheduler({});
+  CancellingAudit audit(scheduler);
+  world_.audit = &audit;
+  PlayReport report = RunStart(world_, {"zk-1"}, {}, scheduler);
+  world_.audit = nullptr;
+  EXPECT_EQ(report.ExitCode(), 130);
+  EXPECT_THAT(Outcome(report, "zk-1").error, HasSubstr("interrupted while waiting for it to run"));
+  EXPECT_EQ(clock_.total_slept(), absl::ZeroDuration()) << "no poll sleep after Ctrl-C";
+  EXPECT_EQ(host.FindContainer("zk-1")->state, testing::FakeContainerState::kRunning);
+}
+
 TEST_F(PlaysTest, StopStopsDependentsFirst) {
   ASSERT_EQ(Start(all_).ExitCode(), 0);
   Scheduler scheduler({});
@@ -591,6 +673,9 @@ class RecordingAudit : public AuditSink {
                       bool task) override {
     Record("action", action, containers, task);
     if (!task && refuse_play_) return absl::UnavailableError("webhook down");
+    if (task && containers.size() == 1 && containers[0] == refuse_task_) {
+      return absl::UnavailableError("webhook busy");
+    }
     return absl::OkStatus();
   }
   void Success(const std::string& action, const std::vector<std::string>& containers,
@@ -606,6 +691,7 @@ class RecordingAudit : public AuditSink {
     return events_;
   }
   bool refuse_play_ = false;
+  std::string refuse_task_;  // a container whose task is refused
 
  private:
   void Record(const std::string& kind, const std::string& action,
@@ -652,6 +738,31 @@ TEST_F(PlaysTest, FailingAuditActionAbortsThePlayBeforeAnythingHappens) {
   EXPECT_EQ(report.ExitCode(), 1);
   EXPECT_THAT(report.FailureSummary(), HasSubstr("webhook down"));
   EXPECT_EQ(ships_.host("ship1").calls().size(), 0u);
+  // Every row says the run was refused and why (the JSON result: state and error).
+  ASSERT_EQ(sink_.results().size(), 1u);
+  EXPECT_EQ(sink_.results()[0].state, "refused");
+  EXPECT_EQ(sink_.results()[0].error, "audit trail refused the play: webhook down");
+  EXPECT_EQ(Outcome(report, "zk-1").error, "audit trail refused the play: webhook down");
+  std::vector<ui::RecordingSink::Event> row = sink_.events_for(0);
+  ASSERT_FALSE(row.empty());
+  EXPECT_THAT(row.back().text, HasSubstr("refused"));
+}
+
+TEST_F(PlaysTest, RefusedTaskSaysSoInItsRowAndResult) {
+  RecordingAudit audit;
+  audit.refuse_task_ = "zk-2";
+  world_.audit = &audit;
+  PlayReport report = Start({"zk-1", "zk-2"});
+  EXPECT_EQ(report.ExitCode(), 1);
+  EXPECT_EQ(Outcome(report, "zk-2").error, "audit trail refused the task: webhook busy");
+  EXPECT_FALSE(ships_.host("ship2").FindContainer("zk-2").has_value());
+  std::vector<ui::RowResult> results = sink_.results();
+  EXPECT_EQ(results[1].state, "refused");
+  EXPECT_EQ(results[1].error, "audit trail refused the task: webhook busy");
+  EXPECT_EQ(results[0].state, "started") << results[0].error;
+  std::vector<ui::RecordingSink::Event> row = sink_.events_for(1);
+  ASSERT_FALSE(row.empty());
+  EXPECT_THAT(row.back().text, HasSubstr("refused"));
 }
 
 }  // namespace

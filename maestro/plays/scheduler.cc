@@ -39,9 +39,11 @@ std::vector<NodeResult> Scheduler::Run(Plan& plan, const Work& work) {
       if (plan.Finished()) break;
       size_t node = plan.TakeReady(1).front();
       lock.unlock();
-      absl::Time start = absl::Now();
+      Clock* clock = options_.clock;
+      const absl::Time start = clock != nullptr ? clock->Now() : absl::UnixEpoch();
       absl::Status status = work(node, token_);
-      absl::Duration elapsed = absl::Now() - start;
+      const absl::Duration elapsed =
+          clock != nullptr ? clock->Now() - start : absl::ZeroDuration();
       lock.lock();
       results[node].status = status;
       results[node].elapsed = elapsed;

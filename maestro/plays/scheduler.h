@@ -4,6 +4,10 @@
 // depend on it. Cancel() (e.g. on Ctrl-C) lets running work finish, starts nothing new, and
 // marks the rest kCancelled.
 //
+// The time each node's work took is measured on Options::clock (a seam: RealClock in the CLI,
+// FakeClock in tests); without a clock NodeResult::elapsed stays zero. The scheduler itself
+// never reads the system clock or sleeps.
+//
 // Thread-safety: Run() is called from one thread; Cancel() and cancelled() may be called from
 // any thread, including while Run() is in progress. The work function is called concurrently
 // from worker threads and must be thread-safe.
@@ -20,6 +24,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "maestro/base/clock.h"
 #include "maestro/plays/plan.h"
 
 namespace maestro::plays {
@@ -47,6 +52,7 @@ class Scheduler {
   struct Options {
     size_t concurrency = 0;    // 0 = unlimited (bounded by max_threads)
     size_t max_threads = 256;  // hard cap on worker threads
+    Clock* clock = nullptr;    // measures NodeResult::elapsed; not owned; may be null
   };
   using Work = std::function<absl::Status(size_t node, const CancellationToken& cancel)>;
 

@@ -2,14 +2,20 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <mutex>
 #include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
+#include "maestro/testing/fake_clock.h"
 
 namespace maestro::plays {
 namespace {
+
+// Latches, not sleeps, order the work in these tests. A latch that never opens is a bug in
+// the scheduler; the wait is bounded only so that such a bug fails the test instead of
+// hanging it (the bound is never reached when the scheduler works).
+constexpr absl::Duration kHangGuard = absl::Seconds(60);
 
 Plan MakePlan(std::vector<std::vector<size_t>> pre) {
   auto plan = Plan::Create(std::move(pre));
@@ -40,36 +46,73 @@ TEST(Scheduler, RunsInDependencyOrder) {
 }
 
 TEST(Scheduler, ConcurrencyIsBounded) {
+  // The first three nodes hold until all three run at once (they can only if the scheduler
+  // allows three); a fourth at the same time would raise the peak above 3.
   Plan plan = MakePlan(std::vector<std::vector<size_t>>(12));
   std::atomic<int> running{0};
   std::atomic<int> peak{0};
+  std::atomic<int> arrived{0};
+  absl::Notification three_running;
   Scheduler scheduler({.concurrency = 3});
-  scheduler.Run(plan, [&](size_t, const CancellationToken&) {
+  auto results = scheduler.Run(plan, [&](size_t, const CancellationToken&) {
     int now = ++running;
     int seen = peak.load();
     while (now > seen && !peak.compare_exchange_weak(seen, now)) {
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    absl::Status status = absl::OkStatus();
+    if (const int n = ++arrived; n <= 3) {
+      if (n == 3) three_running.Notify();
+      if (!three_running.WaitForNotificationWithTimeout(kHangGuard)) {
+        status = absl::DeadlineExceededError("three nodes never ran at once");
+      }
+    }
     --running;
-    return absl::OkStatus();
+    return status;
   });
   EXPECT_EQ(peak.load(), 3);
+  for (const NodeResult& r : results) EXPECT_TRUE(r.status.ok()) << r.status;
 }
 
 TEST(Scheduler, IndependentWorkDoesNotWaitForSlowWork) {
-  // Node 0 is slow; node 2 depends only on the fast node 1 and must finish before node 0.
+  // Node 0 only finishes once node 2 (which depends only on the fast node 1) has finished.
   Plan plan = MakePlan({{}, {}, {1}});
   std::mutex mu;
   std::vector<size_t> finished;
+  absl::Notification node2_done;
   Scheduler scheduler({.concurrency = 0});
-  scheduler.Run(plan, [&](size_t node, const CancellationToken&) {
-    if (node == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    std::lock_guard<std::mutex> lock(mu);
-    finished.push_back(node);
+  auto results = scheduler.Run(plan, [&](size_t node, const CancellationToken&) {
+    if (node == 0 && !node2_done.WaitForNotificationWithTimeout(kHangGuard)) {
+      return absl::DeadlineExceededError("node 2 waited for the slow node 0");
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      finished.push_back(node);
+    }
+    if (node == 2) node2_done.Notify();
     return absl::OkStatus();
   });
   ASSERT_EQ(finished.size(), 3u);
   EXPECT_EQ(finished.back(), 0u);
+  EXPECT_TRUE(results[0].status.ok()) << results[0].status;
+}
+
+TEST(Scheduler, ElapsedIsMeasuredOnTheInjectedClock) {
+  testing::FakeClock clock;
+  Plan plan = MakePlan({{}});
+  Scheduler scheduler({.clock = &clock});
+  auto results = scheduler.Run(plan, [&](size_t, const CancellationToken&) {
+    clock.Advance(absl::Seconds(3));
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(results[0].elapsed, absl::Seconds(3));
+
+  Plan plan2 = MakePlan({{}});
+  Scheduler no_clock({});
+  results = no_clock.Run(plan2, [&](size_t, const CancellationToken&) {
+    clock.Advance(absl::Seconds(3));
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(results[0].elapsed, absl::ZeroDuration());
 }
 
 TEST(Scheduler, FailureSkipsDependentsAndKeepsStatus) {
@@ -105,45 +148,54 @@ TEST(Scheduler, CancelLetsRunningWorkFinishAndStartsNothingNew) {
 }
 
 TEST(Scheduler, CancelFromAnotherThread) {
+  // The fourth call (and any later one) holds until another thread has cancelled.
   Plan plan = MakePlan(std::vector<std::vector<size_t>>(50));
   Scheduler scheduler({.concurrency = 2});
   std::atomic<int> calls{0};
+  absl::Notification fourth_started;
+  absl::Notification cancelled;
   std::thread canceller([&] {
-    while (calls.load() < 4) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    fourth_started.WaitForNotification();
     scheduler.Cancel();
+    cancelled.Notify();
   });
   auto results = scheduler.Run(plan, [&](size_t, const CancellationToken&) {
-    ++calls;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const int n = ++calls;
+    if (n < 4) return absl::OkStatus();
+    if (n == 4) fourth_started.Notify();
+    if (!cancelled.WaitForNotificationWithTimeout(kHangGuard)) {
+      return absl::DeadlineExceededError("never cancelled");
+    }
     return absl::OkStatus();
   });
+  if (calls.load() < 4) fourth_started.Notify();  // a broken scheduler: never hang the join
   canceller.join();
-  int succeeded = 0, cancelled = 0;
+  int succeeded = 0, cancelled_nodes = 0;
   for (const NodeResult& r : results) {
     if (r.state == NodeState::kSucceeded) ++succeeded;
-    if (r.state == NodeState::kCancelled) ++cancelled;
+    if (r.state == NodeState::kCancelled) ++cancelled_nodes;
   }
   EXPECT_EQ(succeeded, calls.load());
-  EXPECT_EQ(succeeded + cancelled, 50);
-  EXPECT_GT(cancelled, 0);
+  EXPECT_LE(calls.load(), 5) << "at most the two running nodes finish after Cancel()";
+  EXPECT_EQ(succeeded + cancelled_nodes, 50);
+  EXPECT_GT(cancelled_nodes, 0);
 }
 
 TEST(Scheduler, ReleasedWorkLetsDependentsStartBeforeItReturns) {
   // 0 <- 1: node 0 releases node 1, then waits until node 1 has run. Without Release this
-  // would never finish; the wait is bounded so a regression fails instead of hanging.
+  // would never finish (the latch's guard turns that into a failure).
   Plan plan = MakePlan({{}, {0}});
-  std::atomic<bool> dependent_ran{false};
+  absl::Notification dependent_ran;
   Scheduler scheduler({.concurrency = 2});
   auto results = scheduler.Run(plan, [&](size_t node, const CancellationToken&) {
     if (node == 1) {
-      dependent_ran = true;
+      dependent_ran.Notify();
       return absl::OkStatus();
     }
     scheduler.Release(0);
-    for (int i = 0; i < 2000 && !dependent_ran; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return dependent_ran ? absl::OkStatus() : absl::InternalError("dependent did not run");
+    return dependent_ran.WaitForNotificationWithTimeout(kHangGuard)
+               ? absl::OkStatus()
+               : absl::InternalError("dependent did not run");
   });
   EXPECT_EQ(results[0].state, NodeState::kSucceeded) << results[0].status;
   EXPECT_EQ(results[1].state, NodeState::kSucceeded);

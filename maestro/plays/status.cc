@@ -1,6 +1,4 @@
 // status and status -F.
-#include <unistd.h>
-
 #include <map>
 #include <mutex>
 #include <thread>
@@ -12,16 +10,12 @@
 #include "absl/strings/strip.h"
 #include "maestro/plays/plays.h"
 #include "maestro/plays/plays_internal.h"
-#include "maestro/transport/socket_transport.h"
 #include "maestro/ui/table_sink.h"
 
 namespace maestro::plays {
 
-using internal::ShortId;
 using internal::TagAndId;
-using ui::Color;
-using ui::ContainerCell;
-using ui::StatusCell;
+using ui::Tone;
 
 namespace {
 
@@ -100,20 +94,20 @@ PlayReport RunStatus(const PlayWorld& world, const std::vector<std::string>& con
       ui::RowResult result;
       result.image = inst.image;
       if (!list.ok()) {
-        sink.Commit(row, ContainerCell("-"), Color::kNone, 0);
-        sink.Commit(row, StatusCell("host down"), Color::kRed, 0);
+        sink.Container(row, "-", Tone::kNeutral);
+        sink.State(row, "host down", Tone::kBad);
+        sink.Problem(row, std::string(list.status().message()));
         result.state = "unreachable";
         result.error = std::string(list.status().message());
       } else if (auto it = by_name.find(inst.name); it == by_name.end()) {
-        sink.Commit(row, ContainerCell(TagAndId(inst.image, "")), Color::kNone, 0);
-        sink.Commit(row, StatusCell("down"), Color::kRed, 0);
+        sink.Container(row, TagAndId(inst.image, ""), Tone::kNeutral);
+        sink.State(row, "down", Tone::kBad);
         result.state = "absent";
       } else {
         const docker::ContainerSummary& c = *it->second;
         bool running = c.state == "running";
-        sink.Commit(row, ContainerCell(TagAndId(c.image, c.id)),
-                    running ? Color::kGreen : Color::kNone, 0);
-        sink.Commit(row, StatusCell(DescribeState(c)), running ? Color::kGreen : Color::kRed, 0);
+        sink.Container(row, TagAndId(c.image, c.id), running ? Tone::kGood : Tone::kNeutral);
+        sink.State(row, DescribeState(c), running ? Tone::kGood : Tone::kBad);
         result.state = running ? "running" : c.state;
         result.container_id = c.id;
         result.image = c.image;
@@ -146,69 +140,42 @@ PlayReport RunFullStatus(const PlayWorld& world, const std::vector<std::string>&
   std::vector<std::string> text(containers.size());
   std::vector<std::vector<size_t>> no_edges(containers.size());
   absl::StatusOr<Plan> plan = Plan::Create(no_edges);
-  auto paint = [color](const std::string& s, Color c) {
-    return color ? ui::Colorize(s, c) : s;
-  };
   auto work = [&](size_t i, const CancellationToken&) -> absl::Status {
     const model::Instance& inst = *world.env->FindInstance(containers[i]);
     const model::Ship& ship = *world.env->FindShip(inst.ship);
-    std::string line = absl::StrFormat("%3d. %s %s %s ", static_cast<int>(i + 1),
-                                       ui::PadTruncate(inst.name, 20),
-                                       ui::PadTruncate(inst.service, 20),
-                                       ui::PadTruncate(ship.name, 20));
+    ui::FullStatus status;
+    status.row = {static_cast<int>(i + 1), inst.name, inst.service, ship.name};
+    status.image = inst.image;
     absl::StatusOr<docker::DockerClient*> client = world.ships->Client(ship.name);
     absl::StatusOr<docker::ContainerInspect> inspect =
         client.ok() ? (*client)->InspectContainer(inst.name)
                     : absl::StatusOr<docker::ContainerInspect>(client.status());
     if (!inspect.ok() && inspect.status().code() != absl::StatusCode::kNotFound) {
-      absl::StrAppend(&line, ContainerCell("-"), " ", paint(StatusCell("host down"), Color::kRed),
-                      "\n");
-      text[i] = line;
+      status.reachable = false;
+      status.problem = std::string(inspect.status().message());
+      text[i] = ui::RenderFullStatus(status, color);
       return absl::OkStatus();
     }
-    bool exists = inspect.ok();
-    bool running = exists && inspect->state.running;
-    if (running) {
-      absl::StrAppend(&line, paint(ContainerCell(TagAndId(inspect->config_image, inspect->id)),
-                                   Color::kGreen),
-                      " ",
-                      paint(absl::StrCat("running",
-                                         ui::TimeAgo(internal::ParseDockerTime(
-                                                         inspect->state.started_at),
-                                                     world.clock->Now())),
-                            Color::kGreen));
-    } else {
-      absl::StrAppend(
-          &line,
-          paint(absl::StrCat("down", exists ? ui::TimeAgo(internal::ParseDockerTime(
-                                                              inspect->state.finished_at),
-                                                          world.clock->Now())
-                                            : ""),
-                Color::kRed));
+    status.exists = inspect.ok();
+    status.running = status.exists && inspect->state.running;
+    if (status.exists) {
+      status.container = TagAndId(inspect->config_image, inspect->id);
+      status.image_id = inspect->image_id;
+      status.since = ui::TimeAgo(internal::ParseDockerTime(status.running
+                                                               ? inspect->state.started_at
+                                                               : inspect->state.finished_at),
+                                 world.clock->Now());
     }
-    absl::StrAppend(&line, "\n      ", inst.image);
-    if (exists) {
-      absl::string_view id = inspect->image_id;
-      absl::ConsumePrefix(&id, "sha256:");
-      absl::StrAppend(&line, "  (", id.substr(0, 7), ")");
-    }
-    absl::StrAppend(&line, "\n");
     for (const model::Port& port : inst.ports) {
-      bool up = false;
-      if (port.external.protocol == "tcp" && running) {
-        absl::StatusOr<int> fd = transport::ConnectTcpSocket(ship.ip, port.external.first,
-                                                             absl::Now() + absl::Seconds(1));
-        if (fd.ok()) {
-          up = true;
-          ::close(*fd);
-        }
+      ui::FullStatus::PortState state;
+      state.name = port.name;
+      state.external = port.external.ToString();
+      if (port.external.protocol == "tcp" && status.running && world.ports != nullptr) {
+        state.up = world.ports->Accepts(ship.ip, port.external.first, absl::Seconds(1));
       }
-      std::string external = port.external.ToString();
-      absl::StrAppend(&line, "     >> ",
-                      absl::StrFormat("%15.15s: %9.9s is", port.name, external), " ",
-                      up ? paint("up", Color::kGreen) : paint("down", Color::kRed), "\n");
+      status.ports.push_back(std::move(state));
     }
-    text[i] = line;
+    text[i] = ui::RenderFullStatus(status, color);
     return absl::OkStatus();
   };
   if (plan.ok()) scheduler.Run(*plan, work);

@@ -1,7 +1,8 @@
 // The world a play acts on: the loaded environment plus every side effect, handed in from
 // outside (cli/ wires the real objects; tests hand in FakeDockerHost, FakeClock,
-// RecordingSink and a scripted CheckRunner). Nothing in plays/ opens a socket or reads the
-// clock directly.
+// RecordingSink, a scripted CheckRunner and a scripted PortProbe). Nothing in plays/ opens a
+// socket, reads the clock or sleeps directly: Docker goes through ShipClients, time and
+// waiting through Clock, the `status -F` port probe through PortProbe.
 //
 // Ownership: PlayWorld holds non-owning pointers; everything must outlive the play.
 // Thread-safety: ShipClients and CheckRunner implementations must be thread-safe; plays call
@@ -14,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "maestro/base/clock.h"
 #include "maestro/docker/docker_client.h"
 #include "maestro/model/environment.h"
@@ -56,6 +58,14 @@ class AuditSink {
                      const std::string& message, bool task) = 0;
 };
 
+// Whether something accepts TCP connections on host:port (the `status -F` port column).
+// Must give up after `timeout` and be thread-safe.
+class PortProbe {
+ public:
+  virtual ~PortProbe() = default;
+  virtual bool Accepts(const std::string& host, int port, absl::Duration timeout) = 0;
+};
+
 struct PlayWorld {
   const model::Environment* env = nullptr;
   ShipClients* ships = nullptr;
@@ -63,6 +73,7 @@ struct PlayWorld {
   Clock* clock = nullptr;
   ui::ProgressSink* sink = nullptr;
   AuditSink* audit = nullptr;  // optional
+  PortProbe* ports = nullptr;  // status -F; null: every port reads "down"
   // ~/.docker/config.json contents for registry credentials; null when absent.
   const nlohmann::json* docker_config = nullptr;
 };

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "maestro/model/secrets.h"
 #include "absl/strings/strip.h"
 
 namespace maestro::spec {
@@ -76,7 +77,7 @@ EnvMap ParseEnv(const std::vector<std::string>& list) {
 }
 
 std::string EnvValue(const std::string& name, const std::optional<std::string>& v) {
-  if (IsSecretName(name)) return "(value hidden)";
+  if (model::IsSecretName(name)) return "(value hidden)";
   return v ? Quote(*v) : "(no value)";
 }
 
@@ -195,7 +196,7 @@ class Differ {
       if (it == have.end()) {
         parts.push_back(name + " added");
       } else if (it->second != value) {
-        parts.push_back(IsSecretName(name)
+        parts.push_back(model::IsSecretName(name)
                             ? name + " changed (value hidden)"
                             : absl::StrCat(name, " changed from ", EnvValue(name, it->second),
                                            " to ", EnvValue(name, value)));
@@ -426,14 +427,6 @@ std::optional<Difference> ImageDifference(const model::Instance& desired,
 }
 
 }  // namespace
-
-bool IsSecretName(absl::string_view name) {
-  std::string upper = absl::AsciiStrToUpper(name);
-  for (const char* word : {"PASSWORD", "SECRET", "TOKEN", "KEY"}) {
-    if (absl::StrContains(upper, word)) return true;
-  }
-  return false;
-}
 
 std::vector<Difference> Diff(const model::Instance& desired, const model::Ship& ship,
                              const docker::ContainerInspect& actual,

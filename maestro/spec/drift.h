@@ -19,8 +19,8 @@
 // is compared with the id the container runs. This fixes MaestroNG bug #10 (untagged images
 // always counted as changed). Without `desired_image`, the normalised references are compared.
 //
-// Values of variables whose name looks secret (contains PASSWORD, SECRET, TOKEN or KEY, any
-// case) are never printed: "(value hidden)".
+// Values of variables whose name looks secret (model::IsSecretName, maestro/model/secrets.h)
+// are never printed: "(value hidden)".
 //
 // Pure functions over values; safe from any thread.
 #ifndef MAESTRO_SPEC_DRIFT_H_
@@ -57,9 +57,6 @@ std::vector<Difference> Diff(const model::Instance& desired, const model::Ship& 
 
 // The differences joined with "; " for one progress line.
 std::string FormatDifferences(const std::vector<Difference>& differences);
-
-// True for names containing PASSWORD, SECRET, TOKEN or KEY (case-insensitive).
-bool IsSecretName(absl::string_view name);
 
 }  // namespace maestro::spec
 

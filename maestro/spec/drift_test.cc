@@ -237,14 +237,6 @@ TEST(DriftTest, ImageEnvDefaultsAreNotRemovals) {
   EXPECT_EQ(d[0].detail, "NGINX_VERSION removed");
 }
 
-TEST(DriftTest, IsSecretName) {
-  EXPECT_TRUE(IsSecretName("DB_PASSWORD"));
-  EXPECT_TRUE(IsSecretName("aws_secret_access_key"));
-  EXPECT_TRUE(IsSecretName("GITHUB_TOKEN"));
-  EXPECT_TRUE(IsSecretName("SSH_KEY"));
-  EXPECT_FALSE(IsSecretName("MODE"));
-}
-
 TEST(DriftTest, Command) {
   model::Instance desired = Desired();
   desired.command = std::vector<std::string>{"nginx-debug", "-g", "daemon off;"};

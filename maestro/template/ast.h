@@ -14,6 +14,15 @@
 
 namespace maestro::jinja {
 
+// Static limits of the parser, which keep every recursive walk of a tree (parsing, rendering,
+// destruction) far from the end of the stack. Jinja2 itself stops much earlier (Python's
+// recursion and indentation limits: about 490 chained `+ 1` terms, 98 nested `if` blocks).
+inline constexpr int kMaxExpressionHeight = 1000;  // chained operators/filters/calls, nesting
+inline constexpr int kMaxStatementNesting = 200;   // blocks inside blocks
+// And of the renderer: lists/tuples/dicts an expression creates may nest this deep (Python's
+// repr() of such a value stops near 1000 levels with RecursionError).
+inline constexpr int kMaxValueNesting = 500;
+
 enum class ExprKind {
   kLiteral,
   kName,
@@ -53,6 +62,7 @@ struct Args {
 struct Expr {
   ExprKind kind = ExprKind::kLiteral;
   int line = 0;
+  int height = 1;  // levels of this subtree (1 for a leaf); at most kMaxExpressionHeight
   Value literal;
   std::string name;
   BinOp op = BinOp::kAdd;

@@ -25,7 +25,7 @@ class FilterContext {
   virtual absl::StatusOr<bool> ApplyTest(const std::string& name, const Value& input,
                                          const CallArgs& args) = 0;
   virtual const Limits& limits() const = 0;
-  // Counts loop-like work against Limits::max_loop_iterations.
+  // Counts loop-like work against Limits::max_steps.
   virtual absl::Status Tick(int64_t n) = 0;
 };
 
@@ -52,8 +52,10 @@ absl::StatusOr<Value> Slice(const Value& obj, const Value& start, const Value& s
                             const Value& step);
 // True when obj.name is a built-in method (then CallMethod handles it).
 bool HasMethod(const Value& obj, const std::string& name);
-absl::StatusOr<Value> CallMethod(const Value& obj, const std::string& name,
-                                 const CallArgs& args, const Limits& limits);
+// Adds to *work (when not null) the values a list/dict method looked at beyond the object
+// itself (checking what it stores: CheckStorable), for the caller to count as steps.
+absl::StatusOr<Value> CallMethod(const Value& obj, const std::string& name, const CallArgs& args,
+                                 const Limits& limits, int64_t* work = nullptr);
 // Python `fmt % args`.
 absl::StatusOr<std::string> PercentFormat(const std::string& fmt, const Value& args);
 // Error for using an undefined value in an operation.

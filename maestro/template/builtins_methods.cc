@@ -199,34 +199,22 @@ absl::Status CheckArgs(const char* type, const std::string& name, const CallArgs
   return absl::OkStatus();
 }
 
-// True when `v` is, or (through lists, tuples, dicts and namespaces) contains, the container
-// whose identity is `target`.
-bool Reaches(const Value& v, const void* target, std::vector<const void*>* seen) {
-  if (!(v.is_sequence_container() || v.is_dict() || v.is_namespace())) return false;
-  if (v.identity() == target) return true;
-  if (std::find(seen->begin(), seen->end(), v.identity()) != seen->end()) return false;
-  seen->push_back(v.identity());
-  if (v.is_sequence_container()) {
-    for (const Value& x : v.as_list()) {
-      if (Reaches(x, target, seen)) return true;
-    }
-    return false;
-  }
-  for (const auto& [k, x] : v.as_dict().entries()) {
-    if (Reaches(x, target, seen)) return true;
-  }
-  return false;
-}
-
 // A list or dict may not (even indirectly) contain itself here: Python allows it, but printing,
-// comparing and freeing such a value would need cycle handling everywhere (maestro only).
-absl::Status CheckNoCycle(const Value& container, const Value& item) {
-  std::vector<const void*> seen;
-  if (Reaches(item, container.identity(), &seen)) {
-    return TypeError(absl::StrCat("a ", container.TypeName(),
-                                  " cannot contain itself (maestro only)"));
+// comparing and freeing such a value would need cycle handling everywhere (maestro only). Nor
+// may it take an item nested deeper than kMaxValueNesting, as a namespace may not (the
+// renderer's Assign). Adds the containers looked at to *work.
+absl::Status CheckStorableIn(const Value& container, const Value& item, int64_t* work) {
+  switch (CheckStorable(item, container.identity(), kMaxValueNesting, work)) {
+    case Storable::kOk:
+      return absl::OkStatus();
+    case Storable::kCycle:
+      return TypeError(absl::StrCat("a ", container.TypeName(),
+                                    " cannot contain itself (maestro only)"));
+    case Storable::kTooDeep:
+      break;
   }
-  return absl::OkStatus();
+  return TypeError(absl::StrCat("value nested too deeply (more than ", kMaxValueNesting,
+                                " levels of lists, dicts and namespaces)"));
 }
 
 absl::Status CheckHashable(const Value& key) {
@@ -245,7 +233,7 @@ absl::Status CheckSize(size_t n, const Limits& limits) {
 }
 
 absl::StatusOr<Value> CallDictMethod(const Value& obj, const std::string& name,
-                                     const CallArgs& a, const Limits& limits) {
+                                     const CallArgs& a, const Limits& limits, int64_t* work) {
   const Dict& d = obj.as_dict();
   if (name == "get") {
     BIND(b, "get", a, {"key", Value()}, {"default", Value::None()});
@@ -299,7 +287,7 @@ absl::StatusOr<Value> CallDictMethod(const Value& obj, const std::string& name,
     MAESTRO_RETURN_IF_ERROR(CheckHashable(key));
     if (const Value* v = d.Find(key)) return *v;
     Value def = a.positional.size() == 2 ? a.positional[1] : Value::None();
-    MAESTRO_RETURN_IF_ERROR(CheckNoCycle(obj, def));
+    MAESTRO_RETURN_IF_ERROR(CheckStorableIn(obj, def, work));
     MAESTRO_RETURN_IF_ERROR(CheckSize(d.size() + 1, limits));
     obj.mutable_dict().Set(key, def);
     return def;
@@ -334,7 +322,7 @@ absl::StatusOr<Value> CallDictMethod(const Value& obj, const std::string& name,
   for (const auto& [k, v] : a.keyword) pairs.emplace_back(Value(k), v);
   for (const auto& [k, v] : pairs) {
     MAESTRO_RETURN_IF_ERROR(CheckHashable(k));
-    MAESTRO_RETURN_IF_ERROR(CheckNoCycle(obj, v));
+    MAESTRO_RETURN_IF_ERROR(CheckStorableIn(obj, v, work));
   }
   MAESTRO_RETURN_IF_ERROR(CheckSize(d.size() + pairs.size(), limits));
   Dict& m = obj.mutable_dict();
@@ -349,7 +337,7 @@ int64_t ClampIndex(int64_t i, int64_t n) {
 }
 
 absl::StatusOr<Value> CallListMethod(const Value& obj, const std::string& name,
-                                     const CallArgs& a, const Limits& limits) {
+                                     const CallArgs& a, const Limits& limits, int64_t* work) {
   const Value::List& items = obj.as_list();
   const int64_t n = static_cast<int64_t>(items.size());
   const char* type = obj.TypeName();
@@ -449,7 +437,7 @@ absl::StatusOr<Value> CallListMethod(const Value& obj, const std::string& name,
     MAESTRO_RETURN_IF_ERROR(CheckArgs(type, name, a, 1, 1));
     MAESTRO_ASSIGN_OR_RETURN(added, Iterate(a.positional[0]));
   }
-  for (const Value& v : added) MAESTRO_RETURN_IF_ERROR(CheckNoCycle(obj, v));
+  for (const Value& v : added) MAESTRO_RETURN_IF_ERROR(CheckStorableIn(obj, v, work));
   MAESTRO_RETURN_IF_ERROR(CheckSize(items.size() + added.size(), limits));
   Value::List& m = obj.mutable_list();
   m.insert(m.begin() + at, std::make_move_iterator(added.begin()),
@@ -460,9 +448,11 @@ absl::StatusOr<Value> CallListMethod(const Value& obj, const std::string& name,
 }  // namespace
 
 absl::StatusOr<Value> CallMethod(const Value& obj, const std::string& name, const CallArgs& a,
-                                 const Limits& limits) {
-  if (obj.is_dict()) return CallDictMethod(obj, name, a, limits);
-  if (obj.is_sequence_container()) return CallListMethod(obj, name, a, limits);
+                                 const Limits& limits, int64_t* work) {
+  int64_t ignored = 0;
+  if (work == nullptr) work = &ignored;
+  if (obj.is_dict()) return CallDictMethod(obj, name, a, limits, work);
+  if (obj.is_sequence_container()) return CallListMethod(obj, name, a, limits, work);
   return CallStrMethod(obj.as_string(), name, a, limits);
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "maestro/base/status_macros.h"
 #include "maestro/base/bigint.h"
@@ -235,6 +236,11 @@ absl::StatusOr<Value> BinaryOp(BinOp op, const Value& a, const Value& b, const L
         return Value(a.as_string() + b.as_string());
       }
       if ((a.is_list() && b.is_list()) || (a.is_tuple() && b.is_tuple())) {
+        // Bounded like `[..] * n`: a list doubling itself in a loop must not run away.
+        if (a.as_list().size() + b.as_list().size() >
+            static_cast<uint64_t>(limits.max_range_length)) {
+          return TypeError("list too large");
+        }
         Value::List out = a.as_list();
         out.insert(out.end(), b.as_list().begin(), b.as_list().end());
         return a.is_list() ? Value::MakeList(std::move(out)) : Value::MakeTuple(std::move(out));
@@ -305,6 +311,8 @@ absl::StatusOr<bool> Compare(CmpOp op, const Value& a, const Value& b) {
   static const char* kOps[] = {"==", "!=", "<", "<=", ">", ">="};
   auto wrap = [&](absl::StatusOr<bool> r) -> absl::StatusOr<bool> {
     if (r.ok()) return r;
+    // LessThan's depth guard (Python's RecursionError) is not a type error.
+    if (absl::StartsWith(r.status().message(), "maximum recursion depth")) return r;
     return TypeError(absl::StrCat("'", kOps[static_cast<int>(op)],
                                   "' not supported between instances of '", a.TypeName(),
                                   "' and '", b.TypeName(), "'"));

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "maestro/base/status_macros.h"
+#include "maestro/template/expr_parser.h"
 #include "maestro/template/lexer.h"
 
 namespace maestro::jinja {
@@ -15,10 +16,10 @@ namespace {
 
 const char kBodyName[] = " body";
 
-class Parser {
+class Parser : public internal::ExprParser {
  public:
   Parser(std::vector<Token> tokens, const std::string& name, const ParseOptions& options)
-      : toks_(std::move(tokens)), name_(name), options_(options) {}
+      : ExprParser(std::move(tokens), name, options) {}
 
   absl::StatusOr<std::shared_ptr<const Template>> Run() {
     auto tmpl = std::make_shared<Template>();
@@ -67,80 +68,6 @@ class Parser {
   }
 
  private:
-  const Token& Cur() const { return toks_[pos_]; }
-  const Token& Peek(size_t n = 1) const {
-    return toks_[pos_ + n < toks_.size() ? pos_ + n : toks_.size() - 1];
-  }
-  void Next() {
-    if (pos_ + 1 < toks_.size()) ++pos_;
-  }
-  bool IsOp(const char* op) const {
-    return Cur().type == TokenType::kOperator && Cur().text == op;
-  }
-  bool IsName(const char* n) const { return Cur().type == TokenType::kName && Cur().text == n; }
-
-  absl::Status Error(int line, absl::string_view msg) const {
-    return absl::InvalidArgumentError(absl::StrCat(name_, ":", line, ": ", msg));
-  }
-
-  static std::string Describe(const Token& t) {
-    switch (t.type) {
-      case TokenType::kData:
-        return "template data";
-      case TokenType::kVarBegin:
-        return "'{{'";
-      case TokenType::kVarEnd:
-        return "end of print statement";
-      case TokenType::kBlockBegin:
-        return "'{%'";
-      case TokenType::kBlockEnd:
-        return "end of statement block";
-      case TokenType::kName:
-        return "'" + t.text + "'";
-      case TokenType::kString:
-        return "string";
-      case TokenType::kInt:
-      case TokenType::kFloat:
-        return "number " + t.text;
-      case TokenType::kOperator:
-        return "'" + t.text + "'";
-      case TokenType::kEof:
-        return "end of template";
-    }
-    return "token";
-  }
-
-  absl::Status Expect(const char* op) {
-    if (!IsOp(op)) {
-      return Error(Cur().line, absl::StrCat("expected '", op, "', got ", Describe(Cur())));
-    }
-    Next();
-    return absl::OkStatus();
-  }
-  absl::Status ExpectName(const char* n) {
-    if (!IsName(n)) {
-      return Error(Cur().line, absl::StrCat("expected '", n, "', got ", Describe(Cur())));
-    }
-    Next();
-    return absl::OkStatus();
-  }
-  absl::StatusOr<std::string> ExpectIdentifier() {
-    if (Cur().type != TokenType::kName) {
-      return Error(Cur().line, absl::StrCat("expected a name, got ", Describe(Cur())));
-    }
-    std::string n = Cur().text;
-    Next();
-    return n;
-  }
-  absl::Status ExpectBlockEnd() {
-    if (Cur().type != TokenType::kBlockEnd) {
-      return Error(Cur().line,
-                   absl::StrCat("expected end of statement block, got ", Describe(Cur())));
-    }
-    Next();
-    return absl::OkStatus();
-  }
-
   // Parses statements until a `{% <end> %}` tag whose name is in `ends` (left unconsumed:
   // current token is then that name). `block`/`open_line` describe the enclosing block.
   absl::StatusOr<Body> ParseBody(const std::set<std::string>& ends, const std::string& block,
@@ -199,11 +126,17 @@ class Parser {
     int line = Cur().line;
     auto s = std::make_unique<Stmt>();
     s->line = line;
+    if (nesting_ >= kMaxStatementNesting) {
+      return Error(line, absl::StrCat("blocks nested too deeply (more than ",
+                                      kMaxStatementNesting, " levels)"));
+    }
     const bool toplevel = toplevel_;
     s->toplevel = toplevel;
     // Only if/elif/else keep the top-level frame (Jinja2's soft frames).
     toplevel_ = toplevel && tag == "if";
+    ++nesting_;
     absl::StatusOr<StmtPtr> r = ParseTag(tag, std::move(s), ends, block, open_line);
+    --nesting_;
     toplevel_ = toplevel;
     return r;
   }
@@ -548,7 +481,9 @@ class Parser {
       Target t;
       if (IsOp("(")) {
         Next();
+        if (++depth_ > 400) return Error(Cur().line, "assignment target nested too deeply");
         MAESTRO_ASSIGN_OR_RETURN(t, ParseAssignTarget(false));
+        --depth_;
         MAESTRO_RETURN_IF_ERROR(Expect(")"));
       } else {
         MAESTRO_ASSIGN_OR_RETURN(t.name, ExpectIdentifier());
@@ -571,505 +506,11 @@ class Parser {
     return t;
   }
 
-  // ---- expressions ----
-  ExprPtr Make(ExprKind kind, int line) {
-    auto e = std::make_unique<Expr>();
-    e->kind = kind;
-    e->line = line;
-    return e;
-  }
-
-  bool AtTupleEnd(bool extra_end_if) const {
-    const Token& t = Cur();
-    if (t.type == TokenType::kVarEnd || t.type == TokenType::kBlockEnd ||
-        t.type == TokenType::kEof)
-      return true;
-    if (t.type == TokenType::kOperator && (t.text == ")" || t.text == "]" || t.text == "}" ||
-                                           t.text == "="))
-      return true;
-    if (extra_end_if && t.type == TokenType::kName && (t.text == "if" || t.text == "recursive"))
-      return true;
-    return false;
-  }
-
-  absl::StatusOr<ExprPtr> ParseTuple(bool with_condexpr, bool extra_end_if = false) {
-    int line = Cur().line;
-    std::vector<ExprPtr> items;
-    bool is_tuple = false;
-    bool cond = with_condexpr;
-    while (true) {
-      if (!items.empty()) {
-        if (!IsOp(",")) break;
-        Next();
-        is_tuple = true;
-      }
-      if (AtTupleEnd(extra_end_if)) break;
-      MAESTRO_ASSIGN_OR_RETURN(ExprPtr e, ParseExpression(cond));
-      items.push_back(std::move(e));
-    }
-    if (!is_tuple) {
-      if (items.empty()) {
-        return Error(Cur().line, absl::StrCat("expected an expression, got ", Describe(Cur())));
-      }
-      return std::move(items[0]);
-    }
-    ExprPtr t = Make(ExprKind::kTuple, line);
-    t->children = std::move(items);
-    return t;
-  }
-
-  absl::StatusOr<ExprPtr> ParseExpression(bool with_condexpr) {
-    if (++depth_ > 400) return Error(Cur().line, "expression nested too deeply");
-    absl::StatusOr<ExprPtr> r = with_condexpr ? ParseCondExpr() : ParseOr();
-    --depth_;
-    return r;
-  }
-
-  absl::StatusOr<ExprPtr> ParseCondExpr() {
-    MAESTRO_ASSIGN_OR_RETURN(ExprPtr e, ParseOr());
-    while (IsName("if")) {
-      int line = Cur().line;
-      Next();
-      MAESTRO_ASSIGN_OR_RETURN(ExprPtr c, ParseOr());
-      ExprPtr other;
-      if (IsName("else")) {
-        Next();
-        MAESTRO_ASSIGN_OR_RETURN(other, ParseCondExpr());
-      }
-      ExprPtr n = Make(ExprKind::kCond, line);
-      n->children.push_back(std::move(c));
-      n->children.push_back(std::move(e));
-      n->children.push_back(std::move(other));
-      e = std::move(n);
-    }
-    return e;
-  }
-
-  absl::StatusOr<ExprPtr> ParseOr() {
-    MAESTRO_ASSIGN_OR_RETURN(ExprPtr e, ParseAnd());
-    while (IsName("or")) {
-      int line = Cur().line;
-      Next();
-      MAESTRO_ASSIGN_OR_RETURN(ExprPtr r, ParseAnd());
-      ExprPtr n = Make(ExprKind::kOr, line);
-      n->children.push_back(std::move(e));
-      n->children.push_back(std::move(r));
-      e = std::move(n);
-    }
-    return e;
-  }
-
-  absl::StatusOr<ExprPtr> ParseAnd() {
-    MAESTRO_ASSIGN_OR_RETURN(ExprPtr e, ParseNot());
-    while (IsName("and")) {
-      int line = Cur().line;
-      Next();
-      MAESTRO_ASSIGN_OR_RETURN(ExprPtr r, ParseNot());
-      ExprPtr n = Make(ExprKind::kAnd, line);
-      n->children.push_back(std::move(e));
-      n->children.push_back(std::move(r));
-      e = std::move(n);
-    }
-    return e;
-  }
-
-  absl::StatusOr<ExprPtr> ParseNot() {
-    if (IsName("not")) {
-      int line = Cur().line;
-      Next();
-      if (++depth_ > 400) return Error(line, "expression nested too deeply");
-      MAESTRO_ASSIGN_OR_RETURN(ExprPtr inner, ParseNot());
-      --depth_;
-      ExprPtr n = Make(ExprKind::kNot, line);
-      n->children.push_back(std::move(inner));
-      return n;
-    }
-    return ParseCompare();
-  }
-
-  absl::StatusOr<ExprPtr> ParseCompare() {
-    int line = Cur().line;
-    MAESTRO_ASSIGN_OR_RETURN(ExprPtr e, ParseMath1());
-    ExprPtr n;
-    while (true) {
-      CmpOp op;
-      const Token& t = Cur();
-      if (t.type == TokenType::kOperator && t.text == "==") {
-        op = CmpOp::kEq;
-      } else if (t.type == TokenType::kOperator && t.text == "!=") {
-        op = CmpOp::kNe;
-      } else if (t.type == TokenType::kOperator && t.text == "<") {
-        op = CmpOp::kLt;
-      } else if (t.type == TokenType::kOperator && t.text == "<=") {
-        op = CmpOp::kLe;
-      } else if (t.type == TokenType::kOperator && t.text == ">") {
-        op = CmpOp::kGt;
-      } else if (t.type == TokenType::kOperator && t.text == ">=") {
-        op = CmpOp::kGe;
-      } else if (IsName("in")) {
-        op = CmpOp::kIn;
-      } else if (IsName("not") && Peek().type == TokenType::kName && Peek().text == "in") {
-        Next();
-        op = CmpOp::kNotIn;
-      } else {
-        break;
-      }
-      Next();
-      MAESTRO_ASSIGN_OR_RETURN(ExprPtr r, ParseMath1());
-      if (!n) {
-        n = Make(ExprKind::kCompare, line);
-        n->children.push_back(std::move(e));
-      }
-      n->cmp_ops.push_back(op);
-      n->children.push_back(std::move(r));
-    }
-    return n ? std::move(n) : std::move(e);
-  }
-
-  ExprPtr MakeBinary(BinOp op, ExprPtr l, ExprPtr r, int line) {
-    ExprPtr n = Make(ExprKind::kBinary, line);
-    n->op = op;
-    n->children.push_back(std::move(l));
-    n->children.push_back(std::move(r));
-    return n;
-  }
-
-  absl::StatusOr<ExprPtr> ParseMath1() {
-    MAESTRO_ASSIGN_OR_RETURN(ExprPtr e, ParseConcat());
-    while (IsOp("+") || IsOp("-")) {
-      BinOp op = IsOp("+") ? BinOp::kAdd : BinOp::kSub;
-      int line = Cur().line;
-      Next();
-      MAESTRO_ASSIGN_OR_RETURN(ExprPtr r, ParseConcat());
-      e = MakeBinary(op, std::move(e), std::move(r), line);
-    }
-    return e;
-  }
-
-  absl::StatusOr<ExprPtr> ParseConcat() {
-    int line = Cur().line;
-    MAESTRO_ASSIGN_OR_RETURN(ExprPtr e, ParseMath2());
-    if (!IsOp("~")) return e;
-    ExprPtr n = Make(ExprKind::kConcat, line);
-    n->children.push_back(std::move(e));
-    while (IsOp("~")) {
-      Next();
-      MAESTRO_ASSIGN_OR_RETURN(ExprPtr r, ParseMath2());
-      n->children.push_back(std::move(r));
-    }
-    return n;
-  }
-
-  absl::StatusOr<ExprPtr> ParseMath2() {
-    MAESTRO_ASSIGN_OR_RETURN(ExprPtr e, ParsePow());
-    while (IsOp("*") || IsOp("/") || IsOp("//") || IsOp("%")) {
-      BinOp op = IsOp("*")    ? BinOp::kMul
-                 : IsOp("/")  ? BinOp::kDiv
-                 : IsOp("//") ? BinOp::kFloorDiv
-                              : BinOp::kMod;
-      int line = Cur().line;
-      Next();
-      MAESTRO_ASSIGN_OR_RETURN(ExprPtr r, ParsePow());
-      e = MakeBinary(op, std::move(e), std::move(r), line);
-    }
-    return e;
-  }
-
-  absl::StatusOr<ExprPtr> ParsePow() {
-    MAESTRO_ASSIGN_OR_RETURN(ExprPtr e, ParseUnary(true));
-    while (IsOp("**")) {
-      int line = Cur().line;
-      Next();
-      MAESTRO_ASSIGN_OR_RETURN(ExprPtr r, ParseUnary(true));
-      e = MakeBinary(BinOp::kPow, std::move(e), std::move(r), line);
-    }
-    return e;
-  }
-
-  absl::StatusOr<ExprPtr> ParseUnary(bool with_filter) {
-    int line = Cur().line;
-    ExprPtr e;
-    if (IsOp("-") || IsOp("+")) {
-      ExprKind k = IsOp("-") ? ExprKind::kNeg : ExprKind::kPos;
-      Next();
-      if (++depth_ > 400) return Error(line, "expression nested too deeply");
-      MAESTRO_ASSIGN_OR_RETURN(ExprPtr inner, ParseUnary(false));
-      --depth_;
-      e = Make(k, line);
-      e->children.push_back(std::move(inner));
-    } else {
-      MAESTRO_ASSIGN_OR_RETURN(e, ParsePrimary());
-    }
-    MAESTRO_ASSIGN_OR_RETURN(e, ParsePostfix(std::move(e)));
-    if (with_filter) {
-      MAESTRO_ASSIGN_OR_RETURN(e, ParseFilterExpr(std::move(e)));
-    }
-    return e;
-  }
-
-  absl::StatusOr<ExprPtr> ParsePrimary() {
-    const Token t = Cur();
-    if (t.type == TokenType::kName) {
-      Next();
-      if (t.text == "true" || t.text == "True") return Literal(Value(true), t.line);
-      if (t.text == "false" || t.text == "False") return Literal(Value(false), t.line);
-      if (t.text == "none" || t.text == "None") return Literal(Value::None(), t.line);
-      ExprPtr n = Make(ExprKind::kName, t.line);
-      n->name = t.text;
-      return n;
-    }
-    if (t.type == TokenType::kString) {
-      std::string s = t.text;
-      Next();
-      while (Cur().type == TokenType::kString) {
-        s += Cur().text;
-        Next();
-      }
-      return Literal(Value(std::move(s)), t.line);
-    }
-    if (t.type == TokenType::kInt) {
-      Next();
-      return Literal(t.big_value ? Value::MakeInt(*t.big_value) : Value(t.int_value), t.line);
-    }
-    if (t.type == TokenType::kFloat) {
-      Next();
-      return Literal(Value(t.float_value), t.line);
-    }
-    if (IsOp("(")) {
-      Next();
-      if (IsOp(")")) {
-        Next();
-        return Make(ExprKind::kTuple, t.line);
-      }
-      MAESTRO_ASSIGN_OR_RETURN(ExprPtr e, ParseTuple(true));
-      MAESTRO_RETURN_IF_ERROR(Expect(")"));
-      return e;
-    }
-    if (IsOp("[")) {
-      Next();
-      ExprPtr l = Make(ExprKind::kList, t.line);
-      while (!IsOp("]")) {
-        if (!l->children.empty()) {
-          MAESTRO_RETURN_IF_ERROR(Expect(","));
-          if (IsOp("]")) break;
-        }
-        MAESTRO_ASSIGN_OR_RETURN(ExprPtr e, ParseExpression(true));
-        l->children.push_back(std::move(e));
-      }
-      Next();
-      return l;
-    }
-    if (IsOp("{")) {
-      Next();
-      ExprPtr d = Make(ExprKind::kDict, t.line);
-      while (!IsOp("}")) {
-        if (!d->children.empty()) {
-          MAESTRO_RETURN_IF_ERROR(Expect(","));
-          if (IsOp("}")) break;
-        }
-        MAESTRO_ASSIGN_OR_RETURN(ExprPtr k, ParseExpression(true));
-        MAESTRO_RETURN_IF_ERROR(Expect(":"));
-        MAESTRO_ASSIGN_OR_RETURN(ExprPtr v, ParseExpression(true));
-        d->children.push_back(std::move(k));
-        d->children.push_back(std::move(v));
-      }
-      Next();
-      return d;
-    }
-    return Error(t.line, absl::StrCat("unexpected ", Describe(t)));
-  }
-
-  ExprPtr Literal(Value v, int line) {
-    ExprPtr e = Make(ExprKind::kLiteral, line);
-    e->literal = std::move(v);
-    return e;
-  }
-
-  absl::StatusOr<ExprPtr> ParsePostfix(ExprPtr e) {
-    while (true) {
-      if (IsOp(".")) {
-        int line = Cur().line;
-        Next();
-        ExprPtr n;
-        if (Cur().type == TokenType::kName) {
-          n = Make(ExprKind::kGetAttr, line);
-          n->name = Cur().text;
-        } else if (Cur().type == TokenType::kInt) {
-          n = Make(ExprKind::kGetItem, line);
-          n->children.push_back(nullptr);
-          n->children.push_back(Literal(Value(Cur().int_value), line));
-          n->children[0] = std::move(e);
-          Next();
-          e = std::move(n);
-          continue;
-        } else {
-          return Error(line, absl::StrCat("expected name or number, got ", Describe(Cur())));
-        }
-        Next();
-        n->children.push_back(std::move(e));
-        e = std::move(n);
-      } else if (IsOp("[")) {
-        MAESTRO_ASSIGN_OR_RETURN(e, ParseSubscript(std::move(e)));
-      } else if (IsOp("(")) {
-        MAESTRO_ASSIGN_OR_RETURN(e, ParseCall(std::move(e)));
-      } else {
-        return e;
-      }
-    }
-  }
-
-  absl::StatusOr<ExprPtr> ParseSubscript(ExprPtr e) {
-    int line = Cur().line;
-    Next();  // [
-    ExprPtr parts[3];
-    bool is_slice = false;
-    int idx = 0;
-    while (!IsOp("]")) {
-      if (IsOp(":")) {
-        is_slice = true;
-        if (++idx > 2) return Error(Cur().line, "invalid slice");
-        Next();
-        continue;
-      }
-      if (parts[idx]) return Error(Cur().line, absl::StrCat("unexpected ", Describe(Cur())));
-      MAESTRO_ASSIGN_OR_RETURN(parts[idx], ParseTuple(true));
-    }
-    Next();
-    if (!is_slice) {
-      if (!parts[0]) return Error(line, "expected subscript expression");
-      ExprPtr n = Make(ExprKind::kGetItem, line);
-      n->children.push_back(std::move(e));
-      n->children.push_back(std::move(parts[0]));
-      return n;
-    }
-    ExprPtr n = Make(ExprKind::kSlice, line);
-    n->children.push_back(std::move(e));
-    for (auto& p : parts) n->children.push_back(std::move(p));
-    return n;
-  }
-
-  absl::Status ParseArgs(Args* args) {
-    MAESTRO_RETURN_IF_ERROR(Expect("("));
-    bool first = true;
-    while (!IsOp(")")) {
-      if (!first) {
-        MAESTRO_RETURN_IF_ERROR(Expect(","));
-        if (IsOp(")")) break;
-      }
-      first = false;
-      if (IsOp("*")) {
-        Next();
-        MAESTRO_ASSIGN_OR_RETURN(args->star, ParseExpression(true));
-      } else if (IsOp("**")) {
-        Next();
-        MAESTRO_ASSIGN_OR_RETURN(args->star_star, ParseExpression(true));
-      } else if (Cur().type == TokenType::kName && Peek().type == TokenType::kOperator &&
-                 Peek().text == "=") {
-        std::string key = Cur().text;
-        Next();
-        Next();
-        MAESTRO_ASSIGN_OR_RETURN(ExprPtr v, ParseExpression(true));
-        args->keyword.emplace_back(std::move(key), std::move(v));
-      } else {
-        if (!args->keyword.empty()) {
-          return Error(Cur().line, "positional argument follows keyword argument");
-        }
-        MAESTRO_ASSIGN_OR_RETURN(ExprPtr v, ParseExpression(true));
-        args->positional.push_back(std::move(v));
-      }
-    }
-    Next();
-    return absl::OkStatus();
-  }
-
-  absl::StatusOr<ExprPtr> ParseCall(ExprPtr e) {
-    ExprPtr n = Make(ExprKind::kCall, Cur().line);
-    MAESTRO_RETURN_IF_ERROR(ParseArgs(&n->args));
-    n->children.push_back(std::move(e));
-    return n;
-  }
-
-  absl::StatusOr<ExprPtr> ParseFilter(ExprPtr e) {
-    int line = Cur().line;
-    MAESTRO_ASSIGN_OR_RETURN(std::string name, ExpectIdentifier());
-    while (IsOp(".")) {
-      Next();
-      MAESTRO_ASSIGN_OR_RETURN(std::string part, ExpectIdentifier());
-      name += "." + part;
-    }
-    if (options_.known_filter && !options_.known_filter(name)) {
-      return Error(line, absl::StrCat("unknown filter '", name, "'"));
-    }
-    ExprPtr n = Make(ExprKind::kFilter, line);
-    n->name = std::move(name);
-    if (IsOp("(")) MAESTRO_RETURN_IF_ERROR(ParseArgs(&n->args));
-    n->children.push_back(std::move(e));
-    return n;
-  }
-
-  absl::StatusOr<ExprPtr> ParseTest(ExprPtr e) {
-    int line = Cur().line;
-    bool negated = false;
-    if (IsName("not")) {
-      negated = true;
-      Next();
-    }
-    MAESTRO_ASSIGN_OR_RETURN(std::string name, ExpectIdentifier());
-    while (IsOp(".")) {
-      Next();
-      MAESTRO_ASSIGN_OR_RETURN(std::string part, ExpectIdentifier());
-      name += "." + part;
-    }
-    if (options_.known_test && !options_.known_test(name)) {
-      return Error(line, absl::StrCat("unknown test '", name, "'"));
-    }
-    ExprPtr n = Make(ExprKind::kTest, line);
-    n->name = std::move(name);
-    n->negated = negated;
-    if (IsOp("(")) {
-      MAESTRO_RETURN_IF_ERROR(ParseArgs(&n->args));
-    } else {
-      const Token& t = Cur();
-      bool arg_start = t.type == TokenType::kName || t.type == TokenType::kString ||
-                       t.type == TokenType::kInt || t.type == TokenType::kFloat ||
-                       (t.type == TokenType::kOperator && (t.text == "[" || t.text == "{"));
-      if (arg_start && !(t.type == TokenType::kName &&
-                         (t.text == "else" || t.text == "or" || t.text == "and"))) {
-        if (IsName("is")) return Error(t.line, "you cannot chain multiple tests with is");
-        MAESTRO_ASSIGN_OR_RETURN(ExprPtr a, ParsePrimary());
-        MAESTRO_ASSIGN_OR_RETURN(a, ParsePostfix(std::move(a)));
-        n->args.positional.push_back(std::move(a));
-      }
-    }
-    n->children.push_back(std::move(e));
-    return n;
-  }
-
-  absl::StatusOr<ExprPtr> ParseFilterExpr(ExprPtr e) {
-    while (true) {
-      if (IsOp("|")) {
-        Next();
-        MAESTRO_ASSIGN_OR_RETURN(e, ParseFilter(std::move(e)));
-      } else if (IsName("is")) {
-        Next();
-        MAESTRO_ASSIGN_OR_RETURN(e, ParseTest(std::move(e)));
-      } else if (IsOp("(")) {
-        MAESTRO_ASSIGN_OR_RETURN(e, ParseCall(std::move(e)));
-      } else {
-        return e;
-      }
-    }
-  }
-
-  std::vector<Token> toks_;
-  size_t pos_ = 0;
-  int depth_ = 0;
+  int nesting_ = 0;                // statements being parsed, one inside the other
   bool toplevel_ = true;           // see Stmt::toplevel
   std::vector<const Stmt*> blocks_;  // in source order
   bool has_extends_ = false;
   int misplaced_extends_ = 0;      // line of the first extends outside the top level
-  const std::string& name_;
-  const ParseOptions& options_;
 };
 
 }  // namespace

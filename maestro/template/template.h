@@ -36,7 +36,9 @@ class Loader {
 };
 
 // Loads "name" from base_dir/name. Names containing ".." path segments are rejected, as
-// Jinja2's FileSystemLoader does.
+// Jinja2's FileSystemLoader does. Only regular files of at most 64 MiB are read (a FIFO, a
+// device or a directory is an error, never a hang: base/read_file.h); a leading UTF-8
+// byte-order mark is dropped.
 class FileSystemLoader : public Loader {
  public:
   explicit FileSystemLoader(std::string base_dir);
@@ -58,11 +60,21 @@ class MapLoader : public Loader {
   std::map<std::string, std::string> files_;
 };
 
+// What one render may use. Every limit ends the render with an error naming the template and
+// line; none of them is reached by a real environment file. Besides these, the parser refuses
+// expressions more than kMaxExpressionHeight levels deep and blocks nested more than
+// kMaxStatementNesting (ast.h), and the renderer stops before exhausting the thread's stack.
 struct Limits {
-  size_t max_output_bytes = size_t{256} << 20;
-  int max_recursion_depth = 200;
-  int64_t max_loop_iterations = 50'000'000;  // total over one render
-  int64_t max_range_length = 10'000'000;     // also bounds `'x' * n`, `[..] * n`
+  size_t max_output_bytes = size_t{256} << 20;  // of the output (and of any one string)
+  // Strings, lists and dicts created by expressions, filters, calls and set blocks, summed over
+  // the render (shallow: the bytes of a string, 32 per list item, 64 per dict entry).
+  size_t max_value_bytes = size_t{256} << 20;
+  int max_recursion_depth = 200;  // macro calls, includes, imports, blocks, recursive loops
+  // Statements rendered, loop iterations, calls and value-creating expressions over the
+  // render, plus one step per 64 items (1 KiB) that a filter, test, method, operator or `in`
+  // looks at: an endless loop or an exponential recursion stops in about a second.
+  int64_t max_steps = 3'000'000;
+  int64_t max_range_length = 10'000'000;  // range(), `[..] * n`, `[..] + [..]`
 };
 
 class Environment {

@@ -78,10 +78,10 @@ TEST(TemplateTest, LimitsBoundWork) {
                 .substr(0, 30),
             "ERROR: t.j2:1: output too larg");
   Limits loops;
-  loops.max_loop_iterations = 50;
+  loops.max_steps = 50;
   EXPECT_NE(Render("{% for i in range(10) %}{% for j in range(10) %}{% endfor %}{% endfor %}",
                    nullptr, loops)
-                .find("too many loop iterations"),
+                .find("too many steps"),
             std::string::npos);
   EXPECT_NE(Render("{{ range(100000000000) }}").find("range too big"), std::string::npos);
   EXPECT_NE(Render("{{ 'x' * 100000000000 }}").find("too large"), std::string::npos);

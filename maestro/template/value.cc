@@ -1,9 +1,12 @@
 #include "maestro/template/value.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -109,6 +112,67 @@ void AppendStringRepr(const std::string& s, std::string* out) {
   out->push_back(quote);
 }
 
+// 1 + the deepest nesting of `items`.
+int64_t ItemsNesting(const Value::List& items) {
+  int64_t deepest = 0;
+  for (const Value& item : items) deepest = std::max(deepest, item.nesting());
+  return deepest + 1;
+}
+
+// Counts the levels of one recursive walk (printing, comparing) on this thread.
+class RecursionGuard {
+ public:
+  RecursionGuard() { ++depth_; }
+  ~RecursionGuard() { --depth_; }
+  bool too_deep() const { return depth_ > kMaxValueRecursion; }
+
+ private:
+  static thread_local int depth_;
+};
+thread_local int RecursionGuard::depth_ = 0;
+
+// Frees containers without recursing once per level of nesting (a list chain built by
+// `append` in a loop can be far deeper than kMaxValueNesting, see CheckStorable): below
+// kMaxFreeDepth nested frees on this thread, a container is queued and freed by the outermost
+// free (CPython's "trashcan"). The thread_locals are trivially destructible.
+constexpr int kMaxFreeDepth = 64;
+thread_local int free_depth = 0;
+thread_local std::vector<std::pair<void*, void (*)(void*)>>* free_queue = nullptr;
+
+template <typename T>
+void DeleteNow(void* p) {
+  delete static_cast<T*>(p);
+}
+
+template <typename T>
+struct ContainerDeleter {
+  void operator()(T* p) const {
+    if (free_depth >= kMaxFreeDepth) {
+      if (free_queue == nullptr) free_queue = new std::vector<std::pair<void*, void (*)(void*)>>;
+      free_queue->emplace_back(p, &DeleteNow<T>);
+      return;
+    }
+    ++free_depth;
+    delete p;
+    --free_depth;
+    if (free_depth > 0 || free_queue == nullptr) return;
+    ++free_depth;
+    while (!free_queue->empty()) {
+      auto [q, del] = free_queue->back();
+      free_queue->pop_back();
+      del(q);  // may queue more
+    }
+    delete free_queue;
+    free_queue = nullptr;
+    --free_depth;
+  }
+};
+
+template <typename T>
+std::shared_ptr<T> NewContainer(T&& contents) {
+  return std::shared_ptr<T>(new T(std::move(contents)), ContainerDeleter<T>());
+}
+
 }  // namespace
 
 const Value* Dict::Find(const Value& key) const {
@@ -188,21 +252,28 @@ Value Value::None() {
 Value Value::MakeList(List items) {
   Value v;
   v.kind_ = Kind::kList;
-  v.ptr_ = std::make_shared<List>(std::move(items));  // mutable_list() writes it
+  v.scalar_.i = ItemsNesting(items);
+  v.ptr_ = NewContainer(std::move(items));  // non-const: mutable_list() writes it
   return v;
 }
 
 Value Value::MakeTuple(List items) {
   Value v;
   v.kind_ = Kind::kTuple;
-  v.ptr_ = std::make_shared<List>(std::move(items));  // mutable_list() writes it
+  v.scalar_.i = ItemsNesting(items);
+  v.ptr_ = NewContainer(std::move(items));  // non-const: mutable_list() writes it
   return v;
 }
 
 Value Value::MakeDict(Dict dict) {
   Value v;
   v.kind_ = Kind::kDict;
-  v.ptr_ = std::make_shared<Dict>(std::move(dict));  // mutable_dict() writes it
+  int64_t deepest = 0;
+  for (const auto& [key, value] : dict.entries()) {
+    deepest = std::max({deepest, key.nesting(), value.nesting()});
+  }
+  v.scalar_.i = deepest + 1;
+  v.ptr_ = NewContainer(std::move(dict));  // non-const: mutable_dict() writes it
   return v;
 }
 
@@ -216,7 +287,7 @@ Value Value::MakeCallable(std::string name, NativeFunction fn) {
 Value Value::MakeNamespace(Dict attrs) {
   Value v;
   v.kind_ = Kind::kNamespace;
-  v.ptr_ = std::make_shared<const NamespaceBox>(NamespaceBox{std::move(attrs)});
+  v.ptr_ = NewContainer(NamespaceBox{std::move(attrs)});
   return v;
 }
 
@@ -345,6 +416,11 @@ void Value::AppendStr(std::string* out) const {
 }
 
 void Value::AppendRepr(std::string* out) const {
+  RecursionGuard guard;
+  if (guard.too_deep()) {
+    out->append("...");
+    return;
+  }
   switch (kind_) {
     case Kind::kUndefined:
       return;
@@ -472,6 +548,8 @@ bool NumEq(const Value& a, const Value& b) {
 
 bool operator==(const Value& a, const Value& b) {
   if (a.is_number() && b.is_number()) return NumEq(a, b);
+  RecursionGuard guard;
+  if (guard.too_deep()) return false;
   if (a.kind() != b.kind()) return false;
   switch (a.kind()) {
     case Value::Kind::kUndefined:
@@ -554,6 +632,10 @@ std::string FormatFloatRepr(double d) {
 }
 
 absl::StatusOr<bool> LessThan(const Value& a, const Value& b) {
+  RecursionGuard guard;
+  if (guard.too_deep()) {
+    return absl::InvalidArgumentError("maximum recursion depth exceeded in comparison");
+  }
   if (a.is_number() && b.is_number()) {
     if (a.is_big_int() || b.is_big_int()) {
       if (a.is_float()) return CompareBigWithFloat(b.ToBigInt(), a.as_float()) == 1;
@@ -577,6 +659,69 @@ absl::StatusOr<bool> LessThan(const Value& a, const Value& b) {
   }
   return absl::InvalidArgumentError(absl::StrCat("'<' not supported between instances of '",
                                                  a.TypeName(), "' and '", b.TypeName(), "'"));
+}
+
+}  // namespace maestro::jinja
+
+namespace maestro::jinja {
+
+Storable CheckStorable(const Value& v, const void* target, int64_t max_nesting, int64_t* visited) {
+  auto is_container = [](const Value& x) {
+    return x.is_sequence_container() || x.is_dict() || x.is_namespace();
+  };
+  // Child `i` of a container (dict keys and values alternate), or null past the end.
+  auto child = [](const Value& x, size_t i) -> const Value* {
+    if (x.is_sequence_container()) {
+      const Value::List& items = x.as_list();
+      return i < items.size() ? &items[i] : nullptr;
+    }
+    const auto& entries = x.as_dict().entries();
+    if (i / 2 >= entries.size()) return nullptr;
+    return i % 2 == 0 ? &entries[i / 2].first : &entries[i / 2].second;
+  };
+  if (!is_container(v)) return Storable::kOk;
+  struct Frame {
+    const Value* value;
+    size_t next_child;
+    int64_t nesting;  // 1 + the deepest child finished so far
+  };
+  std::unordered_map<const void*, int64_t> nesting_of;  // finished containers
+  std::unordered_set<const void*> open;                 // containers on the stack
+  std::vector<Frame> stack;
+  ++*visited;
+  if (v.identity() == target) return Storable::kCycle;
+  open.insert(v.identity());
+  stack.push_back({&v, 0, 1});
+  int64_t nesting = 0;
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    const Value* c = child(*top.value, top.next_child++);
+    if (c == nullptr) {
+      int64_t n = top.nesting;
+      open.erase(top.value->identity());
+      nesting_of.emplace(top.value->identity(), n);
+      stack.pop_back();
+      if (stack.empty()) {
+        nesting = n;
+      } else {
+        stack.back().nesting = std::max(stack.back().nesting, n + 1);
+      }
+      continue;
+    }
+    if (!is_container(*c)) continue;
+    ++*visited;
+    const void* id = c->identity();
+    if (id == target || open.count(id) != 0) return Storable::kCycle;
+    auto done = nesting_of.find(id);
+    if (done != nesting_of.end()) {
+      top.nesting = std::max(top.nesting, done->second + 1);
+      continue;
+    }
+    if (static_cast<int64_t>(stack.size()) >= max_nesting) return Storable::kTooDeep;
+    open.insert(id);
+    stack.push_back({c, 0, 1});  // invalidates `top`
+  }
+  return nesting > max_nesting ? Storable::kTooDeep : Storable::kOk;
 }
 
 }  // namespace maestro::jinja

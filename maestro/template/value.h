@@ -10,7 +10,8 @@
 // mutable_list()/mutable_dict(), and every Value bound to it sees the change. Strings and
 // tuples are immutable.
 //
-// Printing follows Python: Str() is str(x) as Jinja2 prints it, Repr() is repr(x).
+// Printing follows Python: Str() is str(x) as Jinja2 prints it, Repr() is repr(x), down to
+// kMaxValueRecursion levels.
 //
 // Thread-safety: a Value may be read from several threads only if nobody mutates it.
 #ifndef MAESTRO_TEMPLATE_VALUE_H_
@@ -165,6 +166,11 @@ class Value {
   void AppendRepr(std::string* out) const;
   // Python type name as Jinja2 error messages use it ("int", "str", "dict", ...).
   const char* TypeName() const;
+  // Levels of lists, tuples and dicts in this value: 0 for anything else (namespaces too, whose
+  // attributes change), 1 + the deepest item or entry for a container, computed when made: a
+  // list or dict changed in place since (append, update, ...) may be deeper, so this is only a
+  // cheap first check; CheckStorable measures exactly when something is put into a container.
+  int64_t nesting() const { return is_list() || is_tuple() || is_dict() ? scalar_.i : 0; }
 
   // Python ==.
   friend bool operator==(const Value& a, const Value& b);
@@ -180,11 +186,26 @@ class Value {
   std::shared_ptr<const void> ptr_;
 };
 
+// Printing and comparing stop descending below this many levels (a namespace may contain
+// itself): printing shows "..." there, comparing says "not equal".
+inline constexpr int kMaxValueRecursion = 1000;
+
 // Python float repr (shortest round-trip: 1.0, 0.1, 1e-05, 1e+20, inf, nan).
 std::string FormatFloatRepr(double d);
 
-// Python ordering (<) for numbers, strings, and sequences; error for other pairs.
+// Python ordering (<) for numbers, strings, and sequences; error for other pairs (and below
+// kMaxValueRecursion levels).
 absl::StatusOr<bool> LessThan(const Value& a, const Value& b);
+
+// What putting `v` into the list, dict or namespace whose identity() is `target` would make:
+// a cycle (`target`, or a container on the way down, reachable from `v` through lists, tuples,
+// dicts and namespaces), which could never be printed or compared; or a value more than
+// `max_nesting` levels deep (v itself is level 1). Iterative and linear in the containers
+// reachable from `v` (each counted once in *visited, which the caller charges as work).
+// Containers are freed iteratively however deep they are, so a chain built by putting
+// shallow values into containers that are themselves deep inside others stays harmless.
+enum class Storable { kOk, kCycle, kTooDeep };
+Storable CheckStorable(const Value& v, const void* target, int64_t max_nesting, int64_t* visited);
 
 }  // namespace maestro::jinja
 

@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -136,6 +137,7 @@ struct FakeDockerDaemon::Impl {
   std::vector<json> events;
   std::map<std::string, std::pair<std::string, std::string>> registry_auth;  // host -> user/pass
   std::deque<FaultEntry> faults;
+  TransportFaults transport_faults;
   absl::Duration latency = absl::ZeroDuration();
   std::map<int, bool> conn_idle;  // native fd -> waiting for a request
   std::set<int> conn_fds;
@@ -322,6 +324,19 @@ void FakeDockerDaemon::Impl::Serve(std::shared_ptr<Socket> sock) {
     if (fault == Fault::kInternalError) {
       if (!Error(s, 500, "Internal Server Error", "fake daemon: injected failure")) break;
       continue;
+    }
+    if (std::optional<TransportFault> tf = transport_faults.Match(r.method, r.target)) {
+      auto wait = [this](absl::Duration d) {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait_for(lock, absl::ToChronoMilliseconds(d), [this] { return stopping; });
+        return !stopping;
+      };
+      if (tf->kind != TransportFault::Kind::kDelay) {
+        transport_faults.Play(
+            *tf, [&](absl::string_view d) { return Write(s, d); }, wait);
+        break;
+      }
+      if (!wait(tf->delay)) break;
     }
     bool keep = Handle(s, r);
     if (!keep || fault == Fault::kCloseAfterResponse || !msg.keep_alive()) break;
@@ -902,6 +917,8 @@ void FakeDockerDaemon::SetLatency(absl::Duration latency) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->latency = latency;
 }
+
+TransportFaults& FakeDockerDaemon::transport_faults() { return impl_->transport_faults; }
 
 void FakeDockerDaemon::SetChunked(bool chunked) {
   std::lock_guard<std::mutex> lock(impl_->mu);

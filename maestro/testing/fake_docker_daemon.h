@@ -3,7 +3,8 @@
 // and events in memory, so the real HttpDockerClient and transports are exercised without
 // Docker. Streams logs/attach/exec output with multiplexed frames, pull progress as chunked
 // JSON lines, events as a live stream. Faults can be injected: latency, dropped connections,
-// 500s, requests never answered, kept-alive connections closed by the server.
+// 500s, requests never answered, kept-alive connections closed by the server, and through
+// transport_faults() per-endpoint delays, endless or huge bodies and stalled streams.
 //
 // Thread-safety: every public method may be called from any thread while the server runs.
 // The destructor stops the server and joins its threads (never-answered requests included).
@@ -17,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "maestro/testing/transport_faults.h"
 
 namespace maestro::testing {
 
@@ -46,6 +48,8 @@ class FakeDockerDaemon {
   void InjectFault(Fault fault, int count = 1, std::string path_substring = "");
   void SetLatency(absl::Duration latency);  // before answering every request
   void SetChunked(bool chunked);
+  // Transport-level faults, checked for every request after InjectFault's.
+  TransportFaults& transport_faults();
   // Closes every kept-alive connection that waits for its next request.
   void CloseIdleConnections();
 

@@ -994,7 +994,8 @@ absl::StatusOr<std::string> FakeDockerHost::CreateExec(absl::string_view contain
 }
 
 absl::Status FakeDockerHost::StartExec(absl::string_view exec_id, bool tty,
-                                       const docker::OutputCallback& callback) {
+                                       const docker::OutputCallback& callback,
+                                       const std::atomic<bool>* /*cancel*/) {
   std::string what = absl::StrCat("POST /exec/", exec_id, "/start");
   MAESTRO_RETURN_IF_ERROR(Enter("StartExec", exec_id, what));
   std::string output;

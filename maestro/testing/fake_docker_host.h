@@ -168,8 +168,10 @@ class FakeDockerHost : public docker::DockerClient {
                       const docker::OutputCallback& callback) override;
   absl::StatusOr<std::string> CreateExec(absl::string_view container,
                                          const docker::ExecOptions& options) override;
+  // Never blocks (a scripted exec ends at once), so `cancel` is not consulted.
   absl::Status StartExec(absl::string_view exec_id, bool tty,
-                         const docker::OutputCallback& callback) override;
+                         const docker::OutputCallback& callback,
+                         const std::atomic<bool>* cancel) override;
   absl::StatusOr<docker::ExecInspect> InspectExec(absl::string_view exec_id) override;
   absl::StatusOr<docker::ImageInspect> InspectImage(absl::string_view name) override;
   absl::StatusOr<std::vector<docker::ImageSummary>> ListImages(

@@ -353,7 +353,8 @@ TEST_F(FakeDockerHostTest, ExecScripts) {
                              [&](docker::StdStream, absl::string_view d) {
                                out.append(d.data(), d.size());
                                return true;
-                             })
+                             },
+                             nullptr)
                   .ok());
   EXPECT_EQ(out, "not ready\n");
   EXPECT_EQ(host_.InspectExec(*exec)->exit_code, 2);
@@ -362,7 +363,7 @@ TEST_F(FakeDockerHostTest, ExecScripts) {
   auto ok_exec = host_.CreateExec("web-1", opts);
   ASSERT_TRUE(host_.StartExec(*ok_exec, false, [](docker::StdStream, absl::string_view) {
     return true;
-  }).ok());
+  }, nullptr).ok());
   EXPECT_EQ(host_.InspectExec(*ok_exec)->exit_code, 0);
   EXPECT_EQ(host_.InspectExec("nope").status().code(), absl::StatusCode::kNotFound);
 }

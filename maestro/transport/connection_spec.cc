@@ -37,6 +37,53 @@ std::string DescribeSpec(const ConnectionSpec& spec) {
   return "?";
 }
 
+absl::Status ValidateSpec(const ConnectionSpec& spec) {
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("ship ", spec.ship, ": ", why));
+  };
+  switch (spec.kind) {
+    case TransportKind::kUnix:
+      if (spec.socket_path.empty()) return bad("empty socket_path");
+      break;
+    case TransportKind::kTcp:
+    case TransportKind::kTls:
+      if (spec.host.empty()) return bad("empty endpoint");
+      if (spec.port <= 0 || spec.port > 65535) {
+        return bad(absl::StrCat("docker port ", spec.port, " is out of range (1-65535)"));
+      }
+      break;
+    case TransportKind::kSsh:
+      // MaestroNG's messages, without the "ship s1: " prefix.
+      if (spec.ssh.user.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("Missing SSH user for ship ", spec.ship, " tunnel configuration"));
+      }
+      if (spec.ssh.key.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("Missing SSH key for ship ", spec.ship, " tunnel configuration"));
+      }
+      if (spec.ssh.host.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("Missing SSH host (endpoint) for ship ", spec.ship));
+      }
+      if (spec.ssh.port <= 0 || spec.ssh.port > 65535) {
+        return bad(absl::StrCat("SSH port ", spec.ssh.port, " is out of range (1-65535)"));
+      }
+      if (spec.ssh.keepalive_seconds < 0) return bad("SSH keepalive must not be negative");
+      break;
+  }
+  if ((spec.kind == TransportKind::kTls || spec.tls) && spec.tls_options.verify &&
+      spec.tls_options.ca_cert.empty()) {
+    return bad("tls_verify needs tls_ca_cert");
+  }
+  if (spec.connect_timeout <= absl::ZeroDuration() || spec.request_timeout <= absl::ZeroDuration() ||
+      spec.connect_timeout == absl::InfiniteDuration() ||
+      spec.request_timeout == absl::InfiniteDuration()) {
+    return bad("timeout must be a positive, finite number of seconds");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status SplitHostPort(absl::string_view in, std::string* host, int* port) {
   *port = -1;
   absl::string_view rest;

@@ -61,6 +61,13 @@ std::string DescribeSpec(const ConnectionSpec& spec);
 // `ssh://` without a path tunnels to the remote /var/run/docker.sock via direct-streamlocal.
 absl::StatusOr<ConnectionSpec> ParseDockerHost(absl::string_view ship, absl::string_view url);
 
+// The checks every spec must pass before a transport is made from it (MakeTransport runs
+// them too), so a ship that cannot work is a configuration error at load time rather than
+// "host down" half-way through a play: an SSH tunnel needs a user, a key file and a host
+// ("Missing SSH key for ship s1 tunnel configuration"), a unix socket a path, TCP a host,
+// TLS verification a CA file. Nothing is read from disk or the network here.
+absl::Status ValidateSpec(const ConnectionSpec& spec);
+
 // Splits "host:port", "[v6]:port" or "host" into parts; port is -1 if absent.
 absl::Status SplitHostPort(absl::string_view in, std::string* host, int* port);
 

@@ -59,6 +59,33 @@ TEST(ParseDockerHostTest, Errors) {
   }
 }
 
+TEST(ValidateSpecTest, WhatEveryTransportNeeds) {
+  ConnectionSpec spec;
+  spec.ship = "s1";
+  spec.kind = TransportKind::kUnix;
+  EXPECT_EQ(ValidateSpec(spec).message(), "ship s1: empty socket_path");
+  spec.socket_path = "/var/run/docker.sock";
+  EXPECT_TRUE(ValidateSpec(spec).ok());
+  spec.request_timeout = absl::InfiniteDuration();
+  EXPECT_EQ(ValidateSpec(spec).message(),
+            "ship s1: timeout must be a positive, finite number of seconds");
+  spec.request_timeout = absl::Seconds(5);
+
+  auto ssh = ParseDockerHost("s1", "ssh://core@127.0.0.1:2222");
+  ASSERT_TRUE(ssh.ok());
+  EXPECT_EQ(ValidateSpec(*ssh).message(), "Missing SSH key for ship s1 tunnel configuration");
+  ssh->ssh.key = "/k";
+  EXPECT_TRUE(ValidateSpec(*ssh).ok());
+  ssh->ssh.user.clear();
+  EXPECT_EQ(ValidateSpec(*ssh).message(), "Missing SSH user for ship s1 tunnel configuration");
+
+  auto tls = ParseDockerHost("s1", "https://127.0.0.1");
+  ASSERT_TRUE(tls.ok());
+  EXPECT_TRUE(ValidateSpec(*tls).ok());
+  tls->tls_options.verify = true;
+  EXPECT_EQ(ValidateSpec(*tls).message(), "ship s1: tls_verify needs tls_ca_cert");
+}
+
 TEST(SplitHostPortTest, Forms) {
   std::string host;
   int port;

@@ -455,18 +455,7 @@ std::string Sha256Fingerprint(const std::string& raw_digest) {
 }
 
 absl::StatusOr<std::unique_ptr<Transport>> MakeSshTransport(const ConnectionSpec& spec) {
-  if (spec.ssh.user.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Missing SSH user for ship ", spec.ship, " tunnel configuration"));
-  }
-  if (spec.ssh.key.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Missing SSH key for ship ", spec.ship, " tunnel configuration"));
-  }
-  if (spec.ssh.host.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Missing SSH host (endpoint) for ship ", spec.ship));
-  }
+  MAESTRO_RETURN_IF_ERROR(ValidateSpec(spec));
   std::call_once(libssh2_once, [] { libssh2_init(0); });
   return std::unique_ptr<Transport>(std::make_unique<SshTransport>(spec));
 }

@@ -12,20 +12,15 @@
 namespace maestro::transport {
 
 absl::StatusOr<std::unique_ptr<Transport>> MakeTransport(const ConnectionSpec& spec) {
+  MAESTRO_RETURN_IF_ERROR(ValidateSpec(spec));
   WarningSink warn = [](const std::string& line) { std::cerr << line << std::endl; };
   std::unique_ptr<Transport> base;
   std::string server_name = spec.tls_options.server_name;
   switch (spec.kind) {
     case TransportKind::kUnix:
-      if (spec.socket_path.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat("ship ", spec.ship, ": empty socket_path"));
-      }
       return std::unique_ptr<Transport>(std::make_unique<UnixTransport>(spec.ship, spec.socket_path));
     case TransportKind::kTcp:
     case TransportKind::kTls:
-      if (spec.host.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat("ship ", spec.ship, ": empty endpoint"));
-      }
       base = std::make_unique<TcpTransport>(spec.ship, spec.host, spec.port);
       if (server_name.empty()) server_name = spec.host;
       break;

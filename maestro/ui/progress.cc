@@ -28,6 +28,21 @@ void RecordingSink::End() {
   ended_ = true;
 }
 
+void RecordingSink::Container(size_t row, const std::string& container, Tone tone) {
+  std::lock_guard<std::mutex> lock(mu_);
+  events_.push_back({row, "container", container, Color::kNone, tone});
+}
+
+void RecordingSink::State(size_t row, const std::string& state, Tone tone) {
+  std::lock_guard<std::mutex> lock(mu_);
+  events_.push_back({row, "state", state, Color::kNone, tone});
+}
+
+void RecordingSink::Problem(size_t row, const std::string& message) {
+  std::lock_guard<std::mutex> lock(mu_);
+  events_.push_back({row, "problem", message, Color::kNone, Tone::kNeutral});
+}
+
 std::vector<Row> RecordingSink::rows() const {
   std::lock_guard<std::mutex> lock(mu_);
   return rows_;

@@ -1,7 +1,12 @@
 // ProgressSink: how plays report what they do, one row per container (MaestroNG's
 // OutputFormatter/OutputManager, §5.11). A row accumulates committed pieces (the container
 // column, then the final status) and shows at most one pending message after them until the
-// next update. Implementations: the live terminal table and plain lines (TableSink), the
+// next update.
+//
+// Plays report either layout pieces (Commit, pre-padded cells) or, preferably, semantic
+// events that leave the layout to the sink: Container() (which container a row shows),
+// State() (the row's state words and whether they are good news) and Problem() (why a row
+// could not be looked at). `status` uses only the semantic events. Implementations: the live terminal table and plain lines (TableSink), the
 // machine-readable result list (JsonSink), and RecordingSink for tests.
 //
 // Thread-safety: every method may be called concurrently from worker threads;
@@ -17,6 +22,9 @@
 namespace maestro::ui {
 
 enum class Color { kNone, kGreen, kRed, kCyan };
+
+// How a semantic state reads: good news (green), bad news (red), or neither.
+enum class Tone { kNeutral, kGood, kBad };
 
 struct Row {
   int number = 0;  // as displayed ("  3.")
@@ -46,6 +54,14 @@ class ProgressSink {
                       int width = 0) = 0;
   virtual void Result(size_t row, const RowResult& result) = 0;
   virtual void End() = 0;
+
+  // Semantic events (the defaults ignore them, for sinks that only keep results).
+  // The container a row refers to: "{tag}:{id7}" ("-" when it cannot be known).
+  virtual void Container(size_t row, const std::string& container, Tone tone) {}
+  // The row's state: "running for 3 minutes", "down", "host down", ...
+  virtual void State(size_t row, const std::string& state, Tone tone) {}
+  // Why a row could not be looked at (a daemon's error); may span lines, sinks shorten it.
+  virtual void Problem(size_t row, const std::string& message) {}
 };
 
 // Keeps every call, for tests.
@@ -53,15 +69,19 @@ class RecordingSink : public ProgressSink {
  public:
   struct Event {
     size_t row;
-    std::string kind;  // "pending" | "commit"
+    std::string kind;  // "pending" | "commit" | "container" | "state" | "problem"
     std::string text;
     Color color;
+    Tone tone = Tone::kNeutral;  // container and state events
   };
   void Begin(const std::vector<Row>& rows) override;
   void Pending(size_t row, const std::string& message, Color color) override;
   void Commit(size_t row, const std::string& piece, Color color, int width) override;
   void Result(size_t row, const RowResult& result) override;
   void End() override;
+  void Container(size_t row, const std::string& container, Tone tone) override;
+  void State(size_t row, const std::string& state, Tone tone) override;
+  void Problem(size_t row, const std::string& message) override;
 
   std::vector<Row> rows() const;
   std::vector<Event> events() const;

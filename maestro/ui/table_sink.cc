@@ -98,6 +98,63 @@ std::string TimeAgo(absl::Time then, absl::Time now) {
   return absl::StrCat(" for ", s / 86400, "d", (s % 86400) / 3600, "h", (s % 3600) / 60, "m");
 }
 
+std::string OneLine(const std::string& message, size_t max) {
+  std::string line = message.substr(0, message.find_first_of("\r\n"));
+  const bool cut = line.size() < message.size() && message.find_first_not_of(
+                                                       " \t\r\n", line.size()) !=
+                                                       std::string::npos;
+  if (line.size() > max) {
+    line = line.substr(0, max > 3 ? max - 3 : 0) + "...";
+  } else if (cut) {
+    line += " ...";
+  }
+  return line;
+}
+
+Color ToneColor(Tone tone) {
+  switch (tone) {
+    case Tone::kGood:
+      return Color::kGreen;
+    case Tone::kBad:
+      return Color::kRed;
+    case Tone::kNeutral:
+      break;
+  }
+  return Color::kNone;
+}
+
+std::string RenderFullStatus(const FullStatus& s, bool color) {
+  auto paint = [color](const std::string& text, Color c) {
+    return color ? Colorize(text, c) : text;
+  };
+  std::string out = absl::StrFormat("%3d. %s %s %s ", s.row.number, PadTruncate(s.row.instance, 20),
+                                    PadTruncate(s.row.service, 20), PadTruncate(s.row.ship, 20));
+  if (!s.reachable) {
+    absl::StrAppend(&out, ContainerCell("-"), " ", paint(StatusCell("host down"), Color::kRed),
+                    "\n");
+    if (!s.problem.empty()) absl::StrAppend(&out, "      ", OneLine(s.problem), "\n");
+    return out;
+  }
+  if (s.running) {
+    absl::StrAppend(&out, paint(ContainerCell(s.container), Color::kGreen), " ",
+                    paint(absl::StrCat("running", s.since), Color::kGreen));
+  } else {
+    absl::StrAppend(&out, paint(absl::StrCat("down", s.exists ? s.since : ""), Color::kRed));
+  }
+  absl::StrAppend(&out, "\n      ", s.image);
+  if (s.exists) {
+    absl::string_view id = s.image_id;
+    if (id.substr(0, 7) == "sha256:") id.remove_prefix(7);
+    absl::StrAppend(&out, "  (", id.substr(0, 7), ")");
+  }
+  absl::StrAppend(&out, "\n");
+  for (const FullStatus::PortState& port : s.ports) {
+    absl::StrAppend(&out, "     >> ", absl::StrFormat("%15.15s: %9.9s is", port.name, port.external),
+                    " ", port.up ? paint("up", Color::kGreen) : paint("down", Color::kRed), "\n");
+  }
+  return out;
+}
+
 TableSink::TableSink(FILE* out, TerminalInfo terminal) : out_(out), terminal_(terminal) {
   int cols = terminal_.columns;
   instance_width_ = static_cast<size_t>(std::min(40, std::max(20, (cols - 60) / 3)));
@@ -122,10 +179,12 @@ void TableSink::Begin(const std::vector<Row>& rows) {
   for (const Row& row : rows) {
     std::string instance = PadTruncate(row.instance, instance_width_);
     if (terminal_.color) instance = absl::StrCat(kBold, instance, kReset);
-    rows_.push_back({absl::StrFormat("%3d. %s %s %s", row.number, instance,
-                                     PadTruncate(row.service, 20),
-                                     PadTruncate(row.ship, ship_width_)),
-                     "", ""});
+    RowText text;
+    text.number = row.number;
+    text.instance = row.instance;
+    text.prefix = absl::StrFormat("%3d. %s %s %s", row.number, instance,
+                                  PadTruncate(row.service, 20), PadTruncate(row.ship, ship_width_));
+    rows_.push_back(std::move(text));
   }
   std::string header = Header();
   std::fprintf(out_, "%s\n", header.c_str());
@@ -163,19 +222,45 @@ void TableSink::Pending(size_t row, const std::string& message, Color color) {
   Emit(row);
 }
 
+void TableSink::CommitLocked(size_t row, const std::string& piece, Color color) {
+  absl::StrAppend(&rows_[row].committed, " ", Colorize(piece, color));
+  rows_[row].pending.clear();
+  Emit(row);
+}
+
 void TableSink::Commit(size_t row, const std::string& piece, Color color, int width) {
   std::lock_guard<std::mutex> lock(mu_);
   if (row >= rows_.size()) return;
-  std::string text = width > 0 ? Pad(piece, static_cast<size_t>(width)) : piece;
-  absl::StrAppend(&rows_[row].committed, " ", Colorize(text, color));
-  rows_[row].pending.clear();
-  Emit(row);
+  CommitLocked(row, width > 0 ? Pad(piece, static_cast<size_t>(width)) : piece, color);
+}
+
+void TableSink::Container(size_t row, const std::string& container, Tone tone) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (row >= rows_.size()) return;
+  CommitLocked(row, ContainerCell(container), ToneColor(tone));
+}
+
+void TableSink::State(size_t row, const std::string& state, Tone tone) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (row >= rows_.size()) return;
+  CommitLocked(row, StatusCell(state), ToneColor(tone));
+}
+
+void TableSink::Problem(size_t row, const std::string& message) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (row >= rows_.size()) return;
+  rows_[row].problem = OneLine(message);
 }
 
 void TableSink::End() {
   std::lock_guard<std::mutex> lock(mu_);
   if (!begun_) return;
   if (in_place_ && !rows_.empty()) std::fprintf(out_, "\033[%zuB", rows_.size());
+  for (const RowText& row : rows_) {
+    if (row.problem.empty()) continue;
+    std::fprintf(out_, "%3d. %s: %s\n", row.number, row.instance.c_str(),
+                 StripColors(row.problem).c_str());
+  }
   std::fflush(out_);
   begun_ = false;
 }

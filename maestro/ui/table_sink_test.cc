@@ -102,6 +102,69 @@ TEST(TableSink, TruncatesLongNames) {
   EXPECT_NE(text.find(" 12. " + std::string(20, 'x') + " svc"), std::string::npos) << text;
 }
 
+TEST(TableSink, SemanticEventsBecomeCellsAndProblemsGoUnderTheTable) {
+  Capture cap;
+  TableSink sink(cap.file(), {.is_tty = false, .color = false, .columns = 120});
+  sink.Begin({{1, "zk-1", "zookeeper", "ship1"}, {2, "zk-2", "zookeeper", "ship2"}});
+  sink.Container(0, "3.4:abcdef0", Tone::kGood);
+  sink.State(0, "running", Tone::kGood);
+  sink.Container(1, "-", Tone::kNeutral);
+  sink.State(1, "host down", Tone::kBad);
+  sink.Problem(1, "ship2 (tcp://127.0.0.2:2375): GET /containers/json: connection refused\n"
+                  "second line");
+  sink.End();
+  std::string text = cap.Text();
+  const std::string prefix2 =
+      "  2. zk-2                 zookeeper            ship2               ";
+  EXPECT_NE(text.find(prefix2 + " " + ContainerCell("-") + " " + StatusCell("host down") + "\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(" 3.4:abcdef0                running   \n"), std::string::npos) << text;
+  const std::string under =
+      "  2. zk-2: ship2 (tcp://127.0.0.2:2375): GET /containers/json: connection refused ...\n";
+  ASSERT_GE(text.size(), under.size());
+  EXPECT_EQ(text.substr(text.size() - under.size()), under) << text;
+  EXPECT_EQ(text.find("second line"), std::string::npos) << "one line per problem";
+}
+
+TEST(OneLine, FirstLineAndBoundedLength) {
+  EXPECT_EQ(OneLine("short"), "short");
+  EXPECT_EQ(OneLine("a\nb"), "a ...");
+  EXPECT_EQ(OneLine("a\n\n"), "a");
+  EXPECT_EQ(OneLine(std::string(300, 'x'), 10), "xxxxxxx...");
+}
+
+TEST(RenderFullStatus, RunningUnreachableAndAbsent) {
+  FullStatus running;
+  running.row = {1, "zk-1", "zookeeper", "ship1"};
+  running.exists = running.running = true;
+  running.container = "3.4:abcdef0";
+  running.since = " for 5s";
+  running.image = "zk:3.4";
+  running.image_id = "sha256:1234567890";
+  running.ports = {{"client", "2181", true}, {"admin", "8080", false}};
+  EXPECT_EQ(RenderFullStatus(running, false),
+            "  1. zk-1                 zookeeper            ship1                "
+            "3.4:abcdef0                running for 5s\n"
+            "      zk:3.4  (1234567)\n"
+            "     >>          client:      2181 is up\n"
+            "     >>           admin:      8080 is down\n");
+  FullStatus down;
+  down.row = {2, "zk-2", "zookeeper", "ship2"};
+  down.reachable = false;
+  down.problem = "ship2: connection refused";
+  EXPECT_EQ(RenderFullStatus(down, false),
+            "  2. zk-2                 zookeeper            ship2                "
+            "-                          host down \n"
+            "      ship2: connection refused\n");
+  FullStatus absent;
+  absent.row = {3, "zk-3", "zookeeper", "ship1"};
+  absent.image = "zk:3.4";
+  EXPECT_EQ(RenderFullStatus(absent, true),
+            "  3. zk-3                 zookeeper            ship1                " +
+                Colorize("down", Color::kRed) + "\n      zk:3.4\n");
+}
+
 TEST(TimeAgo, MatchesMaestroNgBuckets) {
   absl::Time now = absl::FromUnixSeconds(1'000'000);
   EXPECT_EQ(TimeAgo(now - absl::Seconds(12), now), " for 12s");

@@ -28,6 +28,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <functional>
@@ -278,26 +279,59 @@ class Guest {
   // The sanitised names P of the port variables {S}_{C}_{P}_PORT (internal == false) or
   // {S}_{C}_{P}_INTERNAL_PORT (internal == true) of one container, sorted. Variables that
   // belong to another instance of S whose sanitised name extends C's ("zk" and "zk-1") are
-  // attributed to that instance.
+  // attributed to that instance. `instances` (an InstanceIndex of S) saves re-reading
+  // {S}_INSTANCES when asking about many containers of one service.
   std::vector<std::string> PortNames(const std::string& service, const std::string& container,
                                      bool internal) const {
-    const std::string s = env_contract::ToEnvVarName(service);
-    const std::string prefix = s + "_" + env_contract::ToEnvVarName(container) + "_";
-    std::vector<std::string> longer;  // prefixes of other instances that extend ours
-    for (const std::string& other : ServiceInstanceNames(service)) {
-      std::string p = s + "_" + env_contract::ToEnvVarName(other) + "_";
-      if (p.size() > prefix.size() && p.compare(0, prefix.size(), prefix) == 0) {
-        longer.push_back(p);
+    return PortNames(service, container, internal, InstanceIndex(ServiceInstanceNames(service)));
+  }
+
+  // The sanitised names of a service's instances, sorted, for PortNames.
+  class InstanceIndex {
+   public:
+    explicit InstanceIndex(const std::vector<std::string>& instances) {
+      sanitised_.reserve(instances.size());
+      for (const std::string& name : instances) {
+        sanitised_.push_back(env_contract::ToEnvVarName(name));
       }
+      std::sort(sanitised_.begin(), sanitised_.end());
     }
+    // The sanitised names that extend `sanitised` + "_" (sorted): a range lookup.
+    std::vector<std::string> Extending(const std::string& sanitised) const {
+      const std::string low = sanitised + "_";
+      const std::string high = sanitised + "`";  // '`' follows '_'
+      return std::vector<std::string>(
+          std::lower_bound(sanitised_.begin(), sanitised_.end(), low),
+          std::lower_bound(sanitised_.begin(), sanitised_.end(), high));
+    }
+
+   private:
+    std::vector<std::string> sanitised_;
+  };
+
+  std::vector<std::string> PortNames(const std::string& service, const std::string& container,
+                                     bool internal, const InstanceIndex& instances) const {
+    const std::string s = env_contract::ToEnvVarName(service);
+    const std::string own = env_contract::ToEnvVarName(container);
+    const std::string prefix = s + "_" + own + "_";
+    // Prefixes of other instances that extend ours, sorted like the variable names.
+    std::vector<std::string> longer;
+    for (const std::string& other : instances.Extending(own)) {
+      longer.push_back(s + "_" + other + "_");
+    }
+    std::sort(longer.begin(), longer.end());  // the trailing '_' can change the order
     static const std::string kInternal = "_INTERNAL_PORT";
     static const std::string kExternal = "_PORT";
     std::vector<std::string> out;
-    for (const std::string& name : env_->Names()) {
-      if (name.compare(0, prefix.size(), prefix) != 0) continue;
-      bool other_instance = false;
-      for (const std::string& p : longer) other_instance |= name.compare(0, p.size(), p) == 0;
-      if (other_instance) continue;
+    size_t j = 0;
+    for (const std::string& name : env_->NamesWithPrefix(prefix)) {
+      // Both lists are sorted: a prefix below `name` that `name` does not start with is below
+      // every later name too, so one merge pass finds the names of other instances.
+      while (j < longer.size() && longer[j] < name &&
+             name.compare(0, longer[j].size(), longer[j]) != 0) {
+        ++j;
+      }
+      if (j < longer.size() && name.compare(0, longer[j].size(), longer[j]) == 0) continue;
       std::string rest = name.substr(prefix.size());
       auto ends_with = [&rest](const std::string& suffix) {
         return rest.size() > suffix.size() &&

@@ -28,6 +28,14 @@ class Environ {
   virtual std::optional<std::string> Get(const std::string& name) const = 0;
   // Every variable name, sorted, without duplicates.
   virtual std::vector<std::string> Names() const = 0;
+  // The names starting with `prefix`, sorted. MapEnviron answers in O(log n + matches).
+  virtual std::vector<std::string> NamesWithPrefix(const std::string& prefix) const {
+    std::vector<std::string> out;
+    for (std::string& name : Names()) {
+      if (name.compare(0, prefix.size(), prefix) == 0) out.push_back(std::move(name));
+    }
+    return out;
+  }
 };
 
 // The process environment.
@@ -65,6 +73,18 @@ class MapEnviron : public Environ {
   // MapEnviron env{{"SERVICE_NAME", "kafka"}, {"CONTAINER_NAME", "kafka-1"}};
   MapEnviron(std::initializer_list<std::pair<const std::string, std::string>> vars)
       : vars_(vars) {}
+  // A copy of the process environment as it is now: lookups in O(log n) instead of getenv's
+  // linear scan (the maestro-guest binary reads through one of these).
+  static MapEnviron FromProcess() {
+    std::map<std::string, std::string> vars;
+    for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+      const char* eq = std::strchr(*entry, '=');
+      if (eq == nullptr || eq == *entry) continue;
+      // The first entry of a name wins, as with getenv.
+      vars.emplace(std::string(*entry, static_cast<size_t>(eq - *entry)), std::string(eq + 1));
+    }
+    return MapEnviron(std::move(vars));
+  }
   // Parses "KEY=VALUE" entries (an envp); entries without '=' are ignored.
   static MapEnviron FromEntries(const std::vector<std::string>& entries) {
     std::map<std::string, std::string> vars;
@@ -85,6 +105,14 @@ class MapEnviron : public Environ {
     std::vector<std::string> out;
     out.reserve(vars_.size());
     for (const auto& kv : vars_) out.push_back(kv.first);
+    return out;
+  }
+  std::vector<std::string> NamesWithPrefix(const std::string& prefix) const override {
+    std::vector<std::string> out;
+    for (auto it = vars_.lower_bound(prefix);
+         it != vars_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      out.push_back(it->first);
+    }
     return out;
   }
   const std::map<std::string, std::string>& vars() const { return vars_; }

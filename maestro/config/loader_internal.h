@@ -1,0 +1,129 @@
+// The environment loader's internals, shared by its source files (not a public API: use
+// loader.h). One Loader object loads one file; its methods are split by job:
+//   loader.cc           diagnostics, typed accessors, top-level keys, registries, audit,
+//                       cross-references (dependencies, volumes_from, cycles), link variables;
+//   loader_ships.cc     ships and ship_defaults;
+//   loader_services.cc  services and the environment building of §4.3 (env, envfile);
+//   loader_instance.cc  instances (command, ports, volumes, limits, logging, ...);
+//   loader_checks.cc    lifecycle states and checks.
+// Every problem is recorded as a Diagnostic at the YAML node it is about; Load() turns them
+// into one Status. Thread-compatible: one Loader per load.
+#ifndef MAESTRO_CONFIG_LOADER_INTERNAL_H_
+#define MAESTRO_CONFIG_LOADER_INTERNAL_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "maestro/config/diagnostic.h"
+#include "maestro/config/file_reader.h"
+#include "maestro/config/loader.h"
+#include "maestro/config/yaml_tree.h"
+#include "maestro/model/environment.h"
+#include "maestro/transport/connection_spec.h"
+#include "nlohmann/json.hpp"
+
+namespace maestro {
+namespace config {
+namespace loader_internal {
+
+using EnvMap = std::map<std::string, std::optional<std::string>>;
+using Kind = YamlNode::Kind;
+
+bool Contains(const std::vector<std::string>& v, const std::string& s);
+// A YAML value as JSON (strings as Python's str() of the scalar).
+nlohmann::json ToJson(const YamlNode& node);
+
+class Loader {
+ public:
+  Loader(const LoadInput& in, FileReader& files) : in_(in), files_(files) {}
+
+  absl::StatusOr<LoadResult> Load();
+
+ private:
+  // --- diagnostics (loader.cc) -------------------------------------------------------------
+  void Error(const YamlNode& at, const std::string& message);
+  void Warn(const YamlNode& at, const std::string& message, bool with_path = true);
+  // Warns about every key of `map` not in `known` (keys starting with '_' are allowed when
+  // `allow_underscore`).
+  void CheckKeys(const YamlNode& map, const std::vector<std::string>& known,
+                 const std::string& where, bool allow_underscore = false);
+  // All errors, in document order, without repeats (a bad service-level value is seen once per
+  // instance).
+  absl::Status ErrorsStatus() const;
+
+  // --- typed accessors (loader.cc; report and return nullopt on a bad type) ----------------
+  std::optional<std::string> String(const YamlNode& node, const std::string& what);
+  std::optional<int64_t> Int(const YamlNode& node, const std::string& what);
+  std::optional<bool> Bool(const YamlNode& node, const std::string& what);
+  // A string or a list of strings.
+  std::optional<std::vector<std::string>> StringList(const YamlNode& node,
+                                                     const std::string& what);
+  const YamlNode* Mapping(const YamlNode* node, const std::string& what);
+
+  // --- top level and cross-references (loader.cc) ------------------------------------------
+  void LoadRegistries(const YamlNode* node);
+  void LoadAudit(const YamlNode* node);
+  void ResolveDependencies();
+  void CheckVolumesFrom();
+  void CheckCycles();
+  void InjectLinkVariables();
+
+  // --- ships (loader_ships.cc) -------------------------------------------------------------
+  void LoadShips(const YamlNode& root);
+  void LoadShip(const YamlNode& key, const YamlNode& node, const YamlNode* defaults);
+  // `url` is the parsed docker_host when it is an ssh:// URL, else null.
+  void LoadSshTunnel(const YamlNode& node, const transport::ConnectionSpec* url,
+                     model::Ship& ship);
+
+  // --- services and their environment (loader_services.cc) ---------------------------------
+  void LoadServices(const YamlNode* node);
+  void LoadService(const YamlNode& key, const YamlNode& node);
+  bool AddEnvFiles(const YamlNode& node, EnvMap* env);
+  bool AddEnvMapping(const YamlNode& node, EnvMap* env);
+  std::optional<std::string> FlattenEnvList(const std::string& key, const YamlNode& list,
+                                            bool* ok);
+
+  // --- instances (loader_instance.cc) ------------------------------------------------------
+  void LoadInstance(const YamlNode& service_node, model::Service& service, const YamlNode& key,
+                    const YamlNode& node);
+  void LoadCommand(const YamlNode& node, model::Instance& c);
+  void LoadPorts(const YamlNode& service_node, const YamlNode& node, model::Instance& c);
+  void LoadVolumes(const YamlNode& node, model::Instance& c);
+  void LoadHostSettings(const YamlNode& node, model::Instance& c);
+  void LoadLimits(const YamlNode& service_node, const YamlNode& node, model::Instance& c);
+  void LoadLogging(const YamlNode& node, model::Instance& c);
+  void LoadKernelSettings(const YamlNode& node, model::Instance& c);
+  void LoadLabels(const YamlNode& node, model::Instance& c);
+
+  // --- lifecycle checks (loader_checks.cc) -------------------------------------------------
+  void LoadLifecycle(const YamlNode* service_lc, const YamlNode* instance_lc,
+                     const model::Ship& ship, model::Instance& c);
+  std::optional<model::Check> LoadCheck(const YamlNode& node, const std::string& state,
+                                        const model::Ship& ship, const model::Instance& c);
+
+  const LoadInput& in_;
+  FileReader& files_;
+  model::Environment env_;
+  std::vector<Diagnostic> errors_;
+  std::vector<Diagnostic> warnings_;
+  // Source nodes kept for messages after the first pass.
+  std::map<std::string, const YamlNode*> service_keys_;
+  std::map<std::string, const YamlNode*> service_nodes_;
+  std::map<std::string, const YamlNode*> instance_nodes_;
+  std::map<std::string, const YamlNode*> instance_keys_;
+  std::map<std::string, std::string> instance_owner_;
+  // Ships that failed to load: their instances are not reported again as "unknown ship".
+  std::set<std::string> bad_ships_;  // instance -> service (first definition)
+};
+
+}  // namespace loader_internal
+}  // namespace config
+}  // namespace maestro
+
+#endif  // MAESTRO_CONFIG_LOADER_INTERNAL_H_
