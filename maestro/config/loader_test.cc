@@ -221,6 +221,35 @@ services:
   EXPECT_THAT(docker, ::testing::Contains("B1=True"));
 }
 
+// MaestroNG compatibility: a YAML int beyond int64 is a Python int (exact str()), and link
+// variable names use Python's Unicode \w and upper() ('ß' -> 'SS').
+TEST(LoaderTest, BigIntEnvValuesAndUnicodeLinkNames) {
+  auto r = Load(u8R"(
+name: t
+ships: {s: {ip: 10.0.0.1}}
+services:
+  straße:
+    image: img
+    instances:
+      zk-ñ1: {ship: s, ports: {clïent: 2181}}
+  app:
+    image: img
+    requires: [straße]
+    env:
+      BIG: 12345678901234567890
+      NEG: -0x1_0000_0000_0000_0000
+    instances:
+      a1: {ship: s}
+)");
+  ASSERT_TRUE(r.ok()) << r.status();
+  const model::Instance* a1 = r->environment.FindInstance("a1");
+  EXPECT_EQ(a1->env.at("BIG"), "12345678901234567890");
+  EXPECT_EQ(a1->env.at("NEG"), "-18446744073709551616");
+  EXPECT_EQ(a1->env.at(u8"STRASSE_ZK_Ñ1_HOST"), "10.0.0.1");
+  EXPECT_EQ(a1->env.at(u8"STRASSE_ZK_Ñ1_CLÏENT_PORT"), "2181");
+  EXPECT_EQ(a1->env.at("STRASSE_INSTANCES"), u8"zk-ñ1");
+}
+
 TEST(LoaderTest, WantsInfoIsDirectRequiresTransitive) {
   auto r = Load(R"(
 name: t

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <memory>
 #include <regex>
 #include <set>
@@ -19,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
+#include "maestro/base/bigint.h"
 #include "maestro/model/py_format.h"
 #include "yaml.h"
 
@@ -93,6 +95,33 @@ bool ParseUnsigned(const std::string& digits, int base, uint64_t* out) {
   return true;
 }
 
+// The value of an int scalar (underscores and sign removed) of any size, as PyYAML's
+// construct_yaml_int; nullopt past BigInt's bound.
+std::optional<BigInt> ConstructBigInt(const std::string& value, bool negative) {
+  std::optional<BigInt> v;
+  if (value.rfind("0b", 0) == 0) {
+    v = BigInt::Parse(value.substr(2), 2, false);
+  } else if (value.rfind("0x", 0) == 0) {
+    v = BigInt::Parse(value.substr(2), 16, false);
+  } else if (value.find(':') != std::string::npos) {
+    v = BigInt(0);
+    std::stringstream parts(value);
+    std::string part;
+    while (v && std::getline(parts, part, ':')) {
+      std::optional<BigInt> p = BigInt::Parse(part, 10, false);
+      std::optional<BigInt> shifted = BigInt::Mul(*v, BigInt(60));
+      if (!p || !shifted) return std::nullopt;
+      v = BigInt::Add(*shifted, *p);
+    }
+  } else if (value.size() > 1 && value[0] == '0') {
+    v = BigInt::Parse(value.substr(1), 8, false);
+  } else {
+    v = BigInt::Parse(value, 10, false);
+  }
+  if (!v) return std::nullopt;
+  return negative ? v->Negated() : *v;
+}
+
 bool ConstructInt(const std::string& text, YamlNode* node, std::string* error) {
   std::string value = StripUnderscores(text);
   bool negative = false;
@@ -131,8 +160,16 @@ bool ConstructInt(const std::string& text, YamlNode* node, std::string* error) {
     ok = ParseUnsigned(value, 10, &magnitude);
   }
   if (!ok || (!negative && magnitude > static_cast<uint64_t>(INT64_MAX))) {
-    *error = absl::StrCat("integer '", text, "' is out of range");
-    return false;
+    // Beyond int64: PyYAML makes a Python int, whose str() is its exact decimal text.
+    std::optional<BigInt> big = ConstructBigInt(value, negative);
+    if (!big) {
+      *error = absl::StrCat("integer '", text, "' is out of range");
+      return false;
+    }
+    node->kind = YamlNode::Kind::kInt;
+    node->big_int = big->ToString();
+    node->int_value = negative ? INT64_MIN : INT64_MAX;
+    return true;
   }
   node->kind = YamlNode::Kind::kInt;
   node->int_value = negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
@@ -659,7 +696,7 @@ std::string YamlNode::PyStr() const {
     case Kind::kBool:
       return model::PyBool(bool_value);
     case Kind::kInt:
-      return std::to_string(int_value);
+      return big_int.empty() ? std::to_string(int_value) : big_int;
     case Kind::kFloat:
       return model::PyFloatRepr(float_value);
     case Kind::kTimestamp:

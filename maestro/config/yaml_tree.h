@@ -68,6 +68,9 @@ class YamlNode {
   bool quoted = false;     // the scalar was quoted or a block scalar (hence a string)
   bool bool_value = false;
   int64_t int_value = 0;
+  // For an int beyond int64 (a Python int in MaestroNG): its exact decimal text; int_value
+  // then holds INT64_MAX or INT64_MIN (its sign), so range checks reject it.
+  std::string big_int;
   double float_value = 0;
   std::string timestamp;   // Python str() of the date / datetime
   int line = 0;            // 1-based

@@ -44,6 +44,18 @@ TEST(ResolverTest, Integers) {
   EXPECT_EQ(Resolve("1:00:00").int_value, 3600);
   EXPECT_EQ(Resolve("0").int_value, 0);
   EXPECT_EQ(Resolve("22:22").PyStr(), "1342");
+  // Beyond int64: PyYAML builds a Python int; str() is exact (values from python3 + PyYAML).
+  EXPECT_EQ(Resolve("12345678901234567890").kind, Kind::kInt);
+  EXPECT_EQ(Resolve("12345678901234567890").PyStr(), "12345678901234567890");
+  EXPECT_EQ(Resolve("12345678901234567890").int_value, INT64_MAX);
+  EXPECT_EQ(Resolve("-9_223_372_036_854_775_809").PyStr(), "-9223372036854775809");
+  EXPECT_EQ(Resolve("0x1_0000_0000_0000_0000").PyStr(), "18446744073709551616");
+  EXPECT_EQ(Resolve("0b1" + std::string(64, '0')).PyStr(), "18446744073709551616");
+  EXPECT_EQ(Resolve("02000000000000000000000").PyStr(), "18446744073709551616");
+  EXPECT_EQ(Resolve("9999999999:0:0:0:0:0:0").PyStr(), "466559999953344000000");
+  EXPECT_EQ(Resolve("9223372036854775807").PyStr(), "9223372036854775807");
+  EXPECT_EQ(Resolve("-9223372036854775808").PyStr(), "-9223372036854775808");
+  EXPECT_TRUE(Resolve("-9223372036854775808").big_int.empty());
   // Not integers in YAML 1.1 / PyYAML.
   EXPECT_EQ(Resolve("09").kind, Kind::kString);
   EXPECT_EQ(Resolve("80:8080").kind, Kind::kString);  // 8080 is not a base-60 digit

@@ -290,15 +290,17 @@ absl::StatusOr<std::string> RenderDepTree(const model::Environment& env,
       [&](const std::string& service, const std::string& indent) {
         const model::Service* s = env.FindService(service);
         if (s == nullptr) return;
-        std::vector<std::string> deps = s->Dependencies();  // sorted
+        // As MaestroNG's treehelper: without -r, the dependencies not yet shown in this
+        // root's tree are chosen (and all marked shown) *before* descending, so a direct
+        // dependency keeps its own line even when a sibling's subtree also reaches it.
+        std::vector<std::string> deps;
+        for (const std::string& d : s->Dependencies()) {  // sorted
+          if (recursive || !shown.count(d)) deps.push_back(d);
+        }
+        shown.insert(deps.begin(), deps.end());
         for (size_t i = 0; i < deps.size(); ++i) {
-          if (!recursive && shown.count(deps[i])) continue;
-          bool last = true;
-          for (size_t j = i + 1; j < deps.size(); ++j) {
-            if (recursive || !shown.count(deps[j])) last = false;
-          }
+          bool last = i + 1 == deps.size();
           out += indent + (last ? "\\-" : "+-") + " " + deps[i] + "\n";
-          shown.insert(deps[i]);
           children(deps[i], indent + (last ? "  " : "|  "));
         }
       };

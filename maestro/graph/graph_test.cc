@@ -115,6 +115,25 @@ services:
             " |  \\- d\n"
             " \\- c\n"
             "   \\- d\n");
+  // api requires kafka and zk, kafka requires zk: MaestroNG marks api's direct dependencies
+  // shown before descending, so api keeps its own zk line and kafka's subtree omits it.
+  model::Environment kafka = LoadOrDie(R"(
+name: t
+ships: {s: {ip: 10.0.0.1}}
+services:
+  api: {image: x, requires: [zk, kafka], instances: {api1: {ship: s}}}
+  kafka: {image: x, requires: [zk], instances: {k1: {ship: s}}}
+  zk: {image: x, instances: {zk1: {ship: s}}}
+)");
+  EXPECT_EQ(*RenderDepTree(kafka, {"api"}, false),
+            "api\n"
+            " +- kafka\n"
+            " \\- zk\n");
+  EXPECT_EQ(*RenderDepTree(kafka, {"api"}, true),
+            "api\n"
+            " +- kafka\n"
+            " |  \\- zk\n"
+            " \\- zk\n");
   EXPECT_EQ(RenderDepTree(diamond, {"zz"}, false).status().message(),
             "zz is neither a service nor a container!");
 }

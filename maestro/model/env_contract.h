@@ -1,11 +1,15 @@
 // The container environment contract: the names of the variables maestro injects into every
 // container (docs/guest.md#the-variables) and that the guest helpers read back (docs/guest.md).
-// Header-only and standard-library-only, because guest/ includes it too: this one file is the
-// single source of truth for both sides. Pure functions; safe from any thread.
+// Header-only and standard-library-only (with its generated unicode_tables.h), because guest/
+// includes it too: this one file is the single source of truth for both sides. Pure functions;
+// safe from any thread.
 #ifndef MAESTRO_MODEL_ENV_CONTRACT_H_
 #define MAESTRO_MODEL_ENV_CONTRACT_H_
 
+#include <cstdint>
 #include <string>
+
+#include "maestro/model/unicode_tables.h"
 
 namespace maestro {
 namespace env_contract {
@@ -17,18 +21,26 @@ inline constexpr const char kContainerHostAddress[] = "CONTAINER_HOST_ADDRESS";
 inline constexpr const char kDockerImage[] = "DOCKER_IMAGE";
 inline constexpr const char kDockerTag[] = "DOCKER_TAG";
 
-// MaestroNG's _to_env_var_name: re.sub(r'[^\w]', '_', name).upper(). ASCII letters, digits
-// and '_' are kept (letters upper-cased); every other ASCII byte becomes '_'. Bytes of
-// non-ASCII UTF-8 characters are kept unchanged: Python's \w matches Unicode letters, and
-// maestro does not case-map them (documented difference, docs/guest.md).
+// MaestroNG's _to_env_var_name: re.sub(r'[^\w]', '_', name).upper() on a Python str. Every
+// character (code point) that is not in Python's Unicode-aware \w (ch.isalnum() or '_')
+// becomes one '_', and the rest are upper-cased with Python's full case mapping ('ß' -> "SS"),
+// both from the generated tables in unicode_tables.h. A byte that is not valid UTF-8 (never in
+// a loaded YAML file) becomes '_'.
 inline std::string ToEnvVarName(const std::string& name) {
   std::string out;
   out.reserve(name.size());
-  for (unsigned char c : name) {
-    if (c >= 'a' && c <= 'z') {
-      out.push_back(static_cast<char>(c - 'a' + 'A'));
-    } else if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c >= 0x80) {
-      out.push_back(static_cast<char>(c));
+  for (size_t i = 0; i < name.size();) {
+    unsigned char c = static_cast<unsigned char>(name[i]);
+    if (c < 0x80) {  // fast path: ASCII
+      bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_';
+      out.push_back(word ? static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c) : '_');
+      ++i;
+      continue;
+    }
+    uint32_t cp = 0;
+    if (unicode::DecodeUtf8(name, &i, &cp) && unicode::IsWordChar(cp)) {
+      unicode::AppendUpperUtf8(cp, &out);
     } else {
       out.push_back('_');
     }

@@ -52,8 +52,10 @@ absl::StatusOr<Value> Slice(const Value& obj, const Value& start, const Value& s
                             const Value& step);
 // True when obj.name is a built-in method (then CallMethod handles it).
 bool HasMethod(const Value& obj, const std::string& name);
-absl::StatusOr<Value> CallMethod(const Value& obj, const std::string& name,
-                                 const CallArgs& args, const Limits& limits);
+// Adds to *work (when not null) the values a list/dict method looked at beyond the object
+// itself (checking what it stores: CheckStorable), for the caller to count as steps.
+absl::StatusOr<Value> CallMethod(const Value& obj, const std::string& name, const CallArgs& args,
+                                 const Limits& limits, int64_t* work = nullptr);
 // Python `fmt % args`.
 absl::StatusOr<std::string> PercentFormat(const std::string& fmt, const Value& args);
 // Error for using an undefined value in an operation.

@@ -290,7 +290,7 @@ absl::StatusOr<ExprPtr> ExprParser::ParsePrimary() {
   }
   if (t.type == TokenType::kInt) {
     Next();
-    return Literal(Value(t.int_value), t.line);
+    return Literal(t.big_value ? Value::MakeInt(*t.big_value) : Value(t.int_value), t.line);
   }
   if (t.type == TokenType::kFloat) {
     Next();

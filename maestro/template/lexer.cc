@@ -288,7 +288,12 @@ class Lexer {
       errno = 0;
       long long v = std::strtoll(digits.c_str(), nullptr, 10);
       if (errno == ERANGE) {
-        return Error(line_, absl::StrCat("integer literal ", t.text, " is out of range (int64)"));
+        t.big_value = BigInt::Parse(digits, 10, false);
+        if (!t.big_value) {
+          return Error(line_, absl::StrCat("integer literal ", t.text.substr(0, 40),
+                                           "... is too large (maestro only)"));
+        }
+        v = INT64_MAX;
       }
       t.int_value = v;
     }

@@ -7,11 +7,14 @@
 #define MAESTRO_TEMPLATE_LEXER_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+
+#include "maestro/base/bigint.h"
 
 namespace maestro::jinja {
 
@@ -33,6 +36,7 @@ struct Token {
   TokenType type;
   std::string text;  // data, name, decoded string, operator
   int64_t int_value = 0;
+  std::optional<BigInt> big_value;  // an int literal beyond int64 (Python ints never overflow)
   double float_value = 0;
   int line = 1;
 };

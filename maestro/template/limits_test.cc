@@ -155,6 +155,52 @@ TEST(TemplateLimitsTest, DeeplyNestedAndSelfContainingValuesDoNotCrash) {
             "namespaces)");
 }
 
+TEST(TemplateLimitsTest, ValuesChangedInPlaceStayBounded) {
+  // A chain grown downwards: each step puts an empty list (or namespace) into the deepest one,
+  // so every single store looks shallow while the root ends 200,000 levels deep. Freeing it
+  // overflowed the stack (SIGSEGV); printing and comparing it stop at kMaxValueRecursion.
+  EXPECT_EQ(Render("{% set root = [] %}{% set h = namespace(cur=root) %}"
+                   "{% for i in range(200000) %}{% set n = [] %}{% set _ = h.cur.append(n) %}"
+                   "{% set h.cur = n %}{% endfor %}{{ root|length }}"),
+            "1");
+  EXPECT_EQ(Render("{% set root = namespace() %}{% set h = namespace(cur=root) %}"
+                   "{% for i in range(200000) %}{% set n = namespace() %}{% set c = h.cur %}"
+                   "{% set c.x = n %}{% set h.cur = n %}{% endfor %}done"),
+            "done");
+  const std::string two_chains =
+      "{% set a = [] %}{% set b = [] %}{% set h = namespace(a=a, b=b) %}"
+      "{% for i in range(5000) %}{% set n = [] %}{% set m = [] %}{% set _ = h.a.append(n) %}"
+      "{% set _ = h.b.append(m) %}{% set h.a = n %}{% set h.b = m %}{% endfor %}";
+  EXPECT_EQ(Render(two_chains + "{{ a < b }}"),
+            "ERROR: t.j2:1: maximum recursion depth exceeded in comparison");
+  EXPECT_EQ(Render(two_chains + "{{ a == b }}"), "False");
+  EXPECT_EQ(Render(two_chains + "{{ '[...]' in (a|string) }} {{ (a|string)|length < 2100 }}"),
+            "True True");
+  // append() measures what it stores, like a namespace assignment.
+  EXPECT_EQ(Render("{% set h = namespace(x=[]) %}{% for i in range(600) %}{% set n = [] %}"
+                   "{% set _ = n.append(h.x) %}{% set h.x = n %}{% endfor %}done"),
+            "ERROR: t.j2:1: value nested too deeply (more than 500 levels of lists, dicts and "
+            "namespaces)");
+  EXPECT_EQ(Render("{% set d = {} %}{% set h = namespace(x={}) %}{% for i in range(600) %}"
+                   "{% set n = {} %}{% set _ = n.update(k=h.x) %}{% set h.x = n %}{% endfor %}"
+                   "done"),
+            "ERROR: t.j2:1: value nested too deeply (more than 500 levels of lists, dicts and "
+            "namespaces)");
+  // A value sharing its parts (2^40 paths, 41 lists) is measured once per part: storing it
+  // took exponential time.
+  EXPECT_EQ(Render("{% set l = [] %}{% set h = namespace(x=[]) %}{% for i in range(40) %}"
+                   "{% set h.x = [h.x, h.x] %}{% endfor %}{% set _ = l.append(h.x) %}done"),
+            "done");
+  // What methods add counts against the byte budget: extend() doubling a list.
+  Limits small;
+  small.max_value_bytes = 1 << 20;
+  EXPECT_EQ(Render("{% set l = [1] %}{% for i in range(40) %}{% set _ = l.extend(l) %}"
+                   "{% endfor %}{{ l|length }}",
+                   small),
+            "ERROR: t.j2:1: the template creates too much data (limit 1 MiB of strings and lists "
+            "per render)");
+}
+
 std::string TempDir() {
   const char* dir = std::getenv("TEST_TMPDIR");
   return dir != nullptr ? dir : "/tmp";

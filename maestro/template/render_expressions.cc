@@ -82,16 +82,13 @@ absl::Status Renderer::Charge(const Value& v, int line) {
     return Err(line, absl::StrCat("value nested too deeply (more than ", kMaxValueNesting,
                                   " levels of lists and dicts)"));
   }
-  size_t bytes = 0;
-  if (v.is_string()) {
-    bytes = v.as_string().size();
-  } else if (v.is_sequence_container()) {
-    bytes = 32 * v.as_list().size();
-  } else if (v.is_dict() || v.is_namespace()) {
-    bytes = 64 * v.as_dict().size();
-  } else {
-    return absl::OkStatus();
-  }
+  if (v.is_string()) return ChargeBytes(v.as_string().size(), line);
+  if (v.is_sequence_container()) return ChargeBytes(32 * v.as_list().size(), line);
+  if (v.is_dict() || v.is_namespace()) return ChargeBytes(64 * v.as_dict().size(), line);
+  return absl::OkStatus();
+}
+
+absl::Status Renderer::ChargeBytes(size_t bytes, int line) {
   value_bytes_ += bytes;
   if (value_bytes_ > env_->limits.max_value_bytes) {
     return Err(line, absl::StrCat("the template creates too much data (limit ",
@@ -190,8 +187,9 @@ absl::StatusOr<Value> Renderer::EvalNode(const Expr& e, const ScopePtr& scope) {
       }
       if (e.kind == ExprKind::kPos) return v.is_bool() ? Value(int64_t{v.as_bool()}) : v;
       if (v.is_float()) return Value(-v.as_float());
+      if (v.is_big_int()) return Value::MakeInt(v.ToBigInt().Negated());
       int64_t i = v.is_bool() ? v.as_bool() : v.as_int();
-      if (i == INT64_MIN) return Err(e.line, "integer overflow");
+      if (i == INT64_MIN) return Value::MakeInt(BigInt(i).Negated());
       return Value(-i);
     }
     case ExprKind::kNot: {
@@ -272,8 +270,22 @@ absl::StatusOr<Value> Renderer::EvalNode(const Expr& e, const ScopePtr& scope) {
         if (internal::HasMethod(obj, fn.name)) {
           MAESTRO_ASSIGN_OR_RETURN(CallArgs args, EvalArgs(e.args, scope));
           MAESTRO_RETURN_IF_ERROR(TickFor(obj, e.line));
-          absl::StatusOr<Value> r = internal::CallMethod(obj, fn.name, args, env_->limits);
+          // List and dict methods change `obj` in place (shared like Python references):
+          // what they look at counts as steps, what they add against the byte budget.
+          auto size = [&obj]() -> size_t {
+            if (obj.is_sequence_container()) return 32 * obj.as_list().size();
+            if (obj.is_dict()) return 64 * obj.as_dict().size();
+            return 0;
+          };
+          size_t bytes_before = size();
+          int64_t work = 0;
+          absl::StatusOr<Value> r = internal::CallMethod(obj, fn.name, args, env_->limits, &work);
           if (!r.ok()) return At(r.status(), e.line);
+          MAESTRO_RETURN_IF_ERROR(At(Tick(work / 64), e.line));
+          size_t bytes_after = size();
+          if (bytes_after > bytes_before) {
+            MAESTRO_RETURN_IF_ERROR(ChargeBytes(bytes_after - bytes_before, e.line));
+          }
           return r;
         }
         Value callee =

@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -18,42 +17,6 @@
 #include "maestro/template/renderer.h"
 
 namespace maestro::jinja::internal {
-namespace {
-
-// What storing `v` in the namespace whose attributes are `target` would make: a cycle
-// (target reachable from `v` through lists, tuples, dicts and namespaces), which could never be
-// printed or freed; a chain deeper than kMaxValueNesting. Iterative; returns the number of
-// values looked at in *visited (the caller counts it as work).
-enum class Storable { kOk, kCycle, kTooDeep };
-Storable CheckStorable(const Value& v, const Dict* target, int64_t* visited) {
-  std::vector<std::pair<const Value*, int>> todo = {{&v, 1}};
-  std::unordered_set<const Dict*> seen;
-  while (!todo.empty()) {
-    auto [x, depth] = todo.back();
-    todo.pop_back();
-    ++*visited;
-    if (depth > kMaxValueNesting) return Storable::kTooDeep;
-    auto push = [&](const Value& item) {
-      if (item.is_sequence_container() || item.is_dict() || item.is_namespace()) {
-        todo.emplace_back(&item, depth + 1);
-      }
-    };
-    if (x->is_sequence_container()) {
-      for (const Value& item : x->as_list()) push(item);
-    } else {
-      const Dict* d = &x->as_dict();
-      if (d == target) return Storable::kCycle;
-      if (!seen.insert(d).second) continue;
-      for (const auto& [key, value] : d->entries()) {
-        push(key);
-        push(value);
-      }
-    }
-  }
-  return Storable::kOk;
-}
-
-}  // namespace
 
 // `self`: the blocks of the current context by name.
 
@@ -412,7 +375,7 @@ absl::Status Renderer::Assign(const Target& t, const Value& v, const ScopePtr& s
         return Err(line, "cannot assign attribute on non-namespace object");
       }
       int64_t visited = 0;
-      Storable storable = CheckStorable(v, &ns->as_dict(), &visited);
+      Storable storable = CheckStorable(v, ns->identity(), kMaxValueNesting, &visited);
       MAESTRO_RETURN_IF_ERROR(At(Tick(visited / 64), line));
       if (storable == Storable::kCycle) {
         return Err(line, "a namespace cannot contain itself (directly or through other values)");

@@ -337,6 +337,8 @@ class Renderer : public FilterContext {
   // Counts a value an expression created against Limits::max_value_bytes (a shallow size:
   // the bytes of a string, 32 per item of a list or dict; items were counted when made).
   absl::Status Charge(const Value& v, int line);
+  // Adds `bytes` to the render's Limits::max_value_bytes budget.
+  absl::Status ChargeBytes(size_t bytes, int line);
 
   // Steps for work proportional to the size of `v` (scanning, sorting, copying it).
   absl::Status TickFor(const Value& v, int line);

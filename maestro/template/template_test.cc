@@ -65,7 +65,9 @@ TEST(TemplateTest, ErrorsNameFileAndLine) {
   EXPECT_EQ(Render("{% for x in y %}\n"),
             "ERROR: t.j2:1: unexpected end of template, expected 'else' or 'endfor' (in 'for' "
             "block opened at line 1)");
-  EXPECT_EQ(Render("{{ 9223372036854775807 + 1 }}"), "ERROR: t.j2:1: integer overflow");
+  EXPECT_EQ(Render("{{ 9223372036854775807 + 1 }}"), "9223372036854775808");  // Python ints
+  EXPECT_EQ(Render("{{ 2 ** 20000 }}"),
+            "ERROR: t.j2:1: integer too large (more than 14300 bits; maestro only)");
   EXPECT_EQ(Render("{{ x is frob }}"), "ERROR: t.j2:1: unknown test 'frob'");
 }
 
@@ -233,6 +235,35 @@ TEST(TemplateTest, SelfAndSuperStoredInVariablesDoNotLeak) {
                    "{% for i in [1] %}{% block b scoped %}{% set ns.b = self.b %}"
                    "{% endblock %}{% endfor %}{{ s.a() }}"),
             "AA");
+}
+
+// MaestroNG's zookeeper+kafka example builds its server list with append: lists and dicts are
+// shared references, so the mutation is seen by later reads and through every alias.
+TEST(TemplateTest, ListAndDictMethodsMutateTheSharedValue) {
+  EXPECT_EQ(Render("{%- set ids = [] %}{% set alias = ids %}"
+                   "{%- for n in ['a', 'b'] %}{% set DO = ids.append('{}:{}'.format(n, loop.index)) %}"
+                   "{%- endfor %}{{ ids|join(',') }} {{ alias }} {{ DO is defined }}"),
+            "a:1,b:2 ['a:1', 'b:2'] False");
+  EXPECT_EQ(Render("{% set d = {} %}{% set _ = d.setdefault('k', []).append(1) %}"
+                   "{% set _ = d.update(x=2) %}{{ d }} {{ d.pop('x') }} {{ d }}"),
+            "{'k': [1], 'x': 2} 2 {'k': [1]}");
+  EXPECT_EQ(Render("{% set a = [2, 1] %}{% set b = a.copy() %}{% set _ = a.sort() %}{{ a }}{{ b }}"),
+            "[1, 2][2, 1]");
+  EXPECT_EQ(Render("{% set l = [] %}{{ l.pop() }}"), "ERROR: t.j2:1: pop from empty list");
+  EXPECT_EQ(Render("{% set l = [] %}{% set _ = l.append(l) %}"),
+            "ERROR: t.j2:1: a list cannot contain itself (maestro only)");
+  Limits small;
+  small.max_range_length = 3;
+  EXPECT_EQ(Render("{% set l = [1, 2] %}{% set _ = l.extend(l) %}", nullptr, small),
+            "ERROR: t.j2:1: list too large, maximum length is 3 (maestro only)");
+}
+
+// Python ints: no overflow past int64 (MaestroNG renders with Python).
+TEST(TemplateTest, IntegersBeyondInt64) {
+  EXPECT_EQ(Render("{{ 2 ** 63 }} {{ -(2 ** 63) - 1 }} {{ 12345678901234567890 % 97 }}"),
+            "9223372036854775808 -9223372036854775809 3");
+  EXPECT_EQ(Render("{{ (2 ** 64) // 3 }} {{ 2 ** 64 > 2 ** 63 }} {{ [2 ** 64, 1]|sum }}"),
+            "6148914691236517205 True 18446744073709551617");
 }
 
 TEST(ValueTest, DictKeysFollowPythonEquality) {

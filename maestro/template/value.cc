@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -36,12 +38,18 @@ void AppendKey(const Value& v, std::string* out) {
       absl::StrAppend(out, "i", v.as_bool() ? 1 : 0);
       return;
     case Value::Kind::kInt:
-      absl::StrAppend(out, "i", v.as_int());
+      if (v.is_big_int()) {
+        absl::StrAppend(out, "i", v.ToBigInt().ToString());
+      } else {
+        absl::StrAppend(out, "i", v.as_int());
+      }
       return;
     case Value::Kind::kFloat: {
       double d = v.as_float();
       if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.2e18) {
         absl::StrAppend(out, "i", static_cast<int64_t>(d));
+      } else if (std::isfinite(d) && d == std::floor(d) && BigInt::FromDouble(d)) {
+        absl::StrAppend(out, "i", BigInt::FromDouble(d)->ToString());  // == the big int
       } else {
         absl::StrAppend(out, "f", model::PyFloatRepr(d));
       }
@@ -124,6 +132,48 @@ class RecursionGuard {
 };
 thread_local int RecursionGuard::depth_ = 0;
 
+// Frees containers without recursing once per level of nesting (a list chain built by
+// `append` in a loop can be far deeper than kMaxValueNesting, see CheckStorable): below
+// kMaxFreeDepth nested frees on this thread, a container is queued and freed by the outermost
+// free (CPython's "trashcan"). The thread_locals are trivially destructible.
+constexpr int kMaxFreeDepth = 64;
+thread_local int free_depth = 0;
+thread_local std::vector<std::pair<void*, void (*)(void*)>>* free_queue = nullptr;
+
+template <typename T>
+void DeleteNow(void* p) {
+  delete static_cast<T*>(p);
+}
+
+template <typename T>
+struct ContainerDeleter {
+  void operator()(T* p) const {
+    if (free_depth >= kMaxFreeDepth) {
+      if (free_queue == nullptr) free_queue = new std::vector<std::pair<void*, void (*)(void*)>>;
+      free_queue->emplace_back(p, &DeleteNow<T>);
+      return;
+    }
+    ++free_depth;
+    delete p;
+    --free_depth;
+    if (free_depth > 0 || free_queue == nullptr) return;
+    ++free_depth;
+    while (!free_queue->empty()) {
+      auto [q, del] = free_queue->back();
+      free_queue->pop_back();
+      del(q);  // may queue more
+    }
+    delete free_queue;
+    free_queue = nullptr;
+    --free_depth;
+  }
+};
+
+template <typename T>
+std::shared_ptr<T> NewContainer(T&& contents) {
+  return std::shared_ptr<T>(new T(std::move(contents)), ContainerDeleter<T>());
+}
+
 }  // namespace
 
 const Value* Dict::Find(const Value& key) const {
@@ -152,8 +202,40 @@ void Dict::Set(Value key, Value value) {
   entries_.emplace_back(std::move(key), std::move(value));
 }
 
+bool Dict::Erase(const Value& key) {
+  auto it = index_.find(KeyOf(key));
+  if (it == index_.end()) return false;
+  size_t pos = it->second;
+  index_.erase(it);
+  entries_.erase(entries_.begin() + static_cast<ptrdiff_t>(pos));
+  for (auto& [k, i] : index_) {
+    if (i > pos) --i;
+  }
+  return true;
+}
+
+void Dict::Clear() {
+  entries_.clear();
+  index_.clear();
+}
+
 Value::Value(std::string s) : kind_(Kind::kString) {
   ptr_ = std::make_shared<const std::string>(std::move(s));
+}
+
+Value Value::MakeInt(const BigInt& i) {
+  if (i.FitsInt64()) return Value(i.ToInt64());
+  Value v;
+  v.kind_ = Kind::kInt;
+  v.scalar_.i = i.negative() ? INT64_MIN : INT64_MAX;
+  v.ptr_ = std::make_shared<const BigInt>(i);
+  return v;
+}
+
+BigInt Value::ToBigInt() const {
+  if (kind_ == Kind::kBool) return BigInt(scalar_.b ? 1 : 0);
+  if (ptr_ != nullptr && kind_ == Kind::kInt) return *static_cast<const BigInt*>(ptr_.get());
+  return BigInt(scalar_.i);
 }
 
 Value Value::Undefined(std::string name) {
@@ -172,7 +254,7 @@ Value Value::MakeList(List items) {
   Value v;
   v.kind_ = Kind::kList;
   v.scalar_.i = ItemsNesting(items);
-  v.ptr_ = std::make_shared<const List>(std::move(items));
+  v.ptr_ = NewContainer(std::move(items));  // non-const: mutable_list() writes it
   return v;
 }
 
@@ -180,7 +262,7 @@ Value Value::MakeTuple(List items) {
   Value v;
   v.kind_ = Kind::kTuple;
   v.scalar_.i = ItemsNesting(items);
-  v.ptr_ = std::make_shared<const List>(std::move(items));
+  v.ptr_ = NewContainer(std::move(items));  // non-const: mutable_list() writes it
   return v;
 }
 
@@ -192,7 +274,7 @@ Value Value::MakeDict(Dict dict) {
     deepest = std::max({deepest, key.nesting(), value.nesting()});
   }
   v.scalar_.i = deepest + 1;
-  v.ptr_ = std::make_shared<const Dict>(std::move(dict));
+  v.ptr_ = NewContainer(std::move(dict));  // non-const: mutable_dict() writes it
   return v;
 }
 
@@ -206,7 +288,7 @@ Value Value::MakeCallable(std::string name, NativeFunction fn) {
 Value Value::MakeNamespace(Dict attrs) {
   Value v;
   v.kind_ = Kind::kNamespace;
-  v.ptr_ = std::make_shared<const NamespaceBox>(NamespaceBox{std::move(attrs)});
+  v.ptr_ = NewContainer(NamespaceBox{std::move(attrs)});
   return v;
 }
 
@@ -237,7 +319,7 @@ double Value::ToDouble() const {
     case Kind::kBool:
       return scalar_.b ? 1.0 : 0.0;
     case Kind::kInt:
-      return static_cast<double>(scalar_.i);
+      return ptr_ ? ToBigInt().ToDouble() : static_cast<double>(scalar_.i);
     case Kind::kFloat:
       return scalar_.d;
     default:
@@ -264,7 +346,13 @@ const Dict& Value::as_dict() const {
 }
 
 Dict& Value::mutable_dict() const {
+  if (kind_ == Kind::kDict) return *const_cast<Dict*>(static_cast<const Dict*>(ptr_.get()));
   return static_cast<const NamespaceBox*>(ptr_.get())->dict;
+}
+
+Value::List& Value::mutable_list() const {
+  // Created non-const by MakeList, so writing through it is defined.
+  return *const_cast<List*>(static_cast<const List*>(ptr_.get()));
 }
 
 const Value::Callable& Value::as_callable() const {
@@ -344,7 +432,11 @@ void Value::AppendRepr(std::string* out) const {
       out->append(scalar_.b ? "True" : "False");
       return;
     case Kind::kInt:
-      absl::StrAppend(out, scalar_.i);
+      if (ptr_) {
+        out->append(ToBigInt().ToString());
+      } else {
+        absl::StrAppend(out, scalar_.i);
+      }
       return;
     case Kind::kFloat:
       out->append(model::PyFloatRepr(scalar_.d));
@@ -422,7 +514,23 @@ const char* Value::TypeName() const {
 }
 
 namespace {
+// Python's exact int/float comparison for a big int: -1, 0, 1 (a float is never a big int's
+// equal unless integral; inf/nan compare as Python does).
+int CompareBigWithFloat(const BigInt& i, double d) {
+  if (std::isnan(d)) return 2;  // unordered
+  if (std::isinf(d)) return d > 0 ? -1 : 1;
+  BigInt f = *BigInt::FromDouble(std::floor(d));
+  int c = BigInt::Compare(i, f);
+  if (c != 0) return c;
+  return d == std::floor(d) ? 0 : -1;
+}
+
 bool NumEq(const Value& a, const Value& b) {
+  if (a.is_big_int() || b.is_big_int()) {
+    if (a.is_float()) return CompareBigWithFloat(b.ToBigInt(), a.as_float()) == 0;
+    if (b.is_float()) return CompareBigWithFloat(a.ToBigInt(), b.as_float()) == 0;
+    return BigInt::Compare(a.ToBigInt(), b.ToBigInt()) == 0;
+  }
   if (a.is_float() || b.is_float()) {
     if (a.is_float() && b.is_float()) return a.as_float() == b.as_float();
     const Value& f = a.is_float() ? a : b;
@@ -476,7 +584,16 @@ bool operator==(const Value& a, const Value& b) {
 }
 
 absl::StatusOr<bool> LessThan(const Value& a, const Value& b) {
+  RecursionGuard guard;
+  if (guard.too_deep()) {
+    return absl::InvalidArgumentError("maximum recursion depth exceeded in comparison");
+  }
   if (a.is_number() && b.is_number()) {
+    if (a.is_big_int() || b.is_big_int()) {
+      if (a.is_float()) return CompareBigWithFloat(b.ToBigInt(), a.as_float()) == 1;
+      if (b.is_float()) return CompareBigWithFloat(a.ToBigInt(), b.as_float()) == -1;
+      return BigInt::Compare(a.ToBigInt(), b.ToBigInt()) < 0;
+    }
     if (a.is_float() || b.is_float()) return a.ToDouble() < b.ToDouble();
     int64_t x = a.is_bool() ? a.as_bool() : a.as_int();
     int64_t y = b.is_bool() ? b.as_bool() : b.as_int();
@@ -494,6 +611,69 @@ absl::StatusOr<bool> LessThan(const Value& a, const Value& b) {
   }
   return absl::InvalidArgumentError(absl::StrCat("'<' not supported between instances of '",
                                                  a.TypeName(), "' and '", b.TypeName(), "'"));
+}
+
+}  // namespace maestro::jinja
+
+namespace maestro::jinja {
+
+Storable CheckStorable(const Value& v, const void* target, int64_t max_nesting, int64_t* visited) {
+  auto is_container = [](const Value& x) {
+    return x.is_sequence_container() || x.is_dict() || x.is_namespace();
+  };
+  // Child `i` of a container (dict keys and values alternate), or null past the end.
+  auto child = [](const Value& x, size_t i) -> const Value* {
+    if (x.is_sequence_container()) {
+      const Value::List& items = x.as_list();
+      return i < items.size() ? &items[i] : nullptr;
+    }
+    const auto& entries = x.as_dict().entries();
+    if (i / 2 >= entries.size()) return nullptr;
+    return i % 2 == 0 ? &entries[i / 2].first : &entries[i / 2].second;
+  };
+  if (!is_container(v)) return Storable::kOk;
+  struct Frame {
+    const Value* value;
+    size_t next_child;
+    int64_t nesting;  // 1 + the deepest child finished so far
+  };
+  std::unordered_map<const void*, int64_t> nesting_of;  // finished containers
+  std::unordered_set<const void*> open;                 // containers on the stack
+  std::vector<Frame> stack;
+  ++*visited;
+  if (v.identity() == target) return Storable::kCycle;
+  open.insert(v.identity());
+  stack.push_back({&v, 0, 1});
+  int64_t nesting = 0;
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    const Value* c = child(*top.value, top.next_child++);
+    if (c == nullptr) {
+      int64_t n = top.nesting;
+      open.erase(top.value->identity());
+      nesting_of.emplace(top.value->identity(), n);
+      stack.pop_back();
+      if (stack.empty()) {
+        nesting = n;
+      } else {
+        stack.back().nesting = std::max(stack.back().nesting, n + 1);
+      }
+      continue;
+    }
+    if (!is_container(*c)) continue;
+    ++*visited;
+    const void* id = c->identity();
+    if (id == target || open.count(id) != 0) return Storable::kCycle;
+    auto done = nesting_of.find(id);
+    if (done != nesting_of.end()) {
+      top.nesting = std::max(top.nesting, done->second + 1);
+      continue;
+    }
+    if (static_cast<int64_t>(stack.size()) >= max_nesting) return Storable::kTooDeep;
+    open.insert(id);
+    stack.push_back({c, 0, 1});  // invalidates `top`
+  }
+  return nesting > max_nesting ? Storable::kTooDeep : Storable::kOk;
 }
 
 }  // namespace maestro::jinja
