@@ -51,8 +51,9 @@ const std::string& Rendered() {
 
 void BM_Render(benchmark::State& state) {
   if (Source().empty()) {
-    state.SkipWithError("cannot read benchmarks/testdata/deptree_6000.yaml.j2 (run from the "
-                        "workspace root)");
+    state.SkipWithError(
+        "cannot read benchmarks/testdata/deptree_6000.yaml.j2 (run from the "
+        "workspace root)");
     return;
   }
   for (auto _ : state) {

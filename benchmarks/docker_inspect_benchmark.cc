@@ -1,9 +1,11 @@
 // Requests/s of GET /containers/{id}/json through HttpDockerClient with a reused (kept-alive)
 // connection. Usage:
 //   docker_inspect_benchmark unix <socket> <container> <count>
-//   docker_inspect_benchmark ssh <host> <port> <user> <key> <known_hosts> <remote socket> <container> <count>
-//   docker_inspect_benchmark fake <count>        (in-process fake daemon; the smoke test)
-// Prints one line: "<transport> <count> requests in <ms> ms: <req/s> req/s, <connections> connection(s)".
+//   docker_inspect_benchmark ssh <host> <port> <user> <key> <known_hosts> <remote socket>
+//   <container> <count> docker_inspect_benchmark fake <count>        (in-process fake daemon; the
+//   smoke test)
+// Prints one line: "<transport> <count> requests in <ms> ms: <req/s> req/s, <connections>
+// connection(s)".
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -18,7 +20,8 @@ using maestro::docker::HttpDockerClient;
 using maestro::transport::ConnectionSpec;
 using maestro::transport::TransportKind;
 
-static int Run(const char* label, const ConnectionSpec& spec, const std::string& container, int count) {
+static int Run(const char* label, const ConnectionSpec& spec, const std::string& container,
+               int count) {
   auto client = HttpDockerClient::Create(spec);
   if (!client.ok()) {
     fprintf(stderr, "%s\n", client.status().ToString().c_str());

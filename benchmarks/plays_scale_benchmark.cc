@@ -100,10 +100,14 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::vector<std::string> kv = absl::StrSplit(argv[i], absl::MaxSplits('=', 1));
     bool ok = kv.size() == 2;
-    if (ok && kv[0] == "--ships") ok = absl::SimpleAtoi(kv[1], &ships);
-    else if (ok && kv[0] == "--per_ship") ok = absl::SimpleAtoi(kv[1], &per_ship);
-    else if (ok && kv[0] == "--latency_ms") ok = absl::SimpleAtoi(kv[1], &latency_ms);
-    else if (ok && kv[0] == "--start") ok = absl::SimpleAtoi(kv[1], &start);
+    if (ok && kv[0] == "--ships")
+      ok = absl::SimpleAtoi(kv[1], &ships);
+    else if (ok && kv[0] == "--per_ship")
+      ok = absl::SimpleAtoi(kv[1], &per_ship);
+    else if (ok && kv[0] == "--latency_ms")
+      ok = absl::SimpleAtoi(kv[1], &latency_ms);
+    else if (ok && kv[0] == "--start")
+      ok = absl::SimpleAtoi(kv[1], &start);
     else if (ok && kv[0] == "--concurrency") {
       concurrency.clear();
       for (absl::string_view c : absl::StrSplit(kv[1], ',')) {
@@ -116,8 +120,8 @@ int main(int argc, char** argv) {
     }
     if (!ok) return Fail(absl::StrCat("bad argument ", argv[i]));
   }
-  if (ships < 1 || ships > 200 || per_ship < 0 || per_ship > 1000 || start < 0 ||
-      start > 2000 || latency_ms < 0 || latency_ms > 1000) {
+  if (ships < 1 || ships > 200 || per_ship < 0 || per_ship > 1000 || start < 0 || start > 2000 ||
+      latency_ms < 0 || latency_ms > 1000) {
     return Fail("out of range: ships 1..200, per_ship 0..1000, start 0..2000, latency 0..1000");
   }
 
@@ -138,8 +142,7 @@ int main(int argc, char** argv) {
     auto client = HttpDockerClient::Create(spec);
     if (!client.ok()) return Fail(std::string(client.status().message()));
     clients.clients_[ship] = *std::move(client);
-    absl::StrAppend(&yaml, "  ", ship, ": {ip: 127.0.0.1, socket_path: ", spec.socket_path,
-                    "}\n");
+    absl::StrAppend(&yaml, "  ", ship, ": {ip: 127.0.0.1, socket_path: ", spec.socket_path, "}\n");
     daemons.push_back(*std::move(daemon));
   }
   absl::StrAppend(&yaml, "services:\n  existing:\n    image: ", kImage, "\n    instances:\n");
@@ -155,7 +158,8 @@ int main(int argc, char** argv) {
     absl::StrAppend(&yaml, "  fresh:\n    image: ", kImage, "\n    instances:\n");
     for (int i = 0; i < start; ++i) {
       std::string name = absl::StrCat("fresh-", i);
-      absl::StrAppend(&yaml, "      ", name, ": {ship: ship", i % ships, ", command: sleep 3600}\n");
+      absl::StrAppend(&yaml, "      ", name, ": {ship: ship", i % ships,
+                      ", command: sleep 3600}\n");
       fresh.push_back(name);
     }
   }

@@ -125,9 +125,8 @@ class Runner {
       out_ << DescribeJson(guest_) << "\n";
       return kExitOk;
     }
-    if (command == "environment-name") return Simple(rest, [&] {
-        return Result<std::string>(guest_.EnvironmentName());
-      });
+    if (command == "environment-name")
+      return Simple(rest, [&] { return Result<std::string>(guest_.EnvironmentName()); });
     if (command == "service-name") return Simple(rest, [&] { return guest_.ServiceName(); });
     if (command == "container-name") return Simple(rest, [&] { return guest_.ContainerName(); });
     if (command == "container-host-address") return HostAddress(rest);
@@ -191,8 +190,8 @@ class Runner {
       return Usage("usage: container-internal-address [--interface IF]");
     }
     auto it = args.values.find("--interface");
-    return Print(guest_.ContainerInternalAddress(it == args.values.end() ? kDefaultInterface
-                                                                         : it->second));
+    return Print(
+        guest_.ContainerInternalAddress(it == args.values.end() ? kDefaultInterface : it->second));
   }
 
   int OwnPort(const std::vector<std::string>& rest) {
@@ -248,8 +247,7 @@ class Runner {
     Args args;
     if (auto e = Parse(rest, {}, {}, &args)) return Usage(*e);
     if (args.positional.size() < 3 || args.positional.size() > 4) {
-      return Usage(std::string("usage: ") +
-                   (exposed ? "specific-exposed-port" : "specific-port") +
+      return Usage(std::string("usage: ") + (exposed ? "specific-exposed-port" : "specific-port") +
                    " SERVICE CONTAINER PORT [DEFAULT]");
     }
     std::optional<long long> fallback;
@@ -271,8 +269,8 @@ class Runner {
       char* end = nullptr;
       double seconds = std::strtod(it->second.c_str(), &end);
       if (it->second.empty() || *end != '\0' || !(seconds >= 0) || seconds > 86400) {
-        return Usage("--timeout must be a number of seconds (0 to 86400), got '" +
-                     it->second + "'");
+        return Usage("--timeout must be a number of seconds (0 to 86400), got '" + it->second +
+                     "'");
       }
       options.timeout = std::chrono::milliseconds(std::llround(seconds * 1000));
     }
@@ -413,9 +411,9 @@ std::string DescribeJson(const Guest& guest) {
     for (const std::string& port : guest.PortNames(service.value(), container.value(), true)) {
       json.Key(internal::AsciiLower(port)).BeginObject();
       json.Key("internal");
-      WritePortValue(&json, env.Get(env_contract::InternalPortVar(service.value(),
-                                                                  container.value(), port))
-                                .value_or(""));
+      WritePortValue(
+          &json, env.Get(env_contract::InternalPortVar(service.value(), container.value(), port))
+                     .value_or(""));
       std::optional<std::string> external =
           env.Get(env_contract::PortVar(service.value(), container.value(), port));
       if (external) {

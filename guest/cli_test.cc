@@ -46,7 +46,7 @@ MapEnviron Zk3Env() {
 }
 
 CliRun RunWith(const Environ& env, const std::vector<std::string>& args,
-            const CliHooks& hooks = CliHooks()) {
+               const CliHooks& hooks = CliHooks()) {
   Guest guest(
       env,
       [](const std::string& host) -> Result<std::string> {
@@ -210,8 +210,8 @@ TEST(CliTest, HelpAndVersion) {
   EXPECT_EQ(help.code, 0);
   for (const char* command :
        {"environment-name", "service-name", "container-name", "container-host-address",
-        "container-internal-address", "port NAME", "node-list", "specific-host",
-        "specific-port", "specific-exposed-port", "wait-for", "render", "--json"}) {
+        "container-internal-address", "port NAME", "node-list", "specific-host", "specific-port",
+        "specific-exposed-port", "wait-for", "render", "--json"}) {
     EXPECT_THAT(help.out, HasSubstr(command));
   }
   CliRun version = RunKafka({"--version"});

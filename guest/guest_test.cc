@@ -175,12 +175,12 @@ TEST_F(GuestTest, RangeValueIsAnErrorEvenWithDefault) {
 
 TEST(GuestEmptyValues, EmptyValuesAreErrorsNotDefaults) {
   MapEnviron env{{"SERVICE_NAME", ""},
-                  {"CONTAINER_NAME", ""},
-                  {"CONTAINER_HOST_ADDRESS", ""},
-                  {"MAESTRO_ENVIRONMENT_NAME", ""},
-                  {"S_C_P_PORT", ""},
-                  {"S_C_P_INTERNAL_PORT", "  "},
-                  {"S_C_HOST", ""}};
+                 {"CONTAINER_NAME", ""},
+                 {"CONTAINER_HOST_ADDRESS", ""},
+                 {"MAESTRO_ENVIRONMENT_NAME", ""},
+                 {"S_C_P_PORT", ""},
+                 {"S_C_P_INTERNAL_PORT", "  "},
+                 {"S_C_HOST", ""}};
   Guest guest(env, NoResolver, NoInterfaces);
   EXPECT_EQ(guest.EnvironmentName(), "");  // os.environ.get: present wins, even empty
   EXPECT_EQ(guest.ServiceName().error(), "Service name was not defined (SERVICE_NAME is empty)");
@@ -200,8 +200,7 @@ TEST(GuestMissing, DefaultsAndErrorsWhenNothingIsSet) {
   MapEnviron env;
   Guest guest(env, NoResolver, NoInterfaces);
   EXPECT_EQ(guest.EnvironmentName(), "local");
-  EXPECT_EQ(guest.ServiceName().error(),
-            "Service name was not defined (SERVICE_NAME is not set)");
+  EXPECT_EQ(guest.ServiceName().error(), "Service name was not defined (SERVICE_NAME is not set)");
   EXPECT_EQ(guest.ContainerName().error(),
             "Container name was not defined (CONTAINER_NAME is not set)");
   // get_port needs the service name first, even with a default.
@@ -220,8 +219,7 @@ TEST(GuestHostAddress, Bug19EmptyAddressWithIpIsAnError) {
       NoInterfaces);
   auto ip = guest.ContainerHostAddress(/*as_ip_address=*/true);
   ASSERT_FALSE(ip.ok());
-  EXPECT_EQ(ip.error(),
-            "Container host address was not defined (CONTAINER_HOST_ADDRESS is empty)");
+  EXPECT_EQ(ip.error(), "Container host address was not defined (CONTAINER_HOST_ADDRESS is empty)");
   EXPECT_FALSE(resolver_called);
 }
 
@@ -238,8 +236,8 @@ TEST(GuestHostAddress, AsIpResolvesThroughTheResolver) {
   EXPECT_EQ(guest.ContainerHostAddress(true).value(), "10.1.2.3");
 
   MapEnviron bad{{"CONTAINER_HOST_ADDRESS", "nowhere"}};
-  Guest failing(bad, [](const std::string&) -> Result<std::string> { return Error{"no"}; },
-                NoInterfaces);
+  Guest failing(
+      bad, [](const std::string&) -> Result<std::string> { return Error{"no"}; }, NoInterfaces);
   EXPECT_EQ(failing.ContainerHostAddress(true).error(),
             "Could not resolve the container host address nowhere (CONTAINER_HOST_ADDRESS): no");
 }
@@ -282,14 +280,9 @@ TEST(GuestInstances, SplitAndEmptyItems) {
 
 TEST(GuestDiscovery, ServicePrefixesAndPortNames) {
   MapEnviron env{
-      {"ZK_INSTANCES", "zk,zk-1"},
-      {"ZK_ZK_HOST", "h0"},
-      {"ZK_ZK_CLIENT_PORT", "1"},
-      {"ZK_ZK_CLIENT_INTERNAL_PORT", "2"},
-      {"ZK_ZK_1_HOST", "h1"},
-      {"ZK_ZK_1_CLIENT_PORT", "3"},
-      {"ZK_ZK_1_ADMIN_PORT", "4"},
-      {"WEB_APP_INSTANCES", "w"},
+      {"ZK_INSTANCES", "zk,zk-1"},         {"ZK_ZK_HOST", "h0"},       {"ZK_ZK_CLIENT_PORT", "1"},
+      {"ZK_ZK_CLIENT_INTERNAL_PORT", "2"}, {"ZK_ZK_1_HOST", "h1"},     {"ZK_ZK_1_CLIENT_PORT", "3"},
+      {"ZK_ZK_1_ADMIN_PORT", "4"},         {"WEB_APP_INSTANCES", "w"},
   };
   Guest guest(env, NoResolver, NoInterfaces);
   EXPECT_THAT(guest.DiscoveredServicePrefixes(), ElementsAre("WEB_APP", "ZK"));
@@ -318,7 +311,8 @@ std::vector<std::string> ReferencePortNames(const MapEnviron& env, const Guest& 
     if (other) continue;
     std::string rest = name.substr(prefix.size());
     const std::string suffix = internal ? "_INTERNAL_PORT" : "_PORT";
-    bool is_internal = rest.size() > 14 && rest.compare(rest.size() - 14, 14, "_INTERNAL_PORT") == 0;
+    bool is_internal =
+        rest.size() > 14 && rest.compare(rest.size() - 14, 14, "_INTERNAL_PORT") == 0;
     if (rest.size() > suffix.size() &&
         rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) == 0 &&
         (internal || !is_internal)) {

@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
-
 #include <string>
 #include <vector>
 
@@ -17,10 +16,10 @@ namespace maestro {
 namespace guest {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::StartsWith;
 using testing::BinaryRun;
+using ::testing::HasSubstr;
 using testing::RunBinary;
+using ::testing::StartsWith;
 
 std::string g_binary;  // argv[1]: $(rootpath :maestro-guest)
 std::string g_slim;    // argv[2]: $(rootpath :maestro-guest-slim)
@@ -43,8 +42,7 @@ const std::vector<std::string> kEnv = {
     "KAFKA_KAFKA_2_BROKER_INTERNAL_PORT=9092",
 };
 
-BinaryRun Guest(const std::vector<std::string>& args,
-                const std::vector<std::string>& env = kEnv) {
+BinaryRun Guest(const std::vector<std::string>& args, const std::vector<std::string>& env = kEnv) {
   return RunBinary(g_binary, args, env);
 }
 

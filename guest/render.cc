@@ -53,8 +53,8 @@ absl::StatusOr<std::vector<std::optional<Value>>> Bind(const std::string& functi
 absl::StatusOr<std::string> AsString(const std::string& function, const std::string& param,
                                      const std::optional<Value>& v) {
   if (!v->is_string()) {
-    return absl::InvalidArgumentError(absl::StrCat(function, "(): ", param,
-                                                   " must be a string, not ", v->TypeName()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(function, "(): ", param, " must be a string, not ", v->TypeName()));
   }
   return v->as_string();
 }
@@ -86,14 +86,14 @@ using Body = std::function<absl::StatusOr<Value>(const std::vector<std::optional
 
 Value Function(const std::string& name, std::vector<std::string> params, size_t required,
                Body body) {
-  return Value::MakeCallable(
-      name, [name, params = std::move(params), required, body = std::move(body)](
-                const CallArgs& args) -> absl::StatusOr<Value> {
-        absl::StatusOr<std::vector<std::optional<Value>>> bound =
-            Bind(name, args, params, required);
-        if (!bound.ok()) return bound.status();
-        return body(*bound);
-      });
+  return Value::MakeCallable(name,
+                             [name, params = std::move(params), required, body = std::move(body)](
+                                 const CallArgs& args) -> absl::StatusOr<Value> {
+                               absl::StatusOr<std::vector<std::optional<Value>>> bound =
+                                   Bind(name, args, params, required);
+                               if (!bound.ok()) return bound.status();
+                               return body(*bound);
+                             });
 }
 
 }  // namespace
@@ -104,9 +104,9 @@ void AddGuestGlobals(const Guest& guest, jinja::Environment* environment) {
                          Function("get_environment_name", {}, 0, [g](const auto&) {
                            return absl::StatusOr<Value>(Value(g->EnvironmentName()));
                          }));
-  environment->AddGlobal("get_service_name",
-                         Function("get_service_name", {}, 0,
-                                  [g](const auto&) { return FromResult(g->ServiceName()); }));
+  environment->AddGlobal("get_service_name", Function("get_service_name", {}, 0, [g](const auto&) {
+                           return FromResult(g->ServiceName());
+                         }));
   environment->AddGlobal("get_container_name",
                          Function("get_container_name", {}, 0,
                                   [g](const auto&) { return FromResult(g->ContainerName()); }));
@@ -116,29 +116,27 @@ void AddGuestGlobals(const Guest& guest, jinja::Environment* environment) {
         bool as_ip = a[0] && a[0]->Truthy();
         return FromResult(g->ContainerHostAddress(as_ip));
       }));
+  environment->AddGlobal("get_container_internal_address",
+                         Function("get_container_internal_address", {"interface"}, 0,
+                                  [g](const auto& a) -> absl::StatusOr<Value> {
+                                    std::string name = kDefaultInterface;
+                                    if (a[0] && !a[0]->is_none()) {
+                                      absl::StatusOr<std::string> s = AsString(
+                                          "get_container_internal_address", "interface", a[0]);
+                                      if (!s.ok()) return s.status();
+                                      name = *s;
+                                    }
+                                    return FromResult(g->ContainerInternalAddress(name));
+                                  }));
   environment->AddGlobal(
-      "get_container_internal_address",
-      Function("get_container_internal_address", {"interface"}, 0,
-               [g](const auto& a) -> absl::StatusOr<Value> {
-                 std::string name = kDefaultInterface;
-                 if (a[0] && !a[0]->is_none()) {
-                   absl::StatusOr<std::string> s =
-                       AsString("get_container_internal_address", "interface", a[0]);
-                   if (!s.ok()) return s.status();
-                   name = *s;
-                 }
-                 return FromResult(g->ContainerInternalAddress(name));
-               }));
-  environment->AddGlobal(
-      "get_port", Function("get_port", {"name", "default"}, 1,
-                           [g](const auto& a) -> absl::StatusOr<Value> {
-                             absl::StatusOr<std::string> name = AsString("get_port", "name", a[0]);
-                             if (!name.ok()) return name.status();
-                             absl::StatusOr<std::optional<long long>> def =
-                                 AsDefault("get_port", a[1]);
-                             if (!def.ok()) return def.status();
-                             return FromResult(g->Port(*name, *def));
-                           }));
+      "get_port",
+      Function("get_port", {"name", "default"}, 1, [g](const auto& a) -> absl::StatusOr<Value> {
+        absl::StatusOr<std::string> name = AsString("get_port", "name", a[0]);
+        if (!name.ok()) return name.status();
+        absl::StatusOr<std::optional<long long>> def = AsDefault("get_port", a[1]);
+        if (!def.ok()) return def.status();
+        return FromResult(g->Port(*name, *def));
+      }));
   environment->AddGlobal(
       "get_specific_host",
       Function("get_specific_host", {"service", "container"}, 2,
@@ -172,8 +170,7 @@ void AddGuestGlobals(const Guest& guest, jinja::Environment* environment) {
       "get_node_list",
       Function("get_node_list", {"service", "ports", "minimum"}, 1,
                [g](const auto& a) -> absl::StatusOr<Value> {
-                 absl::StatusOr<std::string> service =
-                     AsString("get_node_list", "service", a[0]);
+                 absl::StatusOr<std::string> service = AsString("get_node_list", "service", a[0]);
                  if (!service.ok()) return service.status();
                  std::vector<std::string> ports;
                  if (a[1] && !a[1]->is_none()) {
@@ -228,8 +225,7 @@ int RenderCommand(const std::string& template_path, const std::string& output_pa
                   const Guest& guest, std::ostream& out, std::ostream& err) {
   absl::StatusOr<std::string> rendered = RenderTemplate(guest, template_path);
   if (!rendered.ok()) {
-    err << "maestro-guest: render " << template_path << ": " << rendered.status().message()
-        << "\n";
+    err << "maestro-guest: render " << template_path << ": " << rendered.status().message() << "\n";
     return 1;
   }
   if (output_path.empty()) {

@@ -72,7 +72,8 @@ TEST(RenderTest, GuestFunctionsAsGlobals) {
 TEST(RenderTest, GuestErrorsStopTheRenderWithTheirMessage) {
   MapEnviron env = Env();
   Guest guest(env);
-  std::string path = WriteTemplate("bad.j2", "line one\n{{ get_node_list('zookeeper', minimum=3) }}\n");
+  std::string path =
+      WriteTemplate("bad.j2", "line one\n{{ get_node_list('zookeeper', minimum=3) }}\n");
   absl::StatusOr<std::string> out = RenderTemplate(guest, path);
   ASSERT_FALSE(out.ok());
   EXPECT_THAT(std::string(out.status().message()),
@@ -89,7 +90,8 @@ TEST(RenderTest, GuestErrorsStopTheRenderWithTheirMessage) {
   path = WriteTemplate("bad3.j2", "{{ get_port('broker', bogus=1) }}");
   out = RenderTemplate(guest, path);
   ASSERT_FALSE(out.ok());
-  EXPECT_THAT(std::string(out.status().message()), HasSubstr("unexpected keyword argument 'bogus'"));
+  EXPECT_THAT(std::string(out.status().message()),
+              HasSubstr("unexpected keyword argument 'bogus'"));
 }
 
 TEST(RenderTest, CommandWritesFileOrStdout) {

@@ -88,8 +88,8 @@ class FakeDns {
       char buffer[512];
       sockaddr_in from{};
       socklen_t from_len = sizeof(from);
-      ssize_t n = recvfrom(fd_, buffer, sizeof(buffer), 0, reinterpret_cast<sockaddr*>(&from),
-                           &from_len);
+      ssize_t n =
+          recvfrom(fd_, buffer, sizeof(buffer), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
       if (n < 12) continue;
       std::string query(buffer, static_cast<size_t>(n));
       std::string name = QueryName(query);
@@ -100,7 +100,7 @@ class FakeDns {
       if (silent_) continue;
       std::string reply = query;
       auto it = records_.find(name);
-      reply[2] = static_cast<char>(0x81);  // QR, RD
+      reply[2] = static_cast<char>(0x81);                                // QR, RD
       reply[3] = static_cast<char>(it == records_.end() ? 0x83 : 0x80);  // RA, rcode
       if (it != records_.end()) {
         reply[7] = 2;  // ANCOUNT = 2: a CNAME to the question, then the A record
@@ -204,8 +204,7 @@ TEST(DnsCodec, RejectsBadNamesAndForeignReplies) {
   EXPECT_EQ(q.size(), 12u + 5u + 4u);
   std::string address;
   EXPECT_EQ(internal::ParseDnsReply(q, 0x1234, &address), internal::DnsOutcome::kBadReply);
-  EXPECT_EQ(internal::ParseDnsReply("short", 0x1234, &address),
-            internal::DnsOutcome::kBadReply);
+  EXPECT_EQ(internal::ParseDnsReply("short", 0x1234, &address), internal::DnsOutcome::kBadReply);
   std::string reply = q;
   reply[2] = static_cast<char>(0x81);
   reply[3] = static_cast<char>(0x80);

@@ -134,8 +134,8 @@ std::string TcpProbe(const std::string& ip, int port, std::chrono::milliseconds 
   return ProbeAll({{ip, port}}, timeout, deadline).front();
 }
 
-std::vector<NotReady> WaitForTcp(const std::vector<WaitTarget>& targets,
-                                 const WaitOptions& options, const Guest::Resolver& resolve) {
+std::vector<NotReady> WaitForTcp(const std::vector<WaitTarget>& targets, const WaitOptions& options,
+                                 const Guest::Resolver& resolve) {
   const Clock::time_point deadline = Clock::now() + options.timeout;
   std::vector<NotReady> pending;
   for (const WaitTarget& t : targets) pending.push_back({t, "not tried"});

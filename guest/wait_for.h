@@ -41,8 +41,8 @@ struct NotReady {
 std::string TcpProbe(const std::string& ip, int port, std::chrono::milliseconds timeout);
 
 // Returns the targets still not accepting connections at the deadline (empty: all ready).
-std::vector<NotReady> WaitForTcp(const std::vector<WaitTarget>& targets,
-                                 const WaitOptions& options, const Guest::Resolver& resolve);
+std::vector<NotReady> WaitForTcp(const std::vector<WaitTarget>& targets, const WaitOptions& options,
+                                 const Guest::Resolver& resolve);
 
 }  // namespace guest
 }  // namespace maestro

@@ -20,8 +20,8 @@ namespace maestro {
 namespace guest {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::BinaryRun;
+using ::testing::HasSubstr;
 using testing::RunBinary;
 
 std::string g_binary;
@@ -79,13 +79,15 @@ TEST(WaitForTcp, ReportsWhatIsNotReadyAtTheDeadline) {
   options.timeout = std::chrono::milliseconds(300);
   options.interval = std::chrono::milliseconds(50);
   auto start = std::chrono::steady_clock::now();
-  std::vector<NotReady> pending = WaitForTcp(
-      {{"up", "127.0.0.1", ready.port()}, {"down", "127.0.0.1", never.port()},
-       {"nameless", "no-such-host.invalid", 1}},
-      options, [](const std::string& host) -> Result<std::string> {
-        if (host == "no-such-host.invalid") return Error{"cannot resolve 'no-such-host.invalid'"};
-        return ResolveIPv4(host);
-      });
+  std::vector<NotReady> pending =
+      WaitForTcp({{"up", "127.0.0.1", ready.port()},
+                  {"down", "127.0.0.1", never.port()},
+                  {"nameless", "no-such-host.invalid", 1}},
+                 options, [](const std::string& host) -> Result<std::string> {
+                   if (host == "no-such-host.invalid")
+                     return Error{"cannot resolve 'no-such-host.invalid'"};
+                   return ResolveIPv4(host);
+                 });
   auto elapsed = std::chrono::steady_clock::now() - start;
   ASSERT_EQ(pending.size(), 2u);
   EXPECT_EQ(pending[0].target.label, "down");
@@ -162,10 +164,8 @@ TEST(TcpProbe, InvalidInputs) {
 }
 
 std::vector<std::string> DbEnv(int port1, int port2) {
-  return {"DB_INSTANCES=db-1,db-2",
-          "DB_DB_1_HOST=127.0.0.1",
-          "DB_DB_1_CLIENT_PORT=" + std::to_string(port1),
-          "DB_DB_2_HOST=127.0.0.1",
+  return {"DB_INSTANCES=db-1,db-2", "DB_DB_1_HOST=127.0.0.1",
+          "DB_DB_1_CLIENT_PORT=" + std::to_string(port1), "DB_DB_2_HOST=127.0.0.1",
           "DB_DB_2_CLIENT_PORT=" + std::to_string(port2)};
 }
 
@@ -177,9 +177,9 @@ TEST(MaestroGuestWaitFor, BinaryExits0WhenAllInstancesListen) {
     b.Listen();
   });
   auto start = std::chrono::steady_clock::now();
-  BinaryRun run = RunBinary(g_binary, {"wait-for", "db", "client", "--timeout", "10",
-                                       "--interval", "50"},
-                            DbEnv(a.port(), b.port()));
+  BinaryRun run =
+      RunBinary(g_binary, {"wait-for", "db", "client", "--timeout", "10", "--interval", "50"},
+                DbEnv(a.port(), b.port()));
   auto elapsed = std::chrono::steady_clock::now() - start;
   late.join();
   EXPECT_EQ(run.code, 0) << run.err;
@@ -195,9 +195,10 @@ TEST(MaestroGuestWaitFor, WithoutPortWaitsForEveryPortOfEveryInstance) {
   env.push_back("DB_DB_2_ADMIN_PORT=" + std::to_string(admin.port()));
   BinaryRun run = RunBinary(g_binary, {"wait-for", "db", "--timeout", "0.3"}, env);
   EXPECT_EQ(run.code, 1);
-  EXPECT_EQ(run.err, "maestro-guest: wait-for db: timed out after 0.3s; 1 of 3 not ready: "
-                     "db-2 admin (127.0.0.1:" + std::to_string(admin.port()) +
-                         ": Connection refused)\n");
+  EXPECT_EQ(run.err,
+            "maestro-guest: wait-for db: timed out after 0.3s; 1 of 3 not ready: "
+            "db-2 admin (127.0.0.1:" +
+                std::to_string(admin.port()) + ": Connection refused)\n");
   admin.Listen();
   run = RunBinary(g_binary, {"wait-for", "db", "--timeout", "2"}, env);
   EXPECT_EQ(run.code, 0) << run.err;
@@ -208,15 +209,16 @@ TEST(MaestroGuestWaitFor, BinaryExits1AtTheTimeoutNamingInstances) {
   LateListener up, down;  // `down` is bound but never listens: connections are refused
   up.Listen();
   auto start = std::chrono::steady_clock::now();
-  BinaryRun run = RunBinary(g_binary, {"wait-for", "db", "client", "--timeout", "1",
-                                       "--interval", "100"},
-                            DbEnv(up.port(), down.port()));
+  BinaryRun run =
+      RunBinary(g_binary, {"wait-for", "db", "client", "--timeout", "1", "--interval", "100"},
+                DbEnv(up.port(), down.port()));
   auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(run.code, 1);
   EXPECT_EQ(run.out, "");
-  EXPECT_EQ(run.err, "maestro-guest: wait-for db: timed out after 1s; 1 of 2 not ready: "
-                     "db-2 client (127.0.0.1:" + std::to_string(down.port()) +
-                         ": Connection refused)\n");
+  EXPECT_EQ(run.err,
+            "maestro-guest: wait-for db: timed out after 1s; 1 of 2 not ready: "
+            "db-2 client (127.0.0.1:" +
+                std::to_string(down.port()) + ": Connection refused)\n");
   EXPECT_GE(elapsed, std::chrono::milliseconds(950));
   EXPECT_LT(elapsed, std::chrono::seconds(5));
 }

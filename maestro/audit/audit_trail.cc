@@ -31,8 +31,7 @@ void AuditTrail::Warn(const Entry& e, const absl::Status& s) {
   }
 }
 
-absl::Status AuditTrail::Action(AuditLevel level, const AuditWhat& what,
-                                absl::string_view action) {
+absl::Status AuditTrail::Action(AuditLevel level, const AuditWhat& what, absl::string_view action) {
   for (const Entry& e : entries_) {
     if (static_cast<int>(level) < static_cast<int>(e.level)) continue;
     absl::Status s = e.auditor->Action(level, what, action);
@@ -54,8 +53,7 @@ void AuditTrail::Success(AuditLevel level, const AuditWhat& what, absl::string_v
   }
 }
 
-void AuditTrail::Error(const AuditWhat& what, absl::string_view action,
-                       absl::string_view message) {
+void AuditTrail::Error(const AuditWhat& what, absl::string_view action, absl::string_view message) {
   for (const Entry& e : entries_) {
     absl::Status s = e.auditor->Error(what, action, message);
     if (!s.ok()) Warn(e, s);
@@ -108,8 +106,8 @@ absl::StatusOr<std::unique_ptr<AuditTrail>> MakeAuditTrail(
           "carry; ",
           kSlackHint));
     } else if (c.type == "hipchat") {
-      return fail(absl::StrCat("HipChat was shut down in 2019; to notify a chat service, ",
-                               kSlackHint));
+      return fail(
+          absl::StrCat("HipChat was shut down in 2019; to notify a chat service, ", kSlackHint));
     } else {
       return fail(absl::StrCat("Unknown auditor type ", c.type));
     }

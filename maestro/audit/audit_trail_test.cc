@@ -31,7 +31,8 @@ std::string ReadFile(const std::string& path) {
 AuditWhat List(int n) {
   std::vector<AuditTarget> t;
   for (int i = 1; i <= n; ++i) {
-    t.push_back({"c" + std::to_string(i), "svc" + std::to_string(i), "s1", "10.0.0." + std::to_string(i)});
+    t.push_back(
+        {"c" + std::to_string(i), "svc" + std::to_string(i), "s1", "10.0.0." + std::to_string(i)});
   }
   return AuditWhat::List(t);
 }
@@ -117,10 +118,10 @@ TEST_F(AuditTrailTest, WebhookPostsTheFormattedPayloadWithMergedHeaders) {
                   {"empty", ""},
                   {"nested", {{"gone", ""}}},
                   {"list", {"{action}: {what}", ""}}};
-  auto trail = Make({Config("http", {{"endpoint", server.url() + "/hook"},
-                                     {"payload", payload},
-                                     {"headers", {{"X-Token", "t0k"},
-                                                  {"content-type", "application/json"}}}})});
+  auto trail = Make(
+      {Config("http", {{"endpoint", server.url() + "/hook"},
+                       {"payload", payload},
+                       {"headers", {{"X-Token", "t0k"}, {"content-type", "application/json"}}}})});
   ASSERT_TRUE(trail->Action(AuditLevel::kInfo, List(2), "start").ok());
   trail->Success(AuditLevel::kInfo, List(2), "start");  // not sent by default (MaestroNG)
   trail->Error(List(2), "start", "boom");
@@ -130,12 +131,11 @@ TEST_F(AuditTrailTest, WebhookPostsTheFormattedPayloadWithMergedHeaders) {
   EXPECT_EQ(reqs[0].target, "/hook");
   EXPECT_EQ(reqs[0].headers["x-token"], "t0k");
   EXPECT_EQ(reqs[0].headers["content-type"], "application/json");
-  EXPECT_EQ(json::parse(reqs[0].body),
-            json({{"text", "bob is starting c1, c2."},
-                  {"who", "bob"},
-                  {"n", 3},
-                  {"flag", true},
-                  {"list", {"start: c1, c2"}}}));
+  EXPECT_EQ(json::parse(reqs[0].body), json({{"text", "bob is starting c1, c2."},
+                                             {"who", "bob"},
+                                             {"n", 3},
+                                             {"flag", true},
+                                             {"list", {"start: c1, c2"}}}));
 }
 
 TEST_F(AuditTrailTest, WebhookSlackStyleWithAllEvents) {
@@ -245,8 +245,8 @@ TEST_F(AuditTrailTest, MultiplexerSemantics) {
   EXPECT_TRUE(absl::StrContains(ReadFile(file), "ERROR: Failed to start c1, c2! (message: x)\n"));
 
   warnings_.clear();
-  auto ignoring = Make({Config("_fail", json::object(), "info", true),
-                        Config("log", {{"file", file}})});
+  auto ignoring =
+      Make({Config("_fail", json::object(), "info", true), Config("log", {{"file", file}})});
   EXPECT_TRUE(ignoring->Action(AuditLevel::kInfo, One(), "pull").ok());
   EXPECT_EQ(warnings_.size(), 1u);
   EXPECT_TRUE(absl::StrContains(ReadFile(file), "INFO: bob is pulling c1.\n"));
@@ -260,26 +260,24 @@ TEST_F(AuditTrailTest, ConfigurationErrorsNameTheEntry) {
             "carrier-pigeon");
   EXPECT_TRUE(absl::StrContains(MakeError({Config("_fail", json::object(), "warn")}),
                                 "invalid level 'warn' (expected info or debug)"));
-  EXPECT_TRUE(absl::StrContains(MakeError({Config("http", json::object())}),
-                                "Missing webhook endpoint!"));
+  EXPECT_TRUE(
+      absl::StrContains(MakeError({Config("http", json::object())}), "Missing webhook endpoint!"));
   EXPECT_TRUE(absl::StrContains(
       MakeError({Config("http", {{"endpoint", "http://127.0.0.1:1/"}, {"method", "PUT"}})}),
       "Invalid HTTP method PUT!"));
-  EXPECT_TRUE(absl::StrContains(
-      MakeError({Config("http", {{"endpoint", "http://127.0.0.1:1/"},
-                                 {"payload", {{"t", "{colour}"}}}})}),
-      "unknown field {colour}"));
-  EXPECT_TRUE(absl::StrContains(MakeError({Config("exec", json::object())}),
-                                "Missing script to execute!"));
-  std::string slack =
-      MakeError({Config("slack", {{"channel", "#ops"}, {"token", "xoxb-1"}})});
+  EXPECT_TRUE(absl::StrContains(MakeError({Config("http", {{"endpoint", "http://127.0.0.1:1/"},
+                                                           {"payload", {{"t", "{colour}"}}}})}),
+                                "unknown field {colour}"));
+  EXPECT_TRUE(
+      absl::StrContains(MakeError({Config("exec", json::object())}), "Missing script to execute!"));
+  std::string slack = MakeError({Config("slack", {{"channel", "#ops"}, {"token", "xoxb-1"}})});
   EXPECT_TRUE(absl::StrContains(slack, "type: http")) << slack;
   EXPECT_TRUE(absl::StrContains(slack, "hooks.slack.com")) << slack;
-  EXPECT_TRUE(absl::StrContains(MakeError({Config("hipchat", {{"room", "r"}})}),
-                                "HipChat was shut down"));
-  EXPECT_TRUE(absl::StrContains(
-      MakeError({Config("log", {{"file", TmpDir() + "/no/such/dir/x.log"}})}),
-      "cannot open audit log"));
+  EXPECT_TRUE(
+      absl::StrContains(MakeError({Config("hipchat", {{"room", "r"}})}), "HipChat was shut down"));
+  EXPECT_TRUE(
+      absl::StrContains(MakeError({Config("log", {{"file", TmpDir() + "/no/such/dir/x.log"}})}),
+                        "cannot open audit log"));
 }
 
 }  // namespace

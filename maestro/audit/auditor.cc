@@ -73,8 +73,7 @@ absl::StatusOr<std::string> PyFormatNamed(absl::string_view tmpl,
         ++i;
         continue;
       }
-      return absl::InvalidArgumentError(
-          absl::StrCat("single '}' in format string '", tmpl, "'"));
+      return absl::InvalidArgumentError(absl::StrCat("single '}' in format string '", tmpl, "'"));
     }
     if (c != '{') {
       out += c;
@@ -95,9 +94,8 @@ absl::StatusOr<std::string> PyFormatNamed(absl::string_view tmpl,
     if (it == vars.end()) {
       std::vector<std::string> known;
       for (const auto& [k, v] : vars) known.push_back(absl::StrCat("{", k, "}"));
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown field {", field, "} in '", tmpl, "' (known: ",
-                       absl::StrJoin(known, " "), ")"));
+      return absl::InvalidArgumentError(absl::StrCat("unknown field {", field, "} in '", tmpl,
+                                                     "' (known: ", absl::StrJoin(known, " "), ")"));
     }
     out += it->second;
     i = close;

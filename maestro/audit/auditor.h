@@ -29,7 +29,7 @@ const char* AuditLevelName(AuditLevel level);  // "DEBUG", "INFO"
 
 // One container an event is about.
 struct AuditTarget {
-  std::string name;     // container name
+  std::string name;  // container name
   std::string service;
   std::string ship;     // ship name
   std::string ship_ip;  // the ship's ip

@@ -48,8 +48,7 @@ class LogAuditor : public Auditor {
   absl::Status Action(AuditLevel level, const AuditWhat& what, absl::string_view action) override {
     return Write(AuditLevelName(level), ActionText(env_.who, what, action, false));
   }
-  absl::Status Success(AuditLevel level, const AuditWhat& what,
-                       absl::string_view action) override {
+  absl::Status Success(AuditLevel level, const AuditWhat& what, absl::string_view action) override {
     return Write(AuditLevelName(level), SuccessText(what, action, false));
   }
   absl::Status Error(const AuditWhat& what, absl::string_view action,
@@ -60,8 +59,8 @@ class LogAuditor : public Auditor {
  private:
   absl::Status Write(absl::string_view level, absl::string_view message) {
     absl::Time now = env_.clock != nullptr ? env_.clock->Now() : absl::Now();
-    std::string line = absl::StrCat(PyAscTime(now, env_.time_zone), " ", level, ": ", message,
-                                    "\n");
+    std::string line =
+        absl::StrCat(PyAscTime(now, env_.time_zone), " ", level, ": ", message, "\n");
     std::lock_guard<std::mutex> lock(mu_);
     size_t off = 0;
     while (off < line.size()) {
@@ -88,7 +87,9 @@ class WebhookAuditor : public Auditor {
  public:
   WebhookAuditor(lifecycle::HttpFetchRequest base, json payload, std::set<std::string> events,
                  AuditorEnv env)
-      : base_(std::move(base)), payload_(std::move(payload)), events_(std::move(events)),
+      : base_(std::move(base)),
+        payload_(std::move(payload)),
+        events_(std::move(events)),
         env_(std::move(env)) {}
 
   std::string Describe() const override { return absl::StrCat("http ", base_.url); }
@@ -120,7 +121,8 @@ class WebhookAuditor : public Auditor {
     lifecycle::HttpFetchRequest req = base_;
     req.body = body->dump();
     absl::StatusOr<lifecycle::HttpFetchResponse> r = lifecycle::HttpFetch(req);
-    if (!r.ok()) return absl::Status(r.status().code(), absl::StrCat("webhook: ", r.status().message()));
+    if (!r.ok())
+      return absl::Status(r.status().code(), absl::StrCat("webhook: ", r.status().message()));
     if (r->status < 200 || r->status >= 300) {
       std::string snippet = r->body.substr(0, 200);
       return absl::UnavailableError(absl::StrCat("webhook ", req.method, " ", req.url, ": HTTP ",
@@ -141,7 +143,9 @@ class WebhookAuditor : public Auditor {
 class ExecAuditor : public Auditor {
  public:
   ExecAuditor(std::string script, std::string args, absl::Duration timeout, AuditorEnv env)
-      : script_(std::move(script)), args_(std::move(args)), timeout_(timeout),
+      : script_(std::move(script)),
+        args_(std::move(args)),
+        timeout_(timeout),
         env_(std::move(env)) {}
 
   std::string Describe() const override { return absl::StrCat("exec ", script_); }
@@ -162,7 +166,8 @@ class ExecAuditor : public Auditor {
         return absl::InvalidArgumentError(
             absl::StrCat("audit script ", script_, ": args: ", args.status().message()));
       }
-      for (absl::string_view a : absl::StrSplit(*args, absl::ByAnyChar(" \t\n"), absl::SkipEmpty())) {
+      for (absl::string_view a :
+           absl::StrSplit(*args, absl::ByAnyChar(" \t\n"), absl::SkipEmpty())) {
         o.argv.emplace_back(a);
       }
     }
@@ -174,7 +179,8 @@ class ExecAuditor : public Auditor {
     o.timeout = timeout_;
     o.tail_lines = 3;
     absl::StatusOr<lifecycle::SubprocessResult> r = lifecycle::RunSubprocess(o);
-    if (!r.ok()) return absl::Status(r.status().code(), absl::StrCat("audit script: ", r.status().message()));
+    if (!r.ok())
+      return absl::Status(r.status().code(), absl::StrCat("audit script: ", r.status().message()));
     if (!r->ok()) {
       return absl::InternalError(absl::StrCat("audit script ", script_, " ", r->Describe(),
                                               r->tail.empty() ? "" : ": ", r->tail));

@@ -48,8 +48,8 @@ namespace maestro::audit {
 
 // What auditors need from the outside world.
 struct AuditorEnv {
-  std::string who;                                // the user name in messages
-  Clock* clock = nullptr;                         // log timestamps (RealClock when null)
+  std::string who;                                   // the user name in messages
+  Clock* clock = nullptr;                            // log timestamps (RealClock when null)
   absl::TimeZone time_zone = absl::LocalTimeZone();  // log timestamps
 };
 

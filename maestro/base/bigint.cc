@@ -189,9 +189,7 @@ std::optional<BigInt> BigInt::Add(const BigInt& a, const BigInt& b) {
   return out;
 }
 
-std::optional<BigInt> BigInt::Sub(const BigInt& a, const BigInt& b) {
-  return Add(a, b.Negated());
-}
+std::optional<BigInt> BigInt::Sub(const BigInt& a, const BigInt& b) { return Add(a, b.Negated()); }
 
 std::optional<BigInt> BigInt::Mul(const BigInt& a, const BigInt& b) {
   if (a.BitLength() + b.BitLength() > kMaxBits + 1) return std::nullopt;

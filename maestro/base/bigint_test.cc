@@ -32,8 +32,8 @@ TEST(BigIntTest, Arithmetic) {
   EXPECT_EQ(BigInt::Pow(BigInt(2), 100)->ToString(), "1267650600228229401496703205376");
   EXPECT_EQ(BigInt::Pow(BigInt(-3), 41)->ToString(), "-36472996377170786403");
   BigInt q, r;
-  ASSERT_TRUE(BigInt::DivMod(P("-1267650600228229401496703205376"), P("98765432109876543210"),
-                             &q, &r));
+  ASSERT_TRUE(
+      BigInt::DivMod(P("-1267650600228229401496703205376"), P("98765432109876543210"), &q, &r));
   EXPECT_EQ(q.ToString(), "-12834962326");  // floor division
   EXPECT_EQ(r.ToString(), "13146723114757901084");
   ASSERT_TRUE(BigInt::DivMod(P("100000000000000000000"), BigInt(-7), &q, &r));

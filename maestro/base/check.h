@@ -14,19 +14,19 @@ namespace maestro::base_internal {
                               const char* message);
 }  // namespace maestro::base_internal
 
-#define MAESTRO_CHECK(condition)                                                     \
-  do {                                                                               \
-    if (ABSL_PREDICT_FALSE(!(condition))) {                                          \
+#define MAESTRO_CHECK(condition)                                                      \
+  do {                                                                                \
+    if (ABSL_PREDICT_FALSE(!(condition))) {                                           \
       ::maestro::base_internal::CheckFailed(__FILE__, __LINE__, #condition, nullptr); \
-    }                                                                                \
+    }                                                                                 \
   } while (false)
 
 // As MAESTRO_CHECK, with a fixed explanation (a string literal) added to the report.
-#define MAESTRO_CHECK_MSG(condition, message)                                        \
-  do {                                                                               \
-    if (ABSL_PREDICT_FALSE(!(condition))) {                                          \
+#define MAESTRO_CHECK_MSG(condition, message)                                         \
+  do {                                                                                \
+    if (ABSL_PREDICT_FALSE(!(condition))) {                                           \
       ::maestro::base_internal::CheckFailed(__FILE__, __LINE__, #condition, message); \
-    }                                                                                \
+    }                                                                                 \
   } while (false)
 
 #endif  // MAESTRO_BASE_CHECK_H_

@@ -82,7 +82,9 @@ TEST(ReadRegularFileTest, ProcFilesWithZeroStatSizeAreStillBounded) {
 }
 
 TEST(StripUtf8BomTest, OnlyALeadingMark) {
-  EXPECT_EQ(StripUtf8Bom("\xEF\xBB\xBF" "a: 1"), "a: 1");
+  EXPECT_EQ(StripUtf8Bom("\xEF\xBB\xBF"
+                         "a: 1"),
+            "a: 1");
   EXPECT_EQ(StripUtf8Bom("a: 1"), "a: 1");
   EXPECT_EQ(StripUtf8Bom("a\xEF\xBB\xBF"), "a\xEF\xBB\xBF");
   EXPECT_EQ(StripUtf8Bom(""), "");

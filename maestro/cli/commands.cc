@@ -23,7 +23,7 @@
 namespace maestro::cli {
 
 absl::StatusOr<std::vector<std::string>> ResolveCommandThings(const model::Environment& env,
-                                                               const Options& options) {
+                                                              const Options& options) {
   std::vector<std::string> things = options.things;
   // dump always includes dependencies (MaestroNG), with or without things.
   bool with_dependencies = options.with_dependencies || options.command == Command::kDump;
@@ -60,8 +60,8 @@ std::vector<std::string> Completions(const model::Environment* env,
   const std::string current = words.back();
   // Positional words before the current one, without the program name and flags.
   static const std::set<std::string> kTakesValue = {
-      "-f", "--file", "-c", "--concurrency", "-C", "--container-filter", "-S", "--ship-filter",
-      "-n", "--format", "--step-delay", "--stop-start-delay"};
+      "-f", "--file",        "-c", "--concurrency", "-C",           "--container-filter",
+      "-S", "--ship-filter", "-n", "--format",      "--step-delay", "--stop-start-delay"};
   std::vector<std::string> positional;
   for (size_t i = 1; i + 1 < words.size(); ++i) {
     if (kTakesValue.count(words[i])) {
@@ -228,16 +228,15 @@ int RunPlayCommand(const plays::PlayWorld& world_in, const Options& options,
   if (code != kExitOk && options.format == OutputFormat::kText) {
     std::string summary = report.FailureSummary();
     std::fprintf(io.err, "\n%s %s: %d of %zu container(s) did not complete:\n%s",
-                 report.interrupted ? "Interrupted" : "Failed",
-                 CommandName(options.command), static_cast<int>(
-                     report.outcomes.size() - static_cast<size_t>(report.succeeded())),
+                 report.interrupted ? "Interrupted" : "Failed", CommandName(options.command),
+                 static_cast<int>(report.outcomes.size() - static_cast<size_t>(report.succeeded())),
                  report.outcomes.size(), summary.c_str());
   }
   return FinishOutput(io, code);
 }
 
-int RunLogs(const plays::PlayWorld& world, const Options& options,
-            const std::atomic<bool>* cancel, const Streams& io) {
+int RunLogs(const plays::PlayWorld& world, const Options& options, const std::atomic<bool>* cancel,
+            const Streams& io) {
   Options resolved = options;
   absl::StatusOr<std::vector<std::string>> containers;
   if (options.things.empty()) {

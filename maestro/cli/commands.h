@@ -32,7 +32,7 @@ struct Streams {
 // service, omitted ones excluded except for status; dependencies included unless -i) and resolves
 // the things to an ordered container list, with -C/-S applied to dependencies too.
 absl::StatusOr<std::vector<std::string>> ResolveCommandThings(const model::Environment& env,
-                                                               const Options& options);
+                                                              const Options& options);
 
 // The words `maestro complete` prints for the tokens typed so far. `env` may be null (no
 // loadable environment): then only commands and flags are offered.
@@ -52,8 +52,8 @@ int RunPlayCommand(const plays::PlayWorld& world, const Options& options,
                    plays::Scheduler& scheduler, bool color, const Streams& io);
 
 // logs [-F] [-n N] CONTAINER. `cancel` ends a follow.
-int RunLogs(const plays::PlayWorld& world, const Options& options,
-            const std::atomic<bool>* cancel, const Streams& io);
+int RunLogs(const plays::PlayWorld& world, const Options& options, const std::atomic<bool>* cancel,
+            const Streams& io);
 
 }  // namespace maestro::cli
 

@@ -111,8 +111,8 @@ TEST(ResolveCommandThings, UnknownThing) {
 TEST(Completions, CommandsThenThingsThenFlags) {
   model::Environment env = Load();
   EXPECT_THAT(Completions(&env, {"maestro st"}), UnorderedElementsAre("status", "start", "stop"));
-  EXPECT_THAT(Completions(&env, {"maestro start z"}), UnorderedElementsAre("zookeeper", "zk-1",
-                                                                           "zk-2"));
+  EXPECT_THAT(Completions(&env, {"maestro start z"}),
+              UnorderedElementsAre("zookeeper", "zk-1", "zk-2"));
   EXPECT_THAT(Completions(&env, {"maestro", "start", "zk-1", "zk-"}), ElementsAre("zk-2"));
   EXPECT_THAT(Completions(&env, {"maestro restart --o"}), ElementsAre("--only-if-changed"))
       << "restart-specific flags are offered";
@@ -215,9 +215,10 @@ TEST(FinishOutput, StatusToAFullDiskFailsInEveryFormat) {
   world.env = &env;
   world.ships = &ships;
   world.clock = &clock;
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"status"}, {"status", "-F"}, {"--color", "status"},
-        {"status", "--format", "json"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"status"},
+                                               {"status", "-F"},
+                                               {"--color", "status"},
+                                               {"status", "--format", "json"}}) {
     FullDisk io;
     ASSERT_TRUE(io.ok());
     plays::Scheduler scheduler({});

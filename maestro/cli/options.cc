@@ -1,9 +1,9 @@
 #include "maestro/cli/options.h"
 
 #include <exception>
-#include <utility>
 #include <memory>
 #include <sstream>
+#include <utility>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
@@ -18,7 +18,8 @@ constexpr char kDescription[] =
 }  // namespace
 
 const std::vector<CommandInfo>& Commands() {
-  //                        command             name       help                               exp    conc   filt   refr   things
+  //                        command             name       help                               exp
+  //                        conc   filt   refr   things
   static const auto* const kCommands = new std::vector<CommandInfo>{
       {Command::kStatus, "status", "display container status", false, true, true, false, true},
       {Command::kStart, "start", "start services and containers", false, true, true, true, true},
@@ -30,12 +31,11 @@ const std::vector<CommandInfo>& Commands() {
        true},
       {Command::kClean, "clean", "remove stopped containers", false, true, true, false, true},
       {Command::kLogs, "logs", "show logs from a container", false, false, false, false, true},
-      {Command::kDeptree, "deptree", "show the dependency tree", false, false, false, false,
+      {Command::kDeptree, "deptree", "show the dependency tree", false, false, false, false, true},
+      {Command::kDump, "dump", "dump the resolved environment as JSON", false, false, false, false,
        true},
-      {Command::kDump, "dump", "dump the resolved environment as JSON", false, false, false,
-       false, true},
-      {Command::kComplete, "complete", "shell auto-completion helper", false, false, false,
-       false, false},
+      {Command::kComplete, "complete", "shell auto-completion helper", false, false, false, false,
+       false},
   };
   return *kCommands;
 }
@@ -101,20 +101,19 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
     }
     if (info.concurrent) {
       sub->add_option("-c,--concurrency", o.concurrency,
-                       "limit how many containers are handled at once")
+                      "limit how many containers are handled at once")
           ->type_name("LIMIT")
           ->check(CLI::Range(1, 1 << 20));
       sub->add_flag("-d,--with-dependencies", o.with_dependencies,
                     "include dependencies (or dependents, when stopping)");
-      sub->add_flag("-i,--ignore-dependencies", o.ignore_dependencies,
-                    "ignore dependency order");
+      sub->add_flag("-i,--ignore-dependencies", o.ignore_dependencies, "ignore dependency order");
     }
     if (info.filterable) {
       sub->add_option("-C,--container-filter", o.container_filter,
-                       "only containers whose name matches PATTERN (shell glob)")
+                      "only containers whose name matches PATTERN (shell glob)")
           ->type_name("PATTERN");
       sub->add_option("-S,--ship-filter", o.ship_filter,
-                       "only containers on ships whose name matches PATTERN (shell glob)")
+                      "only containers on ships whose name matches PATTERN (shell glob)")
           ->type_name("PATTERN");
     }
     if (info.refreshable) {
@@ -130,15 +129,14 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
     switch (info.command) {
       case Command::kStatus:
         sub->add_flag("-F,--full", o.full, "show the status of each port too");
-        sub->add_flag("-H,--show-hosts", o.show_hosts,
-                      "show the ship address instead of its name");
+        sub->add_flag("-H,--show-hosts", o.show_hosts, "show the ship address instead of its name");
         break;
       case Command::kRestart:
         sub->add_option("--step-delay", o.step_delay,
-                         "seconds to wait between containers (rolling restart)")
+                        "seconds to wait between containers (rolling restart)")
             ->check(CLI::NonNegativeNumber);
         sub->add_option("--stop-start-delay", o.stop_start_delay,
-                         "seconds to wait between stopping and starting each container")
+                        "seconds to wait between stopping and starting each container")
             ->check(CLI::NonNegativeNumber);
         sub->add_flag("--only-if-changed", o.only_if_changed,
                       "only restart containers whose image or configuration changed");
@@ -156,7 +154,8 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
         break;
       case Command::kDump:
         sub->add_flag("-c,--config", o.dump_config,
-                      "accepted for MaestroNG compatibility: the dump always includes the resolved configuration (secrets masked)");
+                      "accepted for MaestroNG compatibility: the dump always includes the resolved "
+                      "configuration (secrets masked)");
         sub->add_flag("--show-secrets", o.show_secrets,
                       "print secret values in clear (env variables and auditor options whose "
                       "names contain PASSWORD, SECRET, TOKEN or KEY, registry passwords)");

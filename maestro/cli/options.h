@@ -53,15 +53,15 @@ enum class OutputFormat { kText, kJson };
 struct Options {
   // Global.
   std::string file = "maestro.yaml";  // "-" reads stdin.
-  std::optional<bool> color;  // --color/--no-color; unset: decide from the terminal.
+  std::optional<bool> color;          // --color/--no-color; unset: decide from the terminal.
 
   Command command = Command::kStatus;
   std::vector<std::string> things;
 
   // Flag groups (docs/usage.md#shared-options).
-  bool expand_services = false;  // -s; commands other than stop/kill/restart always expand.
-  bool expand_all = false;       // -a
-  std::optional<int> concurrency;  // -c; unset = unlimited.
+  bool expand_services = false;      // -s; commands other than stop/kill/restart always expand.
+  bool expand_all = false;           // -a
+  std::optional<int> concurrency;    // -c; unset = unlimited.
   bool with_dependencies = false;    // -d
   bool ignore_dependencies = false;  // -i
   std::string container_filter;      // -C (fnmatch), empty = none
@@ -78,9 +78,9 @@ struct Options {
   int stop_start_delay = 0;
   bool only_if_changed = false;
   // logs
-  bool follow = false;                // -F
-  std::optional<int> lines;           // -n
-  bool timestamps = false;            // -t
+  bool follow = false;       // -F
+  std::optional<int> lines;  // -n
+  bool timestamps = false;   // -t
   // deptree
   bool recursive = false;  // -r
   // dump

@@ -69,9 +69,9 @@ TEST(Options, StopLikeCommandsAreStopKillRestart) {
 }
 
 TEST(Options, RestartFlags) {
-  ParseOutcome out = ParseCommandLine(
-      {"restart", "-s", "--step-delay", "3", "--stop-start-delay", "1", "--only-if-changed",
-       "-C", "zk*", "-S", "ship?", "zookeeper"});
+  ParseOutcome out =
+      ParseCommandLine({"restart", "-s", "--step-delay", "3", "--stop-start-delay", "1",
+                        "--only-if-changed", "-C", "zk*", "-S", "ship?", "zookeeper"});
   ASSERT_EQ(out.kind, Kind::kRun) << out.text;
   EXPECT_EQ(out.options.command, Command::kRestart);
   EXPECT_TRUE(out.options.expand_services);

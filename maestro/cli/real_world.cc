@@ -10,9 +10,8 @@
 
 namespace maestro::cli {
 
-absl::Status LifecycleCheckRunner::Run(const std::string& state,
-                                       const model::Instance& instance, const model::Ship& ship,
-                                       docker::DockerClient& client,
+absl::Status LifecycleCheckRunner::Run(const std::string& state, const model::Instance& instance,
+                                       const model::Ship& ship, docker::DockerClient& client,
                                        const std::function<bool()>& condition,
                                        const plays::CancellationToken& cancel) {
   lifecycle::CheckContext ctx;
@@ -35,8 +34,7 @@ bool TcpPortProbe::Accepts(const std::string& host, int port, absl::Duration tim
   return true;
 }
 
-audit::AuditWhat TrailAuditSink::What(const std::vector<std::string>& containers,
-                                      bool task) const {
+audit::AuditWhat TrailAuditSink::What(const std::vector<std::string>& containers, bool task) const {
   std::vector<audit::AuditTarget> targets;
   for (const std::string& name : containers) {
     const model::Instance* inst = env_.FindInstance(name);
@@ -52,8 +50,8 @@ absl::Status TrailAuditSink::Action(const std::string& action,
                         What(containers, task), action);
 }
 
-void TrailAuditSink::Success(const std::string& action,
-                             const std::vector<std::string>& containers, bool task) {
+void TrailAuditSink::Success(const std::string& action, const std::vector<std::string>& containers,
+                             bool task) {
   trail_->Success(task ? audit::AuditLevel::kDebug : audit::AuditLevel::kInfo,
                   What(containers, task), action);
 }

@@ -1,6 +1,7 @@
 // Real Docker clients for the ships of an environment: model::Ship -> transport spec
-// (config::ShipConnectionSpec, already checked when the file was loaded) -> HttpDockerClient, created lazily on first use (so an unreachable ship costs nothing until
-// one of its containers is touched, and never blocks the others) and cached for the run.
+// (config::ShipConnectionSpec, already checked when the file was loaded) -> HttpDockerClient,
+// created lazily on first use (so an unreachable ship costs nothing until one of its containers is
+// touched, and never blocks the others) and cached for the run.
 //
 // Thread-safety: RealShipClients::Client() is thread-safe; clients are thread-safe.
 #ifndef MAESTRO_CLI_SHIP_CLIENTS_H_

@@ -12,8 +12,8 @@ struct Diagnostic {
   enum class Severity { kError, kWarning };
   Severity severity = Severity::kError;
   std::string file;
-  int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based; 0 when unknown
+  int line = 0;      // 1-based; 0 when unknown
+  int column = 0;    // 1-based; 0 when unknown
   std::string path;  // "services.kafka.instances.kafka-1.ship"; may be empty
   std::string message;
 

@@ -65,7 +65,9 @@ json DumpCheck(const model::Check& c) {
   json j = {{"type", model::CheckTypeName(c.type)}};
   switch (c.type) {
     case model::CheckType::kTcp:
-      j.update({{"port_name", c.port_name}, {"host", c.host}, {"port", c.port},
+      j.update({{"port_name", c.port_name},
+                {"host", c.host},
+                {"port", c.port},
                 {"max_wait", c.max_wait}});
       break;
     case model::CheckType::kHttp:
@@ -80,7 +82,9 @@ json DumpCheck(const model::Check& c) {
                 {"requests_options", c.requests_options}});
       break;
     case model::CheckType::kExec:
-      j.update({{"command", c.command}, {"argv", c.argv}, {"attempts", c.attempts},
+      j.update({{"command", c.command},
+                {"argv", c.argv},
+                {"attempts", c.attempts},
                 {"envfrom", c.envfrom}});
       break;
     case model::CheckType::kRexec:
@@ -132,7 +136,8 @@ json DumpInstanceWithDependencies(const model::Instance& c, const std::vector<st
     lifecycle[state] = list;
   }
   json log_config = nullptr;
-  if (c.log_config) log_config = {{"driver", c.log_config->driver}, {"options", c.log_config->options}};
+  if (c.log_config)
+    log_config = {{"driver", c.log_config->driver}, {"options", c.log_config->options}};
   json j = {{"name", c.name},
             {"service", c.service},
             {"ship", c.ship},
@@ -181,10 +186,8 @@ json DumpAudit(const model::AuditConfig& a, const DumpOptions& options) {
       if (model::IsSecretName(item.key())) item.value() = model::kMaskedValue;
     }
   }
-  return {{"type", a.type},
-          {"level", a.level},
-          {"ignore_errors", a.ignore_errors},
-          {"options", opts}};
+  return {
+      {"type", a.type}, {"level", a.level}, {"ignore_errors", a.ignore_errors}, {"options", opts}};
 }
 
 // Everything but the instances (an empty "instances" array).
@@ -212,15 +215,9 @@ json DumpSkeleton(const model::Environment& env, const DumpOptions& options) {
   }
   json audit = json::array();
   for (const model::AuditConfig& a : env.audit) audit.push_back(DumpAudit(a, options));
-  return {{"format", kDumpFormat},
-          {"name", env.name},
-          {"schema", env.schema},
-          {"base_dir", env.base_dir},
-          {"registries", registries},
-          {"ships", ships},
-          {"services", services},
-          {"instances", json::array()},
-          {"audit", audit}};
+  return {{"format", kDumpFormat},    {"name", env.name},           {"schema", env.schema},
+          {"base_dir", env.base_dir}, {"registries", registries},   {"ships", ships},
+          {"services", services},     {"instances", json::array()}, {"audit", audit}};
 }
 
 // The instances to list, in order (see DumpEnvironment), skipping unknown names.
@@ -246,8 +243,7 @@ std::string Serialise(const json& j) {
 
 json DumpInstance(const model::Environment& env, const model::Instance& c,
                   const DumpOptions& options) {
-  return DumpInstanceWithDependencies(c, graph::ContainerGraph(env).Closure(c.name, true),
-                                      options);
+  return DumpInstanceWithDependencies(c, graph::ContainerGraph(env).Closure(c.name, true), options);
 }
 
 json DumpEnvironment(const model::Environment& env, const std::vector<std::string>& containers,

@@ -16,7 +16,9 @@ namespace {
 
 TEST(DumpTest, MasksSecretsAndListsEverything) {
   FakeFileReader files;
-  LoadInput in{"maestro.yaml", "", R"(
+  LoadInput in{"maestro.yaml",
+               "",
+               R"(
 name: t
 registries: {r: {registry: "https://r.example/v1/", username: u, password: hunter2}}
 audit: [{type: slack, channel: c, token: xoxb-secret}]
@@ -32,7 +34,8 @@ services:
         lifecycle: {running: [{type: tcp, port: http}]}
         ports: {http: "80:8080"}
         env: {N: ~}
-)", {}};
+)",
+               {}};
   auto r = LoadEnvironment(in, files);
   ASSERT_TRUE(r.ok()) << r.status();
   nlohmann::json j = DumpEnvironment(r->environment);
@@ -122,8 +125,8 @@ TEST(WriteDumpTest, MatchesTheEarlierOutputByteForByte) {
     std::string golden = ReadFile("testdata/dump/" + c.golden + ".golden.json");
     ASSERT_FALSE(golden.empty());
     EXPECT_EQ(Streamed(env, containers), golden) << c.golden;
-    EXPECT_EQ(DumpEnvironment(env, containers).dump(2, ' ', false,
-                                                    nlohmann::json::error_handler_t::replace) +
+    EXPECT_EQ(DumpEnvironment(env, containers)
+                      .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
                   "\n",
               golden)
         << c.golden;
@@ -152,7 +155,9 @@ TEST(WriteDumpTest, EdgeCasesMatchDumpEnvironment) {
 
 TEST(WriteDumpTest, SecretsAreMaskedUnlessAskedFor) {
   FakeFileReader files;
-  LoadInput in{"maestro.yaml", "", R"(
+  LoadInput in{"maestro.yaml",
+               "",
+               R"(
 name: t
 registries: {r: {registry: "https://r.example/v1/", username: u, password: hunter2}}
 audit: [{type: http, endpoint: "http://127.0.0.1/", api_key: k-123, token: xoxb-secret}]
@@ -162,7 +167,8 @@ services:
     image: web:2
     env: {DB_PASSWORD: pw-value, github_token: gh-value, MODE: fast, EMPTY_KEY: ~}
     instances: {web-1: {ship: s}}
-)", {}};
+)",
+               {}};
   auto r = LoadEnvironment(in, files);
   ASSERT_TRUE(r.ok()) << r.status();
   std::string masked = Streamed(r->environment, {});

@@ -30,8 +30,9 @@ namespace config {
 namespace loader_internal {
 namespace {
 
-const std::vector<std::string> kTopKeys = {"__maestro", "name",     "registries", "ship_defaults",
-                                           "ships",     "ship_provider", "services", "audit"};
+const std::vector<std::string> kTopKeys = {"__maestro",     "name",  "registries",
+                                           "ship_defaults", "ships", "ship_provider",
+                                           "services",      "audit"};
 const std::vector<std::string> kMaestroKeys = {"schema", "base_dir"};
 const std::vector<std::string> kRegistryKeys = {"registry", "username", "password", "email",
                                                 "retry"};
@@ -71,8 +72,8 @@ nlohmann::json ToJson(const YamlNode& node) {
 }
 
 void Loader::Error(const YamlNode& at, const std::string& message) {
-  errors_.push_back({Diagnostic::Severity::kError, in_.display_name, at.line, at.column, at.path(),
-                     message});
+  errors_.push_back(
+      {Diagnostic::Severity::kError, in_.display_name, at.line, at.column, at.path(), message});
 }
 
 void Loader::Warn(const YamlNode& at, const std::string& message, bool with_path) {
@@ -126,8 +127,8 @@ std::optional<int64_t> Loader::Int(const YamlNode& node, const std::string& what
   if (node.kind == Kind::kInt) return node.int_value;
   int64_t v = 0;
   if (node.IsString() && absl::SimpleAtoi(absl::StripAsciiWhitespace(node.text), &v)) return v;
-  Error(node, absl::StrCat(what, " must be an integer, got ", node.KindName(), " '", node.PyStr(),
-                           "'"));
+  Error(node,
+        absl::StrCat(what, " must be an integer, got ", node.KindName(), " '", node.PyStr(), "'"));
   return std::nullopt;
 }
 
@@ -150,8 +151,8 @@ std::optional<std::vector<std::string>> Loader::StringList(const YamlNode& node,
     return out;
   }
   if (!node.IsSequence()) {
-    Error(node, absl::StrCat(what, " must be a string or a list of strings, got ",
-                             node.KindName()));
+    Error(node,
+          absl::StrCat(what, " must be a string or a list of strings, got ", node.KindName()));
     return std::nullopt;
   }
   for (const YamlNode& item : node.items) {
@@ -181,7 +182,8 @@ void Loader::LoadRegistries(const YamlNode* node) {
     r.name = key.PyStr();
     r.line = key.line;
     if (!value.IsMapping()) {
-      Error(value, absl::StrCat("registry '", r.name, "' must be a mapping, got ", value.KindName()));
+      Error(value,
+            absl::StrCat("registry '", r.name, "' must be a mapping, got ", value.KindName()));
       continue;
     }
     CheckKeys(value, kRegistryKeys, absl::StrCat(" in registry '", r.name, "'"));
@@ -200,8 +202,8 @@ void Loader::LoadRegistries(const YamlNode* node) {
       if (auto s = String(*n, "email")) r.email = *s;
     }
     if (const YamlNode* retry = Mapping(value.Find("retry"), "retry")) {
-      CheckKeys(*retry, {"attempts", "when"}, absl::StrCat(" in the retry policy of registry '",
-                                                           r.name, "'"));
+      CheckKeys(*retry, {"attempts", "when"},
+                absl::StrCat(" in the retry policy of registry '", r.name, "'"));
       if (const YamlNode* n = retry->Find("attempts")) {
         if (auto v = Int(*n, "retry.attempts")) r.retry.attempts = static_cast<int>(*v);
       }
@@ -222,16 +224,17 @@ void Loader::LoadRegistries(const YamlNode* node) {
 void Loader::LoadAudit(const YamlNode* node) {
   if (node == nullptr || node->IsNull()) return;
   if (!node->IsSequence()) {
-    Error(*node, absl::StrCat("audit must be a list of auditor configurations, got ",
-                              node->KindName()));
+    Error(*node,
+          absl::StrCat("audit must be a list of auditor configurations, got ", node->KindName()));
     return;
   }
   static const std::map<std::string, std::vector<std::string>> kRequired = {
-      {"log", {"file"}}, {"hipchat", {"room", "token"}}, {"slack", {"channel", "token"}},
-      {"http", {"endpoint"}}, {"exec", {"script"}}, {"_fail", {}}};
+      {"log", {"file"}},      {"hipchat", {"room", "token"}}, {"slack", {"channel", "token"}},
+      {"http", {"endpoint"}}, {"exec", {"script"}},           {"_fail", {}}};
   for (const YamlNode& item : node->items) {
     if (!item.IsMapping()) {
-      Error(item, absl::StrCat("an auditor configuration must be a mapping, got ", item.KindName()));
+      Error(item,
+            absl::StrCat("an auditor configuration must be a mapping, got ", item.KindName()));
       continue;
     }
     model::AuditConfig audit;
@@ -254,16 +257,18 @@ void Loader::LoadAudit(const YamlNode* node) {
       if (key == "level") {
         audit.level = v.PyStr();
         if (audit.level != "info" && audit.level != "debug") {
-          Error(v, absl::StrCat("invalid audit level '", audit.level, "' (expected info or debug)"));
+          Error(v,
+                absl::StrCat("invalid audit level '", audit.level, "' (expected info or debug)"));
         }
       } else if (key == "ignore_errors") {
         audit.ignore_errors = v.kind == Kind::kBool && v.bool_value;
       } else if (key == "timeout" && !v.IsNull() &&
                  !((v.kind == Kind::kInt && v.int_value > 0 && v.int_value <= 86400) ||
-                   (v.kind == Kind::kFloat && std::isfinite(v.float_value) &&
-                    v.float_value > 0 && v.float_value <= 86400))) {
+                   (v.kind == Kind::kFloat && std::isfinite(v.float_value) && v.float_value > 0 &&
+                    v.float_value <= 86400))) {
         Error(v, absl::StrCat("the timeout of an auditor must be a positive, finite number of "
-                              "seconds (at most 86400), got ", v.PyStr()));
+                              "seconds (at most 86400), got ",
+                              v.PyStr()));
       } else {
         audit.options[key] = ToJson(v);
       }
@@ -279,8 +284,8 @@ void Loader::LoadAudit(const YamlNode* node) {
                                ? audit.options["method"].get<std::string>()
                                : audit.options["method"].dump();
       if (method != "GET" && method != "POST") {
-        Error(*item.Find("method"), absl::StrCat("invalid HTTP method ", method,
-                                                 " (expected GET or POST)"));
+        Error(*item.Find("method"),
+              absl::StrCat("invalid HTTP method ", method, " (expected GET or POST)"));
       }
     }
     env_.audit.push_back(std::move(audit));
@@ -304,8 +309,9 @@ void Loader::ResolveDependencies() {
           if (item.PyStr() == dep) at = &item;
         }
         std::string suggestion = Suggest(dep, known);
-        Error(*at, absl::StrCat("unknown service '", dep, "' in ", field, " of service '", s.name,
-                                "'", suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)"));
+        Error(*at,
+              absl::StrCat("unknown service '", dep, "' in ", field, " of service '", s.name, "'",
+                           suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)"));
       }
     }
   }
@@ -329,9 +335,11 @@ void Loader::CheckVolumesFrom() {
         continue;
       }
       if (other->ship != c.ship) {
-        Error(*at, absl::StrCat(name, " and ", c.name, " must be on the same ship for "
-                                "volumes_from (", name, " is on ", other->ship, ", ", c.name,
-                                " is on ", c.ship, ")"));
+        Error(*at,
+              absl::StrCat(name, " and ", c.name,
+                           " must be on the same ship for "
+                           "volumes_from (",
+                           name, " is on ", other->ship, ", ", c.name, " is on ", c.ship, ")"));
         continue;
       }
       std::set<std::string> mine = c.Volumes(), theirs = other->Volumes();
@@ -421,7 +429,8 @@ absl::StatusOr<LoadResult> Loader::Load() {
   env_.base_dir = in_.base_dir;
   if (!root.IsMapping()) {
     Error(root, absl::StrCat("the environment description must be a mapping (name, ships, "
-                             "services, ...), got ", root.KindName()));
+                             "services, ...), got ",
+                             root.KindName()));
     return ErrorsStatus();
   }
   CheckKeys(root, kTopKeys, "", /*allow_underscore=*/true);
@@ -442,8 +451,7 @@ absl::StatusOr<LoadResult> Loader::Load() {
   }
   const YamlNode* name = root.Find("name");
   if (name == nullptr || name->IsNull()) {
-    Error(name == nullptr ? root : *name,
-          "environment name is missing (add a top-level 'name')");
+    Error(name == nullptr ? root : *name, "environment name is missing (add a top-level 'name')");
   } else if (!name->IsScalar() || name->kind == Kind::kBool) {
     Error(*name, absl::StrCat("environment name must be a string, got ", name->KindName()));
   } else {

@@ -41,14 +41,17 @@ void Loader::LoadLifecycle(const YamlNode* service_lc, const YamlNode* instance_
       const YamlNode& checks = lc->values[i];
       if (!Contains(kLifecycleStates, state) && lc == instance_lc) {
         std::string suggestion = Suggest(state, kLifecycleStates);
-        Warn(lc->keys[i], absl::StrCat("lifecycle state '", state, "' is never used (states: ",
-                                       absl::StrJoin(kLifecycleStates, ", "), ")",
-                                       suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)"));
+        Warn(lc->keys[i],
+             absl::StrCat("lifecycle state '", state,
+                          "' is never used (states: ", absl::StrJoin(kLifecycleStates, ", "), ")",
+                          suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)"));
       }
       if (checks.IsNull()) continue;
       if (!checks.IsSequence()) {
-        Error(checks, absl::StrCat("invalid ", state, " lifecycle checks configuration; expected "
-                                   "a list of checks, got ", checks.KindName()));
+        Error(checks, absl::StrCat("invalid ", state,
+                                   " lifecycle checks configuration; expected "
+                                   "a list of checks, got ",
+                                   checks.KindName()));
         continue;
       }
       for (const YamlNode& check : checks.items) {
@@ -65,8 +68,8 @@ void Loader::LoadLifecycle(const YamlNode* service_lc, const YamlNode* instance_
         if (!Contains(kLifecycleStates, state)) {
           std::string suggestion = Suggest(state, kLifecycleStates);
           Warn(service_lc->keys[i],
-               absl::StrCat("lifecycle state '", state, "' is never used (states: ",
-                            absl::StrJoin(kLifecycleStates, ", "), ")",
+               absl::StrCat("lifecycle state '", state,
+                            "' is never used (states: ", absl::StrJoin(kLifecycleStates, ", "), ")",
                             suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)"));
         }
       }
@@ -77,8 +80,8 @@ void Loader::LoadLifecycle(const YamlNode* service_lc, const YamlNode* instance_
 std::optional<model::Check> Loader::LoadCheck(const YamlNode& node, const std::string& state,
                                               const model::Ship& ship, const model::Instance& c) {
   if (!node.IsMapping()) {
-    Error(node, absl::StrCat("a lifecycle check must be a mapping with a 'type', got ",
-                             node.KindName()));
+    Error(node,
+          absl::StrCat("a lifecycle check must be a mapping with a 'type', got ", node.KindName()));
     return std::nullopt;
   }
   const YamlNode* type = node.Find("type");
@@ -86,8 +89,8 @@ std::optional<model::Check> Loader::LoadCheck(const YamlNode& node, const std::s
     Error(node, "lifecycle check has no 'type' (tcp, http, exec, rexec or sleep)");
     return std::nullopt;
   }
-  static const std::map<std::string, std::pair<model::CheckType, std::vector<std::string>>>
-      kTypes = {
+  static const std::map<std::string, std::pair<model::CheckType, std::vector<std::string>>> kTypes =
+      {
           {"tcp", {model::CheckType::kTcp, {"type", "port", "max_wait"}}},
           {"http",
            {model::CheckType::kHttp,
@@ -114,8 +117,9 @@ std::optional<model::Check> Loader::LoadCheck(const YamlNode& node, const std::s
     if (Contains(allowed, key)) continue;
     std::string suggestion = Suggest(key, allowed);
     if (key == "cmd") suggestion = "command";
-    Error(node.keys[i], absl::StrCat("unknown option '", key, "' for lifecycle check type ", type_name,
-                                     suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)"));
+    Error(node.keys[i],
+          absl::StrCat("unknown option '", key, "' for lifecycle check type ", type_name,
+                       suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)"));
     return std::nullopt;
   }
   size_t errors_before = errors_.size();
@@ -205,7 +209,8 @@ std::optional<model::Check> Loader::LoadCheck(const YamlNode& node, const std::s
       check.attempts = int_option("attempts", 180);
       if (const YamlNode* t = node.Find("timeout"); t != nullptr && !t->IsNull()) {
         if (t->kind == Kind::kInt || t->kind == Kind::kFloat) {
-          check.timeout = t->kind == Kind::kInt ? static_cast<double>(t->int_value) : t->float_value;
+          check.timeout =
+              t->kind == Kind::kInt ? static_cast<double>(t->int_value) : t->float_value;
           if (!(check.timeout > 0 && check.timeout <= 1e6)) {
             Error(*t, "timeout must be a positive number of seconds (at most 1000000)");
           }

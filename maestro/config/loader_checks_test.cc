@@ -3,9 +3,9 @@
 #include <regex>
 #include <string>
 
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "absl/strings/str_split.h"
 #include "maestro/config/loader.h"
 
 namespace maestro {
@@ -99,10 +99,12 @@ services:
   EXPECT_THAT(lines[1], ::testing::StartsWith(
                             "maestro.yaml:14:51: services.web.instances.w1.lifecycle.running[0]."
                             "match_regex: Bad regex for HttpRequestLifecycle: (?<=x)"));
-  EXPECT_EQ(lines[2], "maestro.yaml:15:33: services.web.instances.w1.lifecycle.running[1].port: "
-                      "Port dns is not TCP!");
-  EXPECT_EQ(lines[3], "maestro.yaml:16:37: services.web.instances.w1.lifecycle.running[2]."
-                      "command: `command` is required and must not be empty");
+  EXPECT_EQ(lines[2],
+            "maestro.yaml:15:33: services.web.instances.w1.lifecycle.running[1].port: "
+            "Port dns is not TCP!");
+  EXPECT_EQ(lines[3],
+            "maestro.yaml:16:37: services.web.instances.w1.lifecycle.running[2]."
+            "command: `command` is required and must not be empty");
 }
 
 }  // namespace

@@ -22,13 +22,13 @@ namespace loader_internal {
 namespace {
 
 const std::vector<std::string> kInstanceKeys = {
-    "ship",       "image",        "command",     "cmd",       "ports",      "envfile",
-    "env",        "volumes",      "container_volumes", "volumes_from", "links", "username",
-    "privileged", "cap_add",      "cap_drop",    "extra_hosts", "net",      "pid",
-    "restart",    "dns",          "stop_timeout", "limits",   "log_driver", "log_opt",
-    "lxc_conf",   "workdir",      "security_opt", "ulimits",  "labels",     "lifecycle"};
+    "ship",       "image",   "command",           "cmd",          "ports",      "envfile",
+    "env",        "volumes", "container_volumes", "volumes_from", "links",      "username",
+    "privileged", "cap_add", "cap_drop",          "extra_hosts",  "net",        "pid",
+    "restart",    "dns",     "stop_timeout",      "limits",       "log_driver", "log_opt",
+    "lxc_conf",   "workdir", "security_opt",      "ulimits",      "labels",     "lifecycle"};
 const std::vector<std::string> kLimitKeys = {"cpu", "memory", "swap"};
-const std::vector<std::string> kLogDrivers = {"json-file", "syslog", "journald",
+const std::vector<std::string> kLogDrivers = {"json-file", "syslog",  "journald",
                                               "gelf",      "fluentd", "none"};
 
 }  // namespace
@@ -127,8 +127,8 @@ void Loader::LoadCommand(const YamlNode& node, model::Instance& c) {
   if (command == nullptr && (command = node.Find("cmd")) != nullptr) {
     for (size_t i = 0; i < node.keys.size(); ++i) {
       if (node.KeyAt(i) == "cmd") {
-        Warn(node.keys[i], absl::StrCat("'cmd' in instance '", c.name,
-                                        "' is deprecated; use 'command'"), false);
+        Warn(node.keys[i],
+             absl::StrCat("'cmd' in instance '", c.name, "' is deprecated; use 'command'"), false);
       }
     }
   }
@@ -151,7 +151,8 @@ void Loader::LoadCommand(const YamlNode& node, model::Instance& c) {
         c.command = *argv;
       }
     } else {
-      Error(*command, absl::StrCat("command must be a string or a list, got ", command->KindName()));
+      Error(*command,
+            absl::StrCat("command must be a string or a list, got ", command->KindName()));
     }
   }
 }
@@ -205,9 +206,10 @@ void Loader::LoadVolumes(const YamlNode& node, model::Instance& c) {
   }
   for (const model::Bind& b : c.volumes) {
     if (c.container_volumes.count(b.target)) {
-      Error(*node.Find("volumes"),
-            absl::StrCat("conflict in ", c.name, " between bind-mounted volume and "
-                         "container-only volume on ", b.target));
+      Error(*node.Find("volumes"), absl::StrCat("conflict in ", c.name,
+                                                " between bind-mounted volume and "
+                                                "container-only volume on ",
+                                                b.target));
     }
   }
   if (const YamlNode* n = node.Find("volumes_from")) {
@@ -232,8 +234,9 @@ void Loader::LoadHostSettings(const YamlNode& node, model::Instance& c) {
   if (const YamlNode* n = node.Find("privileged")) {
     if (auto b = Bool(*n, "privileged")) c.privileged = *b;
   }
-  for (auto [field, target] : {std::pair<const char*, std::vector<std::string>*>{"cap_add", &c.cap_add},
-                               {"cap_drop", &c.cap_drop}}) {
+  for (auto [field, target] :
+       {std::pair<const char*, std::vector<std::string>*>{"cap_add", &c.cap_add},
+        {"cap_drop", &c.cap_drop}}) {
     if (const YamlNode* n = node.Find(field)) {
       if (auto list = StringList(*n, field)) *target = *list;
     }
@@ -241,7 +244,8 @@ void Loader::LoadHostSettings(const YamlNode& node, model::Instance& c) {
   if (const YamlNode* hosts = node.Find("extra_hosts"); hosts && !hosts->IsNull()) {
     if (!hosts->IsMapping()) {
       Error(*hosts, absl::StrCat("extra_hosts must be a mapping {host: ip} or {host: {ship: "
-                                 "name}}, got ", hosts->KindName()));
+                                 "name}}, got ",
+                                 hosts->KindName()));
     } else {
       for (size_t i = 0; i < hosts->keys.size(); ++i) {
         const YamlNode& v = hosts->values[i];
@@ -257,8 +261,10 @@ void Loader::LoadHostSettings(const YamlNode& node, model::Instance& c) {
         } else if (v.IsScalar() && !v.IsNull() && v.kind != Kind::kBool) {
           c.extra_hosts[host] = v.PyStr();
         } else {
-          Error(v, absl::StrCat("extra_hosts entry '", host, "' must be an address or {ship: "
-                                "name}, got ", v.KindName()));
+          Error(v, absl::StrCat("extra_hosts entry '", host,
+                                "' must be an address or {ship: "
+                                "name}, got ",
+                                v.KindName()));
         }
       }
     }
@@ -297,7 +303,8 @@ void Loader::LoadLimits(const YamlNode& service_node, const YamlNode& node, mode
   std::map<std::string, const YamlNode*> limit_specs;
   for (const YamlNode* limits : {service_node.Find("limits"), node.Find("limits")}) {
     if (limits == nullptr || !limits->IsMapping()) continue;
-    for (size_t i = 0; i < limits->keys.size(); ++i) limit_specs[limits->KeyAt(i)] = &limits->values[i];
+    for (size_t i = 0; i < limits->keys.size(); ++i)
+      limit_specs[limits->KeyAt(i)] = &limits->values[i];
   }
   if (const YamlNode* limits = Mapping(node.Find("limits"), "limits")) {
     CheckKeys(*limits, kLimitKeys, absl::StrCat(" in the limits of instance '", c.name, "'"));

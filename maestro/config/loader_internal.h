@@ -62,8 +62,7 @@ class Loader {
   std::optional<int64_t> Int(const YamlNode& node, const std::string& what);
   std::optional<bool> Bool(const YamlNode& node, const std::string& what);
   // A string or a list of strings.
-  std::optional<std::vector<std::string>> StringList(const YamlNode& node,
-                                                     const std::string& what);
+  std::optional<std::vector<std::string>> StringList(const YamlNode& node, const std::string& what);
   const YamlNode* Mapping(const YamlNode* node, const std::string& what);
 
   // --- top level and cross-references (loader.cc) ------------------------------------------
@@ -78,16 +77,14 @@ class Loader {
   void LoadShips(const YamlNode& root);
   void LoadShip(const YamlNode& key, const YamlNode& node, const YamlNode* defaults);
   // `url` is the parsed docker_host when it is an ssh:// URL, else null.
-  void LoadSshTunnel(const YamlNode& node, const transport::ConnectionSpec* url,
-                     model::Ship& ship);
+  void LoadSshTunnel(const YamlNode& node, const transport::ConnectionSpec* url, model::Ship& ship);
 
   // --- services and their environment (loader_services.cc) ---------------------------------
   void LoadServices(const YamlNode* node);
   void LoadService(const YamlNode& key, const YamlNode& node);
   bool AddEnvFiles(const YamlNode& node, EnvMap* env);
   bool AddEnvMapping(const YamlNode& node, EnvMap* env);
-  std::optional<std::string> FlattenEnvList(const std::string& key, const YamlNode& list,
-                                            bool* ok);
+  std::optional<std::string> FlattenEnvList(const std::string& key, const YamlNode& list, bool* ok);
 
   // --- instances (loader_instance.cc) ------------------------------------------------------
   void LoadInstance(const YamlNode& service_node, model::Service& service, const YamlNode& key,

@@ -20,9 +20,9 @@ namespace config {
 namespace loader_internal {
 namespace {
 
-const std::vector<std::string> kServiceKeys = {"image",   "instances", "omit",   "requires",
-                                               "wants_info", "envfile", "env",   "lifecycle",
-                                               "limits",  "ports"};
+const std::vector<std::string> kServiceKeys = {"image",      "instances", "omit", "requires",
+                                               "wants_info", "envfile",   "env",  "lifecycle",
+                                               "limits",     "ports"};
 const std::vector<std::string> kLimitKeys = {"cpu", "memory", "swap"};
 
 }  // namespace
@@ -144,9 +144,10 @@ void Loader::LoadService(const YamlNode& key, const YamlNode& node) {
   service_keys_[service.name] = &key;
   service_nodes_[service.name] = &node;
   if (!node.IsMapping()) {
-    Error(node.IsNull() ? key : node,
-          absl::StrCat("service '", service.name, "' must be a mapping with 'image' and "
-                       "'instances', got ", node.KindName()));
+    Error(node.IsNull() ? key : node, absl::StrCat("service '", service.name,
+                                                   "' must be a mapping with 'image' and "
+                                                   "'instances', got ",
+                                                   node.KindName()));
     return;
   }
   CheckKeys(node, kServiceKeys, absl::StrCat(" in service '", service.name, "'"));
@@ -165,9 +166,9 @@ void Loader::LoadService(const YamlNode& key, const YamlNode& node) {
   if (const YamlNode* n = node.Find("omit")) {
     if (auto b = Bool(*n, "omit")) service.omit = *b;
   }
-  for (auto [field, target] : {std::pair<const char*, std::vector<std::string>*>{
-                                   "requires", &service.requires},
-                               {"wants_info", &service.wants_info}}) {
+  for (auto [field, target] :
+       {std::pair<const char*, std::vector<std::string>*>{"requires", &service.requires},
+        {"wants_info", &service.wants_info}}) {
     if (const YamlNode* n = node.Find(field)) {
       if (auto list = StringList(*n, field)) {
         for (const std::string& s : *list) {

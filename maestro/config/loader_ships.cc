@@ -25,9 +25,8 @@ namespace {
 constexpr double kMaxTimeoutSeconds = 86400;
 
 const std::vector<std::string> kShipKeys = {
-    "ip",     "endpoint", "docker_port", "socket_path", "api_version", "timeout",
-    "ssh_tunnel", "tls", "tls_verify", "tls_ca_cert", "tls_cert", "tls_key", "ssl_version",
-    "docker_host"};
+    "ip",  "endpoint",   "docker_port", "socket_path", "api_version", "timeout",     "ssh_tunnel",
+    "tls", "tls_verify", "tls_ca_cert", "tls_cert",    "tls_key",     "ssl_version", "docker_host"};
 
 // "ship s1: invalid docker_host ..." -> "invalid docker_host ..." (the path names the ship).
 std::string WithoutShipPrefix(const std::string& ship, absl::string_view message) {
@@ -62,8 +61,11 @@ void Loader::LoadShips(const YamlNode& root) {
     for (size_t i = 0; i < defaults->keys.size(); ++i) {
       std::string k = defaults->KeyAt(i);
       if (k == "ip" || k == "endpoint") {
-        Warn(defaults->keys[i], absl::StrCat("'", k, "' is never taken from ship_defaults; set it "
-                                             "on each ship"), false);
+        Warn(defaults->keys[i],
+             absl::StrCat("'", k,
+                          "' is never taken from ship_defaults; set it "
+                          "on each ship"),
+             false);
       }
     }
     CheckKeys(*defaults, kShipKeys, " in ship_defaults");
@@ -194,23 +196,24 @@ void Loader::LoadShip(const YamlNode& key, const YamlNode& node, const YamlNode*
                              kMaxTimeoutSeconds, "), got ", n->PyStr()));
     }
   }
-  for (auto [field, target] : {std::pair<const char*, std::string*>{"tls_ca_cert", &ship.tls_ca_cert},
-                               {"tls_cert", &ship.tls_cert},
-                               {"tls_key", &ship.tls_key},
-                               {"ssl_version", &ship.ssl_version}}) {
+  for (auto [field, target] :
+       {std::pair<const char*, std::string*>{"tls_ca_cert", &ship.tls_ca_cert},
+        {"tls_cert", &ship.tls_cert},
+        {"tls_key", &ship.tls_key},
+        {"ssl_version", &ship.ssl_version}}) {
     if (const YamlNode* n = get(field)) {
       if (auto s = String(*n, field)) *target = *s;
     }
   }
   if (ship.tls && (ship.tls_cert.empty() || ship.tls_key.empty())) {
-    Error(key, absl::StrCat("ship '", ship.name, "' enables tls but does not set both "
+    Error(key, absl::StrCat("ship '", ship.name,
+                            "' enables tls but does not set both "
                             "'tls_cert' and 'tls_key'"));
   }
   const YamlNode* tunnel_node = get("ssh_tunnel");
   if (tunnel_node != nullptr) {
-    LoadSshTunnel(*tunnel_node, url && url->kind == transport::TransportKind::kSsh ? &*url
-                                                                                   : nullptr,
-                  ship);
+    LoadSshTunnel(*tunnel_node,
+                  url && url->kind == transport::TransportKind::kSsh ? &*url : nullptr, ship);
   } else if (url && url->kind == transport::TransportKind::kSsh) {
     model::SshTunnel tunnel;
     tunnel.user = url->ssh.user;

@@ -29,7 +29,8 @@ std::string Errors(const std::string& text) {
 }
 
 std::string Ships(const std::string& ships) {
-  return "name: t\nships:\n" + ships + "services:\n  svc:\n    image: busybox\n"
+  return "name: t\nships:\n" + ships +
+         "services:\n  svc:\n    image: busybox\n"
          "    instances: {c1: {ship: s1}}\n";
 }
 
@@ -50,8 +51,8 @@ TEST(LoaderShipsTest, SshDockerHostKeepsTheTunnelSettings) {
   EXPECT_EQ(spec->ssh.host, "127.0.0.1");
   EXPECT_EQ(spec->ssh.port, 2222);
   EXPECT_EQ(spec->ssh.key, "/keys/id");
-  EXPECT_THAT(spec->ssh.known_hosts, ::testing::ElementsAre("/keys/known_hosts",
-                                                            "~/.ssh/known_hosts"));
+  EXPECT_THAT(spec->ssh.known_hosts,
+              ::testing::ElementsAre("/keys/known_hosts", "~/.ssh/known_hosts"));
   EXPECT_EQ(spec->ssh.keepalive_seconds, 7);
   EXPECT_EQ(spec->ssh.remote_socket_path, "/var/run/docker.sock");
 }
@@ -91,9 +92,9 @@ TEST(LoaderShipsTest, SshTunnelMayNotContradictTheUrl) {
 
 // Regression: `docker_host: https://...` (documented) was rejected by the loader.
 TEST(LoaderShipsTest, HttpsDockerHost) {
-  auto r = Load(Ships(
-      "  s1: {ip: 10.0.0.23, docker_host: 'https://10.0.0.23:2376', tls_verify: true, "
-      "tls_ca_cert: ca.pem}\n  s2: {docker_host: 'https://docker.lan'}\n"));
+  auto r =
+      Load(Ships("  s1: {ip: 10.0.0.23, docker_host: 'https://10.0.0.23:2376', tls_verify: true, "
+                 "tls_ca_cert: ca.pem}\n  s2: {docker_host: 'https://docker.lan'}\n"));
   ASSERT_TRUE(r.ok()) << r.status();
   auto spec = ShipConnectionSpec(*r->environment.FindShip("s1"));
   ASSERT_TRUE(spec.ok()) << spec.status();
@@ -130,8 +131,7 @@ TEST(LoaderShipsTest, Ipv6DockerHostGivesABareAddress) {
 // Regression: .inf and .nan were accepted and hung.
 TEST(LoaderShipsTest, TimeoutMustBeFinite) {
   for (const char* bad : {".inf", ".nan", "-.inf", "0", "-1", "100000.0"}) {
-    std::string errors = Errors(Ships(std::string("  s1: {ip: 10.0.0.1, timeout: ") + bad +
-                                      "}\n"));
+    std::string errors = Errors(Ships(std::string("  s1: {ip: 10.0.0.1, timeout: ") + bad + "}\n"));
     EXPECT_THAT(errors, ::testing::StartsWith("maestro.yaml:3:31: ships.s1.timeout: timeout must "
                                               "be a positive, finite number of seconds"))
         << bad;
@@ -142,9 +142,10 @@ TEST(LoaderShipsTest, TimeoutMustBeFinite) {
 }
 
 TEST(LoaderShipsTest, ApiVersionIsAutoOrAVersion) {
-  auto r = Load(Ships("  s1: {ip: 10.0.0.1, api_version: 1.20}\n"
-                      "  s2: {ip: 10.0.0.2, api_version: '1.41'}\n"
-                      "  s3: {ip: 10.0.0.3, api_version: auto}\n"));
+  auto r =
+      Load(Ships("  s1: {ip: 10.0.0.1, api_version: 1.20}\n"
+                 "  s2: {ip: 10.0.0.2, api_version: '1.41'}\n"
+                 "  s3: {ip: 10.0.0.3, api_version: auto}\n"));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->environment.FindShip("s1")->api_version, "1.20");
   EXPECT_EQ(r->environment.FindShip("s2")->api_version, "1.41");

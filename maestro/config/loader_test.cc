@@ -100,8 +100,7 @@ services:
   EXPECT_EQ(zk->env.at("A"), "b");
   EXPECT_EQ(zk->env.at("CONTAINER_NAME"), "zk-1");
   EXPECT_EQ(zk->env.count("ZOOKEEPER_ZK_1_HOST"), 0u);
-  EXPECT_EQ(r->environment.FindService("kafka")->requires,
-            std::vector<std::string>{"zookeeper"});
+  EXPECT_EQ(r->environment.FindService("kafka")->requires, std::vector<std::string>{"zookeeper"});
   // Validation is the same: a bad ship still fails.
   in.text = text + "      kafka-2: {ship: nowhere}\n";
   auto bad = LoadEnvironment(in, files);
@@ -214,7 +213,7 @@ services:
   EXPECT_EQ(c->env.at("E"), "x ");
   EXPECT_EQ(c->env.at("Q"), "yes");
   EXPECT_EQ(c->env.at("SERVICE_NAME"), "custom");  // instance env beats service seeds
-  EXPECT_EQ(c->env.at("CONTAINER_NAME"), "c1");     // container seeds cannot be overridden
+  EXPECT_EQ(c->env.at("CONTAINER_NAME"), "c1");    // container seeds cannot be overridden
   EXPECT_EQ(r->environment.FindService("svc")->env.at("SERVICE_NAME"), "svc");
   std::vector<std::string> docker = c->DockerEnv();
   EXPECT_THAT(docker, ::testing::Contains("N"));
@@ -224,7 +223,8 @@ services:
 // MaestroNG compatibility: a YAML int beyond int64 is a Python int (exact str()), and link
 // variable names use Python's Unicode \w and upper() ('ß' -> 'SS').
 TEST(LoaderTest, BigIntEnvValuesAndUnicodeLinkNames) {
-  auto r = Load(u8R"(
+  auto r = Load(
+      u8R"(
 name: t
 ships: {s: {ip: 10.0.0.1}}
 services:
@@ -512,10 +512,11 @@ services:
       a2: {ship: s, restart: bogus}
 )");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(std::string(r.status().message()),
-            "maestro.yaml:7:18: services.a.instances.a1.ship: unknown ship 'nope' (known ships: s)\n"
-            "maestro.yaml:8:30: services.a.instances.a2.restart: invalid restart policy 'bogus'; "
-            "choose one of no, always, on-failure, unless-stopped");
+  EXPECT_EQ(
+      std::string(r.status().message()),
+      "maestro.yaml:7:18: services.a.instances.a1.ship: unknown ship 'nope' (known ships: s)\n"
+      "maestro.yaml:8:30: services.a.instances.a2.restart: invalid restart policy 'bogus'; "
+      "choose one of no, always, on-failure, unless-stopped");
 }
 
 TEST(LoaderTest, UpstreamVolumesFixtures) {
@@ -542,12 +543,14 @@ services:
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ(ok->environment.FindInstance("instance-2")->Volumes(), std::set<std::string>{"/in3"});
   std::snprintf(buf, sizeof(buf), base, "/in1", "instance-1");
-  EXPECT_EQ(FirstError(buf), "maestro.yaml:16:23: services.myservice.instances.instance-2."
-                             "volumes_from: volume conflicts between instance-2 and instance-1: /in1");
+  EXPECT_EQ(FirstError(buf),
+            "maestro.yaml:16:23: services.myservice.instances.instance-2."
+            "volumes_from: volume conflicts between instance-2 and instance-1: /in1");
   std::snprintf(buf, sizeof(buf), base, "/in3", "[instance-3]");
-  EXPECT_EQ(FirstError(buf), "maestro.yaml:16:24: services.myservice.instances.instance-2."
-                             "volumes_from[0]: unknown container instance-3 to get volumes from "
-                             "for instance-2");
+  EXPECT_EQ(FirstError(buf),
+            "maestro.yaml:16:24: services.myservice.instances.instance-2."
+            "volumes_from[0]: unknown container instance-3 to get volumes from "
+            "for instance-2");
 }
 
 TEST(LoaderTest, VolumesFromAddsDependency) {

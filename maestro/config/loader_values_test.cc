@@ -69,8 +69,10 @@ TEST(LoaderValuesTest, PortRangesOfDifferentLengths) {
 
 TEST(LoaderValuesTest, AuditorTimeoutMustBeFinite) {
   for (const char* bad : {".inf", ".nan", "0", "-3", "fast"}) {
-    std::string text = Instance("") + "audit:\n  - {type: http, endpoint: 'http://127.0.0.1:9', "
-                                      "timeout: " + bad + "}\n";
+    std::string text = Instance("") +
+                       "audit:\n  - {type: http, endpoint: 'http://127.0.0.1:9', "
+                       "timeout: " +
+                       bad + "}\n";
     EXPECT_THAT(Errors(text),
                 ::testing::StartsWith("maestro.yaml:9:59: audit[0].timeout: the timeout of an "
                                       "auditor must be a positive, finite number of seconds"))

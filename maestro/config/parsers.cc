@@ -37,8 +37,10 @@ absl::StatusOr<std::string> AtomText(const YamlNode& node, const std::string& na
   if (node.kind == YamlNode::Kind::kInt || node.kind == YamlNode::Kind::kString) {
     return node.PyStr();
   }
-  return Invalid(absl::StrCat("invalid port spec for port '", name, "': expected a port number "
-                              "or string, got ", node.KindName()));
+  return Invalid(absl::StrCat("invalid port spec for port '", name,
+                              "': expected a port number "
+                              "or string, got ",
+                              node.KindName()));
 }
 
 }  // namespace
@@ -87,9 +89,9 @@ absl::StatusOr<model::Port> ParsePort(const std::string& name, const YamlNode& s
     int external_count = p.external.last - p.external.first + 1;
     if (p.exposed.is_range() && exposed_count != external_count) {
       return Invalid(absl::StrCat("port '", name, "' maps ", exposed_count, " exposed port",
-                                  exposed_count == 1 ? "" : "s", " (", p.exposed.Number(),
-                                  ") to ", external_count, " external port",
-                                  external_count == 1 ? "" : "s", " (", p.external.Number(),
+                                  exposed_count == 1 ? "" : "s", " (", p.exposed.Number(), ") to ",
+                                  external_count, " external port", external_count == 1 ? "" : "s",
+                                  " (", p.external.Number(),
                                   "); both sides of a range need the same length"));
     }
     return absl::OkStatus();
@@ -149,8 +151,10 @@ absl::StatusOr<model::Port> ParsePort(const std::string& name, const YamlNode& s
     if (!st.ok()) return st;
     return port;
   }
-  return Invalid(absl::StrCat("invalid port spec for port '", name, "': expected a number, a "
-                              "string or a mapping, got ", spec.KindName()));
+  return Invalid(absl::StrCat("invalid port spec for port '", name,
+                              "': expected a number, a "
+                              "string or a mapping, got ",
+                              spec.KindName()));
 }
 
 absl::StatusOr<std::optional<int64_t>> ParseBytes(const YamlNode& value) {
@@ -209,8 +213,8 @@ absl::StatusOr<model::RestartPolicy> ParseRestart(const YamlNode& value) {
     size_t colon = spec.find(':');
     policy.name = spec.substr(0, colon);
     if (!valid_name(policy.name)) {
-      return Invalid(absl::StrCat("invalid restart policy '", policy.name, "'; choose one of ",
-                                  kChoices));
+      return Invalid(
+          absl::StrCat("invalid restart policy '", policy.name, "'; choose one of ", kChoices));
     }
     if (colon != std::string::npos) {
       std::string retries = spec.substr(colon + 1);
@@ -233,8 +237,8 @@ absl::StatusOr<model::RestartPolicy> ParseRestart(const YamlNode& value) {
         }
         policy.name = v.text;
         if (!valid_name(policy.name)) {
-          return Invalid(absl::StrCat("invalid restart policy '", policy.name,
-                                      "'; choose one of ", kChoices));
+          return Invalid(
+              absl::StrCat("invalid restart policy '", policy.name, "'; choose one of ", kChoices));
         }
       } else if (key == "retries" || key == "maximum_retry_count") {
         if (retries != nullptr) {
@@ -261,8 +265,10 @@ absl::StatusOr<model::RestartPolicy> ParseRestart(const YamlNode& value) {
     }
     return policy;
   }
-  return Invalid(absl::StrCat("invalid restart policy: expected a string such as on-failure:3 "
-                              "or a mapping, got ", value.KindName(), " '", value.PyStr(), "'"));
+  return Invalid(
+      absl::StrCat("invalid restart policy: expected a string such as on-failure:3 "
+                   "or a mapping, got ",
+                   value.KindName(), " '", value.PyStr(), "'"));
 }
 
 absl::StatusOr<std::vector<model::Bind>> ParseVolumes(const YamlNode& value, int schema) {
@@ -296,8 +302,8 @@ absl::StatusOr<std::vector<model::Bind>> ParseVolumes(const YamlNode& value, int
         for (size_t k = 0; k < spec.keys.size(); ++k) {
           std::string sub = spec.KeyAt(k);
           if (sub != "target" && sub != "mode") {
-            return Invalid(absl::StrCat("invalid volume specification for ", key,
-                                        ": unknown key '", sub, "' (expected target, mode)"));
+            return Invalid(absl::StrCat("invalid volume specification for ", key, ": unknown key '",
+                                        sub, "' (expected target, mode)"));
           }
         }
       } else {

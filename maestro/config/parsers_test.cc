@@ -65,11 +65,10 @@ TEST(PortTest, Errors) {
   EXPECT_EQ(ParsePort("p", Doc("'1000-1002:2000-2010'")).status().message(),
             "port 'p' maps 3 exposed ports (1000-1002) to 11 external ports (2000-2010); both "
             "sides of a range need the same length");
-  EXPECT_EQ(ParsePort("p", Doc("{exposed: '1000-1002', external: [127.0.0.1, 2000]}"))
-                .status()
-                .message(),
-            "port 'p' maps 3 exposed ports (1000-1002) to 1 external port (2000); both sides of "
-            "a range need the same length");
+  EXPECT_EQ(
+      ParsePort("p", Doc("{exposed: '1000-1002', external: [127.0.0.1, 2000]}")).status().message(),
+      "port 'p' maps 3 exposed ports (1000-1002) to 1 external port (2000); both sides of "
+      "a range need the same length");
   EXPECT_TRUE(ParsePort("p", Doc("'1000-1002:2000-2002'")).ok());
 }
 
@@ -105,10 +104,12 @@ TEST(RestartTest, Policies) {
   EXPECT_EQ(r("{retries: 2}")->name, "no");
   EXPECT_EQ(r("[]")->name, "no");
   EXPECT_EQ(r("{}")->name, "no");
-  EXPECT_EQ(r("noclue").status().message(),
-            "invalid restart policy 'noclue'; choose one of no, always, on-failure, unless-stopped");
-  EXPECT_EQ(r("on-failure:x").status().message(),
-            "invalid restart policy format \"on-failure:x\"; expected <name> or on-failure:<retries>");
+  EXPECT_EQ(
+      r("noclue").status().message(),
+      "invalid restart policy 'noclue'; choose one of no, always, on-failure, unless-stopped");
+  EXPECT_EQ(
+      r("on-failure:x").status().message(),
+      "invalid restart policy format \"on-failure:x\"; expected <name> or on-failure:<retries>");
   EXPECT_FALSE(r("{name: on-failure, retries: 1, maximum_retry_count: 2}").ok());
   EXPECT_FALSE(r("{name: on-failure, tries: 1}").ok());
   EXPECT_FALSE(r("5").ok());

@@ -52,8 +52,7 @@ absl::StatusOr<transport::ConnectionSpec> ShipConnectionSpec(const model::Ship& 
           spec.ssh.known_hosts.end()) {
     spec.ssh.known_hosts.push_back(kDefaultKnownHosts);
   }
-  const bool use_tls =
-      ship.tls || ship.tls_verify || spec.kind == transport::TransportKind::kTls;
+  const bool use_tls = ship.tls || ship.tls_verify || spec.kind == transport::TransportKind::kTls;
   if (use_tls) {
     if (spec.kind == transport::TransportKind::kTcp) spec.kind = transport::TransportKind::kTls;
     spec.tls = true;

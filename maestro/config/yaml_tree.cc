@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -172,7 +172,8 @@ bool ConstructInt(const std::string& text, YamlNode* node, std::string* error) {
     return true;
   }
   node->kind = YamlNode::Kind::kInt;
-  node->int_value = negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
+  node->int_value =
+      negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
   return true;
 }
 
@@ -299,7 +300,8 @@ constexpr absl::string_view kTagPrefix = "tag:yaml.org,2002:";
 // Builds the tree from libyaml's events. libyaml marks are 0-based; nodes are 1-based.
 class TreeBuilder {
  public:
-  TreeBuilder(std::string file, const YamlLimits& limits) : file_(std::move(file)), limits_(limits) {}
+  TreeBuilder(std::string file, const YamlLimits& limits)
+      : file_(std::move(file)), limits_(limits) {}
 
   bool has_root() const { return has_root_; }
   YamlNode TakeRoot() { return std::move(root_); }
@@ -362,9 +364,8 @@ class TreeBuilder {
     total_nodes_ += it->second.subtree_size;
     if (alias_nodes_ > limits_.max_alias_nodes) {
       throw BuildError{absl::ResourceExhaustedError(absl::StrCat(
-          Where(file_, mark.line + 1, mark.column + 1),
-          "alias expansion exceeds the limit of ", limits_.max_alias_nodes,
-          " nodes (an alias bomb such as 'billion laughs'?)"))};
+          Where(file_, mark.line + 1, mark.column + 1), "alias expansion exceeds the limit of ",
+          limits_.max_alias_nodes, " nodes (an alias bomb such as 'billion laughs'?)"))};
     }
     CheckTotal(mark);
     if (stack_.size() + it->second.subtree_depth > limits_.max_depth) FailDepth(mark);
@@ -446,8 +447,8 @@ class TreeBuilder {
   void CheckTotal(const yaml_mark_t& mark) {
     if (total_nodes_ > limits_.max_nodes) {
       throw BuildError{absl::ResourceExhaustedError(
-          absl::StrCat(Where(file_, mark.line + 1, mark.column + 1), "document exceeds the limit of ",
-                       limits_.max_nodes, " nodes"))};
+          absl::StrCat(Where(file_, mark.line + 1, mark.column + 1),
+                       "document exceeds the limit of ", limits_.max_nodes, " nodes"))};
     }
   }
 
@@ -809,12 +810,12 @@ absl::StatusOr<YamlNode> ParseYaml(absl::string_view display_name, absl::string_
       return absl::InvalidArgumentError(
           absl::StrCat(Where(file, line, column), "YAML syntax error: ", problem));
     }
-    std::string message = absl::StrCat(
-        Where(file, p.problem_mark.line + 1, p.problem_mark.column + 1), "YAML syntax error: ",
-        problem);
+    std::string message =
+        absl::StrCat(Where(file, p.problem_mark.line + 1, p.problem_mark.column + 1),
+                     "YAML syntax error: ", problem);
     if (p.context != nullptr) {
-      absl::StrAppend(&message, " (", p.context, " at line ", p.context_mark.line + 1,
-                      ", column ", p.context_mark.column + 1, ")");
+      absl::StrAppend(&message, " (", p.context, " at line ", p.context_mark.line + 1, ", column ",
+                      p.context_mark.column + 1, ")");
     }
     return absl::InvalidArgumentError(message);
   };

@@ -65,23 +65,23 @@ class YamlNode {
   // Scalars: the source text (for null, as written if known, else ""). For timestamps the
   // canonical form is in `timestamp`.
   std::string text;
-  bool quoted = false;     // the scalar was quoted or a block scalar (hence a string)
+  bool quoted = false;  // the scalar was quoted or a block scalar (hence a string)
   bool bool_value = false;
   int64_t int_value = 0;
   // For an int beyond int64 (a Python int in MaestroNG): its exact decimal text; int_value
   // then holds INT64_MAX or INT64_MIN (its sign), so range checks reject it.
   std::string big_int;
   double float_value = 0;
-  std::string timestamp;   // Python str() of the date / datetime
-  int line = 0;            // 1-based
-  int column = 0;          // 1-based
+  std::string timestamp;  // Python str() of the date / datetime
+  int line = 0;           // 1-based
+  int column = 0;         // 1-based
   // Dotted location from the document root (path()); null for the root.
   std::shared_ptr<const YamlPathSegment> path_segment;
-  std::vector<YamlNode> items;   // kSequence
-  std::vector<YamlNode> keys;    // kMapping, parallel to `values`, in document order
+  std::vector<YamlNode> items;  // kSequence
+  std::vector<YamlNode> keys;   // kMapping, parallel to `values`, in document order
   std::vector<YamlNode> values;
-  size_t subtree_size = 1;       // nodes in this subtree (this one included)
-  size_t subtree_depth = 1;      // levels of this subtree (1 for a scalar)
+  size_t subtree_size = 1;   // nodes in this subtree (this one included)
+  size_t subtree_depth = 1;  // levels of this subtree (1 for a scalar)
 
   // Dotted location from the document root: "services.kafka.instances.kafka-1.ports.broker";
   // sequence items are written "[i]": "services.web.requires[0]". The root's path is "".

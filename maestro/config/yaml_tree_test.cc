@@ -18,7 +18,8 @@ YamlNode Resolve(const std::string& text) {
 }
 
 TEST(ResolverTest, NullsAndBools) {
-  for (const char* t : {"", "~", "null", "Null", "NULL"}) EXPECT_EQ(Resolve(t).kind, Kind::kNull) << t;
+  for (const char* t : {"", "~", "null", "Null", "NULL"})
+    EXPECT_EQ(Resolve(t).kind, Kind::kNull) << t;
   for (const char* t : {"yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"}) {
     YamlNode n = Resolve(t);
     EXPECT_EQ(n.kind, Kind::kBool) << t;
@@ -30,7 +31,8 @@ TEST(ResolverTest, NullsAndBools) {
     EXPECT_FALSE(n.bool_value) << t;
   }
   // PyYAML does not treat y/n or odd casings as booleans.
-  for (const char* t : {"y", "n", "Y", "N", "yEs", "nULL"}) EXPECT_EQ(Resolve(t).kind, Kind::kString) << t;
+  for (const char* t : {"y", "n", "Y", "N", "yEs", "nULL"})
+    EXPECT_EQ(Resolve(t).kind, Kind::kString) << t;
 }
 
 TEST(ResolverTest, Integers) {
@@ -260,8 +262,8 @@ TEST(ParseYamlTest, DeepNestingIsRefusedAtTheLimitInsteadOfOverflowingTheStack) 
   EXPECT_EQ(deep.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(std::string(deep.status().message()),
             "deep.yaml:1:1001: collections are nested more than 1000 levels deep (the limit)");
-  auto mixed = ParseYaml("m.yaml", std::string(kDeep / 2, '{') + "a: [" +
-                                       std::string(kDeep, ' ') + "]");
+  auto mixed =
+      ParseYaml("m.yaml", std::string(kDeep / 2, '{') + "a: [" + std::string(kDeep, ' ') + "]");
   ASSERT_FALSE(mixed.ok());
   EXPECT_EQ(mixed.status().code(), absl::StatusCode::kResourceExhausted);
 
@@ -313,7 +315,11 @@ TEST(ParseYamlTest, ByteOrderMarkIsSkipped) {
   EXPECT_EQ(root->Find("name")->PyStr(), "x");
   EXPECT_EQ(root->Find("b")->items[0].path(), "b[0]");
   // Positions after it are unchanged.
-  EXPECT_EQ(std::string(ParseYaml("bom.yaml", "\xEF\xBB\xBF" "a: 1\nb: [\n").status().message())
+  EXPECT_EQ(std::string(ParseYaml("bom.yaml",
+                                  "\xEF\xBB\xBF"
+                                  "a: 1\nb: [\n")
+                            .status()
+                            .message())
                 .substr(0, 14),
             "bom.yaml:3:1: ");
 }

@@ -13,10 +13,9 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -92,8 +91,7 @@ class DockerClient {
                                                                 const nlohmann::json& body) = 0;
   virtual absl::Status StartContainer(absl::string_view id) = 0;
   // timeout_seconds: `t=`; the HTTP deadline is extended by it.
-  virtual absl::Status StopContainer(absl::string_view id,
-                                     absl::optional<int> timeout_seconds) = 0;
+  virtual absl::Status StopContainer(absl::string_view id, absl::optional<int> timeout_seconds) = 0;
   virtual absl::Status KillContainer(absl::string_view id, absl::string_view signal) = 0;
   virtual absl::Status RemoveContainer(absl::string_view id,
                                        const RemoveContainerOptions& options) = 0;

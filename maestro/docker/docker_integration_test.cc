@@ -114,7 +114,8 @@ std::unique_ptr<HttpDockerClient> ClientFor(const ConnectionSpec& spec) {
 }
 
 std::string UniqueName(const std::string& what) {
-  return absl::StrCat("maestro-it-", what, "-", getpid(), "-", absl::ToUnixMicros(absl::Now()) % 1000000);
+  return absl::StrCat("maestro-it-", what, "-", getpid(), "-",
+                      absl::ToUnixMicros(absl::Now()) % 1000000);
 }
 
 class TransportTest : public ::testing::TestWithParam<std::string> {};
@@ -156,7 +157,8 @@ TEST_P(TransportTest, ContainerLifecycleLogsExec) {
   EXPECT_TRUE(inspect->state.running);
   EXPECT_EQ(inspect->labels["maestro.test"], "1");
 
-  auto listed = client->ListContainers({.all = true, .labels = {"maestro.test=1"}, .names = {name}});
+  auto listed =
+      client->ListContainers({.all = true, .labels = {"maestro.test=1"}, .names = {name}});
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].state, "running");
@@ -166,23 +168,32 @@ TEST_P(TransportTest, ContainerLifecycleLogsExec) {
   for (int i = 0; i < 50 && (out.empty() || err.empty()); ++i) {
     out.clear();
     err.clear();
-    ASSERT_TRUE(client->Logs(created->id, {}, [&](StdStream s, absl::string_view d) {
-      (s == StdStream::kStdout ? out : err).append(d.data(), d.size());
-      return true;
-    }).ok());
+    ASSERT_TRUE(client
+                    ->Logs(created->id, {},
+                           [&](StdStream s, absl::string_view d) {
+                             (s == StdStream::kStdout ? out : err).append(d.data(), d.size());
+                             return true;
+                           })
+                    .ok());
     if (out.empty() || err.empty()) absl::SleepFor(absl::Milliseconds(100));
   }
   EXPECT_EQ(out, "hello-out\n");
   EXPECT_EQ(err, "hello-err\n");
 
   // Exec with demuxed output and exit code.
-  auto exec = client->CreateExec(created->id, {.cmd = {"sh", "-c", "echo exec-out; echo exec-err >&2; exit 7"}});
+  auto exec = client->CreateExec(created->id,
+                                 {.cmd = {"sh", "-c", "echo exec-out; echo exec-err >&2; exit 7"}});
   ASSERT_TRUE(exec.ok()) << exec.status();
   std::string eout, eerr;
-  ASSERT_TRUE(client->StartExec(*exec, false, [&](StdStream s, absl::string_view d) {
-    (s == StdStream::kStdout ? eout : eerr).append(d.data(), d.size());
-    return true;
-  }, nullptr).ok());
+  ASSERT_TRUE(client
+                  ->StartExec(
+                      *exec, false,
+                      [&](StdStream s, absl::string_view d) {
+                        (s == StdStream::kStdout ? eout : eerr).append(d.data(), d.size());
+                        return true;
+                      },
+                      nullptr)
+                  .ok());
   EXPECT_EQ(eout, "exec-out\n");
   EXPECT_EQ(eerr, "exec-err\n");
   absl::StatusOr<ExecInspect> einfo;
@@ -211,11 +222,15 @@ TEST_P(TransportTest, AuthenticatedPull) {
   ASSERT_NE(client, nullptr);
   std::string repo = e.registry_image.substr(0, e.registry_image.rfind(':'));
   std::string tag = e.registry_image.substr(e.registry_image.rfind(':') + 1);
-  std::vector<Registry> regs = {{"testreg", "http://" + e.registry + "/v2/", e.registry_user,
-                                 e.registry_password, "", {3, {500, 502, 503}}}};
+  std::vector<Registry> regs = {{"testreg",
+                                 "http://" + e.registry + "/v2/",
+                                 e.registry_user,
+                                 e.registry_password,
+                                 "",
+                                 {3, {500, 502, 503}}}};
   int progress = 0;
-  absl::Status s = LoginAndPull(*client, {repo, tag}, regs, nullptr,
-                                [&](const PullProgress&) { ++progress; }, nullptr);
+  absl::Status s = LoginAndPull(
+      *client, {repo, tag}, regs, nullptr, [&](const PullProgress&) { ++progress; }, nullptr);
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_GT(progress, 0);
   EXPECT_TRUE(client->InspectImage(e.registry_image).ok());
@@ -231,7 +246,8 @@ TEST(FailureTest, RegistryWrongPasswordNamesRegistryNotPassword) {
   ASSERT_NE(client, nullptr);
   std::string repo = e.registry_image.substr(0, e.registry_image.rfind(':'));
   const std::string bad = "not-the-Password-42";
-  std::vector<Registry> regs = {{"testreg", "http://" + e.registry + "/v2/", e.registry_user, bad, "", {}}};
+  std::vector<Registry> regs = {
+      {"testreg", "http://" + e.registry + "/v2/", e.registry_user, bad, "", {}}};
   absl::Status s = LoginAndPull(*client, {repo, "latest"}, regs, nullptr, nullptr, nullptr);
   ASSERT_FALSE(s.ok());
   EXPECT_TRUE(absl::StrContains(s.message(), "registry 'testreg'")) << s;
@@ -281,7 +297,8 @@ TEST(FailureTest, TlsWithoutVerifyWarnsOncePerShip) {
 }
 
 TEST(FailureTest, SshUnknownHostKeyShowsFingerprint) {
-  std::string empty = absl::StrCat(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp", "/empty_known_hosts");
+  std::string empty =
+      absl::StrCat(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp", "/empty_known_hosts");
   std::ofstream(empty).close();
   ConnectionSpec spec = SpecFor("ssh_unix");
   spec.ssh.known_hosts = {empty};

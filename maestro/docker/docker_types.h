@@ -5,10 +5,9 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -49,15 +48,15 @@ struct ContainerState {
   std::string status;  // "created", "running", "exited", ...
   int64_t exit_code = 0;
   int64_t pid = 0;
-  std::string started_at;   // RFC 3339 as the daemon sent it
+  std::string started_at;  // RFC 3339 as the daemon sent it
   std::string finished_at;
   std::string error;
 };
 
 struct ContainerInspect {
   std::string id;
-  std::string name;      // with the leading '/'
-  std::string image_id;  // "Image": the sha256 id
+  std::string name;          // with the leading '/'
+  std::string image_id;      // "Image": the sha256 id
   std::string config_image;  // "Config.Image": what the container was created from
   std::vector<std::string> env;
   std::vector<std::string> cmd;

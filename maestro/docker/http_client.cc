@@ -40,7 +40,7 @@ void HttpClient::CloseIdle() {
 }
 
 absl::StatusOr<std::unique_ptr<transport::Connection>> HttpClient::Acquire(absl::Time deadline,
-                                                                            bool* reused) {
+                                                                           bool* reused) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     while (!idle_.empty()) {

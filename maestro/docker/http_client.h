@@ -61,7 +61,7 @@ struct RequestOptions {
   // Streams (follow logs, events, attach, pulls) may stay open indefinitely once the head
   // arrived; they end with the stream, when the sink returns false, or when `cancel` is set.
   bool stream_body_unbounded = false;
-  http::HttpResponseParser::Limits limits;  // kept bodies: 2xx max_body, others max_error_body
+  http::HttpResponseParser::Limits limits;       // kept bodies: 2xx max_body, others max_error_body
   const std::atomic<bool>* cancel = nullptr;     // stop now (Cancelled)
   const std::atomic<bool>* interrupt = nullptr;  // Ctrl-C: stop after kInterruptGrace
 };
@@ -95,8 +95,7 @@ class HttpClient {
   absl::StatusOr<HttpResponse> DoOnce(const HttpRequest& request, const RequestOptions& options,
                                       bool* reused, bool* got_bytes);
   absl::Status ProbeOnce(absl::Duration timeout);
-  absl::StatusOr<std::unique_ptr<transport::Connection>> Acquire(absl::Time deadline,
-                                                                 bool* reused);
+  absl::StatusOr<std::unique_ptr<transport::Connection>> Acquire(absl::Time deadline, bool* reused);
   void Release(std::unique_ptr<transport::Connection> conn);
 
   std::unique_ptr<transport::Transport> transport_;

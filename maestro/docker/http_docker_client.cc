@@ -89,13 +89,20 @@ bool IsUnreachable(const absl::Status& s) {
 
 absl::StatusCode CodeForHttp(int status, absl::StatusCode conflict) {
   switch (status) {
-    case 400: return absl::StatusCode::kInvalidArgument;
-    case 401: return absl::StatusCode::kUnauthenticated;
-    case 403: return absl::StatusCode::kPermissionDenied;
-    case 404: return absl::StatusCode::kNotFound;
-    case 409: return conflict;
-    case 503: return absl::StatusCode::kUnavailable;
-    default: break;
+    case 400:
+      return absl::StatusCode::kInvalidArgument;
+    case 401:
+      return absl::StatusCode::kUnauthenticated;
+    case 403:
+      return absl::StatusCode::kPermissionDenied;
+    case 404:
+      return absl::StatusCode::kNotFound;
+    case 409:
+      return conflict;
+    case 503:
+      return absl::StatusCode::kUnavailable;
+    default:
+      break;
   }
   if (status >= 500) return absl::StatusCode::kInternal;
   return absl::StatusCode::kUnknown;
@@ -150,9 +157,8 @@ std::string HttpDockerClient::Describe() const { return absl::StrCat(ship_, " ("
 absl::Status HttpDockerClient::Prefix(const Call& call, const absl::Status& status) const {
   std::string what = call.what.empty() ? absl::StrCat(call.method, " ", call.path) : call.what;
   absl::Status out(status.code(), absl::StrCat(Describe(), ": ", what, ": ", status.message()));
-  status.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) {
-    out.SetPayload(url, payload);
-  });
+  status.ForEachPayload(
+      [&out](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
   return out;
 }
 
@@ -207,8 +213,8 @@ absl::StatusOr<std::string> HttpDockerClient::Negotiate() {
     return absl::FailedPreconditionError(
         absl::StrCat(Describe(), ": GET /version: no ApiVersion in the daemon's answer"));
   }
-  std::string use = CompareApiVersions(v.api_version, kMaxApiVersion) < 0 ? v.api_version
-                                                                           : kMaxApiVersion;
+  std::string use =
+      CompareApiVersions(v.api_version, kMaxApiVersion) < 0 ? v.api_version : kMaxApiVersion;
   if (!v.min_api_version.empty() && CompareApiVersions(use, v.min_api_version) < 0) {
     use = v.min_api_version;
   }
@@ -254,8 +260,8 @@ absl::StatusOr<json> HttpDockerClient::DoJson(const Call& call, RequestOptions o
   MAESTRO_ASSIGN_OR_RETURN(HttpResponse r, Do(call, options));
   absl::optional<json> j = ParseJson(r.body);
   if (!j) {
-    return Prefix(call, absl::InternalError(absl::StrCat(
-                            "daemon answered ", r.status, " with a body that is not JSON")));
+    return Prefix(call, absl::InternalError(absl::StrCat("daemon answered ", r.status,
+                                                         " with a body that is not JSON")));
   }
   return *j;
 }
@@ -408,8 +414,11 @@ absl::StatusOr<std::string> HttpDockerClient::CreateExec(absl::string_view conta
   Call call;
   call.method = "POST";
   call.path = absl::StrCat("/containers/", PathPart(container), "/exec");
-  json body = {{"AttachStdin", false}, {"AttachStdout", true}, {"AttachStderr", true},
-               {"Tty", o.tty},          {"Cmd", o.cmd}};
+  json body = {{"AttachStdin", false},
+               {"AttachStdout", true},
+               {"AttachStderr", true},
+               {"Tty", o.tty},
+               {"Cmd", o.cmd}};
   if (!o.env.empty()) body["Env"] = o.env;
   if (!o.user.empty()) body["User"] = o.user;
   if (!o.working_dir.empty()) body["WorkingDir"] = o.working_dir;
@@ -451,8 +460,10 @@ absl::Status HttpDockerClient::PullImage(absl::string_view image, absl::string_v
   Call call;
   call.method = "POST";
   call.path = "/images/create";
-  call.query = {{"fromImage", std::string(image)}, {"tag", tag.empty() ? "latest" : std::string(tag)}};
-  if (!registry_auth.empty()) call.headers.emplace_back("X-Registry-Auth", std::string(registry_auth));
+  call.query = {{"fromImage", std::string(image)},
+                {"tag", tag.empty() ? "latest" : std::string(tag)}};
+  if (!registry_auth.empty())
+    call.headers.emplace_back("X-Registry-Auth", std::string(registry_auth));
   call.what = absl::StrCat("pull ", image, ":", tag.empty() ? "latest" : tag);
   absl::Status stream_error;
   LineSplitter lines(

@@ -71,7 +71,8 @@ class HttpDockerClient : public DockerClient {
   absl::Status StartContainer(absl::string_view id) override;
   absl::Status StopContainer(absl::string_view id, absl::optional<int> timeout_seconds) override;
   absl::Status KillContainer(absl::string_view id, absl::string_view signal) override;
-  absl::Status RemoveContainer(absl::string_view id, const RemoveContainerOptions& options) override;
+  absl::Status RemoveContainer(absl::string_view id,
+                               const RemoveContainerOptions& options) override;
   absl::Status Logs(absl::string_view id, const LogsOptions& options,
                     const OutputCallback& callback) override;
   absl::StatusOr<std::string> CreateExec(absl::string_view container,
@@ -109,8 +110,8 @@ class HttpDockerClient : public DockerClient {
   absl::StatusOr<HttpResponse> GetPing(Call* call);
   absl::StatusOr<nlohmann::json> DoJson(const Call& call, RequestOptions options);
   absl::StatusOr<nlohmann::json> DoJson(const Call& call) { return DoJson(call, Quick()); }
-  absl::Status DoStream(const Call& call, bool tty, bool unbounded,
-                        const std::atomic<bool>* cancel, const OutputCallback& callback);
+  absl::Status DoStream(const Call& call, bool tty, bool unbounded, const std::atomic<bool>* cancel,
+                        const OutputCallback& callback);
   absl::Status Prefix(const Call& call, const absl::Status& status) const;
 
   std::string ship_;

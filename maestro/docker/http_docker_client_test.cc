@@ -32,7 +32,8 @@ class HttpDockerClientTest : public ::testing::Test {
         timeout, version);
   }
   std::string CreateRunning(const std::string& name, json extra = json::object()) {
-    json body = {{"Image", "busybox"}, {"Cmd", {"echo", "hello", "world"}},
+    json body = {{"Image", "busybox"},
+                 {"Cmd", {"echo", "hello", "world"}},
                  {"Labels", {{"maestro.test", "1"}}}};
     body.update(extra);
     auto c = client_->CreateContainer(name, body);
@@ -97,7 +98,8 @@ TEST(VersionTest, AtLeastServerMinimumAndBelowServerMax) {
 }
 
 TEST_F(HttpDockerClientTest, ContainerLifecycle) {
-  std::string id = CreateRunning("web-1", {{"HostConfig", {{"PortBindings", {{"80/tcp", {{{"HostPort", "8080"}}}}}}}}});
+  std::string id = CreateRunning(
+      "web-1", {{"HostConfig", {{"PortBindings", {{"80/tcp", {{{"HostPort", "8080"}}}}}}}}});
   auto inspect = client_->InspectContainer("web-1");
   ASSERT_TRUE(inspect.ok()) << inspect.status();
   EXPECT_EQ(inspect->id, id);
@@ -137,9 +139,10 @@ TEST_F(HttpDockerClientTest, ErrorsNameShipCallStatusAndDaemonMessage) {
   auto dup = client_->CreateContainer("x", json{{"Image", "busybox"}});
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.status().code(), absl::StatusCode::kAlreadyExists);
-  std::string want = "ship1 (unix://" + daemon_->socket_path() +
-                     "): POST /containers/create: 409 Conflict: Conflict. The container name \"/x\" "
-                     "is already in use";
+  std::string want =
+      "ship1 (unix://" + daemon_->socket_path() +
+      "): POST /containers/create: 409 Conflict: Conflict. The container name \"/x\" "
+      "is already in use";
   EXPECT_TRUE(absl::StartsWith(dup.status().message(), want)) << dup.status().message();
 
   // Port conflict: a 500 with the daemon's text.
@@ -159,7 +162,10 @@ TEST_F(HttpDockerClientTest, ErrorsNameShipCallStatusAndDaemonMessage) {
   daemon_->InjectFault(FakeDockerDaemon::Fault::kInternalError, 1, "/containers/json");
   absl::Status list = client_->ListContainers({}).status();
   EXPECT_EQ(list.code(), absl::StatusCode::kInternal);
-  EXPECT_TRUE(absl::StrContains(list.message(), "GET /containers/json: 500 Internal Server Error: fake daemon: injected failure")) << list;
+  EXPECT_TRUE(absl::StrContains(
+      list.message(),
+      "GET /containers/json: 500 Internal Server Error: fake daemon: injected failure"))
+      << list;
 }
 
 TEST_F(HttpDockerClientTest, KeepAliveReusesOneConnection) {
@@ -244,23 +250,30 @@ TEST_F(HttpDockerClientTest, LogsAreDemultiplexed) {
 
   // tail=1
   std::string last;
-  ASSERT_TRUE(client_->Logs(id, {.tail = "1"}, [&](StdStream, absl::string_view d) {
-    last.append(d.data(), d.size());
-    return true;
-  }).ok());
+  ASSERT_TRUE(client_
+                  ->Logs(id, {.tail = "1"},
+                         [&](StdStream, absl::string_view d) {
+                           last.append(d.data(), d.size());
+                           return true;
+                         })
+                  .ok());
   EXPECT_EQ(last, "more output\n");
 }
 
 TEST_F(HttpDockerClientTest, TtyLogsAreRaw) {
-  auto c = client_->CreateContainer("tty", json{{"Image", "busybox"}, {"Tty", true}, {"Cmd", {"echo", "raw"}}});
+  auto c = client_->CreateContainer(
+      "tty", json{{"Image", "busybox"}, {"Tty", true}, {"Cmd", {"echo", "raw"}}});
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE(client_->StartContainer(c->id).ok());
   std::string out;
-  ASSERT_TRUE(client_->Logs(c->id, {}, [&](StdStream st, absl::string_view d) {
-    EXPECT_EQ(st, StdStream::kStdout);
-    out.append(d.data(), d.size());
-    return true;
-  }).ok());
+  ASSERT_TRUE(client_
+                  ->Logs(c->id, {},
+                         [&](StdStream st, absl::string_view d) {
+                           EXPECT_EQ(st, StdStream::kStdout);
+                           out.append(d.data(), d.size());
+                           return true;
+                         })
+                  .ok());
   EXPECT_EQ(out, "raw\n");
 }
 
@@ -269,7 +282,8 @@ TEST_F(HttpDockerClientTest, FollowLogsStreamUntilExit) {
   std::thread writer([&] {
     absl::SleepFor(absl::Milliseconds(100));
     daemon_->AppendLogs(id, 1, "late line\n");
-    absl::SleepFor(absl::Milliseconds(400));  // longer than the 2 s timeout? no: streams are unbounded
+    absl::SleepFor(
+        absl::Milliseconds(400));  // longer than the 2 s timeout? no: streams are unbounded
     daemon_->ExitContainer(id, 3);
   });
   std::string out;
@@ -290,10 +304,15 @@ TEST_F(HttpDockerClientTest, ExecCreateStartInspect) {
   auto exec = client_->CreateExec(id, {.cmd = {"err", "bad", "thing"}});
   ASSERT_TRUE(exec.ok()) << exec.status();
   std::string out, err;
-  ASSERT_TRUE(client_->StartExec(*exec, false, [&](StdStream s, absl::string_view d) {
-    (s == StdStream::kStdout ? out : err).append(d.data(), d.size());
-    return true;
-  }, nullptr).ok());
+  ASSERT_TRUE(client_
+                  ->StartExec(
+                      *exec, false,
+                      [&](StdStream s, absl::string_view d) {
+                        (s == StdStream::kStdout ? out : err).append(d.data(), d.size());
+                        return true;
+                      },
+                      nullptr)
+                  .ok());
   EXPECT_EQ(err, "bad thing\n");
   auto info = client_->InspectExec(*exec);
   ASSERT_TRUE(info.ok());
@@ -305,9 +324,10 @@ TEST_F(HttpDockerClientTest, ExecCreateStartInspect) {
 
 TEST_F(HttpDockerClientTest, PullStreamsProgressAndFailsOnErrorLine) {
   std::vector<PullProgress> progress;
-  ASSERT_TRUE(client_->PullImage("example/app", "2.0", "", [&](const PullProgress& p) {
-    progress.push_back(p);
-  }).ok());
+  ASSERT_TRUE(client_
+                  ->PullImage("example/app", "2.0", "",
+                              [&](const PullProgress& p) { progress.push_back(p); })
+                  .ok());
   ASSERT_GE(progress.size(), 5u);
   EXPECT_EQ(progress[1].status, "Downloading");
   EXPECT_EQ(progress[1].total, 300);
@@ -315,7 +335,8 @@ TEST_F(HttpDockerClientTest, PullStreamsProgressAndFailsOnErrorLine) {
 
   absl::Status missing = client_->PullImage("example/missing", "latest", "", nullptr);
   EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
-  EXPECT_TRUE(absl::StrContains(missing.message(), "pull example/missing:latest: manifest for")) << missing;
+  EXPECT_TRUE(absl::StrContains(missing.message(), "pull example/missing:latest: manifest for"))
+      << missing;
 }
 
 TEST_F(HttpDockerClientTest, EventsStreamAndStop) {
@@ -333,7 +354,8 @@ TEST_F(HttpDockerClientTest, EventsStreamAndStop) {
   });
   absl::SleepFor(absl::Milliseconds(200));
   auto other = MakeClient(absl::Seconds(2), "1.41");
-  auto c = other->CreateContainer("ev", json{{"Image", "busybox"}, {"Labels", {{"maestro.test", "1"}}}});
+  auto c =
+      other->CreateContainer("ev", json{{"Image", "busybox"}, {"Labels", {{"maestro.test", "1"}}}});
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE(other->StartContainer(c->id).ok());
   t.join();
@@ -348,7 +370,8 @@ TEST_F(HttpDockerClientTest, EventsStreamAndStop) {
   quiet.cancel = &cancel2;
   quiet.filters = {{"type", {"network"}}};
   absl::Time start = absl::Now();
-  std::thread t2([&] { EXPECT_TRUE(other->Events(quiet, [](const Event&) { return true; }).ok()); });
+  std::thread t2(
+      [&] { EXPECT_TRUE(other->Events(quiet, [](const Event&) { return true; }).ok()); });
   absl::SleepFor(absl::Milliseconds(100));
   cancel2 = true;
   t2.join();

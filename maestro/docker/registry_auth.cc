@@ -113,8 +113,8 @@ absl::StatusOr<absl::optional<AuthConfig>> ResolveAuth(const Registry& registry,
       std::string decoded;
       if (!absl::Base64Unescape(e["auth"].get<std::string>(), &decoded) ||
           decoded.find(':') == std::string::npos) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "docker config: the 'auth' entry for ", it.key(), " is not base64 'user:password'"));
+        return absl::InvalidArgumentError(absl::StrCat("docker config: the 'auth' entry for ",
+                                                       it.key(), " is not base64 'user:password'"));
       }
       size_t colon = decoded.find(':');
       auth.username = decoded.substr(0, colon);
@@ -195,14 +195,17 @@ json AuthConfigJson(const AuthConfig& auth) {
   return j;
 }
 
-std::string EncodeRegistryAuth(const AuthConfig& auth) { return Base64Url(AuthConfigJson(auth).dump()); }
+std::string EncodeRegistryAuth(const AuthConfig& auth) {
+  return Base64Url(AuthConfigJson(auth).dump());
+}
 
 absl::Status ScrubSecret(const absl::Status& status, absl::string_view secret) {
   if (status.ok() || secret.empty() || !absl::StrContains(status.message(), secret)) {
     return status;
   }
   absl::Status out(status.code(), absl::StrReplaceAll(status.message(), {{secret, "***"}}));
-  status.ForEachPayload([&out](absl::string_view url, const absl::Cord& p) { out.SetPayload(url, p); });
+  status.ForEachPayload(
+      [&out](absl::string_view url, const absl::Cord& p) { out.SetPayload(url, p); });
   return out;
 }
 
@@ -218,8 +221,8 @@ absl::Status RunWithRetry(const RetrySpec& spec, absl::string_view what,
     if (i + 1 < attempts && sleep) sleep(absl::Milliseconds(500) * (i + 1));
   }
   if (spec.when.empty() || attempts == 1) return s;
-  absl::Status out(s.code(), absl::StrCat(what, ": giving up after ", attempts,
-                                          " attempts: ", s.message()));
+  absl::Status out(s.code(),
+                   absl::StrCat(what, ": giving up after ", attempts, " attempts: ", s.message()));
   s.ForEachPayload([&out](absl::string_view url, const absl::Cord& p) { out.SetPayload(url, p); });
   return out;
 }
@@ -236,18 +239,19 @@ absl::Status LoginAndPull(DockerClient& client, const PullRequest& request,
   std::string secret;
   if (registry != nullptr) {
     retry = registry->retry;
-    MAESTRO_ASSIGN_OR_RETURN(absl::optional<AuthConfig> auth, ResolveAuth(*registry, docker_config));
+    MAESTRO_ASSIGN_OR_RETURN(absl::optional<AuthConfig> auth,
+                             ResolveAuth(*registry, docker_config));
     if (auth) {
       secret = auth->password;
-      std::string what = absl::StrCat(client.Describe(), ": ", Describe(*registry), ": login as ",
-                                      auth->username);
+      std::string what =
+          absl::StrCat(client.Describe(), ": ", Describe(*registry), ": login as ", auth->username);
       absl::Status login = RunWithRetry(
           retry, what, [&] { return client.Login(AuthConfigJson(*auth)).status(); }, sleep);
       if (!login.ok()) {
-        return ScrubSecret(absl::Status(login.code(), absl::StrCat(Describe(*registry), ": login as ",
-                                                                   auth->username, " failed: ",
-                                                                   login.message())),
-                           secret);
+        return ScrubSecret(
+            absl::Status(login.code(), absl::StrCat(Describe(*registry), ": login as ",
+                                                    auth->username, " failed: ", login.message())),
+            secret);
       }
       auth_header = EncodeRegistryAuth(*auth);
     }

@@ -7,11 +7,10 @@
 #define MAESTRO_DOCKER_REGISTRY_AUTH_H_
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

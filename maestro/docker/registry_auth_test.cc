@@ -30,13 +30,14 @@ std::vector<Registry> Registries() {
 
 TEST(FindRegistryTest, MatchingRulesOfSection58) {
   auto regs = Registries();
-  EXPECT_EQ(*FindRegistryForImage("busybox", regs), nullptr);       // Hub official
-  EXPECT_EQ(*FindRegistryForImage("/busybox", regs), nullptr);      // '/' at index 0
+  EXPECT_EQ(*FindRegistryForImage("busybox", regs), nullptr);   // Hub official
+  EXPECT_EQ(*FindRegistryForImage("/busybox", regs), nullptr);  // '/' at index 0
   EXPECT_EQ(*FindRegistryForImage("library/busybox", regs), nullptr);
   EXPECT_EQ((*FindRegistryForImage("foo4/bar", regs))->name, "foo4");  // by key (Hub namespace)
   EXPECT_EQ((*FindRegistryForImage("quay.io/org/app", regs))->name, "quay");  // by netloc
   EXPECT_EQ((*FindRegistryForImage("127.0.0.1:5000/maestro/busybox", regs))->name, "local");
-  EXPECT_EQ((*FindRegistryForImage("127.0.0.1/maestro/busybox", regs))->name, "local");  // host part
+  EXPECT_EQ((*FindRegistryForImage("127.0.0.1/maestro/busybox", regs))->name,
+            "local");  // host part
   EXPECT_EQ(*FindRegistryForImage("other.io/x", regs), nullptr);
   std::vector<Registry> broken = {{"nourl", "", "", "", "", {}}};
   EXPECT_FALSE(FindRegistryForImage("h:1/x", broken).ok());
@@ -101,8 +102,9 @@ TEST(LoadDockerConfigTest, AbsentValidAndMalformed) {
 
   std::string not_object = WriteDockerConfig("array", "[1]");
   EXPECT_EQ(LoadDockerConfig(not_object.c_str(), nullptr).status().message(),
-            not_object + "/config.json: malformed Docker configuration: expected a JSON object, "
-                         "got array");
+            not_object +
+                "/config.json: malformed Docker configuration: expected a JSON object, "
+                "got array");
 }
 
 TEST(EncodeRegistryAuthTest, Base64UrlJson) {
@@ -127,25 +129,50 @@ TEST(RunWithRetryTest, RetriesListedCodesAndFailsWhenExhausted) {
     s.SetPayload("type.maestro/http_status", absl::Cord(std::to_string(code)));
     return s;
   };
-  absl::Status s = RunWithRetry({3, {502}}, "pull x", [&] { ++calls; return http_error(502); }, sleep);
+  absl::Status s = RunWithRetry(
+      {3, {502}}, "pull x",
+      [&] {
+        ++calls;
+        return http_error(502);
+      },
+      sleep);
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(calls, 3);
   EXPECT_EQ(sleeps.size(), 2u);
   EXPECT_TRUE(absl::StrContains(s.message(), "giving up after 3 attempts")) << s;
 
   calls = 0;
-  s = RunWithRetry({3, {502}}, "x", [&] { return ++calls < 2 ? http_error(502) : absl::OkStatus(); }, sleep);
+  s = RunWithRetry(
+      {3, {502}}, "x", [&] { return ++calls < 2 ? http_error(502) : absl::OkStatus(); }, sleep);
   EXPECT_TRUE(s.ok());
   EXPECT_EQ(calls, 2);
 
   calls = 0;
-  s = RunWithRetry({3, {502}}, "x", [&] { ++calls; return http_error(404); }, sleep);
+  s = RunWithRetry(
+      {3, {502}}, "x",
+      [&] {
+        ++calls;
+        return http_error(404);
+      },
+      sleep);
   EXPECT_EQ(calls, 1);  // not listed: no retry
   calls = 0;
-  s = RunWithRetry({}, "x", [&] { ++calls; return http_error(502); }, sleep);
+  s = RunWithRetry(
+      {}, "x",
+      [&] {
+        ++calls;
+        return http_error(502);
+      },
+      sleep);
   EXPECT_EQ(calls, 1);  // default: nothing retried
   calls = 0;
-  s = RunWithRetry({2, {500}}, "x", [&] { ++calls; return absl::InternalError("received unexpected HTTP status: 500 Internal Server Error"); }, sleep);
+  s = RunWithRetry(
+      {2, {500}}, "x",
+      [&] {
+        ++calls;
+        return absl::InternalError("received unexpected HTTP status: 500 Internal Server Error");
+      },
+      sleep);
   EXPECT_EQ(calls, 2);  // stream errors carry the code in the text
 }
 
@@ -165,8 +192,9 @@ class LoginAndPullTest : public ::testing::Test {
 
 TEST_F(LoginAndPullTest, AuthenticatedPull) {
   int lines = 0;
-  absl::Status s = LoginAndPull(*client_, {"127.0.0.1:5000/maestro/busybox", "latest"}, Registries(),
-                                nullptr, [&](const PullProgress&) { ++lines; }, no_sleep_);
+  absl::Status s = LoginAndPull(
+      *client_, {"127.0.0.1:5000/maestro/busybox", "latest"}, Registries(), nullptr,
+      [&](const PullProgress&) { ++lines; }, no_sleep_);
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_GT(lines, 3);
   EXPECT_FALSE(daemon_->LastHeader("X-Registry-Auth").empty());
@@ -206,7 +234,8 @@ TEST_F(LoginAndPullTest, ServerErrorsRetriedThenReported) {
 }
 
 TEST_F(LoginAndPullTest, HubImagesNeedNoLogin) {
-  ASSERT_TRUE(LoginAndPull(*client_, {"busybox", "1.36"}, Registries(), nullptr, nullptr, no_sleep_).ok());
+  ASSERT_TRUE(
+      LoginAndPull(*client_, {"busybox", "1.36"}, Registries(), nullptr, nullptr, no_sleep_).ok());
   EXPECT_TRUE(daemon_->LastHeader("X-Registry-Auth").empty());
   for (const auto& r : daemon_->request_log()) EXPECT_FALSE(absl::StrContains(r, "/auth"));
 }

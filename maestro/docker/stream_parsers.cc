@@ -38,8 +38,8 @@ absl::Status MultiplexedStreamParser::Feed(absl::string_view data) {
 absl::Status MultiplexedStreamParser::Finish() const {
   if (stopped_) return absl::OkStatus();
   if (header_len_ != 0 || remaining_ != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "multiplexed stream ended inside a frame (", header_len_ ? "header" : "payload", ")"));
+    return absl::InvalidArgumentError(absl::StrCat("multiplexed stream ended inside a frame (",
+                                                   header_len_ ? "header" : "payload", ")"));
   }
   return absl::OkStatus();
 }

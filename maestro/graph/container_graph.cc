@@ -110,8 +110,7 @@ std::vector<char> ContainerGraph::Reach(const std::vector<int>& from, bool forwa
   return seen;
 }
 
-std::vector<std::string> ContainerGraph::Closure(const std::string& container,
-                                                 bool forward) const {
+std::vector<std::string> ContainerGraph::Closure(const std::string& container, bool forward) const {
   std::vector<std::string> out;
   int id = Id(container);
   if (id < 0) return out;
@@ -185,7 +184,7 @@ std::vector<std::string> ContainerGraph::Order(const std::vector<std::string>& c
   std::vector<char> done(n, 0);
   std::set<int> ready_now, ready_next;
   int cursor = -1;
-  std::vector<int> finished;  // nodes just done, to propagate
+  std::vector<int> finished;      // nodes just done, to propagate
   auto on_free = [&](int node) {  // all successors of `node` are done
     if (member[node]) {
       (node > cursor ? ready_now : ready_next).insert(node);

@@ -217,15 +217,14 @@ std::set<std::string> ServiceClosure(const model::Environment& env, const std::s
   return Reachable(forward ? edges : Reverse(edges), service);
 }
 
-std::set<std::string> ContainerClosure(const model::Environment& env,
-                                       const std::string& container, bool forward) {
+std::set<std::string> ContainerClosure(const model::Environment& env, const std::string& container,
+                                       bool forward) {
   std::vector<std::string> names = ContainerGraph(env).Closure(container, forward);
   return std::set<std::string>(names.begin(), names.end());
 }
 
 std::vector<std::string> OrderContainers(const model::Environment& env,
-                                         const std::vector<std::string>& containers,
-                                         bool forward) {
+                                         const std::vector<std::string>& containers, bool forward) {
   return ContainerGraph(env).Order(containers, forward);
 }
 
@@ -243,7 +242,8 @@ absl::StatusOr<std::vector<std::string>> ResolveThings(const model::Environment&
     }
     const model::Service* service = env.FindService(thing);
     if (service == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(thing, " is neither a service nor a container!"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(thing, " is neither a service nor a container!"));
     }
     if (!expand_services) {
       return absl::InvalidArgumentError(
@@ -269,8 +269,7 @@ absl::StatusOr<std::vector<std::string>> ResolveThings(const model::Environment&
 }
 
 absl::StatusOr<std::string> RenderDepTree(const model::Environment& env,
-                                          const std::vector<std::string>& things,
-                                          bool recursive) {
+                                          const std::vector<std::string>& things, bool recursive) {
   std::set<std::string> roots;
   if (things.empty()) {
     for (const model::Service& s : env.services) roots.insert(s.name);
@@ -281,7 +280,8 @@ absl::StatusOr<std::string> RenderDepTree(const model::Environment& env,
     } else if (env.FindService(thing) != nullptr) {
       roots.insert(thing);
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(thing, " is neither a service nor a container!"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(thing, " is neither a service nor a container!"));
     }
   }
   std::string out;

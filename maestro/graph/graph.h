@@ -53,16 +53,15 @@ Adjacency ContainerEdges(const model::Environment& env);
 // Transitive dependencies (forward) or dependents (!forward) of a service / container.
 std::set<std::string> ServiceClosure(const model::Environment& env, const std::string& service,
                                      bool forward);
-std::set<std::string> ContainerClosure(const model::Environment& env,
-                                       const std::string& container, bool forward);
+std::set<std::string> ContainerClosure(const model::Environment& env, const std::string& container,
+                                       bool forward);
 
 // MaestroNG's static order over `containers` (deduplicated): repeatedly walk the pending
 // names in sorted order, taking each one whose dependencies (forward) or dependents
 // (!forward) within the set are already taken. Dependencies first when forward, dependents
 // first otherwise. The environment must be acyclic (LoadEnvironment guarantees it).
 std::vector<std::string> OrderContainers(const model::Environment& env,
-                                         const std::vector<std::string>& containers,
-                                         bool forward);
+                                         const std::vector<std::string>& containers, bool forward);
 
 // Thing resolution (docs/usage.md#which-containers-thing-expansion), with MaestroNG's bugs fixed:
 // each thing is a container name or (with expand_services) a service name; duplicates are removed;

@@ -93,7 +93,8 @@ services:
 
 TEST(GraphTest, DepTree) {
   model::Environment env = LoadOrDie(kZk);
-  EXPECT_EQ(*RenderDepTree(env, {"kafka", "zookeeper"}, false), "kafka\n \\- zookeeper\n\nzookeeper\n");
+  EXPECT_EQ(*RenderDepTree(env, {"kafka", "zookeeper"}, false),
+            "kafka\n \\- zookeeper\n\nzookeeper\n");
   EXPECT_EQ(*RenderDepTree(env, {"kafka-1"}, false), "kafka\n \\- zookeeper\n");
   model::Environment diamond = LoadOrDie(R"(
 name: t
@@ -165,7 +166,6 @@ TEST(GraphTest, FindCycle) {
   EXPECT_EQ(Reachable(edges, "d"), std::set<std::string>{});
 }
 
-
 // Builds an environment by hand (the loader rejects cycles): services with requires and
 // instances with volumes_from.
 model::Environment HandBuilt(
@@ -194,22 +194,29 @@ model::Environment HandBuilt(
 TEST(GraphTest, FindContainerCycleMatchesFindCycleOnContainerEdges) {
   std::vector<model::Environment> envs = {
       // No cycle; a chain of services.
-      HandBuilt({{"a", {"b"}}, {"b", {"c"}}, {"c", {}}},
-                {{"a-1", "a", {}}, {"a-2", "a", {}}, {"b-1", "b", {}}, {"c-1", "c", {}},
-                 {"c-2", "c", {"c-1"}}}),
+      HandBuilt({{"a", {"b"}}, {"b", {"c"}}, {"c", {}}}, {{"a-1", "a", {}},
+                                                          {"a-2", "a", {}},
+                                                          {"b-1", "b", {}},
+                                                          {"c-1", "c", {}},
+                                                          {"c-2", "c", {"c-1"}}}),
       // Cycles in two services; the one reached first from the sorted roots through a
       // dependency is the one reported (b's, through a-1), not a's own.
-      HandBuilt({{"a", {"b"}}, {"b", {}}},
-                {{"a-1", "a", {}}, {"a-2", "a", {"a-3"}}, {"a-3", "a", {"a-2"}},
-                 {"b-1", "b", {"b-2"}}, {"b-2", "b", {"b-1"}}}),
+      HandBuilt({{"a", {"b"}}, {"b", {}}}, {{"a-1", "a", {}},
+                                            {"a-2", "a", {"a-3"}},
+                                            {"a-3", "a", {"a-2"}},
+                                            {"b-1", "b", {"b-2"}},
+                                            {"b-2", "b", {"b-1"}}}),
       // A self-reference and a longer ring.
-      HandBuilt({{"x", {}}, {"y", {"x"}}},
-                {{"x-1", "x", {"x-3"}}, {"x-2", "x", {"x-1"}}, {"x-3", "x", {"x-2"}},
-                 {"y-1", "y", {"y-1"}}}),
+      HandBuilt({{"x", {}}, {"y", {"x"}}}, {{"x-1", "x", {"x-3"}},
+                                            {"x-2", "x", {"x-1"}},
+                                            {"x-3", "x", {"x-2"}},
+                                            {"y-1", "y", {"y-1"}}}),
       // Interleaved names across two dependency groups and volumes_from another service.
-      HandBuilt({{"p", {"q", "r"}}, {"q", {}}, {"r", {}}},
-                {{"n-1", "p", {"m-2"}}, {"m-2", "q", {}}, {"n-3", "r", {"n-4"}},
-                 {"n-4", "r", {"n-3"}}, {"m-5", "q", {}}}),
+      HandBuilt({{"p", {"q", "r"}}, {"q", {}}, {"r", {}}}, {{"n-1", "p", {"m-2"}},
+                                                            {"m-2", "q", {}},
+                                                            {"n-3", "r", {"n-4"}},
+                                                            {"n-4", "r", {"n-3"}},
+                                                            {"m-5", "q", {}}}),
   };
   for (size_t i = 0; i < envs.size(); ++i) {
     auto want = FindCycle(ContainerEdges(envs[i]));
@@ -219,7 +226,6 @@ TEST(GraphTest, FindContainerCycleMatchesFindCycleOnContainerEdges) {
   EXPECT_FALSE(FindContainerCycle(envs[0]).has_value());
   EXPECT_EQ(FormatCycle(*FindContainerCycle(envs[1])), "b-1 -> b-2 -> b-1");
 }
-
 
 // ---- ContainerGraph against the definitions it replaces (materialised ContainerEdges) ----
 
@@ -331,8 +337,7 @@ TEST(ContainerGraphTest, MatchesMaterialisedEdgesOnRandomEnvironments) {
       }
       if (pick == 0) subset.push_back("not-a-container");
       for (bool fwd : {true, false}) {
-        EXPECT_EQ(graph.Order(subset, fwd),
-                  reference::Order(fwd ? forward : backward, subset))
+        EXPECT_EQ(graph.Order(subset, fwd), reference::Order(fwd ? forward : backward, subset))
             << "round " << round << " pick " << pick;
       }
     }

@@ -1,12 +1,11 @@
 #include "maestro/http/response_parser.h"
 
+#include <algorithm>
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/optional.hpp>
-
-#include <algorithm>
 #include <cstdint>
 #include <limits>
 
@@ -82,7 +81,8 @@ struct SinkBody {
       if constexpr (isRequest) {
         return 0;
       } else {
-        return static_cast<int>(static_cast<const beast_http::header<false, Fields>*>(h)->result_int());
+        return static_cast<int>(
+            static_cast<const beast_http::header<false, Fields>*>(h)->result_int());
       }
     }
     value_type& v_;
@@ -143,15 +143,16 @@ absl::StatusOr<size_t> HttpResponseParser::Feed(absl::string_view data) {
   size_t total = 0;
   while (!impl_->parser.is_done() && total < data.size()) {
     boost::beast::error_code ec;
-    size_t used = impl_->parser.put(
-        boost::asio::const_buffer(data.data() + total, data.size() - total), ec);
+    size_t used =
+        impl_->parser.put(boost::asio::const_buffer(data.data() + total, data.size() - total), ec);
     total += used;
     impl_->CopyHeader();
     if (ec == beast_http::error::need_more) {
       if (used == 0) break;
       continue;
     }
-    if (ec) return absl::InvalidArgumentError(absl::StrCat("malformed HTTP response: ", ec.message()));
+    if (ec)
+      return absl::InvalidArgumentError(absl::StrCat("malformed HTTP response: ", ec.message()));
     if (stopped()) break;
     if (used == 0) break;
   }

@@ -82,7 +82,7 @@ class HttpResponseParser {
   bool stopped() const;
   // A 2xx body passed Limits::max_body (stopped() and response().truncated are true).
   bool too_large() const;
-  bool keep_alive() const;  // valid once done()
+  bool keep_alive() const;               // valid once done()
   const HttpResponse& response() const;  // headers valid once header_done()
 
  private:

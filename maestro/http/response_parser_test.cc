@@ -21,7 +21,8 @@ std::string FeedAll(HttpResponseParser& p, const std::string& in, size_t step) {
 
 TEST(HttpResponseParserTest, ContentLengthBuffered) {
   HttpResponseParser p;
-  std::string rest = FeedAll(p, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nApi-Version: 1.41\r\n\r\nhelloEXTRA", 100);
+  std::string rest = FeedAll(
+      p, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nApi-Version: 1.41\r\n\r\nhelloEXTRA", 100);
   ASSERT_TRUE(p.done());
   EXPECT_EQ(p.response().body, "hello");
   EXPECT_EQ(p.response().Header("api-version"), "1.41");
@@ -36,7 +37,10 @@ TEST(HttpResponseParserTest, ChunkedStreamedToSink) {
       streamed.append(d.data(), d.size());
       return true;
     });
-    FeedAll(p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", step);
+    FeedAll(p,
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n "
+            "world\r\n0\r\n\r\n",
+            step);
     ASSERT_TRUE(p.done()) << step;
     EXPECT_EQ(streamed, "hello world") << step;
     EXPECT_EQ(p.response().body, "");
@@ -59,7 +63,8 @@ TEST(HttpResponseParserTest, BodyUntilEof) {
     streamed.append(d.data(), d.size());
     return true;
   });
-  FeedAll(p, "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\nraw bytes", 4);
+  FeedAll(p, "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\nraw bytes",
+          4);
   EXPECT_FALSE(p.done());
   EXPECT_TRUE(p.FeedEof().ok());
   EXPECT_TRUE(p.done());

@@ -54,15 +54,13 @@ TEST_F(ChecksTest, EveryCheckTypePassesAndFails) {
   // Failing: each names the check and its last error.
   EXPECT_THAT(SummaryLine(r.err, "bad-tcp"),
               AllOf(HasSubstr("failed"), HasSubstr("tcp check on port web"),
-                    HasSubstr(absl::StrCat("127.0.0.2:", port_base_ + 2)),
-                    HasSubstr("refused")))
+                    HasSubstr(absl::StrCat("127.0.0.2:", port_base_ + 2)), HasSubstr("refused")))
       << r.err;
   EXPECT_THAT(SummaryLine(r.err, "bad-http"),
               AllOf(HasSubstr("http check"), HasSubstr("/missing.html"), HasSubstr("404")))
       << r.err;
   EXPECT_THAT(SummaryLine(r.err, "bad-regex"),
-              AllOf(HasSubstr("http check"), HasSubstr("did not match"),
-                    HasSubstr("no such text")))
+              AllOf(HasSubstr("http check"), HasSubstr("did not match"), HasSubstr("no such text")))
       << r.err;
   EXPECT_THAT(SummaryLine(r.err, "bad-exec"),
               AllOf(HasSubstr("exec check `false`"), HasSubstr("exited with status 1")))
@@ -74,8 +72,7 @@ TEST_F(ChecksTest, EveryCheckTypePassesAndFails) {
     EXPECT_THAT(LastLine(r.out, C(bad)), HasSubstr("container did not start!")) << r.out;
   }
   // The dependent of a failed container is skipped and never created.
-  EXPECT_THAT(SummaryLine(r.err, "after-bad"),
-              AllOf(HasSubstr("skipped"), HasSubstr(C("bad-tcp"))))
+  EXPECT_THAT(SummaryLine(r.err, "after-bad"), AllOf(HasSubstr("skipped"), HasSubstr(C("bad-tcp"))))
       << r.err;
   EXPECT_FALSE(Inspect(C("after-bad")).has_value());
 }

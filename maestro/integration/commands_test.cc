@@ -94,10 +94,8 @@ TEST_F(CommandsTest, StatusStopKillCleanLogs) {
   // status -F: one line per named port; tcp ports with a listener are up.
   RunResult full = RunMaestro(file, {"status", "-F", C("web")});
   ASSERT_EQ(full.exit_code, 0) << full.all();
-  EXPECT_THAT(full.out, HasSubstr(absl::StrCat("web: ", port_base_ + 1, "/tcp is up")))
-      << full.out;
-  EXPECT_THAT(full.out, HasSubstr(absl::StrCat("spare: ", port_base_ + 2, "/tcp is")))
-      << full.out;
+  EXPECT_THAT(full.out, HasSubstr(absl::StrCat("web: ", port_base_ + 1, "/tcp is up"))) << full.out;
+  EXPECT_THAT(full.out, HasSubstr(absl::StrCat("spare: ", port_base_ + 2, "/tcp is"))) << full.out;
   EXPECT_THAT(full.out, HasSubstr(absl::StrCat("syslog: ", port_base_ + 3, "/udp is down")))
       << full.out;
   EXPECT_THAT(full.out, HasSubstr(Env()->image)) << full.out;
@@ -184,7 +182,9 @@ services:
 
 TEST_F(CommandsTest, PullFromTheAuthenticatedRegistry) {
   const std::string image = Env()->registry_image;
-  auto remove_image = [&] { Shell(absl::StrCat("docker image rm -f ", image, " >/dev/null 2>&1")); };
+  auto remove_image = [&] {
+    Shell(absl::StrCat("docker image rm -f ", image, " >/dev/null 2>&1"));
+  };
   remove_image();
 
   const std::string wrong = "wrong-Pa55word-4711";

@@ -126,9 +126,7 @@ std::string UniquePrefix(const std::string& tag) {
   return absl::StrCat("mt", tag, "-", id, "-");
 }
 
-int RandomPortBase() {
-  return 20000 + static_cast<int>(Rng()() % 800) * 50;
-}
+int RandomPortBase() { return 20000 + static_cast<int>(Rng()() % 800) * 50; }
 
 std::string TempDir(const std::string& name) {
   const char* base = std::getenv("TEST_TMPDIR");
@@ -249,7 +247,8 @@ docker::DockerClient& Docker() {
 std::optional<nlohmann::json> Inspect(const std::string& name) {
   absl::StatusOr<docker::ContainerInspect> got = Docker().InspectContainer(name);
   if (!got.ok()) {
-    if (!absl::IsNotFound(got.status())) ADD_FAILURE() << "inspect " << name << ": " << got.status();
+    if (!absl::IsNotFound(got.status()))
+      ADD_FAILURE() << "inspect " << name << ": " << got.status();
     return std::nullopt;
   }
   return got->raw;

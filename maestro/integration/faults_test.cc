@@ -89,8 +89,8 @@ services:
 TEST_F(FaultsTest, ShipGoesDownMidPlay) {
   TcpProxy proxy(TcpHost(), TcpPort());
   ASSERT_TRUE(proxy.ok());
-  std::string file = WriteEnvironment(
-      "down.yaml", kShipDownYaml, {{"PROXY", std::to_string(proxy.port())}, {"WAIT", "4"}});
+  std::string file = WriteEnvironment("down.yaml", kShipDownYaml,
+                                      {{"PROXY", std::to_string(proxy.port())}, {"WAIT", "4"}});
   MaestroProcess p(file, {"start"});
   ASSERT_TRUE(WaitForRow(p, C("slow-1"), "waiting for service...", absl::Seconds(30)))
       << p.Stdout() << p.Stderr();
@@ -109,8 +109,7 @@ TEST_F(FaultsTest, ShipGoesDownMidPlay) {
   std::string late1 = LastLine(r.out, C("late-1"));
   EXPECT_THAT(late1, AnyOf(HasSubstr("host down"), HasSubstr("failed"))) << r.out;
   EXPECT_THAT(r.err, HasSubstr(absl::StrCat(C("late-1"), ": failed"))) << r.err;
-  EXPECT_THAT(r.err, AnyOf(HasSubstr("refused"), HasSubstr("host down"),
-                           HasSubstr("nreachable")))
+  EXPECT_THAT(r.err, AnyOf(HasSubstr("refused"), HasSubstr("host down"), HasSubstr("nreachable")))
       << r.err;
   EXPECT_FALSE(Inspect(C("late-1")).has_value());
   // Everything on the other ship went on, including a dependent started after the failure.

@@ -120,9 +120,9 @@ TEST_F(InstanceKeysTest, EveryKeyReachesTheContainer) {
     EXPECT_EQ(h["Memory"], 64 * 1024 * 1024);
     EXPECT_EQ(h["MemorySwap"], 128 * 1024 * 1024);
     EXPECT_EQ(h["CpuShares"], 512);
-    nlohmann::json want_ulimits = nlohmann::json::array(
-        {{{"Name", "nofile"}, {"Soft", 1024}, {"Hard", 1024}},
-         {{"Name", "nproc"}, {"Soft", 100}, {"Hard", 200}}});
+    nlohmann::json want_ulimits =
+        nlohmann::json::array({{{"Name", "nofile"}, {"Soft", 1024}, {"Hard", 1024}},
+                               {{"Name", "nproc"}, {"Soft", 100}, {"Hard", 200}}});
     EXPECT_EQ(h["Ulimits"], want_ulimits) << h["Ulimits"].dump();
     EXPECT_EQ(h["LogConfig"]["Type"], "json-file");
     EXPECT_EQ(h["LogConfig"]["Config"]["max-size"], "1m");
@@ -163,8 +163,9 @@ TEST_F(InstanceKeysTest, EveryKeyReachesTheContainer) {
   // links (legacy links on the default bridge).
   {
     nlohmann::json c = get("links");
-    EXPECT_EQ(Strings(c["HostConfig"]["Links"]),
-              std::vector<std::string>{absl::StrCat("/", C("data"), ":/", C("links"), "/database")});
+    EXPECT_EQ(
+        Strings(c["HostConfig"]["Links"]),
+        std::vector<std::string>{absl::StrCat("/", C("data"), ":/", C("links"), "/database")});
   }
 
   // privileged: this machine may not allow privileged containers (no CAP_SYS_ADMIN for the

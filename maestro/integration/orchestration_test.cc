@@ -110,17 +110,17 @@ TEST_F(OrchestrationTest, MultiShipStartOrderEnvironmentAndStopOrder) {
   EXPECT_THAT(kafka1, Contains(absl::StrCat("ZOOKEEPER_", V("zk-1"), "_HOST=127.0.0.1")));
   EXPECT_THAT(kafka1, Contains(absl::StrCat("ZOOKEEPER_", V("zk-2"), "_HOST=127.0.0.2")));
   EXPECT_THAT(kafka1, Contains(absl::StrCat("ZOOKEEPER_", V("zk-3"), "_HOST=127.0.0.3")));
-  EXPECT_THAT(kafka1, Contains(absl::StrCat("ZOOKEEPER_", V("zk-1"), "_CLIENT_PORT=",
-                                            port_base_ + 1)));
-  EXPECT_THAT(kafka1, Contains(absl::StrCat("ZOOKEEPER_", V("zk-3"), "_CLIENT_PORT=",
-                                            port_base_ + 3)));
+  EXPECT_THAT(kafka1,
+              Contains(absl::StrCat("ZOOKEEPER_", V("zk-1"), "_CLIENT_PORT=", port_base_ + 1)));
+  EXPECT_THAT(kafka1,
+              Contains(absl::StrCat("ZOOKEEPER_", V("zk-3"), "_CLIENT_PORT=", port_base_ + 3)));
   // Internal ports go to peers only.
-  EXPECT_THAT(kafka1, Not(Contains(absl::StrCat("ZOOKEEPER_", V("zk-1"),
-                                                "_CLIENT_INTERNAL_PORT=2181"))));
+  EXPECT_THAT(kafka1,
+              Not(Contains(absl::StrCat("ZOOKEEPER_", V("zk-1"), "_CLIENT_INTERNAL_PORT=2181"))));
   EXPECT_THAT(kafka1, Contains(absl::StrCat("KAFKA_", V("kafka-1"), "_BROKER_INTERNAL_PORT=9092")));
   EXPECT_THAT(kafka1, Contains(absl::StrCat("KAFKA_", V("kafka-2"), "_BROKER_INTERNAL_PORT=9092")));
-  EXPECT_THAT(kafka1, Contains(absl::StrCat("KAFKA_", V("kafka-1"), "_BROKER_PORT=",
-                                            port_base_ + 11)));
+  EXPECT_THAT(kafka1,
+              Contains(absl::StrCat("KAFKA_", V("kafka-1"), "_BROKER_PORT=", port_base_ + 11)));
   EXPECT_THAT(kafka1, Contains(absl::StrCat("KAFKA_", V("kafka-2"), "_HOST=127.0.0.1")));
   EXPECT_THAT(kafka1, Contains(absl::StrCat("KAFKA_INSTANCES=", C("kafka-1"), ",", C("kafka-2"))));
   EXPECT_THAT(kafka1, Contains("CONTAINER_HOST_ADDRESS=127.0.0.4"));
@@ -134,8 +134,8 @@ TEST_F(OrchestrationTest, MultiShipStartOrderEnvironmentAndStopOrder) {
 
   std::vector<std::string> zk2 = EnvList(c[C("zk-2")]);
   EXPECT_THAT(zk2, Contains(absl::StrCat("ZOOKEEPER_", V("zk-2"), "_CLIENT_INTERNAL_PORT=2181")));
-  EXPECT_THAT(zk2, Contains(absl::StrCat("ZOOKEEPER_", V("zk-2"), "_CLIENT_PORT=",
-                                         port_base_ + 2)));
+  EXPECT_THAT(zk2,
+              Contains(absl::StrCat("ZOOKEEPER_", V("zk-2"), "_CLIENT_PORT=", port_base_ + 2)));
   EXPECT_THAT(zk2, Contains(zk_instances));
   EXPECT_THAT(zk2, Contains("ZOO_TICK=2000"));
   EXPECT_THAT(zk2, Contains("CONTAINER_HOST_ADDRESS=127.0.0.2"));
@@ -144,8 +144,8 @@ TEST_F(OrchestrationTest, MultiShipStartOrderEnvironmentAndStopOrder) {
   // The third tier sees both tiers below it (transitive requires).
   std::vector<std::string> tools1 = EnvList(c[C("tools-1")]);
   EXPECT_THAT(tools1, Contains(zk_instances));
-  EXPECT_THAT(tools1, Contains(absl::StrCat("KAFKA_", V("kafka-2"), "_BROKER_PORT=",
-                                            port_base_ + 12)));
+  EXPECT_THAT(tools1,
+              Contains(absl::StrCat("KAFKA_", V("kafka-2"), "_BROKER_PORT=", port_base_ + 12)));
   EXPECT_THAT(tools1, Contains("TOOLS_INSTANCES=" + C("tools-1")));
 
   // status --format json: every container running, ids match.

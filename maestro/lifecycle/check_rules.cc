@@ -10,11 +10,9 @@
 namespace maestro::lifecycle {
 namespace {
 
-const std::set<std::string> kRequestsOptions = {"timeout", "verify",  "cert",
-                                                "headers", "auth",    "params",
-                                                "data",    "json",    "allow_redirects"};
-const std::set<std::string> kMethods = {"get",    "post",  "put",    "head",
-                                        "delete", "patch", "options"};
+const std::set<std::string> kRequestsOptions = {
+    "timeout", "verify", "cert", "headers", "auth", "params", "data", "json", "allow_redirects"};
+const std::set<std::string> kMethods = {"get", "post", "put", "head", "delete", "patch", "options"};
 
 std::optional<CheckProblem> Problem(std::string key, std::string message) {
   return CheckProblem{std::move(key), std::move(message)};
@@ -33,14 +31,14 @@ std::optional<CheckProblem> FindNetworkProblem(const model::Check& c,
         return Problem("port", absl::StrCat("Port ", c.port_name, " is not TCP!"));
       }
       if (p->external.is_range()) {  // FIX #23
-        return Problem("port", absl::StrCat("Port ", c.port_name, " is a port range (",
-                                            p->external.Number(), "); a ",
-                                            model::CheckTypeName(c.type),
-                                            " check needs a single port"));
+        return Problem(
+            "port",
+            absl::StrCat("Port ", c.port_name, " is a port range (", p->external.Number(), "); a ",
+                         model::CheckTypeName(c.type), " check needs a single port"));
       }
     } else if (c.type == model::CheckType::kTcp || c.port <= 0) {
-      return Problem("port", absl::StrCat("Port ", c.port_name, " is not defined by ",
-                                          instance->name, "!"));
+      return Problem(
+          "port", absl::StrCat("Port ", c.port_name, " is not defined by ", instance->name, "!"));
     }
   }
   if (c.port <= 0 || c.port > 65535) {
@@ -70,8 +68,9 @@ std::optional<CheckProblem> FindNetworkProblem(const model::Check& c,
     }
     if (k == "timeout" && !v.is_null() && !PositiveNumber(v) &&
         !(v.is_array() && v.size() == 2 && PositiveNumber(v[0]) && PositiveNumber(v[1]))) {
-      return Problem(key, "requests_options.timeout must be a positive number of seconds or "
-                          "[connect, read]");
+      return Problem(key,
+                     "requests_options.timeout must be a positive number of seconds or "
+                     "[connect, read]");
     }
     if (k == "verify" && !v.is_boolean() && !v.is_string()) {
       return Problem(key, "requests_options.verify must be true, false or a CA bundle path");

@@ -111,8 +111,8 @@ std::string TailLines(const std::string& text, size_t n) {
 }
 
 std::string HttpUrl(const model::Check& c) {
-  std::string host = c.host.find(':') != std::string::npos ? absl::StrCat("[", c.host, "]")
-                                                           : c.host;
+  std::string host =
+      c.host.find(':') != std::string::npos ? absl::StrCat("[", c.host, "]") : c.host;
   return absl::StrCat(c.scheme, "://", host, ":", c.port, c.path);
 }
 
@@ -122,8 +122,9 @@ std::string UrlEncode(absl::string_view s) {
     if (absl::ascii_isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
       out += static_cast<char>(ch);
     } else {
-      absl::StrAppend(&out, "%", absl::AsciiStrToUpper(absl::BytesToHexString(
-                                     absl::string_view(reinterpret_cast<char*>(&ch), 1))));
+      absl::StrAppend(&out, "%",
+                      absl::AsciiStrToUpper(absl::BytesToHexString(
+                          absl::string_view(reinterpret_cast<char*>(&ch), 1))));
     }
   }
   return out;
@@ -201,16 +202,17 @@ HttpFetchRequest BuildHttpRequest(const model::Check& c) {
   return req;
 }
 
-CheckOutcome RunTcp(const model::Check& c, const CheckContext& ctx,
-                    const std::atomic<bool>* stop, CheckOutcome out) {
+CheckOutcome RunTcp(const model::Check& c, const CheckContext& ctx, const std::atomic<bool>* stop,
+                    CheckOutcome out) {
   if (c.max_wait <= 0) {
     out.last_error = "max_wait is 0: no connection attempt made";
     return out;
   }
   for (int attempt = 1; attempt <= c.max_wait; ++attempt) {
     if (IsSet(stop)) {
-      out.last_error = absl::StrCat("cancelled", out.last_error.empty() ? "" : " (last error: ",
-                                    out.last_error, out.last_error.empty() ? "" : ")");
+      out.last_error =
+          absl::StrCat("cancelled", out.last_error.empty() ? "" : " (last error: ", out.last_error,
+                       out.last_error.empty() ? "" : ")");
       return out;
     }
     out.attempts = attempt;
@@ -232,8 +234,8 @@ CheckOutcome RunTcp(const model::Check& c, const CheckContext& ctx,
   return out;
 }
 
-CheckOutcome RunHttp(const model::Check& c, const CheckContext& ctx,
-                     const std::atomic<bool>* stop, CheckOutcome out) {
+CheckOutcome RunHttp(const model::Check& c, const CheckContext& ctx, const std::atomic<bool>* stop,
+                     CheckOutcome out) {
   absl::StatusOr<PythonRegex> regex = absl::UnknownError("unused");
   if (c.match_regex) {
     regex = PythonRegex::Compile(*c.match_regex);
@@ -262,8 +264,8 @@ CheckOutcome RunHttp(const model::Check& c, const CheckContext& ctx,
           out.last_error.clear();
           return out;
         }
-        out.last_error = absl::StrCat("HTTP ", r->status, ": the body did not match /",
-                                      *c.match_regex, "/");
+        out.last_error =
+            absl::StrCat("HTTP ", r->status, ": the body did not match /", *c.match_regex, "/");
       } else if (r->status == 200) {
         out.ok = true;
         out.last_error.clear();
@@ -282,9 +284,9 @@ CheckOutcome RunHttp(const model::Check& c, const CheckContext& ctx,
                          ? "cancelled"
                          : absl::StrCat("cancelled (last error: ", out.last_error, ")");
   } else {
-    out.last_error = absl::StrCat(out.last_error.empty() ? "no request made" : out.last_error,
-                                  " (gave up after ", c.max_wait, "s, ", out.attempts,
-                                  " requests)");
+    out.last_error =
+        absl::StrCat(out.last_error.empty() ? "no request made" : out.last_error,
+                     " (gave up after ", c.max_wait, "s, ", out.attempts, " requests)");
   }
   return out;
 }
@@ -311,8 +313,8 @@ CheckOutcome FinishAttempts(const model::Check& c, const std::atomic<bool>* stop
   return out;
 }
 
-CheckOutcome RunExec(const model::Check& c, const CheckContext& ctx,
-                     const std::atomic<bool>* stop, CheckOutcome out) {
+CheckOutcome RunExec(const model::Check& c, const CheckContext& ctx, const std::atomic<bool>* stop,
+                     CheckOutcome out) {
   SubprocessOptions opts;
   opts.argv = c.argv;
   opts.cancel = stop;
@@ -346,8 +348,8 @@ CheckOutcome RunExec(const model::Check& c, const CheckContext& ctx,
   return FinishAttempts(c, stop, std::move(out));
 }
 
-CheckOutcome RunRexec(const model::Check& c, const CheckContext& ctx,
-                      const std::atomic<bool>* stop, CheckOutcome out) {
+CheckOutcome RunRexec(const model::Check& c, const CheckContext& ctx, const std::atomic<bool>* stop,
+                      CheckOutcome out) {
   if (ctx.docker == nullptr || ctx.instance == nullptr) {
     out.last_error = "rexec check: no Docker client for the container";
     return out;
@@ -413,8 +415,8 @@ CheckOutcome RunRexec(const model::Check& c, const CheckContext& ctx,
   return FinishAttempts(c, stop, std::move(out));
 }
 
-CheckOutcome RunSleep(const model::Check& c, const CheckContext& ctx,
-                      const std::atomic<bool>* stop, CheckOutcome out) {
+CheckOutcome RunSleep(const model::Check& c, const CheckContext& ctx, const std::atomic<bool>* stop,
+                      CheckOutcome out) {
   out.attempts = 1;
   if (!Pause(ctx.clock, absl::Seconds(std::max(c.wait, 0)), stop)) {
     out.last_error = "cancelled";
@@ -461,9 +463,9 @@ std::string DescribeCheck(const model::Check& c) {
     case model::CheckType::kTcp: {
       std::string host =
           c.host.find(':') != std::string::npos ? absl::StrCat("[", c.host, "]") : c.host;
-      return absl::StrCat("tcp check on port ", c.port_name.empty() ? std::to_string(c.port)
-                                                                     : c.port_name,
-                          " (", host, ":", c.port, ")");
+      return absl::StrCat("tcp check on port ",
+                          c.port_name.empty() ? std::to_string(c.port) : c.port_name, " (", host,
+                          ":", c.port, ")");
     }
     case model::CheckType::kHttp:
       return absl::StrCat("http check ", absl::AsciiStrToUpper(c.method), " ", HttpUrl(c));
@@ -512,14 +514,13 @@ absl::StatusOr<StateOutcome> RunChecks(absl::string_view state, const CheckConte
                                        : ctx.condition_failure;
   auto condition = [&] { return !ctx.condition || ctx.condition(); };
   auto cancelled = [&] {
-    return absl::CancelledError(
-        absl::StrCat(state, " checks of ", container, " interrupted"));
+    return absl::CancelledError(absl::StrCat(state, " checks of ", container, " interrupted"));
   };
 
   static const std::vector<model::Check> kNone;
   auto it = ctx.instance->lifecycle.find(std::string(state));
-  const std::vector<model::Check>& checks = it == ctx.instance->lifecycle.end() ? kNone
-                                                                                : it->second;
+  const std::vector<model::Check>& checks =
+      it == ctx.instance->lifecycle.end() ? kNone : it->second;
   for (const model::Check& c : checks) MAESTRO_RETURN_IF_ERROR(ValidateCheck(c, ctx.instance));
 
   if (checks.empty()) {
@@ -591,8 +592,8 @@ absl::StatusOr<StateOutcome> RunChecks(absl::string_view state, const CheckConte
   if (result.condition_failed) {
     result.message = absl::StrCat(state, " checks of ", container, " stopped: ", cond_failure);
   } else if (!result.ok) {
-    result.message = absl::StrCat(state, " checks of ", container, " failed: ",
-                                  absl::StrJoin(failures, "; "));
+    result.message =
+        absl::StrCat(state, " checks of ", container, " failed: ", absl::StrJoin(failures, "; "));
   }
   return result;
 }

@@ -168,8 +168,8 @@ TEST_F(ChecksTest, HttpRetriesUntilStatus200) {
   ASSERT_EQ(reqs.size(), 3u);
   EXPECT_EQ(reqs[0].method, "GET");
   EXPECT_EQ(reqs[0].target, "/health");
-  EXPECT_EQ(o.check, "http check GET http://127.0.0.1:" + std::to_string(server.port()) +
-                         "/health");
+  EXPECT_EQ(o.check,
+            "http check GET http://127.0.0.1:" + std::to_string(server.port()) + "/health");
 }
 
 TEST_F(ChecksTest, HttpOnlyExactly200CountsWithoutRegex) {
@@ -543,7 +543,8 @@ TEST_F(ChecksTest, AllChecksMustPass) {
   EXPECT_TRUE(r->checks[0].ok);
   EXPECT_TRUE(r->checks[1].ok);
   EXPECT_FALSE(r->checks[2].ok);
-  EXPECT_TRUE(absl::StartsWith(r->message, "running checks of c1 failed: tcp check on port")) << r->message;
+  EXPECT_TRUE(absl::StartsWith(r->message, "running checks of c1 failed: tcp check on port"))
+      << r->message;
 
   instance_.lifecycle["running"] = {Tcp(l.port(), 3), Sleep(2)};
   r = RunChecks("running", ctx_);

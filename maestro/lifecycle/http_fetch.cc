@@ -43,8 +43,8 @@ absl::StatusOr<HttpFetchResponse> FetchOnce(const Url& url, const HttpFetchReque
                                             const std::string& method, absl::Time deadline) {
   MAESTRO_ASSIGN_OR_RETURN(std::unique_ptr<transport::Connection> conn,
                            Connect(url, req, deadline));
-  std::string head = absl::StrCat(method, " ", url.target, " HTTP/1.1\r\nHost: ",
-                                  url.HostHeader(), "\r\n");
+  std::string head =
+      absl::StrCat(method, " ", url.target, " HTTP/1.1\r\nHost: ", url.HostHeader(), "\r\n");
   bool has_ua = false, has_accept = false;
   for (const auto& [k, v] : req.headers) {
     if (absl::EqualsIgnoreCase(k, "user-agent")) has_ua = true;

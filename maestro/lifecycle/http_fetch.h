@@ -3,9 +3,10 @@
 // connection ("Connection: close"), optional redirect following, and one overall deadline
 // (connect + send + response) so a request can never outlive its caller's budget. Responses
 // come from servers maestro does not control: they are read by the one fuzzed HTTP parser
-// (maestro/http/response_parser.h) with a bounded head (64 KiB) and body (`max_body`). Sockets and TLS come from maestro/transport (TCP with
-// c-ares name resolution, TLS over memory BIOs); the Docker-specific keep-alive HttpClient in
-// maestro/docker is not used because it is bound to one daemon connection pool.
+// (maestro/http/response_parser.h) with a bounded head (64 KiB) and body (`max_body`). Sockets and
+// TLS come from maestro/transport (TCP with c-ares name resolution, TLS over memory BIOs); the
+// Docker-specific keep-alive HttpClient in maestro/docker is not used because it is bound to one
+// daemon connection pool.
 //
 // HTTPS verifies the server certificate and its name/IP by default, against `ca_file` or the
 // system bundle (/etc/ssl/certs/ca-certificates.crt); verify_tls=false disables that.
@@ -49,7 +50,7 @@ struct HttpFetchRequest {
   std::string ca_file;      // "" = system bundle
   std::string client_cert;  // PEM files, optional
   std::string client_key;
-  int max_redirects = 0;    // 301/302/303/307/308 with Location are followed this many times
+  int max_redirects = 0;  // 301/302/303/307/308 with Location are followed this many times
   // Body bytes kept; a longer body is cut there (truncated = true) and not read further.
   size_t max_body = 1 << 20;
   const std::atomic<bool>* cancel = nullptr;  // checked at least every 100 ms

@@ -47,7 +47,7 @@ TEST(PythonRegexTest, LargeBodiesDoNotOverflowTheStack) {
   body += "END";
   EXPECT_TRUE(Search("x.*x", body));
   EXPECT_FALSE(Search("^x*$", body.substr(0, 1000) + "\n!"));  // no multiline: one line only
-  EXPECT_FALSE(Search("END", body));  // past the searched prefix
+  EXPECT_FALSE(Search("END", body));                           // past the searched prefix
 }
 
 }  // namespace

@@ -169,10 +169,9 @@ absl::StatusOr<SubprocessResult> RunSubprocess(const SubprocessOptions& options)
 
   SubprocessResult result;
   LineTail tail(options.tail_lines);
-  absl::Time deadline = options.timeout == absl::InfiniteDuration()
-                            ? absl::InfiniteFuture()
-                            : absl::Now() + options.timeout;
-  absl::Time kill_at = absl::InfiniteFuture();  // SIGKILL time once SIGTERM was sent
+  absl::Time deadline = options.timeout == absl::InfiniteDuration() ? absl::InfiniteFuture()
+                                                                    : absl::Now() + options.timeout;
+  absl::Time kill_at = absl::InfiniteFuture();      // SIGKILL time once SIGTERM was sent
   absl::Time drain_until = absl::InfiniteFuture();  // a grandchild may keep the pipe open
   // The child is only reaped at the end (waitid WNOWAIT until then), so its pid, which is
   // also its process group id, cannot be reused while maestro may still signal the group.

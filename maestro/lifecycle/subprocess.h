@@ -35,16 +35,16 @@ struct SubprocessOptions {
   std::function<void(absl::string_view)> output;  // pass-through of stdout+stderr (optional)
   size_t tail_lines = 10;
   absl::Duration timeout = absl::InfiniteDuration();
-  const std::atomic<bool>* cancel = nullptr;  // checked every 50 ms
+  const std::atomic<bool>* cancel = nullptr;            // checked every 50 ms
   absl::Duration kill_grace = absl::Milliseconds(500);  // SIGTERM to SIGKILL
 };
 
 struct SubprocessResult {
-  int exit_code = -1;   // -1 when killed by a signal
-  int signal = 0;       // the terminating signal, or 0
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;      // the terminating signal, or 0
   bool timed_out = false;
   bool cancelled = false;
-  std::string tail;     // the last `tail_lines` lines of output
+  std::string tail;                                 // the last `tail_lines` lines of output
   absl::Duration limit = absl::InfiniteDuration();  // the timeout it ran under
   bool ok() const { return exit_code == 0 && !timed_out && !cancelled; }
   // "exited with status 3", "killed by signal 9", "timed out after 5s", "cancelled".

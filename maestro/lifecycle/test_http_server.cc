@@ -84,11 +84,10 @@ void TestHttpServer::Handle(int fd) {
         if (cl != std::string::npos) {
           size_t eol = lower.find("\r\n", cl + 2);
           uint64_t v = 0;
-          if (absl::SimpleAtoi(absl::StripAsciiWhitespace(
-                                   lower.substr(cl + 17, eol == std::string::npos
-                                                             ? std::string::npos
-                                                             : eol - cl - 17)),
-                               &v)) {
+          if (absl::SimpleAtoi(
+                  absl::StripAsciiWhitespace(lower.substr(
+                      cl + 17, eol == std::string::npos ? std::string::npos : eol - cl - 17)),
+                  &v)) {
             need = v;
           }
         }

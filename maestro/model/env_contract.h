@@ -32,8 +32,8 @@ inline std::string ToEnvVarName(const std::string& name) {
   for (size_t i = 0; i < name.size();) {
     unsigned char c = static_cast<unsigned char>(name[i]);
     if (c < 0x80) {  // fast path: ASCII
-      bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_';
+      bool word =
+          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
       out.push_back(word ? static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c) : '_');
       ++i;
       continue;
@@ -56,8 +56,7 @@ inline std::string HostVar(const std::string& service, const std::string& contai
 // {S}_{C}_{P}_PORT: the external (host) port of named port P.
 inline std::string PortVar(const std::string& service, const std::string& container,
                            const std::string& port) {
-  return ToEnvVarName(service) + "_" + ToEnvVarName(container) + "_" + ToEnvVarName(port) +
-         "_PORT";
+  return ToEnvVarName(service) + "_" + ToEnvVarName(container) + "_" + ToEnvVarName(port) + "_PORT";
 }
 
 // {S}_{C}_{P}_INTERNAL_PORT: the exposed (container) port; given to peers of S only.

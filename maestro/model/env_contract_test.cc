@@ -37,8 +37,7 @@ TEST(EnvContract, SanitisesNonAsciiLikePython) {
 TEST(EnvContract, VariableNames) {
   EXPECT_EQ(HostVar("zookeeper", "zk-1"), "ZOOKEEPER_ZK_1_HOST");
   EXPECT_EQ(PortVar("zookeeper", "zk-1", "client"), "ZOOKEEPER_ZK_1_CLIENT_PORT");
-  EXPECT_EQ(InternalPortVar("kafka", "kafka-1", "broker"),
-            "KAFKA_KAFKA_1_BROKER_INTERNAL_PORT");
+  EXPECT_EQ(InternalPortVar("kafka", "kafka-1", "broker"), "KAFKA_KAFKA_1_BROKER_INTERNAL_PORT");
   EXPECT_EQ(InstancesVar("zoo-keeper"), "ZOO_KEEPER_INSTANCES");
 }
 

@@ -70,7 +70,7 @@ class EnvVars {
   using iterator = const_iterator;
 
   EnvVars() = default;
-  EnvVars(const Map& own) : own_(own) {}  // NOLINT: implicit, a plain map converts
+  EnvVars(const Map& own) : own_(own) {}        // NOLINT: implicit, a plain map converts
   EnvVars(Map&& own) : own_(std::move(own)) {}  // NOLINT
   EnvVars(std::initializer_list<value_type> init) : own_(init) {}
   EnvVars& operator=(std::initializer_list<value_type> init) {

@@ -49,8 +49,8 @@ TEST(EnvVarsTest, OverlayWinsAndMergesInOrder) {
   ++it;
   EXPECT_TRUE(it == e.end());
   EXPECT_EQ(e, (Map{{"A", "own"}, {"B", "ov"}, {"C", "ov"}, {"E", "own"}, {"F", std::nullopt}}));
-  EXPECT_EQ(e.Flatten(), (Map{{"A", "own"}, {"B", "ov"}, {"C", "ov"}, {"E", "own"},
-                              {"F", std::nullopt}}));
+  EXPECT_EQ(e.Flatten(),
+            (Map{{"A", "own"}, {"B", "ov"}, {"C", "ov"}, {"E", "own"}, {"F", std::nullopt}}));
 }
 
 TEST(EnvVarsTest, WritingFoldsTheOverlayAndCopiesAreIndependent) {

@@ -64,9 +64,7 @@ std::vector<std::string> Service::Dependencies() const {
   return std::vector<std::string>(deps.begin(), deps.end());
 }
 
-const Ship* Environment::FindShip(const std::string& n) const {
-  return ship_index_.Find(ships, n);
-}
+const Ship* Environment::FindShip(const std::string& n) const { return ship_index_.Find(ships, n); }
 const Service* Environment::FindService(const std::string& n) const {
   return service_index_.Find(services, n);
 }

@@ -41,8 +41,8 @@ struct RetryPolicy {
 };
 
 struct Registry {
-  std::string name;      // the key under `registries:`
-  std::string url;       // `registry:` (full URL)
+  std::string name;  // the key under `registries:`
+  std::string url;   // `registry:` (full URL)
   std::string username;
   std::string password;  // never print this: use MaskedPassword() in dumps and logs
   std::string email;
@@ -55,7 +55,7 @@ struct Registry {
 
 struct SshTunnel {
   std::string user;
-  std::string key;          // identity file; may be empty for docker_host: ssh://... (agent)
+  std::string key;  // identity file; may be empty for docker_host: ssh://... (agent)
   int port = 22;
   std::vector<std::string> known_hosts;  // extra known_hosts files (string or list in YAML)
   std::string socket_path;  // remote unix socket to tunnel to (direct-streamlocal), optional
@@ -68,17 +68,17 @@ enum class ShipTransport { kTcp, kUnix, kSsh };
 // docs/ships.md. ship_defaults are already applied (except ip and endpoint, never defaulted).
 struct Ship {
   std::string name;
-  std::string ip;              // used for CONTAINER_HOST_ADDRESS, *_HOST, checks
-  std::string endpoint;        // Docker daemon / SSH address; defaults to ip
-  int docker_port = 2375;      // 2376 when tls
-  std::string socket_path;     // unix socket (not realpath'd here)
+  std::string ip;                    // used for CONTAINER_HOST_ADDRESS, *_HOST, checks
+  std::string endpoint;              // Docker daemon / SSH address; defaults to ip
+  int docker_port = 2375;            // 2376 when tls
+  std::string socket_path;           // unix socket (not realpath'd here)
   std::string api_version = "1.18";  // the source text: `1.20` stays "1.20" (not Python's 1.2)
-  double timeout = 5;          // seconds
+  double timeout = 5;                // seconds
   std::optional<SshTunnel> ssh_tunnel;
   bool tls = false;
   bool tls_verify = false;
   std::string tls_ca_cert, tls_cert, tls_key, ssl_version;
-  std::string docker_host;     // as written (unix://, tcp://host:port, ssh://user@host[:port])
+  std::string docker_host;  // as written (unix://, tcp://host:port, ssh://user@host[:port])
   int line = 0;
 
   ShipTransport transport() const {
@@ -94,7 +94,7 @@ struct Ship {
 // One side of a port mapping: "p1[-p2]/proto" (docs/environment.md#ports).
 struct PortAtom {
   int first = 0;
-  int last = 0;            // == first unless a range
+  int last = 0;                  // == first unless a range
   std::string protocol = "tcp";  // "tcp" or "udp"
 
   bool is_range() const { return last != first; }
@@ -107,15 +107,15 @@ struct PortAtom {
 
 struct Port {
   std::string name;
-  PortAtom exposed;                   // container side
-  std::string host_ip = "0.0.0.0";    // external bind address
-  PortAtom external;                  // host side
+  PortAtom exposed;                 // container side
+  std::string host_ip = "0.0.0.0";  // external bind address
+  PortAtom external;                // host side
 };
 
 struct Bind {
-  std::string host;     // host path
-  std::string target;   // container path
-  std::string mode;     // "rw", "ro", "ro,Z", ...
+  std::string host;    // host path
+  std::string target;  // container path
+  std::string mode;    // "rw", "ro", "ro,Z", ...
 };
 
 struct RestartPolicy {
@@ -136,7 +136,7 @@ struct Ulimit {
 };
 
 struct LogConfig {
-  std::string driver;                         // json-file, syslog, journald, gelf, fluentd, none
+  std::string driver;                          // json-file, syslog, journald, gelf, fluentd, none
   std::map<std::string, std::string> options;  // values stringified like Python str()
 };
 
@@ -151,11 +151,11 @@ struct Check {
   // external port number on `host`.
   std::string port_name;
   int port = 0;
-  std::string host;            // tcp: ship ip; http: `host` option or ship ip
-  int max_wait = 0;            // tcp: attempts (180); http: seconds (300)
+  std::string host;  // tcp: ship ip; http: `host` option or ship ip
+  int max_wait = 0;  // tcp: attempts (180); http: seconds (300)
   // http
   std::optional<std::string> match_regex;
-  std::string path = "/";      // always starts with '/'
+  std::string path = "/";  // always starts with '/'
   std::string scheme = "http";
   std::string method = "get";  // lower-cased
   nlohmann::json requests_options = nlohmann::json::object();
@@ -163,11 +163,11 @@ struct Check {
   std::string command;
   std::vector<std::string> argv;  // shlex split of command
   int attempts = 180;
-  std::string envfrom = "env";    // exec: env | stdin
-  double timeout = 60;            // exec, rexec: seconds one attempt may take
+  std::string envfrom = "env";  // exec: env | stdin
+  double timeout = 60;          // exec, rexec: seconds one attempt may take
   // sleep
   int wait = 0;
-  int line = 0;                    // position of the check in the YAML file
+  int line = 0;  // position of the check in the YAML file
 };
 
 struct ImageDetails {
@@ -177,12 +177,12 @@ struct ImageDetails {
 
 // One container (an instance of a service), docs/environment.md#instances.
 struct Instance {
-  std::string name;         // container name, globally unique
+  std::string name;  // container name, globally unique
   std::string service;
   std::string ship;
-  std::string image;        // full image string as configured
+  std::string image;  // full image string as configured
   ImageDetails image_details;
-  std::string short_image;  // everything after the first '/'
+  std::string short_image;                          // everything after the first '/'
   std::optional<std::vector<std::string>> command;  // shlex split when given as a string
   std::vector<Port> ports;  // service ports overridden per name by instance ports, in order
   // The final injected environment (docs/environment.md#the-container-environment). nullopt values
@@ -190,7 +190,7 @@ struct Instance {
   // DockerEnv(). The link variables are an overlay shared by all instances of the service (see
   // env_vars.h).
   EnvVars env;
-  std::vector<Bind> volumes;                 // sorted by host path
+  std::vector<Bind> volumes;  // sorted by host path
   std::set<std::string> container_volumes;
   std::vector<std::string> volumes_from;     // sorted, unique
   std::map<std::string, std::string> links;  // name -> alias
@@ -213,7 +213,7 @@ struct Instance {
   std::string hostname;  // the container name, or "" when `net` is set
   // state (pre-start, running, pre-stop, stopped, ...) -> checks (service's first).
   std::map<std::string, std::vector<Check>> lifecycle;
-  int line = 0;   // position of the instance's key in the YAML file
+  int line = 0;  // position of the instance's key in the YAML file
   int column = 0;
 
   // The Docker `Env` list: "KEY=VALUE", or "KEY" for a null value, sorted by KEY.
@@ -227,13 +227,14 @@ struct Service {
   std::string name;
   std::string image;
   bool omit = false;
-  std::vector<std::string> requires;    // direct hard dependencies, as written (deduplicated)
+  std::vector<std::string>
+  requires;                             // direct hard dependencies, as written (deduplicated)
   std::vector<std::string> wants_info;  // direct soft dependencies (env only)
   // Services implied by volumes_from of this service's instances (other services only).
   std::vector<std::string> volumes_from_services;
   // The service-level environment (envfiles, env, seeds), before instance layers.
   std::map<std::string, std::optional<std::string>> env;
-  std::vector<std::string> instances;   // instance names in YAML order
+  std::vector<std::string> instances;  // instance names in YAML order
   int line = 0;
 
   // requires ∪ volumes_from_services, sorted, unique (MaestroNG Service.dependencies).
@@ -243,7 +244,7 @@ struct Service {
 // An `audit:` entry (docs/environment.md#audit): common keys parsed, type-specific keys kept as
 // JSON.
 struct AuditConfig {
-  std::string type;           // log, hipchat, slack, http, exec, _fail
+  std::string type;            // log, hipchat, slack, http, exec, _fail
   std::string level = "info";  // info | debug
   bool ignore_errors = false;
   nlohmann::json options = nlohmann::json::object();  // every other key
@@ -301,9 +302,9 @@ class NameIndex {
 
 struct Environment {
   std::string name;
-  int schema = 1;            // 1 (legacy inverted volumes) or 2 (anything not equal to 1)
-  std::string base_dir;      // for envfiles and relative paths
-  std::string display_name;  // the file as the user named it
+  int schema = 1;                    // 1 (legacy inverted volumes) or 2 (anything not equal to 1)
+  std::string base_dir;              // for envfiles and relative paths
+  std::string display_name;          // the file as the user named it
   std::vector<Registry> registries;  // in YAML order
   std::vector<Ship> ships;           // in YAML order
   std::vector<Service> services;     // in YAML order

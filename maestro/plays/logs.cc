@@ -68,8 +68,7 @@ absl::Status RunLogs(const PlayWorld& world, const LogsRequest& request,
       events.since = absl::StrCat(now_seconds - 1);
       events.until = absl::StrCat(now_seconds + 2);
       events.cancel = cancel;
-      absl::Status waited =
-          (*client)->Events(events, [](const docker::Event&) { return false; });
+      absl::Status waited = (*client)->Events(events, [](const docker::Event&) { return false; });
       // A ship that went away: wait on the clock instead of asking it again at once.
       if (!waited.ok() && !world.clock->SleepFor(absl::Seconds(1), cancel)) break;
     }

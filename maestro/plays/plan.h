@@ -21,9 +21,9 @@
 namespace maestro::plays {
 
 enum class NodeState {
-  kWaiting,    // some prerequisite has not succeeded yet
-  kReady,      // may run, not handed out yet
-  kRunning,    // handed out by TakeReady()
+  kWaiting,  // some prerequisite has not succeeded yet
+  kReady,    // may run, not handed out yet
+  kRunning,  // handed out by TakeReady()
   kSucceeded,
   kFailed,
   kSkipped,    // a prerequisite failed or was skipped
@@ -97,8 +97,8 @@ class Plan {
   std::vector<size_t> pending_;  // prerequisites not yet succeeded
   std::vector<size_t> blocked_by_;
   std::vector<bool> released_;
-  std::vector<size_t> hold_;  // size() when none
-  std::vector<size_t> ready_;    // kept sorted ascending
+  std::vector<size_t> hold_;   // size() when none
+  std::vector<size_t> ready_;  // kept sorted ascending
   size_t unfinished_ = 0;
   size_t running_ = 0;
   bool cancelled_ = false;

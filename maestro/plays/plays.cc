@@ -24,8 +24,8 @@
 
 namespace maestro::plays {
 
-using internal::LogsTail;
 using docker::ParseDockerTime;
+using internal::LogsTail;
 using internal::ShortId;
 using internal::TagAndId;
 using internal::TagOf;
@@ -124,8 +124,8 @@ class PlayRunner {
       const model::Instance* inst = world.env->FindInstance(containers[i]);
       const model::Ship* ship = inst ? world.env->FindShip(inst->ship) : nullptr;
       targets_.push_back({i, inst, ship});
-      int number = reverse_numbering ? static_cast<int>(containers.size() - i)
-                                     : static_cast<int>(i + 1);
+      int number =
+          reverse_numbering ? static_cast<int>(containers.size() - i) : static_cast<int>(i + 1);
       rows.push_back({number, containers[i], inst ? inst->service : "", ship ? ship->name : ""});
     }
     slots_.resize(containers.size());
@@ -232,9 +232,8 @@ class PlayRunner {
         o.error = std::string(results[node].status.message());
       } else if (results[node].state == NodeState::kSkipped) {
         size_t root = plan->blocked_by(node);
-        std::string root_name = root < node_to_container.size()
-                                    ? names_[node_to_container[root]]
-                                    : std::string("?");
+        std::string root_name =
+            root < node_to_container.size() ? names_[node_to_container[root]] : std::string("?");
         o.error = absl::StrCat("not attempted: ", root_name, " failed");
       } else if (results[node].state == NodeState::kCancelled) {
         o.error = "not attempted: interrupted";
@@ -249,8 +248,8 @@ class PlayRunner {
       }
       ui::RowResult result;
       result.state = o.state == NodeState::kSucceeded ? (o.summary.empty() ? "ok" : o.summary)
-                     : refused[c]                    ? "refused"
-                                                     : NodeStateName(o.state);
+                     : refused[c]                     ? "refused"
+                                                      : NodeStateName(o.state);
       result.image = targets_[c].instance ? targets_[c].instance->image : "";
       result.container_id = container_ids_.count(c) ? container_ids_[c] : "";
       result.action = o.summary;
@@ -382,8 +381,8 @@ class PullOnce {
       entry = slot;
     }
     if (!first) {
-      run.sink().Pending(t.row, absl::StrCat("waiting for pull of ", t.instance->short_image,
-                                             "..."));
+      run.sink().Pending(t.row,
+                         absl::StrCat("waiting for pull of ", t.instance->short_image, "..."));
       std::unique_lock<std::mutex> lock(entry->mu);
       entry->cv.wait(lock, [&] { return entry->done; });
       return entry->status;
@@ -472,8 +471,7 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
   Slot& slot = run.slot(t.row);
   sink.Pending(t.row, "checking service...");
   MAESTRO_ASSIGN_OR_RETURN(docker::DockerClient * client, ClientFor(run, t));
-  absl::StatusOr<std::optional<docker::ContainerInspect>> existing =
-      InspectOrAbsent(*client, name);
+  absl::StatusOr<std::optional<docker::ContainerInspect>> existing = InspectOrAbsent(*client, name);
   if (!existing.ok()) {
     return FailRow(run, t.row, StatusCell("failed"), existing.status());
   }
@@ -657,10 +655,10 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
                                                 RunningCondition(*client, name, true), cancel);
   if (!checks.ok()) {
     if (cancel.cancelled()) {
-      return FailRow(run, t.row, StatusCell("interrupted"),
-                     absl::CancelledError(absl::StrCat(
-                         "container started, but its running checks were interrupted: ",
-                         checks.message())));
+      return FailRow(
+          run, t.row, StatusCell("interrupted"),
+          absl::CancelledError(absl::StrCat(
+              "container started, but its running checks were interrupted: ", checks.message())));
     }
     std::string logs = LogsTail(*client, id, 10);
     return FailRow(run, t.row, StatusCell("container did not start!"),
@@ -677,8 +675,7 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
                    absl::FailedPreconditionError(absl::StrCat(
                        "container ", name, " on ", t.ship->name,
                        " exited while its running checks passed (exit code ",
-                       after->state.exit_code, ")", logs.empty() ? "" : "; last output:\n",
-                       logs)));
+                       after->state.exit_code, ")", logs.empty() ? "" : "; last output:\n", logs)));
   }
   sink.Commit(t.row, StatusCell("started"), Color::kGreen, 0);
   if (slot.summary.empty() || slot.summary == "created") slot.summary = "started";
@@ -739,12 +736,12 @@ absl::Status StopOne(PlayRunner& run, const Target& t, StopKind kind,
     return FailRow(run, t.row, StatusCell(absl::StrCat("failed: ", done.message())), done);
   }
   absl::Status after = run.world().checks->Run("stopped", inst, *t.ship, *client,
-                                                RunningCondition(*client, inst.name, false), cancel);
+                                               RunningCondition(*client, inst.name, false), cancel);
   if (!after.ok()) {
     std::string what = kind == StopKind::kStop ? "stopped" : "killed";
     return FailRow(run, t.row, StatusCell(absl::StrCat("failed: ", after.message())),
-                   absl::FailedPreconditionError(absl::StrCat(
-                       "failed ", what, " lifecycle checks: ", after.message())));
+                   absl::FailedPreconditionError(
+                       absl::StrCat("failed ", what, " lifecycle checks: ", after.message())));
   }
   const char* word = kind == StopKind::kStop ? "stopped" : "killed";
   sink.Commit(t.row, StatusCell(word), Color::kGreen, 0);
@@ -766,7 +763,8 @@ PlayReport RunStopLike(const PlayWorld& world, const std::vector<std::string>& c
   return run.Run(std::move(pre), Identity(containers.size()), scheduler,
                  [&](size_t node, const CancellationToken& cancel) {
                    std::function<void()> release;
-                   if (has_dependents[node]) release = [&scheduler, node] { scheduler.Release(node); };
+                   if (has_dependents[node])
+                     release = [&scheduler, node] { scheduler.Release(node); };
                    return StopOne(run, run.target(node), kind, cancel, std::move(release));
                  });
 }
@@ -843,10 +841,9 @@ PlayReport RunClean(const PlayWorld& world, const std::vector<std::string>& cont
   // removes stopped containers only, which are independent: order by dependencies anyway.
   std::vector<std::vector<size_t>> pre =
       internal::Prerequisites(*world.env, containers, /*forward=*/true);
-  return run.Run(std::move(pre), Identity(containers.size()), scheduler,
-                 [&](size_t node, const CancellationToken&) {
-                   return CleanOne(run, run.target(node));
-                 });
+  return run.Run(
+      std::move(pre), Identity(containers.size()), scheduler,
+      [&](size_t node, const CancellationToken&) { return CleanOne(run, run.target(node)); });
 }
 
 PlayReport RunPull(const PlayWorld& world, const std::vector<std::string>& containers,
@@ -914,8 +911,8 @@ PlayReport RunRestart(const PlayWorld& world, const std::vector<std::string>& co
         if (node % 2 == 1) {
           if (slot.unchanged) return absl::OkStatus();
           if (options.stop_start_delay > 0) {
-            run.sink().Pending(c, absl::StrCat("waiting ", options.stop_start_delay,
-                                               "s before starting..."));
+            run.sink().Pending(
+                c, absl::StrCat("waiting ", options.stop_start_delay, "s before starting..."));
             // Even when interrupted here the container is started again: it was stopped by
             // this play and must not be left down.
             clock.SleepFor(absl::Seconds(options.stop_start_delay), cancel.flag());
@@ -942,8 +939,8 @@ PlayReport RunRestart(const PlayWorld& world, const std::vector<std::string>& co
             std::vector<spec::Difference> diffs =
                 spec::Diff(*t.instance, *t.ship, **existing, image);
             if (diffs.empty()) {
-              run.sink().Commit(c, ContainerCell(TagAndId((*existing)->config_image,
-                                                          (*existing)->id)),
+              run.sink().Commit(c,
+                                ContainerCell(TagAndId((*existing)->config_image, (*existing)->id)),
                                 Color::kNone, 0);
               run.sink().Commit(c, StatusCell("up to date"), Color::kCyan, 0);
               slot.unchanged = true;
@@ -957,8 +954,8 @@ PlayReport RunRestart(const PlayWorld& world, const std::vector<std::string>& co
           }
         }
         if (options.step_delay > 0 && c > 0) {
-          run.sink().Pending(c, absl::StrCat("waiting ", options.step_delay,
-                                             "s before restart..."));
+          run.sink().Pending(c,
+                             absl::StrCat("waiting ", options.step_delay, "s before restart..."));
           if (!clock.SleepFor(absl::Seconds(options.step_delay), cancel.flag())) {
             return FailRow(run, c, StatusCell("interrupted"),
                            absl::CancelledError("interrupted before it was stopped"));

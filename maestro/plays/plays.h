@@ -21,7 +21,7 @@
 namespace maestro::plays {
 
 struct PlayOptions {
-  size_t concurrency = 0;  // 0 = unlimited
+  size_t concurrency = 0;            // 0 = unlimited
   bool ignore_dependencies = false;  // -i
   bool refresh_images = false;       // -r
   bool reuse = false;                // --reuse

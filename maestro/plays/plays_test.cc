@@ -27,9 +27,9 @@
 namespace maestro::plays {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::FakeClock;
 using testing::FakeDockerHost;
+using ::testing::HasSubstr;
 
 constexpr char kEnvironment[] = R"(
 name: test
@@ -238,7 +238,8 @@ TEST_F(PlaysTest, InterruptedStepDelayLeavesTheContainerRunning) {
   EXPECT_EQ(ships_.host("ship2").FindContainer("zk-2")->state,
             testing::FakeContainerState::kRunning)
       << "zk-2 was waiting for its step delay and must not be stopped; "
-      << absl::StrJoin(checks_.log(), " ") << "\n" << report.FailureSummary();
+      << absl::StrJoin(checks_.log(), " ") << "\n"
+      << report.FailureSummary();
   EXPECT_EQ(ships_.host("ship1").FindContainer("zk-1")->state,
             testing::FakeContainerState::kRunning);
 }
@@ -430,8 +431,7 @@ TEST_F(PlaysTest, StopStopsDependentsFirst) {
   // may end after zk-1's: zk-1 need not wait for the daemon to answer kafka-1's stop.)
   std::vector<std::string> events = EventLog("ship1");
   ASSERT_LT(Index(events, "die:kafka-1"), events.size());
-  EXPECT_LT(Index(events, "die:kafka-1"), Index(events, "kill:zk-1"))
-      << absl::StrJoin(events, " ");
+  EXPECT_LT(Index(events, "die:kafka-1"), Index(events, "kill:zk-1")) << absl::StrJoin(events, " ");
   EXPECT_EQ(ships_.host("ship1").FindContainer("zk-1")->state,
             testing::FakeContainerState::kExited);
   EXPECT_EQ(ships_.host("ship2").FindContainer("zk-2")->state,
@@ -554,8 +554,7 @@ TEST_F(PlaysTest, RestartStopsDependentsFirstAndStartsDependenciesFirst) {
   // dependents first: kafka-1 died before zk-1 got its SIGTERM.
   std::vector<std::string> events = EventLog("ship1");
   ASSERT_LT(Index(events, "die:kafka-1"), events.size());
-  EXPECT_LT(Index(events, "die:kafka-1"), Index(events, "kill:zk-1"))
-      << absl::StrJoin(events, " ");
+  EXPECT_LT(Index(events, "die:kafka-1"), Index(events, "kill:zk-1")) << absl::StrJoin(events, " ");
   std::vector<std::string> log = checks_.log();
   auto last = [&](const std::string& entry) {
     return std::find(log.rbegin(), log.rend(), entry).base() - log.begin();
@@ -591,7 +590,8 @@ TEST_F(PlaysTest, RestartOnlyIfChangedLeavesUnchangedContainersRunning) {
   EXPECT_EQ(ships_.host("ship1").FindContainer("zk-1")->id, old_id);
   EXPECT_EQ(ships_.host("ship1").CountCalls("StopContainer"), 0);
   EXPECT_THAT(Outcome(report, "web-1").summary, HasSubstr("restarted"));
-  EXPECT_THAT(Outcome(report, "web-1").summary, HasSubstr("image")) << Outcome(report, "web-1").error;
+  EXPECT_THAT(Outcome(report, "web-1").summary, HasSubstr("image"))
+      << Outcome(report, "web-1").error;
   EXPECT_EQ(ships_.host("ship2").FindContainer("web-1")->image_id,
             "sha256:" + std::string(64, 'b'));
 }

@@ -42,8 +42,7 @@ std::vector<NodeResult> Scheduler::Run(Plan& plan, const Work& work) {
       Clock* clock = options_.clock;
       const absl::Time start = clock != nullptr ? clock->Now() : absl::UnixEpoch();
       absl::Status status = work(node, token_);
-      const absl::Duration elapsed =
-          clock != nullptr ? clock->Now() - start : absl::ZeroDuration();
+      const absl::Duration elapsed = clock != nullptr ? clock->Now() - start : absl::ZeroDuration();
       lock.lock();
       results[node].status = status;
       results[node].elapsed = elapsed;

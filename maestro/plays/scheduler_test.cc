@@ -205,9 +205,8 @@ TEST(Scheduler, ReleasedWorkLetsDependentsStartBeforeItReturns) {
 TEST(Scheduler, EmptyPlan) {
   Plan plan = MakePlan({});
   Scheduler scheduler({});
-  EXPECT_TRUE(scheduler.Run(plan, [](size_t, const CancellationToken&) {
-                return absl::OkStatus();
-              }).empty());
+  EXPECT_TRUE(scheduler.Run(plan, [](size_t, const CancellationToken&) { return absl::OkStatus(); })
+                  .empty());
 }
 
 }  // namespace

@@ -161,10 +161,10 @@ PlayReport RunFullStatus(const PlayWorld& world, const std::vector<std::string>&
     if (status.exists) {
       status.container = TagAndId(inspect->config_image, inspect->id);
       status.image_id = inspect->image_id;
-      status.since = ui::TimeAgo(docker::ParseDockerTime(status.running
-                                                               ? inspect->state.started_at
-                                                               : inspect->state.finished_at),
-                                 world.clock->Now());
+      status.since =
+          ui::TimeAgo(docker::ParseDockerTime(status.running ? inspect->state.started_at
+                                                             : inspect->state.finished_at),
+                      world.clock->Now());
     }
     for (const model::Port& port : inst.ports) {
       ui::FullStatus::PortState state;
@@ -181,9 +181,8 @@ PlayReport RunFullStatus(const PlayWorld& world, const std::vector<std::string>&
   if (plan.ok()) scheduler.Run(*plan, work);
   for (size_t i = 0; i < containers.size(); ++i) {
     std::fputs(text[i].c_str(), out);
-    report.outcomes.push_back({containers[i],
-                               text[i].empty() ? NodeState::kCancelled : NodeState::kSucceeded,
-                               "", ""});
+    report.outcomes.push_back(
+        {containers[i], text[i].empty() ? NodeState::kCancelled : NodeState::kSucceeded, "", ""});
   }
   std::fflush(out);
   report.interrupted = scheduler.cancelled();

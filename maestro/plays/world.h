@@ -50,8 +50,8 @@ class CheckRunner {
 class AuditSink {
  public:
   virtual ~AuditSink() = default;
-  virtual absl::Status Action(const std::string& action,
-                              const std::vector<std::string>& containers, bool task) = 0;
+  virtual absl::Status Action(const std::string& action, const std::vector<std::string>& containers,
+                              bool task) = 0;
   virtual void Success(const std::string& action, const std::vector<std::string>& containers,
                        bool task) = 0;
   virtual void Error(const std::string& action, const std::vector<std::string>& containers,

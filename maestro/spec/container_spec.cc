@@ -130,7 +130,8 @@ json HostConfig(const model::Instance& instance, absl::string_view api_version) 
 
 json BodyWithoutHash(const model::Instance& instance, absl::string_view api_version) {
   json body = json::object();
-  if (!instance.net) body["Hostname"] = instance.hostname.empty() ? instance.name : instance.hostname;
+  if (!instance.net)
+    body["Hostname"] = instance.hostname.empty() ? instance.name : instance.hostname;
   if (instance.username) body["User"] = *instance.username;
   body["Env"] = instance.DockerEnv();
   if (instance.command) body["Cmd"] = *instance.command;

@@ -28,12 +28,9 @@ model::Instance Minimal() {
   i.image_details = model::ParseImageDetails(i.image);
   i.short_image = i.image;
   i.hostname = "web-1";
-  i.env = {{"MAESTRO_ENVIRONMENT_NAME", "prod"},
-           {"SERVICE_NAME", "web"},
-           {"CONTAINER_NAME", "web-1"},
-           {"CONTAINER_HOST_ADDRESS", "127.0.0.2"},
-           {"DOCKER_IMAGE", "nginx:1.25"},
-           {"DOCKER_TAG", "1.25"}};
+  i.env = {{"MAESTRO_ENVIRONMENT_NAME", "prod"}, {"SERVICE_NAME", "web"},
+           {"CONTAINER_NAME", "web-1"},          {"CONTAINER_HOST_ADDRESS", "127.0.0.2"},
+           {"DOCKER_IMAGE", "nginx:1.25"},       {"DOCKER_TAG", "1.25"}};
   return i;
 }
 
@@ -85,8 +82,8 @@ TEST(ContainerSpecTest, EnvIsDockerEnvSorted) {
 
 TEST(ContainerSpecTest, MaestroLabelsAndUserLabels) {
   model::Instance i = Minimal();
-  i.labels = std::map<std::string, std::string>{{"team", "core"}, {"flag", ""},
-                                                {"maestro.service", "spoofed"}};
+  i.labels = std::map<std::string, std::string>{
+      {"team", "core"}, {"flag", ""}, {"maestro.service", "spoofed"}};
   json l = Body(i)["Labels"];
   EXPECT_EQ(l["team"], "core");
   EXPECT_EQ(l["flag"], "");
@@ -148,8 +145,9 @@ TEST(ContainerSpecTest, SinglePorts) {
   i.ports = {MakePort("http", 80, 80, 8080, 8080), MakePort("dns", 53, 53, 5353, 5353, "udp"),
              MakePort("admin", 81, 81, 81, 81, "tcp", "127.0.0.1")};
   json b = Body(i);
-  EXPECT_EQ(b["ExposedPorts"],
-            json({{"80/tcp", json::object()}, {"53/udp", json::object()}, {"81/tcp", json::object()}}));
+  EXPECT_EQ(
+      b["ExposedPorts"],
+      json({{"80/tcp", json::object()}, {"53/udp", json::object()}, {"81/tcp", json::object()}}));
   EXPECT_EQ(b["HostConfig"]["PortBindings"],
             json::parse(R"({"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"}],
                             "53/udp":[{"HostIp":"0.0.0.0","HostPort":"5353"}],

@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "maestro/model/secrets.h"
 #include "absl/strings/strip.h"
+#include "maestro/model/secrets.h"
 
 namespace maestro::spec {
 namespace {
@@ -148,8 +148,7 @@ std::set<std::string> Ulimits(const json& j) {
 class Differ {
  public:
   Differ(const model::Instance& desired, const model::Ship& ship,
-         const docker::ContainerInspect& actual,
-         const std::optional<docker::ImageInspect>& image)
+         const docker::ContainerInspect& actual, const std::optional<docker::ImageInspect>& image)
       : desired_(desired),
         actual_(actual),
         image_(image),
@@ -167,7 +166,8 @@ class Differ {
     if (!desired_.net) {
       std::string want = desired_.hostname.empty() ? desired_.name : desired_.hostname;
       std::string have = Str(Field(config_, "Hostname"));
-      if (want != have) Add("hostname", absl::StrCat("is ", Quote(want), ", container has ", Quote(have)));
+      if (want != have)
+        Add("hostname", absl::StrCat("is ", Quote(want), ", container has ", Quote(have)));
     }
     Ports();
     Volumes();
@@ -230,8 +230,8 @@ class Differ {
     }
   }
 
-  void Scalar(const char* what, const std::optional<std::string>& want_opt,
-              const std::string& have, const char* image_key) {
+  void Scalar(const char* what, const std::optional<std::string>& want_opt, const std::string& have,
+              const char* image_key) {
     std::string want;
     if (want_opt) {
       want = *want_opt;
@@ -284,7 +284,8 @@ class Differ {
       int64_t w = want.value_or(0);
       if (w != have) {
         parts.push_back(absl::StrCat(label, " is ", want ? std::to_string(w) : "unset",
-                                     ", container has ", have == 0 ? "unset" : std::to_string(have)));
+                                     ", container has ",
+                                     have == 0 ? "unset" : std::to_string(have)));
       }
     };
     int64_t memory = Int(Field(have_hc_, "Memory"));
@@ -303,9 +304,9 @@ class Differ {
     if (name.empty()) name = "no";
     int64_t retries = Int(Field(have, "MaximumRetryCount"));
     if (name != desired_.restart.name || retries != desired_.restart.max_retry) {
-      Add("restart policy", absl::StrCat("is ", desired_.restart.name, ":",
-                                         desired_.restart.max_retry, ", container has ", name, ":",
-                                         retries));
+      Add("restart policy",
+          absl::StrCat("is ", desired_.restart.name, ":", desired_.restart.max_retry,
+                       ", container has ", name, ":", retries));
     }
   }
 
@@ -343,7 +344,8 @@ class Differ {
 
   void Privileges() {
     std::vector<std::string> parts;
-    bool have_priv = Field(have_hc_, "Privileged").is_boolean() && Field(have_hc_, "Privileged").get<bool>();
+    bool have_priv =
+        Field(have_hc_, "Privileged").is_boolean() && Field(have_hc_, "Privileged").get<bool>();
     if (desired_.privileged != have_priv) {
       parts.push_back(desired_.privileged ? "privileged mode added" : "privileged mode removed");
     }
@@ -379,7 +381,8 @@ class Differ {
     set_diff("links", "Links", links);
     set_diff("volumes_from", "VolumesFrom", StringSet(Field(have_hc_, "VolumesFrom")));
     set_diff("security options", "SecurityOpt", StringSet(Field(have_hc_, "SecurityOpt")));
-    std::string u = SetDelta(Ulimits(Field(want_hc_, "Ulimits")), Ulimits(Field(have_hc_, "Ulimits")));
+    std::string u =
+        SetDelta(Ulimits(Field(want_hc_, "Ulimits")), Ulimits(Field(have_hc_, "Ulimits")));
     if (!u.empty()) Add("ulimits", u);
   }
 

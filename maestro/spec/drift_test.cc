@@ -19,8 +19,10 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-constexpr char kImageId[] = "sha256:0b1edfbffd27c935a666e233a0042ed634205f6f754dbe20769a60369c614f85";
-constexpr char kNewImageId[] = "sha256:5f2bf26e35180d2f5d3b5e1e7c5c7a3d2c2e1b0a9f8e7d6c5b4a39281706f5e4";
+constexpr char kImageId[] =
+    "sha256:0b1edfbffd27c935a666e233a0042ed634205f6f754dbe20769a60369c614f85";
+constexpr char kNewImageId[] =
+    "sha256:5f2bf26e35180d2f5d3b5e1e7c5c7a3d2c2e1b0a9f8e7d6c5b4a39281706f5e4";
 
 model::Ship TestShip() {
   model::Ship ship;
@@ -37,10 +39,14 @@ model::Instance Desired() {
   i.image = "nginx";  // untagged: nginx:latest
   i.image_details = model::ParseImageDetails(i.image);
   i.hostname = "web-1";
-  i.env = {{"MAESTRO_ENVIRONMENT_NAME", "prod"}, {"SERVICE_NAME", "web"},
-           {"CONTAINER_NAME", "web-1"},          {"CONTAINER_HOST_ADDRESS", "127.0.0.2"},
-           {"DOCKER_IMAGE", "nginx"},            {"DOCKER_TAG", "latest"},
-           {"DB_PASSWORD", "hunter2"},           {"MODE", "fast"}};
+  i.env = {{"MAESTRO_ENVIRONMENT_NAME", "prod"},
+           {"SERVICE_NAME", "web"},
+           {"CONTAINER_NAME", "web-1"},
+           {"CONTAINER_HOST_ADDRESS", "127.0.0.2"},
+           {"DOCKER_IMAGE", "nginx"},
+           {"DOCKER_TAG", "latest"},
+           {"DB_PASSWORD", "hunter2"},
+           {"MODE", "fast"}};
   model::Port http;
   http.name = "http";
   http.exposed = {80, 80, "tcp"};
@@ -87,7 +93,8 @@ json DaemonInspect() {
               "OOMKilled": false, "Dead": false, "Pid": 4242, "ExitCode": 0, "Error": "",
               "StartedAt": "2023-11-14T22:13:21.000000001Z",
               "FinishedAt": "0001-01-01T00:00:00Z"},
-    "Image": ")" + std::string(kImageId) + R"(",
+    "Image": ")" + std::string(kImageId) +
+                     R"(",
     "Name": "/web-1",
     "RestartCount": 0,
     "Driver": "overlay2",
@@ -172,8 +179,8 @@ TEST(DriftTest, UntaggedImageComparesById) {
 }
 
 TEST(DriftTest, NewImageIdIsAnImageDifference) {
-  std::vector<Difference> d =
-      Diff(Desired(), TestShip(), Actual(), std::optional<docker::ImageInspect>(Image(kNewImageId)));
+  std::vector<Difference> d = Diff(Desired(), TestShip(), Actual(),
+                                   std::optional<docker::ImageInspect>(Image(kNewImageId)));
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].what, "image");
   EXPECT_EQ(d[0].detail,
@@ -193,8 +200,8 @@ TEST(DriftTest, MatchingSpecHashIsCertainAndCheap) {
   j["Config"]["Labels"]["maestro.spec-hash"] = SpecHash(Desired(), TestShip());
   j["Config"]["Env"] = json::array();  // would be a difference, but the label vouches
   EXPECT_THAT(DiffOf(Desired(), j), IsEmpty());
-  std::vector<Difference> d =
-      Diff(Desired(), TestShip(), Actual(j), std::optional<docker::ImageInspect>(Image(kNewImageId)));
+  std::vector<Difference> d = Diff(Desired(), TestShip(), Actual(j),
+                                   std::optional<docker::ImageInspect>(Image(kNewImageId)));
   EXPECT_THAT(Whats(d), ElementsAre("image"));
 }
 
@@ -242,8 +249,9 @@ TEST(DriftTest, Command) {
   desired.command = std::vector<std::string>{"nginx-debug", "-g", "daemon off;"};
   std::vector<Difference> d = DiffOf(desired, DaemonInspect());
   ASSERT_THAT(Whats(d), ElementsAre("command"));
-  EXPECT_EQ(d[0].detail,
-            R"(is ["nginx-debug","-g","daemon off;"], container runs ["nginx","-g","daemon off;"])");
+  EXPECT_EQ(
+      d[0].detail,
+      R"(is ["nginx-debug","-g","daemon off;"], container runs ["nginx","-g","daemon off;"])");
 }
 
 TEST(DriftTest, PortsAndBindings) {

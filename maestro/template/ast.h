@@ -26,24 +26,24 @@ inline constexpr int kMaxValueNesting = 500;
 enum class ExprKind {
   kLiteral,
   kName,
-  kGetAttr,   // children[0].name
-  kGetItem,   // children[0][children[1]]
-  kSlice,     // children[0][children[1]:children[2]:children[3]] (null parts allowed)
+  kGetAttr,  // children[0].name
+  kGetItem,  // children[0][children[1]]
+  kSlice,    // children[0][children[1]:children[2]:children[3]] (null parts allowed)
   kNeg,
   kPos,
   kNot,
-  kBinary,    // op
+  kBinary,  // op
   kAnd,
   kOr,
-  kCompare,   // children[0] cmp_ops[i] children[i+1]
-  kConcat,    // children joined with ~
-  kCond,      // children[1] if children[0] else children[2] (children[2] may be null)
-  kFilter,    // children[0]|name(args)
-  kTest,      // children[0] is [not] name(args)
-  kCall,      // children[0](args)
+  kCompare,  // children[0] cmp_ops[i] children[i+1]
+  kConcat,   // children joined with ~
+  kCond,     // children[1] if children[0] else children[2] (children[2] may be null)
+  kFilter,   // children[0]|name(args)
+  kTest,     // children[0] is [not] name(args)
+  kCall,     // children[0](args)
   kList,
   kTuple,
-  kDict,      // children: key, value, key, value...
+  kDict,  // children: key, value, key, value...
 };
 
 enum class BinOp { kAdd, kSub, kMul, kDiv, kFloorDiv, kMod, kPow };
@@ -55,8 +55,8 @@ using ExprPtr = std::unique_ptr<Expr>;
 struct Args {
   std::vector<ExprPtr> positional;
   std::vector<std::pair<std::string, ExprPtr>> keyword;
-  ExprPtr star;        // *args
-  ExprPtr star_star;   // **kwargs
+  ExprPtr star;       // *args
+  ExprPtr star_star;  // **kwargs
 };
 
 struct Expr {
@@ -134,7 +134,7 @@ struct Stmt {
   // template has extended another; `extends` is only allowed there.
   bool toplevel = false;
   std::vector<std::pair<std::string, std::string>> names;  // from-import: name, alias
-  std::vector<std::pair<Target, ExprPtr>> assignments;    // with
+  std::vector<std::pair<Target, ExprPtr>> assignments;     // with
 };
 
 struct Template {

@@ -33,9 +33,8 @@ std::unordered_map<std::string, TestFn>* MakeTests() {
   m["number"] = simple([](const Value& v) { return v.is_number(); });
   m["string"] = simple([](const Value& v) { return v.is_string(); });
   m["mapping"] = simple([](const Value& v) { return v.is_dict(); });
-  m["sequence"] = simple([](const Value& v) {
-    return v.is_string() || v.is_sequence_container() || v.is_dict();
-  });
+  m["sequence"] = simple(
+      [](const Value& v) { return v.is_string() || v.is_sequence_container() || v.is_dict(); });
   m["iterable"] = simple([](const Value& v) {
     return v.is_string() || v.is_sequence_container() || v.is_dict() || v.is_undefined();
   });
@@ -56,8 +55,8 @@ std::unordered_map<std::string, TestFn>* MakeTests() {
     return [odd](FilterContext&, const Value& v, const CallArgs&) -> absl::StatusOr<bool> {
       if (!IsIntLike(v)) {
         if (v.is_float()) return std::fmod(v.as_float(), 2.0) != 0 ? odd : !odd;
-        return TypeError(absl::StrCat("unsupported operand type(s) for %: '", v.TypeName(),
-                                      "' and 'int'"));
+        return TypeError(
+            absl::StrCat("unsupported operand type(s) for %: '", v.TypeName(), "' and 'int'"));
       }
       if (v.is_big_int()) {
         BigInt q, r;
@@ -114,60 +113,63 @@ const std::unordered_map<std::string, TestFn>& BuiltinTests() {
 std::vector<std::pair<std::string, Value>> BuiltinGlobals(const Limits& limits) {
   std::vector<std::pair<std::string, Value>> g;
   int64_t max_len = limits.max_range_length;
-  g.emplace_back("range", Value::MakeCallable("range", [max_len](const CallArgs& a)
-                                                           -> absl::StatusOr<Value> {
-    if (!a.keyword.empty()) return TypeError("range() takes no keyword arguments");
-    if (a.positional.empty() || a.positional.size() > 3) {
-      return TypeError(absl::StrCat("range expected 1 to 3 arguments, got ", a.positional.size()));
-    }
-    int64_t p[3] = {0, 0, 0};
-    for (size_t i = 0; i < a.positional.size(); ++i) {
-      if (!IsIntLike(a.positional[i])) {
-        return TypeError(absl::StrCat("'", a.positional[i].TypeName(),
-                                      "' object cannot be interpreted as an integer"));
-      }
-      p[i] = AsInt(a.positional[i]);
-    }
-    int64_t start = 0, stop, step = 1;
-    if (a.positional.size() == 1) {
-      stop = p[0];
-    } else {
-      start = p[0];
-      stop = p[1];
-      if (a.positional.size() == 3) step = p[2];
-    }
-    if (step == 0) return TypeError("range() arg 3 must not be zero");
-    __int128 n = 0;
-    if (step > 0 && stop > start) n = ((__int128)stop - start + step - 1) / step;
-    if (step < 0 && stop < start) n = ((__int128)start - stop + (-(__int128)step) - 1) / -(__int128)step;
-    if (n > max_len) {
-      return TypeError(absl::StrCat("range too big, maximum length is ", max_len));
-    }
-    Value::List out;
-    out.reserve(static_cast<size_t>(n));
-    for (int64_t i = 0; i < static_cast<int64_t>(n); ++i) {
-      out.push_back(Value(static_cast<int64_t>(start + (__int128)i * step)));
-    }
-    return Value::MakeList(std::move(out));
-  }));
-  g.emplace_back("dict", Value::MakeCallable("dict", [](const CallArgs& a) -> absl::StatusOr<Value> {
-    Dict d;
-    for (const Value& p : a.positional) {
-      if (p.is_dict()) {
-        for (const auto& [k, v] : p.as_dict().entries()) d.Set(k, v);
-      } else {
-        MAESTRO_ASSIGN_OR_RETURN(std::vector<Value> items, Iterate(p));
-        for (const Value& it : items) {
-          if (!it.is_sequence_container() || it.as_list().size() != 2) {
-            return TypeError("dictionary update sequence element has wrong length");
-          }
-          d.Set(it.as_list()[0], it.as_list()[1]);
+  g.emplace_back(
+      "range", Value::MakeCallable("range", [max_len](const CallArgs& a) -> absl::StatusOr<Value> {
+        if (!a.keyword.empty()) return TypeError("range() takes no keyword arguments");
+        if (a.positional.empty() || a.positional.size() > 3) {
+          return TypeError(
+              absl::StrCat("range expected 1 to 3 arguments, got ", a.positional.size()));
         }
-      }
-    }
-    for (const auto& [k, v] : a.keyword) d.Set(Value(k), v);
-    return Value::MakeDict(std::move(d));
-  }));
+        int64_t p[3] = {0, 0, 0};
+        for (size_t i = 0; i < a.positional.size(); ++i) {
+          if (!IsIntLike(a.positional[i])) {
+            return TypeError(absl::StrCat("'", a.positional[i].TypeName(),
+                                          "' object cannot be interpreted as an integer"));
+          }
+          p[i] = AsInt(a.positional[i]);
+        }
+        int64_t start = 0, stop, step = 1;
+        if (a.positional.size() == 1) {
+          stop = p[0];
+        } else {
+          start = p[0];
+          stop = p[1];
+          if (a.positional.size() == 3) step = p[2];
+        }
+        if (step == 0) return TypeError("range() arg 3 must not be zero");
+        __int128 n = 0;
+        if (step > 0 && stop > start) n = ((__int128)stop - start + step - 1) / step;
+        if (step < 0 && stop < start)
+          n = ((__int128)start - stop + (-(__int128)step) - 1) / -(__int128)step;
+        if (n > max_len) {
+          return TypeError(absl::StrCat("range too big, maximum length is ", max_len));
+        }
+        Value::List out;
+        out.reserve(static_cast<size_t>(n));
+        for (int64_t i = 0; i < static_cast<int64_t>(n); ++i) {
+          out.push_back(Value(static_cast<int64_t>(start + (__int128)i * step)));
+        }
+        return Value::MakeList(std::move(out));
+      }));
+  g.emplace_back("dict",
+                 Value::MakeCallable("dict", [](const CallArgs& a) -> absl::StatusOr<Value> {
+                   Dict d;
+                   for (const Value& p : a.positional) {
+                     if (p.is_dict()) {
+                       for (const auto& [k, v] : p.as_dict().entries()) d.Set(k, v);
+                     } else {
+                       MAESTRO_ASSIGN_OR_RETURN(std::vector<Value> items, Iterate(p));
+                       for (const Value& it : items) {
+                         if (!it.is_sequence_container() || it.as_list().size() != 2) {
+                           return TypeError("dictionary update sequence element has wrong length");
+                         }
+                         d.Set(it.as_list()[0], it.as_list()[1]);
+                       }
+                     }
+                   }
+                   for (const auto& [k, v] : a.keyword) d.Set(Value(k), v);
+                   return Value::MakeDict(std::move(d));
+                 }));
   g.emplace_back("namespace",
                  Value::MakeCallable("namespace", [](const CallArgs& a) -> absl::StatusOr<Value> {
                    Dict d;

@@ -9,8 +9,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "maestro/base/status_macros.h"
 #include "maestro/base/bigint.h"
+#include "maestro/base/status_macros.h"
 #include "maestro/template/builtins_util.h"
 
 namespace maestro::jinja::internal {
@@ -105,8 +105,7 @@ absl::StatusOr<Value> Sum(FilterContext& ctx, const std::vector<Value>& items,
 }
 
 absl::StatusOr<std::vector<Value>> SelectOrReject(FilterContext& ctx, const Value& input,
-                                                  const CallArgs& args, bool select,
-                                                  bool by_attr) {
+                                                  const CallArgs& args, bool select, bool by_attr) {
   MAESTRO_ASSIGN_OR_RETURN(std::vector<Value> items, Iterate(input));
   size_t off = 0;
   std::string attr;
@@ -156,16 +155,28 @@ std::unordered_map<std::string, FilterFn>* MakeFilters() {
   m["capitalize"] = str_filter(Capitalize);
   m["title"] = str_filter(Title);
   m["string"] = str_filter([](const std::string& s) { return s; });
-  m["e"] = m["escape"] = [](FilterContext&, const Value& v, const CallArgs&) -> absl::StatusOr<Value> {
+  m["e"] =
+      m["escape"] = [](FilterContext&, const Value& v, const CallArgs&) -> absl::StatusOr<Value> {
     std::string s = v.Str(), out;
     for (char c : s) {
       switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&#34;"; break;
-        case '\'': out += "&#39;"; break;
-        default: out.push_back(c);
+        case '&':
+          out += "&amp;";
+          break;
+        case '<':
+          out += "&lt;";
+          break;
+        case '>':
+          out += "&gt;";
+          break;
+        case '"':
+          out += "&#34;";
+          break;
+        case '\'':
+          out += "&#39;";
+          break;
+        default:
+          out.push_back(c);
       }
     }
     return Value(out);
@@ -174,7 +185,8 @@ std::unordered_map<std::string, FilterFn>* MakeFilters() {
     BIND(b, "trim", a, {"chars", Value::None()});
     return Value(StripChars(v.Str(), b[0], true, true));
   };
-  m["replace"] = [](FilterContext& ctx, const Value& v, const CallArgs& a) -> absl::StatusOr<Value> {
+  m["replace"] = [](FilterContext& ctx, const Value& v,
+                    const CallArgs& a) -> absl::StatusOr<Value> {
     BIND(b, "replace", a, {"old", Value()}, {"new", Value()}, {"count", Value::None()});
     int64_t count = IsIntLike(b[2]) ? AsInt(b[2]) : -1;
     std::string r = Replace(v.Str(), b[0].Str(), b[1].Str(), count);
@@ -220,7 +232,7 @@ std::unordered_map<std::string, FilterFn>* MakeFilters() {
   m["length"] = [](FilterContext&, const Value& v, const CallArgs&) -> absl::StatusOr<Value> {
     if (v.is_string()) return Value(CharLen(v.as_string()));
     if (v.is_sequence_container()) return Value(static_cast<int64_t>(v.as_list().size()));
-    if (v.is_dict() ) return Value(static_cast<int64_t>(v.as_dict().size()));
+    if (v.is_dict()) return Value(static_cast<int64_t>(v.as_dict().size()));
     if (v.is_undefined()) return Value(0);
     return TypeError(absl::StrCat("object of type '", v.TypeName(), "' has no len()"));
   };
@@ -243,7 +255,8 @@ std::unordered_map<std::string, FilterFn>* MakeFilters() {
     BIND(b, "sort", a, {"reverse", Value(false)}, {"case_sensitive", Value(false)},
          {"attribute", Value::None()});
     MAESTRO_ASSIGN_OR_RETURN(std::vector<Value> items, Iterate(v));
-    MAESTRO_ASSIGN_OR_RETURN(items, SortValues(std::move(items), b[0].Truthy(), b[1].Truthy(), b[2]));
+    MAESTRO_ASSIGN_OR_RETURN(items,
+                             SortValues(std::move(items), b[0].Truthy(), b[1].Truthy(), b[2]));
     return Value::MakeList(std::move(items));
   };
   m["unique"] = [](FilterContext&, const Value& v, const CallArgs& a) -> absl::StatusOr<Value> {
@@ -310,10 +323,12 @@ std::unordered_map<std::string, FilterFn>* MakeFilters() {
   };
   m["format"] = [](FilterContext&, const Value& v, const CallArgs& a) -> absl::StatusOr<Value> {
     if (!a.keyword.empty()) {
-      if (!a.positional.empty()) return TypeError("can't handle positional and keyword arguments at the same time");
+      if (!a.positional.empty())
+        return TypeError("can't handle positional and keyword arguments at the same time");
       Dict d;
       for (const auto& [k, x] : a.keyword) d.Set(Value(k), x);
-      MAESTRO_ASSIGN_OR_RETURN(std::string s, PercentFormat(v.Str(), Value::MakeDict(std::move(d))));
+      MAESTRO_ASSIGN_OR_RETURN(std::string s,
+                               PercentFormat(v.Str(), Value::MakeDict(std::move(d))));
       return Value(s);
     }
     MAESTRO_ASSIGN_OR_RETURN(std::string s, PercentFormat(v.Str(), Value::MakeTuple(a.positional)));
@@ -370,11 +385,13 @@ std::unordered_map<std::string, FilterFn>* MakeFilters() {
     MAESTRO_ASSIGN_OR_RETURN(auto r, SelectOrReject(ctx, v, a, false, false));
     return Value::MakeList(std::move(r));
   };
-  m["selectattr"] = [](FilterContext& ctx, const Value& v, const CallArgs& a) -> absl::StatusOr<Value> {
+  m["selectattr"] = [](FilterContext& ctx, const Value& v,
+                       const CallArgs& a) -> absl::StatusOr<Value> {
     MAESTRO_ASSIGN_OR_RETURN(auto r, SelectOrReject(ctx, v, a, true, true));
     return Value::MakeList(std::move(r));
   };
-  m["rejectattr"] = [](FilterContext& ctx, const Value& v, const CallArgs& a) -> absl::StatusOr<Value> {
+  m["rejectattr"] = [](FilterContext& ctx, const Value& v,
+                       const CallArgs& a) -> absl::StatusOr<Value> {
     MAESTRO_ASSIGN_OR_RETURN(auto r, SelectOrReject(ctx, v, a, false, true));
     return Value::MakeList(std::move(r));
   };
@@ -394,8 +411,8 @@ std::unordered_map<std::string, FilterFn>* MakeFilters() {
     }
     if (attribute != nullptr) {
       for (const Value& item : items) {
-        Value x = IsIntLike(*attribute) ? GetItem(item, *attribute)
-                                        : GetPath(item, attribute->Str());
+        Value x =
+            IsIntLike(*attribute) ? GetItem(item, *attribute) : GetPath(item, attribute->Str());
         if (x.is_undefined() && has_def) x = def;
         out.push_back(std::move(x));
       }
@@ -541,7 +558,7 @@ absl::StatusOr<std::vector<Value>> SortValues(std::vector<Value> items, bool rev
   std::vector<std::pair<Value, Value>> keyed;
   keyed.reserve(items.size());
   for (Value& v : items) {
-    Value key = attribute.is_string() ? GetPath(v, attribute.as_string())
+    Value key = attribute.is_string()  ? GetPath(v, attribute.as_string())
                 : IsIntLike(attribute) ? GetItem(v, attribute)
                                        : v;
     keyed.emplace_back(Lowered(key, case_sensitive), std::move(v));

@@ -37,8 +37,8 @@ absl::StatusOr<std::string> FormatOne(const Spec& sp, const Value& v) {
     }
   } else {
     if (!v.is_number()) {
-      return TypeError(absl::StrCat("%", std::string(1, t), " format: a real number is required, not ",
-                                    v.TypeName()));
+      return TypeError(absl::StrCat("%", std::string(1, t),
+                                    " format: a real number is required, not ", v.TypeName()));
     }
     std::string flags;
     if (sp.plus) flags += '+';
@@ -204,8 +204,7 @@ absl::StatusOr<std::string> FormatSpec(const Value& v, const std::string& spec) 
       std::snprintf(buf, sizeof(buf), "%.*f%%", prec < 0 ? 6 : prec, d * 100);
       body = buf;
     } else if (std::strchr("fFeEgG", type) != nullptr) {
-      std::snprintf(buf, sizeof(buf), (std::string("%.*") + type).c_str(), prec < 0 ? 6 : prec,
-                    d);
+      std::snprintf(buf, sizeof(buf), (std::string("%.*") + type).c_str(), prec < 0 ? 6 : prec, d);
       body = buf;
     } else {
       return TypeError(absl::StrCat("unknown format code '", std::string(1, type), "'"));
@@ -297,8 +296,8 @@ absl::StatusOr<std::string> StrFormat(const std::string& fmt, const CallArgs& ar
     } else if (std::all_of(head.begin(), head.end(), ::isdigit)) {
       size_t idx = std::strtoul(head.c_str(), nullptr, 10);
       if (idx >= args.positional.size()) {
-        return TypeError(absl::StrCat("Replacement index ", idx,
-                                      " out of range for positional args tuple"));
+        return TypeError(
+            absl::StrCat("Replacement index ", idx, " out of range for positional args tuple"));
       }
       v = args.positional[idx];
     } else {
@@ -374,12 +373,18 @@ absl::StatusOr<std::string> PercentFormat(const std::string& fmt, const Value& a
     Spec sp;
     for (; i < fmt.size(); ++i) {
       char f = fmt[i];
-      if (f == '-') sp.left = true;
-      else if (f == '+') sp.plus = true;
-      else if (f == ' ') sp.space = true;
-      else if (f == '#') sp.alt = true;
-      else if (f == '0') sp.zero = true;
-      else break;
+      if (f == '-')
+        sp.left = true;
+      else if (f == '+')
+        sp.plus = true;
+      else if (f == ' ')
+        sp.space = true;
+      else if (f == '#')
+        sp.alt = true;
+      else if (f == '0')
+        sp.zero = true;
+      else
+        break;
     }
     auto read_num = [&](int* dst) -> absl::Status {
       if (i < fmt.size() && fmt[i] == '*') {

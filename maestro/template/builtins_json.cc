@@ -30,18 +30,41 @@ void JsonString(const std::string& s, std::string* out) {
     i += n;
     char buf[16];
     switch (cp) {
-      case '"': out->append("\\\""); continue;
-      case '\\': out->append("\\\\"); continue;
-      case '\n': out->append("\\n"); continue;
-      case '\r': out->append("\\r"); continue;
-      case '\t': out->append("\\t"); continue;
-      case '\b': out->append("\\b"); continue;
-      case '\f': out->append("\\f"); continue;
-      case '<': out->append("\\u003c"); continue;
-      case '>': out->append("\\u003e"); continue;
-      case '&': out->append("\\u0026"); continue;
-      case '\'': out->append("\\u0027"); continue;
-      default: break;
+      case '"':
+        out->append("\\\"");
+        continue;
+      case '\\':
+        out->append("\\\\");
+        continue;
+      case '\n':
+        out->append("\\n");
+        continue;
+      case '\r':
+        out->append("\\r");
+        continue;
+      case '\t':
+        out->append("\\t");
+        continue;
+      case '\b':
+        out->append("\\b");
+        continue;
+      case '\f':
+        out->append("\\f");
+        continue;
+      case '<':
+        out->append("\\u003c");
+        continue;
+      case '>':
+        out->append("\\u003e");
+        continue;
+      case '&':
+        out->append("\\u0026");
+        continue;
+      case '\'':
+        out->append("\\u0027");
+        continue;
+      default:
+        break;
     }
     if (cp < 0x20 || cp >= 0x7f) {
       if (cp >= 0x10000) {
@@ -78,8 +101,9 @@ absl::Status ToJson(const Value& v, int indent, int level, std::string* out, int
       return absl::OkStatus();
     case Value::Kind::kFloat: {
       double d = v.as_float();
-      out->append(std::isnan(d) ? "NaN" : std::isinf(d) ? (d < 0 ? "-Infinity" : "Infinity")
-                                                        : model::PyFloatRepr(d));
+      out->append(std::isnan(d)   ? "NaN"
+                  : std::isinf(d) ? (d < 0 ? "-Infinity" : "Infinity")
+                                  : model::PyFloatRepr(d));
       return absl::OkStatus();
     }
     case Value::Kind::kString:
@@ -115,8 +139,8 @@ absl::Status ToJson(const Value& v, int indent, int level, std::string* out, int
         } else if (k.is_int() || k.is_float()) {
           key = k.Str();
         } else {
-          return TypeError(absl::StrCat("keys must be str, int, float, bool or None, not ",
-                                        k.TypeName()));
+          return TypeError(
+              absl::StrCat("keys must be str, int, float, bool or None, not ", k.TypeName()));
         }
         entries.emplace_back(std::move(key), &val);
       }

@@ -38,27 +38,27 @@ const char* ObjName(const Value& v) {
 
 bool IsStrMethod(const std::string& n) {
   static const char* kNames[] = {
-      "split",  "rsplit", "strip",      "lstrip",  "rstrip",  "upper",   "lower",
-      "title",  "capitalize", "startswith", "endswith", "replace", "format", "join",
-      "find",   "rfind",  "count",      "isdigit", "isalpha", "isalnum", "isspace",
-      "isupper", "islower", "splitlines", "zfill", "ljust",   "rjust",   "center",
-      "index", "partition", "swapcase"};
+      "split",   "rsplit",     "strip",      "lstrip",   "rstrip",  "upper",   "lower",
+      "title",   "capitalize", "startswith", "endswith", "replace", "format",  "join",
+      "find",    "rfind",      "count",      "isdigit",  "isalpha", "isalnum", "isspace",
+      "isupper", "islower",    "splitlines", "zfill",    "ljust",   "rjust",   "center",
+      "index",   "partition",  "swapcase"};
   for (const char* k : kNames) {
     if (n == k) return true;
   }
   return false;
 }
 bool IsDictMethod(const std::string& n) {
-  static const char* kNames[] = {"get",     "items",   "keys",       "values", "copy",
-                                 "clear",   "pop",     "popitem",    "setdefault", "update"};
+  static const char* kNames[] = {"get",   "items", "keys",    "values",     "copy",
+                                 "clear", "pop",   "popitem", "setdefault", "update"};
   for (const char* k : kNames) {
     if (n == k) return true;
   }
   return false;
 }
 bool IsListMethod(const std::string& n) {
-  static const char* kNames[] = {"count", "index",  "copy", "append", "extend", "insert",
-                                 "pop",   "remove", "reverse", "sort", "clear"};
+  static const char* kNames[] = {"count", "index",  "copy",    "append", "extend", "insert",
+                                 "pop",   "remove", "reverse", "sort",   "clear"};
   for (const char* k : kNames) {
     if (n == k) return true;
   }
@@ -79,9 +79,8 @@ Value GetAttribute(const Value& obj, const std::string& name) {
   if (obj.is_object()) return obj.object()->GetAttr(name);
   if (HasMethod(obj, name)) {
     Value self = obj;
-    return Value::MakeCallable(name, [self, name](const CallArgs& a) {
-      return CallMethod(self, name, a, Limits());
-    });
+    return Value::MakeCallable(
+        name, [self, name](const CallArgs& a) { return CallMethod(self, name, a, Limits()); });
   }
   if (obj.is_dict() || obj.is_namespace()) {
     const Value* v = obj.as_dict().FindString(name);
@@ -119,7 +118,8 @@ Value GetItem(const Value& obj, const Value& key) {
     const auto& items = obj.as_list();
     int64_t n = static_cast<int64_t>(items.size());
     if (i < 0) i += n;
-    if (i < 0 || i >= n) return Value::Undefined(absl::StrCat("'", ObjName(obj), "' has no element ", AsInt(key)));
+    if (i < 0 || i >= n)
+      return Value::Undefined(absl::StrCat("'", ObjName(obj), "' has no element ", AsInt(key)));
     return items[static_cast<size_t>(i)];
   }
   if (key.is_string()) return GetAttribute(obj, key.as_string());
@@ -191,9 +191,9 @@ absl::Status CheckArgs(const char* type, const std::string& name, const CallArgs
   size_t n = a.positional.size();
   if (n < min || n > max) {
     std::string want = min == 1 && max == 1 ? "exactly one argument"
-                       : min == max ? absl::StrCat("exactly ", min, " argument(s)")
-                       : n < min  ? absl::StrCat("at least ", min, " argument(s)")
-                                  : absl::StrCat("at most ", max, " argument(s)");
+                       : min == max         ? absl::StrCat("exactly ", min, " argument(s)")
+                       : n < min            ? absl::StrCat("at least ", min, " argument(s)")
+                                            : absl::StrCat("at most ", max, " argument(s)");
     return TypeError(absl::StrCat(type, ".", name, "() takes ", want, " (", n, " given)"));
   }
   return absl::OkStatus();
@@ -208,8 +208,8 @@ absl::Status CheckStorableIn(const Value& container, const Value& item, int64_t*
     case Storable::kOk:
       return absl::OkStatus();
     case Storable::kCycle:
-      return TypeError(absl::StrCat("a ", container.TypeName(),
-                                    " cannot contain itself (maestro only)"));
+      return TypeError(
+          absl::StrCat("a ", container.TypeName(), " cannot contain itself (maestro only)"));
     case Storable::kTooDeep:
       break;
   }
@@ -232,8 +232,8 @@ absl::Status CheckSize(size_t n, const Limits& limits) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Value> CallDictMethod(const Value& obj, const std::string& name,
-                                     const CallArgs& a, const Limits& limits, int64_t* work) {
+absl::StatusOr<Value> CallDictMethod(const Value& obj, const std::string& name, const CallArgs& a,
+                                     const Limits& limits, int64_t* work) {
   const Dict& d = obj.as_dict();
   if (name == "get") {
     BIND(b, "get", a, {"key", Value()}, {"default", Value::None()});
@@ -294,8 +294,7 @@ absl::StatusOr<Value> CallDictMethod(const Value& obj, const std::string& name,
   }
   // update([other], **kwargs): other is a dict or an iterable of key/value pairs.
   if (a.positional.size() > 1) {
-    return TypeError(absl::StrCat("update expected at most 1 argument, got ",
-                                  a.positional.size()));
+    return TypeError(absl::StrCat("update expected at most 1 argument, got ", a.positional.size()));
   }
   std::vector<std::pair<Value, Value>> pairs;
   if (!a.positional.empty()) {
@@ -312,8 +311,8 @@ absl::StatusOr<Value> CallDictMethod(const Value& obj, const std::string& name,
         }
         MAESTRO_ASSIGN_OR_RETURN(std::vector<Value> kv, Iterate(it));
         if (kv.size() != 2) {
-          return TypeError(absl::StrCat("dictionary update sequence element #", i,
-                                        " has length ", kv.size(), "; 2 is required"));
+          return TypeError(absl::StrCat("dictionary update sequence element #", i, " has length ",
+                                        kv.size(), "; 2 is required"));
         }
         pairs.emplace_back(kv[0], kv[1]);
       }
@@ -336,8 +335,8 @@ int64_t ClampIndex(int64_t i, int64_t n) {
   return std::min(std::max<int64_t>(i, 0), n);
 }
 
-absl::StatusOr<Value> CallListMethod(const Value& obj, const std::string& name,
-                                     const CallArgs& a, const Limits& limits, int64_t* work) {
+absl::StatusOr<Value> CallListMethod(const Value& obj, const std::string& name, const CallArgs& a,
+                                     const Limits& limits, int64_t* work) {
   const Value::List& items = obj.as_list();
   const int64_t n = static_cast<int64_t>(items.size());
   const char* type = obj.TypeName();
@@ -381,9 +380,9 @@ absl::StatusOr<Value> CallListMethod(const Value& obj, const std::string& name,
         v = Value::MakeTuple({std::move(k), v});
       }
     }
-    MAESTRO_ASSIGN_OR_RETURN(
-        keyed, SortValues(std::move(keyed), b[1].Truthy(), /*case_sensitive=*/true,
-                          b[0].is_none() ? Value::None() : Value(int64_t{0})));
+    MAESTRO_ASSIGN_OR_RETURN(keyed,
+                             SortValues(std::move(keyed), b[1].Truthy(), /*case_sensitive=*/true,
+                                        b[0].is_none() ? Value::None() : Value(int64_t{0})));
     if (!b[0].is_none()) {
       for (Value& v : keyed) v = v.as_list()[1];
     }

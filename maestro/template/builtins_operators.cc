@@ -8,8 +8,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "maestro/base/status_macros.h"
 #include "maestro/base/bigint.h"
+#include "maestro/base/status_macros.h"
 #include "maestro/template/builtins_util.h"
 
 namespace maestro::jinja::internal {
@@ -75,8 +75,8 @@ absl::StatusOr<Value> Repeat(const Value& seq, int64_t n, const Limits& limits) 
 constexpr absl::string_view kOverflow = "integer overflow";
 
 absl::Status TooLarge() {
-  return TypeError(absl::StrCat("integer too large (more than ", BigInt::kMaxBits,
-                                " bits; maestro only)"));
+  return TypeError(
+      absl::StrCat("integer too large (more than ", BigInt::kMaxBits, " bits; maestro only)"));
 }
 
 // Python int arithmetic on int64 operands; kOverflow when the result needs a big int.
@@ -273,8 +273,8 @@ absl::StatusOr<bool> Contains(const Value& container, const Value& item) {
     case Value::Kind::kString:
       if (!item.is_string()) {
         if (item.is_undefined()) return UndefinedError(item);
-        return TypeError(absl::StrCat("'in <string>' requires string as left operand, not ",
-                                      item.TypeName()));
+        return TypeError(
+            absl::StrCat("'in <string>' requires string as left operand, not ", item.TypeName()));
       }
       return container.as_string().find(item.as_string()) != std::string::npos;
     case Value::Kind::kList:
@@ -286,8 +286,8 @@ absl::StatusOr<bool> Contains(const Value& container, const Value& item) {
     case Value::Kind::kDict:
       return container.as_dict().Find(item) != nullptr;
     default:
-      return TypeError(absl::StrCat("argument of type '", container.TypeName(),
-                                    "' is not iterable"));
+      return TypeError(
+          absl::StrCat("argument of type '", container.TypeName(), "' is not iterable"));
   }
 }
 
@@ -314,8 +314,8 @@ absl::StatusOr<bool> Compare(CmpOp op, const Value& a, const Value& b) {
     // LessThan's depth guard (Python's RecursionError) is not a type error.
     if (absl::StartsWith(r.status().message(), "maximum recursion depth")) return r;
     return TypeError(absl::StrCat("'", kOps[static_cast<int>(op)],
-                                  "' not supported between instances of '", a.TypeName(),
-                                  "' and '", b.TypeName(), "'"));
+                                  "' not supported between instances of '", a.TypeName(), "' and '",
+                                  b.TypeName(), "'"));
   };
   switch (op) {
     case CmpOp::kLt:

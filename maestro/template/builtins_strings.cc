@@ -44,8 +44,8 @@ int64_t CharLen(const std::string& s) {
 }
 
 bool IsPySpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' ||
-         c == '\x1c' || c == '\x1d' || c == '\x1e' || c == '\x1f';
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == '\x1c' ||
+         c == '\x1d' || c == '\x1e' || c == '\x1f';
 }
 
 namespace {
@@ -175,8 +175,7 @@ absl::StatusOr<Value> Split(const std::string& s, const Value& sep, int64_t maxs
   size_t i = 0;
   while (true) {
     size_t j = s.find(d, i);
-    if (j == std::string::npos ||
-        (maxsplit >= 0 && static_cast<int64_t>(out.size()) == maxsplit)) {
+    if (j == std::string::npos || (maxsplit >= 0 && static_cast<int64_t>(out.size()) == maxsplit)) {
       out.emplace_back(s.substr(i));
       break;
     }
@@ -226,7 +225,8 @@ absl::StatusOr<Value> CallStrMethod(const std::string& s, const std::string& nam
   if (name == "capitalize") return Value(Capitalize(s));
   if (name == "swapcase") {
     std::string out = s;
-    for (char& c : out) c = absl::ascii_isupper(c) ? absl::ascii_tolower(c) : absl::ascii_toupper(c);
+    for (char& c : out)
+      c = absl::ascii_isupper(c) ? absl::ascii_tolower(c) : absl::ascii_toupper(c);
     return Value(out);
   }
   if (name == "strip" || name == "lstrip" || name == "rstrip") {
@@ -276,8 +276,8 @@ absl::StatusOr<Value> CallStrMethod(const std::string& s, const std::string& nam
     } else if (b[0].is_string()) {
       cands.push_back(b[0]);
     } else {
-      return TypeError(absl::StrCat(name, " first arg must be str or a tuple of str, not ",
-                                    b[0].TypeName()));
+      return TypeError(
+          absl::StrCat(name, " first arg must be str or a tuple of str, not ", b[0].TypeName()));
     }
     for (const Value& c : cands) {
       const std::string& p = c.as_string();
@@ -291,7 +291,8 @@ absl::StatusOr<Value> CallStrMethod(const std::string& s, const std::string& nam
   if (name == "replace") {
     BIND(b, "replace", a, {"old", Value()}, {"new", Value()}, {"count", Value(-1)});
     if (!b[0].is_string() || !b[1].is_string()) return TypeError("replace() arguments must be str");
-    std::string r = Replace(s, b[0].as_string(), b[1].as_string(), IsIntLike(b[2]) ? AsInt(b[2]) : -1);
+    std::string r =
+        Replace(s, b[0].as_string(), b[1].as_string(), IsIntLike(b[2]) ? AsInt(b[2]) : -1);
     if (r.size() > limits.max_output_bytes) return TypeError("string too large");
     return Value(std::move(r));
   }

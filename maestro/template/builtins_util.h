@@ -34,8 +34,8 @@ class Binder {
     values_.resize(params_.size());
     given_.resize(params_.size(), false);
     if (args.positional.size() > params_.size()) {
-      status_ = TypeError(absl::StrCat(fname, "() takes at most ", params_.size(),
-                                       " argument(s) (", args.positional.size(), " given)"));
+      status_ = TypeError(absl::StrCat(fname, "() takes at most ", params_.size(), " argument(s) (",
+                                       args.positional.size(), " given)"));
       return;
     }
     for (size_t i = 0; i < args.positional.size(); ++i) {
@@ -71,8 +71,8 @@ class Binder {
   absl::Status status_;
 };
 
-#define BIND(name, fname, args, ...)             \
-  Binder name(fname, args, {__VA_ARGS__});       \
+#define BIND(name, fname, args, ...)       \
+  Binder name(fname, args, {__VA_ARGS__}); \
   MAESTRO_RETURN_IF_ERROR(name.status())
 
 inline absl::StatusOr<int64_t> ToIndex(const Value& v, absl::string_view what) {

@@ -13,7 +13,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-
 #include "maestro/base/bigint.h"
 
 namespace maestro::jinja {

@@ -11,9 +11,9 @@ TEST(LexerTest, SplitsDataAndTags) {
   std::vector<TokenType> types;
   for (const Token& t : *toks) types.push_back(t.type);
   std::vector<TokenType> want = {
-      TokenType::kData,     TokenType::kVarBegin, TokenType::kName,       TokenType::kVarEnd,
-      TokenType::kData,     TokenType::kBlockBegin, TokenType::kName,     TokenType::kName,
-      TokenType::kBlockEnd, TokenType::kData,     TokenType::kBlockBegin, TokenType::kName,
+      TokenType::kData,     TokenType::kVarBegin,   TokenType::kName,       TokenType::kVarEnd,
+      TokenType::kData,     TokenType::kBlockBegin, TokenType::kName,       TokenType::kName,
+      TokenType::kBlockEnd, TokenType::kData,       TokenType::kBlockBegin, TokenType::kName,
       TokenType::kBlockEnd, TokenType::kEof};
   EXPECT_EQ(types, want);
 }

@@ -59,7 +59,8 @@ TEST(TemplateLimitsTest, DeeplyNestedBlocksAreRefused) {
   EXPECT_EQ(Render(Repeat("{% macro m() %}", 5000) + Repeat("{% endmacro %}", 5000)),
             "ERROR: t.j2:1: blocks nested too deeply (more than 200 levels)");
   EXPECT_EQ(Render(Repeat("{% if true %}", 200) + "x" + Repeat("{% endif %}", 200)), "x");
-  EXPECT_EQ(Render("{% for " + Repeat("(", 50000) + "x" + Repeat(")", 50000) + " in [] %}"
+  EXPECT_EQ(Render("{% for " + Repeat("(", 50000) + "x" + Repeat(")", 50000) +
+                   " in [] %}"
                    "{% endfor %}"),
             "ERROR: t.j2:1: assignment target nested too deeply");
   EXPECT_EQ(Render("{{ " + Repeat("(", 50000) + "1" + Repeat(")", 50000) + " }}"),
@@ -70,38 +71,47 @@ TEST(TemplateLimitsTest, DeeplyNestedBlocksAreRefused) {
 
 TEST(TemplateLimitsTest, RunawayLoopsStopOnTheStepBudget) {
   // 50 million iterations used to take about 50 s before the old iteration limit stopped them.
-  std::string r = Render("{% for i in range(5000000) %}{% for j in range(10) %}{% endfor %}"
-                         "{% endfor %}");
-  EXPECT_EQ(r, "ERROR: t.j2:1: the template takes too many steps (limit 3000000 statements, loop "
-               "iterations and calls per render): an endless loop or recursion?");
+  std::string r = Render(
+      "{% for i in range(5000000) %}{% for j in range(10) %}{% endfor %}"
+      "{% endfor %}");
+  EXPECT_EQ(r,
+            "ERROR: t.j2:1: the template takes too many steps (limit 3000000 statements, loop "
+            "iterations and calls per render): an endless loop or recursion?");
   // A one-line macro calling itself twice: 2^60 calls within the recursion limit.
-  r = Render("{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
-             "{{ f(60) }}");
+  r = Render(
+      "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
+      "{{ f(60) }}");
   EXPECT_NE(r.find("too many steps"), std::string::npos) << r;
   // Scanning a big list again and again costs steps by its size.
-  r = Render("{% set big = range(1000000)|list %}{% for i in range(100000) %}"
-             "{% if -1 in big %}{% endif %}{% endfor %}");
+  r = Render(
+      "{% set big = range(1000000)|list %}{% for i in range(100000) %}"
+      "{% if -1 in big %}{% endif %}{% endfor %}");
   EXPECT_NE(r.find("too many steps"), std::string::npos) << r;
 }
 
 TEST(TemplateLimitsTest, RunawayValuesStopOnTheByteBudget) {
   // A list doubling itself: 4.2 GB in 30 s before.
-  const std::string doubling = "{% set ns = namespace(x=[1]) %}{% for i in range(64) %}"
-                               "{% set ns.x = ns.x + ns.x %}{% endfor %}{{ ns.x|length }}";
+  const std::string doubling =
+      "{% set ns = namespace(x=[1]) %}{% for i in range(64) %}"
+      "{% set ns.x = ns.x + ns.x %}{% endfor %}{{ ns.x|length }}";
   std::string r = Render(doubling);
-  EXPECT_EQ(r, "ERROR: t.j2:1: the template creates too much data (limit 256 MiB of strings and "
-               "lists per render)");
+  EXPECT_EQ(r,
+            "ERROR: t.j2:1: the template creates too much data (limit 256 MiB of strings and "
+            "lists per render)");
   // One concatenation is bounded like `[..] * n`.
   Limits small;
   small.max_range_length = 1000;
   EXPECT_EQ(Render(doubling, small), "ERROR: t.j2:1: list too large");
   // A string doubling itself stays under the output limit per string but adds up.
-  r = Render("{% set ns = namespace(s='x' * 1000000, l=[]) %}{% for i in range(1000) %}"
-             "{% set ns.l = ns.l + [ns.s ~ i] %}{% endfor %}{{ ns.l|length }}");
-  EXPECT_EQ(r, "ERROR: t.j2:1: the template creates too much data (limit 256 MiB of strings and "
-               "lists per render)");
-  r = Render("{% set ns = namespace(l=[]) %}{% for i in range(100) %}{% set x %}"
-             "{{ 'y' * 5000000 }}{% endset %}{% set ns.l = ns.l + [x] %}{% endfor %}");
+  r = Render(
+      "{% set ns = namespace(s='x' * 1000000, l=[]) %}{% for i in range(1000) %}"
+      "{% set ns.l = ns.l + [ns.s ~ i] %}{% endfor %}{{ ns.l|length }}");
+  EXPECT_EQ(r,
+            "ERROR: t.j2:1: the template creates too much data (limit 256 MiB of strings and "
+            "lists per render)");
+  r = Render(
+      "{% set ns = namespace(l=[]) %}{% for i in range(100) %}{% set x %}"
+      "{{ 'y' * 5000000 }}{% endset %}{% set ns.l = ns.l + [x] %}{% endfor %}");
   EXPECT_NE(r.find("too much data"), std::string::npos) << r;
 }
 
@@ -112,17 +122,16 @@ TEST(TemplateLimitsTest, RecursionInsideDeepExpressionsStopsBeforeTheStackEnds) 
   limits.max_recursion_depth = 1000000;
   limits.max_steps = 1000000000;
   std::string expr = Repeat("(", 300) + "f(n + 1)" + Repeat(")", 300);
-  std::string r = Render("{% macro f(n) %}" + Repeat("{% if true %}", 150) + "{{ " + expr +
-                             " }}" + Repeat("{% endif %}", 150) + "{% endmacro %}{{ f(0) }}",
+  std::string r = Render("{% macro f(n) %}" + Repeat("{% if true %}", 150) + "{{ " + expr + " }}" +
+                             Repeat("{% endif %}", 150) + "{% endmacro %}{{ f(0) }}",
                          limits);
   EXPECT_NE(r.find("the template nests too deeply (the render would exhaust the stack)"),
             std::string::npos)
       << r.substr(0, 200);
   // The same on a thread with a small stack.
   std::string t;
-  std::thread th([&] {
-    t = Render("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", limits);
-  });
+  std::thread th(
+      [&] { t = Render("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", limits); });
   th.join();
   EXPECT_NE(t.find("exhaust the stack"), std::string::npos) << t.substr(0, 200);
 }
@@ -213,11 +222,12 @@ TEST(TemplateLimitsTest, IncludesReadRegularFilesOnly) {
   std::string fifo = dir + "/fifo.j2";
   ::unlink(fifo.c_str());
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  std::ofstream(dir + "/bom.j2", std::ios::binary) << "\xEF\xBB\xBF" "bom: {{ 1 }}";
+  std::ofstream(dir + "/bom.j2", std::ios::binary) << "\xEF\xBB\xBF"
+                                                      "bom: {{ 1 }}";
   FileSystemLoader loader(dir);
-  EXPECT_EQ(Render("{% include 'fifo.j2' %}", {}, &loader),
-            "ERROR: t.j2:1: cannot read template 'fifo.j2': " + fifo +
-                ": not a regular file (a FIFO)");
+  EXPECT_EQ(
+      Render("{% include 'fifo.j2' %}", {}, &loader),
+      "ERROR: t.j2:1: cannot read template 'fifo.j2': " + fifo + ": not a regular file (a FIFO)");
   EXPECT_EQ(Render("{% include 'sub' %}", {}, &loader),
             "ERROR: t.j2:1: cannot read template 'sub': " + dir +
                 "/sub: not a regular file (a directory)");

@@ -127,8 +127,8 @@ class Parser : public internal::ExprParser {
     auto s = std::make_unique<Stmt>();
     s->line = line;
     if (nesting_ >= kMaxStatementNesting) {
-      return Error(line, absl::StrCat("blocks nested too deeply (more than ",
-                                      kMaxStatementNesting, " levels)"));
+      return Error(line, absl::StrCat("blocks nested too deeply (more than ", kMaxStatementNesting,
+                                      " levels)"));
     }
     const bool toplevel = toplevel_;
     s->toplevel = toplevel;
@@ -145,9 +145,9 @@ class Parser : public internal::ExprParser {
                                    const std::set<std::string>& ends, const std::string& block,
                                    int open_line) {
     const int line = s->line;
-    static const std::set<std::string> kKnownTags = {
-        "if",   "for",  "set",    "macro", "call",   "include",
-        "import", "from", "with", "filter", "block", "extends"};
+    static const std::set<std::string> kKnownTags = {"if",   "for",     "set",    "macro",
+                                                     "call", "include", "import", "from",
+                                                     "with", "filter",  "block",  "extends"};
     if (!kKnownTags.count(tag)) {
       std::string msg = absl::StrCat("encountered unknown tag '", tag, "'");
       if (!block.empty()) {
@@ -158,11 +158,13 @@ class Parser : public internal::ExprParser {
       }
       // Tags of Jinja2 extensions, which MaestroNG never loads.
       if (tag == "break" || tag == "continue") {
-        absl::StrAppend(&msg, "; break and continue need Jinja2's loopcontrols extension, "
-                              "which MaestroNG does not enable");
+        absl::StrAppend(&msg,
+                        "; break and continue need Jinja2's loopcontrols extension, "
+                        "which MaestroNG does not enable");
       } else if (tag == "do") {
-        absl::StrAppend(&msg, "; do needs Jinja2's do extension, which MaestroNG does not "
-                              "enable");
+        absl::StrAppend(&msg,
+                        "; do needs Jinja2's do extension, which MaestroNG does not "
+                        "enable");
       }
       return Error(line, msg);
     }
@@ -506,11 +508,11 @@ class Parser : public internal::ExprParser {
     return t;
   }
 
-  int nesting_ = 0;                // statements being parsed, one inside the other
-  bool toplevel_ = true;           // see Stmt::toplevel
+  int nesting_ = 0;                  // statements being parsed, one inside the other
+  bool toplevel_ = true;             // see Stmt::toplevel
   std::vector<const Stmt*> blocks_;  // in source order
   bool has_extends_ = false;
-  int misplaced_extends_ = 0;      // line of the first extends outside the top level
+  int misplaced_extends_ = 0;  // line of the first extends outside the top level
 };
 
 }  // namespace

@@ -88,8 +88,8 @@ class Environment {
   void AddGlobal(std::string name, Value value);
   void AddFilter(std::string name, NativeFunction fn);
 
-  absl::StatusOr<std::string> RenderFile(
-      const std::string& name, const std::vector<std::pair<std::string, Value>>& context);
+  absl::StatusOr<std::string> RenderFile(const std::string& name,
+                                         const std::vector<std::pair<std::string, Value>>& context);
   absl::StatusOr<std::string> RenderString(
       absl::string_view source, const std::string& display_name,
       const std::vector<std::pair<std::string, Value>>& context);

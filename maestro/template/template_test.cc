@@ -13,7 +13,8 @@ using Files = std::map<std::string, std::string>;
 
 std::string Render(absl::string_view src, Loader* loader = nullptr, Limits limits = {}) {
   Environment env(loader, limits);
-  auto out = env.RenderString(src, "t.j2", {{"env", MakeEnvDict(Files{{"HOME", "/h"}, {"X", "1"}})}});
+  auto out =
+      env.RenderString(src, "t.j2", {{"env", MakeEnvDict(Files{{"HOME", "/h"}, {"X", "1"}})}});
   if (!out.ok()) return "ERROR: " + std::string(out.status().message());
   return *out;
 }
@@ -45,12 +46,13 @@ TEST(TemplateTest, MacrosWithCaller) {
 }
 
 TEST(TemplateTest, IncludeAndImportThroughLoader) {
-  MapLoader loader(Files{{"m.j2", "{% macro hi(n) %}hi {{ n }}{% endmacro %}"},
-                    {"p.j2", "<{{ v }}>"}});
-  EXPECT_EQ(Render("{% from 'm.j2' import hi %}{{ hi(1) }}{% set v = 2 %}{% include 'p.j2' %}",
-                   &loader),
-            "hi 1<2>");
-  EXPECT_EQ(Render("{% include 'nope.j2' %}", &loader), "ERROR: t.j2:1: template 'nope.j2' not found");
+  MapLoader loader(
+      Files{{"m.j2", "{% macro hi(n) %}hi {{ n }}{% endmacro %}"}, {"p.j2", "<{{ v }}>"}});
+  EXPECT_EQ(
+      Render("{% from 'm.j2' import hi %}{{ hi(1) }}{% set v = 2 %}{% include 'p.j2' %}", &loader),
+      "hi 1<2>");
+  EXPECT_EQ(Render("{% include 'nope.j2' %}", &loader),
+            "ERROR: t.j2:1: template 'nope.j2' not found");
 }
 
 TEST(TemplateTest, NullLoaderFailsCleanly) {
@@ -93,7 +95,8 @@ TEST(TemplateTest, LimitsBoundWork) {
 
 TEST(TemplateTest, CustomGlobalsAndFilters) {
   Environment env(nullptr);
-  env.AddGlobal("twice", Value::MakeCallable("twice", [](const CallArgs& a) -> absl::StatusOr<Value> {
+  env.AddGlobal("twice",
+                Value::MakeCallable("twice", [](const CallArgs& a) -> absl::StatusOr<Value> {
                   return Value(a.positional.at(0).as_int() * 2);
                 }));
   env.AddFilter("shout", [](const CallArgs& a) -> absl::StatusOr<Value> {
@@ -114,10 +117,11 @@ TEST(TemplateTest, LargeLoopIsFast) {
 }
 
 TEST(TemplateTest, InheritanceRendersTheParentWithTheChildsBlocks) {
-  MapLoader loader(Files{
-      {"base.j2", "{% set t = t|default('base') %}<{% block a %}A{% endblock %}|"
-                  "{% block b %}B{% endblock %}|{{ t }}|{{ self.a() }}>"},
-      {"mid.j2", "{% extends 'base.j2' %}{% block a %}mid+{{ super() }}{% endblock %}"}});
+  MapLoader loader(
+      Files{{"base.j2",
+             "{% set t = t|default('base') %}<{% block a %}A{% endblock %}|"
+             "{% block b %}B{% endblock %}|{{ t }}|{{ self.a() }}>"},
+            {"mid.j2", "{% extends 'base.j2' %}{% block a %}mid+{{ super() }}{% endblock %}"}});
   // Output before `extends` is kept.
   EXPECT_EQ(Render("ignored {% extends 'mid.j2' %}{% set t = 'child' %}ignored {{ 1 }}"
                    "{% block a %}child+{{ super() }}+{{ super.super() }}{% endblock %}",
@@ -149,12 +153,12 @@ TEST(TemplateTest, RecursiveLoops) {
 }
 
 TEST(TemplateTest, InheritanceErrorsNameFileAndLine) {
-  MapLoader loader(Files{
-      {"base.j2", "{% block a %}A{% endblock %}{% block r required %}{% endblock %}"},
-      {"bad.j2", "ok\n{{ 1 // 0 }}"},
-      {"self.j2", "{% extends 'self.j2' %}"},
-      {"c1.j2", "{% extends 'c2.j2' %}"},
-      {"c2.j2", "\n{% extends 'c1.j2' %}"}});
+  MapLoader loader(
+      Files{{"base.j2", "{% block a %}A{% endblock %}{% block r required %}{% endblock %}"},
+            {"bad.j2", "ok\n{{ 1 // 0 }}"},
+            {"self.j2", "{% extends 'self.j2' %}"},
+            {"c1.j2", "{% extends 'c2.j2' %}"},
+            {"c2.j2", "\n{% extends 'c1.j2' %}"}});
   EXPECT_EQ(Render("{% block a %}{% endblock %}\n{% block a %}{% endblock %}", &loader),
             "ERROR: t.j2:2: block 'a' defined twice");
   EXPECT_EQ(Render("x\n{% extends 'nope.j2' %}", &loader),
@@ -240,15 +244,17 @@ TEST(TemplateTest, SelfAndSuperStoredInVariablesDoNotLeak) {
 // MaestroNG's zookeeper+kafka example builds its server list with append: lists and dicts are
 // shared references, so the mutation is seen by later reads and through every alias.
 TEST(TemplateTest, ListAndDictMethodsMutateTheSharedValue) {
-  EXPECT_EQ(Render("{%- set ids = [] %}{% set alias = ids %}"
-                   "{%- for n in ['a', 'b'] %}{% set DO = ids.append('{}:{}'.format(n, loop.index)) %}"
-                   "{%- endfor %}{{ ids|join(',') }} {{ alias }} {{ DO is defined }}"),
-            "a:1,b:2 ['a:1', 'b:2'] False");
+  EXPECT_EQ(
+      Render("{%- set ids = [] %}{% set alias = ids %}"
+             "{%- for n in ['a', 'b'] %}{% set DO = ids.append('{}:{}'.format(n, loop.index)) %}"
+             "{%- endfor %}{{ ids|join(',') }} {{ alias }} {{ DO is defined }}"),
+      "a:1,b:2 ['a:1', 'b:2'] False");
   EXPECT_EQ(Render("{% set d = {} %}{% set _ = d.setdefault('k', []).append(1) %}"
                    "{% set _ = d.update(x=2) %}{{ d }} {{ d.pop('x') }} {{ d }}"),
             "{'k': [1], 'x': 2} 2 {'k': [1]}");
-  EXPECT_EQ(Render("{% set a = [2, 1] %}{% set b = a.copy() %}{% set _ = a.sort() %}{{ a }}{{ b }}"),
-            "[1, 2][2, 1]");
+  EXPECT_EQ(
+      Render("{% set a = [2, 1] %}{% set b = a.copy() %}{% set _ = a.sort() %}{{ a }}{{ b }}"),
+      "[1, 2][2, 1]");
   EXPECT_EQ(Render("{% set l = [] %}{{ l.pop() }}"), "ERROR: t.j2:1: pop from empty list");
   EXPECT_EQ(Render("{% set l = [] %}{% set _ = l.append(l) %}"),
             "ERROR: t.j2:1: a list cannot contain itself (maestro only)");

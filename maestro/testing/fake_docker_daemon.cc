@@ -76,7 +76,9 @@ std::string Chunk(absl::string_view data) {
   return absl::StrCat(absl::Hex(data.size()), "\r\n", data, "\r\n");
 }
 
-std::string NowRfc3339() { return absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()); }
+std::string NowRfc3339() {
+  return absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone());
+}
 
 struct Container {
   std::string id;
@@ -187,7 +189,8 @@ struct FakeDockerDaemon::Impl {
     std::string ref = image;
     size_t slash = ref.rfind('/');
     size_t colon = ref.rfind(':');
-    if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) ref += ":latest";
+    if (colon == std::string::npos || (slash != std::string::npos && colon < slash))
+      ref += ":latest";
     return ref;
   }
   void StopLocked(Container& c, int code) {
@@ -208,11 +211,12 @@ struct FakeDockerDaemon::Impl {
   bool Respond(Socket& s, int status, absl::string_view reason, const std::string& body,
                const std::string& content_type, bool chunked, bool close_after,
                const std::vector<std::string>& extra_headers = {}) {
-    std::string head = absl::StrCat("HTTP/1.1 ", status, " ", reason, "\r\n",
-                                    "Api-Version: ", options.api_version, "\r\n",
-                                    "Server: maestro-fake-docker\r\n");
+    std::string head =
+        absl::StrCat("HTTP/1.1 ", status, " ", reason, "\r\n", "Api-Version: ", options.api_version,
+                     "\r\n", "Server: maestro-fake-docker\r\n");
     for (const auto& h : extra_headers) absl::StrAppend(&head, h, "\r\n");
-    if (!body.empty() || status != 204) absl::StrAppend(&head, "Content-Type: ", content_type, "\r\n");
+    if (!body.empty() || status != 204)
+      absl::StrAppend(&head, "Content-Type: ", content_type, "\r\n");
     if (close_after) head += "Connection: close\r\n";
     if (chunked && status != 204 && status != 304) {
       head += "Transfer-Encoding: chunked\r\n\r\n";
@@ -224,7 +228,8 @@ struct FakeDockerDaemon::Impl {
       out += "0\r\n\r\n";
       return Write(s, out);
     }
-    if (status != 204 && status != 304) absl::StrAppend(&head, "Content-Length: ", body.size(), "\r\n");
+    if (status != 204 && status != 304)
+      absl::StrAppend(&head, "Content-Length: ", body.size(), "\r\n");
     head += "\r\n";
     return Write(s, head + body);
   }
@@ -357,8 +362,10 @@ bool FakeDockerDaemon::Impl::Handle(Socket& s, Request& r) {
   }
   if (p == "/version") {
     return Json(s, 200, "OK",
-                json{{"Version", "99.0.0-fake"}, {"ApiVersion", options.api_version},
-                     {"MinAPIVersion", options.min_api_version}, {"Os", "linux"},
+                json{{"Version", "99.0.0-fake"},
+                     {"ApiVersion", options.api_version},
+                     {"MinAPIVersion", options.min_api_version},
+                     {"Os", "linux"},
                      {"Arch", "amd64"}});
   }
   if (p == "/auth" && r.method == "POST") {
@@ -374,7 +381,8 @@ bool FakeDockerDaemon::Impl::Handle(Socket& s, Request& r) {
       needs = registry_auth.count(host) > 0;
       if (needs) want = registry_auth[host];
     }
-    if (needs && (body.value("username", "") != want.first || body.value("password", "") != want.second)) {
+    if (needs &&
+        (body.value("username", "") != want.first || body.value("password", "") != want.second)) {
       return Error(s, 401, "Unauthorized",
                    absl::StrCat("login attempt to http://", host,
                                 "/v2/ failed with status: 401 Unauthorized"));
@@ -395,11 +403,13 @@ bool FakeDockerDaemon::Impl::Handle(Socket& s, Request& r) {
       }
     }
     if (id.empty()) return Error(s, 404, "Not Found", "No such image: " + name);
-    return Json(s, 200, "OK", json{{"Id", id}, {"RepoTags", {ImageRefFor(name)}}, {"Config", {{"Cmd", {"sh"}}}}});
+    return Json(s, 200, "OK",
+                json{{"Id", id}, {"RepoTags", {ImageRefFor(name)}}, {"Config", {{"Cmd", {"sh"}}}}});
   }
   if (p == "/containers/json") {
     bool all = r.query["all"] == "1" || r.query["all"] == "true";
-    json filters = json::parse(r.query.count("filters") ? r.query["filters"] : "{}", nullptr, false);
+    json filters =
+        json::parse(r.query.count("filters") ? r.query["filters"] : "{}", nullptr, false);
     json out = json::array();
     std::lock_guard<std::mutex> lock(mu);
     for (const auto& e : containers) {
@@ -412,13 +422,16 @@ bool FakeDockerDaemon::Impl::Handle(Socket& s, Request& r) {
           size_t eq = f.find('=');
           std::string k = f.substr(0, eq);
           const json& labels = c.config.value("Labels", json::object());
-          if (!labels.is_object() || !labels.contains(k)) ok = false;
-          else if (eq != std::string::npos && labels[k] != f.substr(eq + 1)) ok = false;
+          if (!labels.is_object() || !labels.contains(k))
+            ok = false;
+          else if (eq != std::string::npos && labels[k] != f.substr(eq + 1))
+            ok = false;
         }
       }
       if (filters.is_object() && filters.contains("name")) {
         bool any = false;
-        for (const json& n : filters["name"]) any |= absl::StrContains(c.name, n.get<std::string>());
+        for (const json& n : filters["name"])
+          any |= absl::StrContains(c.name, n.get<std::string>());
         ok &= any;
       }
       if (!ok) continue;
@@ -427,7 +440,8 @@ bool FakeDockerDaemon::Impl::Handle(Socket& s, Request& r) {
                      {"Image", c.image},
                      {"ImageID", c.image_id},
                      {"State", c.status},
-                     {"Status", c.status == "running" ? "Up 1 second" : absl::StrCat("Exited (", c.exit_code, ")")},
+                     {"Status", c.status == "running" ? "Up 1 second"
+                                                      : absl::StrCat("Exited (", c.exit_code, ")")},
                      {"Labels", c.config.value("Labels", json::object())},
                      {"Created", c.created}});
     }
@@ -566,9 +580,10 @@ bool FakeDockerDaemon::Impl::Handle(Socket& s, Request& r) {
       bool force = r.query["force"] == "1" || r.query["force"] == "true";
       if (c->status == "running" && !force) {
         lock.unlock();
-        return Error(s, 409, "Conflict",
-                     absl::StrCat("You cannot remove a running container ", id,
-                                  ". Stop the container before attempting removal or force remove"));
+        return Error(
+            s, 409, "Conflict",
+            absl::StrCat("You cannot remove a running container ", id,
+                         ". Stop the container before attempting removal or force remove"));
       }
       StopLocked(*c, 137);
       EventLocked("container", "destroy", id, AttrsLocked(*c));
@@ -586,7 +601,8 @@ bool FakeDockerDaemon::Impl::Handle(Socket& s, Request& r) {
       e.id = RandomHex(rng, 64);
       e.container_id = id;
       if (body.is_object() && body.contains("Cmd") && body["Cmd"].is_array()) {
-        for (const json& w : body["Cmd"]) e.cmd.push_back(w.is_string() ? w.get<std::string>() : w.dump());
+        for (const json& w : body["Cmd"])
+          e.cmd.push_back(w.is_string() ? w.get<std::string>() : w.dump());
       }
       e.tty = body.is_object() && body.value("Tty", false);
       execs[e.id] = e;
@@ -606,7 +622,8 @@ bool FakeDockerDaemon::Impl::Handle(Socket& s, Request& r) {
         lock.unlock();
         return Error(s, 404, "Not Found", "No such exec instance: " + parts[1]);
       }
-      json j = {{"ID", it->second.id}, {"Running", it->second.running},
+      json j = {{"ID", it->second.id},
+                {"Running", it->second.running},
                 {"ContainerID", it->second.container_id}};
       j["ExitCode"] = it->second.exit_code ? json(*it->second.exit_code) : json(nullptr);
       lock.unlock();
@@ -632,7 +649,8 @@ bool FakeDockerDaemon::Impl::HandleLogs(Socket& s, Request& r, const std::string
       if (c->logs.size() > n) next = c->logs.size() - n;
     }
   }
-  std::string ctype = tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream";
+  std::string ctype =
+      tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream";
   if (!StartStream(s, ctype)) return false;
   for (;;) {
     std::vector<std::pair<int, std::string>> out;
@@ -666,8 +684,10 @@ bool FakeDockerDaemon::Impl::HandleExecStart(Socket& s, const std::string& id) {
   {
     std::lock_guard<std::mutex> lock(mu);
     auto it = execs.find(id);
-    if (it == execs.end()) e.id.clear();
-    else e = it->second;
+    if (it == execs.end())
+      e.id.clear();
+    else
+      e = it->second;
   }
   if (e.id.empty()) return Error(s, 404, "Not Found", "No such exec instance: " + id);
   int code = 0;
@@ -684,7 +704,8 @@ bool FakeDockerDaemon::Impl::HandleExecStart(Socket& s, const std::string& id) {
   } else {
     out = absl::StrCat("fake exec: ", absl::StrJoin(e.cmd, " "), "\n");
   }
-  std::string ctype = e.tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream";
+  std::string ctype =
+      e.tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream";
   std::string body;
   if (e.tty) {
     body = out + err;
@@ -736,7 +757,8 @@ bool FakeDockerDaemon::Impl::HandlePull(Socket& s, Request& r) {
   }
   line(json{{"status", "Pulling from " + image}, {"id", tag}});
   for (int i = 1; i <= 3; ++i) {
-    line(json{{"status", "Downloading"}, {"id", "a1b2c3"},
+    line(json{{"status", "Downloading"},
+              {"id", "a1b2c3"},
               {"progressDetail", {{"current", i * 100}, {"total", 300}}},
               {"progress", absl::StrCat("[", std::string(i * 10, '='), ">]")}});
   }
@@ -928,13 +950,14 @@ std::string FakeDockerDaemon::AddImage(const std::string& reference) {
   return id;
 }
 
-void FakeDockerDaemon::RequireRegistryAuth(const std::string& registry_host, const std::string& user,
-                                           const std::string& password) {
+void FakeDockerDaemon::RequireRegistryAuth(const std::string& registry_host,
+                                           const std::string& user, const std::string& password) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->registry_auth[registry_host] = {user, password};
 }
 
-void FakeDockerDaemon::AppendLogs(const std::string& id_or_name, int stream, const std::string& text) {
+void FakeDockerDaemon::AppendLogs(const std::string& id_or_name, int stream,
+                                  const std::string& text) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   Container* c = impl_->FindLocked(id_or_name);
   if (c != nullptr) c->logs.emplace_back(stream, text);

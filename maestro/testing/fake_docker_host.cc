@@ -63,9 +63,12 @@ std::string FormatTime(std::optional<absl::Time> t) {
 
 const char* StateName(FakeContainerState s) {
   switch (s) {
-    case FakeContainerState::kCreated: return "created";
-    case FakeContainerState::kRunning: return "running";
-    case FakeContainerState::kExited: return "exited";
+    case FakeContainerState::kCreated:
+      return "created";
+    case FakeContainerState::kRunning:
+      return "running";
+    case FakeContainerState::kExited:
+      return "exited";
   }
   return "unknown";
 }
@@ -81,26 +84,41 @@ std::string Ago(absl::Duration d) {
 
 const char* Reason(int http) {
   switch (http) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 409: return "Conflict";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Error";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 409:
+      return "Conflict";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
   }
 }
 
 absl::StatusCode CodeForHttp(int http) {
   switch (http) {
-    case 400: return absl::StatusCode::kInvalidArgument;
-    case 401: return absl::StatusCode::kUnauthenticated;
-    case 403: return absl::StatusCode::kPermissionDenied;
-    case 404: return absl::StatusCode::kNotFound;
-    case 409: return absl::StatusCode::kFailedPrecondition;
-    case 503: return absl::StatusCode::kUnavailable;
-    default: break;
+    case 400:
+      return absl::StatusCode::kInvalidArgument;
+    case 401:
+      return absl::StatusCode::kUnauthenticated;
+    case 403:
+      return absl::StatusCode::kPermissionDenied;
+    case 404:
+      return absl::StatusCode::kNotFound;
+    case 409:
+      return absl::StatusCode::kFailedPrecondition;
+    case 503:
+      return absl::StatusCode::kUnavailable;
+    default:
+      break;
   }
   return http >= 500 ? absl::StatusCode::kInternal : absl::StatusCode::kUnknown;
 }
@@ -140,8 +158,8 @@ absl::Status FakeDockerHost::ApiError(int http_status, absl::string_view message
 
 absl::Status FakeDockerHost::Error(int http, absl::StatusCode code, absl::string_view what,
                                    absl::string_view message) const {
-  absl::Status s(code, absl::StrCat(Describe(), ": ", what, ": ", http, " ", Reason(http), ": ",
-                                    message));
+  absl::Status s(
+      code, absl::StrCat(Describe(), ": ", what, ": ", http, " ", Reason(http), ": ", message));
   docker::SetHttpStatus(s, http);
   return s;
 }
@@ -402,7 +420,8 @@ void FakeDockerHost::ExitLocked(Container& c, int64_t exit_code) {
 
 absl::Status FakeDockerHost::AllocatePortsLocked(Container& c, absl::string_view what) {
   const json& hc = c.create_body.contains("HostConfig") ? c.create_body["HostConfig"] : json();
-  const json& bindings = hc.is_object() && hc.contains("PortBindings") ? hc["PortBindings"] : json();
+  const json& bindings =
+      hc.is_object() && hc.contains("PortBindings") ? hc["PortBindings"] : json();
   std::map<std::string, std::vector<docker::PortBinding>> allocated;
   if (!bindings.is_object()) {
     c.allocated_ports = allocated;
@@ -427,9 +446,8 @@ absl::Status FakeDockerHost::AllocatePortsLocked(Container& c, absl::string_view
     return true;
   };
   for (auto it = bindings.begin(); it != bindings.end(); ++it) {
-    std::string proto = it.key().find('/') == std::string::npos
-                            ? "tcp"
-                            : it.key().substr(it.key().find('/') + 1);
+    std::string proto =
+        it.key().find('/') == std::string::npos ? "tcp" : it.key().substr(it.key().find('/') + 1);
     if (!it.value().is_array()) continue;
     for (const json& b : it.value()) {
       std::string ip = b.value("HostIp", "");
@@ -456,9 +474,8 @@ absl::Status FakeDockerHost::AllocatePortsLocked(Container& c, absl::string_view
       if (chosen < 0) {
         return Error(500, absl::StatusCode::kInternal, what,
                      absl::StrCat("driver failed programming external connectivity on endpoint ",
-                                  c.name, " (", c.id, "): Bind for ",
-                                  ip.empty() ? "0.0.0.0" : ip, ":", first,
-                                  " failed: port is already allocated"));
+                                  c.name, " (", c.id, "): Bind for ", ip.empty() ? "0.0.0.0" : ip,
+                                  ":", first, " failed: port is already allocated"));
       }
       taken.emplace_back(proto, chosen, ip);
       allocated[it.key()].push_back(
@@ -504,7 +521,8 @@ json FakeDockerHost::InspectJsonLocked(const Container& c) const {
       {"Env", env},
       {"Cmd", from("Cmd", nullptr)},
       {"Image", c.image},
-      {"Volumes", MergeObjects(image_config.value("Volumes", json()), body.value("Volumes", json()))},
+      {"Volumes",
+       MergeObjects(image_config.value("Volumes", json()), body.value("Volumes", json()))},
       {"WorkingDir", from("WorkingDir", "")},
       {"Entrypoint", from("Entrypoint", nullptr)},
       {"Labels", labels},
@@ -523,8 +541,10 @@ json FakeDockerHost::InspectJsonLocked(const Container& c) const {
   if (!hc.contains("Dns")) hc["Dns"] = json::array();
   if (!hc.contains("PortBindings")) hc["PortBindings"] = json::object();
   if (!hc.contains("NetworkMode")) hc["NetworkMode"] = "default";
-  if (!hc.contains("RestartPolicy")) hc["RestartPolicy"] = {{"Name", "no"}, {"MaximumRetryCount", 0}};
-  if (!hc.contains("LogConfig")) hc["LogConfig"] = {{"Type", "json-file"}, {"Config", json::object()}};
+  if (!hc.contains("RestartPolicy"))
+    hc["RestartPolicy"] = {{"Name", "no"}, {"MaximumRetryCount", 0}};
+  if (!hc.contains("LogConfig"))
+    hc["LogConfig"] = {{"Type", "json-file"}, {"Config", json::object()}};
   if (!hc.contains("Privileged")) hc["Privileged"] = false;
   if (!hc.contains("PidMode")) hc["PidMode"] = "";
   int64_t memory = hc.value("Memory", int64_t{0});
@@ -584,7 +604,9 @@ std::string FakeDockerHost::NewId(absl::string_view seed) {
 // ---------------------------------------------------------------------------------------------
 // DockerClient
 
-std::string FakeDockerHost::Describe() const { return absl::StrCat(ship_, " (fake://", ship_, ")"); }
+std::string FakeDockerHost::Describe() const {
+  return absl::StrCat(ship_, " (fake://", ship_, ")");
+}
 
 absl::StatusOr<std::string> FakeDockerHost::ApiVersion() {
   absl::Status s = Enter("ApiVersion", "", "GET /version");
@@ -606,7 +628,8 @@ absl::StatusOr<std::vector<docker::ContainerSummary>> FakeDockerHost::ListContai
       size_t eq = filter.find('=');
       std::string key = filter.substr(0, eq);
       auto it = c.labels.find(key);
-      if (it == c.labels.end() || (eq != std::string::npos && it->second != filter.substr(eq + 1))) {
+      if (it == c.labels.end() ||
+          (eq != std::string::npos && it->second != filter.substr(eq + 1))) {
         ok = false;
       }
     }
@@ -628,8 +651,12 @@ absl::StatusOr<std::vector<docker::ContainerSummary>> FakeDockerHost::ListContai
   for (const Container* c : selected) {
     std::string status;
     switch (c->state) {
-      case FakeContainerState::kCreated: status = "Created"; break;
-      case FakeContainerState::kRunning: status = "Up " + Ago(now - *c->started_at); break;
+      case FakeContainerState::kCreated:
+        status = "Created";
+        break;
+      case FakeContainerState::kRunning:
+        status = "Up " + Ago(now - *c->started_at);
+        break;
       case FakeContainerState::kExited:
         status = absl::StrCat("Exited (", c->exit_code, ") ", Ago(now - *c->finished_at), " ago");
         break;
@@ -790,8 +817,8 @@ int FakeDockerHost::teardown_holds_timed_out() const {
   return teardown_holds_timed_out_;
 }
 
-void FakeDockerHost::HoldTeardownLocked(std::unique_lock<std::mutex>& lock,
-                                        const std::string& name, size_t stop_calls_seen) {
+void FakeDockerHost::HoldTeardownLocked(std::unique_lock<std::mutex>& lock, const std::string& name,
+                                        size_t stop_calls_seen) {
   auto it = teardown_hold_.find(name);
   if (it == teardown_hold_.end()) return;
   bool other = cv_.wait_for(lock, absl::ToChronoNanoseconds(it->second),
@@ -809,9 +836,9 @@ absl::Status FakeDockerHost::KillContainer(absl::string_view id, absl::string_vi
     return Error(404, absl::StatusCode::kNotFound, what, absl::StrCat("No such container: ", id));
   }
   if (c->state != FakeContainerState::kRunning) {
-    return Error(409, absl::StatusCode::kFailedPrecondition, what,
-                 absl::StrCat("Cannot kill container: ", id, ": Container ", c->id,
-                              " is not running"));
+    return Error(
+        409, absl::StatusCode::kFailedPrecondition, what,
+        absl::StrCat("Cannot kill container: ", id, ": Container ", c->id, " is not running"));
   }
   absl::string_view sig = signal;
   absl::ConsumePrefix(&sig, "SIG");
@@ -1002,7 +1029,8 @@ absl::Status FakeDockerHost::PullImage(absl::string_view image, absl::string_vie
       json config = existing != images_.end() ? existing->second.config : json::object();
       // Keep the config of another tag of the same id, if any.
       for (const auto& [r, img] : images_) {
-        if (img.id == p->second && img.config.is_object() && !img.config.empty()) config = img.config;
+        if (img.id == p->second && img.config.is_object() && !img.config.empty())
+          config = img.config;
       }
       images_[ref] = Image{p->second, config, clock_->Now()};
     } else if (images_.find(ref) == images_.end()) {
@@ -1016,11 +1044,12 @@ absl::Status FakeDockerHost::PullImage(absl::string_view image, absl::string_vie
     progress(docker::ParsePullProgress({{"status", absl::StrCat("Pulling from ", image)},
                                         {"id", tag.empty() ? "latest" : std::string(tag)}}));
     if (fresh) {
-      progress(docker::ParsePullProgress(
-          {{"status", "Downloading"},
-           {"id", "a1b2c3d4e5f6"},
-           {"progressDetail", {{"current", 512}, {"total", 1024}}}}));
-      progress(docker::ParsePullProgress({{"status", "Download complete"}, {"id", "a1b2c3d4e5f6"}}));
+      progress(
+          docker::ParsePullProgress({{"status", "Downloading"},
+                                     {"id", "a1b2c3d4e5f6"},
+                                     {"progressDetail", {{"current", 512}, {"total", 1024}}}}));
+      progress(
+          docker::ParsePullProgress({{"status", "Download complete"}, {"id", "a1b2c3d4e5f6"}}));
     }
     progress(docker::ParsePullProgress(
         {{"status", fresh ? absl::StrCat("Status: Downloaded newer image for ", ref)

@@ -62,8 +62,8 @@ enum class FakeContainerState { kCreated, kRunning, kExited };
 
 // A snapshot of one container.
 struct FakeContainer {
-  std::string id;    // 64 hex digits
-  std::string name;  // without the leading '/'
+  std::string id;        // 64 hex digits
+  std::string name;      // without the leading '/'
   std::string image;     // as given in the create body
   std::string image_id;  // what it resolved to at create
   nlohmann::json create_body;
@@ -220,15 +220,15 @@ class FakeDockerHost : public docker::DockerClient {
   const std::string ship_;
   Clock* const clock_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;  // events and state changes
+  std::condition_variable cv_;                   // events and state changes
   std::map<std::string, Container> containers_;  // by id
   std::map<std::string, Image> images_;          // "repo:tag" -> image
   std::map<std::string, std::string> pullable_;  // "repo:tag" -> id
   std::map<std::string, absl::Status> pull_errors_;
   std::map<std::string, Exec> execs_;
   std::vector<ExecScript> exec_scripts_;
-  std::map<std::string, int> exit_on_start_;  // image (normalised) or name -> code
-  std::map<std::string, int> ignores_sigterm_;  // image (normalised) or name -> 1
+  std::map<std::string, int> exit_on_start_;             // image (normalised) or name -> code
+  std::map<std::string, int> ignores_sigterm_;           // image (normalised) or name -> 1
   std::map<std::string, absl::Duration> teardown_hold_;  // container name -> max
   int teardown_holds_timed_out_ = 0;
   size_t stop_calls_ = 0;  // StopContainer and KillContainer calls entered

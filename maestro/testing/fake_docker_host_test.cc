@@ -32,7 +32,7 @@ json WebBody(const std::string& host_port = "8080") {
     "ExposedPorts": {"80/tcp": {}},
     "Labels": {"maestro.environment": "test", "maestro.service": "web"},
     "HostConfig": {"PortBindings": {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": ")" +
-                    host_port + R"("}]},
+                     host_port + R"("}]},
                    "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
                    "Links": [], "VolumesFrom": [], "Binds": []}
   })");
@@ -96,9 +96,10 @@ TEST_F(FakeDockerHostTest, CreateWithExistingNameConflicts) {
   absl::StatusOr<docker::CreateContainerResult> r = host_.CreateContainer("web-1", WebBody());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(HttpOf(r.status()), 409);
-  EXPECT_THAT(r.status().message(),
-              HasSubstr("Conflict. The container name \"/web-1\" is already in use by container \"" +
-                        id + "\""));
+  EXPECT_THAT(
+      r.status().message(),
+      HasSubstr("Conflict. The container name \"/web-1\" is already in use by container \"" + id +
+                "\""));
 }
 
 TEST_F(FakeDockerHostTest, CreateFromMissingImageIsNotFound) {
@@ -110,10 +111,10 @@ TEST_F(FakeDockerHostTest, CreateFromMissingImageIsNotFound) {
 }
 
 TEST_F(FakeDockerHostTest, UnknownContainerIsNotFound) {
-  for (absl::Status s : {host_.StartContainer("ghost"), host_.StopContainer("ghost", 1),
-                         host_.KillContainer("ghost", "SIGKILL"),
-                         host_.RemoveContainer("ghost", {}),
-                         host_.InspectContainer("ghost").status()}) {
+  for (absl::Status s :
+       {host_.StartContainer("ghost"), host_.StopContainer("ghost", 1),
+        host_.KillContainer("ghost", "SIGKILL"), host_.RemoveContainer("ghost", {}),
+        host_.InspectContainer("ghost").status()}) {
     EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
     EXPECT_EQ(HttpOf(s), 404);
     EXPECT_THAT(s.message(), HasSubstr("No such container: ghost"));
@@ -240,7 +241,6 @@ TEST_F(FakeDockerHostTest, ImagesUntaggedMeansLatestAndPulls) {
   EXPECT_TRUE(host_.PullImage("nginx", "", "", nullptr).ok());
   host_.SetPullError("nginx", absl::UnavailableError("registry down"));
   EXPECT_EQ(host_.PullImage("nginx", "latest", "", nullptr).code(), absl::StatusCode::kUnavailable);
-
 }
 
 TEST_F(FakeDockerHostTest, DownFailsEveryCallAndRecordsIt) {
@@ -271,9 +271,9 @@ TEST_F(FakeDockerHostTest, RecordsCallsInOrder) {
   std::string id = CreateWeb();
   ASSERT_TRUE(host_.StartContainer(id).ok());
   (void)host_.InspectContainer("web-1");
-  EXPECT_THAT(host_.calls(), ElementsAre(FakeCall{"CreateContainer", "web-1"},
-                                         FakeCall{"StartContainer", id},
-                                         FakeCall{"InspectContainer", "web-1"}));
+  EXPECT_THAT(host_.calls(),
+              ElementsAre(FakeCall{"CreateContainer", "web-1"}, FakeCall{"StartContainer", id},
+                          FakeCall{"InspectContainer", "web-1"}));
   EXPECT_EQ(host_.CountCalls("StartContainer", id), 1);
   host_.ClearCalls();
   EXPECT_TRUE(host_.calls().empty());
@@ -342,21 +342,24 @@ TEST_F(FakeDockerHostTest, ExecScripts) {
   EXPECT_FALSE(host_.InspectExec(*exec)->exit_code.has_value());
   std::string out;
   ASSERT_TRUE(host_
-                  .StartExec(*exec, false,
-                             [&](docker::StdStream, absl::string_view d) {
-                               out.append(d.data(), d.size());
-                               return true;
-                             },
-                             nullptr)
+                  .StartExec(
+                      *exec, false,
+                      [&](docker::StdStream, absl::string_view d) {
+                        out.append(d.data(), d.size());
+                        return true;
+                      },
+                      nullptr)
                   .ok());
   EXPECT_EQ(out, "not ready\n");
   EXPECT_EQ(host_.InspectExec(*exec)->exit_code, 2);
 
   opts.cmd = {"true"};
   auto ok_exec = host_.CreateExec("web-1", opts);
-  ASSERT_TRUE(host_.StartExec(*ok_exec, false, [](docker::StdStream, absl::string_view) {
-    return true;
-  }, nullptr).ok());
+  ASSERT_TRUE(
+      host_
+          .StartExec(
+              *ok_exec, false, [](docker::StdStream, absl::string_view) { return true; }, nullptr)
+          .ok());
   EXPECT_EQ(host_.InspectExec(*ok_exec)->exit_code, 0);
   EXPECT_EQ(host_.InspectExec("nope").status().code(), absl::StatusCode::kNotFound);
 }
@@ -414,10 +417,13 @@ TEST_F(FakeDockerHostTest, EventsSinceReplaysHistoryAndUntilEnds) {
   opts.since = "0";
   opts.until = std::to_string(absl::ToUnixSeconds(clock_.Now()));
   std::vector<std::string> seen;
-  ASSERT_TRUE(host_.Events(opts, [&](const docker::Event& e) {
-    seen.push_back(e.action);
-    return true;
-  }).ok());
+  ASSERT_TRUE(host_
+                  .Events(opts,
+                          [&](const docker::Event& e) {
+                            seen.push_back(e.action);
+                            return true;
+                          })
+                  .ok());
   EXPECT_THAT(seen, ElementsAre("create", "start"));
 }
 

@@ -80,14 +80,14 @@ absl::StatusOr<TestEnv> ParseTestEnv(absl::string_view text, absl::string_view o
     absl::ConsumePrefix(&line, "export ");
     size_t eq = line.find('=');
     if (eq == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          origin, ":", line_number, ": expected KEY=VALUE, got \"", line, "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat(origin, ":", line_number, ": expected KEY=VALUE, got \"", line, "\""));
     }
     absl::string_view key = absl::StripAsciiWhitespace(line.substr(0, eq));
     absl::string_view value = line.substr(eq + 1);
     if (!IsKey(key)) {
-      return absl::InvalidArgumentError(absl::StrCat(origin, ":", line_number,
-                                                      ": \"", key, "\" is not a KEY name"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(origin, ":", line_number, ": \"", key, "\" is not a KEY name"));
     }
     if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
         value.back() == value.front()) {
@@ -110,14 +110,13 @@ absl::StatusOr<TestEnv> ParseTestEnv(absl::string_view text, absl::string_view o
     missing.push_back(kSshPortKey);
   } else if (!absl::SimpleAtoi(port->second, &env.ssh_port) || env.ssh_port <= 0 ||
              env.ssh_port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(origin, ": ", kSshPortKey, "=\"",
-                                                    port->second, "\" is not a TCP port"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, ": ", kSshPortKey, "=\"", port->second, "\" is not a TCP port"));
   }
   if (!missing.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(origin, ": missing ",
-                                                    absl::StrJoin(missing, ", "),
-                                                    "; the file is stale or incomplete: ",
-                                                    kHowToFix));
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, ": missing ", absl::StrJoin(missing, ", "),
+                     "; the file is stale or incomplete: ", kHowToFix));
   }
   return env;
 }
@@ -139,9 +138,8 @@ absl::StatusOr<TestEnv> LoadTestEnvFromFile(const std::string& path) {
 absl::StatusOr<TestEnv> LoadTestEnv() {
   const char* path = std::getenv(kTestEnvFileVar);
   if (path == nullptr || *path == '\0') {
-    return absl::FailedPreconditionError(
-        absl::StrCat(kTestEnvFileVar, " is not set, so the real test environment is unknown: ",
-                     kHowToFix));
+    return absl::FailedPreconditionError(absl::StrCat(
+        kTestEnvFileVar, " is not set, so the real test environment is unknown: ", kHowToFix));
   }
   return LoadTestEnvFromFile(path);
 }

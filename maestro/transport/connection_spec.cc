@@ -76,7 +76,8 @@ absl::Status ValidateSpec(const ConnectionSpec& spec) {
       spec.tls_options.ca_cert.empty()) {
     return bad("tls_verify needs tls_ca_cert");
   }
-  if (spec.connect_timeout <= absl::ZeroDuration() || spec.request_timeout <= absl::ZeroDuration() ||
+  if (spec.connect_timeout <= absl::ZeroDuration() ||
+      spec.request_timeout <= absl::ZeroDuration() ||
       spec.connect_timeout == absl::InfiniteDuration() ||
       spec.request_timeout == absl::InfiniteDuration()) {
     return bad("timeout must be a positive, finite number of seconds");

@@ -15,19 +15,19 @@ namespace maestro::transport {
 enum class TransportKind { kUnix, kTcp, kTls, kSsh };
 
 struct TlsOptions {
-  bool verify = false;       // verify the server certificate AND its name/IP against `host`
-  std::string ca_cert;       // CA bundle (PEM); needed when verify is on
-  std::string cert;          // client certificate (PEM), optional
-  std::string key;           // client private key (PEM), optional
-  std::string min_version;   // from `ssl_version`: "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3", ""
-  std::string server_name;   // SNI/verification name; defaults to ConnectionSpec::host
+  bool verify = false;      // verify the server certificate AND its name/IP against `host`
+  std::string ca_cert;      // CA bundle (PEM); needed when verify is on
+  std::string cert;         // client certificate (PEM), optional
+  std::string key;          // client private key (PEM), optional
+  std::string min_version;  // from `ssl_version`: "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3", ""
+  std::string server_name;  // SNI/verification name; defaults to ConnectionSpec::host
 };
 
 struct SshOptions {
-  std::string host;          // SSH server (the ship's endpoint)
+  std::string host;  // SSH server (the ship's endpoint)
   int port = 22;
   std::string user;
-  std::string key;           // private key file (identity)
+  std::string key;  // private key file (identity)
   // known_hosts files checked in order; when empty, ~/.ssh/known_hosts is used.
   std::vector<std::string> known_hosts;
   // Remote target reached through the tunnel: a unix socket on the remote host when
@@ -39,17 +39,17 @@ struct SshOptions {
 };
 
 struct ConnectionSpec {
-  std::string ship;            // for messages only
+  std::string ship;  // for messages only
   TransportKind kind = TransportKind::kUnix;
-  std::string host;            // tcp/tls: name or IP of the daemon
+  std::string host;  // tcp/tls: name or IP of the daemon
   int port = 2375;
-  std::string socket_path;     // unix
-  bool tls = false;            // tls kind, or TLS inside the SSH tunnel when kind == kSsh
+  std::string socket_path;  // unix
+  bool tls = false;         // tls kind, or TLS inside the SSH tunnel when kind == kSsh
   TlsOptions tls_options;
   SshOptions ssh;
   absl::Duration connect_timeout = absl::Seconds(5);
   absl::Duration request_timeout = absl::Seconds(5);
-  std::string api_version;     // "" or "auto": negotiate; otherwise pinned, e.g. "1.41"
+  std::string api_version;  // "" or "auto": negotiate; otherwise pinned, e.g. "1.41"
 };
 
 // A short URL for messages: unix:///var/run/docker.sock, tcp://h:2375, https://h:2376,

@@ -188,7 +188,8 @@ absl::StatusOr<std::unique_ptr<Connection>> UnixTransport::Connect(absl::Time de
       if (s.ok()) getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
       if (!s.ok() || err != 0) {
         ::close(fd);
-        if (!s.ok()) return absl::DeadlineExceededError(absl::StrCat("connect ", Describe(), ": timed out"));
+        if (!s.ok())
+          return absl::DeadlineExceededError(absl::StrCat("connect ", Describe(), ": timed out"));
         return ErrnoStatus(absl::StrCat("connect ", Describe()), err);
       }
     } else {
@@ -201,7 +202,7 @@ absl::StatusOr<std::unique_ptr<Connection>> UnixTransport::Connect(absl::Time de
 
 std::string TcpTransport::Describe() const {
   return host_.find(':') != std::string::npos ? absl::StrCat("tcp://[", host_, "]:", port_)
-                                               : absl::StrCat("tcp://", host_, ":", port_);
+                                              : absl::StrCat("tcp://", host_, ":", port_);
 }
 
 absl::StatusOr<std::unique_ptr<Connection>> TcpTransport::Connect(absl::Time deadline) {
@@ -217,8 +218,8 @@ absl::StatusOr<std::vector<std::string>> ResolveHost(const std::string& host, ab
   }
   ares_channel channel;
   ares_options opts{};
-  opts.timeout = std::max<int>(100, std::min<int64_t>(
-      5000, absl::ToInt64Milliseconds(deadline - absl::Now())));
+  opts.timeout = std::max<int>(
+      100, std::min<int64_t>(5000, absl::ToInt64Milliseconds(deadline - absl::Now())));
   opts.tries = 2;
   int rc = ares_init_options(&channel, &opts, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
   if (rc != ARES_SUCCESS) {
@@ -256,8 +257,8 @@ absl::StatusOr<std::vector<std::string>> ResolveHost(const std::string& host, ab
     return absl::DeadlineExceededError(absl::StrCat("resolve ", host, ": timed out"));
   }
   if (result.status != ARES_SUCCESS || result.addrs.empty()) {
-    return absl::UnavailableError(absl::StrCat("resolve ", host, ": ",
-                                               ares_strerror(result.status)));
+    return absl::UnavailableError(
+        absl::StrCat("resolve ", host, ": ", ares_strerror(result.status)));
   }
   return result.addrs;
 }
@@ -284,8 +285,8 @@ absl::StatusOr<int> ConnectTcpSocket(const std::string& host, int port, absl::Ti
       sslen = sizeof(sockaddr_in);
       family = AF_INET;
     }
-    std::string where = family == AF_INET6 ? absl::StrCat("[", a, "]:", port)
-                                           : absl::StrCat(a, ":", port);
+    std::string where =
+        family == AF_INET6 ? absl::StrCat("[", a, "]:", port) : absl::StrCat(a, ":", port);
     int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return ErrnoStatus("socket", errno);
     SetNonBlocking(fd);

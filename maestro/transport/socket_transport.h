@@ -16,7 +16,8 @@ namespace maestro::transport {
 
 class UnixTransport : public Transport {
  public:
-  UnixTransport(std::string ship, std::string path) : ship_(std::move(ship)), path_(std::move(path)) {}
+  UnixTransport(std::string ship, std::string path)
+      : ship_(std::move(ship)), path_(std::move(path)) {}
   absl::StatusOr<std::unique_ptr<Connection>> Connect(absl::Time deadline) override;
   std::string Describe() const override { return "unix://" + path_; }
 

@@ -68,12 +68,18 @@ const KeyType kKeyTypes[] = {
 
 const KeyType* FromHostkeyType(int type) {
   switch (type) {
-    case LIBSSH2_HOSTKEY_TYPE_RSA: return &kKeyTypes[4];
-    case LIBSSH2_HOSTKEY_TYPE_ECDSA_256: return &kKeyTypes[1];
-    case LIBSSH2_HOSTKEY_TYPE_ECDSA_384: return &kKeyTypes[2];
-    case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: return &kKeyTypes[3];
-    case LIBSSH2_HOSTKEY_TYPE_ED25519: return &kKeyTypes[0];
-    default: return nullptr;
+    case LIBSSH2_HOSTKEY_TYPE_RSA:
+      return &kKeyTypes[4];
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_256:
+      return &kKeyTypes[1];
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_384:
+      return &kKeyTypes[2];
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_521:
+      return &kKeyTypes[3];
+    case LIBSSH2_HOSTKEY_TYPE_ED25519:
+      return &kKeyTypes[0];
+    default:
+      return nullptr;
   }
 }
 
@@ -134,9 +140,13 @@ class SshSession {
   absl::Status Establish(absl::Time deadline);
 
  private:
-  absl::Status Fail(absl::Status s) { broken_ = true; return s; }
+  absl::Status Fail(absl::Status s) {
+    broken_ = true;
+    return s;
+  }
   std::string Where() const {
-    return spec_.ssh.port == 22 ? spec_.ssh.host : absl::StrCat("[", spec_.ssh.host, "]:", spec_.ssh.port);
+    return spec_.ssh.port == 22 ? spec_.ssh.host
+                                : absl::StrCat("[", spec_.ssh.host, "]:", spec_.ssh.port);
   }
 
   ConnectionSpec spec_;
@@ -184,14 +194,14 @@ absl::Status SshSession::Establish(absl::Time deadline) {
   // key reports MISMATCH exactly when an entry of that type exists (hashed names included).
   std::vector<std::string> prefs;
   for (const KeyType& t : kKeyTypes) {
-    int r = libssh2_knownhost_checkp(kh, o.host.c_str(), o.port, "x", 1,
-                                     LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
-                                         t.knownhost_type,
-                                     nullptr);
+    int r = libssh2_knownhost_checkp(
+        kh, o.host.c_str(), o.port, "x", 1,
+        LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | t.knownhost_type, nullptr);
     if (r == LIBSSH2_KNOWNHOST_CHECK_MISMATCH) prefs.push_back(t.algorithm);
   }
   if (!prefs.empty()) {
-    libssh2_session_method_pref(session_, LIBSSH2_METHOD_HOSTKEY, absl::StrJoin(prefs, ",").c_str());
+    libssh2_session_method_pref(session_, LIBSSH2_METHOD_HOSTKEY,
+                                absl::StrJoin(prefs, ",").c_str());
   }
 
   for (;;) {
@@ -217,9 +227,9 @@ absl::Status SshSession::Establish(absl::Time deadline) {
     return Fail(absl::PermissionDeniedError(absl::StrCat(
         "ship ", spec_.ship, ": ", ssh_url, ": unsupported SSH host key type ", key_type)));
   }
-  std::string files_text = read_files.empty()
-                               ? absl::StrCat("no readable known_hosts file among ", absl::StrJoin(files, ", "))
-                               : absl::StrJoin(read_files, ", ");
+  std::string files_text = read_files.empty() ? absl::StrCat("no readable known_hosts file among ",
+                                                             absl::StrJoin(files, ", "))
+                                              : absl::StrJoin(read_files, ", ");
   int check = libssh2_knownhost_checkp(
       kh, o.host.c_str(), o.port, key, key_len,
       LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | kt->knownhost_type, nullptr);
@@ -243,9 +253,9 @@ absl::Status SshSession::Establish(absl::Time deadline) {
                                                     key_path.c_str(), "");
     if (rc == 0) break;
     if (rc != LIBSSH2_ERROR_EAGAIN) {
-      return Fail(absl::PermissionDeniedError(absl::StrCat(
-          "ship ", spec_.ship, ": ", ssh_url, ": SSH authentication with key ", o.key,
-          " failed: ", LastErrorLocked())));
+      return Fail(absl::PermissionDeniedError(absl::StrCat("ship ", spec_.ship, ": ", ssh_url,
+                                                           ": SSH authentication with key ", o.key,
+                                                           " failed: ", LastErrorLocked())));
     }
     mu_.unlock();
     absl::Status s = Wait(deadline);
@@ -386,7 +396,8 @@ class SshTransport : public Transport {
     std::string payload;
     if (!o.remote_socket_path.empty()) {
       auto put32 = [&payload](uint32_t v) {
-        for (int shift = 24; shift >= 0; shift -= 8) payload.push_back(static_cast<char>((v >> shift) & 0xff));
+        for (int shift = 24; shift >= 0; shift -= 8)
+          payload.push_back(static_cast<char>((v >> shift) & 0xff));
       };
       put32(static_cast<uint32_t>(o.remote_socket_path.size()));
       payload += o.remote_socket_path;
@@ -432,9 +443,9 @@ class SshTransport : public Transport {
         continue;
       }
       if (err == LIBSSH2_ERROR_CHANNEL_FAILURE) {
-        return absl::UnavailableError(absl::StrCat(
-            Describe(), ": the SSH server could not open a channel to ", target, " (", msg,
-            "; is the Docker daemon listening there?)"));
+        return absl::UnavailableError(
+            absl::StrCat(Describe(), ": the SSH server could not open a channel to ", target, " (",
+                         msg, "; is the Docker daemon listening there?)"));
       }
       return absl::UnavailableError(
           absl::StrCat(Describe(), ": opening an SSH channel to ", target, ": ", msg));

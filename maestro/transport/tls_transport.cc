@@ -58,9 +58,7 @@ class TlsConnection : public Connection {
     SSL_set_bio(ssl_, rbio_, wbio_);  // ssl_ owns both
     SSL_set_connect_state(ssl_);
   }
-  ~TlsConnection() override {
-    SSL_free(ssl_);
-  }
+  ~TlsConnection() override { SSL_free(ssl_); }
 
   absl::Status Handshake(absl::Time deadline) {
     for (;;) {
@@ -89,7 +87,8 @@ class TlsConnection : public Connection {
   absl::Status WriteAll(absl::string_view data, absl::Time deadline) override {
     while (!data.empty()) {
       ERR_clear_error();
-      int n = SSL_write(ssl_, data.data(), static_cast<int>(std::min<size_t>(data.size(), 1 << 20)));
+      int n =
+          SSL_write(ssl_, data.data(), static_cast<int>(std::min<size_t>(data.size(), 1 << 20)));
       MAESTRO_RETURN_IF_ERROR(Flush(deadline));
       if (n > 0) {
         data.remove_prefix(static_cast<size_t>(n));
@@ -157,8 +156,12 @@ class TlsTransport : public Transport {
  public:
   TlsTransport(std::string ship, SSL_CTX* ctx, TlsOptions options, std::string server_name,
                std::unique_ptr<Transport> inner, WarningSink warn)
-      : ship_(std::move(ship)), ctx_(ctx), options_(std::move(options)),
-        server_name_(std::move(server_name)), inner_(std::move(inner)), warn_(std::move(warn)) {}
+      : ship_(std::move(ship)),
+        ctx_(ctx),
+        options_(std::move(options)),
+        server_name_(std::move(server_name)),
+        inner_(std::move(inner)),
+        warn_(std::move(warn)) {}
   ~TlsTransport() override { SSL_CTX_free(ctx_); }
 
   absl::StatusOr<std::unique_ptr<Connection>> Connect(absl::Time deadline) override {
@@ -228,15 +231,15 @@ absl::StatusOr<std::unique_ptr<Transport>> MakeTlsTransport(const std::string& s
   } else {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
   }
-  if (!options.cert.empty() &&
-      SSL_CTX_use_certificate_chain_file(ctx, options.cert.c_str()) != 1) {
+  if (!options.cert.empty() && SSL_CTX_use_certificate_chain_file(ctx, options.cert.c_str()) != 1) {
     return fail("client certificate", options.cert);
   }
   if (!options.key.empty()) {
     if (SSL_CTX_use_PrivateKey_file(ctx, options.key.c_str(), SSL_FILETYPE_PEM) != 1) {
       return fail("client key", options.key);
     }
-    if (SSL_CTX_check_private_key(ctx) != 1) return fail("client key (does not match cert)", options.key);
+    if (SSL_CTX_check_private_key(ctx) != 1)
+      return fail("client key (does not match cert)", options.key);
   }
   return std::unique_ptr<Transport>(std::make_unique<TlsTransport>(
       ship, ctx, options, server_name, std::move(inner), std::move(warn)));

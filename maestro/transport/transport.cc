@@ -18,7 +18,8 @@ absl::StatusOr<std::unique_ptr<Transport>> MakeTransport(const ConnectionSpec& s
   std::string server_name = spec.tls_options.server_name;
   switch (spec.kind) {
     case TransportKind::kUnix:
-      return std::unique_ptr<Transport>(std::make_unique<UnixTransport>(spec.ship, spec.socket_path));
+      return std::unique_ptr<Transport>(
+          std::make_unique<UnixTransport>(spec.ship, spec.socket_path));
     case TransportKind::kTcp:
     case TransportKind::kTls:
       base = std::make_unique<TcpTransport>(spec.ship, spec.host, spec.port);

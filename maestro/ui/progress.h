@@ -38,12 +38,12 @@ struct Row {
 
 // One container's outcome, for JSON output and summaries.
 struct RowResult {
-  std::string state;      // e.g. "running", "started", "stopped", "failed", "skipped"
+  std::string state;  // e.g. "running", "started", "stopped", "failed", "skipped"
   std::string container_id;
   std::string image;
-  std::string action;     // what was done: "created+started", "none", "removed", ...
+  std::string action;  // what was done: "created+started", "none", "removed", ...
   double seconds = 0;
-  std::string error;      // empty when fine
+  std::string error;  // empty when fine
 };
 
 class ProgressSink {

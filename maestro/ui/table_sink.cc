@@ -100,9 +100,8 @@ std::string TimeAgo(absl::Time then, absl::Time now) {
 
 std::string OneLine(const std::string& message, size_t max) {
   std::string line = message.substr(0, message.find_first_of("\r\n"));
-  const bool cut = line.size() < message.size() && message.find_first_not_of(
-                                                       " \t\r\n", line.size()) !=
-                                                       std::string::npos;
+  const bool cut = line.size() < message.size() &&
+                   message.find_first_not_of(" \t\r\n", line.size()) != std::string::npos;
   if (line.size() > max) {
     line = line.substr(0, max > 3 ? max - 3 : 0) + "...";
   } else if (cut) {
@@ -149,8 +148,9 @@ std::string RenderFullStatus(const FullStatus& s, bool color) {
   }
   absl::StrAppend(&out, "\n");
   for (const FullStatus::PortState& port : s.ports) {
-    absl::StrAppend(&out, "     >> ", absl::StrFormat("%15.15s: %9.9s is", port.name, port.external),
-                    " ", port.up ? paint("up", Color::kGreen) : paint("down", Color::kRed), "\n");
+    absl::StrAppend(&out, "     >> ",
+                    absl::StrFormat("%15.15s: %9.9s is", port.name, port.external), " ",
+                    port.up ? paint("up", Color::kGreen) : paint("down", Color::kRed), "\n");
   }
   return out;
 }
@@ -158,8 +158,8 @@ std::string RenderFullStatus(const FullStatus& s, bool color) {
 TableSink::TableSink(FILE* out, TerminalInfo terminal) : out_(out), terminal_(terminal) {
   int cols = terminal_.columns;
   instance_width_ = static_cast<size_t>(std::min(40, std::max(20, (cols - 60) / 3)));
-  ship_width_ = static_cast<size_t>(
-      std::min(40, std::max(0, cols - static_cast<int>(instance_width_) - 80)));
+  ship_width_ =
+      static_cast<size_t>(std::min(40, std::max(0, cols - static_cast<int>(instance_width_) - 80)));
 }
 
 std::string TableSink::Header() const {

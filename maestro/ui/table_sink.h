@@ -70,9 +70,8 @@ struct FullStatus {
 };
 
 // MaestroNG's `status -F` block for one container, ending with a newline:
-//   "  1. zk-1                 zookeeper            ship1                3.4:abcdef0  running for 5s"
-//   "      zk:3.4  (1234567)"
-//   "     >>          client:      2181 is up"
+//   "  1. zk-1                 zookeeper            ship1                3.4:abcdef0  running for
+//   5s" "      zk:3.4  (1234567)" "     >>          client:      2181 is up"
 // An unreachable ship gives "- host down" and the problem's first line under it.
 std::string RenderFullStatus(const FullStatus& status, bool color);
 

@@ -45,8 +45,7 @@ TEST(TableSink, ColumnWidthsFollowTerminalWidth) {
   // 80 columns: no ship column at all.
   EXPECT_EQ(narrow.Header().find("SHIP"), std::string::npos);
   TableSink wide(cap.file(), {.columns = 200});
-  EXPECT_NE(wide.Header().find("INSTANCE" + std::string(32, ' ') + " SERVICE"),
-            std::string::npos);
+  EXPECT_NE(wide.Header().find("INSTANCE" + std::string(32, ' ') + " SERVICE"), std::string::npos);
 }
 
 TEST(TableSink, PlainModePrintsOneLinePerUpdateWithoutColours) {
@@ -60,8 +59,7 @@ TEST(TableSink, PlainModePrintsOneLinePerUpdateWithoutColours) {
   sink.End();
   std::string text = cap.Text();
   EXPECT_EQ(text.find('\033'), std::string::npos) << "no escape codes off a terminal";
-  const std::string prefix =
-      "  1. zk-1                 zookeeper            ship1               ";
+  const std::string prefix = "  1. zk-1                 zookeeper            ship1               ";
   EXPECT_NE(text.find(prefix + " waiting...\n"), std::string::npos) << text;
   EXPECT_NE(text.find(prefix + " 3.4.5:0000000              stopping service...\n"),
             std::string::npos)
@@ -110,12 +108,12 @@ TEST(TableSink, SemanticEventsBecomeCellsAndProblemsGoUnderTheTable) {
   sink.State(0, "running", Tone::kGood);
   sink.Container(1, "-", Tone::kNeutral);
   sink.State(1, "host down", Tone::kBad);
-  sink.Problem(1, "ship2 (tcp://127.0.0.2:2375): GET /containers/json: connection refused\n"
-                  "second line");
+  sink.Problem(1,
+               "ship2 (tcp://127.0.0.2:2375): GET /containers/json: connection refused\n"
+               "second line");
   sink.End();
   std::string text = cap.Text();
-  const std::string prefix2 =
-      "  2. zk-2                 zookeeper            ship2               ";
+  const std::string prefix2 = "  2. zk-2                 zookeeper            ship2               ";
   EXPECT_NE(text.find(prefix2 + " " + ContainerCell("-") + " " + StatusCell("host down") + "\n"),
             std::string::npos)
       << text;
@@ -180,8 +178,11 @@ TEST(JsonSink, OneResultPerContainer) {
   JsonSink sink(cap.file(), "start");
   sink.Begin({{1, "zk-1", "zookeeper", "ship1"}, {2, "kafka-1", "kafka", "ship2"}});
   sink.Pending(0, "ignored", Color::kNone);
-  sink.Result(0, {.state = "started", .container_id = "abc", .image = "zk:1",
-                  .action = "created", .seconds = 1.5});
+  sink.Result(0, {.state = "started",
+                  .container_id = "abc",
+                  .image = "zk:1",
+                  .action = "created",
+                  .seconds = 1.5});
   sink.Result(1, {.state = "skipped", .error = "dependency zk-1 failed"});
   sink.End();
   auto doc = nlohmann::json::parse(cap.Text());

@@ -128,7 +128,8 @@ class Guest {
   // The process environment, ResolveIPv4 with default options, getifaddrs.
   Guest() : Guest(ProcessEnviron::Instance()) {}
   explicit Guest(const Environ& env)
-      : Guest(env, [](const std::string& host) { return ResolveIPv4(host); }, InterfaceIPv4) {}
+      : Guest(
+            env, [](const std::string& host) { return ResolveIPv4(host); }, InterfaceIPv4) {}
   Guest(const Environ& env, Resolver resolver, InterfaceLookup interfaces)
       : env_(&env), resolver_(std::move(resolver)), interfaces_(std::move(interfaces)) {}
 
@@ -155,8 +156,8 @@ class Guest {
   // get_container_host_address(as_ip_address): CONTAINER_HOST_ADDRESS, optionally resolved
   // to an IPv4 address. Missing or empty is an error, also with as_ip_address (bug #19).
   Result<std::string> ContainerHostAddress(bool as_ip_address = false) const {
-    Result<std::string> address = NonEmpty(env_contract::kContainerHostAddress,
-                                           "Container host address was not defined");
+    Result<std::string> address =
+        NonEmpty(env_contract::kContainerHostAddress, "Container host address was not defined");
     if (!address.ok() || !as_ip_address) return address;
     Result<std::string> ip = resolver_(address.value());
     if (!ip.ok()) {
@@ -185,13 +186,12 @@ class Guest {
 
   // get_specific_host(service, container): {S}_{C}_HOST. Only absence is an error (an empty
   // value is returned as is, like MaestroNG).
-  Result<std::string> SpecificHost(const std::string& service,
-                                   const std::string& container) const {
+  Result<std::string> SpecificHost(const std::string& service, const std::string& container) const {
     std::string var = env_contract::HostVar(service, container);
     std::optional<std::string> host = env_->Get(var);
     if (!host) {
-      return Error{"No host defined for container " + container + " of service " + service +
-                   " (" + var + " is not set)"};
+      return Error{"No host defined for container " + container + " of service " + service + " (" +
+                   var + " is not set)"};
     }
     return *host;
   }
@@ -202,9 +202,9 @@ class Guest {
   Result<int> SpecificPort(const std::string& service, const std::string& container,
                            const std::string& port,
                            std::optional<long long> default_value = std::nullopt) const {
-    return ReadPort(env_contract::PortVar(service, container, port), default_value,
-                    "No port " + port + " defined for container " + container +
-                        " of service " + service);
+    return ReadPort(
+        env_contract::PortVar(service, container, port), default_value,
+        "No port " + port + " defined for container " + container + " of service " + service);
   }
 
   // get_specific_exposed_port(service, container, port, default): {S}_{C}_{P}_INTERNAL_PORT
@@ -300,9 +300,8 @@ class Guest {
     std::vector<std::string> Extending(const std::string& sanitised) const {
       const std::string low = sanitised + "_";
       const std::string high = sanitised + "`";  // '`' follows '_'
-      return std::vector<std::string>(
-          std::lower_bound(sanitised_.begin(), sanitised_.end(), low),
-          std::lower_bound(sanitised_.begin(), sanitised_.end(), high));
+      return std::vector<std::string>(std::lower_bound(sanitised_.begin(), sanitised_.end(), low),
+                                      std::lower_bound(sanitised_.begin(), sanitised_.end(), high));
     }
 
    private:

@@ -71,8 +71,7 @@ class MapEnviron : public Environ {
   MapEnviron() = default;
   explicit MapEnviron(std::map<std::string, std::string> vars) : vars_(std::move(vars)) {}
   // MapEnviron env{{"SERVICE_NAME", "kafka"}, {"CONTAINER_NAME", "kafka-1"}};
-  MapEnviron(std::initializer_list<std::pair<const std::string, std::string>> vars)
-      : vars_(vars) {}
+  MapEnviron(std::initializer_list<std::pair<const std::string, std::string>> vars) : vars_(vars) {}
   // A copy of the process environment as it is now: lookups in O(log n) instead of getenv's
   // linear scan (the maestro-guest binary reads through one of these).
   static MapEnviron FromProcess() {

@@ -210,8 +210,7 @@ inline DnsOutcome ParseDnsReply(const std::string& msg, uint16_t id, std::string
 }
 
 // One UDP query to one nameserver, waiting at most until `deadline`.
-inline DnsOutcome QueryNameserver(const std::string& server, uint16_t port,
-                                  const std::string& name,
+inline DnsOutcome QueryNameserver(const std::string& server, uint16_t port, const std::string& name,
                                   std::chrono::steady_clock::time_point deadline,
                                   std::string* address) {
   static std::atomic<unsigned> counter{0};
@@ -284,15 +283,14 @@ inline Result<std::string> ResolveIPv4(const std::string& host,
     for (const std::string& domain : conf.search) candidates.push_back(host + "." + domain);
     if (dots < conf.ndots) candidates.push_back(host);
   }
-  auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(options.timeout_ms);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.timeout_ms);
   bool any_reply = false;
   for (const std::string& name : candidates) {
     for (const std::string& server : conf.nameservers) {
       if (std::chrono::steady_clock::now() >= deadline) break;
       // Give each server an equal share of what is left, so one dead server cannot eat all.
-      auto share = (deadline - std::chrono::steady_clock::now()) /
-                   static_cast<int>(conf.nameservers.size());
+      auto share =
+          (deadline - std::chrono::steady_clock::now()) / static_cast<int>(conf.nameservers.size());
       std::string address;
       internal::DnsOutcome outcome = internal::QueryNameserver(
           server, options.dns_port, name, std::chrono::steady_clock::now() + share, &address);
@@ -304,8 +302,8 @@ inline Result<std::string> ResolveIPv4(const std::string& host,
     }
   }
   return Error{"cannot resolve '" + host + "': not in " + options.hosts_path + " and " +
-               (any_reply ? "DNS has no A record for it" : "no DNS answer in time from " +
-                                                               conf.nameservers.front())};
+               (any_reply ? "DNS has no A record for it"
+                          : "no DNS answer in time from " + conf.nameservers.front())};
 }
 
 }  // namespace guest
