@@ -61,7 +61,8 @@ struct RequestOptions {
   // Streams (follow logs, events, attach, pulls) may stay open indefinitely once the head
   // arrived; they end with the stream, when the sink returns false, or when `cancel` is set.
   bool stream_body_unbounded = false;
-  http::HttpResponseParser::Limits limits;  // kept bodies: 2xx max_body, others max_error_body
+  // Kept bodies: 2xx answers up to max_body, others up to max_error_body.
+  http::HttpResponseParser::Limits limits;
   const std::atomic<bool>* cancel = nullptr;     // stop now (Cancelled)
   const std::atomic<bool>* interrupt = nullptr;  // Ctrl-C: stop after kInterruptGrace
 };
