@@ -173,9 +173,12 @@ absl::StatusOr<std::string> HttpDockerClient::ApiVersion() {
   }
   std::lock_guard<std::mutex> lock(version_mu_);
   if (!negotiated_.empty()) return negotiated_;
-  absl::StatusOr<std::string> v = Negotiate();
+  bool answered = false;
+  absl::StatusOr<std::string> v = Negotiate(&answered);
   if (!v.ok()) {
-    if (IsUnreachable(v.status())) return v.status();
+    // Not reaching the server (refused, SSH or TLS authentication, host keys, a broken
+    // stream) keeps its own code and reason.
+    if (!answered || IsUnreachable(v.status())) return v.status();
     // An answer, but not a Docker daemon's: never NotFound ("no such container") and friends.
     return absl::FailedPreconditionError(absl::StrCat(
         v.status().message(), " (API version negotiation failed: not a Docker daemon?)"));
@@ -184,13 +187,14 @@ absl::StatusOr<std::string> HttpDockerClient::ApiVersion() {
   return negotiated_;
 }
 
-absl::StatusOr<std::string> HttpDockerClient::Negotiate() {
+absl::StatusOr<std::string> HttpDockerClient::Negotiate(bool* answered) {
   // GET /_ping first, as the docker CLI does: its Api-Version header is all we need when the
   // daemon is not newer than we are. GET /version costs the daemon far more (20.10 runs
   // `runc --version` and `docker-init --version` for every call): ~7 ms against 0.4 ms here,
   // and much more on a loaded host.
   {
     Call ping;
+    ping.answered = answered;
     MAESTRO_ASSIGN_OR_RETURN(HttpResponse r, GetPing(&ping));
     std::string server = r.Header("Api-Version");
     if (server.empty() && absl::StripAsciiWhitespace(r.body) != "OK") {
@@ -207,6 +211,7 @@ absl::StatusOr<std::string> HttpDockerClient::Negotiate() {
   Call call;
   call.path = "/version";
   call.versioned = false;
+  call.answered = answered;
   MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
   VersionInfo v = ParseVersionInfo(j);
   if (v.api_version.empty()) {
@@ -241,6 +246,7 @@ absl::StatusOr<HttpResponse> HttpDockerClient::Do(const Call& call, RequestOptio
   options.limits.max_error_body = limits_.max_error_body;
   absl::StatusOr<HttpResponse> r = http_.Do(req, options);
   if (!r.ok()) return Prefix(call, r.status());
+  if (call.answered != nullptr) *call.answered = true;
   if (r->status >= 400) {
     std::string message = DaemonMessage(*r, limits_.max_message);
     absl::StatusCode code = CodeForHttp(r->status, call.conflict_code);

@@ -3,7 +3,8 @@
 // least the server's MinAPIVersion, unless the ship pins `api_version`. A server that does not
 // answer /_ping like a Docker daemon, or a pinned version that is not a version, fails every
 // call with FailedPrecondition naming that reason (never NotFound, which callers read as "no
-// such container/image").
+// such container/image"); a server that cannot be reached at all (refused, SSH or TLS
+// authentication, host keys) keeps the transport's own code and reason.
 //
 // Per-call bounds (CallLimits; the table is in docs/ships.md): connect, send and the
 // negotiation ping within the ship's `timeout`; other calls wait for a slow but alive daemon
@@ -100,13 +101,16 @@ class HttpDockerClient : public DockerClient {
     bool versioned = true;
     absl::StatusCode conflict_code = absl::StatusCode::kFailedPrecondition;
     std::string what;  // overrides "METHOD path" in messages
+    bool* answered = nullptr;  // when set: becomes true once the server sent an HTTP answer
   };
   absl::StatusOr<HttpResponse> Do(const Call& call, RequestOptions options);
   RequestOptions Quick() const;
   RequestOptions Change(absl::Duration extra = absl::ZeroDuration()) const;
   std::string Shorten(absl::string_view message) const;
-  absl::StatusOr<std::string> Negotiate();
-  // GET /_ping (unversioned): the daemon's answer, for API negotiation and liveness.
+  // `*answered`: the failure (if any) came with an HTTP answer, not from reaching the server.
+  absl::StatusOr<std::string> Negotiate(bool* answered);
+  // GET /_ping (unversioned): the daemon's answer, for API negotiation (liveness pings are
+  // HttpClient::Probe's).
   absl::StatusOr<HttpResponse> GetPing(Call* call);
   absl::StatusOr<nlohmann::json> DoJson(const Call& call, RequestOptions options);
   absl::StatusOr<nlohmann::json> DoJson(const Call& call) { return DoJson(call, Quick()); }

@@ -201,6 +201,24 @@ TEST_F(FaultsTest, ForeignServerIsNamedNotMistakenForMissingContainers) {
   EXPECT_TRUE(absl::StrContains(s.message(), "API version negotiation failed")) << s;
 }
 
+// A transport that cannot reach the daemon for a reason of its own (as SSH does for a wrong
+// key or an unknown host key): no HTTP answer ever arrives.
+class RefusingTransport : public transport::Transport {
+ public:
+  absl::StatusOr<std::unique_ptr<transport::Connection>> Connect(absl::Time) override {
+    return absl::PermissionDeniedError("SSH authentication with key k failed");
+  }
+  std::string Describe() const override { return "ssh://u@127.0.0.1:2222"; }
+};
+
+TEST(NegotiationTest, TransportFailureKeepsItsCodeAndIsNotCalledAForeignServer) {
+  HttpDockerClient client("ship1", std::make_unique<RefusingTransport>(), absl::Seconds(1), "");
+  absl::Status s = client.InspectContainer("web-1").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "SSH authentication with key k failed")) << s;
+  EXPECT_FALSE(absl::StrContains(s.message(), "not a Docker daemon")) << s;
+}
+
 TEST_F(FaultsTest, PinnedApiVersionThatIsNotAVersionIsTheReason) {
   auto client = MakeClient(absl::Seconds(2), CallLimits(), "banana");
   absl::Status s = client->InspectContainer("web-1").status();
