@@ -100,7 +100,7 @@ class HttpDockerClient : public DockerClient {
     std::vector<std::pair<std::string, std::string>> headers;
     bool versioned = true;
     absl::StatusCode conflict_code = absl::StatusCode::kFailedPrecondition;
-    std::string what;  // overrides "METHOD path" in messages
+    std::string what;          // overrides "METHOD path" in messages
     bool* answered = nullptr;  // when set: becomes true once the server sent an HTTP answer
   };
   absl::StatusOr<HttpResponse> Do(const Call& call, RequestOptions options);
