@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "maestro/base/bigint.h"
+#include "maestro/model/unicode_tables.h"
 
 namespace maestro::jinja {
 
@@ -43,8 +44,8 @@ struct Token {
 // Errors are InvalidArgumentError "<name>:<line>: <message>".
 absl::StatusOr<std::vector<Token>> Tokenize(absl::string_view source, const std::string& name);
 
-// Appends the UTF-8 encoding of code point `cp`.
-void AppendUtf8(uint32_t cp, std::string* out);
+// UTF-8 encoding of a code point: the one in model/unicode_tables.h.
+using ::maestro::unicode::AppendUtf8;
 
 }  // namespace maestro::jinja
 
