@@ -407,7 +407,6 @@ std::string Normalize(absl::string_view source) {
 
 }  // namespace
 
-
 absl::StatusOr<std::vector<Token>> Tokenize(absl::string_view source, const std::string& name) {
   Lexer lexer(Normalize(source), name);
   return lexer.Run();
