@@ -107,12 +107,14 @@ PlayReport RunPull(const PlayWorld& world, const std::vector<std::string>& conta
           ? std::vector<std::vector<size_t>>(containers.size())
           : internal::Prerequisites(*world.env, containers, /*forward=*/true);
   return run.Run(std::move(pre), Identity(containers.size()), scheduler,
-                 [&](size_t node, const CancellationToken&) -> absl::Status {
+                 [&](size_t node, const CancellationToken& cancel) -> absl::Status {
                    const Target& t = run.target(node);
                    MAESTRO_ASSIGN_OR_RETURN(docker::DockerClient * client, ClientFor(run, t));
-                   absl::Status pulled = pulls.Pull(run, t, *client);
+                   absl::Status pulled = pulls.Pull(run, t, *client, cancel);
                    if (!pulled.ok()) {
-                     return FailRow(run, t.row, StatusCell("failed"), pulled);
+                     return FailRow(run, t.row,
+                                    StatusCell(cancel.cancelled() ? "interrupted" : "failed"),
+                                    pulled);
                    }
                    run.sink().Commit(t.row, ContainerCell(""), Color::kNone, 0);
                    run.sink().Commit(t.row, StatusCell("done"), Color::kGreen, 0);
@@ -176,8 +178,11 @@ PlayReport RunRestart(const PlayWorld& world, const std::vector<std::string>& co
         }
         MAESTRO_ASSIGN_OR_RETURN(docker::DockerClient * client, ClientFor(run, t));
         if (options.refresh_images) {
-          absl::Status pulled = pulls.Pull(run, t, *client);
-          if (!pulled.ok()) return FailRow(run, c, StatusCell("pull failed!"), pulled);
+          absl::Status pulled = pulls.Pull(run, t, *client, cancel);
+          if (!pulled.ok()) {
+            return FailRow(run, c, StatusCell(cancel.cancelled() ? "interrupted" : "pull failed!"),
+                           pulled);
+          }
         }
         if (options.only_if_changed) {
           run.sink().Pending(c, "checking for changes...");

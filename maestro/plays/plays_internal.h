@@ -165,7 +165,11 @@ std::function<bool()> RunningCondition(docker::DockerClient& client, const std::
 // Thread-safety: thread-safe.
 class PullOnce {
  public:
-  absl::Status Pull(PlayRunner& run, const Target& t, docker::DockerClient& client);
+  // Cancelled, without waiting on, when `cancel` is set while another container's pull of
+  // the same image is awaited or between the registry's retries; the pull itself ends on
+  // Ctrl-C through the client (HttpDockerClient::SetInterrupt).
+  absl::Status Pull(PlayRunner& run, const Target& t, docker::DockerClient& client,
+                    const CancellationToken& cancel);
 
  private:
   struct Entry {
@@ -175,7 +179,8 @@ class PullOnce {
     absl::Status status;
   };
 
-  absl::Status DoPull(PlayRunner& run, const Target& t, docker::DockerClient& client);
+  absl::Status DoPull(PlayRunner& run, const Target& t, docker::DockerClient& client,
+                      const CancellationToken& cancel);
 
   std::mutex mu_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<Entry>> entries_;

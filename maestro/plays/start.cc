@@ -1,5 +1,6 @@
 // StartOne and the image pulls it shares with pull and restart (PullOnce).
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,7 +39,8 @@ std::vector<docker::Registry> Registries(const model::Environment& env) {
   return out;
 }
 
-absl::Status PullOnce::Pull(PlayRunner& run, const Target& t, docker::DockerClient& client) {
+absl::Status PullOnce::Pull(PlayRunner& run, const Target& t, docker::DockerClient& client,
+                            const CancellationToken& cancel) {
   std::shared_ptr<Entry> entry;
   bool first = false;
   {
@@ -51,13 +53,19 @@ absl::Status PullOnce::Pull(PlayRunner& run, const Target& t, docker::DockerClie
     entry = slot;
   }
   if (!first) {
-    run.sink().Pending(t.row,
-                       absl::StrCat("waiting for pull of ", t.instance->short_image, "..."));
+    run.sink().Pending(t.row, absl::StrCat("waiting for pull of ", t.instance->short_image, "..."));
     std::unique_lock<std::mutex> lock(entry->mu);
-    entry->cv.wait(lock, [&] { return entry->done; });
+    // Bounded by the other pull, and cut short by Ctrl-C: observed at least every 100 ms.
+    while (!entry->done) {
+      if (cancel.cancelled()) {
+        return absl::CancelledError(
+            absl::StrCat("interrupted while waiting for the pull of ", t.instance->image));
+      }
+      entry->cv.wait_for(lock, std::chrono::milliseconds(100));
+    }
     return entry->status;
   }
-  absl::Status status = DoPull(run, t, client);
+  absl::Status status = DoPull(run, t, client, cancel);
   {
     std::lock_guard<std::mutex> lock(entry->mu);
     entry->status = status;
@@ -67,8 +75,8 @@ absl::Status PullOnce::Pull(PlayRunner& run, const Target& t, docker::DockerClie
   return status;
 }
 
-absl::Status PullOnce::DoPull(PlayRunner& run, const Target& t,
-                              docker::DockerClient& client) {
+absl::Status PullOnce::DoPull(PlayRunner& run, const Target& t, docker::DockerClient& client,
+                              const CancellationToken& cancel) {
   const std::string what = absl::StrCat("pulling image ", t.instance->short_image, "...");
   run.sink().Pending(t.row, what);
   std::map<std::string, double> layers;  // layer id -> percent
@@ -97,9 +105,9 @@ absl::Status PullOnce::DoPull(PlayRunner& run, const Target& t,
   request.image = t.instance->image_details.repository;
   request.tag = t.instance->image_details.tag;
   Clock* clock = run.world().clock;
-  return docker::LoginAndPull(client, request, Registries(*run.world().env),
-                              run.world().docker_config, progress,
-                              [clock](absl::Duration d) { clock->SleepFor(d); });
+  return docker::LoginAndPull(
+      client, request, Registries(*run.world().env), run.world().docker_config, progress,
+      [clock, &cancel](absl::Duration d) { return clock->SleepFor(d, cancel.flag()); });
 }
 
 namespace {
@@ -198,7 +206,12 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
       }
     }
     if (pull) {
-      absl::Status pulled = pulls.Pull(run, t, *client);
+      absl::Status pulled = pulls.Pull(run, t, *client, cancel);
+      if (!pulled.ok() && cancel.cancelled()) {
+        return FailRow(run, t.row, StatusCell("interrupted"),
+                       absl::CancelledError(absl::StrCat("interrupted during the pull of image ",
+                                                         inst.image, ": ", pulled.message())));
+      }
       if (!pulled.ok()) {
         return FailRow(run, t.row, StatusCell("pull failed!"),
                        absl::Status(pulled.code(), absl::StrCat("pull of image ", inst.image,
