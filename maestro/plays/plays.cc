@@ -31,9 +31,7 @@ using internal::StopKind;
 using internal::StopOne;
 using internal::TagAndId;
 using internal::Target;
-using ui::Color;
-using ui::ContainerCell;
-using ui::StatusCell;
+using ui::Tone;
 
 namespace {
 
@@ -112,12 +110,11 @@ PlayReport RunPull(const PlayWorld& world, const std::vector<std::string>& conta
                    MAESTRO_ASSIGN_OR_RETURN(docker::DockerClient * client, ClientFor(run, t));
                    absl::Status pulled = pulls.Pull(run, t, *client, cancel);
                    if (!pulled.ok()) {
-                     return FailRow(run, t.row,
-                                    StatusCell(cancel.cancelled() ? "interrupted" : "failed"),
+                     return FailRow(run, t.row, cancel.cancelled() ? "interrupted" : "failed",
                                     pulled);
                    }
-                   run.sink().Commit(t.row, ContainerCell(""), Color::kNone, 0);
-                   run.sink().Commit(t.row, StatusCell("done"), Color::kGreen, 0);
+                   run.sink().Container(t.row, "", Tone::kNeutral);
+                   run.sink().State(t.row, "done", Tone::kGood);
                    run.slot(t.row).summary = "pulled";
                    return absl::OkStatus();
                  });
@@ -180,15 +177,14 @@ PlayReport RunRestart(const PlayWorld& world, const std::vector<std::string>& co
         if (options.refresh_images) {
           absl::Status pulled = pulls.Pull(run, t, *client, cancel);
           if (!pulled.ok()) {
-            return FailRow(run, c, StatusCell(cancel.cancelled() ? "interrupted" : "pull failed!"),
-                           pulled);
+            return FailRow(run, c, cancel.cancelled() ? "interrupted" : "pull failed!", pulled);
           }
         }
         if (options.only_if_changed) {
           run.sink().Pending(c, "checking for changes...");
           absl::StatusOr<std::optional<docker::ContainerInspect>> existing =
               InspectOrAbsent(*client, t.instance->name);
-          if (!existing.ok()) return FailRow(run, c, StatusCell("failed"), existing.status());
+          if (!existing.ok()) return FailRow(run, c, "failed", existing.status());
           if (existing->has_value() && (*existing)->state.running) {
             std::optional<docker::ImageInspect> image;
             absl::StatusOr<docker::ImageInspect> got = client->InspectImage(t.instance->image);
@@ -196,10 +192,9 @@ PlayReport RunRestart(const PlayWorld& world, const std::vector<std::string>& co
             std::vector<spec::Difference> diffs =
                 spec::Diff(*t.instance, *t.ship, **existing, image);
             if (diffs.empty()) {
-              run.sink().Commit(c,
-                                ContainerCell(TagAndId((*existing)->config_image, (*existing)->id)),
-                                Color::kNone, 0);
-              run.sink().Commit(c, StatusCell("up to date"), Color::kCyan, 0);
+              run.sink().Container(c, TagAndId((*existing)->config_image, (*existing)->id),
+                                   Tone::kNeutral);
+              run.sink().State(c, "up to date", Tone::kInfo);
               slot.unchanged = true;
               slot.summary = "unchanged";
               return absl::OkStatus();
@@ -214,7 +209,7 @@ PlayReport RunRestart(const PlayWorld& world, const std::vector<std::string>& co
           run.sink().Pending(c,
                              absl::StrCat("waiting ", options.step_delay, "s before restart..."));
           if (!clock.SleepFor(absl::Seconds(options.step_delay), cancel.flag())) {
-            return FailRow(run, c, StatusCell("interrupted"),
+            return FailRow(run, c, "interrupted",
                            absl::CancelledError("interrupted before it was stopped"));
           }
         }

@@ -97,8 +97,8 @@ class NoChecks : public CheckRunner {
 class WatchingSink : public ui::RecordingSink {
  public:
   std::function<void()> on_waiting;
-  void Pending(size_t row, const std::string& message, ui::Color color) override {
-    ui::RecordingSink::Pending(row, message, color);
+  void Pending(size_t row, const std::string& message) override {
+    ui::RecordingSink::Pending(row, message);
     if (on_waiting && absl::StartsWith(message, "waiting for pull of")) on_waiting();
   }
 };

@@ -11,9 +11,7 @@
 
 namespace maestro::plays::internal {
 
-using ui::Color;
-using ui::ContainerCell;
-using ui::StatusCell;
+using ui::Tone;
 
 std::string ShortId(const std::string& id) { return id.empty() ? "-" : id.substr(0, 7); }
 
@@ -68,9 +66,8 @@ std::vector<size_t> Identity(size_t n) {
   return v;
 }
 
-absl::Status FailRow(PlayRunner& run, size_t row, const std::string& status_text,
-                     absl::Status error) {
-  run.sink().Commit(row, status_text, Color::kRed, 0);
+absl::Status FailRow(PlayRunner& run, size_t row, const std::string& state, absl::Status error) {
+  run.sink().State(row, state, Tone::kBad);
   return error;
 }
 
@@ -80,8 +77,8 @@ absl::StatusOr<docker::DockerClient*> ClientFor(PlayRunner& run, const Target& t
   }
   absl::StatusOr<docker::DockerClient*> client = run.world().ships->Client(t.ship->name);
   if (!client.ok()) {
-    run.sink().Commit(t.row, ContainerCell("-"), Color::kNone, 0);
-    run.sink().Commit(t.row, StatusCell("host down"), Color::kRed, 0);
+    run.sink().Container(t.row, "-", Tone::kNeutral);
+    run.sink().State(t.row, "host down", Tone::kBad);
   }
   return client;
 }

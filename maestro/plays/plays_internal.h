@@ -143,9 +143,9 @@ class PlayRunner {
   std::vector<std::unique_ptr<DieWatcher>> watchers_;  // joined when the runner goes
 };
 
-// Fails a row with a red status and returns the error.
-absl::Status FailRow(PlayRunner& run, size_t row, const std::string& status_text,
-                     absl::Status error);
+// Ends a row with the bad-news `state` ("failed", "pull failed!", "interrupted") and returns
+// `error`.
+absl::Status FailRow(PlayRunner& run, size_t row, const std::string& state, absl::Status error);
 
 // The Docker client of the target's ship; when the ship cannot be reached the row says
 // "host down" and the error is returned.

@@ -38,8 +38,7 @@ std::string PlayReport::FailureSummary() const {
 
 namespace internal {
 
-using ui::Color;
-using ui::StatusCell;
+using ui::Tone;
 
 PlayRunner::PlayRunner(const PlayWorld& world, std::string play,
                        const std::vector<std::string>& containers, bool reverse_numbering)
@@ -70,7 +69,7 @@ PlayReport PlayRunner::Run(std::vector<std::vector<size_t>> prerequisites,
       // Nothing is attempted; every row (and the JSON result) says so and why.
       const std::string why = absl::StrCat("audit trail refused the play: ", audit.message());
       for (size_t c = 0; c < names_.size(); ++c) {
-        sink().Commit(c, StatusCell("refused"), Color::kRed, 0);
+        sink().State(c, "refused", Tone::kBad);
         ui::RowResult result;
         result.state = "refused";
         result.action = "none";
@@ -101,7 +100,7 @@ PlayReport PlayRunner::Run(std::vector<std::vector<size_t>> prerequisites,
       absl::Status audit = world_.audit->Action(play_, one, /*task=*/true);
       if (!audit.ok()) {
         refused[c] = true;
-        sink().Commit(c, StatusCell("refused"), Color::kRed, 0);
+        sink().State(c, "refused", Tone::kBad);
         return absl::Status(audit.code(),
                             absl::StrCat("audit trail refused the task: ", audit.message()));
       }
@@ -160,8 +159,7 @@ PlayReport PlayRunner::Run(std::vector<std::vector<size_t>> prerequisites,
     ContainerOutcome& o = outcomes[c];
     o.summary = slots_[c].summary;
     if (o.state == NodeState::kSkipped || o.state == NodeState::kCancelled) {
-      sink().Commit(c, StatusCell(o.state == NodeState::kSkipped ? "skipped" : "interrupted"),
-                    Color::kRed, 0);
+      sink().State(c, o.state == NodeState::kSkipped ? "skipped" : "interrupted", Tone::kBad);
     }
     ui::RowResult result;
     result.state = o.state == NodeState::kSucceeded ? (o.summary.empty() ? "ok" : o.summary)

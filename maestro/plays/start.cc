@@ -19,9 +19,7 @@
 namespace maestro::plays::internal {
 
 using docker::ParseDockerTime;
-using ui::Color;
-using ui::ContainerCell;
-using ui::StatusCell;
+using ui::Tone;
 
 std::vector<docker::Registry> Registries(const model::Environment& env) {
   std::vector<docker::Registry> out;
@@ -137,23 +135,22 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
   MAESTRO_ASSIGN_OR_RETURN(docker::DockerClient * client, ClientFor(run, t));
   absl::StatusOr<std::optional<docker::ContainerInspect>> existing = InspectOrAbsent(*client, name);
   if (!existing.ok()) {
-    return FailRow(run, t.row, StatusCell("failed"), existing.status());
+    return FailRow(run, t.row, "failed", existing.status());
   }
   Clock& clock = *run.world().clock;
   if (existing->has_value() && (*existing)->state.running) {
     const docker::ContainerInspect& c = **existing;
     run.SetContainerId(t.row, c.id);
-    sink.Commit(t.row, ContainerCell(TagAndId(c.config_image, c.id)), Color::kCyan, 0);
-    sink.Commit(t.row,
-                StatusCell(absl::StrCat(
-                    "up", ui::TimeAgo(ParseDockerTime(c.state.started_at), clock.Now()))),
-                Color::kCyan, 0);
+    sink.Container(t.row, TagAndId(c.config_image, c.id), Tone::kInfo);
+    sink.State(t.row,
+               absl::StrCat("up", ui::TimeAgo(ParseDockerTime(c.state.started_at), clock.Now())),
+               Tone::kInfo);
     slot.summary = "already running";
     auto label = c.labels.find(spec::kSpecHashLabel);
     if (label != c.labels.end() && label->second != spec::SpecHash(inst, *t.ship)) {
       // start never recreates a running container; say that it no longer matches the file.
-      sink.Commit(t.row, "(configuration changed: `restart --only-if-changed` applies it)",
-                  Color::kCyan, 0);
+      sink.Note(t.row, "(configuration changed: `restart --only-if-changed` applies it)",
+                Tone::kInfo);
       slot.summary = "already running; configuration changed";
     }
     return absl::OkStatus();
@@ -164,7 +161,7 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
     absl::Status pre = run.world().checks->Run("pre-start", inst, *t.ship, *client,
                                                RunningCondition(*client, name, false), cancel);
     if (!pre.ok()) {
-      return FailRow(run, t.row, StatusCell("failed pre-start checks!"),
+      return FailRow(run, t.row, "failed pre-start checks!",
                      absl::FailedPreconditionError(
                          absl::StrCat("failed pre-start lifecycle checks: ", pre.message())));
     }
@@ -188,7 +185,7 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
       remove.volumes = true;  // never force: a container someone started meanwhile stays
       absl::Status removed = client->RemoveContainer((*existing)->id, remove);
       if (!removed.ok() && !absl::IsNotFound(removed)) {
-        return FailRow(run, t.row, StatusCell("failed"), removed);
+        return FailRow(run, t.row, "failed", removed);
       }
     }
   }
@@ -200,7 +197,7 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
       absl::StatusOr<docker::ImageInspect> image = client->InspectImage(inst.image);
       if (!image.ok()) {
         if (!absl::IsNotFound(image.status())) {
-          return FailRow(run, t.row, StatusCell("failed"), image.status());
+          return FailRow(run, t.row, "failed", image.status());
         }
         pull = true;
       }
@@ -208,19 +205,19 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
     if (pull) {
       absl::Status pulled = pulls.Pull(run, t, *client, cancel);
       if (!pulled.ok() && cancel.cancelled()) {
-        return FailRow(run, t.row, StatusCell("interrupted"),
+        return FailRow(run, t.row, "interrupted",
                        absl::CancelledError(absl::StrCat("interrupted during the pull of image ",
                                                          inst.image, ": ", pulled.message())));
       }
       if (!pulled.ok()) {
-        return FailRow(run, t.row, StatusCell("pull failed!"),
+        return FailRow(run, t.row, "pull failed!",
                        absl::Status(pulled.code(), absl::StrCat("pull of image ", inst.image,
                                                                 " failed: ", pulled.message())));
       }
     }
     sink.Pending(t.row, absl::StrCat("creating container from ", inst.short_image, "..."));
     absl::StatusOr<std::string> api = client->ApiVersion();
-    if (!api.ok()) return FailRow(run, t.row, StatusCell("failed"), api.status());
+    if (!api.ok()) return FailRow(run, t.row, "failed", api.status());
     nlohmann::json body = spec::BuildCreateBody(inst, *t.ship, *api);
     absl::StatusOr<docker::CreateContainerResult> created = client->CreateContainer(name, body);
     if (created.ok()) {
@@ -239,22 +236,22 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
         now = InspectOrAbsent(*client, name);
       }
       if (!now.ok() || !now->has_value()) {
-        return FailRow(run, t.row, StatusCell("create failed!"), created.status());
+        return FailRow(run, t.row, "create failed!", created.status());
       }
       id = (**now).id;
       if ((**now).state.running) {
         run.SetContainerId(t.row, id);
-        sink.Commit(t.row, ContainerCell(TagAndId((**now).config_image, id)), Color::kCyan, 0);
-        sink.Commit(t.row, StatusCell("up (started by another run)"), Color::kCyan, 0);
+        sink.Container(t.row, TagAndId((**now).config_image, id), Tone::kInfo);
+        sink.State(t.row, "up (started by another run)", Tone::kInfo);
         slot.summary = "already running";
         return absl::OkStatus();
       }
     } else {
-      return FailRow(run, t.row, StatusCell("create failed!"), created.status());
+      return FailRow(run, t.row, "create failed!", created.status());
     }
   }
   run.SetContainerId(t.row, id);
-  sink.Commit(t.row, ContainerCell(TagAndId(inst.image, id)), Color::kGreen, 0);
+  sink.Container(t.row, TagAndId(inst.image, id), Tone::kGood);
 
   sink.Pending(t.row, absl::StrCat("starting container ", ShortId(id), "..."));
   absl::Status started = client->StartContainer(id);
@@ -282,7 +279,7 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
                             (**now).state.status.empty() ? "unknown" : (**now).state.status, ")");
       }
       std::string what = Answered(started) ? "" : "no answer to the start: ";
-      return FailRow(run, t.row, StatusCell("start failed!"),
+      return FailRow(run, t.row, "start failed!",
                      absl::Status(started.code(), absl::StrCat(what, started.message(), fate)));
     }
     // No answer (or an error) but the daemon did start it: carry on as started.
@@ -302,7 +299,7 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
       if (now->state.status == "exited" || now->state.status == "dead") break;
     }
     if (!clock.SleepFor(absl::Milliseconds(500), cancel.flag())) {
-      return FailRow(run, t.row, StatusCell("interrupted"),
+      return FailRow(run, t.row, "interrupted",
                      absl::CancelledError(absl::StrCat(
                          "container ", ShortId(id),
                          " was started; interrupted while waiting for it to run (status ",
@@ -312,7 +309,7 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
   if (!running) {
     std::string logs = LogsTail(*client, id, 10);
     return FailRow(
-        run, t.row, StatusCell("container did not start!"),
+        run, t.row, "container did not start!",
         absl::FailedPreconditionError(absl::StrCat(
             "container ", name, " on ", t.ship->name, " is not running after start (status ",
             last.state.status.empty() ? "unknown" : last.state.status, ", exit code ",
@@ -325,12 +322,12 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
   if (!checks.ok()) {
     if (cancel.cancelled()) {
       return FailRow(
-          run, t.row, StatusCell("interrupted"),
+          run, t.row, "interrupted",
           absl::CancelledError(absl::StrCat(
               "container started, but its running checks were interrupted: ", checks.message())));
     }
     std::string logs = LogsTail(*client, id, 10);
-    return FailRow(run, t.row, StatusCell("container did not start!"),
+    return FailRow(run, t.row, "container did not start!",
                    absl::FailedPreconditionError(absl::StrCat(
                        name, " (on ", t.ship->name, ") failed its running checks: ",
                        checks.message(), logs.empty() ? "" : "; last output:\n", logs)));
@@ -340,13 +337,13 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
   absl::StatusOr<docker::ContainerInspect> after = client->InspectContainer(id);
   if (after.ok() && !after->state.running) {
     std::string logs = LogsTail(*client, id, 10);
-    return FailRow(run, t.row, StatusCell("container did not start!"),
+    return FailRow(run, t.row, "container did not start!",
                    absl::FailedPreconditionError(absl::StrCat(
                        "container ", name, " on ", t.ship->name,
                        " exited while its running checks passed (exit code ",
                        after->state.exit_code, ")", logs.empty() ? "" : "; last output:\n", logs)));
   }
-  sink.Commit(t.row, StatusCell("started"), Color::kGreen, 0);
+  sink.State(t.row, "started", Tone::kGood);
   if (slot.summary.empty() || slot.summary == "created") slot.summary = "started";
   return absl::OkStatus();
 }

@@ -11,9 +11,7 @@
 namespace maestro::plays::internal {
 
 using docker::ParseDockerTime;
-using ui::Color;
-using ui::ContainerCell;
-using ui::StatusCell;
+using ui::Tone;
 
 // Watches one container's "die" event and calls `on_die` once when it comes. The daemon
 // reports the death (the process is gone, its FinishedAt recorded) before it tears the
@@ -55,25 +53,25 @@ absl::Status StopOne(PlayRunner& run, const Target& t, StopKind kind,
   MAESTRO_ASSIGN_OR_RETURN(docker::DockerClient * client, ClientFor(run, t));
   absl::StatusOr<std::optional<docker::ContainerInspect>> existing =
       InspectOrAbsent(*client, inst.name);
-  if (!existing.ok()) return FailRow(run, t.row, StatusCell("failed"), existing.status());
+  if (!existing.ok()) return FailRow(run, t.row, "failed", existing.status());
   if (!existing->has_value() || !(*existing)->state.running) {
     std::string id = existing->has_value() ? (*existing)->id : "";
     std::string image = existing->has_value() ? (*existing)->config_image : inst.image;
-    sink.Commit(t.row, ContainerCell(TagAndId(image, id)), Color::kNone, 0);
-    sink.Commit(t.row, StatusCell(existing->has_value() ? "down" : "absent"), Color::kCyan, 0);
+    sink.Container(t.row, TagAndId(image, id), Tone::kNeutral);
+    sink.State(t.row, existing->has_value() ? "down" : "absent", Tone::kInfo);
     slot.summary = existing->has_value() ? "already down" : "absent";
     return absl::OkStatus();
   }
   const docker::ContainerInspect& c = **existing;
   run.SetContainerId(t.row, c.id);
-  sink.Commit(t.row, ContainerCell(TagAndId(c.config_image, c.id)), Color::kGreen, 0);
+  sink.Container(t.row, TagAndId(c.config_image, c.id), Tone::kGood);
 
   if (kind == StopKind::kStop && inst.lifecycle.count("pre-stop")) {
     sink.Pending(t.row, "running pre-stop checks...");
     absl::Status pre = run.world().checks->Run("pre-stop", inst, *t.ship, *client,
                                                RunningCondition(*client, inst.name, true), cancel);
     if (!pre.ok()) {
-      return FailRow(run, t.row, StatusCell(absl::StrCat("failed: ", pre.message())),
+      return FailRow(run, t.row, absl::StrCat("failed: ", pre.message()),
                      absl::FailedPreconditionError(
                          absl::StrCat("failed pre-stop lifecycle checks: ", pre.message())));
     }
@@ -90,18 +88,18 @@ absl::Status StopOne(PlayRunner& run, const Target& t, StopKind kind,
     done = client->KillContainer(c.id, "SIGKILL");
   }
   if (!done.ok()) {
-    return FailRow(run, t.row, StatusCell(absl::StrCat("failed: ", done.message())), done);
+    return FailRow(run, t.row, absl::StrCat("failed: ", done.message()), done);
   }
   absl::Status after = run.world().checks->Run("stopped", inst, *t.ship, *client,
                                                RunningCondition(*client, inst.name, false), cancel);
   if (!after.ok()) {
     std::string what = kind == StopKind::kStop ? "stopped" : "killed";
-    return FailRow(run, t.row, StatusCell(absl::StrCat("failed: ", after.message())),
+    return FailRow(run, t.row, absl::StrCat("failed: ", after.message()),
                    absl::FailedPreconditionError(
                        absl::StrCat("failed ", what, " lifecycle checks: ", after.message())));
   }
   const char* word = kind == StopKind::kStop ? "stopped" : "killed";
-  sink.Commit(t.row, StatusCell(word), Color::kGreen, 0);
+  sink.State(t.row, word, Tone::kGood);
   slot.summary = word;
   return absl::OkStatus();
 }
@@ -115,17 +113,17 @@ absl::Status CleanOne(PlayRunner& run, const Target& t) {
   MAESTRO_ASSIGN_OR_RETURN(docker::DockerClient * client, ClientFor(run, t));
   absl::StatusOr<std::optional<docker::ContainerInspect>> existing =
       InspectOrAbsent(*client, t.instance->name);
-  if (!existing.ok()) return FailRow(run, t.row, StatusCell("failed"), existing.status());
+  if (!existing.ok()) return FailRow(run, t.row, "failed", existing.status());
   if (!existing->has_value()) {
-    sink.Commit(t.row, ContainerCell("-"), Color::kNone, 0);
-    sink.Commit(t.row, StatusCell("absent"), Color::kCyan, 0);
+    sink.Container(t.row, "-", Tone::kNeutral);
+    sink.State(t.row, "absent", Tone::kInfo);
     slot.summary = "absent";
     return absl::OkStatus();
   }
   const docker::ContainerInspect& c = **existing;
   if (c.state.running) {
-    sink.Commit(t.row, ContainerCell(TagAndId(c.config_image, c.id)), Color::kNone, 0);
-    sink.Commit(t.row, StatusCell("skipped"), Color::kRed, 0);
+    sink.Container(t.row, TagAndId(c.config_image, c.id), Tone::kNeutral);
+    sink.State(t.row, "skipped", Tone::kBad);
     slot.summary = "running, not removed";
     return absl::OkStatus();
   }
@@ -134,10 +132,10 @@ absl::Status CleanOne(PlayRunner& run, const Target& t) {
   remove.volumes = true;
   absl::Status removed = client->RemoveContainer(c.id, remove);
   if (!removed.ok() && !absl::IsNotFound(removed)) {
-    return FailRow(run, t.row, StatusCell("failed"), removed);
+    return FailRow(run, t.row, "failed", removed);
   }
-  sink.Commit(t.row, ContainerCell(ShortId(c.id)), Color::kNone, 0);
-  sink.Commit(t.row, StatusCell("removed"), Color::kGreen, 0);
+  sink.Container(t.row, ShortId(c.id), Tone::kNeutral);
+  sink.State(t.row, "removed", Tone::kGood);
   slot.summary = "removed";
   return absl::OkStatus();
 }
