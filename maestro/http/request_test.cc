@@ -31,7 +31,8 @@ TEST(SerializeRequest, EmptyPostStillSaysContentLengthZeroAndGetDoesNot) {
   head.method = "PATCH";
   EXPECT_NE(SerializeRequest(head, "").find("Content-Length: 0\r\n"), std::string::npos);
   head.method = "GET";
-  EXPECT_EQ(SerializeRequest(head, ""), "GET /x HTTP/1.1\r\nHost: h\r\nUser-Agent: maestro\r\n\r\n");
+  EXPECT_EQ(SerializeRequest(head, ""),
+            "GET /x HTTP/1.1\r\nHost: h\r\nUser-Agent: maestro\r\n\r\n");
 }
 
 TEST(SerializeRequest, FetchStyleKeepsCallerHeadersButNotTheFramingOnes) {
@@ -40,8 +41,10 @@ TEST(SerializeRequest, FetchStyleKeepsCallerHeadersButNotTheFramingOnes) {
   head.host = "127.0.0.1:8080";
   head.accept_any = true;
   head.close = true;
-  head.headers = {{"host", "evil"},          {"Content-Length", "99"},
-                  {"Connection", "keep-alive"}, {"Transfer-Encoding", "chunked"},
+  head.headers = {{"host", "evil"},
+                  {"Content-Length", "99"},
+                  {"Connection", "keep-alive"},
+                  {"Transfer-Encoding", "chunked"},
                   {"X-Token", "t"}};
   EXPECT_EQ(SerializeRequest(head, ""),
             "GET /health HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: maestro\r\n"
