@@ -13,7 +13,6 @@
 #include "maestro/base/status_macros.h"
 #include "maestro/plays/plays_internal.h"
 #include "maestro/spec/drift.h"
-#include "maestro/ui/table_sink.h"
 
 namespace maestro::plays {
 

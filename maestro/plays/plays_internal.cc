@@ -7,7 +7,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "maestro/graph/graph.h"
-#include "maestro/ui/table_sink.h"
 
 namespace maestro::plays::internal {
 

@@ -1,3 +1,5 @@
+// PlayReport (plays.h) and PlayRunner (plays_internal.h): rows, auditing, the scheduler run and
+// one outcome and RowResult per container.
 #include <algorithm>
 #include <atomic>
 #include <utility>
@@ -5,7 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "maestro/plays/plays.h"
 #include "maestro/plays/plays_internal.h"
-#include "maestro/ui/table_sink.h"
 
 namespace maestro::plays {
 

@@ -6,7 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "maestro/base/status_macros.h"
 #include "maestro/plays/plays_internal.h"
-#include "maestro/ui/table_sink.h"
 
 namespace maestro::plays::internal {
 
