@@ -70,8 +70,7 @@ class NoChecks : public maestro::plays::CheckRunner {
 class NullSink : public maestro::ui::ProgressSink {
  public:
   void Begin(const std::vector<maestro::ui::Row>&) override {}
-  void Pending(size_t, const std::string&, maestro::ui::Color) override {}
-  void Commit(size_t, const std::string&, maestro::ui::Color, int) override {}
+  void Pending(size_t, const std::string&) override {}
   void Result(size_t, const maestro::ui::RowResult&) override {}
   void End() override {}
 };

@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "maestro/base/status_macros.h"
+#include "maestro/http/request.h"
 
 namespace maestro::docker {
 namespace {
@@ -16,20 +17,19 @@ bool IsIdempotent(const std::string& method) {
          method == "OPTIONS";
 }
 
-}  // namespace
-
-std::string SerializeRequest(const HttpRequest& request) {
-  std::string out = absl::StrCat(request.method, " ", request.target,
-                                 " HTTP/1.1\r\nHost: docker\r\nUser-Agent: maestro\r\n");
-  for (const auto& h : request.headers) absl::StrAppend(&out, h.first, ": ", h.second, "\r\n");
-  if (!request.body.empty()) absl::StrAppend(&out, "Content-Type: ", request.content_type, "\r\n");
-  if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
-    absl::StrAppend(&out, "Content-Length: ", request.body.size(), "\r\n");
-  }
-  out += "\r\n";
-  out += request.body;
-  return out;
+// The request as the one serialiser (maestro/http/request.h) writes it to a Docker daemon.
+std::string Serialize(const HttpRequest& request, bool close = false) {
+  http::RequestHead head;
+  head.method = request.method;
+  head.target = request.target;
+  head.host = "docker";
+  head.headers = request.headers;
+  head.content_type = request.content_type;
+  head.close = close;
+  return http::SerializeRequest(head, request.body);
 }
+
+}  // namespace
 
 HttpClient::HttpClient(std::unique_ptr<transport::Transport> transport, Options options)
     : transport_(std::move(transport)), options_(options) {}
@@ -94,8 +94,7 @@ absl::Status HttpClient::ProbeOnce(absl::Duration timeout) {
   connections_opened_.fetch_add(1);
   HttpRequest ping;
   ping.target = "/_ping";
-  ping.headers.emplace_back("Connection", "close");
-  MAESTRO_RETURN_IF_ERROR(conn->WriteAll(SerializeRequest(ping), deadline));
+  MAESTRO_RETURN_IF_ERROR(conn->WriteAll(Serialize(ping, /*close=*/true), deadline));
   http::HttpResponseParser::Limits limits;
   limits.max_body = 4096;
   limits.max_error_body = 4096;
@@ -118,7 +117,7 @@ absl::StatusOr<HttpResponse> HttpClient::DoOnce(const HttpRequest& request,
   absl::Time send_deadline = absl::Now() + timeout;
   MAESTRO_ASSIGN_OR_RETURN(std::unique_ptr<transport::Connection> conn,
                            Acquire(send_deadline, reused));
-  MAESTRO_RETURN_IF_ERROR(conn->WriteAll(SerializeRequest(request), send_deadline));
+  MAESTRO_RETURN_IF_ERROR(conn->WriteAll(Serialize(request), send_deadline));
 
   const absl::Time sent = absl::Now();
   const absl::Duration limit = std::max(timeout, options.patience);

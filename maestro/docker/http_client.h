@@ -106,9 +106,6 @@ class HttpClient {
   std::atomic<int64_t> last_alive_ns_{0};  // unix nanos of the daemon's last sign of life
 };
 
-// Serialises a request head and body (exposed for tests).
-std::string SerializeRequest(const HttpRequest& request);
-
 }  // namespace maestro::docker
 
 #endif  // MAESTRO_DOCKER_HTTP_CLIENT_H_

@@ -211,14 +211,17 @@ absl::Status ScrubSecret(const absl::Status& status, absl::string_view secret) {
 
 absl::Status RunWithRetry(const RetrySpec& spec, absl::string_view what,
                           const std::function<absl::Status()>& op,
-                          const std::function<void(absl::Duration)>& sleep) {
+                          const std::function<bool(absl::Duration)>& sleep) {
   int attempts = std::max(1, spec.attempts);
   absl::Status s;
   for (int i = 0; i < attempts; ++i) {
     s = op();
     if (s.ok()) return s;
     if (!CodeListed(s, spec.when)) return s;
-    if (i + 1 < attempts && sleep) sleep(absl::Milliseconds(500) * (i + 1));
+    if (i + 1 < attempts && sleep && !sleep(absl::Milliseconds(500) * (i + 1))) {
+      return absl::CancelledError(absl::StrCat(what, ": interrupted after attempt ", i + 1, " of ",
+                                               attempts, ": ", s.message()));
+    }
   }
   if (spec.when.empty() || attempts == 1) return s;
   absl::Status out(s.code(),
@@ -230,7 +233,7 @@ absl::Status RunWithRetry(const RetrySpec& spec, absl::string_view what,
 absl::Status LoginAndPull(DockerClient& client, const PullRequest& request,
                           const std::vector<Registry>& registries, const json* docker_config,
                           const PullProgressCallback& progress,
-                          const std::function<void(absl::Duration)>& sleep) {
+                          const std::function<bool(absl::Duration)>& sleep) {
   MAESTRO_ASSIGN_OR_RETURN(const Registry* registry,
                            FindRegistryForImage(request.image, registries));
   RetrySpec retry;  // defaults: nothing retried

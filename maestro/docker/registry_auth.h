@@ -74,10 +74,12 @@ absl::Status ScrubSecret(const absl::Status& status, absl::string_view secret);
 // Runs `op` until it succeeds, fails with a code not in spec.when, or spec.attempts attempts
 // are used. Exhausted retries are an error naming `what` and the attempt count. The HTTP
 // code comes from HttpStatusOf(), or for stream errors (pulls) from a listed code appearing in
-// the message. `sleep` is called between attempts (injectable for tests).
+// the message. `sleep` waits between attempts (injectable for tests; may be null); it returns
+// false when the wait was cut short by a cancellation (Ctrl-C): then no further attempt is made
+// and the result is a Cancelled error naming `what` and the last attempt's error.
 absl::Status RunWithRetry(const RetrySpec& spec, absl::string_view what,
                           const std::function<absl::Status()>& op,
-                          const std::function<void(absl::Duration)>& sleep);
+                          const std::function<bool(absl::Duration)>& sleep);
 
 struct PullRequest {
   std::string image;  // repository, e.g. 127.0.0.1:5000/maestro/busybox
@@ -86,10 +88,12 @@ struct PullRequest {
 
 // Finds the image's registry, logs in when credentials exist (POST /auth) and pulls with
 // X-Registry-Auth, applying the registry's retry spec to both. Errors name the registry.
+// `sleep` as for RunWithRetry: a cancelled wait between attempts ends the login or pull with
+// a Cancelled error.
 absl::Status LoginAndPull(DockerClient& client, const PullRequest& request,
                           const std::vector<Registry>& registries,
                           const nlohmann::json* docker_config, const PullProgressCallback& progress,
-                          const std::function<void(absl::Duration)>& sleep);
+                          const std::function<bool(absl::Duration)>& sleep);
 
 }  // namespace maestro::docker
 

@@ -123,7 +123,10 @@ TEST(EncodeRegistryAuthTest, Base64UrlJson) {
 TEST(RunWithRetryTest, RetriesListedCodesAndFailsWhenExhausted) {
   int calls = 0;
   std::vector<absl::Duration> sleeps;
-  auto sleep = [&](absl::Duration d) { sleeps.push_back(d); };
+  auto sleep = [&](absl::Duration d) {
+    sleeps.push_back(d);
+    return true;
+  };
   auto http_error = [](int code) {
     absl::Status s = absl::InternalError("boom");
     s.SetPayload("type.maestro/http_status", absl::Cord(std::to_string(code)));
@@ -176,6 +179,27 @@ TEST(RunWithRetryTest, RetriesListedCodesAndFailsWhenExhausted) {
   EXPECT_EQ(calls, 2);  // stream errors carry the code in the text
 }
 
+TEST(RunWithRetryTest, ACancelledWaitEndsTheRetriesAtOnce) {
+  int calls = 0;
+  int waits = 0;
+  absl::Status s = RunWithRetry(
+      {5, {500}}, "login as u",
+      [&] {
+        ++calls;
+        absl::Status e = absl::InternalError("boom");
+        e.SetPayload("type.maestro/http_status", absl::Cord("500"));
+        return e;
+      },
+      [&](absl::Duration) {
+        ++waits;
+        return false;  // Ctrl-C during the first wait
+      });
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(waits, 1);
+  EXPECT_TRUE(absl::IsCancelled(s)) << s;
+  EXPECT_EQ(s.message(), "login as u: interrupted after attempt 1 of 5: boom");
+}
+
 class LoginAndPullTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -187,7 +211,7 @@ class LoginAndPullTest : public ::testing::Test {
   }
   std::unique_ptr<FakeDockerDaemon> daemon_;
   std::unique_ptr<HttpDockerClient> client_;
-  std::function<void(absl::Duration)> no_sleep_ = [](absl::Duration) {};
+  std::function<bool(absl::Duration)> no_sleep_ = [](absl::Duration) { return true; };
 };
 
 TEST_F(LoginAndPullTest, AuthenticatedPull) {

@@ -22,6 +22,7 @@
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "maestro/docker/http_docker_client.h"
+#include "maestro/lifecycle/subprocess.h"
 #include "maestro/transport/connection_spec.h"
 
 namespace maestro::integration {
@@ -39,52 +40,13 @@ std::string RunfilesRoot() {
   return absl::StrCat(srcdir ? srcdir : ".", "/", ws ? ws : "maestro");
 }
 
-// Starts argv[0] (a path) in its own process group (a Ctrl-C to the test does not reach it),
-// stdin /dev/null, stdout and stderr into files (the same file when the paths are equal), no
-// descriptor but 0-2 inherited, default signal handling, `env` set and `unset` removed.
-pid_t Spawn(std::vector<std::string> argv, const std::map<std::string, std::string>& env,
-            const std::vector<std::string>& unset, const std::string& out_path,
-            const std::string& err_path) {
-  pid_t pid = fork();
-  if (pid != 0) return pid;
-  setpgid(0, 0);
-  int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  int err = err_path == out_path ? out : open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  int in = open("/dev/null", O_RDONLY);
-  if (out < 0 || err < 0 || in < 0) _exit(126);
-  dup2(in, 0);
-  dup2(out, 1);
-  dup2(err, 2);
-  for (int fd = 3; fd < 4096; ++fd) close(fd);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
-  for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-  for (const std::string& k : unset) unsetenv(k.c_str());
-  std::vector<char*> cargv;
-  for (std::string& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  execv(cargv[0], cargv.data());
-  _exit(127);
-}
-
-// Polls `pid` until it exits or `deadline` passes, then SIGKILLs its process group and reaps
-// it. Returns the wait status; *timed_out says which.
-int WaitOrKill(pid_t pid, absl::Time deadline, bool* timed_out) {
-  int st = 0;
-  while (waitpid(pid, &st, WNOHANG) != pid) {
-    if (absl::Now() >= deadline) {
-      *timed_out = true;
-      kill(-pid, SIGKILL);
-      kill(pid, SIGKILL);
-      waitpid(pid, &st, 0);
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return st;
+// The test's own environment with `set` added and `unset` removed, for a child.
+std::map<std::string, std::string> ChildEnvironment(const std::map<std::string, std::string>& set,
+                                                    const std::vector<std::string>& unset) {
+  std::map<std::string, std::string> env = lifecycle::ProcessEnvironment();
+  for (const auto& [k, v] : set) env[k] = v;
+  for (const std::string& k : unset) env.erase(k);
+  return env;
 }
 
 bool SendAll(int fd, const char* data, size_t size) {
@@ -95,11 +57,6 @@ bool SendAll(int fd, const char* data, size_t size) {
     size -= static_cast<size_t>(n);
   }
   return true;
-}
-
-int DecodeStatus(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return -1;
 }
 
 }  // namespace
@@ -172,35 +129,58 @@ RunResult RunMaestro(const std::string& file, const std::vector<std::string>& ar
 }
 
 MaestroProcess::MaestroProcess(const std::string& file, const std::vector<std::string>& args) {
-  dir_ = TempDir("run");
   began_ = absl::Now();
-  std::vector<std::string> argv = {MaestroPath(), "-f", file};
-  argv.insert(argv.end(), args.begin(), args.end());
-  pid_ = Spawn(std::move(argv), {{"COLUMNS", "200"}}, {"NO_COLOR"}, dir_ + "/stdout",
-               dir_ + "/stderr");
-  EXPECT_GT(pid_, 0) << "fork failed";
+  lifecycle::SubprocessOptions o;
+  o.argv = {MaestroPath(), "-f", file};
+  o.argv.insert(o.argv.end(), args.begin(), args.end());
+  o.env = ChildEnvironment({{"COLUMNS", "200"}}, {"NO_COLOR"});
+  o.output = [this](absl::string_view d) {
+    std::lock_guard<std::mutex> lock(mu_);
+    out_.append(d.data(), d.size());
+  };
+  o.error_output = [this](absl::string_view d) {
+    std::lock_guard<std::mutex> lock(mu_);
+    err_.append(d.data(), d.size());
+  };
+  o.cancel = &stop_;
+  o.send_signal = &signal_;
+  o.kill_grace = absl::ZeroDuration();  // a run past its time is killed at once
+  thread_ = std::thread([this, o = std::move(o)] {
+    absl::StatusOr<lifecycle::SubprocessResult> r = lifecycle::RunSubprocess(o);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!r.ok()) {
+        spawn_error_ = r.status().ToString();
+      } else {
+        exit_code_ = r->exit_code;
+        killed_ = r->cancelled;
+      }
+    }
+    done_.Notify();
+  });
 }
 
 MaestroProcess::~MaestroProcess() {
-  if (pid_ > 0 && !status_) {
-    kill(pid_, SIGKILL);
-    int st = 0;
-    waitpid(pid_, &st, 0);
-  }
+  stop_ = true;
+  thread_.join();
 }
 
-std::string MaestroProcess::Stdout() const { return ReadFile(dir_ + "/stdout"); }
-std::string MaestroProcess::Stderr() const { return ReadFile(dir_ + "/stderr"); }
-
-bool MaestroProcess::Exited() {
-  if (status_) return true;
-  int st = 0;
-  if (pid_ > 0 && waitpid(pid_, &st, WNOHANG) == pid_) {
-    status_ = st;
-    return true;
-  }
-  return false;
+bool MaestroProcess::started() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return spawn_error_.empty();
 }
+
+std::string MaestroProcess::Stdout() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return out_;
+}
+
+std::string MaestroProcess::Stderr() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return err_.empty() && !spawn_error_.empty() ? spawn_error_ : err_;
+}
+
+bool MaestroProcess::Exited() { return done_.HasBeenNotified(); }
 
 bool MaestroProcess::WaitForOutput(const std::string& needle, absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
@@ -213,16 +193,21 @@ bool MaestroProcess::WaitForOutput(const std::string& needle, absl::Duration tim
 }
 
 void MaestroProcess::Signal(int sig) {
-  if (pid_ > 0 && !status_) kill(pid_, sig);
+  if (!Exited()) signal_ = sig;
 }
 
 RunResult MaestroProcess::Wait(absl::Duration timeout) {
+  if (!done_.WaitForNotificationWithTimeout(timeout)) {
+    stop_ = true;
+    done_.WaitForNotification();  // bounded: RunSubprocess kills the group at once
+  }
   RunResult r;
-  if (!Exited()) status_ = WaitOrKill(pid_, absl::Now() + timeout, &r.timed_out);
   r.elapsed = absl::Now() - began_;
-  r.exit_code = (status_ && !r.timed_out) ? DecodeStatus(*status_) : -1;
-  r.out = Stdout();
-  r.err = Stderr();
+  std::lock_guard<std::mutex> lock(mu_);
+  r.timed_out = killed_;
+  r.exit_code = killed_ ? -1 : exit_code_;
+  r.out = out_;
+  r.err = err_.empty() && !spawn_error_.empty() ? spawn_error_ : err_;
   return r;
 }
 
@@ -335,17 +320,21 @@ RunResult RunCommand(const std::vector<std::string>& argv,
                      const std::map<std::string, std::string>& env, absl::Duration timeout) {
   RunResult r;
   if (argv.empty()) return r;
-  const std::string out_path = TempDir("cmd") + "/output";
   const absl::Time began = absl::Now();
-  pid_t pid = Spawn(argv, env, {}, out_path, out_path);
-  if (pid < 0) {
-    r.out = "fork failed";
+  lifecycle::SubprocessOptions o;
+  o.argv = argv;
+  o.env = ChildEnvironment(env, {});
+  o.output = [&r](absl::string_view d) { r.out.append(d.data(), d.size()); };
+  o.timeout = timeout;
+  o.kill_grace = absl::ZeroDuration();
+  absl::StatusOr<lifecycle::SubprocessResult> result = lifecycle::RunSubprocess(o);
+  r.elapsed = absl::Now() - began;
+  if (!result.ok()) {
+    r.out = result.status().ToString();
     return r;
   }
-  int st = WaitOrKill(pid, began + timeout, &r.timed_out);
-  r.elapsed = absl::Now() - began;
-  r.exit_code = r.timed_out ? -1 : DecodeStatus(st);
-  r.out = ReadFile(out_path);
+  r.timed_out = result->timed_out;
+  r.exit_code = result->timed_out ? -1 : result->exit_code;
   return r;
 }
 

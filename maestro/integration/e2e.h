@@ -22,6 +22,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "maestro/docker/docker_client.h"
@@ -66,26 +67,38 @@ struct RunResult {
 RunResult RunMaestro(const std::string& file, const std::vector<std::string>& args,
                      absl::Duration timeout = absl::Seconds(120));
 
-// A maestro run in the background: poll its output, signal it, wait for it.
+// A maestro run in the background: poll its output, signal it, wait for it. Spawned and
+// reaped by lifecycle::RunSubprocess (the one spawn-and-wait) on a thread of its own, in its
+// own process group (a Ctrl-C to the test does not reach it), stdin /dev/null, COLUMNS=200 and
+// NO_COLOR unset.
 class MaestroProcess {
  public:
   MaestroProcess(const std::string& file, const std::vector<std::string>& args);
-  ~MaestroProcess();
-  bool started() const { return pid_ > 0; }
+  ~MaestroProcess();  // kills it if it still runs
+  // False once it is known that the binary could not be started.
+  bool started() const;
   std::string Stdout() const;
   std::string Stderr() const;
   // Polls stdout+stderr until `needle` appears, or `timeout` passes, or the process exits.
   bool WaitForOutput(const std::string& needle, absl::Duration timeout);
+  // Sends `sig` to the process (within 50 ms) unless it has ended.
   void Signal(int sig);
-  // Waits for the exit; SIGKILLs it after `timeout`.
+  // Waits for the exit; SIGKILLs it (and its group) after `timeout`.
   RunResult Wait(absl::Duration timeout);
   bool Exited();
 
  private:
-  pid_t pid_ = -1;
-  std::string dir_;
   absl::Time began_;
-  std::optional<int> status_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> signal_{0};
+  absl::Notification done_;
+  mutable std::mutex mu_;
+  std::string out_ ABSL_GUARDED_BY(mu_);
+  std::string err_ ABSL_GUARDED_BY(mu_);
+  std::string spawn_error_ ABSL_GUARDED_BY(mu_);  // set when done_ and it could not start
+  int exit_code_ ABSL_GUARDED_BY(mu_) = -1;
+  bool killed_ ABSL_GUARDED_BY(mu_) = false;  // ended by Wait's timeout
+  std::thread thread_;
 };
 
 // Polls maestro's stdout until its row for `container` (the line with " <container> ") shows
@@ -94,9 +107,9 @@ bool WaitForRow(MaestroProcess& p, const std::string& container, const std::stri
                 absl::Duration timeout);
 
 // Runs argv[0] (a path) with argv, the test's environment plus `env`, stdin /dev/null, and
-// stdout and stderr both into RunResult::out; no descriptor but 0-2 is inherited. Waits at
-// most `timeout`, then SIGKILLs the command's process group. Nothing it starts outlives the
-// test: Bazel's process-wrapper kills every descendant of a test when the test ends.
+// stdout and stderr both into RunResult::out (lifecycle::RunSubprocess); no descriptor but 0-2
+// is inherited. Waits at most `timeout`, then kills the command's process group. Nothing it starts
+// outlives the test: Bazel's process-wrapper kills every descendant of a test when the test ends.
 RunResult RunCommand(const std::vector<std::string>& argv,
                      const std::map<std::string, std::string>& env, absl::Duration timeout);
 

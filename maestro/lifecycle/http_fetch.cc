@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "maestro/base/status_macros.h"
+#include "maestro/http/request.h"
 #include "maestro/http/response_parser.h"
 #include "maestro/transport/connection_spec.h"
 #include "maestro/transport/socket_transport.h"
@@ -43,25 +44,14 @@ absl::StatusOr<HttpFetchResponse> FetchOnce(const Url& url, const HttpFetchReque
                                             const std::string& method, absl::Time deadline) {
   MAESTRO_ASSIGN_OR_RETURN(std::unique_ptr<transport::Connection> conn,
                            Connect(url, req, deadline));
-  std::string head =
-      absl::StrCat(method, " ", url.target, " HTTP/1.1\r\nHost: ", url.HostHeader(), "\r\n");
-  bool has_ua = false, has_accept = false;
-  for (const auto& [k, v] : req.headers) {
-    if (absl::EqualsIgnoreCase(k, "user-agent")) has_ua = true;
-    if (absl::EqualsIgnoreCase(k, "accept")) has_accept = true;
-    if (absl::EqualsIgnoreCase(k, "host") || absl::EqualsIgnoreCase(k, "content-length") ||
-        absl::EqualsIgnoreCase(k, "connection")) {
-      continue;
-    }
-    absl::StrAppend(&head, k, ": ", v, "\r\n");
-  }
-  if (!has_ua) head += "User-Agent: maestro\r\n";
-  if (!has_accept) head += "Accept: */*\r\n";
-  if (!req.body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
-    absl::StrAppend(&head, "Content-Length: ", req.body.size(), "\r\n");
-  }
-  head += "Connection: close\r\n\r\n";
-  MAESTRO_RETURN_IF_ERROR(conn->WriteAll(head + req.body, deadline));
+  http::RequestHead head;
+  head.method = method;
+  head.target = url.target;
+  head.host = url.HostHeader();
+  head.headers.assign(req.headers.begin(), req.headers.end());
+  head.accept_any = true;
+  head.close = true;
+  MAESTRO_RETURN_IF_ERROR(conn->WriteAll(http::SerializeRequest(head, req.body), deadline));
 
   // The response, parsed by the one (fuzzed, bounded) HTTP parser. The exchange ends when
   // the message is complete, or as soon as max_body bytes of it are kept.

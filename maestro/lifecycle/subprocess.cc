@@ -101,11 +101,19 @@ absl::StatusOr<SubprocessResult> RunSubprocess(const SubprocessOptions& options)
   if (options.argv.empty()) return absl::InvalidArgumentError("empty command");
   int out_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0) return SpawnError(options.argv[0], errno);
-  int in_pipe[2] = {-1, -1};
-  if (options.stdin_data && pipe2(in_pipe, O_CLOEXEC) != 0) {
+  int err_pipe[2] = {-1, -1};
+  if (options.error_output && pipe2(err_pipe, O_CLOEXEC) != 0) {
     int err = errno;
     close(out_pipe[0]);
     close(out_pipe[1]);
+    return SpawnError(options.argv[0], err);
+  }
+  int in_pipe[2] = {-1, -1};
+  if (options.stdin_data && pipe2(in_pipe, O_CLOEXEC) != 0) {
+    int err = errno;
+    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
+      if (fd >= 0) close(fd);
+    }
     return SpawnError(options.argv[0], err);
   }
 
@@ -117,7 +125,7 @@ absl::StatusOr<SubprocessResult> RunSubprocess(const SubprocessOptions& options)
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   }
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 2);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1] >= 0 ? err_pipe[1] : out_pipe[1], 2);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t empty, defaults;
@@ -149,14 +157,17 @@ absl::StatusOr<SubprocessResult> RunSubprocess(const SubprocessOptions& options)
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   close(out_pipe[1]);
+  if (err_pipe[1] >= 0) close(err_pipe[1]);
   if (in_pipe[0] >= 0) close(in_pipe[0]);
   if (rc != 0) {
     close(out_pipe[0]);
+    if (err_pipe[0] >= 0) close(err_pipe[0]);
     if (in_pipe[1] >= 0) close(in_pipe[1]);
     return SpawnError(options.argv[0], rc);
   }
 
   int out_fd = out_pipe[0];
+  int err_fd = err_pipe[0];  // -1 when stderr shares out_fd
   int in_fd = in_pipe[1];
   if (in_fd >= 0) fcntl(in_fd, F_SETFL, fcntl(in_fd, F_GETFL) | O_NONBLOCK);
   size_t in_off = 0;
@@ -180,7 +191,7 @@ absl::StatusOr<SubprocessResult> RunSubprocess(const SubprocessOptions& options)
   char buf[8192];
   // Bounded: after a stop the group is SIGKILLed within kill_grace; without one, the loop
   // ends when the child is gone and its output drained (2 s at most after its exit).
-  while (out_fd >= 0 || !exited) {
+  while (out_fd >= 0 || err_fd >= 0 || !exited) {
     if (!exited) {
       siginfo_t info{};
       if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
@@ -188,7 +199,11 @@ absl::StatusOr<SubprocessResult> RunSubprocess(const SubprocessOptions& options)
         exited = true;
       }
     }
-    if (exited && out_fd < 0) break;
+    if (exited && out_fd < 0 && err_fd < 0) break;
+    if (options.send_signal != nullptr && !exited) {
+      const int sig = options.send_signal->exchange(0);
+      if (sig != 0) kill(pid, sig);
+    }
     const bool cancel = options.cancel != nullptr && options.cancel->load();
     if (!stopping && (cancel || absl::Now() >= deadline)) {
       stopping = true;
@@ -208,9 +223,10 @@ absl::StatusOr<SubprocessResult> RunSubprocess(const SubprocessOptions& options)
       // The child is gone but a grandchild may hold the pipe open; stop reading.
       break;
     }
-    pollfd fds[2];
+    pollfd fds[3];
     int nfds = 0;
     if (out_fd >= 0) fds[nfds++] = {out_fd, POLLIN, 0};
+    if (err_fd >= 0) fds[nfds++] = {err_fd, POLLIN, 0};
     if (in_fd >= 0) fds[nfds++] = {in_fd, POLLOUT, 0};
     if (nfds == 0) {
       usleep(20 * 1000);
@@ -220,15 +236,17 @@ absl::StatusOr<SubprocessResult> RunSubprocess(const SubprocessOptions& options)
     if (r < 0 && errno != EINTR) break;
     for (int i = 0; i < nfds && r > 0; ++i) {
       if (fds[i].revents == 0) continue;
-      if (fds[i].fd == out_fd) {
-        ssize_t n = read(out_fd, buf, sizeof buf);
+      if (fds[i].fd == out_fd || fds[i].fd == err_fd) {
+        int& fd = fds[i].fd == out_fd ? out_fd : err_fd;
+        const auto& sink = fd == err_fd ? options.error_output : options.output;
+        ssize_t n = read(fd, buf, sizeof buf);
         if (n > 0) {
           absl::string_view data(buf, static_cast<size_t>(n));
           tail.Add(data);
-          if (options.output) options.output(data);
+          if (sink) sink(data);
         } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-          close(out_fd);
-          out_fd = -1;
+          close(fd);
+          fd = -1;
         }
       } else if (fds[i].fd == in_fd) {
         ssize_t n = WriteNoSigpipe(in_fd, input.data() + in_off, input.size() - in_off);
@@ -241,6 +259,7 @@ absl::StatusOr<SubprocessResult> RunSubprocess(const SubprocessOptions& options)
     }
   }
   if (out_fd >= 0) close(out_fd);
+  if (err_fd >= 0) close(err_fd);
   if (in_fd >= 0) close(in_fd);
   // A stopped command leaves nothing behind: the whole group goes (the child is not reaped
   // yet, so the group id is still ours). The same if reading failed before the child ended:

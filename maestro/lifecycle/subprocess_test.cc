@@ -109,6 +109,36 @@ TEST(SubprocessTest, CancelIgnoringSigtermStillEnds) {
   EXPECT_EQ(r->signal, 9);
 }
 
+TEST(SubprocessTest, ErrorOutputKeepsStderrApart) {
+  SubprocessOptions o;
+  o.argv = {"sh", "-c", "echo out1; echo err1 >&2; echo out2; echo err2 >&2"};
+  std::string out, err;
+  o.output = [&](absl::string_view d) { out.append(d.data(), d.size()); };
+  o.error_output = [&](absl::string_view d) { err.append(d.data(), d.size()); };
+  absl::StatusOr<SubprocessResult> r = RunSubprocess(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_EQ(out, "out1\nout2\n");
+  EXPECT_EQ(err, "err1\nerr2\n");
+}
+
+TEST(SubprocessTest, SendSignalReachesTheChild) {
+  SubprocessOptions o;
+  // Exits 3 on SIGUSR1; the signal is requested once the trap is set (its "ready" line).
+  o.argv = {"sh", "-c", "trap 'exit 3' USR1; echo ready; while :; do sleep 0.05; done"};
+  std::atomic<int> signal{0};
+  o.send_signal = &signal;
+  o.output = [&](absl::string_view d) {
+    if (absl::StrContains(d, "ready")) signal = SIGUSR1;
+  };
+  o.timeout = absl::Seconds(30);  // guard only
+  absl::StatusOr<SubprocessResult> r = RunSubprocess(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->timed_out);
+  EXPECT_EQ(r->exit_code, 3);
+  EXPECT_EQ(signal.load(), 0) << "the request is consumed";
+}
+
 TEST(SubprocessTest, MissingProgramIsAnError) {
   SubprocessOptions o;
   o.argv = {"/nonexistent/prog"};

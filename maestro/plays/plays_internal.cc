@@ -10,6 +10,8 @@
 
 namespace maestro::plays::internal {
 
+using ui::Tone;
+
 std::string ShortId(const std::string& id) { return id.empty() ? "-" : id.substr(0, 7); }
 
 std::string TagOf(const std::string& image) { return model::ParseImageDetails(image).tag; }
@@ -55,6 +57,55 @@ bool DaemonWillRestart(const docker::ContainerInspect& c) {
   if (name != "on-failure" || c.state.exit_code == 0) return false;
   const int max = policy->value("MaximumRetryCount", 0);
   return max <= 0 || c.restart_count < max;
+}
+
+std::vector<size_t> Identity(size_t n) {
+  std::vector<size_t> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = i;
+  return v;
+}
+
+absl::Status FailRow(PlayRunner& run, size_t row, const std::string& state, absl::Status error) {
+  run.sink().State(row, state, Tone::kBad);
+  return error;
+}
+
+absl::StatusOr<docker::DockerClient*> ClientFor(PlayRunner& run, const Target& t) {
+  if (t.instance == nullptr || t.ship == nullptr) {
+    return absl::InternalError("container is not in the environment");
+  }
+  absl::StatusOr<docker::DockerClient*> client = run.world().ships->Client(t.ship->name);
+  if (!client.ok()) {
+    run.sink().Container(t.row, "-", Tone::kNeutral);
+    run.sink().State(t.row, "host down", Tone::kBad);
+  }
+  return client;
+}
+
+absl::StatusOr<std::optional<docker::ContainerInspect>> InspectOrAbsent(
+    docker::DockerClient& client, const std::string& name) {
+  absl::StatusOr<docker::ContainerInspect> inspect = client.InspectContainer(name);
+  if (inspect.ok()) return std::optional<docker::ContainerInspect>(*std::move(inspect));
+  if (absl::IsNotFound(inspect.status())) return std::optional<docker::ContainerInspect>();
+  return inspect.status();
+}
+
+std::function<bool()> RunningCondition(docker::DockerClient& client, const std::string& name,
+                                       bool want_running) {
+  return [&client, name, want_running]() {
+    absl::StatusOr<docker::ContainerInspect> inspect = client.InspectContainer(name);
+    // A daemon that does not answer (restarting, a network blip) says nothing about the
+    // container: keep going and let the checks' own deadlines decide.
+    if (!inspect.ok() && !absl::IsNotFound(inspect.status())) return true;
+    bool running = inspect.ok() && inspect->state.running;
+    // A daemon that shuts down (restart, upgrade) stops its containers and still answers on
+    // kept-alive connections for a moment: a container it will start again is not dead yet.
+    // The checks' own deadlines still bound the wait.
+    if (want_running && !running && inspect.ok() && internal::DaemonWillRestart(*inspect)) {
+      return true;
+    }
+    return running == want_running;
+  };
 }
 
 }  // namespace maestro::plays::internal

@@ -1,15 +1,47 @@
-// Helpers shared by the play implementations (not part of the public API).
+// The building blocks of the plays (not part of the public API, plays.h): the per-play runner
+// that numbers the rows, audits, drives the Scheduler and turns node results into a
+// PlayReport, and the per-container tasks (StartOne, StopOne, CleanOne) that new plays reuse.
+//
+// Contracts shared by every task below:
+//   * A task reports its row's progress on run.sink() and ends the row with exactly one final
+//     state (good or bad) before it returns; an error return is the row's failure, its message
+//     the root cause for the report.
+//   * Every wait observes `cancel` (Clock::SleepFor with cancel.flag(), the check runner, the
+//     shared pull): after Ctrl-C a task returns a Cancelled error (or finishes the step it is
+//     in when that step cannot be abandoned safely) instead of waiting on.
+//   * A task records what it did in run.slot(row).summary ("started", "stopped", ...) and the
+//     container id it acted on with run.SetContainerId().
+//
+// Thread-safety: PlayRunner::Run() is called from one thread; the tasks run concurrently on
+// the scheduler's workers, each on its own row, and may call the runner's const accessors,
+// slot(row) for their own row, SetContainerId() and Adopt() concurrently. PullOnce is
+// thread-safe. Ownership: the runner keeps non-owning pointers into the PlayWorld, which must
+// outlive it.
 #ifndef MAESTRO_PLAYS_PLAYS_INTERNAL_H_
 #define MAESTRO_PLAYS_PLAYS_INTERNAL_H_
 
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "maestro/docker/docker_client.h"
+#include "maestro/docker/registry_auth.h"
 #include "maestro/model/environment.h"
 #include "maestro/plays/plan.h"
+#include "maestro/plays/plays.h"
+#include "maestro/plays/scheduler.h"
+#include "maestro/plays/world.h"
 
 namespace maestro::plays::internal {
 
@@ -33,6 +65,151 @@ bool DaemonWillRestart(const docker::ContainerInspect& c);
 
 // The last `lines` lines of a container's output, for error messages ("" on failure).
 std::string LogsTail(docker::DockerClient& client, const std::string& id, int lines);
+
+// [0, 1, ..., n-1]: the node-to-container map of plays with one node per container.
+std::vector<size_t> Identity(size_t n);
+
+// The environment's registries as docker::LoginAndPull takes them.
+std::vector<docker::Registry> Registries(const model::Environment& env);
+
+// Everything one container's task needs. `instance` and `ship` are null for a name the
+// environment does not know (ClientFor() then fails the task).
+struct Target {
+  size_t row;
+  const model::Instance* instance;
+  const model::Ship* ship;
+};
+
+// The per-container state a play keeps between phases (restart's stop and start nodes).
+struct Slot {
+  std::string summary;     // what was done, for the report and the JSON `action`
+  bool unchanged = false;  // restart --only-if-changed decided there is nothing to do
+};
+
+// Watches one container's "die" event and calls `on_die` once when it comes (stop.cc says
+// why). Best effort: a ship whose event stream fails just never calls `on_die`. The destructor
+// stops the watch and joins its thread.
+class DieWatcher {
+ public:
+  DieWatcher(docker::DockerClient& client, const docker::ContainerInspect& c,
+             std::function<void()> on_die);
+  DieWatcher(const DieWatcher&) = delete;
+  DieWatcher& operator=(const DieWatcher&) = delete;
+  ~DieWatcher();
+
+ private:
+  std::atomic<bool> cancel_{false};
+  std::thread thread_;
+};
+
+// One play over a list of containers: its rows (numbered as MaestroNG does), targets and
+// slots, and Run(), which reports Begin/End to the sink, audits the play and each task, runs
+// the plan on the scheduler and reports one outcome and one RowResult per container.
+class PlayRunner {
+ public:
+  // The node work: `node` is a plan node (see Run's node_to_container).
+  using Work = std::function<absl::Status(size_t node, const CancellationToken&)>;
+
+  PlayRunner(const PlayWorld& world, std::string play, const std::vector<std::string>& containers,
+             bool reverse_numbering);
+
+  const Target& target(size_t i) const { return targets_[i]; }
+  Slot& slot(size_t i) { return slots_[i]; }
+  ui::ProgressSink& sink() const { return *world_.sink; }
+  const PlayWorld& world() const { return world_; }
+
+  // Runs the plan; node_to_container maps plan nodes to containers (restart has two nodes per
+  // container, consecutive). `triggers`: (follow-up node, trigger node) pairs, see
+  // Plan::SetTrigger.
+  PlayReport Run(std::vector<std::vector<size_t>> prerequisites,
+                 const std::vector<size_t>& node_to_container, Scheduler& scheduler,
+                 const Work& work, const std::vector<std::pair<size_t, size_t>>& triggers = {});
+
+  void SetContainerId(size_t c, const std::string& id);
+
+  // Keeps a watcher until the play's end, so that a worker never waits for its stream to
+  // notice cancellation.
+  void Adopt(std::unique_ptr<DieWatcher> watcher);
+
+ private:
+  const PlayWorld& world_;
+  std::string play_;
+  std::vector<std::string> names_;
+  std::vector<Target> targets_;
+  std::vector<Slot> slots_;
+  std::vector<ui::Row> rows_;
+  std::mutex mu_;
+  std::map<size_t, std::string> container_ids_;
+  std::vector<std::unique_ptr<DieWatcher>> watchers_;  // joined when the runner goes
+};
+
+// Ends a row with the bad-news `state` ("failed", "pull failed!", "interrupted") and returns
+// `error`.
+absl::Status FailRow(PlayRunner& run, size_t row, const std::string& state, absl::Status error);
+
+// The Docker client of the target's ship; when the ship cannot be reached the row says
+// "host down" and the error is returned.
+absl::StatusOr<docker::DockerClient*> ClientFor(PlayRunner& run, const Target& t);
+
+// Inspects a container by name or id; nullopt when it does not exist.
+absl::StatusOr<std::optional<docker::ContainerInspect>> InspectOrAbsent(
+    docker::DockerClient& client, const std::string& name);
+
+// The `condition` for CheckRunner::Run: the container is (or is not) running. A daemon that
+// does not answer, or that will restart the container itself, keeps the condition true.
+std::function<bool()> RunningCondition(docker::DockerClient& client, const std::string& name,
+                                       bool want_running);
+
+// Pulls each (ship, image) once per play even when many containers share it: the first
+// caller pulls (with the registry's login and retries), the others wait for its result.
+// Thread-safety: thread-safe.
+class PullOnce {
+ public:
+  // Cancelled, without waiting on, when `cancel` is set while another container's pull of
+  // the same image is awaited or between the registry's retries; the pull itself ends on
+  // Ctrl-C through the client (HttpDockerClient::SetInterrupt).
+  absl::Status Pull(PlayRunner& run, const Target& t, docker::DockerClient& client,
+                    const CancellationToken& cancel);
+
+ private:
+  struct Entry {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    absl::Status status;
+  };
+
+  absl::Status DoPull(PlayRunner& run, const Target& t, docker::DockerClient& client,
+                      const CancellationToken& cancel);
+
+  std::mutex mu_;
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<Entry>> entries_;
+};
+
+struct StartFlags {
+  bool refresh = false;  // pull the image even when the ship has it (-r)
+  bool reuse = false;    // start an existing stopped container instead of recreating it
+};
+
+// Brings one container up: leaves a running one alone (noting a changed configuration),
+// runs pre-start checks, removes a stale container, pulls when needed, creates, starts,
+// waits for it to run and for its `running` checks. Summary: "started", "already running".
+absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags, PullOnce& pulls,
+                      const CancellationToken& cancel);
+
+enum class StopKind { kStop, kKill };
+
+// Brings one container down (stop with its stop_timeout, or SIGKILL), with pre-stop and
+// stopped checks. `release`, when set, lets the containers this one depends on be stopped as
+// soon as it has died (Scheduler::Release), before the daemon has finished tearing it down.
+// Only without `stopped` checks: those must pass before anything goes on. Summary:
+// "stopped", "killed", "already down", "absent".
+absl::Status StopOne(PlayRunner& run, const Target& t, StopKind kind,
+                     const CancellationToken& cancel, std::function<void()> release);
+
+// Removes one stopped container with its volumes; a running one is left ("skipped").
+// Summary: "removed", "absent", "running, not removed".
+absl::Status CleanOne(PlayRunner& run, const Target& t);
 
 }  // namespace maestro::plays::internal
 

@@ -21,8 +21,7 @@ class JsonSink : public ProgressSink {
   JsonSink(FILE* out, std::string command) : out_(out), command_(std::move(command)) {}
 
   void Begin(const std::vector<Row>& rows) override;
-  void Pending(size_t row, const std::string& message, Color color) override {}
-  void Commit(size_t row, const std::string& piece, Color color, int width) override {}
+  void Pending(size_t row, const std::string& message) override {}
   void Result(size_t row, const RowResult& result) override;
   void End() override;
 

@@ -8,14 +8,9 @@ void RecordingSink::Begin(const std::vector<Row>& rows) {
   results_.assign(rows.size(), RowResult{});
 }
 
-void RecordingSink::Pending(size_t row, const std::string& message, Color color) {
+void RecordingSink::Pending(size_t row, const std::string& message) {
   std::lock_guard<std::mutex> lock(mu_);
-  events_.push_back({row, "pending", message, color});
-}
-
-void RecordingSink::Commit(size_t row, const std::string& piece, Color color, int width) {
-  std::lock_guard<std::mutex> lock(mu_);
-  events_.push_back({row, "commit", piece, color});
+  events_.push_back({row, "pending", message, Tone::kNeutral});
 }
 
 void RecordingSink::Result(size_t row, const RowResult& result) {
@@ -30,17 +25,22 @@ void RecordingSink::End() {
 
 void RecordingSink::Container(size_t row, const std::string& container, Tone tone) {
   std::lock_guard<std::mutex> lock(mu_);
-  events_.push_back({row, "container", container, Color::kNone, tone});
+  events_.push_back({row, "container", container, tone});
 }
 
 void RecordingSink::State(size_t row, const std::string& state, Tone tone) {
   std::lock_guard<std::mutex> lock(mu_);
-  events_.push_back({row, "state", state, Color::kNone, tone});
+  events_.push_back({row, "state", state, tone});
 }
 
 void RecordingSink::Problem(size_t row, const std::string& message) {
   std::lock_guard<std::mutex> lock(mu_);
-  events_.push_back({row, "problem", message, Color::kNone, Tone::kNeutral});
+  events_.push_back({row, "problem", message, Tone::kNeutral});
+}
+
+void RecordingSink::Note(size_t row, const std::string& note, Tone tone) {
+  std::lock_guard<std::mutex> lock(mu_);
+  events_.push_back({row, "note", note, tone});
 }
 
 std::vector<Row> RecordingSink::rows() const {

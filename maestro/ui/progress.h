@@ -1,14 +1,14 @@
 // ProgressSink: how plays report what they do, one row per container (MaestroNG's
-// OutputFormatter/OutputManager; docs/usage.md#output). A row accumulates committed pieces (the
-// container column, then the final status) and shows at most one pending message after them
-// until the next update.
-//
-// Plays report either layout pieces (Commit, pre-padded cells) or, preferably, semantic
-// events that leave the layout to the sink: Container() (which container a row shows),
-// State() (the row's state words and whether they are good news) and Problem() (why a row
-// could not be looked at). `status` uses only the semantic events. Implementations: the live
-// terminal table and plain lines (TableSink), the machine-readable result list (JsonSink), and
-// RecordingSink for tests.
+// OutputFormatter/OutputManager; docs/usage.md#output). Plays report semantic events only and
+// leave every layout decision (cells, padding, colours, where a message goes) to the sink:
+//   Pending()   the phase a row is in ("stopping service..."), replaced by the next event;
+//   Container() which container the row acts on ("{tag}:{id7}", "-" when unknown);
+//   State()     the row's state words ("started", "down", "failed: ...") and their Tone;
+//   Note()      a remark after the state ("(configuration changed: ...)");
+//   Problem()   why a row could not be looked at (a daemon's error), shown apart;
+//   Result()    the row's outcome record (JSON, summaries).
+// Implementations: the live terminal table and plain lines (TableSink), the machine-readable
+// result list (JsonSink), and RecordingSink for tests.
 //
 // Thread-safety: every method may be called concurrently from worker threads;
 // implementations serialise internally.
@@ -26,8 +26,9 @@ namespace maestro::ui {
 
 enum class Color { kNone, kGreen, kRed, kCyan };
 
-// How a semantic state reads: good news (green), bad news (red), or neither.
-enum class Tone { kNeutral, kGood, kBad };
+// How a semantic state reads: good news (green), bad news (red), already so / nothing to do
+// (cyan), or neither.
+enum class Tone { kNeutral, kGood, kBad, kInfo };
 
 struct Row {
   int number = 0;  // as displayed ("  3.")
@@ -50,19 +51,20 @@ class ProgressSink {
  public:
   virtual ~ProgressSink() = default;
   virtual void Begin(const std::vector<Row>& rows) = 0;
-  // Shows `message` after the committed pieces, replacing the previous pending message.
-  virtual void Pending(size_t row, const std::string& message, Color color = Color::kNone) = 0;
-  // Appends a committed piece (padded to `width` when > 0); clears the pending message.
-  virtual void Commit(size_t row, const std::string& piece, Color color = Color::kNone,
-                      int width = 0) = 0;
+  // The phase the row is in; replaces the previous pending message until the next event.
+  virtual void Pending(size_t row, const std::string& message) = 0;
   virtual void Result(size_t row, const RowResult& result) = 0;
   virtual void End() = 0;
 
-  // Semantic events (the defaults ignore them, for sinks that only keep results).
-  // The container a row refers to: "{tag}:{id7}" ("-" when it cannot be known).
+  // Semantic events (the defaults ignore them, for sinks that only keep results). Each ends
+  // the pending message.
+  // The container a row refers to: "{tag}:{id7}", an id, "-" when it cannot be known, or ""
+  // when the play has none to show (pull).
   virtual void Container(size_t row, const std::string& container, Tone tone) {}
-  // The row's state: "running for 3 minutes", "down", "host down", ...
+  // The row's state: "running for 3 minutes", "down", "host down", "started", ...
   virtual void State(size_t row, const std::string& state, Tone tone) {}
+  // A remark after the state.
+  virtual void Note(size_t row, const std::string& note, Tone tone) {}
   // Why a row could not be looked at (a daemon's error); may span lines, sinks shorten it.
   virtual void Problem(size_t row, const std::string& message) {}
 };
@@ -72,18 +74,17 @@ class RecordingSink : public ProgressSink {
  public:
   struct Event {
     size_t row;
-    std::string kind;  // "pending" | "commit" | "container" | "state" | "problem"
+    std::string kind;  // "pending" | "container" | "state" | "note" | "problem"
     std::string text;
-    Color color;
-    Tone tone = Tone::kNeutral;  // container and state events
+    Tone tone = Tone::kNeutral;  // container, state and note events
   };
   void Begin(const std::vector<Row>& rows) override;
-  void Pending(size_t row, const std::string& message, Color color) override;
-  void Commit(size_t row, const std::string& piece, Color color, int width) override;
+  void Pending(size_t row, const std::string& message) override;
   void Result(size_t row, const RowResult& result) override;
   void End() override;
   void Container(size_t row, const std::string& container, Tone tone) override;
   void State(size_t row, const std::string& state, Tone tone) override;
+  void Note(size_t row, const std::string& note, Tone tone) override;
   void Problem(size_t row, const std::string& message) override;
 
   std::vector<Row> rows() const;

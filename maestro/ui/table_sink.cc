@@ -116,6 +116,8 @@ Color ToneColor(Tone tone) {
       return Color::kGreen;
     case Tone::kBad:
       return Color::kRed;
+    case Tone::kInfo:
+      return Color::kCyan;
     case Tone::kNeutral:
       break;
   }
@@ -215,10 +217,10 @@ void TableSink::Emit(size_t row) {
   std::fflush(out_);
 }
 
-void TableSink::Pending(size_t row, const std::string& message, Color color) {
+void TableSink::Pending(size_t row, const std::string& message) {
   std::lock_guard<std::mutex> lock(mu_);
   if (row >= rows_.size()) return;
-  rows_[row].pending = Colorize(message, color);
+  rows_[row].pending = message;
   Emit(row);
 }
 
@@ -226,12 +228,6 @@ void TableSink::CommitLocked(size_t row, const std::string& piece, Color color) 
   absl::StrAppend(&rows_[row].committed, " ", Colorize(piece, color));
   rows_[row].pending.clear();
   Emit(row);
-}
-
-void TableSink::Commit(size_t row, const std::string& piece, Color color, int width) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (row >= rows_.size()) return;
-  CommitLocked(row, width > 0 ? Pad(piece, static_cast<size_t>(width)) : piece, color);
 }
 
 void TableSink::Container(size_t row, const std::string& container, Tone tone) {
@@ -244,6 +240,12 @@ void TableSink::State(size_t row, const std::string& state, Tone tone) {
   std::lock_guard<std::mutex> lock(mu_);
   if (row >= rows_.size()) return;
   CommitLocked(row, StatusCell(state), ToneColor(tone));
+}
+
+void TableSink::Note(size_t row, const std::string& note, Tone tone) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (row >= rows_.size()) return;
+  CommitLocked(row, note, ToneColor(tone));
 }
 
 void TableSink::Problem(size_t row, const std::string& message) {

@@ -4,9 +4,10 @@
 // without colour codes. Column widths follow MaestroNG: INSTANCE = min(40, max(20, (COLS-60)/3)),
 // SHIP = min(40, max(0, COLS - INSTANCE - 80)), SERVICE 20.
 //
-// Semantic events: Container() and State() become the CONTAINER and STATUS cells (green for
-// good news, red for bad); Problem() messages are shortened to their first line (at most 200
-// characters) and printed under the table at End(), "  2. zk-2: <message>", so that a
+// Semantic events: Container() and State() become the CONTAINER and STATUS cells, Note() an
+// unpadded piece after them (green for good news, red for bad, cyan for info); Pending() shows
+// after the cells until the next event; Problem() messages are shortened to their first line (at
+// most 200 characters) and printed under the table at End(), "  2. zk-2: <message>", so that a
 // "host down" row says why.
 //
 // Thread-safety: all methods serialise on an internal mutex. The FILE* is not owned.
@@ -47,7 +48,7 @@ std::string StatusCell(const std::string& text);
 std::string TimeAgo(absl::Time then, absl::Time now);
 // The first line of `message`, at most `max` characters ("..." marks a cut).
 std::string OneLine(const std::string& message, size_t max = 200);
-// Color::kGreen / kRed / kNone for Tone::kGood / kBad / kNeutral.
+// Color::kGreen / kRed / kCyan / kNone for Tone::kGood / kBad / kInfo / kNeutral.
 Color ToneColor(Tone tone);
 
 // What `status -F` found for one container (semantic; RenderFullStatus lays it out).
@@ -80,12 +81,12 @@ class TableSink : public ProgressSink {
   TableSink(FILE* out, TerminalInfo terminal);
 
   void Begin(const std::vector<Row>& rows) override;
-  void Pending(size_t row, const std::string& message, Color color) override;
-  void Commit(size_t row, const std::string& piece, Color color, int width) override;
+  void Pending(size_t row, const std::string& message) override;
   void Result(size_t row, const RowResult& result) override {}
   void End() override;
   void Container(size_t row, const std::string& container, Tone tone) override;
   void State(size_t row, const std::string& state, Tone tone) override;
+  void Note(size_t row, const std::string& note, Tone tone) override;
   void Problem(size_t row, const std::string& message) override;
 
   // The header line as MaestroNG prints it (no trailing newline).

@@ -52,10 +52,10 @@ TEST(TableSink, PlainModePrintsOneLinePerUpdateWithoutColours) {
   Capture cap;
   TableSink sink(cap.file(), {.is_tty = false, .color = false, .columns = 120});
   sink.Begin({{1, "zk-1", "zookeeper", "ship1"}});
-  sink.Pending(0, "waiting...", Color::kNone);
-  sink.Commit(0, ContainerCell("3.4.5:0000000"), Color::kGreen, 0);
-  sink.Pending(0, "stopping service...", Color::kNone);
-  sink.Commit(0, StatusCell("stopped"), Color::kGreen, 0);
+  sink.Pending(0, "waiting...");
+  sink.Container(0, "3.4.5:0000000", Tone::kGood);
+  sink.Pending(0, "stopping service...");
+  sink.State(0, "stopped", Tone::kGood);
   sink.End();
   std::string text = cap.Text();
   EXPECT_EQ(text.find('\033'), std::string::npos) << "no escape codes off a terminal";
@@ -72,9 +72,59 @@ TEST(TableSink, ForcedColourKeepsColoursOffATerminal) {
   Capture cap;
   TableSink sink(cap.file(), {.is_tty = false, .color = true, .columns = 120});
   sink.Begin({{1, "zk-1", "zookeeper", "ship1"}});
-  sink.Commit(0, StatusCell("started"), Color::kGreen, 0);
+  sink.State(0, "started", Tone::kGood);
   sink.End();
   EXPECT_NE(cap.Text().find("\033[32;1mstarted   \033[;0m\n"), std::string::npos) << cap.Text();
+}
+
+// Every semantic event kind and tone, with forced colours: the cell it fills, its padding and
+// its colour.
+TEST(TableSink, RendersEachEventKindAndTone) {
+  Capture cap;
+  TableSink sink(cap.file(), {.is_tty = false, .color = true, .columns = 120});
+  sink.Begin({{1, "zk-1", "zookeeper", "ship1"}});
+  sink.Pending(0, "checking service...");
+  sink.Container(0, "3.4:abcdef0", Tone::kInfo);
+  sink.State(0, "up for 5s", Tone::kInfo);
+  sink.Note(0, "(configuration changed)", Tone::kInfo);
+  sink.End();
+  std::string text = cap.Text();
+  const std::string prefix =
+      "  1. \033[1mzk-1                \033[0m zookeeper            ship1               ";
+  EXPECT_NE(text.find(prefix + " checking service...\n"), std::string::npos) << text;
+  const std::string container = " \033[36;m3.4:abcdef0               \033[;0m";
+  EXPECT_NE(text.find(prefix + container + "\n"), std::string::npos) << "a 26-wide cyan cell";
+  const std::string state = " \033[36;mup for 5s \033[;0m";
+  EXPECT_NE(text.find(prefix + container + state + "\n"), std::string::npos) << "10-wide";
+  EXPECT_NE(text.find(prefix + container + state + " \033[36;m(configuration changed)\033[;0m\n"),
+            std::string::npos)
+      << "a note is not padded";
+
+  Capture tones;
+  TableSink toned(tones.file(), {.is_tty = false, .color = true, .columns = 120});
+  toned.Begin({{1, "a", "s", "ship"}});
+  toned.Container(0, "", Tone::kNeutral);
+  toned.State(0, "started", Tone::kGood);
+  toned.State(0, "failed", Tone::kBad);
+  toned.End();
+  std::string t = tones.Text();
+  EXPECT_NE(t.find(std::string(26, ' ') + "\n"), std::string::npos) << "neutral: no colour";
+  EXPECT_NE(t.find(" \033[32;1mstarted   \033[;0m"), std::string::npos) << t;
+  EXPECT_NE(t.find(" \033[31;1mfailed    \033[;0m\n"), std::string::npos) << t;
+}
+
+TEST(TableSink, PlainModeDropsTheColoursOfEveryEvent) {
+  Capture cap;
+  TableSink sink(cap.file(), {.is_tty = false, .color = false, .columns = 120});
+  sink.Begin({{1, "a", "s", "ship"}});
+  sink.Container(0, "1:0123456", Tone::kGood);
+  sink.State(0, "down", Tone::kInfo);
+  sink.Note(0, "(note)", Tone::kBad);
+  sink.End();
+  std::string text = cap.Text();
+  EXPECT_EQ(text.find('\033'), std::string::npos) << text;
+  EXPECT_NE(text.find(" 1:0123456                  down       (note)\n"), std::string::npos)
+      << text;
 }
 
 TEST(TableSink, TerminalModeRewritesRowsInPlace) {
@@ -82,7 +132,7 @@ TEST(TableSink, TerminalModeRewritesRowsInPlace) {
   TableSink sink(cap.file(), {.is_tty = true, .color = true, .columns = 120, .lines = 50});
   unsetenv("NO_COLOR");
   sink.Begin({{1, "a", "s", "ship"}, {2, "b", "s", "ship"}});
-  sink.Commit(1, StatusCell("started"), Color::kGreen, 0);
+  sink.State(1, "started", Tone::kGood);
   sink.End();
   std::string text = cap.Text();
   EXPECT_NE(text.find("\n\n\033[2A"), std::string::npos) << "reserves two rows";
@@ -95,7 +145,7 @@ TEST(TableSink, TruncatesLongNames) {
   Capture cap;
   TableSink sink(cap.file(), {.columns = 120});
   sink.Begin({{12, std::string(30, 'x'), "svc", "ship"}});
-  sink.Pending(0, "checking...", Color::kNone);
+  sink.Pending(0, "checking...");
   std::string text = cap.Text();
   EXPECT_NE(text.find(" 12. " + std::string(20, 'x') + " svc"), std::string::npos) << text;
 }
@@ -177,7 +227,7 @@ TEST(JsonSink, OneResultPerContainer) {
   Capture cap;
   JsonSink sink(cap.file(), "start");
   sink.Begin({{1, "zk-1", "zookeeper", "ship1"}, {2, "kafka-1", "kafka", "ship2"}});
-  sink.Pending(0, "ignored", Color::kNone);
+  sink.Pending(0, "ignored");
   sink.Result(0, {.state = "started",
                   .container_id = "abc",
                   .image = "zk:1",

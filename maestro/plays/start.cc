@@ -1,0 +1,351 @@
+// StartOne and the image pulls it shares with pull and restart (PullOnce).
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "maestro/base/status_macros.h"
+#include "maestro/docker/registry_auth.h"
+#include "maestro/plays/plays_internal.h"
+#include "maestro/spec/container_spec.h"
+#include "maestro/ui/table_sink.h"
+
+namespace maestro::plays::internal {
+
+using docker::ParseDockerTime;
+using ui::Tone;
+
+std::vector<docker::Registry> Registries(const model::Environment& env) {
+  std::vector<docker::Registry> out;
+  for (const model::Registry& r : env.registries) {
+    docker::Registry d;
+    d.name = r.name;
+    d.url = r.url;
+    d.username = r.username;
+    d.password = r.password;
+    d.email = r.email;
+    d.retry.attempts = r.retry.attempts;
+    d.retry.when.insert(r.retry.when.begin(), r.retry.when.end());
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+absl::Status PullOnce::Pull(PlayRunner& run, const Target& t, docker::DockerClient& client,
+                            const CancellationToken& cancel) {
+  std::shared_ptr<Entry> entry;
+  bool first = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& slot = entries_[{t.ship->name, t.instance->image}];
+    if (!slot) {
+      slot = std::make_shared<Entry>();
+      first = true;
+    }
+    entry = slot;
+  }
+  if (!first) {
+    run.sink().Pending(t.row, absl::StrCat("waiting for pull of ", t.instance->short_image, "..."));
+    std::unique_lock<std::mutex> lock(entry->mu);
+    // Bounded by the other pull, and cut short by Ctrl-C: observed at least every 100 ms.
+    while (!entry->done) {
+      if (cancel.cancelled()) {
+        return absl::CancelledError(
+            absl::StrCat("interrupted while waiting for the pull of ", t.instance->image));
+      }
+      entry->cv.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    return entry->status;
+  }
+  absl::Status status = DoPull(run, t, client, cancel);
+  {
+    std::lock_guard<std::mutex> lock(entry->mu);
+    entry->status = status;
+    entry->done = true;
+  }
+  entry->cv.notify_all();
+  return status;
+}
+
+absl::Status PullOnce::DoPull(PlayRunner& run, const Target& t, docker::DockerClient& client,
+                              const CancellationToken& cancel) {
+  const std::string what = absl::StrCat("pulling image ", t.instance->short_image, "...");
+  run.sink().Pending(t.row, what);
+  std::map<std::string, double> layers;  // layer id -> percent
+  int64_t bytes = 0;
+  std::map<std::string, int64_t> layer_bytes;
+  auto progress = [&](const docker::PullProgress& p) {
+    if (p.id.empty()) return;
+    double pct = 0;
+    if (p.status == "Download complete" || p.status == "Pull complete" ||
+        p.status == "Already exists") {
+      pct = 100;
+    } else if (p.total > 0) {
+      pct = 100.0 * static_cast<double>(p.current) / static_cast<double>(p.total);
+    }
+    layers[p.id] = std::max(layers[p.id], pct);
+    if (p.status == "Downloading") layer_bytes[p.id] = p.current;
+    bytes = 0;
+    for (const auto& [id, b] : layer_bytes) bytes += b;
+    double sum = 0;
+    for (const auto& [id, v] : layers) sum += v;
+    run.sink().Pending(t.row, absl::StrFormat("%s %.1f%% (%d layers, %.1f MB)", what,
+                                              sum / static_cast<double>(layers.size()),
+                                              layers.size(), static_cast<double>(bytes) / 1e6));
+  };
+  docker::PullRequest request;
+  request.image = t.instance->image_details.repository;
+  request.tag = t.instance->image_details.tag;
+  Clock* clock = run.world().clock;
+  return docker::LoginAndPull(
+      client, request, Registries(*run.world().env), run.world().docker_config, progress,
+      [clock, &cancel](absl::Duration d) { return clock->SleepFor(d, cancel.flag()); });
+}
+
+namespace {
+
+// Whether the daemon answered a failed call (as opposed to a timeout or a lost connection,
+// after which the call's outcome is unknown).
+bool Answered(const absl::Status& status) { return docker::HttpStatusOf(status).has_value(); }
+
+// Created from this instance's configuration (same spec hash) and never started.
+bool NeverStartedFromThisSpec(const docker::ContainerInspect& c, const model::Instance& inst,
+                              const model::Ship& ship) {
+  if (c.state.running || c.state.status != "created") return false;
+  if (ParseDockerTime(c.state.started_at) != absl::InfinitePast()) return false;
+  auto label = c.labels.find(spec::kSpecHashLabel);
+  return label != c.labels.end() && label->second == spec::SpecHash(inst, ship);
+}
+
+}  // namespace
+
+absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags, PullOnce& pulls,
+                      const CancellationToken& cancel) {
+  ui::ProgressSink& sink = run.sink();
+  const model::Instance& inst = *t.instance;
+  const std::string& name = inst.name;
+  Slot& slot = run.slot(t.row);
+  sink.Pending(t.row, "checking service...");
+  MAESTRO_ASSIGN_OR_RETURN(docker::DockerClient * client, ClientFor(run, t));
+  absl::StatusOr<std::optional<docker::ContainerInspect>> existing = InspectOrAbsent(*client, name);
+  if (!existing.ok()) {
+    return FailRow(run, t.row, "failed", existing.status());
+  }
+  Clock& clock = *run.world().clock;
+  if (existing->has_value() && (*existing)->state.running) {
+    const docker::ContainerInspect& c = **existing;
+    run.SetContainerId(t.row, c.id);
+    sink.Container(t.row, TagAndId(c.config_image, c.id), Tone::kInfo);
+    sink.State(t.row,
+               absl::StrCat("up", ui::TimeAgo(ParseDockerTime(c.state.started_at), clock.Now())),
+               Tone::kInfo);
+    slot.summary = "already running";
+    auto label = c.labels.find(spec::kSpecHashLabel);
+    if (label != c.labels.end() && label->second != spec::SpecHash(inst, *t.ship)) {
+      // start never recreates a running container; say that it no longer matches the file.
+      sink.Note(t.row, "(configuration changed: `restart --only-if-changed` applies it)",
+                Tone::kInfo);
+      slot.summary = "already running; configuration changed";
+    }
+    return absl::OkStatus();
+  }
+
+  if (inst.lifecycle.count("pre-start")) {
+    sink.Pending(t.row, "running pre-start checks...");
+    absl::Status pre = run.world().checks->Run("pre-start", inst, *t.ship, *client,
+                                               RunningCondition(*client, name, false), cancel);
+    if (!pre.ok()) {
+      return FailRow(run, t.row, "failed pre-start checks!",
+                     absl::FailedPreconditionError(
+                         absl::StrCat("failed pre-start lifecycle checks: ", pre.message())));
+    }
+  }
+
+  std::string id;
+  // Whether `id` comes from this run's own successful create. Only such a container may be
+  // removed by this run, and only once the daemon refused to start it.
+  bool created_here = false;
+  if (existing->has_value() && flags.reuse) {
+    id = (*existing)->id;
+  } else {
+    if (existing->has_value() && NeverStartedFromThisSpec(**existing, inst, *t.ship)) {
+      // Created from this very configuration but never started: another maestro run on the
+      // same file is creating it right now (or one was interrupted). Starting it is what a
+      // fresh create would give; removing it could destroy the other run's container.
+      id = (*existing)->id;
+    } else if (existing->has_value()) {
+      sink.Pending(t.row, absl::StrCat("removing container ", ShortId((*existing)->id), "..."));
+      docker::RemoveContainerOptions remove;
+      remove.volumes = true;  // never force: a container someone started meanwhile stays
+      absl::Status removed = client->RemoveContainer((*existing)->id, remove);
+      if (!removed.ok() && !absl::IsNotFound(removed)) {
+        return FailRow(run, t.row, "failed", removed);
+      }
+    }
+  }
+  if (id.empty()) {
+    bool pull = flags.refresh;
+    if (!pull) {
+      // By name, so an untagged image matches its ":latest" (MaestroNG compared RepoTags
+      // literally and pulled untagged images on every start).
+      absl::StatusOr<docker::ImageInspect> image = client->InspectImage(inst.image);
+      if (!image.ok()) {
+        if (!absl::IsNotFound(image.status())) {
+          return FailRow(run, t.row, "failed", image.status());
+        }
+        pull = true;
+      }
+    }
+    if (pull) {
+      absl::Status pulled = pulls.Pull(run, t, *client, cancel);
+      if (!pulled.ok() && cancel.cancelled()) {
+        return FailRow(run, t.row, "interrupted",
+                       absl::CancelledError(absl::StrCat("interrupted during the pull of image ",
+                                                         inst.image, ": ", pulled.message())));
+      }
+      if (!pulled.ok()) {
+        return FailRow(run, t.row, "pull failed!",
+                       absl::Status(pulled.code(), absl::StrCat("pull of image ", inst.image,
+                                                                " failed: ", pulled.message())));
+      }
+    }
+    sink.Pending(t.row, absl::StrCat("creating container from ", inst.short_image, "..."));
+    absl::StatusOr<std::string> api = client->ApiVersion();
+    if (!api.ok()) return FailRow(run, t.row, "failed", api.status());
+    nlohmann::json body = spec::BuildCreateBody(inst, *t.ship, *api);
+    absl::StatusOr<docker::CreateContainerResult> created = client->CreateContainer(name, body);
+    if (created.ok()) {
+      id = created->id;
+      created_here = true;
+      slot.summary = "created";
+    } else if (absl::IsAlreadyExists(created.status()) || !Answered(created.status())) {
+      // 409: another run created it since we looked. No answer: ours may exist anyway. Either
+      // way the container under this name is not known to be this run's: use it, never
+      // remove it.
+      // The daemon reserves the name before the other create completes: it may take a
+      // moment before the container can be inspected (bounded: 20 looks, 5 s).
+      absl::StatusOr<std::optional<docker::ContainerInspect>> now = InspectOrAbsent(*client, name);
+      for (int look = 0; look < 20 && now.ok() && !now->has_value(); ++look) {
+        if (!clock.SleepFor(absl::Milliseconds(250), cancel.flag())) break;
+        now = InspectOrAbsent(*client, name);
+      }
+      if (!now.ok() || !now->has_value()) {
+        return FailRow(run, t.row, "create failed!", created.status());
+      }
+      id = (**now).id;
+      if ((**now).state.running) {
+        run.SetContainerId(t.row, id);
+        sink.Container(t.row, TagAndId((**now).config_image, id), Tone::kInfo);
+        sink.State(t.row, "up (started by another run)", Tone::kInfo);
+        slot.summary = "already running";
+        return absl::OkStatus();
+      }
+    } else {
+      return FailRow(run, t.row, "create failed!", created.status());
+    }
+  }
+  run.SetContainerId(t.row, id);
+  sink.Container(t.row, TagAndId(inst.image, id), Tone::kGood);
+
+  sink.Pending(t.row, absl::StrCat("starting container ", ShortId(id), "..."));
+  absl::Status started = client->StartContainer(id);
+  if (!started.ok()) {
+    absl::StatusOr<std::optional<docker::ContainerInspect>> now = InspectOrAbsent(*client, id);
+    const bool running = now.ok() && now->has_value() && (**now).state.running;
+    if (!running) {
+      std::string fate;
+      if (Answered(started) && created_here && now.ok() && now->has_value()) {
+        // The daemon refused to start the container this run created: it is not wanted.
+        docker::RemoveContainerOptions remove;
+        remove.volumes = true;  // never force: if it runs after all, it stays
+        (void)client->RemoveContainer(id, remove);
+        now = InspectOrAbsent(*client, id);
+      }
+      if (!now.ok()) {
+        fate = absl::StrCat(
+            " (container ", ShortId(id),
+            " may be left in place: its state could not be checked: ", now.status().message(), ")");
+      } else if (!now->has_value()) {
+        fate = created_here ? " (the created container was removed)"
+                            : " (the container no longer exists)";
+      } else {
+        fate = absl::StrCat(" (container ", ShortId(id), " was left in place, status ",
+                            (**now).state.status.empty() ? "unknown" : (**now).state.status, ")");
+      }
+      std::string what = Answered(started) ? "" : "no answer to the start: ";
+      return FailRow(run, t.row, "start failed!",
+                     absl::Status(started.code(), absl::StrCat(what, started.message(), fate)));
+    }
+    // No answer (or an error) but the daemon did start it: carry on as started.
+  }
+
+  sink.Pending(t.row, "waiting for initialization...");
+  bool running = false;
+  docker::ContainerInspect last;
+  for (int attempt = 0; attempt < 11; ++attempt) {
+    absl::StatusOr<docker::ContainerInspect> now = client->InspectContainer(id);
+    if (now.ok()) {
+      last = *now;
+      if (now->state.running) {
+        running = true;
+        break;
+      }
+      if (now->state.status == "exited" || now->state.status == "dead") break;
+    }
+    if (!clock.SleepFor(absl::Milliseconds(500), cancel.flag())) {
+      return FailRow(run, t.row, "interrupted",
+                     absl::CancelledError(absl::StrCat(
+                         "container ", ShortId(id),
+                         " was started; interrupted while waiting for it to run (status ",
+                         last.state.status.empty() ? "unknown" : last.state.status, ")")));
+    }
+  }
+  if (!running) {
+    std::string logs = LogsTail(*client, id, 10);
+    return FailRow(
+        run, t.row, "container did not start!",
+        absl::FailedPreconditionError(absl::StrCat(
+            "container ", name, " on ", t.ship->name, " is not running after start (status ",
+            last.state.status.empty() ? "unknown" : last.state.status, ", exit code ",
+            last.state.exit_code, ")", logs.empty() ? "" : "; last output:\n", logs)));
+  }
+
+  sink.Pending(t.row, "waiting for service...");
+  absl::Status checks = run.world().checks->Run("running", inst, *t.ship, *client,
+                                                RunningCondition(*client, name, true), cancel);
+  if (!checks.ok()) {
+    if (cancel.cancelled()) {
+      return FailRow(
+          run, t.row, "interrupted",
+          absl::CancelledError(absl::StrCat(
+              "container started, but its running checks were interrupted: ", checks.message())));
+    }
+    std::string logs = LogsTail(*client, id, 10);
+    return FailRow(run, t.row, "container did not start!",
+                   absl::FailedPreconditionError(absl::StrCat(
+                       name, " (on ", t.ship->name, ") failed its running checks: ",
+                       checks.message(), logs.empty() ? "" : "; last output:\n", logs)));
+  }
+  // A check can pass against Docker's userland proxy while the container is already gone:
+  // make sure it is still up before calling it started.
+  absl::StatusOr<docker::ContainerInspect> after = client->InspectContainer(id);
+  if (after.ok() && !after->state.running) {
+    std::string logs = LogsTail(*client, id, 10);
+    return FailRow(run, t.row, "container did not start!",
+                   absl::FailedPreconditionError(absl::StrCat(
+                       "container ", name, " on ", t.ship->name,
+                       " exited while its running checks passed (exit code ",
+                       after->state.exit_code, ")", logs.empty() ? "" : "; last output:\n", logs)));
+  }
+  sink.State(t.row, "started", Tone::kGood);
+  if (slot.summary.empty() || slot.summary == "created") slot.summary = "started";
+  return absl::OkStatus();
+}
+
+}  // namespace maestro::plays::internal
