@@ -78,6 +78,11 @@ std::vector<std::string> Scenario(DockerClient& c) {
   step("inspect gone web", c.InspectContainer("web").status());
   step("remove other", c.RemoveContainer("other", {.volumes = true, .force = true}));
   step("inspect a missing image", c.InspectImage("nope:1").status());
+  step("pull a missing image", c.PullImage("nope", "1", "", nullptr));
+  docker::LogsOptions logs;
+  logs.tty = false;
+  step("logs of gone web",
+       c.Logs("web", logs, [](docker::StdStream, absl::string_view) { return true; }));
   return out;
 }
 
@@ -145,6 +150,11 @@ TEST(FakeTiersTest, SameScenarioSameResultsInProcessAndOverHttp) {
   has("remove gone web: NOT_FOUND 404 DELETE /containers/web: 404 Not Found: No such "
       "container: web");
   has("inspect gone web: NOT_FOUND 404 GET /containers/web/json: 404 Not Found: No such "
+      "container: web");
+  has("pull a missing image: NOT_FOUND 404 pull nope:1: 404 Not Found: pull access denied for "
+      "nope, repository does not exist or may require 'docker login': denied: requested access "
+      "to the resource is denied");
+  has("logs of gone web: NOT_FOUND 404 GET /containers/web/logs: 404 Not Found: No such "
       "container: web");
   // The calls reached the daemon's model as the same DockerClient calls.
   EXPECT_EQ((*daemon)->host().CountCalls("StartContainer"),
