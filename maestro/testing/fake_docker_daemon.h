@@ -69,8 +69,10 @@ class FakeDockerDaemon {
   // A header of the last request that carried it ("" if none did).
   std::string LastHeader(absl::string_view name) const;
 
-  // The model behind the API (its Describe() says "fake (fake://fake)"; HTTP clients name
-  // the socket instead).
+  // The model behind the API, owned by the daemon and valid until it is destroyed (its
+  // Describe() says "fake (fake://fake)"; HTTP clients name the socket instead). Its errors are
+  // answered with their HTTP status and message; a host-side error without an HTTP status is a
+  // 500, except Unavailable (SetDown), which closes the connection without an answer.
   FakeDockerHost& host();
 
   // Shorthands for host() calls.
