@@ -18,4 +18,53 @@ void SetHttpStatus(absl::Status& status, int http_status) {
   status.SetPayload(kHttpStatusPayload, absl::Cord(std::to_string(http_status)));
 }
 
+absl::StatusCode CodeForHttp(int http_status, absl::StatusCode conflict) {
+  switch (http_status) {
+    case 400:
+      return absl::StatusCode::kInvalidArgument;
+    case 401:
+      return absl::StatusCode::kUnauthenticated;
+    case 403:
+      return absl::StatusCode::kPermissionDenied;
+    case 404:
+      return absl::StatusCode::kNotFound;
+    case 409:
+      return conflict;
+    case 503:
+      return absl::StatusCode::kUnavailable;
+    default:
+      break;
+  }
+  return http_status >= 500 ? absl::StatusCode::kInternal : absl::StatusCode::kUnknown;
+}
+
+const char* HttpReasonPhrase(int http_status) {
+  switch (http_status) {
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 409:
+      return "Conflict";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
+  }
+}
+
 }  // namespace maestro::docker

@@ -131,6 +131,15 @@ absl::optional<int> HttpStatusOf(const absl::Status& status);
 // Attaches `http_status` to `status` (for implementations and fakes).
 void SetHttpStatus(absl::Status& status, int http_status);
 
+// The one mapping of an HTTP error status to a Status code (see the top of this file): 409 is
+// `conflict` (AlreadyExists for create, FailedPrecondition elsewhere), 5xx other than 503
+// Internal, anything else unknown Unknown. HttpDockerClient and the fakes use it.
+absl::StatusCode CodeForHttp(int http_status,
+                             absl::StatusCode conflict = absl::StatusCode::kFailedPrecondition);
+// The standard reason phrase of the HTTP statuses the Engine API answers with ("Not Found"),
+// "Error" for others.
+const char* HttpReasonPhrase(int http_status);
+
 }  // namespace maestro::docker
 
 #endif  // MAESTRO_DOCKER_DOCKER_CLIENT_H_

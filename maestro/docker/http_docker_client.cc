@@ -87,27 +87,6 @@ bool IsUnreachable(const absl::Status& s) {
          s.code() == absl::StatusCode::kCancelled;
 }
 
-absl::StatusCode CodeForHttp(int status, absl::StatusCode conflict) {
-  switch (status) {
-    case 400:
-      return absl::StatusCode::kInvalidArgument;
-    case 401:
-      return absl::StatusCode::kUnauthenticated;
-    case 403:
-      return absl::StatusCode::kPermissionDenied;
-    case 404:
-      return absl::StatusCode::kNotFound;
-    case 409:
-      return conflict;
-    case 503:
-      return absl::StatusCode::kUnavailable;
-    default:
-      break;
-  }
-  if (status >= 500) return absl::StatusCode::kInternal;
-  return absl::StatusCode::kUnknown;
-}
-
 std::string FiltersJson(const std::map<std::string, std::vector<std::string>>& filters) {
   json j = json::object();
   for (const auto& f : filters) j[f.first] = f.second;

@@ -39,6 +39,8 @@ class HttpDockerClientTest : public ::testing::Test {
     auto c = client_->CreateContainer(name, body);
     EXPECT_TRUE(c.ok()) << c.status();
     EXPECT_TRUE(client_->StartContainer(c->id).ok());
+    // What `echo hello world` prints: the fake runs no processes, its output is scripted.
+    daemon_->AppendLogs(c->id, 1, "hello world\n");
     return c->id;
   }
 
@@ -265,6 +267,7 @@ TEST_F(HttpDockerClientTest, TtyLogsAreRaw) {
       "tty", json{{"Image", "busybox"}, {"Tty", true}, {"Cmd", {"echo", "raw"}}});
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE(client_->StartContainer(c->id).ok());
+  daemon_->AppendLogs(c->id, 1, "raw\n");
   std::string out;
   ASSERT_TRUE(client_
                   ->Logs(c->id, {},
@@ -301,6 +304,7 @@ TEST_F(HttpDockerClientTest, FollowLogsStreamUntilExit) {
 
 TEST_F(HttpDockerClientTest, ExecCreateStartInspect) {
   std::string id = CreateRunning("exec");
+  daemon_->host().ScriptExec("", "err", 2, "", "bad thing\n");
   auto exec = client_->CreateExec(id, {.cmd = {"err", "bad", "thing"}});
   ASSERT_TRUE(exec.ok()) << exec.status();
   std::string out, err;
@@ -323,6 +327,11 @@ TEST_F(HttpDockerClientTest, ExecCreateStartInspect) {
 }
 
 TEST_F(HttpDockerClientTest, PullStreamsProgressAndFailsOnErrorLine) {
+  daemon_->host().SetPullable("example/app:2.0");
+  // A failure in the middle of the pull: the daemon reports it as an error line.
+  daemon_->host().SetPullError(
+      "example/missing:latest",
+      absl::NotFoundError("manifest for example/missing:latest not found: manifest unknown"));
   std::vector<PullProgress> progress;
   ASSERT_TRUE(client_
                   ->PullImage("example/app", "2.0", "",

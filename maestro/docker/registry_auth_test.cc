@@ -205,6 +205,8 @@ class LoginAndPullTest : public ::testing::Test {
   void SetUp() override {
     daemon_ = std::move(*FakeDockerDaemon::Start());
     daemon_->RequireRegistryAuth("127.0.0.1:5000", "maestro", "s3cret-pw");
+    daemon_->host().SetPullable("127.0.0.1:5000/maestro/busybox:latest");
+    daemon_->host().SetPullable("busybox:1.36");
     client_ = std::make_unique<HttpDockerClient>(
         "ship1", std::make_unique<transport::UnixTransport>("ship1", daemon_->socket_path()),
         absl::Seconds(2), "");

@@ -1,10 +1,16 @@
 // FakeDockerDaemon: an in-process Docker Engine API server on a unix socket (Boost.Beast
-// request parsing, one thread per connection) that really tracks containers, images, execs
-// and events in memory, so the real HttpDockerClient and transports are exercised without
-// Docker. Streams logs/exec output with multiplexed frames, pull progress as chunked
-// JSON lines, events as a live stream. Faults can be injected: latency, dropped connections,
-// 500s, requests never answered, kept-alive connections closed by the server, and through
-// transport_faults() per-endpoint delays, endless or huge bodies and stalled streams.
+// request parsing, one thread per connection), a front end over a FakeDockerHost: it parses each
+// request, routes the endpoint to the host's call, and serialises the answer (the daemon's status
+// codes, {"message": ...} errors with the host's texts, the host's JSON). Both test tiers thus
+// share one model of Docker: what FakeDockerHost does in process, this does over HTTP for the
+// real HttpDockerClient and transports. Logs and exec output go out as multiplexed frames (raw
+// for TTYs), pull progress as chunked JSON lines, events as a live stream.
+//
+// Only transport-level behaviour is its own: latency, dropped connections, 500s, requests never
+// answered, kept-alive connections closed by the server, chunked framing, and through
+// transport_faults() per-endpoint delays, endless or huge bodies and stalled streams. Set up the
+// model (images, pullable images, exec scripts, logs, registry auth, host-side failures)
+// through host().
 //
 // Thread-safety: every public method may be called from any thread while the server runs.
 // The destructor stops the server and joins its threads (never-answered requests included).
@@ -18,6 +24,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "maestro/base/clock.h"
+#include "maestro/testing/fake_docker_host.h"
 #include "maestro/testing/transport_faults.h"
 
 namespace maestro::testing {
@@ -34,7 +42,8 @@ class FakeDockerDaemon {
     std::string socket_path;  // empty: a fresh path under /tmp
     std::string api_version = "1.43";
     std::string min_api_version = "1.12";
-    bool chunked = false;  // JSON answers with chunked framing instead of Content-Length
+    bool chunked = false;    // JSON answers with chunked framing instead of Content-Length
+    Clock* clock = nullptr;  // the host's clock (timestamps, SIGTERM timeouts); real by default
   };
 
   static absl::StatusOr<std::unique_ptr<FakeDockerDaemon>> Start(Options options);
@@ -60,6 +69,13 @@ class FakeDockerDaemon {
   // A header of the last request that carried it ("" if none did).
   std::string LastHeader(absl::string_view name) const;
 
+  // The model behind the API, owned by the daemon and valid until it is destroyed (its
+  // Describe() says "fake (fake://fake)"; HTTP clients name the socket instead). Its errors are
+  // answered with their HTTP status and message; a host-side error without an HTTP status is a
+  // 500, except Unavailable (SetDown), which closes the connection without an answer.
+  FakeDockerHost& host();
+
+  // Shorthands for host() calls.
   // Seeds an image ("repo:tag"; ":latest" when no tag). Returns its id.
   std::string AddImage(const std::string& reference);
   // Pulls/logins for images under `registry_host` need these credentials.

@@ -1,7 +1,9 @@
-// FakeDockerHost: a stateful, in-memory Docker daemon behind the DockerClient interface, for
-// unit tests of the orchestration layer (one per ship). It really tracks containers (id, name,
-// create body, state, timestamps from a Clock, exit code, labels), images (repo tags -> id),
-// execs and events, and reproduces the API semantics that matter to maestro:
+// FakeDockerHost: a stateful, in-memory Docker daemon behind the DockerClient interface: the one
+// model of Docker's behaviour for both test tiers. Unit tests of the orchestration layer use it
+// in process (one per ship); FakeDockerDaemon serves it over HTTP to the real HttpDockerClient.
+// It really tracks containers (id, name, create body, state, timestamps from a Clock, exit
+// code, labels, logs), images (repo tags -> id), execs and events, and reproduces the API
+// semantics that matter to maestro:
 //   * create with a name in use -> AlreadyExists (HTTP 409) with Docker's "Conflict. The
 //     container name ..." message; create from an image the host lacks -> NotFound (404);
 //   * start/stop/kill/remove/inspect of an unknown container -> NotFound (404)
@@ -11,10 +13,12 @@
 //   * remove of a running container without force -> FailedPrecondition (409);
 //   * starting a container whose host port is taken by a running container of this host ->
 //     Internal (500) "... port is already allocated";
-//   * list with `all` and label/name filters; images by reference ("ubuntu" == "ubuntu:latest").
+//   * list with `all` and label/name filters; images by reference ("ubuntu" == "ubuntu:latest");
+//   * pulls and logins for registries set up with RequireRegistryAuth need their credentials.
 // Errors carry the HTTP status the real client would attach, so docker::HttpStatusOf() works,
-// and messages are shaped like HttpDockerClient's ("ship1 (fake://ship1): POST /...: 404 Not
-// Found: No such container: x").
+// and the daemon's own message (DaemonMessageOf(), what FakeDockerDaemon sends back); their
+// text is shaped like HttpDockerClient's ("ship1 (fake://ship1): POST /...: 404 Not Found: No
+// such container: x"), so both tiers give the same text after the "ship (url): " prefix.
 //
 // Failure injection: SetDown(), FailNext(), per-call latency, containers that exit right after
 // start (ExitOnStart), containers that ignore SIGTERM (stop then takes the full timeout on the
@@ -118,13 +122,20 @@ class FakeDockerHost : public docker::DockerClient {
   // mounts) before it answers. teardown_holds_timed_out() counts holds that ran to `max`.
   void SetTeardownHold(absl::string_view name, absl::Duration max);
   int teardown_holds_timed_out() const;
-  // Output lines of a container (by name) for Logs.
+  // Output lines of a container (by name) for Logs, on stdout: replaces what it logged so far.
   void SetLogs(absl::string_view container_name, std::vector<std::string> lines);
+  // Appends `text` to a container's output (by name or id; kept by name, so it may precede the
+  // container); a following Logs call sees it at once.
+  void AppendLogs(absl::string_view name_or_id, docker::StdStream stream, std::string text);
   // Execs in `container_name` ("" = any) whose command line (argv joined by spaces) contains
-  // `command_substring` exit with `exit_code` after writing `output`. Later scripts win. The
-  // default is exit code 0 with no output.
+  // `command_substring` exit with `exit_code` after writing `output` (stdout) and
+  // `error_output` (stderr). Later scripts win. The default is exit code 0 with no output.
   void ScriptExec(absl::string_view container_name, absl::string_view command_substring,
-                  int exit_code, std::string output = "");
+                  int exit_code, std::string output = "", std::string error_output = "");
+  // Pulls of images under `registry_host` ("127.0.0.1:5000") need an X-Registry-Auth with these
+  // credentials, and logins to it these credentials (else 401).
+  void RequireRegistryAuth(absl::string_view registry_host, absl::string_view user,
+                           absl::string_view password);
 
   // ---- Direct state changes (as if something happened on the host) ----
   // The container's process exits (crash, or a one-shot finishing): emits "die".
@@ -134,6 +145,16 @@ class FakeDockerHost : public docker::DockerClient {
   // for `http_status` (409 -> FailedPrecondition, 5xx -> Internal, ...) with the HTTP status
   // attached for docker::HttpStatusOf().
   static absl::Status ApiError(int http_status, absl::string_view message);
+  // The daemon's own message in an error of this host ("No such container: x"), as the HTTP
+  // front end sends it; the whole message for statuses that did not come from this host.
+  static std::string DaemonMessageOf(const absl::Status& status);
+
+  // ---- The wire form (what FakeDockerDaemon serialises; the DockerClient calls parse it) ----
+  // Same calls, recording and errors as the DockerClient methods of the same name.
+  absl::StatusOr<nlohmann::json> ListContainersJson(const docker::ListContainersOptions& options);
+  absl::StatusOr<nlohmann::json> InspectContainerJson(absl::string_view id_or_name);
+  absl::StatusOr<nlohmann::json> InspectExecJson(absl::string_view exec_id);
+  absl::StatusOr<nlohmann::json> InspectImageJson(absl::string_view name);
 
   // ---- Inspection ----
   std::vector<FakeCall> calls() const;
@@ -186,6 +207,7 @@ class FakeDockerHost : public docker::DockerClient {
     std::string id;
     std::string container_id;
     std::vector<std::string> cmd;
+    bool tty = false;
     bool running = false;
     std::optional<int64_t> exit_code;
   };
@@ -194,13 +216,23 @@ class FakeDockerHost : public docker::DockerClient {
     std::string substring;
     int exit_code;
     std::string output;
+    std::string error_output;
+  };
+  struct LogEntry {
+    docker::StdStream stream;
+    std::string text;
   };
 
   // Records the call, sleeps the latency, applies SetDown/FailNext. Not under the lock.
   absl::Status Enter(absl::string_view method, absl::string_view target,
                      absl::string_view http_what);
+  // An API error: `code` (docker::CodeForHttp(http) unless a call maps 409 otherwise), the
+  // HTTP status and the daemon's message attached.
   absl::Status Error(int http, absl::StatusCode code, absl::string_view what,
                      absl::string_view message) const;
+  // A failure reported inside a 200 stream (pull): no HTTP status, the message attached.
+  absl::Status StreamError(absl::StatusCode code, absl::string_view what,
+                           absl::string_view message) const;
   Container* FindLocked(absl::string_view name_or_id);
   const Container* FindLocked(absl::string_view name_or_id) const;
   // The image id for a reference or id (prefix), or nullptr.
@@ -222,6 +254,7 @@ class FakeDockerHost : public docker::DockerClient {
   mutable std::mutex mu_;
   std::condition_variable cv_;                   // events and state changes
   std::map<std::string, Container> containers_;  // by id
+  std::map<std::string, std::string> by_name_;   // name -> id
   std::map<std::string, Image> images_;          // "repo:tag" -> image
   std::map<std::string, std::string> pullable_;  // "repo:tag" -> id
   std::map<std::string, absl::Status> pull_errors_;
@@ -232,7 +265,8 @@ class FakeDockerHost : public docker::DockerClient {
   std::map<std::string, absl::Duration> teardown_hold_;  // container name -> max
   int teardown_holds_timed_out_ = 0;
   size_t stop_calls_ = 0;  // StopContainer and KillContainer calls entered
-  std::map<std::string, std::vector<std::string>> logs_;
+  std::map<std::string, std::vector<LogEntry>> logs_;  // container name -> output
+  std::map<std::string, std::pair<std::string, std::string>> registry_auth_;  // host -> user, pw
   std::vector<docker::Event> events_;
   std::vector<FakeCall> calls_;
   std::map<std::string, std::deque<absl::Status>> fail_next_;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -379,6 +380,116 @@ TEST_F(FakeDockerHostTest, LogsWithTail) {
                         })
                   .ok());
   EXPECT_EQ(out, "two\nthree\n");
+}
+
+TEST_F(FakeDockerHostTest, LogsKeepStreamsAndFollowSeesAppendedOutput) {
+  std::string id = CreateWeb();
+  ASSERT_TRUE(host_.StartContainer(id).ok());
+  host_.AppendLogs("web-1", docker::StdStream::kStdout, "out 1\n");
+  host_.AppendLogs(id, docker::StdStream::kStderr, "err 1\n");
+  std::string out, err;
+  docker::LogsOptions opts;
+  opts.follow = true;
+  std::thread writer([&] {
+    host_.AppendLogs("web-1", docker::StdStream::kStdout, "out 2\n");
+    ASSERT_TRUE(host_.SimulateExit("web-1", 3).ok());  // ends the follow
+  });
+  ASSERT_TRUE(host_
+                  .Logs("web-1", opts,
+                        [&](docker::StdStream s, absl::string_view d) {
+                          (s == docker::StdStream::kStdout ? out : err).append(d.data(), d.size());
+                          return true;
+                        })
+                  .ok());
+  writer.join();
+  EXPECT_EQ(out, "out 1\nout 2\n");
+  EXPECT_EQ(err, "err 1\n");
+  // stderr=0 leaves it out.
+  std::string only_out;
+  docker::LogsOptions no_err;
+  no_err.stderr_ = false;
+  ASSERT_TRUE(host_
+                  .Logs("web-1", no_err,
+                        [&](docker::StdStream, absl::string_view d) {
+                          only_out.append(d.data(), d.size());
+                          return true;
+                        })
+                  .ok());
+  EXPECT_EQ(only_out, "out 1\nout 2\n");
+}
+
+TEST_F(FakeDockerHostTest, ExecScriptWritesStderr) {
+  ASSERT_TRUE(host_.StartContainer(CreateWeb()).ok());
+  host_.ScriptExec("web-1", "check", 2, "partial\n", "bad thing\n");
+  absl::StatusOr<std::string> exec = host_.CreateExec("web-1", {.cmd = {"check", "x"}});
+  ASSERT_TRUE(exec.ok());
+  std::string out, err;
+  ASSERT_TRUE(host_
+                  .StartExec(
+                      *exec, false,
+                      [&](docker::StdStream s, absl::string_view d) {
+                        (s == docker::StdStream::kStdout ? out : err).append(d.data(), d.size());
+                        return true;
+                      },
+                      nullptr)
+                  .ok());
+  EXPECT_EQ(out, "partial\n");
+  EXPECT_EQ(err, "bad thing\n");
+  EXPECT_EQ(host_.InspectExec(*exec)->exit_code, 2);
+}
+
+TEST_F(FakeDockerHostTest, RegistryAuthGuardsPullsAndLogins) {
+  host_.RequireRegistryAuth("127.0.0.1:5000", "maestro", "pw");
+  host_.SetPullable("127.0.0.1:5000/app:1");
+  absl::Status none = host_.PullImage("127.0.0.1:5000/app", "1", "", nullptr);
+  EXPECT_EQ(none.code(), absl::StatusCode::kUnauthenticated) << none;
+  EXPECT_EQ(none.message(),
+            "ship1 (fake://ship1): pull 127.0.0.1:5000/app:1: Head "
+            "\"http://127.0.0.1:5000/v2/app/manifests/1\": no basic auth credentials");
+  EXPECT_EQ(FakeDockerHost::DaemonMessageOf(none),
+            "Head \"http://127.0.0.1:5000/v2/app/manifests/1\": no basic auth credentials");
+  EXPECT_EQ(HttpOf(none), 0) << "reported in the progress stream, not as an HTTP status";
+  std::string auth;
+  absl::WebSafeBase64Escape(R"({"username":"maestro","password":"pw"})", &auth);
+  EXPECT_TRUE(host_.PullImage("127.0.0.1:5000/app", "1", auth, nullptr).ok());
+
+  absl::StatusOr<std::string> wrong = host_.Login(
+      {{"username", "maestro"}, {"password", "x"}, {"serveraddress", "127.0.0.1:5000"}});
+  EXPECT_EQ(wrong.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(HttpOf(wrong.status()), 401);
+  EXPECT_EQ(*host_.Login({{"username", "maestro"},
+                          {"password", "pw"},
+                          {"serveraddress", "https://127.0.0.1:5000/v1/"}}),
+            "Login Succeeded");
+}
+
+TEST_F(FakeDockerHostTest, FindsByNameIdAndUniqueIdPrefix) {
+  std::string a = CreateWeb("a", "8081");
+  std::string b = CreateWeb("b", "8082");
+  EXPECT_EQ(host_.InspectContainer("/a")->id, a);
+  EXPECT_EQ(host_.InspectContainer(b)->id, b);
+  EXPECT_EQ(host_.InspectContainer(b.substr(0, 12))->id, b);
+  size_t common = 0;
+  while (a[common] == b[common]) ++common;
+  // A prefix both ids share is ambiguous: not found.
+  if (common > 0) {
+    EXPECT_EQ(host_.InspectContainer(a.substr(0, common)).status().code(),
+              absl::StatusCode::kNotFound);
+  }
+  ASSERT_TRUE(host_.RemoveContainer("a", {}).ok());
+  EXPECT_EQ(host_.InspectContainer("a").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(host_.InspectContainer(a).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(FakeDockerHostTest, PublishedPortWithoutExposeIsInInspect) {
+  json body = {{"Image", "nginx"},
+               {"HostConfig", {{"PortBindings", {{"9000/tcp", {{{"HostPort", "9000"}}}}}}}}};
+  absl::StatusOr<docker::CreateContainerResult> c = host_.CreateContainer("p", body);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(host_.StartContainer("p").ok());
+  docker::ContainerInspect inspect = *host_.InspectContainer("p");
+  ASSERT_EQ(inspect.ports["9000/tcp"].size(), 1u);
+  EXPECT_EQ(inspect.ports["9000/tcp"][0].host_port, "9000");
 }
 
 TEST_F(FakeDockerHostTest, EventsStreamStartAndDie) {
