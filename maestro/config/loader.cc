@@ -123,9 +123,17 @@ std::optional<std::string> Loader::String(const YamlNode& node, const std::strin
 }
 
 std::optional<int64_t> Loader::Int(const YamlNode& node, const std::string& what) {
-  if (node.kind == Kind::kInt) return node.int_value;
+  if (node.kind == Kind::kInt && !node.IsBigInt()) return node.int_value;
   int64_t v = 0;
-  if (node.IsString() && absl::SimpleAtoi(absl::StripAsciiWhitespace(node.text), &v)) return v;
+  absl::string_view digits = node.IsString() ? absl::StripAsciiWhitespace(node.text) : "";
+  if (node.IsString() && absl::SimpleAtoi(digits, &v)) return v;
+  if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.remove_prefix(1);
+  if (node.IsBigInt() ||
+      (!digits.empty() && std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit))) {
+    Error(node, absl::StrCat(what, " is out of range: ", node.PyStr(),
+                             " (an integer from -9223372036854775808 to 9223372036854775807)"));
+    return std::nullopt;
+  }
   Error(node,
         absl::StrCat(what, " must be an integer, got ", node.KindName(), " '", node.PyStr(), "'"));
   return std::nullopt;

@@ -88,6 +88,8 @@ class YamlNode {
   std::string path() const;
 
   bool IsNull() const { return kind == Kind::kNull; }
+  // An int beyond int64 (int_value is saturated: never use it as the value).
+  bool IsBigInt() const { return kind == Kind::kInt && !big_int.empty(); }
   bool IsScalar() const { return kind != Kind::kSequence && kind != Kind::kMapping; }
   bool IsString() const { return kind == Kind::kString; }
   bool IsMapping() const { return kind == Kind::kMapping; }
