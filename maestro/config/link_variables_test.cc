@@ -63,10 +63,12 @@ TEST(LinkVariablesTest, LoadingAChainMaterialisesNoLinkEnvironment) {
   EXPECT_EQ(top.env.size(), own + 3 * (kServices - 1) + 4);
   EXPECT_EQ(env.instances.front().env.size(), env.instances.front().env.own().size() + 4);
 
-  // Reading every container's environment keeps only a bounded number alive.
+  // Reading many containers' environments keeps only a bounded number of overlays alive.
   size_t total = 0;
-  for (const model::Instance& c : env.instances) total += c.DockerEnv().size();
-  EXPECT_GT(total, static_cast<size_t>(kServices) * kServices);
+  for (size_t i = kServices - 100; i < env.instances.size(); ++i) {
+    total += env.instances[i].DockerEnv().size();
+  }
+  EXPECT_GT(total, static_cast<size_t>(100 * 3 * (kServices - 100)));
   EXPECT_LE(source->LiveOverlays(), 4u);
 }
 
