@@ -34,28 +34,25 @@ std::string Where(const std::string& file, int line, int column) {
   return absl::StrCat(file, ":", line, ":", column, ": ");
 }
 
-// Sets the path segments of `node`'s subtree; `node`'s own segment is set by the caller.
-// Recursion is bounded by YamlLimits::max_depth (checked while building).
-void AssignPaths(YamlNode* node) {
-  const std::shared_ptr<const YamlPathSegment>& parent = node->path_segment;
+// Records where each node of `node`'s subtree sits (for YamlNode::path()). `parent` is null
+// for the root, whose children then have no parent either (the root's path is empty, and the
+// root itself may still move). Recursion is bounded by YamlLimits::max_depth (checked while
+// building).
+void AssignPaths(YamlNode* node, const YamlNode* parent) {
   if (node->IsSequence()) {
     for (size_t i = 0; i < node->items.size(); ++i) {
-      auto segment = std::make_shared<YamlPathSegment>();
-      segment->parent = parent;
-      segment->text = absl::StrCat("[", i, "]");
-      segment->index = true;
-      node->items[i].path_segment = std::move(segment);
-      AssignPaths(&node->items[i]);
+      YamlNode& item = node->items[i];
+      item.path_parent = parent;
+      item.path_index = static_cast<int64_t>(i);
+      AssignPaths(&item, &item);
     }
   } else if (node->IsMapping()) {
     for (size_t i = 0; i < node->keys.size(); ++i) {
       YamlNode& key = node->keys[i];
-      auto segment = std::make_shared<YamlPathSegment>();
-      segment->parent = parent;
-      segment->text = key.IsString() ? key.text : key.PyStr();
-      key.path_segment = segment;
-      node->values[i].path_segment = std::move(segment);
-      AssignPaths(&node->values[i]);
+      YamlNode& value = node->values[i];
+      key.path_parent = value.path_parent = parent;
+      key.path_key = value.path_key = &key;
+      AssignPaths(&value, &value);
     }
   }
 }
@@ -413,14 +410,21 @@ absl::Status CheckText(const std::string& file, absl::string_view text) {
 }  // namespace
 
 std::string YamlNode::path() const {
-  std::vector<const YamlPathSegment*> segments;
-  for (const YamlPathSegment* s = path_segment.get(); s != nullptr; s = s->parent.get()) {
-    segments.push_back(s);
+  std::vector<const YamlNode*> chain;
+  for (const YamlNode* n = this; n != nullptr && (n->path_key != nullptr || n->path_index >= 0);
+       n = n->path_parent) {
+    chain.push_back(n);
   }
   std::string out;
-  for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
-    if (!(*it)->index && !out.empty()) out.push_back('.');
-    out.append((*it)->text);
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    const YamlNode& n = **it;
+    if (n.path_index >= 0) {
+      absl::StrAppend(&out, "[", n.path_index, "]");
+    } else {
+      if (!out.empty()) out.push_back('.');
+      const YamlNode& key = *n.path_key;
+      out.append(key.IsString() ? key.text : key.PyStr());
+    }
   }
   return out;
 }
@@ -550,7 +554,7 @@ absl::StatusOr<YamlNode> ParseYaml(absl::string_view display_name, absl::string_
           file, ": expected a single YAML document, but the file contains more than one"));
     }
     YamlNode root = builder.TakeRoot();
-    AssignPaths(&root);
+    AssignPaths(&root, nullptr);
     return root;
   } catch (const BuildError& e) {
     return e.status;

@@ -119,6 +119,22 @@ TEST(ParseYamlTest, TypesPositionsAndPaths) {
   EXPECT_EQ(d->items[1].path(), "b.d[1]");
 }
 
+// Paths are built on demand from parent links: they must survive moving the root out of the
+// StatusOr, and cover keys, nested lists and non-string keys.
+TEST(ParseYamlTest, PathsAfterMovingTheRoot) {
+  auto parsed = ParseYaml("f.yaml", "top:\n  - {k: [a, {z: 1}]}\n  - 7: x\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  YamlNode root = *std::move(parsed);
+  EXPECT_EQ(root.path(), "");
+  const YamlNode& top = *root.Find("top");
+  EXPECT_EQ(top.path(), "top");
+  EXPECT_EQ(root.keys[0].path(), "top");
+  const YamlNode& z = *top.items[0].Find("k")->items[1].Find("z");
+  EXPECT_EQ(z.path(), "top[0].k[1].z");
+  EXPECT_EQ(top.items[0].Find("k")->items[1].keys[0].path(), "top[0].k[1].z");
+  EXPECT_EQ(top.items[1].values[0].path(), "top[1].7");
+}
+
 TEST(ParseYamlTest, DuplicateKeysAnywhere) {
   auto root = ParseYaml("m.yaml",
                         "services:\n"
