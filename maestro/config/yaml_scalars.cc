@@ -55,6 +55,27 @@ const std::regex& TimestampRe() {
   return re;
 }
 
+// The sexagesimal alternative of IntRe ([-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+), the only one a
+// text containing ':' can match, checked by hand: ports such as "8080:80" are common and need
+// no regex.
+bool IsSexagesimalInt(const std::string& t) {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  size_t i = 0;
+  if (i < t.size() && (t[i] == '-' || t[i] == '+')) ++i;
+  if (i >= t.size() || t[i] < '1' || t[i] > '9') return false;
+  ++i;
+  while (i < t.size() && (digit(t[i]) || t[i] == '_')) ++i;
+  int groups = 0;
+  while (i < t.size()) {
+    if (t[i] != ':') return false;
+    size_t start = ++i;
+    while (i < t.size() && digit(t[i]) && i - start < 2) ++i;
+    if (i == start || (i - start == 2 && t[start] > '5')) return false;
+    ++groups;
+  }
+  return groups > 0;
+}
+
 std::string StripUnderscores(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -266,7 +287,10 @@ bool ResolvePlainScalar(const std::string& text, YamlNode* node, std::string* er
     return true;
   }
   std::smatch m;
-  if (first != '\0' && std::strchr("yYnNtTfFoO", first) != nullptr &&
+  // Cheap necessary conditions first (from the patterns): a bool is at most 5 characters, a
+  // float contains '.', an int containing ':' is sexagesimal, null is at most 4 characters
+  // and a timestamp starts with "YYYY-".
+  if (first != '\0' && text.size() <= 5 && std::strchr("yYnNtTfFoO", first) != nullptr &&
       std::regex_match(text, BoolRe())) {
     node->kind = YamlNode::Kind::kBool;
     node->bool_value = first == 'y' || first == 'Y' || first == 't' || first == 'T' ||
@@ -274,18 +298,22 @@ bool ResolvePlainScalar(const std::string& text, YamlNode* node, std::string* er
     return true;
   }
   if (first != '\0' && std::strchr("-+0123456789.", first) != nullptr) {
-    if (std::regex_match(text, FloatRe())) {
+    if (text.find('.') != std::string::npos && std::regex_match(text, FloatRe())) {
       ConstructFloat(text, node);
       return true;
     }
-    if (std::regex_match(text, IntRe())) return ConstructInt(text, node, error);
+    if (text.find(':') != std::string::npos ? IsSexagesimalInt(text)
+                                            : std::regex_match(text, IntRe())) {
+      return ConstructInt(text, node, error);
+    }
   }
-  if ((first == '\0' || first == '~' || first == 'n' || first == 'N') &&
+  if ((first == '\0' || first == '~' || first == 'n' || first == 'N') && text.size() <= 4 &&
       std::regex_match(text, NullRe())) {
     node->kind = YamlNode::Kind::kNull;
     return true;
   }
-  if (first >= '0' && first <= '9' && std::regex_match(text, m, TimestampRe())) {
+  if (first >= '0' && first <= '9' && text.size() >= 8 && text[4] == '-' &&
+      std::regex_match(text, m, TimestampRe())) {
     // The regex accepts one-digit months/days only together with a time, like PyYAML's.
     bool date_only = !m[4].matched;
     if (!date_only || (m[2].length() == 2 && m[3].length() == 2)) {
