@@ -7,8 +7,11 @@
 # Usage: deptree_benchmark.sh MAESTRO_BINARY [RUNS=9] [UNIT=1000] [FILE=testdata/deptree_6000.yaml.j2]
 #   bazel build -c opt //maestro && benchmarks/deptree_benchmark.sh bazel-out/k8-opt/bin/maestro/maestro
 # UNIT scales the file: 1000 -> 6,000 instances. FILE testdata/scale_100k.yaml.j2 is the
-# 100,000-instance environment (UNIT = its instance count, e.g. 100000). Needs /usr/bin/python3 with python3-jinja2
-# and python3-yaml for the reference (skipped with a note when missing).
+# 100,000-instance environment (UNIT = its instance count, e.g. 100000). FILE
+# testdata/chain.yaml.j2 is a chain of UNIT services each requiring the previous (issue #10,
+# e.g. 3000); time `dump` and `deptree THING` on it by hand with /usr/bin/time -v
+# (docs/benchmarks.md §1). Needs /usr/bin/python3 with python3-jinja2 and python3-yaml for the
+# reference (skipped with a note when missing).
 set -euo pipefail
 maestro=$1
 runs=${2:-9}

@@ -6,12 +6,10 @@
 #include <cmath>
 #include <iterator>
 #include <map>
-#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <tuple>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -20,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "maestro/config/link_variables.h"
 #include "maestro/config/loader_internal.h"
 #include "maestro/config/parsers.h"
 #include "maestro/graph/graph.h"
@@ -124,9 +123,17 @@ std::optional<std::string> Loader::String(const YamlNode& node, const std::strin
 }
 
 std::optional<int64_t> Loader::Int(const YamlNode& node, const std::string& what) {
-  if (node.kind == Kind::kInt) return node.int_value;
+  if (node.kind == Kind::kInt && !node.IsBigInt()) return node.int_value;
   int64_t v = 0;
-  if (node.IsString() && absl::SimpleAtoi(absl::StripAsciiWhitespace(node.text), &v)) return v;
+  absl::string_view digits = node.IsString() ? absl::StripAsciiWhitespace(node.text) : "";
+  if (node.IsString() && absl::SimpleAtoi(digits, &v)) return v;
+  if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.remove_prefix(1);
+  if (node.IsBigInt() ||
+      (!digits.empty() && std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit))) {
+    Error(node, absl::StrCat(what, " is out of range: ", node.PyStr(),
+                             " (an integer from -9223372036854775808 to 9223372036854775807)"));
+    return std::nullopt;
+  }
   Error(node,
         absl::StrCat(what, " must be an integer, got ", node.KindName(), " '", node.PyStr(), "'"));
   return std::nullopt;
@@ -376,49 +383,8 @@ void Loader::CheckCycles() {
 }
 
 void Loader::InjectLinkVariables() {
-  // The link variables of each service, with and without the internal ports
-  // (docs/guest.md#the-variables).
-  std::map<std::string, EnvMap> with_internal, without_internal;
-  std::unordered_map<std::string, const model::Instance*> instances;
-  instances.reserve(env_.instances.size());
-  for (const model::Instance& c : env_.instances) instances.emplace(c.name, &c);
-  for (const model::Service& s : env_.services) {
-    EnvMap& full = with_internal[s.name];
-    EnvMap& peers = without_internal[s.name];
-    std::vector<std::string> names = s.instances;
-    std::sort(names.begin(), names.end());
-    for (const std::string& name : names) {
-      const model::Instance* c = instances.at(name);
-      const model::Ship* ship = env_.FindShip(c->ship);
-      full[env_contract::HostVar(s.name, name)] = ship->ip;
-      for (const model::Port& p : c->ports) {
-        full[env_contract::PortVar(s.name, name, p.name)] = p.external.Number();
-        full[env_contract::InternalPortVar(s.name, name, p.name)] = p.exposed.Number();
-      }
-    }
-    full[env_contract::InstancesVar(s.name)] = absl::StrJoin(names, ",");
-    for (const auto& [k, v] : full) {
-      if (k.size() < 14 || k.compare(k.size() - 14, 14, "_INTERNAL_PORT") != 0) {
-        peers.emplace_hint(peers.end(), k, v);
-      }
-    }
-  }
-  // Every instance of a service gets the same link variables: its own service's (with the
-  // internal ports), then those of the services it requires, transitively, and of its
-  // wants_info (without), later ones winning, all over the instance's own variables. Build
-  // that overlay once per service and share it (model::EnvVars).
-  graph::Adjacency requires_edges = graph::RequiresEdges(env_);
-  std::map<std::string, std::shared_ptr<const EnvMap>> overlays;
-  for (const model::Service& s : env_.services) {
-    EnvMap links = std::move(with_internal[s.name]);  // each service's is used once
-    std::set<std::string> deps = graph::Reachable(requires_edges, s.name);
-    deps.insert(s.wants_info.begin(), s.wants_info.end());
-    for (const std::string& dep : deps) {
-      for (const auto& [k, v] : without_internal[dep]) links[k] = v;
-    }
-    overlays[s.name] = std::make_shared<const EnvMap>(std::move(links));
-  }
-  for (model::Instance& c : env_.instances) c.env.SetOverlay(overlays.at(c.service));
+  // Built once here, assembled per service only when a container's environment is read.
+  LinkVariables::Attach(LinkVariables::Build(env_), env_);
 }
 
 absl::StatusOr<LoadResult> Loader::Load() {

@@ -6,26 +6,15 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "maestro/config/config_test_util.h"
 #include "maestro/config/loader.h"
 
 namespace maestro {
 namespace config {
 namespace {
 
-absl::StatusOr<LoadResult> Load(const std::string& text) {
-  FakeFileReader files;
-  LoadInput in;
-  in.display_name = "maestro.yaml";
-  in.base_dir = "/cfg";
-  in.text = text;
-  return LoadEnvironment(in, files);
-}
-
-std::string Errors(const std::string& text) {
-  auto r = Load(text);
-  if (r.ok()) return "<ok>";
-  return std::string(r.status().message());
-}
+using test_util::LoadErrors;
+using test_util::LoadText;
 
 // One http check on instance w1 with the given extra options (a YAML flow mapping's body).
 std::string HttpCheck(const std::string& options) {
@@ -39,13 +28,13 @@ std::string HttpCheck(const std::string& options) {
 // itself supports it.
 TEST(LoaderChecksTest, MatchRegexUsesPythonSyntax) {
   for (const char* re : {"'(?i)healthy'", "'(?P<state>ok|up)'", "'\\Aok\\Z'"}) {
-    auto r = Load(HttpCheck(std::string("match_regex: ") + re));
+    auto r = LoadText(HttpCheck(std::string("match_regex: ") + re));
     ASSERT_TRUE(r.ok()) << re << ": " << r.status();
     const model::Instance* w1 = r->environment.FindInstance("w1");
     ASSERT_EQ(w1->lifecycle.at("running").size(), 1u);
     EXPECT_TRUE(w1->lifecycle.at("running")[0].match_regex.has_value());
   }
-  EXPECT_THAT(Errors(HttpCheck("match_regex: '(unclosed'")),
+  EXPECT_THAT(LoadErrors(HttpCheck("match_regex: '(unclosed'")),
               ::testing::StartsWith("maestro.yaml:11:59: services.web.instances.w1.lifecycle."
                                     "running[0].match_regex: Bad regex for HttpRequestLifecycle: "
                                     "(unclosed"));
@@ -54,25 +43,25 @@ TEST(LoaderChecksTest, MatchRegexUsesPythonSyntax) {
 // Regression: these were found by a second pass in cli/load.cc, after loading, as
 // "file:line: ..." without the column and in a different form.
 TEST(LoaderChecksTest, RuleViolationsArePositioned) {
-  EXPECT_EQ(Errors(HttpCheck("requests_options: {timeout: .inf}")),
+  EXPECT_EQ(LoadErrors(HttpCheck("requests_options: {timeout: .inf}")),
             "maestro.yaml:11:74: services.web.instances.w1.lifecycle.running[0].requests_options."
             "timeout: requests_options.timeout must be a positive number of seconds or "
             "[connect, read]");
-  EXPECT_EQ(Errors(HttpCheck("requests_options: {proxies: {}}")),
+  EXPECT_EQ(LoadErrors(HttpCheck("requests_options: {proxies: {}}")),
             "maestro.yaml:11:74: services.web.instances.w1.lifecycle.running[0].requests_options."
             "proxies: unsupported requests_options key 'proxies' (supported: allow_redirects, "
             "auth, cert, data, headers, json, params, timeout, verify)");
-  EXPECT_EQ(Errors(HttpCheck("scheme: ftp")),
+  EXPECT_EQ(LoadErrors(HttpCheck("scheme: ftp")),
             "maestro.yaml:11:54: services.web.instances.w1.lifecycle.running[0].scheme: scheme "
             "must be http or https, not 'ftp'");
-  EXPECT_EQ(Errors(HttpCheck("method: brew")),
+  EXPECT_EQ(LoadErrors(HttpCheck("method: brew")),
             "maestro.yaml:11:54: services.web.instances.w1.lifecycle.running[0].method: "
             "unsupported HTTP method 'brew'");
 }
 
 // Every line of a multi-error report has the same shape.
 TEST(LoaderChecksTest, EveryErrorLineHasTheSameShape) {
-  std::string errors = Errors(R"(name: t
+  std::string errors = LoadErrors(R"(name: t
 ships:
   s1: {ip: 10.0.0.1, timeout: .nan}
   s2: {ip: 10.0.0.2}

@@ -391,7 +391,9 @@ void Loader::LoadKernelSettings(const YamlNode& node, model::Instance& c) {
       model::Ulimit u;
       u.name = ulimits->KeyAt(i);
       if (v.kind == Kind::kInt) {
-        u.soft = u.hard = v.int_value;
+        auto n = Int(v, absl::StrCat("ulimit '", u.name, "'"));
+        if (!n) continue;
+        u.soft = u.hard = *n;
       } else if (v.IsMapping()) {
         const YamlNode* soft = v.Find("soft");
         const YamlNode* hard = v.Find("hard");

@@ -4,6 +4,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "maestro/config/config_test_util.h"
 #include "maestro/config/loader.h"
 #include "maestro/config/ship_connection.h"
 
@@ -13,20 +14,8 @@ namespace {
 
 using transport::TransportKind;
 
-absl::StatusOr<LoadResult> Load(const std::string& text) {
-  FakeFileReader files;
-  LoadInput in;
-  in.display_name = "maestro.yaml";
-  in.base_dir = "/cfg";
-  in.text = text;
-  return LoadEnvironment(in, files);
-}
-
-std::string Errors(const std::string& text) {
-  auto r = Load(text);
-  if (r.ok()) return "<ok>";
-  return std::string(r.status().message());
-}
+using test_util::LoadErrors;
+using test_util::LoadText;
 
 std::string Ships(const std::string& ships) {
   return "name: t\nships:\n" + ships +
@@ -37,7 +26,7 @@ std::string Ships(const std::string& ships) {
 // Regression: the key, known_hosts and keepalive of ssh_tunnel were dropped for
 // `docker_host: ssh://...` ships between the loader and the connection ("Missing SSH key").
 TEST(LoaderShipsTest, SshDockerHostKeepsTheTunnelSettings) {
-  auto r = Load(Ships(R"(  s1:
+  auto r = LoadText(Ships(R"(  s1:
     docker_host: ssh://maestro-test@127.0.0.1:2222
     ssh_tunnel: {key: /keys/id, known_hosts: /keys/known_hosts, keepalive: 7}
 )"));
@@ -59,18 +48,18 @@ TEST(LoaderShipsTest, SshDockerHostKeepsTheTunnelSettings) {
 
 // Regression: such a ship loaded fine and only showed as "host down" in the middle of a play.
 TEST(LoaderShipsTest, ShipThatCannotConnectIsALoadError) {
-  EXPECT_EQ(Errors(Ships("  s1: {docker_host: 'ssh://core@10.0.0.7:2222'}\n")),
+  EXPECT_EQ(LoadErrors(Ships("  s1: {docker_host: 'ssh://core@10.0.0.7:2222'}\n")),
             "maestro.yaml:3:21: ships.s1.docker_host: Missing SSH key for ship s1 tunnel "
             "configuration");
-  EXPECT_EQ(Errors(Ships("  s1:\n    ip: 10.0.0.1\n    ssh_tunnel: {key: /k}\n")),
+  EXPECT_EQ(LoadErrors(Ships("  s1:\n    ip: 10.0.0.1\n    ssh_tunnel: {key: /k}\n")),
             "maestro.yaml:5:17: ships.s1.ssh_tunnel: Missing SSH user for ship s1 tunnel "
             "configuration");
-  EXPECT_EQ(Errors(Ships("  s1: {ip: 10.0.0.1, tls_verify: true}\n")),
+  EXPECT_EQ(LoadErrors(Ships("  s1: {ip: 10.0.0.1, tls_verify: true}\n")),
             "maestro.yaml:3:3: ships.s1: tls_verify needs tls_ca_cert");
 }
 
 TEST(LoaderShipsTest, SshTunnelMayNotContradictTheUrl) {
-  EXPECT_EQ(Errors(Ships(R"(  s1:
+  EXPECT_EQ(LoadErrors(Ships(R"(  s1:
     docker_host: ssh://core@10.0.0.7:2222
     ssh_tunnel: {user: root, key: /k, port: 22}
 )")),
@@ -79,7 +68,7 @@ TEST(LoaderShipsTest, SshTunnelMayNotContradictTheUrl) {
             "maestro.yaml:5:45: ships.s1.ssh_tunnel.port: ssh_tunnel.port '22' contradicts "
             "docker_host 'ssh://core@10.0.0.7:2222' (port '2222')");
   // Repeating the URL's values, or giving the user only in the mapping, is fine.
-  auto r = Load(Ships(R"(  s1:
+  auto r = LoadText(Ships(R"(  s1:
     docker_host: ssh://10.0.0.7/run/user/1000/docker.sock
     ssh_tunnel: {user: core, key: /k, port: 22}
 )"));
@@ -92,9 +81,9 @@ TEST(LoaderShipsTest, SshTunnelMayNotContradictTheUrl) {
 
 // Regression: `docker_host: https://...` (documented) was rejected by the loader.
 TEST(LoaderShipsTest, HttpsDockerHost) {
-  auto r =
-      Load(Ships("  s1: {ip: 10.0.0.23, docker_host: 'https://10.0.0.23:2376', tls_verify: true, "
-                 "tls_ca_cert: ca.pem}\n  s2: {docker_host: 'https://docker.lan'}\n"));
+  auto r = LoadText(
+      Ships("  s1: {ip: 10.0.0.23, docker_host: 'https://10.0.0.23:2376', tls_verify: true, "
+            "tls_ca_cert: ca.pem}\n  s2: {docker_host: 'https://docker.lan'}\n"));
   ASSERT_TRUE(r.ok()) << r.status();
   auto spec = ShipConnectionSpec(*r->environment.FindShip("s1"));
   ASSERT_TRUE(spec.ok()) << spec.status();
@@ -110,14 +99,14 @@ TEST(LoaderShipsTest, HttpsDockerHost) {
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_EQ(transport::DescribeSpec(*spec), "https://docker.lan:2376");
   // The errors are the transport parser's, at the value.
-  EXPECT_EQ(Errors(Ships("  s1: {docker_host: 'ftp://10.0.0.1'}\n")),
+  EXPECT_EQ(LoadErrors(Ships("  s1: {docker_host: 'ftp://10.0.0.1'}\n")),
             "maestro.yaml:3:21: ships.s1.docker_host: invalid docker_host 'ftp://10.0.0.1': "
             "unsupported scheme 'ftp' (use unix, tcp, https or ssh)");
 }
 
 // Regression: `tcp://[::1]:2375` gave the ship the ip "[::1]:2375", injected into containers.
 TEST(LoaderShipsTest, Ipv6DockerHostGivesABareAddress) {
-  auto r = Load(Ships("  s1: {docker_host: 'tcp://[::1]:2375'}\n"));
+  auto r = LoadText(Ships("  s1: {docker_host: 'tcp://[::1]:2375'}\n"));
   ASSERT_TRUE(r.ok()) << r.status();
   const model::Ship* ship = r->environment.FindShip("s1");
   EXPECT_EQ(ship->ip, "::1");
@@ -131,27 +120,28 @@ TEST(LoaderShipsTest, Ipv6DockerHostGivesABareAddress) {
 // Regression: .inf and .nan were accepted and hung.
 TEST(LoaderShipsTest, TimeoutMustBeFinite) {
   for (const char* bad : {".inf", ".nan", "-.inf", "0", "-1", "100000.0"}) {
-    std::string errors = Errors(Ships(std::string("  s1: {ip: 10.0.0.1, timeout: ") + bad + "}\n"));
+    std::string errors =
+        LoadErrors(Ships(std::string("  s1: {ip: 10.0.0.1, timeout: ") + bad + "}\n"));
     EXPECT_THAT(errors, ::testing::StartsWith("maestro.yaml:3:31: ships.s1.timeout: timeout must "
                                               "be a positive, finite number of seconds"))
         << bad;
   }
-  auto r = Load(Ships("  s1: {ip: 10.0.0.1, timeout: 2.5}\n"));
+  auto r = LoadText(Ships("  s1: {ip: 10.0.0.1, timeout: 2.5}\n"));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->environment.FindShip("s1")->timeout, 2.5);
 }
 
 TEST(LoaderShipsTest, ApiVersionIsAutoOrAVersion) {
   auto r =
-      Load(Ships("  s1: {ip: 10.0.0.1, api_version: 1.20}\n"
-                 "  s2: {ip: 10.0.0.2, api_version: '1.41'}\n"
-                 "  s3: {ip: 10.0.0.3, api_version: auto}\n"));
+      LoadText(Ships("  s1: {ip: 10.0.0.1, api_version: 1.20}\n"
+                     "  s2: {ip: 10.0.0.2, api_version: '1.41'}\n"
+                     "  s3: {ip: 10.0.0.3, api_version: auto}\n"));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->environment.FindShip("s1")->api_version, "1.20");
   EXPECT_EQ(r->environment.FindShip("s2")->api_version, "1.41");
   EXPECT_EQ(r->environment.FindShip("s3")->api_version, "auto");
   for (const char* bad : {"latest", "1", "'1.'", "'v1.41'", "true", "'1.4x'", "[1]"}) {
-    EXPECT_THAT(Errors(Ships(std::string("  s1: {ip: 10.0.0.1, api_version: ") + bad + "}\n")),
+    EXPECT_THAT(LoadErrors(Ships(std::string("  s1: {ip: 10.0.0.1, api_version: ") + bad + "}\n")),
                 ::testing::StartsWith("maestro.yaml:3:35: ships.s1.api_version: api_version must "
                                       "be 'auto' or a version such as '1.41', got "))
         << bad;

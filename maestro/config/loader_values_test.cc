@@ -83,6 +83,29 @@ TEST(LoaderValuesTest, AuditorTimeoutMustBeFinite) {
             "<ok>");
 }
 
+// Regression: an integer beyond int64 was saturated to 9223372036854775807 and loaded (dump
+// printed it) instead of being refused where it is written.
+TEST(LoaderValuesTest, HugeIntegersAreOutOfRange) {
+  EXPECT_EQ(Errors(Instance("limits: {cpu: 99999999999999999999999}")),
+            "maestro.yaml:7:36: services.svc.instances.c1.limits.cpu: limits.cpu is out of range: "
+            "99999999999999999999999 (an integer from -9223372036854775808 to "
+            "9223372036854775807)");
+  EXPECT_EQ(Errors(Instance("stop_timeout: '-99999999999999999999999'")),
+            "maestro.yaml:7:36: services.svc.instances.c1.stop_timeout: stop_timeout is out of "
+            "range: -99999999999999999999999 (an integer from -9223372036854775808 to "
+            "9223372036854775807)");
+  EXPECT_EQ(Errors(Instance("ulimits: {nofile: 99999999999999999999999}")),
+            "maestro.yaml:7:40: services.svc.instances.c1.ulimits.nofile: ulimit 'nofile' is out "
+            "of range: 99999999999999999999999 (an integer from -9223372036854775808 to "
+            "9223372036854775807)");
+  EXPECT_EQ(Errors(Instance("limits: {memory: 99999999999999999999999}")),
+            "maestro.yaml:7:39: services.svc.instances.c1.limits.memory: invalid memory limit: "
+            "size 99999999999999999999999 is out of range");
+  EXPECT_THAT(Errors(Instance("ports: {p: 99999999999999999999999}")),
+              ::testing::HasSubstr("is out of range (1-65535)"));
+  EXPECT_EQ(Errors(Instance("limits: {cpu: 9223372036854775807}")), "<ok>");
+}
+
 }  // namespace
 }  // namespace config
 }  // namespace maestro

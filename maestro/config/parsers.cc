@@ -160,6 +160,7 @@ absl::StatusOr<model::Port> ParsePort(const std::string& name, const YamlNode& s
 absl::StatusOr<std::optional<int64_t>> ParseBytes(const YamlNode& value) {
   if (value.IsNull()) return std::optional<int64_t>();
   if (value.kind == YamlNode::Kind::kInt) {
+    if (value.IsBigInt()) return Invalid(absl::StrCat("size ", value.big_int, " is out of range"));
     if (value.int_value < 0) return Invalid(absl::StrCat("negative size ", value.int_value));
     return std::optional<int64_t>(value.int_value);
   }

@@ -29,7 +29,9 @@
 //  * Collections may nest at most YamlLimits::max_depth levels deep (PyYAML's pure-Python
 //    loader stops near 500 with RecursionError; deeper files are refused with a clear error
 //    rather than exhausting the stack), and the memory of a tree is linear in its size at any
-//    depth: paths share their prefixes (YamlNode::path() builds the string on demand).
+//    depth: a node knows only its parent and key (YamlNode::path() builds the string on
+//    demand, for diagnostics). The tree must not be modified after parsing (nodes point at
+//    their parents); moving the root is fine.
 //  * A UTF-8 byte-order mark at the very start is skipped, as PyYAML does.
 //
 // Values are plain data: a YamlNode owns its children. Parsing is a pure function and safe to
@@ -49,14 +51,6 @@
 namespace maestro {
 namespace config {
 
-// One segment of a node's dotted path; the segments of a tree share their prefixes, so paths
-// take memory linear in the number of nodes however deep the tree is. Immutable once built.
-struct YamlPathSegment {
-  std::shared_ptr<const YamlPathSegment> parent;  // null for the root's children
-  std::string text;                               // a key, or "[i]" for item i
-  bool index = false;                             // "[i]" (appended without a dot)
-};
-
 class YamlNode {
  public:
   enum class Kind { kNull, kBool, kInt, kFloat, kTimestamp, kString, kSequence, kMapping };
@@ -75,8 +69,12 @@ class YamlNode {
   std::string timestamp;  // Python str() of the date / datetime
   int line = 0;           // 1-based
   int column = 0;         // 1-based
-  // Dotted location from the document root (path()); null for the root.
-  std::shared_ptr<const YamlPathSegment> path_segment;
+  // Where the node sits, for path() (set once the tree is complete; nothing is built until a
+  // path is asked for, i.e. for a diagnostic): the collection holding it (null for the root and
+  // its children), its key node (mapping keys and values) or its index (sequence items).
+  const YamlNode* path_parent = nullptr;
+  const YamlNode* path_key = nullptr;
+  int64_t path_index = -1;
   std::vector<YamlNode> items;  // kSequence
   std::vector<YamlNode> keys;   // kMapping, parallel to `values`, in document order
   std::vector<YamlNode> values;
@@ -88,6 +86,8 @@ class YamlNode {
   std::string path() const;
 
   bool IsNull() const { return kind == Kind::kNull; }
+  // An int beyond int64 (int_value is saturated: never use it as the value).
+  bool IsBigInt() const { return kind == Kind::kInt && !big_int.empty(); }
   bool IsScalar() const { return kind != Kind::kSequence && kind != Kind::kMapping; }
   bool IsString() const { return kind == Kind::kString; }
   bool IsMapping() const { return kind == Kind::kMapping; }

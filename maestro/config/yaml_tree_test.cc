@@ -64,6 +64,15 @@ TEST(ResolverTest, Integers) {
   EXPECT_EQ(Resolve("25:2525").kind, Kind::kString);
   EXPECT_EQ(Resolve("1e3").kind, Kind::kString);
   EXPECT_EQ(Resolve("0o17").kind, Kind::kString);
+  // Base 60 is checked by hand (not with the regex): values from python3 + PyYAML.
+  EXPECT_EQ(Resolve("-1:30").int_value, -90);
+  EXPECT_EQ(Resolve("+1_0:05").int_value, 605);
+  EXPECT_EQ(Resolve("1:2:3").int_value, 3723);
+  EXPECT_EQ(Resolve("1:59").int_value, 119);
+  for (const char* text : {"1:60", "8080:80", "10000:5432", "01:30", "1:", "1::2", ":30",
+                           "1:2:", "1:2a", "1:234", "-:30", "1:3_0"}) {
+    EXPECT_EQ(Resolve(text).kind, Kind::kString) << text;
+  }
 }
 
 TEST(ResolverTest, Floats) {
@@ -117,6 +126,22 @@ TEST(ParseYamlTest, TypesPositionsAndPaths) {
   const YamlNode* d = b->Find("d");
   EXPECT_EQ(d->items[1].kind, Kind::kBool);
   EXPECT_EQ(d->items[1].path(), "b.d[1]");
+}
+
+// Paths are built on demand from parent links: they must survive moving the root out of the
+// StatusOr, and cover keys, nested lists and non-string keys.
+TEST(ParseYamlTest, PathsAfterMovingTheRoot) {
+  auto parsed = ParseYaml("f.yaml", "top:\n  - {k: [a, {z: 1}]}\n  - 7: x\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  YamlNode root = *std::move(parsed);
+  EXPECT_EQ(root.path(), "");
+  const YamlNode& top = *root.Find("top");
+  EXPECT_EQ(top.path(), "top");
+  EXPECT_EQ(root.keys[0].path(), "top");
+  const YamlNode& z = *top.items[0].Find("k")->items[1].Find("z");
+  EXPECT_EQ(z.path(), "top[0].k[1].z");
+  EXPECT_EQ(top.items[0].Find("k")->items[1].keys[0].path(), "top[0].k[1].z");
+  EXPECT_EQ(top.items[1].values[0].path(), "top[1].7");
 }
 
 TEST(ParseYamlTest, DuplicateKeysAnywhere) {

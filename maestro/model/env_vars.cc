@@ -5,6 +5,81 @@
 
 namespace maestro {
 namespace model {
+namespace {
+
+using Map = EnvVars::Map;
+
+// SetOverlay's source: one fixed map for every key.
+class FixedOverlaySource : public OverlaySource {
+ public:
+  explicit FixedOverlaySource(std::shared_ptr<const Map> map) : map_(std::move(map)) {}
+  std::shared_ptr<const Map> Get(const std::string&) const override { return map_; }
+
+ private:
+  std::shared_ptr<const Map> map_;
+};
+
+const Map& EmptyMap() {
+  static const Map* const kEmpty = new Map();
+  return *kEmpty;
+}
+
+}  // namespace
+
+std::shared_ptr<const Map> CachingOverlaySource::Get(const std::string& key) const {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = live_.find(key);
+    if (it != live_.end()) {
+      if (std::shared_ptr<const Map> alive = it->second.lock()) {
+        if (recent_.empty() || recent_.front() != alive) {
+          for (auto r = recent_.begin(); r != recent_.end(); ++r) {
+            if (*r == alive) {
+              recent_.erase(r);
+              break;
+            }
+          }
+          recent_.push_front(alive);
+          if (recent_.size() > keep_) recent_.pop_back();
+        }
+        return alive;
+      }
+    }
+  }
+  auto built = std::make_shared<const Map>(Compute(key));
+  std::shared_ptr<const Map> dropped;  // freed outside the lock
+  std::lock_guard<std::mutex> lock(mu_);
+  ++computed_;
+  std::weak_ptr<const Map>& slot = live_[key];
+  if (std::shared_ptr<const Map> raced = slot.lock()) return raced;  // another thread was first
+  slot = built;
+  if (keep_ > 0) {
+    recent_.push_front(built);
+    if (recent_.size() > keep_) {
+      dropped = std::move(recent_.back());
+      recent_.pop_back();
+    }
+  }
+  if (live_.size() >= prune_at_) {
+    for (auto it = live_.begin(); it != live_.end();) {
+      it = it->second.expired() ? live_.erase(it) : std::next(it);
+    }
+    prune_at_ = 2 * live_.size() + 64;
+  }
+  return built;
+}
+
+size_t CachingOverlaySource::LiveOverlays() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = 0;
+  for (const auto& entry : live_) n += entry.second.expired() ? 0 : 1;
+  return n;
+}
+
+size_t CachingOverlaySource::computed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return computed_;
+}
 
 EnvVars::Map::const_iterator EnvVars::const_iterator::Current() const {
   if (own_ == own_end_) return ov_;
@@ -26,81 +101,92 @@ EnvVars::const_iterator& EnvVars::const_iterator::operator++() {
   return *this;
 }
 
-const EnvVars::Map& EnvVars::OverlayOrEmpty() const {
-  static const Map* const kEmpty = new Map();
-  return overlay_ ? *overlay_ : *kEmpty;
-}
-
 void EnvVars::SetOverlay(std::shared_ptr<const Map> overlay) {
-  overlay_ = std::move(overlay);
-  overlap_ = 0;
-  if (overlay_ == nullptr) return;
-  if (overlay_->empty()) {
-    overlay_.reset();
+  key_.clear();
+  if (overlay == nullptr || overlay->empty()) {
+    source_.reset();
     return;
   }
-  for (const auto& entry : own_) overlap_ += overlay_->count(entry.first);
+  source_ = std::make_shared<const FixedOverlaySource>(std::move(overlay));
+}
+
+void EnvVars::SetOverlaySource(std::shared_ptr<const OverlaySource> source, std::string key) {
+  source_ = std::move(source);
+  key_ = source_ ? std::move(key) : std::string();
+}
+
+std::shared_ptr<const Map> EnvVars::overlay() const {
+  return source_ ? source_->Get(key_) : nullptr;
 }
 
 EnvVars::const_iterator EnvVars::begin() const {
-  const Map& ov = OverlayOrEmpty();
-  return const_iterator(own_.begin(), own_.end(), ov.begin(), ov.end());
+  std::shared_ptr<const Map> pin = overlay();
+  const Map& ov = pin ? *pin : EmptyMap();
+  return const_iterator(own_.begin(), own_.end(), pin, ov.begin(), ov.end());
 }
 
 EnvVars::const_iterator EnvVars::end() const {
-  const Map& ov = OverlayOrEmpty();
-  return const_iterator(own_.end(), own_.end(), ov.end(), ov.end());
+  const Map& ov = EmptyMap();
+  return const_iterator(own_.end(), own_.end(), nullptr, ov.end(), ov.end());
 }
 
 EnvVars::const_iterator EnvVars::find(const std::string& key) const {
-  const Map& ov = OverlayOrEmpty();
+  std::shared_ptr<const Map> pin = overlay();
+  const Map& ov = pin ? *pin : EmptyMap();
   auto in_ov = ov.find(key);
   if (in_ov != ov.end()) {
-    return const_iterator(own_.lower_bound(key), own_.end(), in_ov, ov.end());
+    return const_iterator(own_.lower_bound(key), own_.end(), pin, in_ov, ov.end());
   }
   auto in_own = own_.find(key);
   if (in_own != own_.end()) {
-    return const_iterator(in_own, own_.end(), ov.upper_bound(key), ov.end());
+    return const_iterator(in_own, own_.end(), pin, ov.upper_bound(key), ov.end());
   }
   return end();
 }
 
-const EnvVars::mapped_type& EnvVars::at(const std::string& key) const {
+EnvVars::mapped_type EnvVars::at(const std::string& key) const {
   auto it = find(key);
   if (it == end()) throw std::out_of_range("EnvVars::at: no variable " + key);
   return it->second;
 }
 
+EnvVars::size_type EnvVars::size() const {
+  std::shared_ptr<const Map> ov = overlay();
+  if (ov == nullptr) return own_.size();
+  size_type overlap = 0;
+  for (const auto& entry : own_) overlap += ov->count(entry.first);
+  return own_.size() + ov->size() - overlap;
+}
+
 EnvVars::mapped_type& EnvVars::operator[](const std::string& key) {
-  if (overlay_ != nullptr) {
-    for (const auto& [k, v] : *overlay_) own_[k] = v;
-    overlay_.reset();
-    overlap_ = 0;
+  if (std::shared_ptr<const Map> ov = overlay()) {
+    for (const auto& [k, v] : *ov) own_[k] = v;
   }
+  source_.reset();
+  key_.clear();
   return own_[key];
 }
 
 EnvVars::Map EnvVars::Flatten() const {
-  if (overlay_ == nullptr) return own_;
+  if (source_ == nullptr) return own_;
   return Map(begin(), end());
 }
 
 bool operator==(const EnvVars& a, const EnvVars& b) {
-  if (a.size() != b.size()) return false;
-  auto j = b.begin();
-  for (auto i = a.begin(); i != a.end(); ++i, ++j) {
+  auto i = a.begin(), j = b.begin();
+  for (; i != a.end() && j != b.end(); ++i, ++j) {
     if (*i != *j) return false;
   }
-  return true;
+  return i == a.end() && j == b.end();
 }
 
 bool operator==(const EnvVars& a, const EnvVars::Map& b) {
-  if (a.size() != b.size()) return false;
+  auto i = a.begin();
   auto j = b.begin();
-  for (auto i = a.begin(); i != a.end(); ++i, ++j) {
+  for (; i != a.end() && j != b.end(); ++i, ++j) {
     if (*i != *j) return false;
   }
-  return true;
+  return i == a.end() && j == b.end();
 }
 
 }  // namespace model

@@ -76,6 +76,41 @@ TEST(EnvVarsTest, EmptyOverlayIsNoOverlay) {
   EXPECT_TRUE(e.begin() == e.end());
 }
 
+// Counts Compute() calls; the overlay of key K is {K: "v"}.
+class CountingSource : public CachingOverlaySource {
+ public:
+  explicit CountingSource(size_t keep) : CachingOverlaySource(keep) {}
+
+ protected:
+  Map Compute(const std::string& key) const override { return Map{{key, "v"}}; }
+};
+
+TEST(EnvVarsTest, CachingSourceKeepsOnlyRecentAndHeldOverlays) {
+  auto source = std::make_shared<const CountingSource>(2);
+  EnvVars a = Map{{"OWN", "1"}}, b = Map{}, c = Map{};
+  a.SetOverlaySource(source, "A");
+  b.SetOverlaySource(source, "B");
+  c.SetOverlaySource(source, "C");
+  EXPECT_EQ(source->computed(), 0u);
+  EXPECT_EQ(a.at("A"), "v");
+  EXPECT_EQ(a.size(), 2u);  // cached: computed once
+  EXPECT_EQ(source->computed(), 1u);
+  std::shared_ptr<const Map> held = a.overlay();
+  EXPECT_EQ(b.size(), 1u);
+  EXPECT_EQ(c.size(), 1u);  // A falls out of the 2 most recent, but is held
+  EXPECT_EQ(source->LiveOverlays(), 3u);
+  EXPECT_EQ(a.overlay(), held);  // now the most recent, with C; B is freed
+  EXPECT_EQ(source->computed(), 3u);
+  EXPECT_EQ(source->LiveOverlays(), 2u);
+  held.reset();
+  EXPECT_EQ(b.size(), 1u);                // B again; C drops out
+  EXPECT_EQ(c.size(), 1u);                // C again; A drops out and nothing holds it
+  EXPECT_EQ(source->LiveOverlays(), 2u);  // A is gone
+  EXPECT_EQ(source->computed(), 5u);
+  EXPECT_EQ(Keys(a), (std::vector<std::string>{"A=v", "OWN=1"}));
+  EXPECT_EQ(source->computed(), 6u);
+}
+
 }  // namespace
 }  // namespace model
 }  // namespace maestro

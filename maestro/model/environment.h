@@ -5,8 +5,9 @@
 // environment is final, lifecycle checks have their options resolved.
 //
 // Value semantics: copying an Environment copies everything; nothing points into anything
-// else (instances refer to their ship and service by name), except that instances share their
-// service's immutable link-variable overlay (EnvVars), which is never written after loading.
+// else (instances refer to their ship and service by name), except that instances share one
+// immutable source of link variables (EnvVars' OverlaySource, config/link_variables.h), which
+// builds a service's overlay when a container's environment is read.
 // Immutable after loading by convention, so a const Environment may be shared between threads.
 //
 // Name lookups (FindShip, FindService, FindInstance, FindRegistry) go through a name index
