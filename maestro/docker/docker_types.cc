@@ -71,6 +71,17 @@ ContainerSummary ParseContainerSummary(const json& j) {
   c.status = Str(j, "Status");
   c.labels = StringMap(j, "Labels");
   c.created = Int(j, "Created");
+  const json& ports = Field(j, "Ports");
+  if (ports.is_array()) {
+    for (const json& p : ports) {
+      SummaryPort port;
+      port.ip = Str(p, "IP");
+      port.private_port = static_cast<int>(Int(p, "PrivatePort"));
+      port.public_port = static_cast<int>(Int(p, "PublicPort"));
+      port.type = Str(p, "Type");
+      c.ports.push_back(std::move(port));
+    }
+  }
   c.raw = j;
   return c;
 }

@@ -187,6 +187,15 @@ TEST(DriftTest, NewImageIdIsAnImageDifference) {
             "nginx:latest now resolves to image 5f2bf26e3518, the container runs 0b1edfbffd27");
 }
 
+TEST(DriftTest, OtherImageReferenceNamesBothReferences) {
+  model::Instance desired = Desired();
+  desired.image = "nginx:1.25";
+  std::vector<Difference> d = Diff(desired, TestShip(), Actual(),
+                                   std::optional<docker::ImageInspect>(Image(kNewImageId)));
+  ASSERT_FALSE(d.empty());
+  EXPECT_EQ(d[0].ToString(), "image: nginx:latest -> nginx:1.25");
+}
+
 TEST(DriftTest, OtherImageReferenceWithoutImageInspect) {
   model::Instance desired = Desired();
   desired.image = "nginx:1.25";

@@ -611,7 +611,13 @@ std::string FakeDockerHost::Describe() const {
 absl::StatusOr<std::string> FakeDockerHost::ApiVersion() {
   absl::Status s = Enter("ApiVersion", "", "GET /version");
   if (!s.ok()) return s;
-  return std::string("1.41");
+  std::lock_guard<std::mutex> lock(mu_);
+  return api_version_;
+}
+
+void FakeDockerHost::SetApiVersion(absl::string_view version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  api_version_ = std::string(version);
 }
 
 absl::StatusOr<std::vector<docker::ContainerSummary>> FakeDockerHost::ListContainers(
@@ -663,6 +669,20 @@ absl::StatusOr<std::vector<docker::ContainerSummary>> FakeDockerHost::ListContai
     }
     json labels = json::object();
     for (const auto& [k, v] : c->labels) labels[k] = v;
+    // Published ports as the daemon lists them: {"IP", "PrivatePort", "PublicPort", "Type"}.
+    json ports = json::array();
+    for (const auto& [key, list] : c->allocated_ports) {
+      std::pair<std::string, std::string> port_proto = absl::StrSplit(key, '/');
+      int private_port = 0, public_port = 0;
+      if (!absl::SimpleAtoi(port_proto.first, &private_port)) continue;
+      for (const docker::PortBinding& b : list) {
+        if (!absl::SimpleAtoi(b.host_port, &public_port)) continue;
+        ports.push_back({{"IP", b.host_ip.empty() ? "0.0.0.0" : b.host_ip},
+                         {"PrivatePort", private_port},
+                         {"PublicPort", public_port},
+                         {"Type", port_proto.second.empty() ? "tcp" : port_proto.second}});
+      }
+    }
     out.push_back(docker::ParseContainerSummary({{"Id", c->id},
                                                  {"Names", {"/" + c->name}},
                                                  {"Image", c->image},
@@ -670,6 +690,7 @@ absl::StatusOr<std::vector<docker::ContainerSummary>> FakeDockerHost::ListContai
                                                  {"State", StateName(c->state)},
                                                  {"Status", status},
                                                  {"Labels", labels},
+                                                 {"Ports", ports},
                                                  {"Created", absl::ToUnixSeconds(c->created)}}));
   }
   return out;
