@@ -21,9 +21,9 @@ struct ActionName {
   const char* name;
 };
 constexpr ActionName kActionNames[] = {
-    {ConvergeAction::kNone, "none"},       {ConvergeAction::kCreate, "create"},
+    {ConvergeAction::kNone, "none"},         {ConvergeAction::kCreate, "create"},
     {ConvergeAction::kRecreate, "recreate"}, {ConvergeAction::kStart, "start"},
-    {ConvergeAction::kOrphan, "orphan"},   {ConvergeAction::kUnknown, "unknown"},
+    {ConvergeAction::kOrphan, "orphan"},     {ConvergeAction::kUnknown, "unknown"},
 };
 
 bool IsRunningState(const std::string& state) {
@@ -134,8 +134,7 @@ class Planner {
     return c == s->second.end() ? nullptr : c->second;
   }
 
-  void See(const std::string& ship, const std::string& name,
-           const docker::ContainerSummary* c) {
+  void See(const std::string& ship, const std::string& name, const docker::ContainerSummary* c) {
     SeenContainer seen{name, "", "absent", ""};
     if (c != nullptr) seen = {name, c->id, c->state, c->image_id};
     plan_.fingerprint[ship].containers.push_back(std::move(seen));
@@ -165,8 +164,8 @@ class Planner {
         image = *img->second;
         fp = image->id;
       } else if (absl::IsNotFound(img->second.status())) {
-        pc.notes.push_back(absl::StrCat("image ", inst.image, " is not on ", inst.ship,
-                                        ": it will be pulled"));
+        pc.notes.push_back(
+            absl::StrCat("image ", inst.image, " is not on ", inst.ship, ": it will be pulled"));
       } else if (reported_images_.insert({inst.ship, inst.image}).second) {
         Problem(inst.ship, inst.name,
                 absl::StrCat("cannot inspect image ", inst.image, ": ",
@@ -194,9 +193,8 @@ class Planner {
     if (NeedsInspect(inst, *ship, *c)) {
       auto it = live->inspected.find(inst.name);
       if (it == live->inspected.end() || !it->second.ok()) {
-        std::string why = it == live->inspected.end()
-                              ? std::string("it was not inspected")
-                              : std::string(it->second.status().message());
+        std::string why = it == live->inspected.end() ? std::string("it was not inspected")
+                                                      : std::string(it->second.status().message());
         pc.action = ConvergeAction::kUnknown;
         pc.reasons.push_back(absl::StrCat("cannot compare: ", why));
         Problem(inst.ship, inst.name, absl::StrCat("cannot inspect ", inst.name, ": ", why));
@@ -257,9 +255,9 @@ class Planner {
         pc.reasons.push_back(
             absl::StrCat("instance ", instance, " is no longer in the environment"));
       } else {
-        pc.reasons.push_back(absl::StrCat("instance ", instance, " is now ",
-                                          inst->name == name ? "on ship " + inst->ship
-                                                             : "named " + inst->name));
+        pc.reasons.push_back(
+            absl::StrCat("instance ", instance, " is now ",
+                         inst->name == name ? "on ship " + inst->ship : "named " + inst->name));
       }
       See(ship, name, &c);
       orphans.push_back(std::move(pc));
@@ -342,8 +340,8 @@ class Planner {
           }
           if (!reported.insert({protocol, want.port, want.holder, name}).second) continue;
           Problem(ship, want.holder,
-                  absl::StrCat("host port ", want.port, "/", protocol, " on ", ship,
-                               " wanted by ", want.holder, " is held by ",
+                  absl::StrCat("host port ", want.port, "/", protocol, " on ", ship, " wanted by ",
+                               want.holder, " is held by ",
                                orphans.count(name) ? "orphan " : "running container ", name,
                                orphans.count(name) ? "" : " (not in this plan)"));
         }

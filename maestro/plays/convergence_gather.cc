@@ -29,13 +29,12 @@ void GatherShip(const PlayWorld& world, const std::string& ship_name,
   }
   live.api_version = *api;
   if (docker::CompareApiVersions(*api, kMinimumPlanApi) < 0) {
-    live.reachable = absl::FailedPreconditionError(
-        absl::StrCat(docker.Describe(), ": Docker API ", *api, " is too old: labels need ",
-                     kMinimumPlanApi, " or later"));
+    live.reachable = absl::FailedPreconditionError(absl::StrCat(docker.Describe(), ": Docker API ",
+                                                                *api, " is too old: labels need ",
+                                                                kMinimumPlanApi, " or later"));
     return;
   }
-  absl::StatusOr<std::vector<docker::ContainerSummary>> list =
-      docker.ListContainers({.all = true});
+  absl::StatusOr<std::vector<docker::ContainerSummary>> list = docker.ListContainers({.all = true});
   if (!list.ok()) {
     live.reachable = list.status();
     return;

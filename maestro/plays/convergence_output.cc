@@ -88,8 +88,8 @@ std::string RenderTable(const ConvergencePlan& plan, bool color) {
     }
   }
   if (!plan.problems.empty()) {
-    absl::StrAppend(&out, out.empty() ? "" : "\n", color ? "\033[31m" : "", "Problems:",
-                    color ? kReset : "", "\n");
+    absl::StrAppend(&out, out.empty() ? "" : "\n", color ? "\033[31m" : "",
+                    "Problems:", color ? kReset : "", "\n");
     for (const PlanProblem& p : plan.problems) absl::StrAppend(&out, indent, p.message, "\n");
   }
   absl::StrAppend(&out, out.empty() ? "" : "\n", "Plan: ", plan.Summary(), ".\n");
@@ -168,7 +168,8 @@ json PlanToJson(const ConvergencePlan& plan) {
   for (const auto& [ship, fp] : plan.fingerprint) {
     json seen = json::array();
     for (const SeenContainer& c : fp.containers) {
-      seen.push_back({{"name", c.name}, {"id", c.id}, {"state", c.state}, {"image_id", c.image_id}});
+      seen.push_back(
+          {{"name", c.name}, {"id", c.id}, {"state", c.state}, {"image_id", c.image_id}});
     }
     fingerprint[ship] = {{"containers", seen}, {"images", fp.images}};
   }
@@ -266,8 +267,8 @@ absl::StatusOr<ConvergencePlan> LoadPlanFile(absl::string_view text) {
 absl::Status CheckPlanStillCurrent(const ConvergencePlan& saved, const ConvergencePlan& current) {
   std::vector<std::string> changes;
   if (saved.environment != current.environment) {
-    changes.push_back(absl::StrCat("the plan is for environment ", saved.environment,
-                                   ", not ", current.environment));
+    changes.push_back(absl::StrCat("the plan is for environment ", saved.environment, ", not ",
+                                   current.environment));
   }
   for (const auto& [ship, before] : saved.fingerprint) {
     auto it = current.fingerprint.find(ship);

@@ -19,9 +19,9 @@
 namespace maestro::plays {
 namespace {
 
+using ::testing::ElementsAre;
 using testing::FakeClock;
 using testing::FakeDockerHost;
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
@@ -172,8 +172,7 @@ TEST_F(ConvergenceTest, ChangedEnvNamesExactlyThatVariableAndInspectsOnlyThatCon
   ConvergencePlan plan = MakePlan({"db-1", "api-1"});
   const PlannedContainer& api = Find(plan, "api-1");
   EXPECT_EQ(api.action, ConvergeAction::kRecreate);
-  EXPECT_THAT(api.reasons,
-              ElementsAre("env: JAVA_OPTS changed from \"-Xmx512m\" to \"-Xmx1g\""));
+  EXPECT_THAT(api.reasons, ElementsAre("env: JAVA_OPTS changed from \"-Xmx512m\" to \"-Xmx1g\""));
   EXPECT_EQ(Find(plan, "db-1").action, ConvergeAction::kNone);
   EXPECT_EQ(host("ship1").CountCalls("InspectContainer"), 1);
   EXPECT_EQ(host("ship1").CountCalls("InspectContainer", "api-1"), 1);
@@ -330,7 +329,8 @@ TEST_F(ConvergenceTest, AbsentImageIsANoteAndABrokenImageInspectAProblem) {
   ConvergencePlan plan = MakePlan({"api-1", "db-1"});
   // api-1 is listed first here, so its image inspect is the one that fails.
   EXPECT_THAT(Problems(plan), ElementsAre(HasSubstr("cannot inspect image api:1.2")));
-  EXPECT_THAT(Find(plan, "db-1").notes, ElementsAre("image db:1 is not on ship1: it will be pulled"));
+  EXPECT_THAT(Find(plan, "db-1").notes,
+              ElementsAre("image db:1 is not on ship1: it will be pulled"));
 }
 
 TEST_F(ConvergenceTest, DependencyCycleIsReportedWithItsPath) {

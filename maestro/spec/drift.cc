@@ -422,8 +422,8 @@ std::optional<Difference> ImageDifference(const model::Instance& desired,
     if (image->id == actual.image_id) return std::nullopt;
     // Another reference in the file ("nginx:1.24" -> "nginx:1.25"): say so rather than ids.
     if (!actual.config_image.empty() && NormalizedImage(actual.config_image) != want_ref) {
-      return Difference{"image", absl::StrCat(NormalizedImage(actual.config_image), " -> ",
-                                              want_ref)};
+      return Difference{"image",
+                        absl::StrCat(NormalizedImage(actual.config_image), " -> ", want_ref)};
     }
     return Difference{"image", absl::StrCat(want_ref, " now resolves to image ", ShortId(image->id),
                                             ", the container runs ", ShortId(actual.image_id))};

@@ -190,8 +190,8 @@ TEST(DriftTest, NewImageIdIsAnImageDifference) {
 TEST(DriftTest, OtherImageReferenceNamesBothReferences) {
   model::Instance desired = Desired();
   desired.image = "nginx:1.25";
-  std::vector<Difference> d = Diff(desired, TestShip(), Actual(),
-                                   std::optional<docker::ImageInspect>(Image(kNewImageId)));
+  std::vector<Difference> d =
+      Diff(desired, TestShip(), Actual(), std::optional<docker::ImageInspect>(Image(kNewImageId)));
   ASSERT_FALSE(d.empty());
   EXPECT_EQ(d[0].ToString(), "image: nginx:latest -> nginx:1.25");
 }
