@@ -61,7 +61,8 @@ std::vector<std::string> Completions(const model::Environment* env,
   // Positional words before the current one, without the program name and flags.
   static const std::set<std::string> kTakesValue = {
       "-f", "--file",        "-c", "--concurrency", "-C",           "--container-filter",
-      "-S", "--ship-filter", "-n", "--format",      "--step-delay", "--stop-start-delay"};
+      "-S", "--ship-filter", "-n", "--format",      "--step-delay", "--stop-start-delay",
+      "-o", "--out"};
   std::vector<std::string> positional;
   for (size_t i = 1; i + 1 < words.size(); ++i) {
     if (kTakesValue.count(words[i])) {
