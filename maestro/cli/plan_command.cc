@@ -38,8 +38,7 @@ absl::Status WriteFile(const std::string& path, const std::string& text) {
 
 int RunPlanCommand(const plays::PlayWorld& world, const Options& options,
                    plays::Scheduler& scheduler, const PlanOutput& output, const Streams& io) {
-  absl::StatusOr<std::vector<std::string>> containers =
-      ResolveCommandThings(*world.env, options);
+  absl::StatusOr<std::vector<std::string>> containers = ResolveCommandThings(*world.env, options);
   if (!containers.ok()) {
     std::fprintf(io.err, "maestro: error: %s\n",
                  std::string(containers.status().message()).c_str());
@@ -61,8 +60,7 @@ int RunPlanCommand(const plays::PlayWorld& world, const Options& options,
     std::fprintf(io.err, "maestro: interrupted: no plan\n");
     return FinishOutput(io, kExitInterrupted);
   }
-  plays::ConvergencePlan plan =
-      plays::ComputeConvergencePlan(*world.env, *containers, live, scope);
+  plays::ConvergencePlan plan = plays::ComputeConvergencePlan(*world.env, *containers, live, scope);
   if (options.format == OutputFormat::kJson) {
     std::fprintf(io.out, "%s\n", plays::PlanToJson(plan).dump(2).c_str());
   } else {

@@ -75,8 +75,8 @@ std::string Mermaid(const Drawing& d) {
     if (!name.empty()) out += "  end\n";
   }
   for (const Edge& e : d.edges) {
-    absl::StrAppend(&out, "  ", ids.at(e.from),
-                    e.volumes_only ? " -.->|volumes_from| " : " --> ", ids.at(e.to), "\n");
+    absl::StrAppend(&out, "  ", ids.at(e.from), e.volumes_only ? " -.->|volumes_from| " : " --> ",
+                    ids.at(e.to), "\n");
   }
   return out;
 }
@@ -84,8 +84,8 @@ std::string Mermaid(const Drawing& d) {
 }  // namespace
 
 absl::StatusOr<std::string> RenderDepGraph(const model::Environment& env,
-                                           const std::vector<std::string>& things,
-                                           bool containers, DepGraphFormat format) {
+                                           const std::vector<std::string>& things, bool containers,
+                                           DepGraphFormat format) {
   std::set<std::string> services;
   if (things.empty()) {
     for (const model::Service& s : env.services) services.insert(s.name);

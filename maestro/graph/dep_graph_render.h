@@ -21,8 +21,8 @@ enum class DepGraphFormat { kDot, kMermaid };
 
 // InvalidArgument "X is neither a service nor a container!" for an unknown thing.
 absl::StatusOr<std::string> RenderDepGraph(const model::Environment& env,
-                                           const std::vector<std::string>& things,
-                                           bool containers, DepGraphFormat format);
+                                           const std::vector<std::string>& things, bool containers,
+                                           DepGraphFormat format);
 
 }  // namespace maestro::graph
 

@@ -80,8 +80,10 @@ std::string RenderTable(const ConvergencePlan& plan, bool color) {
       if (lines.empty()) lines.push_back("");
       std::string action = Pad(ActionWord(c.action), action_w);
       if (color) action = absl::StrCat(ActionColor(c.action), action, kReset);
-      absl::StrAppend(&out, indent, action, "  ", Pad(c.name, name_w), "  ",
-                      Pad(c.service, service_w), "  ", lines[0], "\n");
+      std::string row = absl::StrCat(indent, action, "  ", Pad(c.name, name_w), "  ",
+                                     Pad(c.service, service_w), "  ", lines[0]);
+      while (!row.empty() && row.back() == ' ') row.pop_back();
+      absl::StrAppend(&out, row, "\n");
       for (size_t i = 1; i < lines.size(); ++i) {
         absl::StrAppend(&out, std::string(reason_col, ' '), lines[i], "\n");
       }

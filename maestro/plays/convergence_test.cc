@@ -398,7 +398,7 @@ TEST_F(ConvergenceTest, TextGroupsByShipInDependencyOrder) {
   EXPECT_EQ(RenderPlanText(plan, {.table = true, .color = false}),
             "ship1\n"
             "  ACTION     CONTAINER  SERVICE  REASONS\n"
-            "  no change  db-1       db       \n"
+            "  no change  db-1       db\n"
             "  recreate   api-1      api      env: JAVA_OPTS changed from \"-Xmx512m\" to "
             "\"-Xmx1g\"\n"
             "\n"
