@@ -118,10 +118,10 @@ TEST_F(PlanTest, ForeignContainerHoldingAWantedPortIsAProblem) {
   std::string file = Write(kEnvironment);
   RunResult plan = RunMaestro(file, {"plan", "--detailed-exitcode"});
   EXPECT_EQ(plan.exit_code, 1) << plan.all();
-  EXPECT_THAT(plan.out, HasSubstr(absl::StrCat("problem: host port ", port_base_ + 1,
-                                               "/tcp on ship1 wanted by ", C("web-1"),
-                                               " is held by running container ", C("foreign"),
-                                               " (not in this plan)\n")));
+  EXPECT_THAT(plan.out,
+              HasSubstr(absl::StrCat(
+                  "problem: host port ", port_base_ + 1, "/tcp on ship1 wanted by ", C("web-1"),
+                  " is held by running container ", C("foreign"), " (not in this plan)\n")));
 }
 
 }  // namespace
