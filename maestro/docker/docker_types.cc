@@ -73,11 +73,13 @@ ContainerSummary ParseContainerSummary(const json& j) {
   c.created = Int(j, "Created");
   const json& ports = Field(j, "Ports");
   if (ports.is_array()) {
+    auto port_number = [](int64_t n) { return n > 0 && n <= 65535 ? static_cast<int>(n) : 0; };
     for (const json& p : ports) {
+      if (!p.is_object()) continue;
       SummaryPort port;
       port.ip = Str(p, "IP");
-      port.private_port = static_cast<int>(Int(p, "PrivatePort"));
-      port.public_port = static_cast<int>(Int(p, "PublicPort"));
+      port.private_port = port_number(Int(p, "PrivatePort"));
+      port.public_port = port_number(Int(p, "PublicPort"));
       port.type = Str(p, "Type");
       c.ports.push_back(std::move(port));
     }
