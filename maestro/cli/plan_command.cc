@@ -62,7 +62,7 @@ int RunPlanCommand(const plays::PlayWorld& world, const Options& options,
   }
   plays::ConvergencePlan plan = plays::ComputeConvergencePlan(*world.env, *containers, live, scope);
   if (options.format == OutputFormat::kJson) {
-    std::fprintf(io.out, "%s\n", plays::PlanToJson(plan).dump(2).c_str());
+    std::fputs(plays::PlanJsonText(plan).c_str(), io.out);
   } else {
     std::fputs(plays::RenderPlanText(plan, {.table = output.table, .color = output.color}).c_str(),
                io.out);

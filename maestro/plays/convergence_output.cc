@@ -251,10 +251,14 @@ absl::StatusOr<ConvergencePlan> PlanFromJson(const json& j) {
   return plan;
 }
 
+std::string PlanJsonText(const ConvergencePlan& plan) {
+  return PlanToJson(plan).dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
 std::string SavePlanFile(const ConvergencePlan& plan) {
   json j = PlanToJson(plan);
   j["format"] = kPlanFileFormat;
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 absl::StatusOr<ConvergencePlan> LoadPlanFile(absl::string_view text) {

@@ -31,6 +31,8 @@ struct PlanTextStyle {
 std::string RenderPlanText(const ConvergencePlan& plan, const PlanTextStyle& style);
 
 nlohmann::json PlanToJson(const ConvergencePlan& plan);
+// PlanToJson as indented text; bytes that are not UTF-8 (a daemon's) become U+FFFD.
+std::string PlanJsonText(const ConvergencePlan& plan);
 // InvalidArgument naming the first malformed field.
 absl::StatusOr<ConvergencePlan> PlanFromJson(const nlohmann::json& j);
 

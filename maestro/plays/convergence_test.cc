@@ -192,6 +192,20 @@ TEST_F(ConvergenceTest, ChangedSecretNeverShowsItsValue) {
   EXPECT_THAT(PlanToJson(plan).dump(), ::testing::Not(HasSubstr("hunter2")));
 }
 
+TEST_F(ConvergenceTest, BytesThatAreNotUtf8NeverBreakTheJson) {
+  model::Instance old = *env_.FindInstance("api-1");
+  old.env["JAVA_OPTS"] = "\xff";
+  Create(old);
+  ConvergencePlan plan = MakePlan({"api-1"});
+  ASSERT_EQ(Find(plan, "api-1").action, ConvergeAction::kRecreate);
+  std::string text;
+  ASSERT_NO_THROW(text = PlanJsonText(plan));
+  EXPECT_THAT(text, HasSubstr("JAVA_OPTS changed from \\\"\xef\xbf\xbd\\\""));
+  absl::StatusOr<ConvergencePlan> saved;
+  ASSERT_NO_THROW(saved = LoadPlanFile(SavePlanFile(plan)));
+  EXPECT_TRUE(saved.ok()) << saved.status();
+}
+
 TEST_F(ConvergenceTest, OtherImageTagInTheFileIsNamed) {
   model::Instance old = *env_.FindInstance("api-1");
   old.image = "api:1.3";

@@ -102,7 +102,7 @@ std::string SetDelta(const std::set<std::string>& want, const std::set<std::stri
 
 std::string ListRepr(const std::vector<std::string>& v) {
   json j = v;
-  return j.dump();
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);  // the daemon's bytes
 }
 
 // "/db-1:/web-1/db" (how daemons report links) -> "db-1:db".
@@ -399,8 +399,10 @@ class Differ {
     if (type != desired_.log_config->driver || options != desired_.log_config->options) {
       json want_opts = desired_.log_config->options;
       json have_opts = options;
-      Add("log config", absl::StrCat("is ", desired_.log_config->driver, " ", want_opts.dump(),
-                                     ", container has ", type, " ", have_opts.dump()));
+      const auto replace = json::error_handler_t::replace;  // the daemon's bytes
+      Add("log config", absl::StrCat("is ", desired_.log_config->driver, " ",
+                                     want_opts.dump(-1, ' ', false, replace), ", container has ",
+                                     type, " ", have_opts.dump(-1, ' ', false, replace)));
     }
   }
 

@@ -211,6 +211,17 @@ TEST(DriftTest, WhatTheOldImageBroughtIsNotReportedAsRemoved) {
   EXPECT_EQ(FormatDifferences(d), "env: OLD_IMAGE_VAR removed; labels: org.old-image removed");
 }
 
+TEST(DriftTest, BytesThatAreNotUtf8FromTheDaemonAreShownReplaced) {
+  // nlohmann::json's dump() throws on them unless told to replace: never crash on a daemon.
+  json j = DaemonInspect();
+  j["Config"]["Cmd"] = {"nginx", "\xff"};
+  std::vector<Difference> d;
+  ASSERT_NO_THROW(d = Diff(Desired(), TestShip(), Actual(j), Image()));
+  EXPECT_EQ(FormatDifferences(d),
+            "command: is [\"nginx\",\"-g\",\"daemon off;\"], container runs "
+            "[\"nginx\",\"\xef\xbf\xbd\"]");
+}
+
 TEST(DriftTest, OtherImageReferenceWithoutImageInspect) {
   model::Instance desired = Desired();
   desired.image = "nginx:1.25";
