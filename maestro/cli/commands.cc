@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "maestro/config/dump.h"
+#include "maestro/graph/dep_graph_render.h"
 #include "maestro/graph/graph.h"
 #include "maestro/plays/logs.h"
 #include "maestro/plays/plays.h"
@@ -61,7 +62,8 @@ std::vector<std::string> Completions(const model::Environment* env,
   // Positional words before the current one, without the program name and flags.
   static const std::set<std::string> kTakesValue = {
       "-f", "--file",        "-c", "--concurrency", "-C",           "--container-filter",
-      "-S", "--ship-filter", "-n", "--format",      "--step-delay", "--stop-start-delay"};
+      "-S", "--ship-filter", "-n", "--format",      "--step-delay", "--stop-start-delay",
+      "-o", "--out"};
   std::vector<std::string> positional;
   for (size_t i = 1; i + 1 < words.size(); ++i) {
     if (kTakesValue.count(words[i])) {
@@ -124,7 +126,13 @@ int RunDeptree(const model::Environment& env, const Options& options, const Stre
     }
     std::sort(things.begin(), things.end());
   }
-  absl::StatusOr<std::string> tree = graph::RenderDepTree(env, things, options.recursive);
+  absl::StatusOr<std::string> tree =
+      options.format == OutputFormat::kDot || options.format == OutputFormat::kMermaid
+          ? graph::RenderDepGraph(env, things, options.recursive,
+                                  options.format == OutputFormat::kDot
+                                      ? graph::DepGraphFormat::kDot
+                                      : graph::DepGraphFormat::kMermaid)
+          : graph::RenderDepTree(env, things, options.recursive);
   if (!tree.ok()) {
     std::fprintf(io.err, "maestro: error: %s\n", std::string(tree.status().message()).c_str());
     return kExitUsage;

@@ -51,6 +51,17 @@ int RunDump(const model::Environment& env, const Options& options, const Streams
 int RunPlayCommand(const plays::PlayWorld& world, const Options& options,
                    plays::Scheduler& scheduler, bool color, const Streams& io);
 
+// How `plan` prints on text output: a table (a terminal) or plain lines, with colours or not.
+struct PlanOutput {
+  bool table = false;
+  bool color = false;
+};
+
+// plan [things] (docs/usage.md#plan): 0, or 2 with --detailed-exitcode when there are changes;
+// 1 when preflight found problems or -o could not be written.
+int RunPlanCommand(const plays::PlayWorld& world, const Options& options,
+                   plays::Scheduler& scheduler, const PlanOutput& output, const Streams& io);
+
 // logs [-F] [-n N] CONTAINER. `cancel` ends a follow.
 int RunLogs(const plays::PlayWorld& world, const Options& options, const std::atomic<bool>* cancel,
             const Streams& io);

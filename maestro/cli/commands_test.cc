@@ -152,6 +152,70 @@ TEST(RunDeptree, MatchesMaestroNgLayout) {
   EXPECT_EQ(io.out(), "kafka\n \\- zookeeper\n\nzookeeper\n");
 }
 
+TEST(RunDeptree, DotAndMermaid) {
+  model::Environment env = Load();
+  CaptureStreams io;
+  EXPECT_EQ(RunDeptree(env, Parse({"deptree", "--format", "mermaid", "kafka"}), io.streams()),
+            kExitOk);
+  EXPECT_EQ(io.out(), "flowchart TD\n  n0[\"kafka\"]\n  n1[\"zookeeper\"]\n  n0 --> n1\n");
+  CaptureStreams dot;
+  EXPECT_EQ(RunDeptree(env, Parse({"deptree", "-r", "--format", "dot", "kafka-1"}), dot.streams()),
+            kExitOk);
+  EXPECT_THAT(dot.out(), HasSubstr("\"kafka-1\" -> \"zk-2\";\n"));
+  EXPECT_THAT(dot.out(), HasSubstr("label=\"ship2\";\n"));
+}
+
+TEST(RunPlanCommand, LinesExitCodesAndSavedPlan) {
+  model::Environment env = Load();
+  testing::FakeClock clock;
+  plays::test::FakeShips ships(&clock, {"ship1", "ship2"}, {"zk", "kafka"});
+  plays::PlayWorld world;
+  world.env = &env;
+  world.ships = &ships;
+  world.clock = &clock;
+  std::string saved = ::testing::TempDir() + "/plan.json";
+  {
+    CaptureStreams io;
+    plays::Scheduler scheduler({});
+    EXPECT_EQ(RunPlanCommand(world, Parse({"plan", "--detailed-exitcode", "-o", saved}), scheduler,
+                             {}, io.streams()),
+              2);
+    EXPECT_EQ(io.out(),
+              "ship1 zk-1 create: no container zk-1 on ship1\n"
+              "ship1 kafka-1 create: no container kafka-1 on ship1\n"
+              "ship2 zk-2 create: no container zk-2 on ship2\n"
+              "Plan: 3 to create.\n");
+    FILE* f = std::fopen(saved.c_str(), "r");
+    ASSERT_NE(f, nullptr);
+    char buf[256] = {};
+    size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    EXPECT_THAT(std::string(buf, n), HasSubstr("\"changes\": true"));
+  }
+  {
+    // Without --detailed-exitcode, changes exit 0; an unreachable ship is a problem: 1.
+    CaptureStreams io;
+    plays::Scheduler scheduler({});
+    EXPECT_EQ(RunPlanCommand(world, Parse({"plan"}), scheduler, {}, io.streams()), kExitOk);
+    ships.host("ship2").SetDown(true);
+    CaptureStreams down;
+    plays::Scheduler again({});
+    EXPECT_EQ(RunPlanCommand(world, Parse({"plan", "--format", "json"}), again, {}, down.streams()),
+              kExitFailed);
+    nlohmann::json j = nlohmann::json::parse(down.out());
+    EXPECT_EQ(j["problems"][0]["ship"], "ship2");
+  }
+  ships.host("ship2").SetDown(false);
+  {
+    CaptureStreams io;
+    plays::Scheduler scheduler({});
+    EXPECT_EQ(RunPlanCommand(world, Parse({"plan", "-o", "/nonexistent-dir/p.json"}), scheduler, {},
+                             io.streams()),
+              kExitFailed);
+    EXPECT_THAT(io.err(), HasSubstr("cannot write /nonexistent-dir/p.json"));
+  }
+}
+
 TEST(RunDump, MasksPasswordsAndListsResolvedContainers) {
   model::Environment env = Load();
   CaptureStreams io;

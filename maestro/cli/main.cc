@@ -158,6 +158,11 @@ int Run(int argc, char** argv) {
   if (options.command == Command::kLogs) {
     return RunLogs(world, options, &g_interrupted, io);
   }
+  if (options.command == Command::kPlan) {
+    int code = RunPlanCommand(world, options, scheduler,
+                              {.table = terminal.is_tty, .color = terminal.color}, io);
+    return g_interrupted.load() && code == kExitOk ? kExitInterrupted : code;
+  }
   int code = RunPlayCommand(world, options, scheduler, terminal.color, io);
   if (g_interrupted.load() && code == kExitOk) code = kExitInterrupted;
   return code;

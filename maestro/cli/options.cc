@@ -22,6 +22,8 @@ const std::vector<CommandInfo>& Commands() {
   //                        conc   filt   refr   things
   static const auto* const kCommands = new std::vector<CommandInfo>{
       {Command::kStatus, "status", "display container status", false, true, true, false, true},
+      {Command::kPlan, "plan", "show what would change, with reasons, before anything is touched",
+       false, true, true, false, true},
       {Command::kStart, "start", "start services and containers", false, true, true, true, true},
       {Command::kStop, "stop", "stop services and containers", true, true, true, false, true},
       {Command::kKill, "kill", "kill services and containers", true, true, true, false, true},
@@ -148,9 +150,22 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
             ->check(CLI::NonNegativeNumber);
         sub->add_flag("-t,--timestamps", o.timestamps, "show timestamps");
         break;
+      case Command::kPlan:
+        sub->add_flag("--detailed-exitcode", o.detailed_exitcode,
+                      "exit 0 when there is nothing to do, 2 when there are changes, 1 on "
+                      "problems");
+        sub->add_option("-o,--out", o.plan_out,
+                        "save the plan, with a fingerprint of what the ships looked like, to "
+                        "FILE")
+            ->type_name("FILE");
+        break;
       case Command::kDeptree:
         sub->add_flag("-r,--recursive", o.recursive,
-                      "show dependencies recursively (possibly with duplicates)");
+                      "show dependencies recursively (possibly with duplicates); with dot or "
+                      "mermaid: the containers, grouped by ship");
+        sub->add_option("--format", x.format,
+                        "output format: text (default), dot (Graphviz) or mermaid")
+            ->check(CLI::IsMember({"text", "dot", "mermaid"}));
         break;
       case Command::kDump:
         sub->add_flag("-c,--config", o.dump_config,
@@ -241,7 +256,10 @@ ParseOutcome ParseCommandLine(const std::vector<std::string>& args) {
   }
   if (color) o.color = true;
   if (no_color) o.color = false;
-  o.format = format == "json" ? OutputFormat::kJson : OutputFormat::kText;
+  o.format = format == "json"      ? OutputFormat::kJson
+             : format == "dot"     ? OutputFormat::kDot
+             : format == "mermaid" ? OutputFormat::kMermaid
+                                   : OutputFormat::kText;
   for (auto& [sub, cmd] : subs) {
     if (sub->parsed()) o.command = cmd;
   }

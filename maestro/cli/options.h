@@ -15,6 +15,7 @@ namespace maestro::cli {
 
 enum class Command {
   kStatus,
+  kPlan,
   kStart,
   kStop,
   kKill,
@@ -48,7 +49,8 @@ const char* CommandName(Command command);
 // column is the one home of this decision.
 bool IsStopLike(Command command);
 
-enum class OutputFormat { kText, kJson };
+// kDot and kMermaid: deptree only.
+enum class OutputFormat { kText, kJson, kDot, kMermaid };
 
 struct Options {
   // Global.
@@ -73,6 +75,9 @@ struct Options {
   // status
   bool full = false;        // -F
   bool show_hosts = false;  // -H
+  // plan
+  bool detailed_exitcode = false;  // --detailed-exitcode: 0 nothing to do, 2 changes, 1 error
+  std::string plan_out;            // -o FILE: save the plan
   // restart
   int step_delay = 0;
   int stop_start_delay = 0;

@@ -114,6 +114,30 @@ TEST(Options, JsonFormat) {
   EXPECT_EQ(ParseCommandLine({"status", "--format", "xml"}).kind, Kind::kUsageError);
 }
 
+TEST(Options, PlanFlags) {
+  ParseOutcome out = ParseCommandLine(
+      {"plan", "--detailed-exitcode", "-o", "p.json", "-S", "ship*", "--format", "json", "web"});
+  ASSERT_EQ(out.kind, Kind::kRun) << out.text;
+  EXPECT_EQ(out.options.command, Command::kPlan);
+  EXPECT_TRUE(out.options.detailed_exitcode);
+  EXPECT_EQ(out.options.plan_out, "p.json");
+  EXPECT_EQ(out.options.ship_filter, "ship*");
+  EXPECT_EQ(out.options.format, OutputFormat::kJson);
+  EXPECT_EQ(out.options.things, std::vector<std::string>{"web"});
+  // plan changes nothing: no -r/--reuse, no --detailed-exitcode elsewhere.
+  EXPECT_EQ(ParseCommandLine({"plan", "-r"}).kind, Kind::kUsageError);
+  EXPECT_EQ(ParseCommandLine({"start", "--detailed-exitcode"}).kind, Kind::kUsageError);
+}
+
+TEST(Options, DeptreeFormats) {
+  EXPECT_EQ(ParseCommandLine({"deptree", "--format", "dot"}).options.format, OutputFormat::kDot);
+  EXPECT_EQ(ParseCommandLine({"deptree", "-r", "--format", "mermaid"}).options.format,
+            OutputFormat::kMermaid);
+  EXPECT_EQ(ParseCommandLine({"deptree"}).options.format, OutputFormat::kText);
+  EXPECT_EQ(ParseCommandLine({"deptree", "--format", "json"}).kind, Kind::kUsageError);
+  EXPECT_EQ(ParseCommandLine({"status", "--format", "dot"}).kind, Kind::kUsageError);
+}
+
 TEST(Options, HelpAndVersion) {
   ParseOutcome help = ParseCommandLine({"--help"});
   EXPECT_EQ(help.kind, Kind::kHelp);

@@ -71,6 +71,19 @@ ContainerSummary ParseContainerSummary(const json& j) {
   c.status = Str(j, "Status");
   c.labels = StringMap(j, "Labels");
   c.created = Int(j, "Created");
+  const json& ports = Field(j, "Ports");
+  if (ports.is_array()) {
+    auto port_number = [](int64_t n) { return n > 0 && n <= 65535 ? static_cast<int>(n) : 0; };
+    for (const json& p : ports) {
+      if (!p.is_object()) continue;
+      SummaryPort port;
+      port.ip = Str(p, "IP");
+      port.private_port = port_number(Int(p, "PrivatePort"));
+      port.public_port = port_number(Int(p, "PublicPort"));
+      port.type = Str(p, "Type");
+      c.ports.push_back(std::move(port));
+    }
+  }
   c.raw = j;
   return c;
 }

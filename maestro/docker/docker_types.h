@@ -24,6 +24,14 @@ struct VersionInfo {
   nlohmann::json raw;
 };
 
+// One entry of a list answer's "Ports": a published port has public_port > 0.
+struct SummaryPort {
+  std::string ip;  // host address ("0.0.0.0", "::", "127.0.0.1"; "" when not published)
+  int private_port = 0;
+  int public_port = 0;
+  std::string type;  // "tcp", "udp"
+};
+
 struct ContainerSummary {
   std::string id;
   std::vector<std::string> names;  // with the leading '/'
@@ -33,6 +41,7 @@ struct ContainerSummary {
   std::string status;  // "Up 3 minutes"
   std::map<std::string, std::string> labels;
   int64_t created = 0;  // unix seconds
+  std::vector<SummaryPort> ports;
   nlohmann::json raw;
 };
 

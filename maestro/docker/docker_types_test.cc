@@ -31,5 +31,23 @@ TEST(DockerTypesTest, DockerTimeParam) {
   EXPECT_EQ(DockerTimeParam(absl::FromUnixSeconds(7)), "7.000000000");
 }
 
+TEST(DockerTypesTest, ContainerSummaryPorts) {
+  // `GET /containers/json` (API 1.41): one published, one only exposed; garbage tolerated.
+  ContainerSummary c = ParseContainerSummary(nlohmann::json::parse(R"({
+    "Id": "abc", "Names": ["/web-1"], "State": "running",
+    "Ports": [{"IP": "0.0.0.0", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"},
+              {"PrivatePort": 53, "Type": "udp"}, "junk",
+              {"PrivatePort": 1, "PublicPort": 99999999999}]})"));
+  ASSERT_EQ(c.ports.size(), 3u);  // the string is skipped
+  EXPECT_EQ(c.ports[0].ip, "0.0.0.0");
+  EXPECT_EQ(c.ports[0].private_port, 80);
+  EXPECT_EQ(c.ports[0].public_port, 8080);
+  EXPECT_EQ(c.ports[0].type, "tcp");
+  EXPECT_EQ(c.ports[1].public_port, 0);
+  EXPECT_EQ(c.ports[1].type, "udp");
+  EXPECT_EQ(c.ports[2].public_port, 0);  // out of range
+  EXPECT_TRUE(ParseContainerSummary(nlohmann::json::parse(R"({"Ports": null})")).ports.empty());
+}
+
 }  // namespace
 }  // namespace maestro::docker

@@ -172,8 +172,9 @@ std::string NormalizedImage(absl::string_view image) {
 std::string SpecHash(const model::Instance& instance, const model::Ship& ship) {
   json body = BodyWithoutHash(instance, kCanonicalApiVersion);
   body["Image"] = NormalizedImage(instance.image);
-  // nlohmann::json objects are std::map-backed: dump() is canonical (sorted keys).
-  uint64_t h = Fnv1a64(body.dump());
+  // nlohmann::json objects are std::map-backed: dump() is canonical (sorted keys). A YAML
+  // escape ("\xff") can put bytes that are not UTF-8 into a value: replaced, never thrown.
+  uint64_t h = Fnv1a64(body.dump(-1, ' ', false, json::error_handler_t::replace));
   char hex[17];
   std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
   return absl::StrCat("v1:", hex);

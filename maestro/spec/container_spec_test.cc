@@ -312,6 +312,15 @@ TEST(ContainerSpecTest, SpecHashStableAndSensitive) {
   EXPECT_NE(SpecHash(changed, TestShip()), h);
 }
 
+TEST(ContainerSpecTest, SpecHashOfBytesThatAreNotUtf8) {
+  // A YAML escape ("\xff") can put such bytes into a value: hashed, never thrown.
+  model::Instance i = Minimal();
+  i.env["ODD"] = "\xff";
+  std::string h;
+  ASSERT_NO_THROW(h = SpecHash(i, TestShip()));
+  EXPECT_NE(h, SpecHash(Minimal(), TestShip()));
+}
+
 TEST(ContainerSpecTest, SpecHashTreatsUntaggedAsLatest) {
   model::Instance a = Minimal();
   a.image = "ubuntu";

@@ -102,7 +102,7 @@ std::string SetDelta(const std::set<std::string>& want, const std::set<std::stri
 
 std::string ListRepr(const std::vector<std::string>& v) {
   json j = v;
-  return j.dump();
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);  // the daemon's bytes
 }
 
 // "/db-1:/web-1/db" (how daemons report links) -> "db-1:db".
@@ -156,7 +156,8 @@ class Differ {
         want_hc_(body_["HostConfig"]),
         config_(Field(actual.raw, "Config")),
         have_hc_(actual.host_config),
-        image_config_(image ? image->config : json()) {}
+        image_config_(image ? image->config : json()),
+        own_image_known_(image && image->id == actual.image_id) {}
 
   std::vector<Difference> Run() {
     Env();
@@ -204,7 +205,7 @@ class Differ {
     }
     // Variables only the container has: removed from the configuration, unless the image
     // provides them (only knowable with the image inspect).
-    if (image_) {
+    if (own_image_known_) {
       for (const auto& [name, value] : have) {
         if (want.count(name)) continue;
         auto from_image = image_env.find(name);
@@ -252,7 +253,7 @@ class Differ {
     std::set<std::string> have = Keys(Field(config_, key));
     std::set<std::string> from_image = Keys(Field(image_config_, key));
     for (auto it = have.begin(); it != have.end();) {
-      bool drop = !want.count(*it) && (!image_ || from_image.count(*it));
+      bool drop = !want.count(*it) && (!own_image_known_ || from_image.count(*it));
       it = drop ? have.erase(it) : std::next(it);
     }
     return SetDelta(want, have, noun);
@@ -331,7 +332,7 @@ class Differ {
         parts.push_back(absl::StrCat(k, " changed from ", Quote(it->second), " to ", Quote(v)));
       }
     }
-    if (image_) {
+    if (own_image_known_) {
       for (const auto& [k, v] : have) {
         if (want.count(k)) continue;
         auto from_image = image_labels.find(k);
@@ -398,8 +399,10 @@ class Differ {
     if (type != desired_.log_config->driver || options != desired_.log_config->options) {
       json want_opts = desired_.log_config->options;
       json have_opts = options;
-      Add("log config", absl::StrCat("is ", desired_.log_config->driver, " ", want_opts.dump(),
-                                     ", container has ", type, " ", have_opts.dump()));
+      const auto replace = json::error_handler_t::replace;  // the daemon's bytes
+      Add("log config", absl::StrCat("is ", desired_.log_config->driver, " ",
+                                     want_opts.dump(-1, ' ', false, replace), ", container has ",
+                                     type, " ", have_opts.dump(-1, ' ', false, replace)));
     }
   }
 
@@ -411,6 +414,11 @@ class Differ {
   const json& config_;
   const json& have_hc_;
   const json image_config_;
+  // Whether the image inspect is of the image the container runs: only then can what the
+  // container has beyond the configuration be told apart from its image's defaults. When the
+  // image changed (an image difference is reported anyway), the container's extra env, labels,
+  // ports and volumes may come from its old image and are not reported as removed.
+  const bool own_image_known_;
   std::vector<Difference> out_;
 };
 
@@ -420,6 +428,11 @@ std::optional<Difference> ImageDifference(const model::Instance& desired,
   std::string want_ref = NormalizedImage(desired.image);
   if (image) {
     if (image->id == actual.image_id) return std::nullopt;
+    // Another reference in the file ("nginx:1.24" -> "nginx:1.25"): say so rather than ids.
+    if (!actual.config_image.empty() && NormalizedImage(actual.config_image) != want_ref) {
+      return Difference{"image",
+                        absl::StrCat(NormalizedImage(actual.config_image), " -> ", want_ref)};
+    }
     return Difference{"image", absl::StrCat(want_ref, " now resolves to image ", ShortId(image->id),
                                             ", the container runs ", ShortId(actual.image_id))};
   }

@@ -187,6 +187,41 @@ TEST(DriftTest, NewImageIdIsAnImageDifference) {
             "nginx:latest now resolves to image 5f2bf26e3518, the container runs 0b1edfbffd27");
 }
 
+TEST(DriftTest, OtherImageReferenceNamesBothReferences) {
+  model::Instance desired = Desired();
+  desired.image = "nginx:1.25";
+  std::vector<Difference> d =
+      Diff(desired, TestShip(), Actual(), std::optional<docker::ImageInspect>(Image(kNewImageId)));
+  ASSERT_FALSE(d.empty());
+  EXPECT_EQ(d[0].ToString(), "image: nginx:latest -> nginx:1.25");
+}
+
+TEST(DriftTest, WhatTheOldImageBroughtIsNotReportedAsRemoved) {
+  // The tag moved to an image without the old one's label and variable: the image change is
+  // the difference; the container's extra label and variable came from its old image.
+  json j = DaemonInspect();
+  j["Config"]["Labels"]["org.old-image"] = "1";
+  j["Config"]["Env"].push_back("OLD_IMAGE_VAR=1");
+  std::vector<Difference> d = Diff(Desired(), TestShip(), Actual(j),
+                                   std::optional<docker::ImageInspect>(Image(kNewImageId)));
+  ASSERT_EQ(d.size(), 1u) << FormatDifferences(d);
+  EXPECT_EQ(d[0].what, "image");
+  // With the container's own image, the same extras are removals.
+  d = Diff(Desired(), TestShip(), Actual(j), std::optional<docker::ImageInspect>(Image()));
+  EXPECT_EQ(FormatDifferences(d), "env: OLD_IMAGE_VAR removed; labels: org.old-image removed");
+}
+
+TEST(DriftTest, BytesThatAreNotUtf8FromTheDaemonAreShownReplaced) {
+  // nlohmann::json's dump() throws on them unless told to replace: never crash on a daemon.
+  json j = DaemonInspect();
+  j["Config"]["Cmd"] = {"nginx", "\xff"};
+  std::vector<Difference> d;
+  ASSERT_NO_THROW(d = Diff(Desired(), TestShip(), Actual(j), Image()));
+  EXPECT_EQ(FormatDifferences(d),
+            "command: is [\"nginx\",\"-g\",\"daemon off;\"], container runs "
+            "[\"nginx\",\"\xef\xbf\xbd\"]");
+}
+
 TEST(DriftTest, OtherImageReferenceWithoutImageInspect) {
   model::Instance desired = Desired();
   desired.image = "nginx:1.25";

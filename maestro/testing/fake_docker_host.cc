@@ -422,7 +422,13 @@ std::string FakeDockerHost::Describe() const {
 absl::StatusOr<std::string> FakeDockerHost::ApiVersion() {
   absl::Status s = Enter("ApiVersion", "", "GET /version");
   if (!s.ok()) return s;
-  return std::string("1.41");
+  std::lock_guard<std::mutex> lock(mu_);
+  return api_version_;
+}
+
+void FakeDockerHost::SetApiVersion(absl::string_view version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  api_version_ = std::string(version);
 }
 
 }  // namespace maestro::testing

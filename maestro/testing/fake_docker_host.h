@@ -110,6 +110,8 @@ class FakeDockerHost : public docker::DockerClient {
   // FailNext calls for one method fail its next two calls.
   void FailNext(absl::string_view method, absl::Status status);
   void SetLatency(absl::Duration latency, LatencyMode mode = LatencyMode::kClock);
+  // What ApiVersion() answers (default "1.41"): an old daemon.
+  void SetApiVersion(absl::string_view version);
   // Containers created from `image` (as configured, normalised) or named `image_or_name` exit
   // with `exit_code` right after start (start itself succeeds, as on a real daemon).
   void SetExitOnStart(absl::string_view image_or_name, int exit_code = 1);
@@ -276,6 +278,7 @@ class FakeDockerHost : public docker::DockerClient {
   LatencyMode latency_mode_ = LatencyMode::kClock;
   uint64_t id_counter_ = 0;
   bool shutting_down_ = false;
+  std::string api_version_ = "1.41";
 };
 
 }  // namespace maestro::testing

@@ -200,6 +200,20 @@ absl::StatusOr<json> FakeDockerHost::ListContainersJson(
     }
     json labels = json::object();
     for (const auto& [k, v] : c->labels) labels[k] = v;
+    // Published ports as the daemon lists them: {"IP", "PrivatePort", "PublicPort", "Type"}.
+    json ports = json::array();
+    for (const auto& [key, list] : c->allocated_ports) {
+      std::pair<std::string, std::string> port_proto = absl::StrSplit(key, '/');
+      int private_port = 0, public_port = 0;
+      if (!absl::SimpleAtoi(port_proto.first, &private_port)) continue;
+      for (const docker::PortBinding& b : list) {
+        if (!absl::SimpleAtoi(b.host_port, &public_port)) continue;
+        ports.push_back({{"IP", b.host_ip.empty() ? "0.0.0.0" : b.host_ip},
+                         {"PrivatePort", private_port},
+                         {"PublicPort", public_port},
+                         {"Type", port_proto.second.empty() ? "tcp" : port_proto.second}});
+      }
+    }
     out.push_back({{"Id", c->id},
                    {"Names", {"/" + c->name}},
                    {"Image", c->image},
@@ -207,6 +221,7 @@ absl::StatusOr<json> FakeDockerHost::ListContainersJson(
                    {"State", StateName(c->state)},
                    {"Status", status},
                    {"Labels", labels},
+                   {"Ports", ports},
                    {"Created", absl::ToUnixSeconds(c->created)}});
   }
   return out;

@@ -1,0 +1,146 @@
+// The convergence plan (`maestro plan`, and later `up`): for every container in scope, what it
+// takes to make the ship match the environment file, with the reasons, plus the preflight
+// problems that would stop the change, all found in one pass.
+//
+// The plan is data. ComputeConvergencePlan is a pure function of the environment, the ordered
+// containers in scope and the live state of each ship (ShipLive: one list answer, the inspects
+// of the containers whose spec-hash label does not settle the question, the inspects of the
+// configured images). GatherLiveState (convergence_gather.h) does the I/O that fills ShipLive.
+//
+// Actions:
+//   create    no container of that name on its ship;
+//   recreate  the container differs from the file (spec/drift.h's Diff: field-level reasons
+//             such as `env: JAVA_OPTS changed from "a" to "b"`, the image id when the tag now
+//             points elsewhere on the ship), or is dead;
+//   start     the container is stopped and unchanged;
+//   orphan    a container labelled with this environment whose instance the file no longer
+//             has (only when the whole environment is in scope, see PlanScope);
+//   none      running and unchanged;
+//   unknown   its ship could not be asked (the problem says why).
+//
+// Preflight problems (every one listed, nothing touched): ship unreachable or its API older
+// than kMinimumPlanApi; a host port wanted twice on one ship (two planned containers, or a
+// planned container and another running container); a configured image that cannot be
+// inspected on its ship (an image that is absent is pulled at create; whether the registry
+// has it is not checked yet); volumes_from to a container that will not exist; a dependency
+// cycle, with its path.
+//
+// Plain values and pure functions; safe from any thread.
+#ifndef MAESTRO_PLAYS_CONVERGENCE_H_
+#define MAESTRO_PLAYS_CONVERGENCE_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "maestro/docker/docker_types.h"
+#include "maestro/model/environment.h"
+
+namespace maestro::plays {
+
+// Labels (and label filters) need Engine API 1.18 (MaestroNG 0.7.0's minimum too).
+inline constexpr char kMinimumPlanApi[] = "1.18";
+
+enum class ConvergeAction { kNone, kCreate, kRecreate, kStart, kOrphan, kUnknown };
+
+// "none", "create", "recreate", "start", "orphan", "unknown".
+const char* ConvergeActionName(ConvergeAction action);
+std::optional<ConvergeAction> ParseConvergeAction(absl::string_view name);
+
+struct PlannedContainer {
+  std::string name;
+  std::string ship;
+  std::string service;  // for orphans: the service label of the container ("" when none)
+  std::string image;    // as configured (orphans: what the container runs)
+  ConvergeAction action = ConvergeAction::kUnknown;
+  std::vector<std::string> reasons;  // why this action; secrets never appear
+  std::string container_id;          // "" when absent
+  std::string state;                 // "absent", "running", "exited", "created", ...
+  std::vector<std::string> notes;    // facts that are not changes ("image ... will be pulled")
+};
+
+struct PlanProblem {
+  std::string ship;       // "" when not about one ship
+  std::string container;  // "" when about the ship or the environment
+  std::string message;
+};
+
+// What the plan saw of one container, to tell later whether the ship changed since.
+struct SeenContainer {
+  std::string name;
+  std::string id;
+  std::string state;
+  std::string image_id;
+  bool operator==(const SeenContainer& o) const {
+    return name == o.name && id == o.id && state == o.state && image_id == o.image_id;
+  }
+};
+
+// Per ship: the planned containers and orphans as they were (absent ones with an empty id),
+// and the ids the configured images resolved to (image reference -> id, "" when absent).
+struct ShipFingerprint {
+  std::vector<SeenContainer> containers;  // sorted by name
+  std::map<std::string, std::string> images;
+  bool operator==(const ShipFingerprint& o) const {
+    return containers == o.containers && images == o.images;
+  }
+};
+
+struct ConvergencePlan {
+  std::string environment;
+  // Every container in scope in dependency order, then the orphans (sorted by name).
+  std::vector<PlannedContainer> containers;
+  std::vector<PlanProblem> problems;
+  std::map<std::string, ShipFingerprint> fingerprint;  // ship -> what it looked like
+
+  bool HasChanges() const;  // anything but none (unknown counts: it is not known to be none)
+  // --detailed-exitcode: 0 nothing to do, 2 changes, 1 problems; otherwise 0, or 1 on problems.
+  int ExitCode(bool detailed) const;
+  // "1 to create, 2 to recreate, 1 to start, 1 orphan, 3 unchanged" (zero counts left out).
+  std::string Summary() const;
+};
+
+// The live state of one ship, as GatherLiveState collects it.
+struct ShipLive {
+  // Not OK when the ship could not be listed or its API is too old; nothing else is used then.
+  absl::Status reachable;
+  std::string api_version;
+  std::vector<docker::ContainerSummary> containers;  // every container on the ship (list -a)
+  // Inspects of the containers NeedsInspect() asked for, by container name; a failed inspect
+  // is recorded as its status.
+  std::map<std::string, absl::StatusOr<docker::ContainerInspect>> inspected;
+  // InspectImage of each configured image reference (as written in the file): OK, NotFound
+  // (not on the ship) or another error.
+  std::map<std::string, absl::StatusOr<docker::ImageInspect>> images;
+};
+
+struct PlanScope {
+  // Report orphans: containers on the planned ships labelled with this environment whose
+  // instance the file no longer has. Meant for a plan of the whole environment.
+  bool orphans = false;
+  // Ships to look for orphans on besides those of the planned containers.
+  std::vector<std::string> orphan_ships;
+};
+
+// The container's name in a list answer ("" for none): the first name that is not a link.
+std::string SummaryName(const docker::ContainerSummary& c);
+
+// Whether the list answer alone cannot settle whether `summary` matches `instance`: its
+// maestro.spec-hash label is missing or differs from SpecHash(instance). Only those are
+// inspected.
+bool NeedsInspect(const model::Instance& instance, const model::Ship& ship,
+                  const docker::ContainerSummary& summary);
+
+// `containers` are instance names of `env`, in dependency order (graph::ResolveThings);
+// `live` has an entry for every ship involved (a missing one counts as unreachable).
+ConvergencePlan ComputeConvergencePlan(const model::Environment& env,
+                                       const std::vector<std::string>& containers,
+                                       const std::map<std::string, ShipLive>& live,
+                                       const PlanScope& scope);
+
+}  // namespace maestro::plays
+
+#endif  // MAESTRO_PLAYS_CONVERGENCE_H_

@@ -1,0 +1,331 @@
+#include "maestro/plays/convergence_output.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace maestro::plays {
+namespace {
+
+using nlohmann::json;
+
+const char* ActionColor(ConvergeAction action) {
+  switch (action) {
+    case ConvergeAction::kCreate:
+      return "\033[32m";  // green
+    case ConvergeAction::kRecreate:
+      return "\033[33m";  // yellow
+    case ConvergeAction::kStart:
+      return "\033[36m";  // cyan
+    case ConvergeAction::kOrphan:
+      return "\033[35m";  // magenta
+    case ConvergeAction::kUnknown:
+      return "\033[31m";  // red
+    case ConvergeAction::kNone:
+      break;
+  }
+  return "\033[2m";  // dim
+}
+constexpr char kReset[] = "\033[0m";
+
+// The action as the table shows it: "no change" reads better than "none".
+std::string ActionWord(ConvergeAction action) {
+  return action == ConvergeAction::kNone ? "no change" : ConvergeActionName(action);
+}
+
+std::string Pad(const std::string& s, size_t width) {
+  return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
+}
+
+std::string ShortId(const std::string& id) {
+  absl::string_view v = id;
+  if (v.substr(0, 7) == "sha256:") v.remove_prefix(7);
+  return std::string(v.substr(0, 12));
+}
+
+// Ships in the order their first container appears (dependency order).
+std::vector<std::string> ShipOrder(const ConvergencePlan& plan) {
+  std::vector<std::string> ships;
+  std::set<std::string> seen;
+  for (const PlannedContainer& c : plan.containers) {
+    if (seen.insert(c.ship).second) ships.push_back(c.ship);
+  }
+  return ships;
+}
+
+std::string RenderTable(const ConvergencePlan& plan, bool color) {
+  size_t action_w = 6, name_w = 9, service_w = 7;
+  for (const PlannedContainer& c : plan.containers) {
+    action_w = std::max(action_w, ActionWord(c.action).size());
+    name_w = std::max(name_w, c.name.size());
+    service_w = std::max(service_w, c.service.size());
+  }
+  std::string out;
+  const std::string indent = "  ";
+  const size_t reason_col = indent.size() + action_w + 2 + name_w + 2 + service_w + 2;
+  for (const std::string& ship : ShipOrder(plan)) {
+    if (!out.empty()) out += "\n";
+    absl::StrAppend(&out, color ? "\033[1m" : "", ship, color ? kReset : "", "\n");
+    absl::StrAppend(&out, indent, Pad("ACTION", action_w), "  ", Pad("CONTAINER", name_w), "  ",
+                    Pad("SERVICE", service_w), "  REASONS\n");
+    for (const PlannedContainer& c : plan.containers) {
+      if (c.ship != ship) continue;
+      std::vector<std::string> lines = c.reasons;
+      for (const std::string& n : c.notes) lines.push_back("note: " + n);
+      if (lines.empty()) lines.push_back("");
+      std::string action = Pad(ActionWord(c.action), action_w);
+      if (color) action = absl::StrCat(ActionColor(c.action), action, kReset);
+      std::string row = absl::StrCat(indent, action, "  ", Pad(c.name, name_w), "  ",
+                                     Pad(c.service, service_w), "  ", lines[0]);
+      while (!row.empty() && row.back() == ' ') row.pop_back();
+      absl::StrAppend(&out, row, "\n");
+      for (size_t i = 1; i < lines.size(); ++i) {
+        absl::StrAppend(&out, std::string(reason_col, ' '), lines[i], "\n");
+      }
+    }
+  }
+  if (!plan.problems.empty()) {
+    absl::StrAppend(&out, out.empty() ? "" : "\n", color ? "\033[31m" : "",
+                    "Problems:", color ? kReset : "", "\n");
+    for (const PlanProblem& p : plan.problems) absl::StrAppend(&out, indent, p.message, "\n");
+  }
+  absl::StrAppend(&out, out.empty() ? "" : "\n", "Plan: ", plan.Summary(), ".\n");
+  return out;
+}
+
+std::string RenderLines(const ConvergencePlan& plan) {
+  std::string out;
+  for (const std::string& ship : ShipOrder(plan)) {
+    for (const PlannedContainer& c : plan.containers) {
+      if (c.ship != ship) continue;
+      std::vector<std::string> parts = c.reasons;
+      for (const std::string& n : c.notes) parts.push_back("note: " + n);
+      absl::StrAppend(&out, c.ship, " ", c.name, " ", ActionWord(c.action),
+                      parts.empty() ? "" : ": ", absl::StrJoin(parts, "; "), "\n");
+    }
+  }
+  for (const PlanProblem& p : plan.problems) absl::StrAppend(&out, "problem: ", p.message, "\n");
+  absl::StrAppend(&out, "Plan: ", plan.Summary(), ".\n");
+  return out;
+}
+
+absl::Status Malformed(absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("not a maestro plan: ", what));
+}
+
+// Reads j[key] as a string (missing: ""); false when present but not a string.
+bool GetString(const json& j, const char* key, std::string& out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return true;
+  if (!it->is_string()) return false;
+  out = it->get<std::string>();
+  return true;
+}
+
+bool GetStrings(const json& j, const char* key, std::vector<std::string>& out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return true;
+  if (!it->is_array()) return false;
+  for (const json& e : *it) {
+    if (!e.is_string()) return false;
+    out.push_back(e.get<std::string>());
+  }
+  return true;
+}
+
+std::string Describe(const SeenContainer& c) {
+  if (c.id.empty()) return "absent";
+  return absl::StrCat(c.state, " (", ShortId(c.id), ", image ", ShortId(c.image_id), ")");
+}
+
+}  // namespace
+
+std::string RenderPlanText(const ConvergencePlan& plan, const PlanTextStyle& style) {
+  return style.table ? RenderTable(plan, style.color) : RenderLines(plan);
+}
+
+json PlanToJson(const ConvergencePlan& plan) {
+  json containers = json::array();
+  for (const PlannedContainer& c : plan.containers) {
+    containers.push_back({{"name", c.name},
+                          {"ship", c.ship},
+                          {"service", c.service},
+                          {"image", c.image},
+                          {"action", ConvergeActionName(c.action)},
+                          {"reasons", c.reasons},
+                          {"notes", c.notes},
+                          {"container_id", c.container_id},
+                          {"state", c.state}});
+  }
+  json problems = json::array();
+  for (const PlanProblem& p : plan.problems) {
+    problems.push_back({{"ship", p.ship}, {"container", p.container}, {"message", p.message}});
+  }
+  json fingerprint = json::object();
+  for (const auto& [ship, fp] : plan.fingerprint) {
+    json seen = json::array();
+    for (const SeenContainer& c : fp.containers) {
+      seen.push_back(
+          {{"name", c.name}, {"id", c.id}, {"state", c.state}, {"image_id", c.image_id}});
+    }
+    fingerprint[ship] = {{"containers", seen}, {"images", fp.images}};
+  }
+  return {{"environment", plan.environment},
+          {"changes", plan.HasChanges()},
+          {"summary", plan.Summary()},
+          {"containers", containers},
+          {"problems", problems},
+          {"fingerprint", fingerprint}};
+}
+
+absl::StatusOr<ConvergencePlan> PlanFromJson(const json& j) {
+  if (!j.is_object()) return Malformed("the top level is not an object");
+  ConvergencePlan plan;
+  if (!GetString(j, "environment", plan.environment)) return Malformed("environment");
+  auto containers = j.find("containers");
+  if (containers == j.end() || !containers->is_array()) return Malformed("containers");
+  for (const json& c : *containers) {
+    if (!c.is_object()) return Malformed("containers[]");
+    PlannedContainer pc;
+    std::string action;
+    if (!GetString(c, "name", pc.name) || pc.name.empty()) return Malformed("containers[].name");
+    if (!GetString(c, "ship", pc.ship) || !GetString(c, "service", pc.service) ||
+        !GetString(c, "image", pc.image) || !GetString(c, "container_id", pc.container_id) ||
+        !GetString(c, "state", pc.state) || !GetStrings(c, "reasons", pc.reasons) ||
+        !GetStrings(c, "notes", pc.notes)) {
+      return Malformed(absl::StrCat("containers[] ", pc.name));
+    }
+    if (!GetString(c, "action", action)) return Malformed("containers[].action");
+    std::optional<ConvergeAction> parsed = ParseConvergeAction(action);
+    if (!parsed) return Malformed(absl::StrCat("unknown action \"", action, "\""));
+    pc.action = *parsed;
+    plan.containers.push_back(std::move(pc));
+  }
+  auto problems = j.find("problems");
+  if (problems != j.end() && !problems->is_null()) {
+    if (!problems->is_array()) return Malformed("problems");
+    for (const json& p : *problems) {
+      if (!p.is_object()) return Malformed("problems[]");
+      PlanProblem pp;
+      if (!GetString(p, "ship", pp.ship) || !GetString(p, "container", pp.container) ||
+          !GetString(p, "message", pp.message)) {
+        return Malformed("problems[]");
+      }
+      plan.problems.push_back(std::move(pp));
+    }
+  }
+  auto fingerprint = j.find("fingerprint");
+  if (fingerprint == j.end() || !fingerprint->is_object()) return Malformed("fingerprint");
+  for (auto it = fingerprint->begin(); it != fingerprint->end(); ++it) {
+    ShipFingerprint fp;
+    const json& f = it.value();
+    if (!f.is_object()) return Malformed(absl::StrCat("fingerprint.", it.key()));
+    auto seen = f.find("containers");
+    if (seen != f.end()) {
+      if (!seen->is_array()) return Malformed(absl::StrCat("fingerprint.", it.key()));
+      for (const json& c : *seen) {
+        if (!c.is_object()) return Malformed(absl::StrCat("fingerprint.", it.key()));
+        SeenContainer sc;
+        if (!GetString(c, "name", sc.name) || !GetString(c, "id", sc.id) ||
+            !GetString(c, "state", sc.state) || !GetString(c, "image_id", sc.image_id)) {
+          return Malformed(absl::StrCat("fingerprint.", it.key()));
+        }
+        fp.containers.push_back(std::move(sc));
+      }
+    }
+    auto images = f.find("images");
+    if (images != f.end()) {
+      if (!images->is_object()) return Malformed(absl::StrCat("fingerprint.", it.key()));
+      for (auto im = images->begin(); im != images->end(); ++im) {
+        if (!im.value().is_string()) return Malformed(absl::StrCat("fingerprint.", it.key()));
+        fp.images[im.key()] = im.value().get<std::string>();
+      }
+    }
+    plan.fingerprint[it.key()] = std::move(fp);
+  }
+  return plan;
+}
+
+std::string PlanJsonText(const ConvergencePlan& plan) {
+  return PlanToJson(plan).dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string SavePlanFile(const ConvergencePlan& plan) {
+  json j = PlanToJson(plan);
+  j["format"] = kPlanFileFormat;
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+absl::StatusOr<ConvergencePlan> LoadPlanFile(absl::string_view text) {
+  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Malformed("the file is not JSON");
+  if (!j.is_object() || j.value("format", json()) != kPlanFileFormat) {
+    return Malformed(absl::StrCat("\"format\" is not \"", kPlanFileFormat, "\""));
+  }
+  return PlanFromJson(j);
+}
+
+absl::Status CheckPlanStillCurrent(const ConvergencePlan& saved, const ConvergencePlan& current) {
+  std::vector<std::string> changes;
+  if (saved.environment != current.environment) {
+    changes.push_back(absl::StrCat("the plan is for environment ", saved.environment, ", not ",
+                                   current.environment));
+  }
+  for (const auto& [ship, before] : saved.fingerprint) {
+    auto it = current.fingerprint.find(ship);
+    if (it == current.fingerprint.end()) {
+      changes.push_back(absl::StrCat(ship, ": could not be looked at now"));
+      continue;
+    }
+    const ShipFingerprint& now = it->second;
+    if (before == now) continue;
+    std::map<std::string, const SeenContainer*> then_by_name, now_by_name;
+    for (const SeenContainer& c : before.containers) then_by_name[c.name] = &c;
+    for (const SeenContainer& c : now.containers) now_by_name[c.name] = &c;
+    for (const auto& [name, was] : then_by_name) {
+      auto n = now_by_name.find(name);
+      if (n == now_by_name.end()) {
+        changes.push_back(absl::StrCat(ship, ": ", name, " is no longer in the plan's scope"));
+      } else if (!(*was == *n->second)) {
+        changes.push_back(absl::StrCat(ship, ": ", name, " was ", Describe(*was), ", now ",
+                                       Describe(*n->second)));
+      }
+    }
+    for (const auto& [name, is] : now_by_name) {
+      if (!then_by_name.count(name)) {
+        changes.push_back(absl::StrCat(ship, ": ", name, " appeared: ", Describe(*is)));
+      }
+    }
+    for (const auto& [image, id] : before.images) {
+      auto n = now.images.find(image);
+      std::string now_id = n == now.images.end() ? "" : n->second;
+      if (now_id != id) {
+        changes.push_back(absl::StrCat(ship, ": image ", image, " was ",
+                                       id.empty() ? "absent" : ShortId(id), ", now ",
+                                       now_id.empty() ? "absent" : ShortId(now_id)));
+      }
+    }
+    for (const auto& [image, id] : now.images) {
+      if (!before.images.count(image)) {
+        changes.push_back(absl::StrCat(ship, ": image ", image, " was not looked at by the plan"));
+      }
+    }
+  }
+  for (const auto& [ship, unused] : current.fingerprint) {
+    if (!saved.fingerprint.count(ship)) {
+      changes.push_back(absl::StrCat(ship, ": not in the saved plan"));
+    }
+  }
+  if (changes.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("the saved plan is stale: the ships changed since it was made (make a new "
+                   "plan):\n  ",
+                   absl::StrJoin(changes, "\n  ")));
+}
+
+}  // namespace maestro::plays
