@@ -24,6 +24,7 @@ enum class Command {
   kLogs,
   kDeptree,
   kDump,
+  kLock,
   kComplete,
 };
 
@@ -47,6 +48,9 @@ const char* CommandName(Command command);
 // services and refuse to run with no things unless --all. The command table's `expandable`
 // column is the one home of this decision.
 bool IsStopLike(Command command);
+// The commands that change containers (start, stop, kill, restart, clean): they take the deploy
+// lock on the ships they touch (docs/usage.md#the-deploy-lock); read-only ones never do.
+bool TakesDeployLock(Command command);
 
 enum class OutputFormat { kText, kJson };
 
@@ -86,6 +90,10 @@ struct Options {
   // dump
   bool dump_config = false;   // -c
   bool show_secrets = false;  // --show-secrets
+  // start, stop, kill, restart, clean
+  int lock_wait = 0;  // --lock-wait: seconds to wait for another maestro's deploy lock
+  // lock
+  std::string lock_action;  // "status" or "break"
   // complete
   std::vector<std::string> tokens;
 };
