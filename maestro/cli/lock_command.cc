@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -28,6 +29,16 @@ absl::StatusOr<std::set<std::string>> TargetShips(const model::Environment& env,
 }
 
 }  // namespace
+
+absl::StatusOr<int> LockWaitFromEnvironment(const char* value) {
+  if (value == nullptr || *value == '\0') return 0;
+  int seconds = 0;
+  if (!absl::SimpleAtoi(value, &seconds) || seconds < 0 || seconds > (1 << 20)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("MAESTRO_LOCK_WAIT: not a number of seconds: '", value, "'"));
+  }
+  return seconds;
+}
 
 lock::Holder CurrentHolder(const Options& options) {
   lock::Holder holder;
@@ -67,7 +78,7 @@ absl::StatusOr<std::unique_ptr<lock::DeployLock>> TakeDeployLock(
     ships.push_back({name, *client});
   }
   lock::LockOptions o = lock_options;
-  o.wait = absl::Seconds(options.lock_wait);
+  o.wait = absl::Seconds(options.lock_wait.value_or(0));
   return lock::DeployLock::Acquire(std::move(ships), world.env->name, holder, o, world.clock,
                                    cancel, notice);
 }

@@ -19,8 +19,12 @@ namespace maestro::cli {
 // "<command> <things...>" (shortened to 200 characters).
 lock::Holder CurrentHolder(const Options& options);
 
+// The value of $MAESTRO_LOCK_WAIT (null: unset), the default of --lock-wait: a whole number of
+// seconds, 0 or more; anything else is InvalidArgument.
+absl::StatusOr<int> LockWaitFromEnvironment(const char* value);
+
 // Takes the deploy lock of the environment on the ships of the containers `options` targets,
-// waiting up to --lock-wait seconds; `cancel` (Ctrl-C) ends the wait. Waiting and skipped
+// waiting up to --lock-wait seconds (0 when unset); `cancel` (Ctrl-C) ends the wait. Waiting and skipped
 // (unreachable) ships are announced on io.err. Null (and OK) when the things do not resolve:
 // the command itself reports that.
 absl::StatusOr<std::unique_ptr<lock::DeployLock>> TakeDeployLock(

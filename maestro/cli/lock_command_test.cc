@@ -70,7 +70,7 @@ TEST(LockOptionsTest, OnlyCommandsThatChangeContainersTakeTheLockAndItsFlag) {
     EXPECT_FALSE(TakesDeployLock(c)) << CommandName(c);
   }
   EXPECT_EQ(Parse({"start", "--lock-wait", "30", "web"}).lock_wait, 30);
-  EXPECT_EQ(Parse({"clean"}).lock_wait, 0);
+  EXPECT_EQ(Parse({"clean"}).lock_wait, std::nullopt);
   EXPECT_EQ(ParseCommandLine({"status", "--lock-wait", "3"}).kind,
             ParseOutcome::Kind::kUsageError);
   EXPECT_EQ(ParseCommandLine({"start", "--lock-wait", "-1"}).kind,
@@ -87,6 +87,17 @@ TEST(LockOptionsTest, LockTakesAnActionThenThings) {
   EXPECT_EQ(ParseCommandLine({"lock", "steal"}).kind, ParseOutcome::Kind::kUsageError);
   EXPECT_THAT(Completions(nullptr, {"maestro lock "}), ElementsAre("status", "break"));
   EXPECT_THAT(Completions(nullptr, {"maestro start --lock"}), ElementsAre("--lock-wait"));
+}
+
+TEST(LockOptionsTest, MaestroLockWaitIsAWholeNumberOfSeconds) {
+  EXPECT_EQ(*LockWaitFromEnvironment(nullptr), 0);
+  EXPECT_EQ(*LockWaitFromEnvironment(""), 0);
+  EXPECT_EQ(*LockWaitFromEnvironment("300"), 300);
+  for (const char* bad : {"-1", "1.5", "soon", "99999999999"}) {
+    absl::StatusOr<int> wait = LockWaitFromEnvironment(bad);
+    ASSERT_FALSE(wait.ok()) << bad;
+    EXPECT_THAT(wait.status().message(), HasSubstr("MAESTRO_LOCK_WAIT: not a number of seconds"));
+  }
 }
 
 TEST(CurrentHolderTest, NamesThisProcessAndCommand) {

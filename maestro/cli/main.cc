@@ -165,6 +165,14 @@ int Run(int argc, char** argv) {
   // (errors, Ctrl-C); a maestro killed outright leaves a lease that expires by itself.
   std::unique_ptr<lock::DeployLock> deploy_lock;
   if (TakesDeployLock(options.command)) {
+    if (!options.lock_wait) {
+      absl::StatusOr<int> wait = LockWaitFromEnvironment(std::getenv("MAESTRO_LOCK_WAIT"));
+      if (!wait.ok()) {
+        std::fprintf(stderr, "maestro: error: %s\n", std::string(wait.status().message()).c_str());
+        return kExitUsage;
+      }
+      options.lock_wait = *wait;
+    }
     absl::StatusOr<std::unique_ptr<lock::DeployLock>> taken =
         TakeDeployLock(world, options, CurrentHolder(options), &g_interrupted, io);
     if (!taken.ok()) {

@@ -149,7 +149,7 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
     if (TakesDeployLock(info.command)) {
       sub->add_option("--lock-wait", o.lock_wait,
                       "seconds to wait for another maestro's deploy lock on this environment "
-                      "(default 0: fail at once, naming the holder)")
+                      "(default $MAESTRO_LOCK_WAIT, else 0: fail at once, naming the holder)")
           ->type_name("SECONDS")
           ->check(CLI::Range(0, 1 << 20));
     }

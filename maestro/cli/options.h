@@ -91,7 +91,9 @@ struct Options {
   bool dump_config = false;   // -c
   bool show_secrets = false;  // --show-secrets
   // start, stop, kill, restart, clean
-  int lock_wait = 0;  // --lock-wait: seconds to wait for another maestro's deploy lock
+  // --lock-wait: seconds to wait for another maestro's deploy lock; unset: $MAESTRO_LOCK_WAIT,
+  // else 0 (fail at once).
+  std::optional<int> lock_wait;
   // lock
   std::string lock_action;  // "status" or "break"
   // complete

@@ -176,8 +176,10 @@ MaestroProcess::MaestroProcess(const std::string& file, const std::vector<std::s
   began_ = absl::Now();
   std::vector<std::string> argv = {MaestroPath(), "-f", file};
   argv.insert(argv.end(), args.begin(), args.end());
-  pid_ = Spawn(std::move(argv), {{"COLUMNS", "200"}}, {"NO_COLOR"}, dir_ + "/stdout",
-               dir_ + "/stderr");
+  // Tests of one environment name running at once on the shared daemon take turns on its deploy
+  // lock instead of failing (a test of the lock itself passes --lock-wait).
+  pid_ = Spawn(std::move(argv), {{"COLUMNS", "200"}, {"MAESTRO_LOCK_WAIT", "300"}}, {"NO_COLOR"},
+               dir_ + "/stdout", dir_ + "/stderr");
   EXPECT_GT(pid_, 0) << "fork failed";
 }
 
