@@ -221,8 +221,22 @@ services:
     instances:
 )",
                                                                  Instances(n)));
+  // The same containers under a second environment name: its deploy lock is another one, so
+  // the two runs really race (one name would make the second wait for the first).
+  std::string other = WriteEnvironment(
+      "twice-b.yaml", absl::StrCat(R"(
+__maestro: {schema: 2}
+name: concurrent-e2e-b
+ships:
+  local: {ip: 127.0.0.1, socket_path: "{{SOCKET}}"}
+services:
+  web:
+    image: "{{IMAGE}}"
+    instances:
+)",
+                                   Instances(n)));
   MaestroProcess a(file, {"start"});
-  MaestroProcess b(file, {"start"});
+  MaestroProcess b(other, {"start"});
   ASSERT_TRUE(a.started() && b.started());
   RunResult ra = a.Wait(absl::Seconds(180));
   RunResult rb = b.Wait(absl::Seconds(180));
