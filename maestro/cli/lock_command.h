@@ -24,13 +24,12 @@ lock::Holder CurrentHolder(const Options& options);
 absl::StatusOr<int> LockWaitFromEnvironment(const char* value);
 
 // Takes the deploy lock of the environment on the ships of the containers `options` targets,
-// waiting up to --lock-wait seconds (0 when unset); `cancel` (Ctrl-C) ends the wait. Waiting and skipped
-// (unreachable) ships are announced on io.err. Null (and OK) when the things do not resolve:
-// the command itself reports that.
+// waiting up to --lock-wait seconds (0 when unset); `cancel` (Ctrl-C) ends the wait. Waiting and
+// skipped (unreachable) ships are announced on io.err. Null (and OK) when the things do not
+// resolve: the command itself reports that.
 absl::StatusOr<std::unique_ptr<lock::DeployLock>> TakeDeployLock(
     const plays::PlayWorld& world, const Options& options, const lock::Holder& holder,
-    const std::atomic<bool>* cancel, const Streams& io,
-    const lock::LockOptions& lock_options = {});
+    const std::atomic<bool>* cancel, const Streams& io, const lock::LockOptions& lock_options = {});
 
 // `maestro lock status|break [things]`: one line per ship of the targeted containers (every
 // container when no things are given). Exit 0, or 1 when a ship could not be read.

@@ -61,8 +61,8 @@ class LockCommandTest : public ::testing::Test {
 };
 
 TEST(LockOptionsTest, OnlyCommandsThatChangeContainersTakeTheLockAndItsFlag) {
-  for (Command c : {Command::kStart, Command::kStop, Command::kKill, Command::kRestart,
-                    Command::kClean}) {
+  for (Command c :
+       {Command::kStart, Command::kStop, Command::kKill, Command::kRestart, Command::kClean}) {
     EXPECT_TRUE(TakesDeployLock(c)) << CommandName(c);
   }
   for (Command c : {Command::kStatus, Command::kPull, Command::kLogs, Command::kDeptree,
@@ -71,10 +71,8 @@ TEST(LockOptionsTest, OnlyCommandsThatChangeContainersTakeTheLockAndItsFlag) {
   }
   EXPECT_EQ(Parse({"start", "--lock-wait", "30", "web"}).lock_wait, 30);
   EXPECT_EQ(Parse({"clean"}).lock_wait, std::nullopt);
-  EXPECT_EQ(ParseCommandLine({"status", "--lock-wait", "3"}).kind,
-            ParseOutcome::Kind::kUsageError);
-  EXPECT_EQ(ParseCommandLine({"start", "--lock-wait", "-1"}).kind,
-            ParseOutcome::Kind::kUsageError);
+  EXPECT_EQ(ParseCommandLine({"status", "--lock-wait", "3"}).kind, ParseOutcome::Kind::kUsageError);
+  EXPECT_EQ(ParseCommandLine({"start", "--lock-wait", "-1"}).kind, ParseOutcome::Kind::kUsageError);
 }
 
 TEST(LockOptionsTest, LockTakesAnActionThenThings) {
@@ -119,8 +117,8 @@ TEST_F(LockCommandTest, LocksTheShipsOfTheTargetedContainersOnly) {
   EXPECT_THAT(Names("ship2"), IsEmpty());
   one->reset();
   // With its dependency (-d), web touches both ships.
-  auto both = TakeDeployLock(world_, Parse({"start", "-d", "web"}), {"a", "h", 1, "start web"}, nullptr,
-                             io.streams());
+  auto both = TakeDeployLock(world_, Parse({"start", "-d", "web"}), {"a", "h", 1, "start web"},
+                             nullptr, io.streams());
   ASSERT_TRUE(both.ok()) << both.status();
   EXPECT_THAT((*both)->locked_ships(), ElementsAre("ship1", "ship2"));
 }

@@ -540,8 +540,8 @@ absl::Status HttpDockerClient::ImportImage(absl::string_view repo, absl::string_
     absl::optional<json> j = ParseJson(line);
     if (j && j->is_object() && j->contains("error")) {
       const json& e = (*j)["error"];
-      return Prefix(call, absl::InternalError(Shorten(e.is_string() ? e.get<std::string>()
-                                                                      : e.dump())));
+      return Prefix(call,
+                    absl::InternalError(Shorten(e.is_string() ? e.get<std::string>() : e.dump())));
     }
   }
   return absl::OkStatus();

@@ -16,8 +16,8 @@
 namespace maestro::integration {
 namespace {
 
-using ::testing::UnorderedElementsAre;
 using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
 
 constexpr char kYaml[] = R"(
 __maestro: {schema: 2}
@@ -78,8 +78,8 @@ TEST_F(LockTest, TwoStartsAtOnceTakeTurnsAndLoseNothing) {
   // A second start without waiting fails at once, naming the holder; it touches nothing.
   RunResult at_once = RunMaestro(file, {"start", "--lock-wait", "0"});
   EXPECT_EQ(at_once.exit_code, 1) << at_once.all();
-  EXPECT_THAT(at_once.all(), HasSubstr(absl::StrCat("local: environment ", prefix_,
-                                                    "lock-e2e is locked by ")));
+  EXPECT_THAT(at_once.all(),
+              HasSubstr(absl::StrCat("local: environment ", prefix_, "lock-e2e is locked by ")));
   EXPECT_THAT(at_once.all(), HasSubstr("`maestro start`) since "));
   EXPECT_THAT(at_once.all(), HasSubstr("--lock-wait"));
 

@@ -223,8 +223,7 @@ services:
                                                                  Instances(n)));
   // The same containers under a second environment name: its deploy lock is another one, so
   // the two runs really race (one name would make the second wait for the first).
-  std::string other = WriteEnvironment(
-      "twice-b.yaml", absl::StrCat(R"(
+  std::string other = WriteEnvironment("twice-b.yaml", absl::StrCat(R"(
 __maestro: {schema: 2}
 name: concurrent-e2e-b
 ships:
@@ -234,7 +233,7 @@ services:
     image: "{{IMAGE}}"
     instances:
 )",
-                                   Instances(n)));
+                                                                    Instances(n)));
   MaestroProcess a(file, {"start"});
   MaestroProcess b(other, {"start"});
   ASSERT_TRUE(a.started() && b.started());

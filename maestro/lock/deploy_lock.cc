@@ -158,8 +158,7 @@ absl::StatusOr<std::optional<Lease>> ReadLease(docker::DockerClient& ship, absl:
   return std::optional<Lease>(std::move(lease));
 }
 
-absl::StatusOr<std::optional<Lease>> BreakLease(docker::DockerClient& ship,
-                                                absl::string_view env) {
+absl::StatusOr<std::optional<Lease>> BreakLease(docker::DockerClient& ship, absl::string_view env) {
   MAESTRO_ASSIGN_OR_RETURN(std::optional<Lease> lease, ReadLease(ship, env));
   if (!lease) return lease;
   if (lease->foreign) {
@@ -275,8 +274,8 @@ absl::StatusOr<std::unique_ptr<DeployLock>> DeployLock::Acquire(
       if (now >= deadline) {
         std::string waited =
             options.wait > absl::ZeroDuration()
-                ? absl::StrCat(" (waited ", absl::FormatDuration(absl::Trunc(now - start,
-                                                                             absl::Seconds(1))),
+                ? absl::StrCat(" (waited ",
+                               absl::FormatDuration(absl::Trunc(now - start, absl::Seconds(1))),
                                ")")
                 : "";
         return fail(absl::FailedPreconditionError(absl::StrCat(

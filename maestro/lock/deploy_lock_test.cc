@@ -32,9 +32,10 @@ struct Notices {
 
 class DeployLockTest : public ::testing::Test {
  protected:
-  absl::StatusOr<std::unique_ptr<DeployLock>> Take(
-      const Holder& holder, LockOptions options = {}, std::vector<FakeDockerHost*> hosts = {},
-      Notices* notices = nullptr, const std::atomic<bool>* cancel = nullptr) {
+  absl::StatusOr<std::unique_ptr<DeployLock>> Take(const Holder& holder, LockOptions options = {},
+                                                   std::vector<FakeDockerHost*> hosts = {},
+                                                   Notices* notices = nullptr,
+                                                   const std::atomic<bool>* cancel = nullptr) {
     if (hosts.empty()) hosts = {&ship1_};
     std::vector<LockShip> ships;
     for (FakeDockerHost* h : hosts) ships.push_back({h == &ship1_ ? "ship1" : "ship2", h});
@@ -183,8 +184,8 @@ TEST_F(DeployLockTest, OfTwoConcurrentTakersOfAnExpiredLeaseExactlyOneWins) {
     FakeClock clock;
     FakeDockerHost host("ship1", &clock);
     host.SetLatency(absl::Microseconds(200), FakeDockerHost::LatencyMode::kWallClock);
-    auto stale = DeployLock::Acquire({{"ship1", &host}}, "demo", Alice(), {}, &clock, nullptr,
-                                     nullptr);
+    auto stale =
+        DeployLock::Acquire({{"ship1", &host}}, "demo", Alice(), {}, &clock, nullptr, nullptr);
     ASSERT_TRUE(stale.ok());
     clock.Advance(absl::Minutes(5));
     absl::StatusOr<std::unique_ptr<DeployLock>> results[2];

@@ -1065,8 +1065,8 @@ absl::Status FakeDockerHost::ImportImage(absl::string_view repo, absl::string_vi
   MAESTRO_RETURN_IF_ERROR(Enter("ImportImage", ref, what));
   if (tar.empty()) return Error(500, absl::StatusCode::kInternal, what, "unexpected EOF");
   std::lock_guard<std::mutex> lock(mu_);
-  images_[ref] = Image{DerivedImageId(absl::StrCat(ref, "@import:", tar.size())),
-                       json::object(), clock_->Now()};
+  images_[ref] = Image{DerivedImageId(absl::StrCat(ref, "@import:", tar.size())), json::object(),
+                       clock_->Now()};
   return absl::OkStatus();
 }
 
