@@ -218,6 +218,9 @@ absl::StatusOr<std::optional<Lease>> DeployLock::TryTake(Held& held) {
     if (!absl::IsAlreadyExists(created.status())) return created.status();
     MAESTRO_ASSIGN_OR_RETURN(std::optional<Lease> lease, ReadLease(*held.client, env_));
     if (!lease) continue;  // released in between
+    // Ours already: another ship name for a daemon this lock has taken (lease_id stays empty,
+    // so only the first ship renews and releases that lease).
+    if (lease->token == token_) return std::optional<Lease>();
     if (!lease->Expired(clock_->Now())) return lease;
     // Expired: remove exactly that container (by id) and race for the name again.
     MAESTRO_RETURN_IF_ERROR(RemoveLease(*held.client, *lease));
@@ -315,7 +318,7 @@ absl::Status DeployLock::RenewLocked() {
   };
   const absl::Time expires = clock_->Now() + options_.ttl;
   for (Held& held : held_) {
-    if (held.lease_id.empty()) continue;  // lost earlier
+    if (held.lease_id.empty()) continue;  // lost earlier, or another ship's lease
     auto lost = [&]() {
       held.lease_id.clear();
       return absl::FailedPreconditionError(absl::StrCat(

@@ -106,6 +106,7 @@ class DeployLock {
   // overlapping ships never wait for each other in a cycle). A lease held by someone else is
   // waited for up to options.wait (polling every options.poll on `clock`), then the call fails
   // with FailedPrecondition naming the holder and since when. An expired lease is taken over.
+  // Ship names that reach one daemon share its lease.
   // A ship that cannot be reached (Unavailable, DeadlineExceeded) is not locked: its containers
   // fail in the play anyway; `notice` says so. Any other failure releases what was taken and
   // fails. `cancel` (may be null) ends a wait with Cancelled. `notice` (may be null) gets one

@@ -234,6 +234,20 @@ TEST_F(DeployLockTest, AFailureOnALaterShipReleasesTheEarlierOnes) {
   EXPECT_EQ(Names(ship2_), std::vector<std::string>{"maestro-lock.demo"});
 }
 
+TEST_F(DeployLockTest, ShipNamesForOneDaemonShareItsLease) {
+  auto alice = DeployLock::Acquire({{"ship1", &ship1_}, {"alias", &ship1_}}, "demo", Alice(), {},
+                                   &clock_, nullptr, nullptr);
+  ASSERT_TRUE(alice.ok()) << alice.status();
+  EXPECT_EQ(clock_.total_slept(), absl::ZeroDuration());  // never waits for itself
+  EXPECT_EQ((*alice)->locked_ships(), (std::vector<std::string>{"alias", "ship1"}));
+  EXPECT_EQ(Names(ship1_), std::vector<std::string>{"maestro-lock.demo"});
+  ASSERT_TRUE((*alice)->Renew().ok());
+  EXPECT_EQ(Names(ship1_).size(), 2u);  // the lease and one renewal
+  EXPECT_FALSE(Take(Bob()).ok());
+  ASSERT_TRUE((*alice)->Release().ok());
+  EXPECT_TRUE(Names(ship1_).empty());
+}
+
 TEST_F(DeployLockTest, AnErrorReleasesWhatWasTaken) {
   ship2_.FailNext("CreateContainer", FakeDockerHost::ApiError(500, "disk full"));
   auto alice = Take(Alice(), {}, {&ship1_, &ship2_});
