@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <random>
 #include <utility>
 
@@ -218,9 +219,13 @@ absl::StatusOr<std::optional<Lease>> DeployLock::TryTake(Held& held) {
     if (!absl::IsAlreadyExists(created.status())) return created.status();
     MAESTRO_ASSIGN_OR_RETURN(std::optional<Lease> lease, ReadLease(*held.client, env_));
     if (!lease) continue;  // released in between
-    // Ours already: another ship name for a daemon this lock has taken (lease_id stays empty,
-    // so only the first ship renews and releases that lease).
-    if (lease->token == token_) return std::optional<Lease>();
+    // Ours already: another ship name for a daemon this lock has taken. Only the first ship
+    // renews that lease; every ship that reaches it may release it.
+    if (lease->token == token_) {
+      held.lease_id = lease->id;
+      held.shared = true;
+      return std::optional<Lease>();
+    }
     if (!lease->Expired(clock_->Now())) return lease;
     // Expired: remove exactly that container (by id) and race for the name again.
     MAESTRO_RETURN_IF_ERROR(RemoveLease(*held.client, *lease));
@@ -318,7 +323,7 @@ absl::Status DeployLock::RenewLocked() {
   };
   const absl::Time expires = clock_->Now() + options_.ttl;
   for (Held& held : held_) {
-    if (held.lease_id.empty()) continue;  // lost earlier, or another ship's lease
+    if (held.lease_id.empty() || held.shared) continue;  // lost earlier, or renewed elsewhere
     auto lost = [&]() {
       held.lease_id.clear();
       return absl::FailedPreconditionError(absl::StrCat(
@@ -381,15 +386,22 @@ absl::Status DeployLock::Release() {
 }
 
 absl::Status DeployLock::ReleaseLocked() {
-  absl::Status first;
+  // A container reachable through several ship names is released once any of them removed it.
+  std::map<std::string, absl::Status> outcome;  // container id -> OK once removed
   for (Held& held : held_) {
     for (const std::string* id : {&held.renewal_id, &held.lease_id}) {
+      if (id->empty()) continue;
+      auto it = outcome.find(*id);
+      if (it != outcome.end() && it->second.ok()) continue;
       absl::Status s = RemoveById(*held.client, *id);
-      if (!s.ok() && first.ok()) first = s;
+      if (it == outcome.end() || s.ok()) outcome[*id] = s;
     }
   }
   held_.clear();
-  return first;
+  for (const auto& [id, s] : outcome) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace maestro::lock

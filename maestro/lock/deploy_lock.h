@@ -142,6 +142,7 @@ class DeployLock {
     std::string renewal_id;
     int generation = 0;
     bool image_imported = false;
+    bool shared = false;  // the lease of an earlier ship name for the same daemon
   };
 
   DeployLock(std::string env, Holder holder, LockOptions options, Clock* clock);

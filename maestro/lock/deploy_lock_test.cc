@@ -248,6 +248,16 @@ TEST_F(DeployLockTest, ShipNamesForOneDaemonShareItsLease) {
   EXPECT_TRUE(Names(ship1_).empty());
 }
 
+TEST_F(DeployLockTest, ASharedLeaseIsReleasedThroughAnyShipNameThatStillReachesIt) {
+  // "alias" (first in name order) took the lease; it goes down; "ship1" still reaches it.
+  auto alice = DeployLock::Acquire({{"ship1", &ship1_}, {"alias", &ship1_}}, "demo", Alice(), {},
+                                   &clock_, nullptr, nullptr);
+  ASSERT_TRUE(alice.ok()) << alice.status();
+  ship1_.FailNext("RemoveContainer", FakeDockerHost::ApiError(503, "alias is down"));
+  EXPECT_TRUE((*alice)->Release().ok());
+  EXPECT_TRUE(Names(ship1_).empty());
+}
+
 TEST_F(DeployLockTest, AnErrorReleasesWhatWasTaken) {
   ship2_.FailNext("CreateContainer", FakeDockerHost::ApiError(500, "disk full"));
   auto alice = Take(Alice(), {}, {&ship1_, &ship2_});
