@@ -63,7 +63,7 @@ std::vector<std::string> Completions(const model::Environment* env,
   static const std::set<std::string> kTakesValue = {
       "-f", "--file",        "-c", "--concurrency", "-C",           "--container-filter",
       "-S", "--ship-filter", "-n", "--format",      "--step-delay", "--stop-start-delay",
-      "-o", "--out"};
+      "-o", "--out", "--lock-wait"};
   std::vector<std::string> positional;
   for (size_t i = 1; i + 1 < words.size(); ++i) {
     if (kTakesValue.count(words[i])) {
@@ -94,6 +94,10 @@ std::vector<std::string> Completions(const model::Environment* env,
   if (absl::StartsWith(current, "-")) {
     std::vector<std::string> flags = FlagNames(command->command);
     for (const std::string& f : flags) offer(f);
+    return out;
+  }
+  if (command->command == Command::kLock && positional.size() == 1) {
+    for (const char* action : {"status", "break"}) offer(action);
     return out;
   }
   if (env == nullptr) return out;

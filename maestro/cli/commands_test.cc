@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "maestro/cli/capture_streams.h"
 #include "maestro/config/file_reader.h"
 #include "maestro/config/loader.h"
 #include "maestro/plays/test_world.h"
@@ -119,31 +120,6 @@ TEST(Completions, CommandsThenThingsThenFlags) {
   EXPECT_THAT(Completions(nullptr, {"maestro start z"}), ::testing::IsEmpty());
   EXPECT_THAT(Completions(nullptr, {"maestro k"}), ElementsAre("kill"));
 }
-
-class CaptureStreams {
- public:
-  CaptureStreams() : out_(std::tmpfile()), err_(std::tmpfile()) {}
-  ~CaptureStreams() {
-    std::fclose(out_);
-    std::fclose(err_);
-  }
-  Streams streams() { return {out_, err_}; }
-  std::string out() { return Read(out_); }
-  std::string err() { return Read(err_); }
-
- private:
-  static std::string Read(FILE* f) {
-    std::fflush(f);
-    std::rewind(f);
-    std::string s;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
-    return s;
-  }
-  FILE* out_;
-  FILE* err_;
-};
 
 TEST(RunDeptree, MatchesMaestroNgLayout) {
   model::Environment env = Load();

@@ -16,6 +16,7 @@
 #include "maestro/base/clock.h"
 #include "maestro/cli/commands.h"
 #include "maestro/cli/load.h"
+#include "maestro/cli/lock_command.h"
 #include "maestro/cli/options.h"
 #include "maestro/cli/real_world.h"
 #include "maestro/cli/ship_clients.h"
@@ -108,7 +109,8 @@ int Run(int argc, char** argv) {
   const bool link_variables =
       options.command != Command::kDeptree && options.command != Command::kStatus &&
       options.command != Command::kPull && options.command != Command::kClean &&
-      options.command != Command::kLogs && options.command != Command::kComplete;
+      options.command != Command::kLogs && options.command != Command::kComplete &&
+      options.command != Command::kLock;
   absl::StatusOr<LoadedEnvironment> loaded =
       LoadEnvironmentFile(options.file, stdin, link_variables);
   if (!loaded.ok()) {
@@ -163,7 +165,43 @@ int Run(int argc, char** argv) {
                               {.table = terminal.is_tty, .color = terminal.color}, io);
     return g_interrupted.load() && code == kExitOk ? kExitInterrupted : code;
   }
+  if (options.command == Command::kLock) return RunLock(world, options, io);
+  // The deploy lock: held (and renewed) for the whole play, released on every way out of it
+  // (errors, Ctrl-C); a maestro killed outright leaves a lease that expires by itself.
+  std::unique_ptr<lock::DeployLock> deploy_lock;
+  if (TakesDeployLock(options.command)) {
+    if (!options.lock_wait) {
+      absl::StatusOr<int> wait = LockWaitFromEnvironment(std::getenv("MAESTRO_LOCK_WAIT"));
+      if (!wait.ok()) {
+        std::fprintf(stderr, "maestro: error: %s\n", std::string(wait.status().message()).c_str());
+        return kExitUsage;
+      }
+      options.lock_wait = *wait;
+    }
+    absl::StatusOr<std::unique_ptr<lock::DeployLock>> taken =
+        TakeDeployLock(world, options, CurrentHolder(options), &g_interrupted, io);
+    if (!taken.ok()) {
+      std::fprintf(stderr, "maestro: error: %s\n", std::string(taken.status().message()).c_str());
+      return g_interrupted.load() ? kExitInterrupted : kExitFailed;
+    }
+    deploy_lock = std::move(*taken);
+    if (deploy_lock != nullptr) {
+      deploy_lock->StartRenewing([](const absl::Status& s) {
+        std::fprintf(stderr, "maestro: warning: renewing the deploy lock: %s\n",
+                     std::string(s.message()).c_str());
+      });
+    }
+  }
   int code = RunPlayCommand(world, options, scheduler, terminal.color, io);
+  if (deploy_lock != nullptr) {
+    absl::Status released = deploy_lock->Release();
+    if (!released.ok()) {
+      std::fprintf(stderr,
+                   "maestro: warning: could not release the deploy lock (it expires by itself): "
+                   "%s\n",
+                   std::string(released.message()).c_str());
+    }
+  }
   if (g_interrupted.load() && code == kExitOk) code = kExitInterrupted;
   return code;
 }

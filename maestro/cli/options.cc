@@ -36,6 +36,8 @@ const std::vector<CommandInfo>& Commands() {
       {Command::kDeptree, "deptree", "show the dependency tree", false, false, false, false, true},
       {Command::kDump, "dump", "dump the resolved environment as JSON", false, false, false, false,
        true},
+      {Command::kLock, "lock", "show (status) or break the deploy lock", false, false, false, false,
+       true},
       {Command::kComplete, "complete", "shell auto-completion helper", false, false, false, false,
        false},
   };
@@ -61,6 +63,19 @@ bool IsStopLike(Command command) {
     if (info.command == command) return info.expandable;
   }
   return false;
+}
+
+bool TakesDeployLock(Command command) {
+  switch (command) {
+    case Command::kStart:
+    case Command::kStop:
+    case Command::kKill:
+    case Command::kRestart:
+    case Command::kClean:
+      return true;
+    default:
+      return false;
+  }
 }
 
 namespace {
@@ -93,6 +108,11 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
     CLI::App* sub = app.add_subcommand(info.name, info.help);
     sub->set_help_flag("-h,--help", "show this help message and exit");
     x.subs.emplace_back(sub, info.command);
+    if (info.command == Command::kLock) {  // before the things: `lock status web`
+      sub->add_option("action", o.lock_action, "status: who holds it; break: remove it")
+          ->required()
+          ->check(CLI::IsMember({"status", "break"}));
+    }
     if (info.takes_things) {
       sub->add_option("thing", o.things, "container(s) or service(s) to act on");
     }
@@ -127,6 +147,13 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
     if (info.concurrent) {
       sub->add_option("--format", x.format, "output format: text (default) or json")
           ->check(CLI::IsMember({"text", "json"}));
+    }
+    if (TakesDeployLock(info.command)) {
+      sub->add_option("--lock-wait", o.lock_wait,
+                      "seconds to wait for another maestro's deploy lock on this environment "
+                      "(default $MAESTRO_LOCK_WAIT, else 0: fail at once, naming the holder)")
+          ->type_name("SECONDS")
+          ->check(CLI::Range(0, 1 << 20));
     }
     switch (info.command) {
       case Command::kStatus:

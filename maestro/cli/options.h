@@ -25,6 +25,7 @@ enum class Command {
   kLogs,
   kDeptree,
   kDump,
+  kLock,
   kComplete,
 };
 
@@ -48,6 +49,9 @@ const char* CommandName(Command command);
 // services and refuse to run with no things unless --all. The command table's `expandable`
 // column is the one home of this decision.
 bool IsStopLike(Command command);
+// The commands that change containers (start, stop, kill, restart, clean): they take the deploy
+// lock on the ships they touch (docs/usage.md#the-deploy-lock); read-only ones never do.
+bool TakesDeployLock(Command command);
 
 // kDot and kMermaid: deptree only.
 enum class OutputFormat { kText, kJson, kDot, kMermaid };
@@ -91,6 +95,12 @@ struct Options {
   // dump
   bool dump_config = false;   // -c
   bool show_secrets = false;  // --show-secrets
+  // start, stop, kill, restart, clean
+  // --lock-wait: seconds to wait for another maestro's deploy lock; unset: $MAESTRO_LOCK_WAIT,
+  // else 0 (fail at once).
+  std::optional<int> lock_wait;
+  // lock
+  std::string lock_action;  // "status" or "break"
   // complete
   std::vector<std::string> tokens;
 };

@@ -4,6 +4,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 
 namespace maestro::docker {
 
@@ -65,6 +66,12 @@ const char* HttpReasonPhrase(int http_status) {
     default:
       return "Error";
   }
+}
+
+absl::Status DockerClient::ImportImage(absl::string_view repo, absl::string_view tag,
+                                       absl::string_view /*tar*/) {
+  return absl::UnimplementedError(
+      absl::StrCat(Describe(), ": importing an image (", repo, ":", tag, ") is not supported"));
 }
 
 }  // namespace maestro::docker

@@ -115,6 +115,12 @@ class DockerClient {
   virtual absl::Status PullImage(absl::string_view image, absl::string_view tag,
                                  absl::string_view registry_auth,
                                  const PullProgressCallback& progress) = 0;
+  // POST /images/create?fromSrc=-&repo=&tag= with `tar` (an uncompressed tar archive) as the
+  // body: a one-layer image from nothing but this call, no registry (the deploy lock's image).
+  // Idempotent: importing again only moves the tag. Not every DockerClient needs it: the
+  // default answers Unimplemented.
+  virtual absl::Status ImportImage(absl::string_view repo, absl::string_view tag,
+                                   absl::string_view tar);
   // POST /auth with an auth-config JSON (see registry_auth.h); returns the daemon's Status.
   virtual absl::StatusOr<std::string> Login(const nlohmann::json& auth_config) = 0;
 

@@ -219,6 +219,7 @@ absl::StatusOr<HttpResponse> HttpDockerClient::Do(const Call& call, RequestOptio
                     Escape(call.query[i].second, false));
   }
   req.body = call.body;
+  req.content_type = call.content_type;
   req.headers = call.headers;
   if (options.interrupt == nullptr) options.interrupt = interrupt_.load();
   options.limits.max_body = limits_.max_json_body;
@@ -500,6 +501,28 @@ absl::Status HttpDockerClient::PullImage(absl::string_view image, absl::string_v
   if (!r.ok()) return r.status();
   if (stream_error.ok()) lines.Finish();
   if (!stream_error.ok()) return Prefix(call, stream_error);
+  return absl::OkStatus();
+}
+
+absl::Status HttpDockerClient::ImportImage(absl::string_view repo, absl::string_view tag,
+                                           absl::string_view tar) {
+  Call call;
+  call.method = "POST";
+  call.path = "/images/create";
+  call.query = {{"fromSrc", "-"}, {"repo", std::string(repo)}, {"tag", std::string(tag)}};
+  call.body = std::string(tar);
+  call.content_type = "application/x-tar";
+  call.what = absl::StrCat("import ", repo, ":", tag);
+  MAESTRO_ASSIGN_OR_RETURN(HttpResponse r, Do(call, Change()));
+  // A 200 whose progress stream carries {"error": ...} is a failed import.
+  for (absl::string_view line : absl::StrSplit(r.body, '\n', absl::SkipWhitespace())) {
+    absl::optional<json> j = ParseJson(line);
+    if (j && j->is_object() && j->contains("error")) {
+      const json& e = (*j)["error"];
+      return Prefix(call,
+                    absl::InternalError(Shorten(e.is_string() ? e.get<std::string>() : e.dump())));
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -85,6 +85,8 @@ class HttpDockerClient : public DockerClient {
   absl::Status PullImage(absl::string_view image, absl::string_view tag,
                          absl::string_view registry_auth,
                          const PullProgressCallback& progress) override;
+  absl::Status ImportImage(absl::string_view repo, absl::string_view tag,
+                           absl::string_view tar) override;
   absl::StatusOr<std::string> Login(const nlohmann::json& auth_config) override;
   absl::Status Events(const EventsOptions& options, const EventCallback& callback) override;
 
@@ -97,6 +99,7 @@ class HttpDockerClient : public DockerClient {
     std::string path;  // unversioned, e.g. "/containers/json"
     Query query;
     std::string body;
+    std::string content_type = "application/json";
     std::vector<std::pair<std::string, std::string>> headers;
     bool versioned = true;
     absl::StatusCode conflict_code = absl::StatusCode::kFailedPrecondition;

@@ -133,7 +133,9 @@ MaestroProcess::MaestroProcess(const std::string& file, const std::vector<std::s
   lifecycle::SubprocessOptions o;
   o.argv = {MaestroPath(), "-f", file};
   o.argv.insert(o.argv.end(), args.begin(), args.end());
-  o.env = ChildEnvironment({{"COLUMNS", "200"}}, {"NO_COLOR"});
+  // Tests of one environment name running at once on the shared daemon take turns on its deploy
+  // lock instead of failing (a test of the lock itself passes --lock-wait).
+  o.env = ChildEnvironment({{"COLUMNS", "200"}, {"MAESTRO_LOCK_WAIT", "300"}}, {"NO_COLOR"});
   o.output = [this](absl::string_view d) {
     std::lock_guard<std::mutex> lock(mu_);
     out_.append(d.data(), d.size());

@@ -4,7 +4,7 @@
 //    ship's `timeout: 0.4`: maestro waits for the alive daemon, every container ends up
 //    running, and the daemon's event history (the witness) shows no kill and no destroy.
 //  * Two `maestro start` runs on the same file at once: neither removes a container, all end
-//    up running.
+//    up running. (The deploy lock now makes the second wait for the first: MAESTRO_LOCK_WAIT.)
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>

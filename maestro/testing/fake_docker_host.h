@@ -194,6 +194,9 @@ class FakeDockerHost : public docker::DockerClient {
   absl::Status PullImage(absl::string_view image, absl::string_view tag,
                          absl::string_view registry_auth,
                          const docker::PullProgressCallback& progress) override;
+  // Tags a new image `repo:tag` (an empty `tar` fails like the daemon's "unexpected EOF").
+  absl::Status ImportImage(absl::string_view repo, absl::string_view tag,
+                           absl::string_view tar) override;
   absl::StatusOr<std::string> Login(const nlohmann::json& auth_config) override;
   absl::Status Events(const docker::EventsOptions& options,
                       const docker::EventCallback& callback) override;

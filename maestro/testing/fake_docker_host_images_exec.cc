@@ -290,6 +290,18 @@ absl::Status FakeDockerHost::PullImage(absl::string_view image, absl::string_vie
   return absl::OkStatus();
 }
 
+absl::Status FakeDockerHost::ImportImage(absl::string_view repo, absl::string_view tag,
+                                         absl::string_view tar) {
+  std::string ref = NormalizeRef(absl::StrCat(repo, ":", tag.empty() ? "latest" : tag));
+  std::string what = absl::StrCat("POST /images/create?fromSrc=-&repo=", repo, "&tag=", tag);
+  MAESTRO_RETURN_IF_ERROR(Enter("ImportImage", ref, what));
+  if (tar.empty()) return Error(500, absl::StatusCode::kInternal, what, "unexpected EOF");
+  std::lock_guard<std::mutex> lock(mu_);
+  images_[ref] = Image{DerivedImageId(absl::StrCat(ref, "@import:", tar.size())), json::object(),
+                       clock_->Now()};
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> FakeDockerHost::Login(const json& auth_config) {
   std::string server =
       auth_config.is_object() ? auth_config.value("serveraddress", std::string()) : "";

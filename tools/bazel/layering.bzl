@@ -29,6 +29,7 @@ LAYERS = {
     "spec": ["base", "model", "docker"],
     "audit": ["base", "model", "lifecycle", "http", "transport"],
     "plays": ["base", "model", "graph", "docker", "spec", "ui"],
+    "lock": ["base", "docker"],
     "cli": ["*"],
     "guest": ["model", "template"],
 }
