@@ -61,9 +61,9 @@ std::vector<std::string> Completions(const model::Environment* env,
   const std::string current = words.back();
   // Positional words before the current one, without the program name and flags.
   static const std::set<std::string> kTakesValue = {
-      "-f", "--file",        "-c", "--concurrency", "-C",           "--container-filter",
-      "-S", "--ship-filter", "-n", "--format",      "--step-delay", "--stop-start-delay",
-      "-o", "--out", "--lock-wait"};
+      "-f", "--file",        "-c",         "--concurrency", "-C",           "--container-filter",
+      "-S", "--ship-filter", "-n",         "--format",      "--step-delay", "--stop-start-delay",
+      "-o", "--out",         "--lock-wait"};
   std::vector<std::string> positional;
   for (size_t i = 1; i + 1 < words.size(); ++i) {
     if (kTakesValue.count(words[i])) {
