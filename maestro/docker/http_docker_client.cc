@@ -87,6 +87,17 @@ bool IsUnreachable(const absl::Status& s) {
          s.code() == absl::StatusCode::kCancelled;
 }
 
+// A request body as JSON text. Text that is not UTF-8 (an env value read from a file in another
+// encoding) is an error naming the request, never an exception.
+absl::StatusOr<std::string> BodyJson(const json& body, absl::string_view what) {
+  try {
+    return body.dump();
+  } catch (const json::exception&) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": the request holds text that is not valid UTF-8"));
+  }
+}
+
 std::string FiltersJson(const std::map<std::string, std::vector<std::string>>& filters) {
   json j = json::object();
   for (const auto& f : filters) j[f.first] = f.second;
@@ -324,7 +335,7 @@ absl::StatusOr<CreateContainerResult> HttpDockerClient::CreateContainer(absl::st
   call.method = "POST";
   call.path = "/containers/create";
   if (!name.empty()) call.query.emplace_back("name", std::string(name));
-  call.body = body.dump();
+  MAESTRO_ASSIGN_OR_RETURN(call.body, BodyJson(body, absl::StrCat(Describe(), ": create ", name)));
   call.conflict_code = absl::StatusCode::kAlreadyExists;
   MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call, Change()));
   CreateContainerResult out;
@@ -408,7 +419,7 @@ absl::StatusOr<std::string> HttpDockerClient::CreateExec(absl::string_view conta
   if (!o.env.empty()) body["Env"] = o.env;
   if (!o.user.empty()) body["User"] = o.user;
   if (!o.working_dir.empty()) body["WorkingDir"] = o.working_dir;
-  call.body = body.dump();
+  MAESTRO_ASSIGN_OR_RETURN(call.body, BodyJson(body, absl::StrCat(Describe(), ": exec")));
   MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call, Change()));
   if (!j.contains("Id") || !j["Id"].is_string()) {
     return Prefix(call, absl::InternalError("no Id in the daemon's answer"));

@@ -136,6 +136,18 @@ TEST_F(HttpDockerClientTest, ContainerLifecycle) {
   EXPECT_TRUE(absl::StrContains(gone.message(), "No such container: " + id)) << gone;
 }
 
+// An env value that is not UTF-8 used to throw out of nlohmann::json's dump() and end maestro;
+// it is an error that names the call, and nothing is sent.
+TEST_F(HttpDockerClientTest, BodyThatIsNotUtf8IsAnErrorNotACrash) {
+  absl::StatusOr<CreateContainerResult> created = client_->CreateContainer(
+      "bad-utf8", {{"Image", "busybox"}, {"Env", {std::string("X=\xff\xfe")}}});
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(created.status().message(), "create bad-utf8")) << created.status();
+  EXPECT_TRUE(absl::StrContains(created.status().message(), "not valid UTF-8"));
+  EXPECT_EQ(client_->InspectContainer("bad-utf8").status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(HttpDockerClientTest, ErrorsNameShipCallStatusAndDaemonMessage) {
   CreateRunning("x");
   auto dup = client_->CreateContainer("x", json{{"Image", "busybox"}});
