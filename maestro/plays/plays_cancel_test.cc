@@ -135,12 +135,7 @@ class PlaysCancelTest : public ::testing::Test {
   }
 
   const ContainerOutcome& Outcome(const PlayReport& report, const std::string& name) {
-    for (const ContainerOutcome& o : report.outcomes) {
-      if (o.container == name) return o;
-    }
-    ADD_FAILURE() << "no outcome for " << name;
-    static ContainerOutcome none;
-    return none;
+    return test::OutcomeOf(report, name);
   }
 
   FakeClock clock_;

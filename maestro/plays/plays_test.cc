@@ -120,12 +120,7 @@ class PlaysTest : public ::testing::Test {
   }
 
   const ContainerOutcome& Outcome(const PlayReport& report, const std::string& name) {
-    for (const ContainerOutcome& o : report.outcomes) {
-      if (o.container == name) return o;
-    }
-    ADD_FAILURE() << "no outcome for " << name;
-    static ContainerOutcome none;
-    return none;
+    return test::OutcomeOf(report, name);
   }
 
   // "action:name" of every event on `ship` so far, in order.

@@ -1,5 +1,5 @@
-// Test helpers for the plays: an environment loaded from YAML text, and ShipClients over one
-// stateful FakeDockerHost per ship. Header-only, testonly.
+// Test helpers for the plays: an environment loaded from YAML text, a play's outcome by name,
+// and ShipClients over one stateful FakeDockerHost per ship. Header-only, testonly.
 //
 // Thread-safety: FakeShips is thread-safe once constructed (FakeDockerHost is); the map of
 // hosts never changes after the constructor.
@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "maestro/config/file_reader.h"
 #include "maestro/config/loader.h"
+#include "maestro/plays/plays.h"
 #include "maestro/plays/world.h"
 #include "maestro/testing/fake_docker_host.h"
 
@@ -28,6 +29,17 @@ inline model::Environment LoadTestEnvironment(const std::string& text) {
   absl::StatusOr<config::LoadResult> loaded = config::LoadEnvironment(in, files);
   EXPECT_TRUE(loaded.ok()) << loaded.status();
   return loaded.ok() ? loaded->environment : model::Environment{};
+}
+
+// The outcome of `name` in `report`; a missing one fails the calling test (and an empty
+// outcome is returned).
+inline const ContainerOutcome& OutcomeOf(const PlayReport& report, const std::string& name) {
+  for (const ContainerOutcome& o : report.outcomes) {
+    if (o.container == name) return o;
+  }
+  ADD_FAILURE() << "no outcome for " << name;
+  static const ContainerOutcome none;
+  return none;
 }
 
 // One FakeDockerHost per ship name, each holding `images`.
