@@ -5,6 +5,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 
 namespace maestro::docker {
 namespace {
@@ -213,6 +215,15 @@ std::string DockerTimeParam(absl::Time t) {
   int64_t seconds = absl::ToInt64Seconds(since);
   int64_t nanos = absl::ToInt64Nanoseconds(since - absl::Seconds(seconds));
   return absl::StrFormat("%d.%09d", seconds, nanos);
+}
+
+std::string SummaryName(const ContainerSummary& c) {
+  for (const std::string& n : c.names) {
+    absl::string_view name = n;
+    absl::ConsumePrefix(&name, "/");
+    if (name.find('/') == absl::string_view::npos) return std::string(name);  // not a link
+  }
+  return "";
 }
 
 }  // namespace maestro::docker

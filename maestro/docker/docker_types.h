@@ -45,6 +45,10 @@ struct ContainerSummary {
   nlohmann::json raw;
 };
 
+// The container's name in a list answer ("" for none): the first of `names` that is not a link
+// ("/web-1", not "/app/web-1"), without its leading '/'.
+std::string SummaryName(const ContainerSummary& c);
+
 struct PortBinding {
   std::string host_ip;
   std::string host_port;

@@ -122,7 +122,7 @@ class Planner {
     plan_.fingerprint[ship];  // even a ship with nothing on it has a (empty) fingerprint
     std::map<std::string, const docker::ContainerSummary*>& by_name = by_name_[ship];
     for (const docker::ContainerSummary& c : it->second.containers) {
-      std::string name = SummaryName(c);
+      std::string name = docker::SummaryName(c);
       if (!name.empty()) by_name[name] = &c;
     }
   }
@@ -236,7 +236,7 @@ class Planner {
     for (const docker::ContainerSummary& c : live->containers) {
       auto env_label = c.labels.find(spec::kEnvironmentLabel);
       if (env_label == c.labels.end() || env_label->second != env_.name) continue;
-      std::string name = SummaryName(c);
+      std::string name = docker::SummaryName(c);
       auto instance_label = c.labels.find(spec::kInstanceLabel);
       const std::string& instance =
           instance_label != c.labels.end() ? instance_label->second : name;
@@ -328,7 +328,7 @@ class Planner {
     const std::set<std::string>& orphans = orphan_names_[ship];
     for (const docker::ContainerSummary& c : live->containers) {
       if (!IsRunningState(c.state)) continue;
-      std::string name = SummaryName(c);
+      std::string name = docker::SummaryName(c);
       if (planned_here.count(name)) continue;
       for (const docker::SummaryPort& held : c.ports) {
         if (held.public_port <= 0) continue;
@@ -401,15 +401,6 @@ std::string ConvergencePlan::Summary() const {
   add(ConvergeAction::kNone, "unchanged");
   if (parts.empty()) return "nothing in scope";
   return absl::StrJoin(parts, ", ");
-}
-
-std::string SummaryName(const docker::ContainerSummary& c) {
-  for (const std::string& n : c.names) {
-    absl::string_view name = n;
-    absl::ConsumePrefix(&name, "/");
-    if (name.find('/') == absl::string_view::npos) return std::string(name);  // not a link
-  }
-  return "";
 }
 
 bool NeedsInspect(const model::Instance& instance, const model::Ship& ship,

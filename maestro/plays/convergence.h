@@ -125,9 +125,6 @@ struct PlanScope {
   std::vector<std::string> orphan_ships;
 };
 
-// The container's name in a list answer ("" for none): the first name that is not a link.
-std::string SummaryName(const docker::ContainerSummary& c);
-
 // Whether the list answer alone cannot settle whether `summary` matches `instance`: its
 // maestro.spec-hash label is missing or differs from SpecHash(instance). Only those are
 // inspected.

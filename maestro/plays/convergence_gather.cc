@@ -42,7 +42,7 @@ void GatherShip(const PlayWorld& world, const std::string& ship_name,
   live.containers = std::move(*list);
   std::map<std::string, const docker::ContainerSummary*> by_name;
   for (const docker::ContainerSummary& c : live.containers) {
-    std::string name = SummaryName(c);
+    std::string name = docker::SummaryName(c);
     if (!name.empty()) by_name[name] = &c;
   }
   for (const model::Instance* inst : instances) {

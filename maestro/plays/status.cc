@@ -44,15 +44,6 @@ std::string DescribeState(const docker::ContainerSummary& c) {
   return "down";
 }
 
-std::string NameOf(const docker::ContainerSummary& c) {
-  for (const std::string& n : c.names) {
-    absl::string_view name = n;
-    absl::ConsumePrefix(&name, "/");
-    if (name.find('/') == absl::string_view::npos) return std::string(name);  // not a link
-  }
-  return "";
-}
-
 }  // namespace
 
 PlayReport RunStatus(const PlayWorld& world, const std::vector<std::string>& containers,
@@ -87,7 +78,7 @@ PlayReport RunStatus(const PlayWorld& world, const std::vector<std::string>& con
         client.ok() ? (*client)->ListContainers({.all = true}) : client.status();
     std::map<std::string, const docker::ContainerSummary*> by_name;
     if (list.ok()) {
-      for (const docker::ContainerSummary& c : *list) by_name[NameOf(c)] = &c;
+      for (const docker::ContainerSummary& c : *list) by_name[docker::SummaryName(c)] = &c;
     }
     for (size_t row : ship_rows) {
       const model::Instance& inst = *world.env->FindInstance(containers[row]);
