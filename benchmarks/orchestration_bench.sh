@@ -2,6 +2,8 @@
 # Orchestration against the real test daemon (tools/testenv), side by side in one run:
 #   status: `maestro status` of 60 containers on three ships (ship1 unix socket, ship2 and
 #           ship3 TCP 127.0.0.1:2375 with ips 127.0.0.2 / .3: the same daemon) vs `docker ps -a`.
+#   plan/up: `maestro plan` and `maestro up` (nothing to do: the deploy lock, the plan, every
+#           row "no change") of the same 60 unchanged containers vs the same `docker ps -a`.
 #   start:  `maestro start` of the 60 containers (busybox `sleep 3600`, no checks) in three
 #           dependency tiers, with -c 8 and unlimited, vs `docker run -d` of the same 60 at
 #           parallelism 8 (xargs -P8).
@@ -11,14 +13,19 @@
 #           tier's containers in parallel), which includes the daemon's kill-and-wait.
 # Each comparison runs interleaved (A, B, A, B, ...) REPS times and prints medians. Every
 # container is named bench-<pid>-..., and all of them are removed on exit.
+# With MAESTRO_BASELINE=OTHER_BINARY, `start -c 8` of that binary (e.g. an older build) runs
+# interleaved too, side by side.
 #
-# Usage: orchestration_bench.sh MAESTRO_BINARY [REPS=5] [PER_TIER=20] [STOP_PER_TIER=4]
+# Usage: orchestration_bench.sh MAESTRO_BINARY [REPS=5] [PER_TIER=20] [STOP_PER_TIER=4] [ONLY]
+#   ONLY=list: start the containers once (untimed) and compare only status, plan and up.
 #   bazel build -c opt //maestro && benchmarks/orchestration_bench.sh bazel-out/k8-opt/bin/maestro/maestro
 set -euo pipefail
 maestro=$(realpath "$1")
+baseline=${MAESTRO_BASELINE:+$(realpath "$MAESTRO_BASELINE")}
 reps=${2:-5}
 per_tier=${3:-20}
 stop_per_tier=${4:-4}
+only=${5:-all}
 (( reps >= 1 && reps <= 50 && per_tier >= 1 && per_tier <= 100 && stop_per_tier <= 20 )) || {
   echo "out of range: reps 1..50, per_tier 1..100, stop_per_tier 0..20" >&2
   exit 2
@@ -90,6 +97,7 @@ docker_run_all() {
   xargs -P8 -I{} docker run -d --name {} "$image" sleep 3600 <"$tmp/names" >/dev/null
 }
 mstart() { "$maestro" -f "$tmp/run.yaml" start "$@"; }
+bstart() { "$baseline" -f "$tmp/run.yaml" start "$@"; }
 # The stop environment's tiers with plain docker: tier2, tier1, tier0 (the order maestro
 # stops them in), each tier's containers stopped in parallel with the same timeout.
 docker_stop_tiers() {
@@ -101,11 +109,17 @@ docker_stop_tiers() {
 }
 
 # start: maestro -c 8, docker run -P8, maestro unlimited; the containers removed before each.
-for ((r = 0; r < reps; r++)); do
-  cleanup; timed start_maestro_c8 mstart -c 8
-  cleanup; timed start_docker docker_run_all
-  cleanup; timed start_maestro_unlimited mstart
-done
+if [[ $only == list ]]; then
+  stop_per_tier=0
+  mstart -c 8 >/dev/null
+else
+  for ((r = 0; r < reps; r++)); do
+    cleanup; timed start_maestro_c8 mstart -c 8
+    cleanup; timed start_docker docker_run_all
+    cleanup; timed start_maestro_unlimited mstart
+    if [[ -n $baseline ]]; then cleanup; timed start_baseline_c8 bstart -c 8; fi
+  done
+fi
 # status: 60 running containers (left by the last start).
 [[ $(docker ps -q --filter "name=^/$prefix-run-" | wc -l) -eq $total ]] || {
   echo "expected $total running containers before status" >&2
@@ -114,6 +128,12 @@ done
 for ((r = 0; r < reps; r++)); do
   timed status_maestro "$maestro" -f "$tmp/run.yaml" status
   timed status_docker docker ps -a
+  # Named services: the three ships are one daemon, so a whole-environment plan would find
+  # each ship's containers as orphans on the other two.
+  timed plan_maestro "$maestro" -f "$tmp/run.yaml" plan tier0 tier1 tier2
+  grep -q "^Plan: $total unchanged.$" "$tmp/out" || { echo "plan: not all unchanged" >&2; tail -3 "$tmp/out" >&2; exit 1; }
+  timed up_maestro "$maestro" -f "$tmp/run.yaml" up tier0 tier1 tier2
+  grep -q "^Plan: $total unchanged.$" "$tmp/out" || { echo "up: not all unchanged" >&2; tail -3 "$tmp/out" >&2; exit 1; }
 done
 cleanup
 # stop: start the SIGTERM-ignoring tiers, then time maestro stop.
@@ -135,10 +155,19 @@ echo
 row "orchestration vs the real daemon ($reps interleaved reps)" "median ms" "reference" "ratio (goal)"
 s_m=$(median status_maestro); s_d=$(median status_docker)
 row "status, $total containers, 3 ships: maestro" "$s_m" "$s_d" "$(ratio "$s_m" "$s_d") vs docker ps -a (<= 1.5x)"
-st_d=$(median start_docker)
-st_8=$(median start_maestro_c8); st_u=$(median start_maestro_unlimited)
-row "start, $total containers, 3 tiers: maestro -c 8" "$st_8" "$st_d" "$(ratio "$st_8" "$st_d") vs docker run -P8 (<= 1.1x)"
-row "start, $total containers, 3 tiers: maestro (unlimited)" "$st_u" "$st_d" "$(ratio "$st_u" "$st_d") vs docker run -P8"
+p_m=$(median plan_maestro); u_m=$(median up_maestro)
+row "plan, $total unchanged containers, 3 ships: maestro" "$p_m" "$s_d" "$(ratio "$p_m" "$s_d") vs docker ps -a (<= 1.5x)"
+row "up with nothing to do, $total containers: maestro" "$u_m" "$s_d" "$(ratio "$u_m" "$s_d") vs docker ps -a (<= 1.5x)"
+if [[ $only != list ]]; then
+  st_d=$(median start_docker)
+  st_8=$(median start_maestro_c8); st_u=$(median start_maestro_unlimited)
+  row "start, $total containers, 3 tiers: maestro -c 8" "$st_8" "$st_d" "$(ratio "$st_8" "$st_d") vs docker run -P8 (<= 0.9x)"
+  row "start, $total containers, 3 tiers: maestro (unlimited)" "$st_u" "$st_d" "$(ratio "$st_u" "$st_d") vs docker run -P8"
+  if [[ -n $baseline ]]; then
+    st_b=$(median start_baseline_c8)
+    row "start, $total containers, 3 tiers: baseline -c 8" "$st_b" "$st_d" "$(ratio "$st_b" "$st_d") vs docker run -P8"
+  fi
+fi
 if (( stop_per_tier > 0 )); then
   sp=$(median stop_maestro); sd=$(median stop_docker)
   row "stop, 3 tiers x $stop_per_tier ignoring SIGTERM, stop_timeout 2" "$sp" "6000" \

@@ -14,7 +14,18 @@ image=$(sed -n 's/^MAESTRO_TEST_IMAGE=//p' "$envfile")
 [[ -n $image ]] || die "MAESTRO_TEST_IMAGE missing from $envfile"
 
 p=gs$$r$RANDOM  # unique container-name prefix
-base=$((30000 + RANDOM % 20000))
+# Five host ports base+1..base+5 below the kernel's ephemeral range (32768-60999, where client
+# sockets of other tests would collide), none of them accepting connections now; 50 tries.
+base=
+for _ in $(seq 1 50); do
+  candidate=$((20000 + RANDOM % 12000))
+  busy=0
+  for i in 1 2 3 4 5; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$((candidate + i))") 2>/dev/null; then busy=1; break; fi
+  done
+  if ((busy == 0)); then base=$candidate; break; fi
+done
+[[ -n $base ]] || die "no five free ports found in 50 tries"
 work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/guest-maestro.XXXXXX")
 cp "$guest" "$work/maestro-guest"
 cat >"$work/env.yaml" <<YAML

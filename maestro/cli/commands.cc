@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "maestro/cli/logs_command.h"
 #include "maestro/config/dump.h"
 #include "maestro/graph/dep_graph_render.h"
 #include "maestro/graph/graph.h"
@@ -20,6 +21,8 @@
 #include "maestro/plays/plays.h"
 #include "maestro/ui/json_sink.h"
 #include "maestro/ui/table_sink.h"
+#include "maestro/ui/timeline_svg.h"
+#include "maestro/ui/timings.h"
 
 namespace maestro::cli {
 
@@ -60,10 +63,16 @@ std::vector<std::string> Completions(const model::Environment* env,
   if (words.empty()) words.emplace_back("");
   const std::string current = words.back();
   // Positional words before the current one, without the program name and flags.
-  static const std::set<std::string> kTakesValue = {
-      "-f", "--file",        "-c",         "--concurrency", "-C",           "--container-filter",
-      "-S", "--ship-filter", "-n",         "--format",      "--step-delay", "--stop-start-delay",
-      "-o", "--out",         "--lock-wait"};
+  static const std::set<std::string> kTakesValue = {"-f",           "--file",
+                                                    "-c",           "--concurrency",
+                                                    "-C",           "--container-filter",
+                                                    "-S",           "--ship-filter",
+                                                    "-n",           "--format",
+                                                    "--step-delay", "--stop-start-delay",
+                                                    "-o",           "--out",
+                                                    "--lock-wait",  "--tail",
+                                                    "--since",      "--until",
+                                                    "--grep",       "--plan"};
   std::vector<std::string> positional;
   for (size_t i = 1; i + 1 < words.size(); ++i) {
     if (kTakesValue.count(words[i])) {
@@ -98,6 +107,14 @@ std::vector<std::string> Completions(const model::Environment* env,
   }
   if (command->command == Command::kLock && positional.size() == 1) {
     for (const char* action : {"status", "break"}) offer(action);
+    return out;
+  }
+  if (command->command == Command::kExport && positional.size() == 1) {
+    offer("swarm");
+    return out;
+  }
+  if (command->command == Command::kSwarm) {
+    if (positional.size() == 1) offer("label");
     return out;
   }
   if (env == nullptr) return out;
@@ -176,6 +193,50 @@ int RunDump(const model::Environment& env, const Options& options, const Streams
   return FinishOutput(io, kExitOk);
 }
 
+int ReportTimings(const ui::PlayTimings& timings, const Options& options, int code,
+                  const Streams& io) {
+  if (options.format == OutputFormat::kText) {
+    std::string text =
+        options.timings ? ui::FormatTimingReport(timings) : ui::FormatTimingSummary(timings);
+    std::fprintf(io.out, "\n%s", text.c_str());
+  }
+  if (options.timeline.empty()) return code;
+  const std::string svg = ui::RenderTimelineSvg(timings);
+  errno = 0;
+  FILE* f = std::fopen(options.timeline.c_str(), "w");
+  bool ok = f != nullptr && std::fwrite(svg.data(), 1, svg.size(), f) == svg.size();
+  int err = errno;
+  if (f != nullptr && std::fclose(f) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) {
+    std::fprintf(io.err, "maestro: error: cannot write the timeline %s: %s\n",
+                 options.timeline.c_str(), err != 0 ? strerror(err) : "write error");
+    return code == kExitOk ? kExitFailed : code;
+  }
+  return code;
+}
+
+std::unique_ptr<ui::ProgressSink> MakePlaySink(const Options& options, bool color,
+                                               const Streams& io) {
+  if (options.format == OutputFormat::kJson) {
+    return std::make_unique<ui::JsonSink>(io.out, CommandName(options.command));
+  }
+  ui::TerminalInfo terminal = ui::DetectTerminal(fileno(io.out), nullptr);
+  terminal.color = color;
+  return std::make_unique<ui::TableSink>(io.out, terminal);
+}
+
+void PrintPlayFailures(const plays::PlayReport& report, const Options& options, const Streams& io) {
+  if (report.ExitCode() == kExitOk || options.format != OutputFormat::kText) return;
+  std::string summary = report.FailureSummary();
+  std::fprintf(io.err, "\n%s %s: %d of %zu container(s) did not complete:\n%s",
+               report.interrupted ? "Interrupted" : "Failed", CommandName(options.command),
+               static_cast<int>(report.outcomes.size() - static_cast<size_t>(report.succeeded())),
+               report.outcomes.size(), summary.c_str());
+}
+
 int RunPlayCommand(const plays::PlayWorld& world_in, const Options& options,
                    plays::Scheduler& scheduler, bool color, const Streams& io) {
   absl::StatusOr<std::vector<std::string>> containers =
@@ -186,14 +247,7 @@ int RunPlayCommand(const plays::PlayWorld& world_in, const Options& options,
     return kExitUsage;
   }
   plays::PlayWorld world = world_in;
-  std::unique_ptr<ui::ProgressSink> sink;
-  if (options.format == OutputFormat::kJson) {
-    sink = std::make_unique<ui::JsonSink>(io.out, CommandName(options.command));
-  } else {
-    ui::TerminalInfo terminal = ui::DetectTerminal(fileno(io.out), nullptr);
-    terminal.color = color;
-    sink = std::make_unique<ui::TableSink>(io.out, terminal);
-  }
+  std::unique_ptr<ui::ProgressSink> sink = MakePlaySink(options, color, io);
   world.sink = sink.get();
 
   plays::PlayOptions play;
@@ -237,33 +291,28 @@ int RunPlayCommand(const plays::PlayWorld& world_in, const Options& options,
       return kExitUsage;
   }
   int code = report.ExitCode();
-  if (code != kExitOk && options.format == OutputFormat::kText) {
-    std::string summary = report.FailureSummary();
-    std::fprintf(io.err, "\n%s %s: %d of %zu container(s) did not complete:\n%s",
-                 report.interrupted ? "Interrupted" : "Failed", CommandName(options.command),
-                 static_cast<int>(report.outcomes.size() - static_cast<size_t>(report.succeeded())),
-                 report.outcomes.size(), summary.c_str());
-  }
+  if (!report.timings.empty()) code = ReportTimings(report.timings, options, code, io);
+  PrintPlayFailures(report, options, io);
   return FinishOutput(io, code);
 }
 
 int RunLogs(const plays::PlayWorld& world, const Options& options, const std::atomic<bool>* cancel,
-            const Streams& io) {
+            const Streams& io, bool color) {
   Options resolved = options;
-  absl::StatusOr<std::vector<std::string>> containers;
-  if (options.things.empty()) {
-    containers = absl::InvalidArgumentError("Logs can only be shown for a single container!");
-  } else {
-    resolved.ignore_dependencies = true;
-    containers = ResolveCommandThings(*world.env, resolved);
-  }
-  if (containers.ok() && containers->size() != 1) {
-    containers = absl::InvalidArgumentError("Logs can only be shown for a single container!");
+  resolved.ignore_dependencies = true;
+  // No things: every container of the environment's services (omitted ones excluded).
+  absl::StatusOr<std::vector<std::string>> containers = ResolveCommandThings(*world.env, resolved);
+  if (containers.ok() && containers->empty()) {
+    containers = absl::InvalidArgumentError("no containers to show the logs of");
   }
   if (!containers.ok()) {
     std::fprintf(io.err, "maestro: error: %s\n",
                  std::string(containers.status().message()).c_str());
     return kExitUsage;
+  }
+  // One container named alone keeps the single-container output (byte for byte).
+  if (containers->size() != 1 || WantsMergedLogs(options)) {
+    return RunMergedLogs(world, options, *containers, color, cancel, io);
   }
   plays::LogsRequest request;
   request.container = containers->front();

@@ -7,14 +7,19 @@
 
 #include <atomic>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "maestro/cli/options.h"
 #include "maestro/model/environment.h"
+#include "maestro/plays/convergence.h"
+#include "maestro/plays/plays.h"
 #include "maestro/plays/scheduler.h"
 #include "maestro/plays/world.h"
+#include "maestro/ui/progress.h"
+#include "maestro/ui/timings.h"
 
 namespace maestro::cli {
 
@@ -46,6 +51,22 @@ int FinishOutput(const Streams& io, int code);
 
 int RunDeptree(const model::Environment& env, const Options& options, const Streams& io);
 int RunDump(const model::Environment& env, const Options& options, const Streams& io);
+// `maestro export swarm` (export_command.cc, docs/swarm.md).
+int RunExport(const model::Environment& env, const Options& options, const Streams& io);
+// `maestro swarm label` (export_command.cc, docs/swarm.md).
+int RunSwarmLabel(const plays::PlayWorld& world, const Options& options, const Streams& io);
+
+// The progress output of a play: JSON (--format json) or the table / plain lines.
+std::unique_ptr<ui::ProgressSink> MakePlaySink(const Options& options, bool color,
+                                               const Streams& io);
+// After a failed or interrupted play, on text output: "Failed start: 1 of 3 container(s) did
+// not complete:" and each one's reason, to io.err.
+void PrintPlayFailures(const plays::PlayReport& report, const Options& options, const Streams& io);
+
+// After a play that records timings: the summary (or with --timings the full report) on a
+// text output, and the --timeline chart. Returns `code`, or 1 when the chart cannot be written.
+int ReportTimings(const ui::PlayTimings& timings, const Options& options, int code,
+                  const Streams& io);
 
 // Every play (status, start, stop, kill, restart, pull, clean) through `world`.
 int RunPlayCommand(const plays::PlayWorld& world, const Options& options,
@@ -57,14 +78,29 @@ struct PlanOutput {
   bool color = false;
 };
 
+// The convergence plan of the things `options` names (orphans looked for when the whole
+// environment is in scope, on every ship -S lets through): InvalidArgument for things that do
+// not resolve, Cancelled when the scheduler was cancelled.
+absl::StatusOr<plays::ConvergencePlan> ComputeCommandPlan(const plays::PlayWorld& world,
+                                                          const Options& options,
+                                                          plays::Scheduler& scheduler);
+
 // plan [things] (docs/usage.md#plan): 0, or 2 with --detailed-exitcode when there are changes;
 // 1 when preflight found problems or -o could not be written.
 int RunPlanCommand(const plays::PlayWorld& world, const Options& options,
                    plays::Scheduler& scheduler, const PlanOutput& output, const Streams& io);
 
-// logs [-F] [-n N] CONTAINER. `cancel` ends a follow.
+// up [things] (docs/usage.md#up): computes the plan (or, with --plan FILE, checks the saved
+// one is still current), refuses a plan with problems (1, nothing touched), applies it and
+// reports containers left created but never started. 0, 1 failed, 130 interrupted.
+int RunUpCommand(const plays::PlayWorld& world, const Options& options, plays::Scheduler& scheduler,
+                 bool color, const Streams& io);
+
+// logs [options] [things] (docs/usage.md#logs): one container alone as MaestroNG shows it,
+// several (or merged-only flags) through RunMergedLogs (logs_command.h). `cancel` ends a
+// follow; `color` colours the merged prefixes.
 int RunLogs(const plays::PlayWorld& world, const Options& options, const std::atomic<bool>* cancel,
-            const Streams& io);
+            const Streams& io, bool color = false);
 
 }  // namespace maestro::cli
 

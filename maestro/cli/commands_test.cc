@@ -119,6 +119,7 @@ TEST(Completions, CommandsThenThingsThenFlags) {
       << "restart-specific flags are offered";
   EXPECT_THAT(Completions(nullptr, {"maestro start z"}), ::testing::IsEmpty());
   EXPECT_THAT(Completions(nullptr, {"maestro k"}), ElementsAre("kill"));
+  EXPECT_THAT(Completions(&env, {"maestro up --rem"}), ElementsAre("--remove-orphans"));
 }
 
 TEST(RunDeptree, MatchesMaestroNgLayout) {
@@ -189,6 +190,81 @@ TEST(RunPlanCommand, LinesExitCodesAndSavedPlan) {
                              io.streams()),
               kExitFailed);
     EXPECT_THAT(io.err(), HasSubstr("cannot write /nonexistent-dir/p.json"));
+  }
+}
+
+// Running checks pass while the container runs.
+class RunningChecks : public plays::CheckRunner {
+ public:
+  absl::Status Run(const std::string& state, const model::Instance&, const model::Ship&,
+                   docker::DockerClient&, const std::function<bool()>& condition,
+                   const plays::CancellationToken&) override {
+    if (state == "running" && !condition()) return absl::FailedPreconditionError("not running");
+    return absl::OkStatus();
+  }
+};
+
+TEST(RunUpCommand, AppliesThePlanThenHasNothingToDoAndRefusesAStaleSavedPlan) {
+  model::Environment env = Load();
+  testing::FakeClock clock;
+  plays::test::FakeShips ships(&clock, {"ship1", "ship2"}, {"zk", "kafka"});
+  RunningChecks checks;
+  plays::PlayWorld world;
+  world.env = &env;
+  world.ships = &ships;
+  world.clock = &clock;
+  world.checks = &checks;
+  {
+    CaptureStreams io;
+    plays::Scheduler scheduler({});
+    EXPECT_EQ(RunUpCommand(world, Parse({"up"}), scheduler, false, io.streams()), kExitOk)
+        << io.err();
+    EXPECT_THAT(io.out(), HasSubstr("Plan: 3 to create.\n"));
+    EXPECT_TRUE(ships.host("ship1").FindContainer("kafka-1").has_value());
+    // up reports where its time went, as start does.
+    EXPECT_THAT(io.out(), HasSubstr("timings: up took "));
+  }
+  {
+    CaptureStreams io;
+    plays::Scheduler scheduler({});
+    EXPECT_EQ(
+        RunUpCommand(world, Parse({"up", "--format", "json"}), scheduler, false, io.streams()),
+        kExitOk);
+    EXPECT_THAT(io.out(), HasSubstr("\"no change\""));
+  }
+  std::string saved = ::testing::TempDir() + "/up-plan.json";
+  {
+    CaptureStreams io;
+    plays::Scheduler scheduler({});
+    ASSERT_EQ(RunPlanCommand(world, Parse({"plan", "-o", saved}), scheduler, {}, io.streams()),
+              kExitOk);
+  }
+  {
+    CaptureStreams io;
+    plays::Scheduler scheduler({});
+    EXPECT_EQ(RunUpCommand(world, Parse({"up", "--plan", saved, "kafka"}), scheduler, false,
+                           io.streams()),
+              kExitUsage);
+  }
+  ASSERT_TRUE(ships.host("ship1").StopContainer("kafka-1", 1).ok());
+  {
+    CaptureStreams io;
+    plays::Scheduler scheduler({});
+    EXPECT_EQ(RunUpCommand(world, Parse({"up", "--plan", saved}), scheduler, false, io.streams()),
+              kExitFailed);
+    EXPECT_THAT(io.err(), HasSubstr("the saved plan is stale"));
+    EXPECT_THAT(io.err(), HasSubstr("ship1: kafka-1 was running"));
+    EXPECT_FALSE(ships.host("ship1").FindContainer("kafka-1")->state ==
+                 testing::FakeContainerState::kRunning);
+  }
+  ships.host("ship2").SetDown(true);
+  {
+    CaptureStreams io;
+    plays::Scheduler scheduler({});
+    ships.host("ship1").ClearCalls();
+    EXPECT_EQ(RunUpCommand(world, Parse({"up"}), scheduler, false, io.streams()), kExitFailed);
+    EXPECT_THAT(io.err(), HasSubstr("the plan has problems; nothing was changed"));
+    EXPECT_EQ(ships.host("ship1").CountCalls("StartContainer"), 0);
   }
 }
 
@@ -283,6 +359,51 @@ TEST(FinishOutput, LogsToAFullDiskFails) {
   ASSERT_TRUE(io.ok());
   EXPECT_EQ(RunLogs(world, Parse({"logs", "zk-1"}), nullptr, io.streams()), kExitFailed);
   EXPECT_THAT(io.err(), HasSubstr("maestro: error: cannot write the output: "));
+}
+
+TEST(Logs, ServiceMergesItsContainersAcrossShipsAndKeepsStderrApart) {
+  model::Environment env = Load();
+  testing::FakeClock clock;
+  plays::test::FakeShips ships(&clock, {"ship1", "ship2"}, {"zk"});
+  for (const char* ship : {"ship1", "ship2"}) {
+    std::string name = std::string(ship) == "ship1" ? "zk-1" : "zk-2";
+    auto created = ships.host(ship).CreateContainer(name, {{"Image", "zk"}});
+    ASSERT_TRUE(created.ok()) << created.status();
+  }
+  ships.host("ship2").AppendLogs("zk-2", docker::StdStream::kStdout, "first\n");
+  clock.Advance(absl::Seconds(1));
+  ships.host("ship1").AppendLogs("zk-1", docker::StdStream::kStderr, "second\n");
+  clock.Advance(absl::Seconds(1));
+  ships.host("ship1").AppendLogs("zk-1", docker::StdStream::kStdout, "third\n");
+  plays::PlayWorld world;
+  world.env = &env;
+  world.ships = &ships;
+  world.clock = &clock;
+  {
+    CaptureStreams io;
+    EXPECT_EQ(RunLogs(world, Parse({"logs", "zookeeper"}), nullptr, io.streams()), kExitOk);
+    EXPECT_EQ(io.out(), "zk-2@ship2 | first\nzk-1@ship1 | third\n");
+    EXPECT_EQ(io.err(), "zk-1@ship1 | second\n");
+  }
+  {
+    // One container alone keeps its bare output; a merged-only flag gives the merged form.
+    CaptureStreams io;
+    EXPECT_EQ(RunLogs(world, Parse({"logs", "zk-1"}), nullptr, io.streams()), kExitOk);
+    EXPECT_EQ(io.out(), "third\n");
+    CaptureStreams json;
+    EXPECT_EQ(RunLogs(world, Parse({"logs", "--format", "json", "--stdout-only", "zk-1"}), nullptr,
+                      json.streams()),
+              kExitOk);
+    EXPECT_THAT(json.out(), HasSubstr("\"instance\":\"zk-1\",\"ship\":\"ship1\",\"stream\":"
+                                      "\"stdout\",\"line\":\"third\"}\n"));
+  }
+  {
+    CaptureStreams io;
+    EXPECT_EQ(
+        RunLogs(world, Parse({"logs", "--since", "yesterday", "zookeeper"}), nullptr, io.streams()),
+        kExitUsage);
+    EXPECT_THAT(io.err(), HasSubstr("maestro: error: --since: invalid time \"yesterday\""));
+  }
 }
 
 TEST(FinishOutput, WrittenOutputKeepsTheCode) {

@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "maestro/graph/fnmatch.h"
 
 namespace maestro::cli {
 namespace {
@@ -24,6 +25,15 @@ absl::StatusOr<std::set<std::string>> TargetShips(const model::Environment& env,
   for (const std::string& name : *containers) {
     const model::Instance* instance = env.FindInstance(name);
     if (instance != nullptr) ships.insert(instance->ship);
+  }
+  // `up` of the whole environment may remove orphans on every ship -S lets through.
+  if (options.command == Command::kUp && options.things.empty() &&
+      options.container_filter.empty()) {
+    for (const model::Ship& ship : env.ships) {
+      if (options.ship_filter.empty() || graph::FnMatch(ship.name, options.ship_filter)) {
+        ships.insert(ship.name);
+      }
+    }
   }
   return ships;
 }

@@ -61,12 +61,12 @@ class LockCommandTest : public ::testing::Test {
 };
 
 TEST(LockOptionsTest, OnlyCommandsThatChangeContainersTakeTheLockAndItsFlag) {
-  for (Command c :
-       {Command::kStart, Command::kStop, Command::kKill, Command::kRestart, Command::kClean}) {
+  for (Command c : {Command::kUp, Command::kStart, Command::kStop, Command::kKill,
+                    Command::kRestart, Command::kClean}) {
     EXPECT_TRUE(TakesDeployLock(c)) << CommandName(c);
   }
-  for (Command c : {Command::kStatus, Command::kPull, Command::kLogs, Command::kDeptree,
-                    Command::kDump, Command::kLock}) {
+  for (Command c : {Command::kStatus, Command::kPlan, Command::kPull, Command::kLogs,
+                    Command::kDeptree, Command::kDump, Command::kLock}) {
     EXPECT_FALSE(TakesDeployLock(c)) << CommandName(c);
   }
   EXPECT_EQ(Parse({"start", "--lock-wait", "30", "web"}).lock_wait, 30);

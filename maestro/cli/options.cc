@@ -1,5 +1,6 @@
 #include "maestro/cli/options.h"
 
+#include <algorithm>
 #include <exception>
 #include <memory>
 #include <sstream>
@@ -24,6 +25,8 @@ const std::vector<CommandInfo>& Commands() {
       {Command::kStatus, "status", "display container status", false, true, true, false, true},
       {Command::kPlan, "plan", "show what would change, with reasons, before anything is touched",
        false, true, true, false, true},
+      {Command::kUp, "up", "apply the plan: converge the ships to the environment file", false,
+       true, true, false, true},
       {Command::kStart, "start", "start services and containers", false, true, true, true, true},
       {Command::kStop, "stop", "stop services and containers", true, true, true, false, true},
       {Command::kKill, "kill", "kill services and containers", true, true, true, false, true},
@@ -32,10 +35,21 @@ const std::vector<CommandInfo>& Commands() {
       {Command::kPull, "pull", "pull container images from registry", false, true, true, false,
        true},
       {Command::kClean, "clean", "remove stopped containers", false, true, true, false, true},
-      {Command::kLogs, "logs", "show logs from a container", false, false, false, false, true},
+      {Command::kLogs, "logs", "show logs of containers, merged across ships", false, false, false,
+       false, true},
+      {Command::kEvents, "events", "show the Docker events of the environment's containers", false,
+       false, true, false, true},
+      {Command::kExec, "exec", "run a command in containers: exec THING... -- COMMAND...", false,
+       false, true, false, true},
       {Command::kDeptree, "deptree", "show the dependency tree", false, false, false, false, true},
       {Command::kDump, "dump", "dump the resolved environment as JSON", false, false, false, false,
        true},
+      {Command::kExport, "export",
+       "export the environment for another orchestrator: export swarm (a stack file)", false, false,
+       false, false, true},
+      {Command::kSwarm, "swarm",
+       "swarm label: label each Swarm node with its ship, for the exported stack's placement",
+       false, false, false, false, false},
       {Command::kLock, "lock", "show (status) or break the deploy lock", false, false, false, false,
        true},
       {Command::kComplete, "complete", "shell auto-completion helper", false, false, false, false,
@@ -65,8 +79,22 @@ bool IsStopLike(Command command) {
   return false;
 }
 
+bool ReportsTimings(Command command) {
+  switch (command) {
+    case Command::kUp:
+    case Command::kStart:
+    case Command::kStop:
+    case Command::kKill:
+    case Command::kRestart:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool TakesDeployLock(Command command) {
   switch (command) {
+    case Command::kUp:
     case Command::kStart:
     case Command::kStop:
     case Command::kKill:
@@ -113,6 +141,16 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
           ->required()
           ->check(CLI::IsMember({"status", "break"}));
     }
+    if (info.command == Command::kSwarm) {
+      sub->add_option("action", o.swarm_action, "label: set maestro.ship on each ship's node")
+          ->required()
+          ->check(CLI::IsMember({"label"}));
+    }
+    if (info.command == Command::kExport) {  // before the things: `export swarm web`
+      sub->add_option("target", o.export_target, "swarm: a Compose stack file for Docker Swarm")
+          ->required()
+          ->check(CLI::IsMember({"swarm"}));
+    }
     if (info.takes_things) {
       sub->add_option("thing", o.things, "container(s) or service(s) to act on");
     }
@@ -155,10 +193,36 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
           ->type_name("SECONDS")
           ->check(CLI::Range(0, 1 << 20));
     }
+    if (ReportsTimings(info.command)) {
+      sub->add_flag("--timings", o.timings,
+                    "after the play, the full timing report: per ship and container the time "
+                    "of each phase, and the critical path");
+      sub->add_option("--timeline", o.timeline,
+                      "write the play's timings to FILE as a self-contained SVG Gantt chart")
+          ->type_name("FILE");
+    }
     switch (info.command) {
       case Command::kStatus:
         sub->add_flag("-F,--full", o.full, "show the status of each port too");
         sub->add_flag("-H,--show-hosts", o.show_hosts, "show the ship address instead of its name");
+        sub->add_flag("-w,--watch", o.watch,
+                      "keep watching: a live table driven by the ships' events (Ctrl-C ends)");
+        break;
+      case Command::kEvents:
+        sub->add_option("--since", o.since,
+                        "show events from this time on (RFC 3339, Unix seconds or a duration "
+                        "before now: 10m)")
+            ->type_name("TIME");
+        sub->add_option("--until", o.until, "stop at this time (same forms as --since)")
+            ->type_name("TIME");
+        sub->add_option("--format", x.format, "output format: text (default) or json (NDJSON)")
+            ->check(CLI::IsMember({"text", "json"}));
+        break;
+      case Command::kExec:
+        sub->add_option("-c,--concurrency", o.concurrency,
+                        "limit how many containers run the command at once")
+            ->type_name("LIMIT")
+            ->check(CLI::Range(1, 1 << 20));
         break;
       case Command::kRestart:
         sub->add_option("--step-delay", o.step_delay,
@@ -170,13 +234,29 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
         sub->add_flag("--only-if-changed", o.only_if_changed,
                       "only restart containers whose image or configuration changed");
         break;
-      case Command::kLogs:
-        sub->add_flag("-F,--follow", o.follow, "follow the logs, across restarts");
-        sub->add_option("-n", o.lines, "show only the last LINES lines")
+      case Command::kLogs: {
+        sub->add_flag("-f,-F,--follow", o.follow,
+                      "follow the logs, across restarts, re-created containers and reconnections");
+        sub->add_option("-n,--tail", o.lines, "show only the last LINES lines of each container")
             ->type_name("LINES")
             ->check(CLI::NonNegativeNumber);
         sub->add_flag("-t,--timestamps", o.timestamps, "show timestamps");
+        sub->add_option("--since", o.since,
+                        "only lines after TIME: RFC 3339, UNIX seconds or relative (10m, 1h30m)")
+            ->type_name("TIME");
+        sub->add_option("--until", o.until, "only lines before TIME (as --since)")
+            ->type_name("TIME");
+        sub->add_option("--grep", o.grep, "only lines matching REGEX (ECMAScript syntax)")
+            ->type_name("REGEX");
+        sub->add_flag("--no-prefix", o.no_prefix, "do not prefix lines with instance@ship");
+        auto* out_only = sub->add_flag("--stdout-only", o.stdout_only, "only the stdout stream");
+        sub->add_flag("--stderr-only", o.stderr_only, "only the stderr stream")->excludes(out_only);
+        sub->add_option("--format", x.format,
+                        "output format: text (default) or json (one object a line: time, "
+                        "instance, ship, stream, line)")
+            ->check(CLI::IsMember({"text", "json"}));
         break;
+      }
       case Command::kPlan:
         sub->add_flag("--detailed-exitcode", o.detailed_exitcode,
                       "exit 0 when there is nothing to do, 2 when there are changes, 1 on "
@@ -184,6 +264,15 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
         sub->add_option("-o,--out", o.plan_out,
                         "save the plan, with a fingerprint of what the ships looked like, to "
                         "FILE")
+            ->type_name("FILE");
+        break;
+      case Command::kUp:
+        sub->add_flag("--remove-orphans", o.remove_orphans,
+                      "stop and remove containers of this environment that the file no longer "
+                      "has (default: report them and leave them alone)");
+        sub->add_option("--plan", o.plan_in,
+                        "apply exactly the plan saved by `plan -o FILE`; refused when a ship "
+                        "changed since")
             ->type_name("FILE");
         break;
       case Command::kDeptree:
@@ -201,6 +290,21 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
         sub->add_flag("--show-secrets", o.show_secrets,
                       "print secret values in clear (env variables and auditor options whose "
                       "names contain PASSWORD, SECRET, TOKEN or KEY, registry passwords)");
+        break;
+      case Command::kExport:
+        sub->add_option("-o,--out", o.export_out, "write the stack file to FILE (default: stdout)")
+            ->type_name("FILE");
+        sub->add_flag("--strict", o.export_strict,
+                      "fail when anything cannot be exported, instead of reporting it");
+        sub->add_option("--relaxed-placement", o.relaxed_placement,
+                        "do not pin this service's instances to their ships: Swarm may move "
+                        "them, peers reach them through Swarm DNS (repeatable)")
+            ->type_name("SERVICE")
+            ->allow_extra_args(false);
+        sub->add_option("--placement", o.placement,
+                        "how services are pinned: label (node.labels.maestro.ship, default) or "
+                        "hostname (node.hostname == the ship's ip)")
+            ->check(CLI::IsMember({"label", "hostname"}));
         break;
       case Command::kComplete:
         sub->add_option("tokens", o.tokens, "the words typed so far");
@@ -243,8 +347,16 @@ ParseOutcome ParseCommandLine(const std::vector<std::string>& args) {
   std::string& format = x.format;
   auto& subs = x.subs;
 
+  // exec THING... -- COMMAND...: the command is everything after the first "--" (CLI11 would
+  // take it as more things).
+  std::vector<std::string> parsed_args = args;
+  auto dashes = std::find(parsed_args.begin(), parsed_args.end(), "--");
+  if (dashes != parsed_args.end() && std::find(parsed_args.begin(), dashes, "exec") != dashes) {
+    o.exec_command.assign(dashes + 1, parsed_args.end());
+    parsed_args.erase(dashes, parsed_args.end());
+  }
   // CLI11 wants argv[0]-less input in reverse order.
-  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  std::vector<std::string> reversed(parsed_args.rbegin(), parsed_args.rend());
   try {
     app.parse(reversed);
   } catch (const CLI::CallForHelp& e) {
@@ -290,6 +402,14 @@ ParseOutcome ParseCommandLine(const std::vector<std::string>& args) {
   for (auto& [sub, cmd] : subs) {
     if (sub->parsed()) o.command = cmd;
   }
+  if (o.command == Command::kExec && (o.things.empty() || o.exec_command.empty())) {
+    outcome.kind = ParseOutcome::Kind::kUsageError;
+    outcome.text =
+        "usage: maestro exec [-c LIMIT] THING... -- COMMAND [ARG...]\n"
+        "maestro: error: exec needs at least one container or service and a command after --\n";
+    return outcome;
+  }
+  if (o.command != Command::kStatus && o.watch) o.watch = false;
   if (o.command == Command::kComplete) {
     for (const std::string& extra : app.get_subcommand("complete")->remaining()) {
       o.tokens.push_back(extra);

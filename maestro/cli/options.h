@@ -16,6 +16,7 @@ namespace maestro::cli {
 enum class Command {
   kStatus,
   kPlan,
+  kUp,
   kStart,
   kStop,
   kKill,
@@ -23,8 +24,12 @@ enum class Command {
   kPull,
   kClean,
   kLogs,
+  kEvents,
+  kExec,
   kDeptree,
   kDump,
+  kExport,
+  kSwarm,
   kLock,
   kComplete,
 };
@@ -49,7 +54,10 @@ const char* CommandName(Command command);
 // services and refuse to run with no things unless --all. The command table's `expandable`
 // column is the one home of this decision.
 bool IsStopLike(Command command);
-// The commands that change containers (start, stop, kill, restart, clean): they take the deploy
+// The commands that report where their time went (up, start, stop, kill, restart): a timing
+// summary after the play, --timings and --timeline FILE (docs/usage.md#timings).
+bool ReportsTimings(Command command);
+// The commands that change containers (up, start, stop, kill, restart, clean): they take the deploy
 // lock on the ships they touch (docs/usage.md#the-deploy-lock); read-only ones never do.
 bool TakesDeployLock(Command command);
 
@@ -82,25 +90,50 @@ struct Options {
   // plan
   bool detailed_exitcode = false;  // --detailed-exitcode: 0 nothing to do, 2 changes, 1 error
   std::string plan_out;            // -o FILE: save the plan
+  // up
+  bool remove_orphans = false;  // --remove-orphans
+  std::string plan_in;          // --plan FILE: apply exactly this saved plan
   // restart
   int step_delay = 0;
   int stop_start_delay = 0;
   bool only_if_changed = false;
-  // logs
-  bool follow = false;       // -F
-  std::optional<int> lines;  // -n
+  // logs (docs/usage.md#logs)
+  bool follow = false;       // -f/-F
+  std::optional<int> lines;  // -n/--tail, per container
   bool timestamps = false;   // -t
+  // status --watch
+  bool watch = false;
+  // exec THING... -- COMMAND...: everything after the first "--"
+  std::vector<std::string> exec_command;
+  // logs and events: as typed (RFC 3339, UNIX seconds or "10m")
+  std::string since;         // --since, as given (RFC 3339, UNIX seconds or "10m")
+  std::string until;         // --until
+  std::string grep;          // --grep REGEX
+  bool no_prefix = false;    // --no-prefix
+  bool stdout_only = false;  // --stdout-only
+  bool stderr_only = false;  // --stderr-only
   // deptree
   bool recursive = false;  // -r
   // dump
   bool dump_config = false;   // -c
   bool show_secrets = false;  // --show-secrets
-  // start, stop, kill, restart, clean
+  // up, start, stop, kill, restart, clean
   // --lock-wait: seconds to wait for another maestro's deploy lock; unset: $MAESTRO_LOCK_WAIT,
   // else 0 (fail at once).
   std::optional<int> lock_wait;
+  // start, stop, kill, restart (ReportsTimings)
+  bool timings = false;  // --timings: the full timing report instead of the summary
+  std::string timeline;  // --timeline FILE: the SVG Gantt chart
   // lock
   std::string lock_action;  // "status" or "break"
+  // export (docs/swarm.md)
+  std::string export_target;                   // "swarm"
+  std::string export_out;                      // -o FILE (default: stdout)
+  bool export_strict = false;                  // --strict: gaps are an error
+  std::vector<std::string> relaxed_placement;  // --relaxed-placement SERVICE (repeatable)
+  std::string placement = "label";             // --placement label|hostname
+  // swarm
+  std::string swarm_action;  // "label"
   // complete
   std::vector<std::string> tokens;
 };

@@ -129,6 +129,24 @@ TEST(Options, PlanFlags) {
   EXPECT_EQ(ParseCommandLine({"start", "--detailed-exitcode"}).kind, Kind::kUsageError);
 }
 
+TEST(Options, UpFlags) {
+  ParseOutcome out = ParseCommandLine({"up", "--remove-orphans", "-c", "4", "-i", "-C", "web-*",
+                                       "-S", "ship1", "--format", "json", "--lock-wait", "5"});
+  ASSERT_EQ(out.kind, Kind::kRun) << out.text;
+  EXPECT_EQ(out.options.command, Command::kUp);
+  EXPECT_TRUE(out.options.remove_orphans);
+  EXPECT_EQ(out.options.concurrency, 4);
+  EXPECT_TRUE(out.options.ignore_dependencies);
+  EXPECT_EQ(out.options.container_filter, "web-*");
+  EXPECT_EQ(out.options.format, OutputFormat::kJson);
+  EXPECT_EQ(out.options.lock_wait, 5);
+  EXPECT_EQ(ParseCommandLine({"up", "--plan", "p.json"}).options.plan_in, "p.json");
+  EXPECT_TRUE(ParseCommandLine({"up", "-d", "web"}).options.with_dependencies);
+  // --remove-orphans and --plan belong to up only.
+  EXPECT_EQ(ParseCommandLine({"start", "--remove-orphans"}).kind, Kind::kUsageError);
+  EXPECT_EQ(ParseCommandLine({"plan", "--plan", "p.json"}).kind, Kind::kUsageError);
+}
+
 TEST(Options, DeptreeFormats) {
   EXPECT_EQ(ParseCommandLine({"deptree", "--format", "dot"}).options.format, OutputFormat::kDot);
   EXPECT_EQ(ParseCommandLine({"deptree", "-r", "--format", "mermaid"}).options.format,
@@ -156,6 +174,55 @@ TEST(Options, CompleteTakesEverything) {
   EXPECT_EQ(out.options.command, Command::kComplete);
   ASSERT_FALSE(out.options.tokens.empty());
   EXPECT_EQ(out.options.tokens[0], "maestro st");
+}
+
+TEST(Options, ExecTakesTheCommandAfterDashes) {
+  ParseOutcome out = ParseCommandLine({"-f", "x.yaml", "exec", "-c", "2", "web", "db-1", "--", "sh",
+                                       "-c", "echo -- hi", "--", "-x"});
+  ASSERT_EQ(out.kind, Kind::kRun) << out.text;
+  EXPECT_EQ(out.options.command, Command::kExec);
+  EXPECT_EQ(out.options.things, (std::vector<std::string>{"web", "db-1"}));
+  EXPECT_EQ(out.options.exec_command,
+            (std::vector<std::string>{"sh", "-c", "echo -- hi", "--", "-x"}));
+  EXPECT_EQ(out.options.concurrency, 2);
+  // No command, or no thing: usage errors.
+  EXPECT_EQ(ParseCommandLine({"exec", "web"}).kind, Kind::kUsageError);
+  EXPECT_EQ(ParseCommandLine({"exec", "web", "--"}).kind, Kind::kUsageError);
+  EXPECT_EQ(ParseCommandLine({"exec", "--", "ls"}).kind, Kind::kUsageError);
+  // "--" of another command is left to the parser as before.
+  EXPECT_TRUE(ParseCommandLine({"status", "--", "web"}).options.exec_command.empty());
+}
+
+TEST(Options, EventsAndWatch) {
+  ParseOutcome events =
+      ParseCommandLine({"events", "web", "--since", "10m", "--until", "0s", "--format", "json"});
+  ASSERT_EQ(events.kind, Kind::kRun) << events.text;
+  EXPECT_EQ(events.options.command, Command::kEvents);
+  EXPECT_EQ(events.options.since, "10m");
+  EXPECT_EQ(events.options.until, "0s");
+  EXPECT_EQ(events.options.format, OutputFormat::kJson);
+  EXPECT_EQ(ParseCommandLine({"events", "--format", "dot"}).kind, Kind::kUsageError);
+  EXPECT_TRUE(ParseCommandLine({"status", "-w"}).options.watch);
+  EXPECT_TRUE(ParseCommandLine({"status", "--watch", "--format", "json"}).options.watch);
+  EXPECT_EQ(ParseCommandLine({"start", "--watch"}).kind, Kind::kUsageError);
+}
+
+TEST(Options, ExportTakesItsTargetThenThings) {
+  ParseOutcome out = ParseCommandLine({"export", "swarm", "--relaxed-placement", "db",
+                                       "--relaxed-placement", "cache", "web-1", "--strict", "-o",
+                                       "stack.yml", "--placement", "hostname"});
+  ASSERT_EQ(out.kind, ParseOutcome::Kind::kRun) << out.text;
+  EXPECT_EQ(out.options.command, Command::kExport);
+  EXPECT_EQ(out.options.export_target, "swarm");
+  EXPECT_EQ(out.options.relaxed_placement, (std::vector<std::string>{"db", "cache"}));
+  EXPECT_EQ(out.options.things, std::vector<std::string>{"web-1"});
+  EXPECT_TRUE(out.options.export_strict);
+  EXPECT_EQ(out.options.export_out, "stack.yml");
+  EXPECT_EQ(out.options.placement, "hostname");
+  EXPECT_EQ(ParseCommandLine({"export"}).kind, ParseOutcome::Kind::kUsageError);
+  EXPECT_EQ(ParseCommandLine({"export", "compose"}).kind, ParseOutcome::Kind::kUsageError);
+  EXPECT_EQ(ParseCommandLine({"export", "swarm", "--placement", "rack"}).kind,
+            ParseOutcome::Kind::kUsageError);
 }
 
 }  // namespace

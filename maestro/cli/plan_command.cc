@@ -36,14 +36,11 @@ absl::Status WriteFile(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-int RunPlanCommand(const plays::PlayWorld& world, const Options& options,
-                   plays::Scheduler& scheduler, const PlanOutput& output, const Streams& io) {
+absl::StatusOr<plays::ConvergencePlan> ComputeCommandPlan(const plays::PlayWorld& world,
+                                                          const Options& options,
+                                                          plays::Scheduler& scheduler) {
   absl::StatusOr<std::vector<std::string>> containers = ResolveCommandThings(*world.env, options);
-  if (!containers.ok()) {
-    std::fprintf(io.err, "maestro: error: %s\n",
-                 std::string(containers.status().message()).c_str());
-    return kExitUsage;
-  }
+  if (!containers.ok()) return absl::InvalidArgumentError(containers.status().message());
   // The whole environment in scope: also look for orphans, on every ship -S lets through.
   plays::PlanScope scope;
   scope.orphans = options.things.empty() && options.container_filter.empty();
@@ -56,11 +53,22 @@ int RunPlanCommand(const plays::PlayWorld& world, const Options& options,
   }
   std::map<std::string, plays::ShipLive> live =
       plays::GatherLiveState(world, *containers, scope.orphan_ships, scheduler);
-  if (scheduler.cancelled()) {
-    std::fprintf(io.err, "maestro: interrupted: no plan\n");
+  if (scheduler.cancelled()) return absl::CancelledError("interrupted: no plan");
+  return plays::ComputeConvergencePlan(*world.env, *containers, live, scope);
+}
+
+int RunPlanCommand(const plays::PlayWorld& world, const Options& options,
+                   plays::Scheduler& scheduler, const PlanOutput& output, const Streams& io) {
+  absl::StatusOr<plays::ConvergencePlan> computed = ComputeCommandPlan(world, options, scheduler);
+  if (absl::IsCancelled(computed.status())) {
+    std::fprintf(io.err, "maestro: %s\n", std::string(computed.status().message()).c_str());
     return FinishOutput(io, kExitInterrupted);
   }
-  plays::ConvergencePlan plan = plays::ComputeConvergencePlan(*world.env, *containers, live, scope);
+  if (!computed.ok()) {
+    std::fprintf(io.err, "maestro: error: %s\n", std::string(computed.status().message()).c_str());
+    return kExitUsage;
+  }
+  const plays::ConvergencePlan& plan = *computed;
   if (options.format == OutputFormat::kJson) {
     std::fputs(plays::PlanJsonText(plan).c_str(), io.out);
   } else {

@@ -74,4 +74,25 @@ absl::Status DockerClient::ImportImage(absl::string_view repo, absl::string_view
       absl::StrCat(Describe(), ": importing an image (", repo, ":", tag, ") is not supported"));
 }
 
+absl::StatusOr<std::unique_ptr<ExecStream>> DockerClient::StartExecInteractive(
+    absl::string_view exec_id, bool /*tty*/) {
+  return absl::UnimplementedError(
+      absl::StrCat(Describe(), ": an interactive exec (", exec_id, ") is not supported"));
+}
+
+absl::Status DockerClient::ResizeExec(absl::string_view exec_id, int /*rows*/, int /*columns*/) {
+  return absl::UnimplementedError(
+      absl::StrCat(Describe(), ": resizing an exec (", exec_id, ") is not supported"));
+}
+
+absl::StatusOr<std::vector<SwarmNode>> DockerClient::ListNodes() {
+  return absl::UnimplementedError(absl::StrCat(Describe(), ": swarm nodes are not supported"));
+}
+
+absl::Status DockerClient::UpdateNode(absl::string_view id, int64_t /*version*/,
+                                      const nlohmann::json& /*spec*/) {
+  return absl::UnimplementedError(
+      absl::StrCat(Describe(), ": updating swarm node ", id, " is not supported"));
+}
+
 }  // namespace maestro::docker

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "maestro/docker/docker_types.h"
 #include "maestro/docker/stream_parsers.h"
@@ -50,6 +52,7 @@ struct LogsOptions {
   bool timestamps = false;
   std::string tail = "all";  // "all" or a number
   std::string since;         // only output after this UNIX time ("1700000000.5"); "" = all
+  std::string until;         // only output before this UNIX time; "" = no end (API >= 1.35)
   absl::optional<bool> tty;  // unknown: the client inspects the container
   const std::atomic<bool>* cancel = nullptr;
 };
@@ -60,6 +63,19 @@ struct ExecOptions {
   std::string user;
   std::string working_dir;
   bool tty = false;
+  bool attach_stdin = false;  // for StartExecInteractive
+};
+
+// A two-way exec stream (POST /exec/{id}/start on a hijacked connection, "Upgrade: tcp"):
+// Write() goes to the process's stdin, Read() gives its output (raw with a TTY, multiplexed
+// frames without). Used by one thread at a time; closing it (destruction) ends the attachment.
+class ExecStream {
+ public:
+  virtual ~ExecStream() = default;
+  virtual absl::Status Write(absl::string_view data, absl::Time deadline) = 0;
+  // At least one byte, or 0 at the end of the stream; DeadlineExceeded past `deadline` (the
+  // stream stays usable, so short deadlines can interleave reads and writes).
+  virtual absl::StatusOr<size_t> Read(char* buf, size_t len, absl::Time deadline) = 0;
 };
 
 struct EventsOptions {
@@ -107,7 +123,20 @@ class DockerClient {
   virtual absl::Status StartExec(absl::string_view exec_id, bool tty,
                                  const OutputCallback& callback,
                                  const std::atomic<bool>* cancel) = 0;
+  // Starts a created exec (with attach_stdin) attached both ways, for `exec -it`. Not every
+  // DockerClient needs it: the default answers Unimplemented.
+  virtual absl::StatusOr<std::unique_ptr<ExecStream>> StartExecInteractive(
+      absl::string_view exec_id, bool tty);
+  // POST /exec/{id}/resize: the exec's TTY size. Default: Unimplemented.
+  virtual absl::Status ResizeExec(absl::string_view exec_id, int rows, int columns);
   virtual absl::StatusOr<ExecInspect> InspectExec(absl::string_view exec_id) = 0;
+  // Swarm nodes (GET /nodes; a daemon that is not a swarm manager answers 503:
+  // FailedPrecondition). Default: Unimplemented.
+  virtual absl::StatusOr<std::vector<SwarmNode>> ListNodes();
+  // POST /nodes/{id}/update?version=V with `spec` (the node's whole Spec). Default:
+  // Unimplemented.
+  virtual absl::Status UpdateNode(absl::string_view id, int64_t version,
+                                  const nlohmann::json& spec);
 
   virtual absl::StatusOr<ImageInspect> InspectImage(absl::string_view name) = 0;
   // POST /images/create?fromImage=&tag=. `registry_auth` is the X-Registry-Auth value ("" for

@@ -86,8 +86,18 @@ ContainerSummary ParseContainerSummary(const json& j) {
       c.ports.push_back(std::move(port));
     }
   }
-  c.raw = j;
   return c;
+}
+
+bool operator==(const SummaryPort& a, const SummaryPort& b) {
+  return a.ip == b.ip && a.private_port == b.private_port && a.public_port == b.public_port &&
+         a.type == b.type;
+}
+
+bool operator==(const ContainerSummary& a, const ContainerSummary& b) {
+  return a.id == b.id && a.names == b.names && a.image == b.image && a.image_id == b.image_id &&
+         a.state == b.state && a.status == b.status && a.labels == b.labels &&
+         a.created == b.created && a.ports == b.ports;
 }
 
 ContainerInspect ParseContainerInspect(const json& j) {
@@ -224,6 +234,36 @@ std::string SummaryName(const ContainerSummary& c) {
     if (name.find('/') == absl::string_view::npos) return std::string(name);  // not a link
   }
   return "";
+}
+
+SwarmNode ParseSwarmNode(const nlohmann::json& j) {
+  SwarmNode n;
+  if (!j.is_object()) return n;
+  auto str = [](const nlohmann::json& o, const char* key) {
+    auto it = o.find(key);
+    return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  n.id = str(j, "ID");
+  if (auto v = j.find("Version"); v != j.end() && v->is_object()) {
+    if (auto idx = v->find("Index"); idx != v->end() && idx->is_number_integer()) {
+      n.version = idx->get<int64_t>();
+    }
+  }
+  if (auto d = j.find("Description"); d != j.end() && d->is_object())
+    n.hostname = str(*d, "Hostname");
+  if (auto st = j.find("Status"); st != j.end() && st->is_object()) n.addr = str(*st, "Addr");
+  if (auto sp = j.find("Spec"); sp != j.end() && sp->is_object()) {
+    n.spec = *sp;
+    n.role = str(*sp, "Role");
+    if (auto l = sp->find("Labels"); l != sp->end() && l->is_object()) {
+      for (const auto& [k, v] : l->items()) {
+        if (v.is_string()) n.labels[k] = v.get<std::string>();
+      }
+    }
+  } else {
+    n.spec = nlohmann::json::object();
+  }
+  return n;
 }
 
 }  // namespace maestro::docker

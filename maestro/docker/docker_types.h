@@ -1,5 +1,6 @@
 // Docker Engine API value types: the common fields typed, plus the raw JSON (`raw`) for
-// callers that need more. Plain values; thread-compatible.
+// callers that need more (not for list entries: a list answer can hold 10,000 containers, so a
+// ContainerSummary keeps only its typed fields). Plain values; thread-compatible.
 #ifndef MAESTRO_DOCKER_DOCKER_TYPES_H_
 #define MAESTRO_DOCKER_DOCKER_TYPES_H_
 
@@ -42,8 +43,12 @@ struct ContainerSummary {
   std::map<std::string, std::string> labels;
   int64_t created = 0;  // unix seconds
   std::vector<SummaryPort> ports;
-  nlohmann::json raw;
+  // No `raw`: nothing reads more than the fields above, and a copy of each entry's JSON doubled
+  // what `status` holds per container (docs/benchmarks.md §5).
 };
+
+bool operator==(const SummaryPort& a, const SummaryPort& b);
+bool operator==(const ContainerSummary& a, const ContainerSummary& b);
 
 // The container's name in a list answer ("" for none): the first of `names` that is not a link
 // ("/web-1", not "/app/web-1"), without its leading '/'.
@@ -92,6 +97,17 @@ struct ImageInspect {
   nlohmann::json raw;
 };
 
+// A Swarm node (GET /nodes), for `maestro swarm label`.
+struct SwarmNode {
+  std::string id;
+  int64_t version = 0;                        // Version.Index: an update must name it
+  std::string hostname;                       // Description.Hostname
+  std::string addr;                           // Status.Addr
+  std::string role;                           // Spec.Role: "manager" or "worker"
+  std::map<std::string, std::string> labels;  // Spec.Labels
+  nlohmann::json spec;                        // Spec, sent back whole with new labels
+};
+
 struct ExecInspect {
   std::string id;
   bool running = false;
@@ -124,6 +140,8 @@ struct PullProgress {
 ContainerSummary ParseContainerSummary(const nlohmann::json& j);
 ContainerInspect ParseContainerInspect(const nlohmann::json& j);
 ImageInspect ParseImageInspect(const nlohmann::json& j);
+// One entry of GET /nodes; fields of the wrong type are left empty.
+SwarmNode ParseSwarmNode(const nlohmann::json& j);
 ExecInspect ParseExecInspect(const nlohmann::json& j);
 Event ParseEvent(const nlohmann::json& j);
 VersionInfo ParseVersionInfo(const nlohmann::json& j);

@@ -219,4 +219,76 @@ absl::StatusOr<HttpResponse> HttpClient::DoOnce(const HttpRequest& request,
   return parser.response();
 }
 
+absl::StatusOr<HijackedConnection> HttpClient::Hijack(const HttpRequest& request,
+                                                      const RequestOptions& options) {
+  const absl::Time deadline = absl::Now() + options.timeout;
+  MAESTRO_ASSIGN_OR_RETURN(std::unique_ptr<transport::Connection> conn,
+                           transport_->Connect(deadline));
+  connections_opened_.fetch_add(1);
+  HttpRequest upgrade = request;
+  upgrade.headers.emplace_back("Connection", "Upgrade");
+  upgrade.headers.emplace_back("Upgrade", "tcp");
+  MAESTRO_RETURN_IF_ERROR(conn->WriteAll(Serialize(upgrade), deadline));
+  // The head, read up to its blank line; what follows is already the stream (or an error body).
+  std::string data;
+  size_t end = std::string::npos;
+  char buf[4096];
+  while ((end = data.find("\r\n\r\n")) == std::string::npos) {
+    if (data.size() > options.limits.max_header) {
+      return absl::InvalidArgumentError("the daemon's answer head is too large");
+    }
+    if ((options.cancel != nullptr && options.cancel->load()) ||
+        (options.interrupt != nullptr && options.interrupt->load())) {
+      return absl::CancelledError("interrupted while waiting for the daemon's answer");
+    }
+    absl::Time now = absl::Now();
+    if (now >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("no answer within ", absl::FormatDuration(options.timeout)));
+    }
+    absl::StatusOr<size_t> n =
+        conn->ReadSome(buf, sizeof buf, std::min(deadline, now + kStreamSlice));
+    if (!n.ok()) {
+      if (n.status().code() == absl::StatusCode::kDeadlineExceeded) continue;
+      return n.status();
+    }
+    if (*n == 0) return absl::UnavailableError("connection closed without a response");
+    data.append(buf, *n);
+  }
+  last_alive_ns_.store(absl::ToUnixNanos(absl::Now()));
+  HijackedConnection out;
+  http::HttpResponseParser head_parser(nullptr, options.limits);
+  // Only the head goes through the parser here (status, reason, headers).
+  std::string head_text = data.substr(0, end + 4);
+  absl::StatusOr<size_t> used = head_parser.Feed(head_text);
+  if (!used.ok()) return used.status();
+  if (!head_parser.header_done()) return absl::InvalidArgumentError("malformed answer head");
+  out.head = head_parser.response();
+  out.head.body.clear();
+  if (out.head.status == 101 || (out.head.status >= 200 && out.head.status < 300)) {
+    out.connection = std::move(conn);
+    out.buffered = data.substr(end + 4);
+    return out;
+  }
+  // An error: its body (bounded) for the message, through a parser that reads the whole answer.
+  http::HttpResponseParser parser(nullptr, options.limits);
+  std::string pending = std::move(data);
+  while (!parser.done() && !parser.stopped()) {
+    if (!pending.empty()) {
+      MAESTRO_ASSIGN_OR_RETURN(size_t n, parser.Feed(pending));
+      pending.erase(0, n);
+      if (parser.done() || parser.stopped() || n == 0) break;
+      continue;
+    }
+    absl::StatusOr<size_t> n = conn->ReadSome(buf, sizeof buf, deadline);
+    if (!n.ok() || *n == 0) {
+      if (n.ok()) (void)parser.FeedEof();
+      break;
+    }
+    pending.append(buf, *n);
+  }
+  out.head = parser.response();
+  return out;
+}
+
 }  // namespace maestro::docker

@@ -66,6 +66,14 @@ struct RequestOptions {
   const std::atomic<bool>* interrupt = nullptr;  // Ctrl-C: stop after kInterruptGrace
 };
 
+// A connection taken over for raw two-way bytes after an HTTP upgrade (Hijack): the daemon's
+// answer head, the connection, and the stream bytes that arrived with the head.
+struct HijackedConnection {
+  HttpResponse head;
+  std::unique_ptr<transport::Connection> connection;
+  std::string buffered;
+};
+
 class HttpClient {
  public:
   struct Options {
@@ -78,6 +86,13 @@ class HttpClient {
   // Returns the response for any HTTP status; errors are transport or protocol failures
   // (Unavailable, DeadlineExceeded, Cancelled, InvalidArgument for garbage).
   absl::StatusOr<HttpResponse> Do(const HttpRequest& request, const RequestOptions& options);
+  // Sends `request` with "Connection: Upgrade" and "Upgrade: tcp" on a fresh connection (never
+  // pooled) and, once the answer's head arrived (101 Switching Protocols, or 200 from daemons
+  // that answer attach requests so), hands the connection over for raw two-way use. Any other
+  // answer is returned with its (bounded) body in `head` and no connection. The head is awaited
+  // up to options.timeout; options.cancel and options.interrupt end the wait.
+  absl::StatusOr<HijackedConnection> Hijack(const HttpRequest& request,
+                                            const RequestOptions& options);
   // Liveness: GET /_ping on a fresh connection, bounded by `timeout` (tried twice when the
   // connection opens but the answer is late). OK when any HTTP answer came back. Shared by
   // concurrent waiters: OK at once when the daemon sent anything (an answer, a ping) within

@@ -1,6 +1,7 @@
 #include "maestro/docker/http_docker_client.h"
 
 #include <cctype>
+#include <cstring>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -216,7 +217,7 @@ absl::StatusOr<std::string> HttpDockerClient::Negotiate(bool* answered) {
   return use;
 }
 
-absl::StatusOr<HttpResponse> HttpDockerClient::Do(const Call& call, RequestOptions options) {
+absl::StatusOr<HttpRequest> HttpDockerClient::Request(const Call& call) {
   HttpRequest req;
   req.method = call.method;
   std::string prefix;
@@ -232,6 +233,11 @@ absl::StatusOr<HttpResponse> HttpDockerClient::Do(const Call& call, RequestOptio
   req.body = call.body;
   req.content_type = call.content_type;
   req.headers = call.headers;
+  return req;
+}
+
+absl::StatusOr<HttpResponse> HttpDockerClient::Do(const Call& call, RequestOptions options) {
+  MAESTRO_ASSIGN_OR_RETURN(HttpRequest req, Request(call));
   if (options.interrupt == nullptr) options.interrupt = interrupt_.load();
   options.limits.max_body = limits_.max_json_body;
   options.limits.max_error_body = limits_.max_error_body;
@@ -260,7 +266,8 @@ absl::StatusOr<json> HttpDockerClient::DoJson(const Call& call, RequestOptions o
     return Prefix(call, absl::InternalError(absl::StrCat("daemon answered ", r.status,
                                                          " with a body that is not JSON")));
   }
-  return *j;
+  std::string().swap(r.body);  // the text is no longer needed: free it before the tree moves
+  return std::move(*j);        // a move: a list answer's tree can be tens of MB
 }
 
 absl::Status HttpDockerClient::DoStream(const Call& call, bool tty, bool unbounded,
@@ -317,7 +324,11 @@ absl::StatusOr<std::vector<ContainerSummary>> HttpDockerClient::ListContainers(
   MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
   std::vector<ContainerSummary> out;
   if (j.is_array()) {
-    for (const json& c : j) out.push_back(ParseContainerSummary(c));
+    out.reserve(j.size());
+    for (json& c : j) {
+      out.push_back(ParseContainerSummary(c));
+      c = nullptr;  // free each entry's subtree once parsed: the tree shrinks as `out` grows
+    }
   }
   return out;
 }
@@ -403,6 +414,7 @@ absl::Status HttpDockerClient::Logs(absl::string_view id, const LogsOptions& o,
                 {"timestamps", o.timestamps ? "1" : "0"},
                 {"tail", o.tail.empty() ? "all" : o.tail}};
   if (!o.since.empty()) call.query.emplace_back("since", o.since);
+  if (!o.until.empty()) call.query.emplace_back("until", o.until);
   return DoStream(call, tty, o.follow, o.cancel, callback);
 }
 
@@ -411,7 +423,7 @@ absl::StatusOr<std::string> HttpDockerClient::CreateExec(absl::string_view conta
   Call call;
   call.method = "POST";
   call.path = absl::StrCat("/containers/", PathPart(container), "/exec");
-  json body = {{"AttachStdin", false},
+  json body = {{"AttachStdin", o.attach_stdin},
                {"AttachStdout", true},
                {"AttachStderr", true},
                {"Tty", o.tty},
@@ -437,6 +449,63 @@ absl::Status HttpDockerClient::StartExec(absl::string_view exec_id, bool tty,
   return DoStream(call, tty, /*unbounded=*/true, cancel, callback);
 }
 
+namespace {
+
+// The hijacked exec connection: the bytes that came with the answer head first.
+class HijackedExecStream : public ExecStream {
+ public:
+  explicit HijackedExecStream(HijackedConnection hijacked) : h_(std::move(hijacked)) {}
+  ~HijackedExecStream() override { h_.connection->Close(); }
+  absl::Status Write(absl::string_view data, absl::Time deadline) override {
+    return h_.connection->WriteAll(data, deadline);
+  }
+  absl::StatusOr<size_t> Read(char* buf, size_t len, absl::Time deadline) override {
+    if (!h_.buffered.empty()) {
+      size_t n = std::min(len, h_.buffered.size());
+      std::memcpy(buf, h_.buffered.data(), n);
+      h_.buffered.erase(0, n);
+      return n;
+    }
+    return h_.connection->ReadSome(buf, len, deadline);
+  }
+
+ private:
+  HijackedConnection h_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ExecStream>> HttpDockerClient::StartExecInteractive(
+    absl::string_view exec_id, bool tty) {
+  Call call;
+  call.method = "POST";
+  call.path = absl::StrCat("/exec/", PathPart(exec_id), "/start");
+  call.body = json{{"Detach", false}, {"Tty", tty}}.dump();
+  MAESTRO_ASSIGN_OR_RETURN(HttpRequest req, Request(call));
+  RequestOptions options = Quick();
+  options.timeout = std::max(timeout_, absl::Seconds(1));
+  options.interrupt = interrupt_.load();
+  options.limits.max_error_body = limits_.max_error_body;
+  absl::StatusOr<HijackedConnection> h = http_.Hijack(req, options);
+  if (!h.ok()) return Prefix(call, h.status());
+  if (h->connection == nullptr) {
+    absl::Status s(CodeForHttp(h->head.status),
+                   absl::StrCat(h->head.status, " ", Shorten(h->head.reason), ": ",
+                                DaemonMessage(h->head, limits_.max_message)));
+    SetHttpStatus(s, h->head.status);
+    return Prefix(call, s);
+  }
+  return std::unique_ptr<ExecStream>(std::make_unique<HijackedExecStream>(std::move(*h)));
+}
+
+absl::Status HttpDockerClient::ResizeExec(absl::string_view exec_id, int rows, int columns) {
+  Call call;
+  call.method = "POST";
+  call.path = absl::StrCat("/exec/", PathPart(exec_id), "/resize");
+  call.query = {{"h", std::to_string(rows)}, {"w", std::to_string(columns)}};
+  return Do(call, Quick()).status();
+}
+
 absl::StatusOr<ExecInspect> HttpDockerClient::InspectExec(absl::string_view exec_id) {
   Call call;
   call.path = absl::StrCat("/exec/", PathPart(exec_id), "/json");
@@ -449,6 +518,26 @@ absl::StatusOr<ImageInspect> HttpDockerClient::InspectImage(absl::string_view na
   call.path = absl::StrCat("/images/", PathPart(name), "/json");
   MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
   return ParseImageInspect(j);
+}
+
+absl::StatusOr<std::vector<SwarmNode>> HttpDockerClient::ListNodes() {
+  Call call;
+  call.path = "/nodes";
+  MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
+  std::vector<SwarmNode> out;
+  if (!j.is_array()) return out;
+  for (const json& n : j) out.push_back(ParseSwarmNode(n));
+  return out;
+}
+
+absl::Status HttpDockerClient::UpdateNode(absl::string_view id, int64_t version, const json& spec) {
+  Call call;
+  call.method = "POST";
+  call.path = absl::StrCat("/nodes/", PathPart(id), "/update");
+  call.query = {{"version", std::to_string(version)}};
+  MAESTRO_ASSIGN_OR_RETURN(call.body,
+                           BodyJson(spec, absl::StrCat(Describe(), ": update node ", id)));
+  return Do(call, Change()).status();
 }
 
 absl::Status HttpDockerClient::PullImage(absl::string_view image, absl::string_view tag,

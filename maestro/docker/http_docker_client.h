@@ -80,8 +80,14 @@ class HttpDockerClient : public DockerClient {
                                          const ExecOptions& options) override;
   absl::Status StartExec(absl::string_view exec_id, bool tty, const OutputCallback& callback,
                          const std::atomic<bool>* cancel) override;
+  absl::StatusOr<std::unique_ptr<ExecStream>> StartExecInteractive(absl::string_view exec_id,
+                                                                   bool tty) override;
+  absl::Status ResizeExec(absl::string_view exec_id, int rows, int columns) override;
   absl::StatusOr<ExecInspect> InspectExec(absl::string_view exec_id) override;
   absl::StatusOr<ImageInspect> InspectImage(absl::string_view name) override;
+  absl::StatusOr<std::vector<SwarmNode>> ListNodes() override;
+  absl::Status UpdateNode(absl::string_view id, int64_t version,
+                          const nlohmann::json& spec) override;
   absl::Status PullImage(absl::string_view image, absl::string_view tag,
                          absl::string_view registry_auth,
                          const PullProgressCallback& progress) override;
@@ -106,6 +112,8 @@ class HttpDockerClient : public DockerClient {
     std::string what;          // overrides "METHOD path" in messages
     bool* answered = nullptr;  // when set: becomes true once the server sent an HTTP answer
   };
+  // The HTTP request of `call` (versioned path, query, body, headers).
+  absl::StatusOr<HttpRequest> Request(const Call& call);
   absl::StatusOr<HttpResponse> Do(const Call& call, RequestOptions options);
   RequestOptions Quick() const;
   RequestOptions Change(absl::Duration extra = absl::ZeroDuration()) const;

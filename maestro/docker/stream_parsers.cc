@@ -46,7 +46,7 @@ absl::Status MultiplexedStreamParser::Finish() const {
 
 bool LineSplitter::Emit(absl::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  if (line.empty()) return true;
+  if (line.empty() && !(flags_ & kKeepEmpty)) return true;
   if (!callback_(line)) stopped_ = true;
   return !stopped_;
 }
@@ -55,6 +55,16 @@ bool LineSplitter::Feed(absl::string_view data) {
   while (!data.empty() && !stopped_) {
     size_t nl = data.find('\n');
     size_t line_size = partial_.size() + (nl == absl::string_view::npos ? data.size() : nl);
+    if (line_size > max_line_ && (flags_ & kSplitLong)) {
+      // Deliver the first max_line_ bytes as a line of their own and go on with the rest.
+      size_t take = max_line_ - partial_.size();
+      partial_.append(data.data(), take);
+      data.remove_prefix(take);
+      std::string line = std::move(partial_);
+      partial_.clear();
+      if (!callback_(line)) stopped_ = true;
+      continue;
+    }
     if (line_size > max_line_) {
       too_long_ = true;
       stopped_ = true;

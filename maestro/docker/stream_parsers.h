@@ -38,15 +38,18 @@ class MultiplexedStreamParser {
   bool stopped_ = false;
 };
 
-// Splits a byte stream into lines ('\n', a trailing '\r' removed); empty lines are skipped.
-// A line longer than `max_line` stops the splitter (too_long()): memory stays bounded whatever
-// the stream sends.
+// Splits a byte stream into lines ('\n', a trailing '\r' removed); empty lines are skipped
+// unless kKeepEmpty. A line longer than `max_line` stops the splitter (too_long()), or with
+// kSplitLong is delivered in pieces of `max_line` bytes (the splitter goes on): memory stays
+// bounded whatever the stream sends.
 class LineSplitter {
  public:
   using LineCallback = std::function<bool(absl::string_view line)>;
   static constexpr size_t kDefaultMaxLine = 1 << 20;
-  explicit LineSplitter(LineCallback callback, size_t max_line = kDefaultMaxLine)
-      : callback_(std::move(callback)), max_line_(max_line) {}
+  enum Flags : int { kDefault = 0, kKeepEmpty = 1, kSplitLong = 2 };
+  explicit LineSplitter(LineCallback callback, size_t max_line = kDefaultMaxLine,
+                        int flags = kDefault)
+      : callback_(std::move(callback)), max_line_(max_line), flags_(flags) {}
   // Returns false once the callback returned false or a line was too long.
   bool Feed(absl::string_view data);
   // Delivers a final unterminated line.
@@ -58,6 +61,7 @@ class LineSplitter {
   bool Emit(absl::string_view line);
   LineCallback callback_;
   size_t max_line_;
+  int flags_;
   std::string partial_;
   bool stopped_ = false;
   bool too_long_ = false;

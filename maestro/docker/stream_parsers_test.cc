@@ -90,5 +90,21 @@ TEST(LineSplitterTest, OverlongLineStopsWithBoundedMemory) {
   EXPECT_FALSE(ok.too_long());
 }
 
+TEST(LineSplitterTest, SplitLongDeliversPiecesAndKeepEmptyKeepsBlankLines) {
+  std::vector<std::string> lines;
+  LineSplitter s(
+      [&](absl::string_view l) {
+        lines.emplace_back(l);
+        return true;
+      },
+      /*max_line=*/4, LineSplitter::kSplitLong | LineSplitter::kKeepEmpty);
+  EXPECT_TRUE(s.Feed("ab\n\n0123"));
+  EXPECT_TRUE(s.Feed("456789"));  // never ends: delivered in pieces, memory stays bounded
+  EXPECT_TRUE(s.Feed("x\r\n"));
+  EXPECT_TRUE(s.Finish());
+  EXPECT_FALSE(s.too_long());
+  EXPECT_EQ(lines, (std::vector<std::string>{"ab", "", "0123", "4567", "89x"}));
+}
+
 }  // namespace
 }  // namespace maestro::docker

@@ -183,7 +183,7 @@ class E2eTest : public ::testing::Test {
   std::string C(const std::string& short_name) const { return prefix_ + short_name; }
   // The sanitized env-var form of C(short_name).
   std::string V(const std::string& short_name) const;
-  // The row (stdout line) maestro printed last for a container.
+  // The table row (stdout line "  N. name ...") maestro printed last for a container.
   static std::string LastLine(const std::string& output, const std::string& container);
 
   std::string prefix_;

@@ -111,7 +111,13 @@ TEST_F(FaultsTest, ShipGoesDownMidPlay) {
   EXPECT_THAT(r.err, HasSubstr(absl::StrCat(C("late-1"), ": failed"))) << r.err;
   EXPECT_THAT(r.err, AnyOf(HasSubstr("refused"), HasSubstr("host down"), HasSubstr("nreachable")))
       << r.err;
-  EXPECT_FALSE(Inspect(C("late-1")).has_value());
+  // Create-ahead may have created late-1 while its ship was still up. Then it never ran, and
+  // maestro, unable to reach the ship to check or remove it, says it may be left in place.
+  std::optional<nlohmann::json> late = Inspect(C("late-1"));
+  if (late.has_value()) {
+    EXPECT_EQ((*late)["State"]["Status"], "created") << late->dump();
+    EXPECT_THAT(r.err, HasSubstr("may be left in place")) << r.err;
+  }
   // Everything on the other ship went on, including a dependent started after the failure.
   EXPECT_TRUE(Running("slow-1"));
   EXPECT_TRUE(Running("indep-1"));

@@ -199,9 +199,18 @@ json DeployLock::Body(absl::string_view role, absl::Time expires) const {
 }
 
 absl::StatusOr<std::optional<Lease>> DeployLock::TryTake(Held& held) {
-  // Each round either takes the lease, finds it live, or clears one expired lease: a few rounds
-  // are plenty unless other maestros keep taking it over between our calls.
-  for (int round = 0; round < 8; ++round) {
+  // Each round either takes the lease, finds it live, or clears one expired lease: a few
+  // takeovers are plenty unless other maestros keep taking it over between our calls.
+  //
+  // A daemon still removing a released lease refuses the name (409) while an inspect by name
+  // already says "no such container"; under load that lasts long enough for many quick rounds.
+  // Such a round is not a change of hands: it backs off (20 ms doubling to 500 ms, on the
+  // clock) for up to kVanishingBound before giving up.
+  constexpr absl::Duration kVanishingBound = absl::Seconds(15);
+  int takeovers = 0;
+  absl::Duration backoff = absl::Milliseconds(20);
+  const absl::Time vanishing_deadline = clock_->Now() + kVanishingBound;
+  while (takeovers < 8) {
     acquired_ = clock_->Now();
     absl::StatusOr<docker::CreateContainerResult> created =
         held.client->CreateContainer(LeaseName(env_), Body(kRoleLease, acquired_ + options_.ttl));
@@ -218,7 +227,20 @@ absl::StatusOr<std::optional<Lease>> DeployLock::TryTake(Held& held) {
     }
     if (!absl::IsAlreadyExists(created.status())) return created.status();
     MAESTRO_ASSIGN_OR_RETURN(std::optional<Lease> lease, ReadLease(*held.client, env_));
-    if (!lease) continue;  // released in between
+    if (!lease) {
+      // Released in between, or still being removed by the daemon.
+      if (clock_->Now() >= vanishing_deadline) {
+        return absl::AbortedError(
+            absl::StrCat(held.client->Describe(), ": the name ", LeaseName(env_),
+                         " stayed taken for ", absl::FormatDuration(kVanishingBound),
+                         " while no container by that name could be inspected; try again"));
+      }
+      if (!clock_->SleepFor(backoff, cancel_)) {
+        return absl::CancelledError("interrupted while waiting for the deploy lock");
+      }
+      backoff = std::min(backoff * 2, absl::Milliseconds(500));
+      continue;
+    }
     // Ours already: another ship name for a daemon this lock has taken. Only the first ship
     // renews that lease; every ship that reaches it may release it.
     if (lease->token == token_) {
@@ -229,6 +251,7 @@ absl::StatusOr<std::optional<Lease>> DeployLock::TryTake(Held& held) {
     if (!lease->Expired(clock_->Now())) return lease;
     // Expired: remove exactly that container (by id) and race for the name again.
     MAESTRO_RETURN_IF_ERROR(RemoveLease(*held.client, *lease));
+    ++takeovers;
   }
   return absl::AbortedError(absl::StrCat(held.client->Describe(), ": the deploy lock of ", env_,
                                          " kept changing hands; try again"));
@@ -244,6 +267,7 @@ absl::StatusOr<std::unique_ptr<DeployLock>> DeployLock::Acquire(
                           [](const LockShip& a, const LockShip& b) { return a.name == b.name; }),
               ships.end());
   std::unique_ptr<DeployLock> lock(new DeployLock(env, holder, options, clock));
+  lock->cancel_ = cancel;
   const absl::Time start = clock->Now();
   const absl::Time deadline = start + options.wait;
   auto fail = [&lock](absl::Status status) {

@@ -158,6 +158,7 @@ class DeployLock {
   const Holder holder_;
   const LockOptions options_;
   Clock* const clock_;
+  const std::atomic<bool>* cancel_ = nullptr;  // Acquire's: ends a backoff in TryTake
   const std::string token_;
   absl::Time acquired_;
   std::vector<std::string> skipped_;

@@ -114,6 +114,39 @@ TEST_F(DeployLockTest, ASecondTakerFailsAtOnceNamingTheHolder) {
   EXPECT_EQ(Names(ship1_), std::vector<std::string>{"maestro-lock.demo"});  // alice's, intact
 }
 
+// A daemon still removing a released lease answers 409 to the create while an inspect by name
+// already finds nothing: that is not a change of hands, and even with --lock-wait 0 the taker
+// backs off and gets the lease once the name is free (CI saw "kept changing hands" here).
+TEST_F(DeployLockTest, ANameStillBeingRemovedIsWaitedOutNotCountedAsAChangeOfHands) {
+  ASSERT_TRUE(Take(Alice()).ok());  // imports the image once
+  for (int i = 0; i < 20; ++i) {
+    ship1_.FailNext("CreateContainer", absl::AlreadyExistsError("Conflict. The container name "
+                                                                "\"/maestro-lock.demo\" is "
+                                                                "already in use"));
+  }
+  const absl::Duration slept_before = clock_.total_slept();
+  auto bob = Take(Bob());
+  ASSERT_TRUE(bob.ok()) << bob.status();
+  EXPECT_EQ((*bob)->locked_ships(), std::vector<std::string>{"ship1"});
+  EXPECT_EQ(Names(ship1_), std::vector<std::string>{"maestro-lock.demo"});
+  const absl::Duration backed_off = clock_.total_slept() - slept_before;
+  EXPECT_GT(backed_off, absl::ZeroDuration());
+  EXPECT_LT(backed_off, absl::Seconds(15));
+}
+
+TEST_F(DeployLockTest, ANameThatNeverFreesFailsWithinItsBound) {
+  for (int i = 0; i < 500; ++i) {
+    ship1_.FailNext("CreateContainer", absl::AlreadyExistsError("Conflict."));
+  }
+  auto bob = Take(Bob());
+  ASSERT_FALSE(bob.ok());
+  EXPECT_EQ(bob.status().code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(bob.status().message(), HasSubstr("the name maestro-lock.demo stayed taken for 15s"));
+  EXPECT_GE(clock_.total_slept(), absl::Seconds(15));
+  EXPECT_LT(clock_.total_slept(), absl::Seconds(16));
+  EXPECT_TRUE(Names(ship1_).empty());
+}
+
 TEST_F(DeployLockTest, WaitingGivesUpAtTheDeadline) {
   auto alice = Take(Alice());
   ASSERT_TRUE(alice.ok());

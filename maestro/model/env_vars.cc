@@ -28,24 +28,43 @@ const Map& EmptyMap() {
 
 std::shared_ptr<const Map> CachingOverlaySource::Get(const std::string& key) const {
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = live_.find(key);
-    if (it != live_.end()) {
-      if (std::shared_ptr<const Map> alive = it->second.lock()) {
-        if (recent_.empty() || recent_.front() != alive) {
-          for (auto r = recent_.begin(); r != recent_.end(); ++r) {
-            if (*r == alive) {
-              recent_.erase(r);
-              break;
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      auto it = live_.find(key);
+      if (it != live_.end()) {
+        if (std::shared_ptr<const Map> alive = it->second.lock()) {
+          if (recent_.empty() || recent_.front() != alive) {
+            for (auto r = recent_.begin(); r != recent_.end(); ++r) {
+              if (*r == alive) {
+                recent_.erase(r);
+                break;
+              }
             }
+            recent_.push_front(alive);
+            if (recent_.size() > keep_) recent_.pop_back();
           }
-          recent_.push_front(alive);
-          if (recent_.size() > keep_) recent_.pop_back();
+          return alive;
         }
-        return alive;
       }
+      if (computing_.count(key) == 0) break;
+      ++waiting_;  // another thread builds this overlay: wait for it, then look again
+      computed_cv_.wait(lock);
+      --waiting_;
     }
+    computing_.insert(key);
   }
+  // Whatever happens below (bad_alloc included), the key is no longer being computed after.
+  struct Done {
+    const CachingOverlaySource* self;
+    const std::string& key;
+    ~Done() {
+      {
+        std::lock_guard<std::mutex> lock(self->mu_);
+        self->computing_.erase(key);
+      }
+      self->computed_cv_.notify_all();
+    }
+  } done{this, key};
   auto built = std::make_shared<const Map>(Compute(key));
   std::shared_ptr<const Map> dropped;  // freed outside the lock
   std::lock_guard<std::mutex> lock(mu_);
@@ -74,6 +93,11 @@ size_t CachingOverlaySource::LiveOverlays() const {
   size_t n = 0;
   for (const auto& entry : live_) n += entry.second.expired() ? 0 : 1;
   return n;
+}
+
+size_t CachingOverlaySource::waiting() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return waiting_;
 }
 
 size_t CachingOverlaySource::computed() const {

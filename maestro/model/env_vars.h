@@ -19,6 +19,7 @@
 #ifndef MAESTRO_MODEL_ENV_VARS_H_
 #define MAESTRO_MODEL_ENV_VARS_H_
 
+#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <initializer_list>
@@ -29,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 namespace maestro {
@@ -47,9 +49,12 @@ class OverlaySource {
 };
 
 // An OverlaySource that builds each overlay with Compute() on first request and caches it
-// boundedly: an overlay someone still holds is handed out again instead of recomputed, and the
-// `keep` most recently requested ones stay alive after their last holder lets go (instances of
-// one service are usually read one after another). Everything else is freed.
+// boundedly. One key is computed by one thread at a time: threads asking for an overlay that
+// another thread is computing wait for it instead of each building a copy (256 workers of
+// `start` asking at once for a 17,000-variable overlay held 256 copies). an overlay someone still
+// holds is handed out again instead of recomputed, and the `keep` most recently requested ones stay
+// alive after their last holder lets go (instances of one service are usually read one after
+// another). Everything else is freed.
 class CachingOverlaySource : public OverlaySource {
  public:
   explicit CachingOverlaySource(size_t keep = 4) : keep_(keep) {}
@@ -59,6 +64,8 @@ class CachingOverlaySource : public OverlaySource {
   size_t LiveOverlays() const;
   // How many times Compute() ran.
   size_t computed() const;
+  // How many Get calls wait right now for another thread's Compute() of their key (tests).
+  size_t waiting() const;
 
  protected:
   // Builds the overlay of `key`. Must be thread-safe (it runs without the cache's lock).
@@ -71,6 +78,9 @@ class CachingOverlaySource : public OverlaySource {
   mutable std::deque<std::shared_ptr<const Map>> recent_;  // most recent first, at most keep_
   mutable size_t prune_at_ = 64;
   mutable size_t computed_ = 0;
+  mutable std::condition_variable computed_cv_;
+  mutable std::unordered_set<std::string> computing_;
+  mutable size_t waiting_ = 0;
 };
 
 class EnvVars {

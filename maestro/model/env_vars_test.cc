@@ -1,7 +1,12 @@
 #include "maestro/model/env_vars.h"
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -84,6 +89,55 @@ class CountingSource : public CachingOverlaySource {
  protected:
   Map Compute(const std::string& key) const override { return Map{{key, "v"}}; }
 };
+
+// Compute() blocks until released, so that other threads ask for the same key meanwhile.
+class GatedSource : public CachingOverlaySource {
+ public:
+  GatedSource() : CachingOverlaySource(4) {}
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+  int entered() const { return entered_.load(); }
+
+ protected:
+  Map Compute(const std::string& key) const override {
+    ++entered_;
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(30), [&] { return released_; });
+    return Map{{key, "v"}};
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  bool released_ = false;
+  mutable std::atomic<int> entered_{0};
+};
+
+TEST(EnvVarsTest, ConcurrentRequestsForOneOverlayComputeItOnce) {
+  // 256 start workers asking at once for a 17,000-variable overlay used to build 256 copies.
+  GatedSource source;
+  std::vector<std::thread> threads;
+  std::vector<std::shared_ptr<const Map>> got(8);
+  threads.emplace_back([&] { got[0] = source.Get("front"); });
+  for (int i = 0; i < 1000 && source.entered() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(source.entered(), 1);
+  for (int t = 1; t < 8; ++t) threads.emplace_back([&, t] { got[t] = source.Get("front"); });
+  // Bounded: at most 10 s for the 7 others to be waiting (they would compute, before the fix).
+  for (int i = 0; i < 1000 && source.waiting() < 7 && source.entered() == 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(source.waiting(), 7u);
+  source.Release();
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(source.entered(), 1);
+  EXPECT_EQ(source.computed(), 1u);
+  for (const auto& overlay : got) EXPECT_EQ(overlay, got[0]);
+}
 
 TEST(EnvVarsTest, CachingSourceKeepsOnlyRecentAndHeldOverlays) {
   auto source = std::make_shared<const CountingSource>(2);

@@ -8,8 +8,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "maestro/graph/graph.h"
+#include "maestro/model/env_contract.h"
 #include "maestro/spec/container_spec.h"
 #include "maestro/spec/drift.h"
 
@@ -57,6 +59,32 @@ std::vector<PortClaim> WantedPorts(const model::Instance& instance) {
   return out;
 }
 
+// The containers `inst` depends on (directly or not) whose link variables (their host and
+// ports, docs/guest.md) are among the env differences: `inst` is recreated because of them.
+std::vector<std::string> LinkSources(const model::Environment& env, const model::Instance& inst,
+                                     const std::vector<spec::Difference>& diffs) {
+  std::set<std::string> changed;  // the differing variable names
+  for (const spec::Difference& d : diffs) {
+    if (d.what != "env") continue;
+    for (absl::string_view part : absl::StrSplit(d.detail, "; ")) {
+      changed.insert(std::string(part.substr(0, part.find(' '))));
+    }
+  }
+  std::vector<std::string> out;
+  if (changed.empty()) return out;
+  for (const std::string& name : graph::ContainerClosure(env, inst.name, /*forward=*/true)) {
+    const model::Instance* dep = env.FindInstance(name);
+    if (dep == nullptr || dep->name == inst.name) continue;
+    bool hit = changed.count(env_contract::HostVar(dep->service, dep->name)) > 0;
+    for (const model::Port& port : dep->ports) {
+      hit = hit || changed.count(env_contract::PortVar(dep->service, dep->name, port.name)) ||
+            changed.count(env_contract::InternalPortVar(dep->service, dep->name, port.name));
+    }
+    if (hit) out.push_back(dep->name);
+  }
+  return out;
+}
+
 class Planner {
  public:
   Planner(const model::Environment& env, const std::map<std::string, ShipLive>& live)
@@ -64,6 +92,7 @@ class Planner {
 
   ConvergencePlan Run(const std::vector<std::string>& containers, const PlanScope& scope) {
     plan_.environment = env_.name;
+    plan_.scope = scope;
     if (auto cycle = graph::FindContainerCycle(env_)) {
       Problem("", "", absl::StrCat("dependency cycle: ", graph::FormatCycle(*cycle)));
     }
@@ -147,6 +176,7 @@ class Planner {
     pc.service = inst.service;
     pc.image = inst.image;
     const model::Ship* ship = env_.FindShip(inst.ship);
+    if (ship != nullptr) pc.spec_hash = spec::SpecHash(inst, *ship);
     const ShipLive* live = Live(inst.ship);
     if (ship == nullptr || live == nullptr) {
       pc.action = ConvergeAction::kUnknown;
@@ -213,6 +243,9 @@ class Planner {
     if (!diffs.empty()) {
       pc.action = ConvergeAction::kRecreate;
       for (const spec::Difference& d : diffs) pc.reasons.push_back(d.ToString());
+      for (const std::string& from : LinkSources(env_, inst, diffs)) {
+        pc.reasons.push_back(absl::StrCat("link variables from ", from, " changed"));
+      }
     } else if (IsRunningState(c->state)) {
       pc.action = ConvergeAction::kNone;
       if (c->state != "running") pc.notes.push_back(absl::StrCat("the container is ", c->state));

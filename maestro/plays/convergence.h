@@ -11,7 +11,9 @@
 //   create    no container of that name on its ship;
 //   recreate  the container differs from the file (spec/drift.h's Diff: field-level reasons
 //             such as `env: JAVA_OPTS changed from "a" to "b"`, the image id when the tag now
-//             points elsewhere on the ship), or is dead;
+//             points elsewhere on the ship), or is dead; when the env differs by the link
+//             variables of a container it depends on (its host or ports changed), also
+//             `link variables from db-1 changed`;
 //   start     the container is stopped and unchanged;
 //   orphan    a container labelled with this environment whose instance the file no longer
 //             has (only when the whole environment is in scope, see PlanScope);
@@ -60,6 +62,9 @@ struct PlannedContainer {
   std::string container_id;          // "" when absent
   std::string state;                 // "absent", "running", "exited", "created", ...
   std::vector<std::string> notes;    // facts that are not changes ("image ... will be pulled")
+  // spec::SpecHash of what the file asks for ("" for orphans and unknown ships): `up --plan`
+  // refuses a saved plan when the file now asks for something else.
+  std::string spec_hash;
 };
 
 struct PlanProblem {
@@ -89,12 +94,22 @@ struct ShipFingerprint {
   }
 };
 
+struct PlanScope {
+  // Report orphans: containers on the planned ships labelled with this environment whose
+  // instance the file no longer has. Meant for a plan of the whole environment.
+  bool orphans = false;
+  // Ships to look for orphans on besides those of the planned containers.
+  std::vector<std::string> orphan_ships;
+};
+
 struct ConvergencePlan {
   std::string environment;
   // Every container in scope in dependency order, then the orphans (sorted by name).
   std::vector<PlannedContainer> containers;
   std::vector<PlanProblem> problems;
   std::map<std::string, ShipFingerprint> fingerprint;  // ship -> what it looked like
+  // Where orphans were looked for (`up --plan FILE` looks again in the same places).
+  PlanScope scope;
 
   bool HasChanges() const;  // anything but none (unknown counts: it is not known to be none)
   // --detailed-exitcode: 0 nothing to do, 2 changes, 1 problems; otherwise 0, or 1 on problems.
@@ -115,14 +130,6 @@ struct ShipLive {
   // InspectImage of each configured image reference (as written in the file): OK, NotFound
   // (not on the ship) or another error.
   std::map<std::string, absl::StatusOr<docker::ImageInspect>> images;
-};
-
-struct PlanScope {
-  // Report orphans: containers on the planned ships labelled with this environment whose
-  // instance the file no longer has. Meant for a plan of the whole environment.
-  bool orphans = false;
-  // Ships to look for orphans on besides those of the planned containers.
-  std::vector<std::string> orphan_ships;
 };
 
 // Whether the list answer alone cannot settle whether `summary` matches `instance`: its

@@ -160,6 +160,7 @@ json PlanToJson(const ConvergencePlan& plan) {
                           {"reasons", c.reasons},
                           {"notes", c.notes},
                           {"container_id", c.container_id},
+                          {"spec_hash", c.spec_hash},
                           {"state", c.state}});
   }
   json problems = json::array();
@@ -180,13 +181,24 @@ json PlanToJson(const ConvergencePlan& plan) {
           {"summary", plan.Summary()},
           {"containers", containers},
           {"problems", problems},
-          {"fingerprint", fingerprint}};
+          {"fingerprint", fingerprint},
+          {"scope", {{"orphans", plan.scope.orphans}, {"orphan_ships", plan.scope.orphan_ships}}}};
 }
 
 absl::StatusOr<ConvergencePlan> PlanFromJson(const json& j) {
   if (!j.is_object()) return Malformed("the top level is not an object");
   ConvergencePlan plan;
   if (!GetString(j, "environment", plan.environment)) return Malformed("environment");
+  // Absent in plan files of earlier versions: no orphans were looked for.
+  if (auto scope = j.find("scope"); scope != j.end()) {
+    if (!scope->is_object()) return Malformed("scope");
+    auto orphans = scope->find("orphans");
+    if (orphans == scope->end() || !orphans->is_boolean()) return Malformed("scope.orphans");
+    plan.scope.orphans = orphans->get<bool>();
+    if (!GetStrings(*scope, "orphan_ships", plan.scope.orphan_ships)) {
+      return Malformed("scope.orphan_ships");
+    }
+  }
   auto containers = j.find("containers");
   if (containers == j.end() || !containers->is_array()) return Malformed("containers");
   for (const json& c : *containers) {
@@ -196,8 +208,8 @@ absl::StatusOr<ConvergencePlan> PlanFromJson(const json& j) {
     if (!GetString(c, "name", pc.name) || pc.name.empty()) return Malformed("containers[].name");
     if (!GetString(c, "ship", pc.ship) || !GetString(c, "service", pc.service) ||
         !GetString(c, "image", pc.image) || !GetString(c, "container_id", pc.container_id) ||
-        !GetString(c, "state", pc.state) || !GetStrings(c, "reasons", pc.reasons) ||
-        !GetStrings(c, "notes", pc.notes)) {
+        !GetString(c, "spec_hash", pc.spec_hash) || !GetString(c, "state", pc.state) ||
+        !GetStrings(c, "reasons", pc.reasons) || !GetStrings(c, "notes", pc.notes)) {
       return Malformed(absl::StrCat("containers[] ", pc.name));
     }
     if (!GetString(c, "action", action)) return Malformed("containers[].action");

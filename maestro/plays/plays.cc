@@ -37,6 +37,7 @@ namespace {
 PlayReport RunStopLike(const PlayWorld& world, const std::vector<std::string>& containers,
                        const PlayOptions& options, Scheduler& scheduler, StopKind kind) {
   PlayRunner run(world, kind == StopKind::kStop ? "stop" : "kill", containers, true);
+  run.EnableTimings();
   std::vector<std::vector<size_t>> pre =
       options.ignore_dependencies
           ? std::vector<std::vector<size_t>>(containers.size())
@@ -61,15 +62,22 @@ PlayReport RunStopLike(const PlayWorld& world, const std::vector<std::string>& c
 PlayReport RunStart(const PlayWorld& world, const std::vector<std::string>& containers,
                     const PlayOptions& options, Scheduler& scheduler) {
   PlayRunner run(world, "start", containers, false);
+  run.EnableTimings();
   PullOnce pulls;
   StartFlags flags{options.refresh_images, options.reuse};
-  std::vector<std::vector<size_t>> pre =
+  std::vector<std::vector<size_t>> deps =
       options.ignore_dependencies
           ? std::vector<std::vector<size_t>>(containers.size())
           : internal::Prerequisites(*world.env, containers, /*forward=*/true);
-  return run.Run(std::move(pre), Identity(containers.size()), scheduler,
+  // Create-ahead: node 2i prepares (pulls, creates) container i at once, node 2i+1 starts it
+  // once its dependencies run.
+  std::vector<size_t> node_to_container(2 * containers.size());
+  for (size_t node = 0; node < node_to_container.size(); ++node) node_to_container[node] = node / 2;
+  return run.Run(internal::CreateAheadPrerequisites(deps), node_to_container, scheduler,
                  [&](size_t node, const CancellationToken& cancel) {
-                   return StartOne(run, run.target(node), flags, pulls, cancel);
+                   const internal::Target& t = run.target(node / 2);
+                   return node % 2 == 0 ? internal::PrepareOne(run, t, flags, pulls, cancel)
+                                        : internal::LaunchOne(run, t, flags, cancel);
                  });
 }
 
@@ -122,15 +130,17 @@ PlayReport RunPull(const PlayWorld& world, const std::vector<std::string>& conta
 PlayReport RunRestart(const PlayWorld& world, const std::vector<std::string>& containers,
                       const PlayOptions& options, Scheduler& scheduler) {
   PlayRunner run(world, "restart", containers, false);
+  run.EnableTimings();
   PullOnce pulls;
   const size_t n = containers.size();
-  // Node 2i stops container i, node 2i+1 starts it again.
-  std::vector<std::vector<size_t>> pre(2 * n);
-  std::vector<size_t> node_to_container(2 * n);
+  // Node 3i stops container i, node 3i+1 prepares its new container (create-ahead: right
+  // after its own stop), node 3i+2 starts it once its dependencies run again.
+  std::vector<std::vector<size_t>> pre(3 * n);
+  std::vector<size_t> node_to_container(3 * n);
   for (size_t i = 0; i < n; ++i) {
-    node_to_container[2 * i] = i;
-    node_to_container[2 * i + 1] = i;
-    pre[2 * i + 1].push_back(2 * i);
+    for (size_t k = 0; k < 3; ++k) node_to_container[3 * i + k] = i;
+    pre[3 * i + 1].push_back(3 * i);
+    pre[3 * i + 2].push_back(3 * i + 1);
   }
   if (!options.ignore_dependencies) {
     // deps[i]: containers of the play that container i depends on.
@@ -138,27 +148,39 @@ PlayReport RunRestart(const PlayWorld& world, const std::vector<std::string>& co
         internal::Prerequisites(*world.env, containers, /*forward=*/true);
     for (size_t i = 0; i < n; ++i) {
       for (size_t d : deps[i]) {
-        pre[2 * d].push_back(2 * i);          // stop the dependent first
-        pre[2 * i + 1].push_back(2 * d + 1);  // start the dependency first
+        pre[3 * d].push_back(3 * i);          // stop the dependent first
+        pre[3 * i + 1].push_back(3 * d + 1);  // create the dependency first (volumes_from)
+        pre[3 * i + 2].push_back(3 * d + 2);  // start the dependency first
       }
     }
   }
-  // Stop nodes that other containers' stops wait for (beyond their own start).
+  // Stop nodes that other containers' stops wait for (beyond their own prepare).
   std::vector<bool> stop_has_dependents(n, false);
-  for (size_t node = 0; node < 2 * n; node += 2) {
-    for (size_t p : pre[node]) stop_has_dependents[p / 2] = true;
+  for (size_t node = 0; node < 3 * n; node += 3) {
+    for (size_t p : pre[node]) stop_has_dependents[p / 3] = true;
   }
   StartFlags flags{false, options.reuse};
+  // A container this play stopped is started again, even after Ctrl-C.
   std::vector<std::pair<size_t, size_t>> triggers;
-  for (size_t i = 0; i < n; ++i) triggers.emplace_back(2 * i + 1, 2 * i);
+  for (size_t i = 0; i < n; ++i) {
+    triggers.emplace_back(3 * i + 1, 3 * i);
+    triggers.emplace_back(3 * i + 2, 3 * i);
+  }
   return run.Run(
       std::move(pre), node_to_container, scheduler,
       [&](size_t node, const CancellationToken& cancel) -> absl::Status {
-        const size_t c = node / 2;
+        const size_t c = node / 3;
         const Target& t = run.target(c);
         Slot& slot = run.slot(c);
         Clock& clock = *world.clock;
-        if (node % 2 == 1) {
+        if (node % 3 == 1) {
+          if (slot.unchanged) return absl::OkStatus();
+          const std::string why = slot.summary;  // "restarted: image: ..." when known
+          absl::Status prepared = internal::PrepareOne(run, t, flags, pulls, cancel);
+          slot.summary = why;
+          return prepared;
+        }
+        if (node % 3 == 2) {
           if (slot.unchanged) return absl::OkStatus();
           if (options.stop_start_delay > 0) {
             run.sink().Pending(
@@ -168,7 +190,7 @@ PlayReport RunRestart(const PlayWorld& world, const std::vector<std::string>& co
             clock.SleepFor(absl::Seconds(options.stop_start_delay), cancel.flag());
           }
           const std::string why = slot.summary;  // "restarted: image: ..." when known
-          absl::Status started = StartOne(run, t, flags, pulls, cancel);
+          absl::Status started = internal::LaunchOne(run, t, flags, cancel);
           if (started.ok()) slot.summary = why.empty() ? "restarted" : why;
           return started;
         }

@@ -17,6 +17,7 @@
 
 #include "maestro/plays/scheduler.h"
 #include "maestro/plays/world.h"
+#include "maestro/ui/timings.h"
 
 namespace maestro::plays {
 
@@ -42,6 +43,8 @@ struct PlayReport {
   std::string play;  // "start", "stop", ...
   std::vector<ContainerOutcome> outcomes;
   bool interrupted = false;
+  // Where the time went (start, stop, kill, restart; empty for the other plays).
+  ui::PlayTimings timings;
   int failed() const;
   int succeeded() const;
   // 0 all fine, 1 something failed, 130 interrupted.

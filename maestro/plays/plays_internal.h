@@ -14,8 +14,8 @@
 //
 // Thread-safety: PlayRunner::Run() is called from one thread; the tasks run concurrently on
 // the scheduler's workers, each on its own row, and may call the runner's const accessors,
-// slot(row) for their own row, SetContainerId() and Adopt() concurrently. PullOnce is
-// thread-safe. Ownership: the runner keeps non-owning pointers into the PlayWorld, which must
+// slot(row) for their own row, SetContainerId(), RecordPhase() and Adopt() concurrently. PullOnce
+// is thread-safe. Ownership: the runner keeps non-owning pointers into the PlayWorld, which must
 // outlive it.
 #ifndef MAESTRO_PLAYS_PLAYS_INTERNAL_H_
 #define MAESTRO_PLAYS_PLAYS_INTERNAL_H_
@@ -27,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -38,10 +39,12 @@
 #include "maestro/docker/docker_client.h"
 #include "maestro/docker/registry_auth.h"
 #include "maestro/model/environment.h"
+#include "maestro/plays/critical_path.h"
 #include "maestro/plays/plan.h"
 #include "maestro/plays/plays.h"
 #include "maestro/plays/scheduler.h"
 #include "maestro/plays/world.h"
+#include "maestro/ui/timings.h"
 
 namespace maestro::plays::internal {
 
@@ -80,10 +83,20 @@ struct Target {
   const model::Ship* ship;
 };
 
-// The per-container state a play keeps between phases (restart's stop and start nodes).
+// The per-container state a play keeps between phases (restart's stop and start nodes, the
+// prepare and launch halves of a start). A container's nodes never run at the same time.
 struct Slot {
   std::string summary;     // what was done, for the report and the JSON `action`
   bool unchanged = false;  // restart --only-if-changed decided there is nothing to do
+  // PrepareOne -> LaunchOne:
+  bool done = false;  // nothing left to launch (already running, started by another run)
+  std::optional<docker::ContainerInspect> existing;  // what PrepareOne found (not running)
+  bool create_deferred = false;  // pre-start checks: LaunchOne removes/creates after them
+  std::string id;                // the container LaunchOne starts
+  // The container this run created itself, and whether a start of it was attempted. One
+  // created and never started is removed when the play ends (PlayRunner::Run).
+  std::string created_id;
+  bool start_attempted = false;
 };
 
 // Watches one container's "die" event and calls `on_die` once when it comes (stop.cc says
@@ -127,6 +140,17 @@ class PlayRunner {
 
   void SetContainerId(size_t c, const std::string& id);
 
+  // Timings (ui/timings.h): a play that reports them calls EnableTimings() before Run(); Run()
+  // then gives them to the sink (ProgressSink::Timings) and the report. RecordPhase is a no-op
+  // otherwise. Thread-safe.
+  void EnableTimings() { timings_enabled_ = true; }
+  void RecordPhase(size_t c, ui::Phase phase, absl::Time begin, absl::Time end);
+
+  // Before Run(): row `c` is a container the environment does not describe (an orphan of
+  // `up`) on `ship`; its target gets no instance or ship, even when an instance of the same
+  // name lives on another ship.
+  void MarkForeign(size_t c, const std::string& service, const std::string& ship);
+
   // Keeps a watcher until the play's end, so that a worker never waits for its stream to
   // notice cancellation.
   void Adopt(std::unique_ptr<DieWatcher> watcher);
@@ -141,6 +165,37 @@ class PlayRunner {
   std::mutex mu_;
   std::map<size_t, std::string> container_ids_;
   std::vector<std::unique_ptr<DieWatcher>> watchers_;  // joined when the runner goes
+  bool timings_enabled_ = false;
+  std::vector<std::vector<ui::PhaseSpan>> spans_;  // per container, guarded by mu_
+
+  // Removes the container this run created for container `c` and never started, when the
+  // daemon confirms it is still created and never started; returns what happened, for the row
+  // and the report ("" when there is nothing to say).
+  std::string RemoveUnstarted(size_t c);
+  // The PlayTimings of the finished run: the recorded spans per container and the critical
+  // path over the plan's nodes, as containers.
+  ui::PlayTimings Timings(const std::vector<std::vector<size_t>>& prerequisites,
+                          const std::vector<NodeSpan>& node_spans,
+                          const std::vector<size_t>& node_to_container, absl::Time begin,
+                          absl::Time end);
+};
+
+// Times one phase of one container from construction to Stop() (or destruction) on the
+// world's clock and records it with PlayRunner::RecordPhase. Not thread-safe (one task).
+class PhaseTimer {
+ public:
+  PhaseTimer(PlayRunner& run, size_t c, ui::Phase phase);
+  PhaseTimer(const PhaseTimer&) = delete;
+  PhaseTimer& operator=(const PhaseTimer&) = delete;
+  ~PhaseTimer() { Stop(); }
+  void Stop();
+
+ private:
+  PlayRunner& run_;
+  size_t c_;
+  ui::Phase phase_;
+  absl::Time begin_;
+  bool stopped_ = false;
 };
 
 // Ends a row with the bad-news `state` ("failed", "pull failed!", "interrupted") and returns
@@ -171,6 +226,12 @@ class PullOnce {
   absl::Status Pull(PlayRunner& run, const Target& t, docker::DockerClient& client,
                     const CancellationToken& cancel);
 
+  // Whether the target's ship is known (in this play) to have its image: it answered an image
+  // inspect, or a pull of it succeeded. Lets the containers sharing an image ask the daemon
+  // once instead of once each.
+  bool KnownPresent(const Target& t);
+  void MarkPresent(const Target& t);
+
  private:
   struct Entry {
     std::mutex mu;
@@ -184,6 +245,7 @@ class PullOnce {
 
   std::mutex mu_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<Entry>> entries_;
+  std::set<std::pair<std::string, std::string>> present_;  // (ship, image), guarded by mu_
 };
 
 struct StartFlags {
@@ -194,8 +256,30 @@ struct StartFlags {
 // Brings one container up: leaves a running one alone (noting a changed configuration),
 // runs pre-start checks, removes a stale container, pulls when needed, creates, starts,
 // waits for it to run and for its `running` checks. Summary: "started", "already running".
+// PrepareOne then LaunchOne.
 absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags, PullOnce& pulls,
                       const CancellationToken& cancel);
+
+// The half of StartOne that needs no dependency running (create-ahead): looks at the
+// container (a running one ends the row: "already running"), pulls the image when needed and,
+// unless the instance has pre-start checks (they come before the create and may need its
+// dependencies), removes a stale container and creates the new one. Leaves the row pending.
+absl::Status PrepareOne(PlayRunner& run, const Target& t, const StartFlags& flags, PullOnce& pulls,
+                        const CancellationToken& cancel);
+// The other half, once the dependencies run: pre-start checks and the create PrepareOne left,
+// start, wait for it to run, `running` checks.
+absl::Status LaunchOne(PlayRunner& run, const Target& t, const StartFlags& flags,
+                       const CancellationToken& cancel);
+
+// The plan of a start over `n` containers with create-ahead: node 2i prepares container i
+// (PrepareOne, after the preparations of the containers `deps[i]` it depends on: a create may
+// name them, by volumes_from, links or net: container:, and the daemon refuses a name that
+// does not exist yet), node 2i+1 launches it (LaunchOne, after node 2i and the launches of
+// `deps[i]`). Creates of later tiers still overlap the starts and checks of earlier ones. Lower
+// nodes are handed out first, so a launch that is ready goes before the preparation of later
+// containers.
+std::vector<std::vector<size_t>> CreateAheadPrerequisites(
+    const std::vector<std::vector<size_t>>& deps);
 
 enum class StopKind { kStop, kKill };
 

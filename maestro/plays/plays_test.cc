@@ -62,52 +62,7 @@ class FakeShips : public test::FakeShips {
       : test::FakeShips(clock, {"ship1", "ship2"}, {"zk:3.4", "kafka:1", "web:1"}) {}
 };
 
-// Records when each container's checks ran; fails the ones it is told to.
-class ScriptedChecks : public CheckRunner {
- public:
-  absl::Status Run(const std::string& state, const model::Instance& instance,
-                   const model::Ship& ship, docker::DockerClient& client,
-                   const std::function<bool()>& condition,
-                   const CancellationToken& cancel) override {
-    std::function<void()> hook;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      log_.push_back(absl::StrCat(state, ":", instance.name));
-      auto it = hooks_.find(instance.name);
-      if (it != hooks_.end()) hook = it->second;
-    }
-    if (hook) hook();
-    std::lock_guard<std::mutex> lock(mu_);
-    auto failure = failures_.find(absl::StrCat(state, ":", instance.name));
-    if (failure != failures_.end()) return absl::FailedPreconditionError(failure->second);
-    if (state == "running" || state == "pre-stop") {
-      if (!condition()) return absl::FailedPreconditionError("container is not running");
-    }
-    return absl::OkStatus();
-  }
-  void Fail(const std::string& state_and_container, const std::string& message) {
-    std::lock_guard<std::mutex> lock(mu_);
-    failures_[state_and_container] = message;
-  }
-  void OnCheck(const std::string& container, std::function<void()> hook) {
-    std::lock_guard<std::mutex> lock(mu_);
-    hooks_[container] = std::move(hook);
-  }
-  std::vector<std::string> log() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return log_;
-  }
-  size_t Position(const std::string& entry) {
-    std::vector<std::string> l = log();
-    return std::find(l.begin(), l.end(), entry) - l.begin();
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::string> log_;
-  std::map<std::string, std::string> failures_;
-  std::map<std::string, std::function<void()>> hooks_;
-};
+using test::ScriptedChecks;
 
 class PlaysTest : public ::testing::Test {
  protected:
@@ -125,18 +80,7 @@ class PlaysTest : public ::testing::Test {
 
   // "action:name" of every event on `ship` so far, in order.
   std::vector<std::string> EventLog(const std::string& ship) {
-    std::vector<std::string> events;
-    docker::EventsOptions history;
-    history.since = "0";
-    const int64_t now = absl::ToUnixNanos(clock_.Now());  // replay up to now, then end
-    history.until = absl::StrFormat("%d.%09d", now / 1'000'000'000, now % 1'000'000'000);
-    absl::Status replayed = ships_.host(ship).Events(history, [&](const docker::Event& e) {
-      auto name = e.attributes.find("name");
-      events.push_back(e.action + ":" + (name == e.attributes.end() ? "" : name->second));
-      return true;
-    });
-    EXPECT_TRUE(replayed.ok()) << replayed;
-    return events;
+    return test::EventLog(ships_.host(ship), clock_);
   }
   static size_t Index(const std::vector<std::string>& v, const std::string& entry) {
     return std::find(v.begin(), v.end(), entry) - v.begin();
@@ -383,17 +327,14 @@ TEST_F(PlaysTest, NeverStartedContainerOfTheSameSpecIsStartedNotReplaced) {
   EXPECT_NE(host2.FindContainer("zk-2")->id, other->id);
 }
 
-// Cancels the scheduler as soon as a container's task begins (its work still runs).
-class CancellingAudit : public AuditSink {
+// Ctrl-C the moment a row starts its container.
+class CancelAtStartSink : public ui::RecordingSink {
  public:
-  explicit CancellingAudit(Scheduler& scheduler) : scheduler_(scheduler) {}
-  absl::Status Action(const std::string&, const std::vector<std::string>&, bool task) override {
-    if (task) scheduler_.Cancel();
-    return absl::OkStatus();
+  explicit CancelAtStartSink(Scheduler& scheduler) : scheduler_(scheduler) {}
+  void Pending(size_t row, const std::string& message) override {
+    ui::RecordingSink::Pending(row, message);
+    if (absl::StartsWith(message, "starting container")) scheduler_.Cancel();
   }
-  void Success(const std::string&, const std::vector<std::string>&, bool) override {}
-  void Error(const std::string&, const std::vector<std::string>&, const std::string&,
-             bool) override {}
 
  private:
   Scheduler& scheduler_;
@@ -407,10 +348,10 @@ TEST_F(PlaysTest, WaitAfterStartObservesCancellation) {
     host.FailNext("InspectContainer", absl::UnavailableError("connection refused"));
   }
   Scheduler scheduler({});
-  CancellingAudit audit(scheduler);
-  world_.audit = &audit;
+  CancelAtStartSink sink(scheduler);
+  world_.sink = &sink;
   PlayReport report = RunStart(world_, {"zk-1"}, {}, scheduler);
-  world_.audit = nullptr;
+  world_.sink = &sink_;
   EXPECT_EQ(report.ExitCode(), 130);
   EXPECT_THAT(Outcome(report, "zk-1").error, HasSubstr("interrupted while waiting for it to run"));
   EXPECT_EQ(clock_.total_slept(), absl::ZeroDuration()) << "no poll sleep after Ctrl-C";

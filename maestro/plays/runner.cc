@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "maestro/plays/critical_path.h"
 #include "maestro/plays/plays.h"
 #include "maestro/plays/plays_internal.h"
 
@@ -54,6 +55,7 @@ PlayRunner::PlayRunner(const PlayWorld& world, std::string play,
     rows.push_back({number, containers[i], inst ? inst->service : "", ship ? ship->name : ""});
   }
   slots_.resize(containers.size());
+  spans_.resize(containers.size());
   rows_ = std::move(rows);
 }
 
@@ -83,6 +85,11 @@ PlayReport PlayRunner::Run(std::vector<std::vector<size_t>> prerequisites,
       return report;
     }
   }
+  Clock* clock = world_.clock;
+  auto now = [clock] { return clock != nullptr ? clock->Now() : absl::UnixEpoch(); };
+  const absl::Time play_begin = now();
+  const std::vector<std::vector<size_t>> node_prerequisites = prerequisites;
+  std::vector<NodeSpan> node_spans(node_to_container.size());
   absl::StatusOr<Plan> plan = Plan::Create(std::move(prerequisites));
   if (!plan.ok()) {
     sink().End();
@@ -106,7 +113,9 @@ PlayReport PlayRunner::Run(std::vector<std::vector<size_t>> prerequisites,
                             absl::StrCat("audit trail refused the task: ", audit.message()));
       }
     }
+    const absl::Time begin = now();
     absl::Status status = work(node, cancel);
+    node_spans[node] = {true, begin, now()};  // each node is one worker's alone
     if (world_.audit != nullptr) {
       if (!status.ok()) {
         world_.audit->Error(play_, one, std::string(status.message()), /*task=*/true);
@@ -119,6 +128,10 @@ PlayReport PlayRunner::Run(std::vector<std::vector<size_t>> prerequisites,
   for (const auto& [node, trigger] : triggers) plan->SetTrigger(node, trigger);
   std::vector<NodeResult> results = scheduler.Run(*plan, audited);
   report.interrupted = scheduler.cancelled();
+  // A container this run created ahead but never started (its dependencies failed, Ctrl-C)
+  // is not left behind silently.
+  std::vector<std::string> unstarted(names_.size());
+  for (size_t c = 0; c < names_.size(); ++c) unstarted[c] = RemoveUnstarted(c);
 
   // One outcome per container: the worst state among its nodes.
   auto rank = [](NodeState s) {
@@ -157,11 +170,17 @@ PlayReport PlayRunner::Run(std::vector<std::vector<size_t>> prerequisites,
     }
   }
   for (size_t c = 0; c < names_.size(); ++c) {
+    if (unstarted[c].empty()) continue;
+    ContainerOutcome& o = outcomes[c];
+    o.error = o.error.empty() ? unstarted[c] : absl::StrCat(o.error, "; ", unstarted[c]);
+  }
+  for (size_t c = 0; c < names_.size(); ++c) {
     ContainerOutcome& o = outcomes[c];
     o.summary = slots_[c].summary;
     if (o.state == NodeState::kSkipped || o.state == NodeState::kCancelled) {
       sink().State(c, o.state == NodeState::kSkipped ? "skipped" : "interrupted", Tone::kBad);
     }
+    if (!unstarted[c].empty()) sink().Note(c, absl::StrCat("(", unstarted[c], ")"), Tone::kInfo);
     ui::RowResult result;
     result.state = o.state == NodeState::kSucceeded ? (o.summary.empty() ? "ok" : o.summary)
                    : refused[c]                     ? "refused"
@@ -176,6 +195,10 @@ PlayReport PlayRunner::Run(std::vector<std::vector<size_t>> prerequisites,
     }
     result.seconds = seconds;
     sink().Result(c, result);
+  }
+  if (timings_enabled_) {
+    report.timings = Timings(node_prerequisites, node_spans, node_to_container, play_begin, now());
+    sink().Timings(report.timings);
   }
   sink().End();
   report.outcomes = std::move(outcomes);
@@ -192,6 +215,92 @@ PlayReport PlayRunner::Run(std::vector<std::vector<size_t>> prerequisites,
 void PlayRunner::SetContainerId(size_t c, const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   container_ids_[c] = id;
+}
+
+void PlayRunner::RecordPhase(size_t c, ui::Phase phase, absl::Time begin, absl::Time end) {
+  if (!timings_enabled_ || c >= spans_.size()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  spans_[c].push_back({phase, begin, std::max(begin, end)});
+}
+
+ui::PlayTimings PlayRunner::Timings(const std::vector<std::vector<size_t>>& prerequisites,
+                                    const std::vector<NodeSpan>& node_spans,
+                                    const std::vector<size_t>& node_to_container, absl::Time begin,
+                                    absl::Time end) {
+  ui::PlayTimings t;
+  t.play = play_;
+  t.begin = begin;
+  t.end = end;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (size_t c = 0; c < names_.size(); ++c) {
+    ui::ContainerTiming ct;
+    ct.container = names_[c];
+    ct.ship = targets_[c].ship != nullptr ? targets_[c].ship->name : "";
+    ct.spans = spans_[c];
+    std::stable_sort(
+        ct.spans.begin(), ct.spans.end(),
+        [](const ui::PhaseSpan& a, const ui::PhaseSpan& b) { return a.begin < b.begin; });
+    t.containers.push_back(std::move(ct));
+  }
+  for (size_t node : CriticalPath(prerequisites, node_spans)) {
+    const size_t c = node_to_container[node];
+    if (t.critical_path.empty() || t.critical_path.back() != c) t.critical_path.push_back(c);
+    t.containers[c].critical = true;
+  }
+  return t;
+}
+
+std::string PlayRunner::RemoveUnstarted(size_t c) {
+  Slot& slot = slots_[c];
+  if (slot.created_id.empty() || slot.start_attempted) return "";
+  const std::string id = ShortId(slot.created_id);
+  const Target& t = targets_[c];
+  absl::StatusOr<docker::DockerClient*> client =
+      t.ship != nullptr ? world_.ships->Client(t.ship->name)
+                        : absl::StatusOr<docker::DockerClient*>(absl::InternalError("no ship"));
+  absl::StatusOr<std::optional<docker::ContainerInspect>> now =
+      client.ok() ? InspectOrAbsent(**client, slot.created_id)
+                  : absl::StatusOr<std::optional<docker::ContainerInspect>>(client.status());
+  if (!now.ok()) {
+    return absl::StrCat("container ", id,
+                        ", created by this run and never started, may be left "
+                        "in place: its state could not be checked: ",
+                        now.status().message());
+  }
+  if (!now->has_value()) return "";
+  const docker::ContainerInspect& found = **now;
+  if (found.state.running || found.state.status != "created" ||
+      docker::ParseDockerTime(found.state.started_at) != absl::InfinitePast()) {
+    return absl::StrCat("container ", id,
+                        ", created by this run, was started by someone else: "
+                        "left in place");
+  }
+  docker::RemoveContainerOptions remove;
+  remove.volumes = true;  // never force: if it runs after all, it stays
+  absl::Status removed = (*client)->RemoveContainer(slot.created_id, remove);
+  if (!removed.ok() && !absl::IsNotFound(removed)) {
+    return absl::StrCat("container ", id,
+                        ", created by this run and never started, could not "
+                        "be removed: ",
+                        removed.message());
+  }
+  return absl::StrCat("container ", id, ", created by this run and never started, was removed");
+}
+
+PhaseTimer::PhaseTimer(PlayRunner& run, size_t c, ui::Phase phase)
+    : run_(run), c_(c), phase_(phase), begin_(run.world().clock->Now()) {}
+
+void PhaseTimer::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  run_.RecordPhase(c_, phase_, begin_, run_.world().clock->Now());
+}
+
+void PlayRunner::MarkForeign(size_t c, const std::string& service, const std::string& ship) {
+  targets_[c].instance = nullptr;
+  targets_[c].ship = nullptr;
+  rows_[c].service = service;
+  rows_[c].ship = ship;
 }
 
 void PlayRunner::Adopt(std::unique_ptr<DieWatcher> watcher) {

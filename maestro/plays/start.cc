@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "maestro/base/memory_budget.h"
 #include "maestro/base/status_macros.h"
 #include "maestro/docker/registry_auth.h"
 #include "maestro/plays/plays_internal.h"
@@ -20,6 +21,21 @@ namespace maestro::plays::internal {
 
 using docker::ParseDockerTime;
 using ui::Tone;
+
+namespace {
+
+// What one container's create body costs while it is built and sent: per variable its JSON
+// value (~100 bytes) and its text in the serialised body and the request (~2 x 45 bytes).
+size_t CreateBodyBytes(const model::Instance& inst) { return (inst.env.size() + 64) * 200; }
+
+// Every start in this process shares it: 8 MB of create bodies at once (2 bodies of a container
+// with 17,000 link variables; hundreds of ordinary ones). docs/benchmarks.md §3.
+MemoryBudget& CreateBodyBudget() {
+  static MemoryBudget* budget = new MemoryBudget(8u << 20);
+  return *budget;
+}
+
+}  // namespace
 
 std::vector<docker::Registry> Registries(const model::Environment& env) {
   std::vector<docker::Registry> out;
@@ -71,6 +87,16 @@ absl::Status PullOnce::Pull(PlayRunner& run, const Target& t, docker::DockerClie
   }
   entry->cv.notify_all();
   return status;
+}
+
+bool PullOnce::KnownPresent(const Target& t) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return present_.count({t.ship->name, t.instance->image}) > 0;
+}
+
+void PullOnce::MarkPresent(const Target& t) {
+  std::lock_guard<std::mutex> lock(mu_);
+  present_.insert({t.ship->name, t.instance->image});
 }
 
 absl::Status PullOnce::DoPull(PlayRunner& run, const Target& t, docker::DockerClient& client,
@@ -125,27 +151,171 @@ bool NeverStartedFromThisSpec(const docker::ContainerInspect& c, const model::In
 
 }  // namespace
 
-absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags, PullOnce& pulls,
-                      const CancellationToken& cancel) {
+namespace {
+
+// The image of `t` on its ship, pulled when missing (or always with -r).
+absl::Status EnsureImage(PlayRunner& run, const Target& t, docker::DockerClient& client,
+                         const StartFlags& flags, PullOnce& pulls,
+                         const CancellationToken& cancel) {
+  const model::Instance& inst = *t.instance;
+  bool pull = flags.refresh;
+  if (!pull && !pulls.KnownPresent(t)) {
+    // By name, so an untagged image matches its ":latest" (MaestroNG compared RepoTags
+    // literally and pulled untagged images on every start).
+    absl::StatusOr<docker::ImageInspect> image = client.InspectImage(inst.image);
+    if (image.ok()) {
+      pulls.MarkPresent(t);
+    } else {
+      if (!absl::IsNotFound(image.status())) {
+        return FailRow(run, t.row, "failed", image.status());
+      }
+      pull = true;
+    }
+  }
+  if (!pull) return absl::OkStatus();
+  PhaseTimer timer(run, t.row, ui::Phase::kPull);
+  absl::Status pulled = pulls.Pull(run, t, client, cancel);
+  if (!pulled.ok() && cancel.cancelled()) {
+    return FailRow(run, t.row, "interrupted",
+                   absl::CancelledError(absl::StrCat("interrupted during the pull of image ",
+                                                     inst.image, ": ", pulled.message())));
+  }
+  if (!pulled.ok()) {
+    return FailRow(run, t.row, "pull failed!",
+                   absl::Status(pulled.code(), absl::StrCat("pull of image ", inst.image,
+                                                            " failed: ", pulled.message())));
+  }
+  pulls.MarkPresent(t);
+  return absl::OkStatus();
+}
+
+// Whether the container PrepareOne found is the one to start as it is (--reuse, or created
+// from this configuration by another run and never started): no image, no create needed.
+bool StartsAsFound(const Slot& slot, const Target& t, const StartFlags& flags) {
+  if (!slot.existing.has_value()) return false;
+  return flags.reuse || NeverStartedFromThisSpec(*slot.existing, *t.instance, *t.ship);
+}
+
+// Removes a stale container and creates the new one (or takes the one found, StartsAsFound),
+// setting slot.id and, for this run's own create, slot.created_id. A container another run
+// started meanwhile ends the row ("already running", slot.done).
+absl::Status CreateOrAdopt(PlayRunner& run, const Target& t, docker::DockerClient& client,
+                           const StartFlags& flags, const CancellationToken& cancel) {
   ui::ProgressSink& sink = run.sink();
   const model::Instance& inst = *t.instance;
   const std::string& name = inst.name;
   Slot& slot = run.slot(t.row);
+  Clock& clock = *run.world().clock;
+  if (StartsAsFound(slot, t, flags)) {
+    // --reuse; or created from this very configuration but never started: another maestro run
+    // on the same file is creating it right now (or one was interrupted). Starting it is what
+    // a fresh create would give; removing it could destroy the other run's container.
+    slot.id = slot.existing->id;
+    run.SetContainerId(t.row, slot.id);
+    sink.Container(t.row, TagAndId(inst.image, slot.id), Tone::kGood);
+    return absl::OkStatus();
+  }
+  PhaseTimer timer(run, t.row, ui::Phase::kCreate);
+  if (slot.existing.has_value()) {
+    sink.Pending(t.row, absl::StrCat("removing container ", ShortId(slot.existing->id), "..."));
+    docker::RemoveContainerOptions remove;
+    remove.volumes = true;  // never force: a container someone started meanwhile stays
+    absl::Status removed = client.RemoveContainer(slot.existing->id, remove);
+    if (!removed.ok() && !absl::IsNotFound(removed)) {
+      return FailRow(run, t.row, "failed", removed);
+    }
+  }
+  sink.Pending(t.row, absl::StrCat("creating container from ", inst.short_image, "..."));
+  absl::StatusOr<std::string> api = client.ApiVersion();
+  if (!api.ok()) return FailRow(run, t.row, "failed", api.status());
+  absl::StatusOr<docker::CreateContainerResult> created;
+  {
+    // The create bodies alive at once share one budget (each can carry thousands of link
+    // variables while up to 256 workers run): built and sent under the lease, freed with it.
+    std::optional<MemoryBudget::Lease> lease =
+        CreateBodyBudget().Acquire(CreateBodyBytes(inst), cancel.flag());
+    if (!lease) {
+      return FailRow(run, t.row, "interrupted",
+                     absl::CancelledError("interrupted before the container was created"));
+    }
+    created = client.CreateContainer(name, spec::BuildCreateBody(inst, *t.ship, *api));
+  }
+  if (created.ok()) {
+    slot.id = created->id;
+    slot.created_id = created->id;
+    timer.Stop();
+    run.SetContainerId(t.row, slot.id);
+    sink.Container(t.row, TagAndId(inst.image, slot.id), Tone::kGood);
+    return absl::OkStatus();
+  }
+  if (!absl::IsAlreadyExists(created.status()) && Answered(created.status())) {
+    return FailRow(run, t.row, "create failed!", created.status());
+  }
+  // 409: another run created it since we looked. No answer: ours may exist anyway. Either
+  // way the container under this name is not known to be this run's: use it, never remove it.
+  // The daemon reserves the name before the other create completes: it may take a moment
+  // before the container can be inspected (bounded: 20 looks, 5 s).
+  absl::StatusOr<std::optional<docker::ContainerInspect>> now = InspectOrAbsent(client, name);
+  for (int look = 0; look < 20 && now.ok() && !now->has_value(); ++look) {
+    if (!clock.SleepFor(absl::Milliseconds(250), cancel.flag())) break;
+    now = InspectOrAbsent(client, name);
+  }
+  if (!now.ok() || !now->has_value()) {
+    return FailRow(run, t.row, "create failed!", created.status());
+  }
+  slot.id = (**now).id;
+  if ((**now).state.running) {
+    run.SetContainerId(t.row, slot.id);
+    sink.Container(t.row, TagAndId((**now).config_image, slot.id), Tone::kInfo);
+    sink.State(t.row, "up (started by another run)", Tone::kInfo);
+    slot.summary = "already running";
+    slot.done = true;
+    return absl::OkStatus();
+  }
+  run.SetContainerId(t.row, slot.id);
+  sink.Container(t.row, TagAndId(inst.image, slot.id), Tone::kGood);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags, PullOnce& pulls,
+                      const CancellationToken& cancel) {
+  MAESTRO_RETURN_IF_ERROR(PrepareOne(run, t, flags, pulls, cancel));
+  return LaunchOne(run, t, flags, cancel);
+}
+
+absl::Status PrepareOne(PlayRunner& run, const Target& t, const StartFlags& flags, PullOnce& pulls,
+                        const CancellationToken& cancel) {
+  ui::ProgressSink& sink = run.sink();
+  Slot& slot = run.slot(t.row);
+  // A container's slot is reused by restart's second start only after the first ended.
+  slot.done = false;
+  slot.existing.reset();
+  slot.create_deferred = false;
+  slot.id.clear();
+  slot.created_id.clear();
+  slot.start_attempted = false;
   sink.Pending(t.row, "checking service...");
+  PhaseTimer connect(run, t.row, ui::Phase::kConnect);
   MAESTRO_ASSIGN_OR_RETURN(docker::DockerClient * client, ClientFor(run, t));
-  absl::StatusOr<std::optional<docker::ContainerInspect>> existing = InspectOrAbsent(*client, name);
+  const model::Instance& inst = *t.instance;
+  absl::StatusOr<std::optional<docker::ContainerInspect>> existing =
+      InspectOrAbsent(*client, inst.name);
+  connect.Stop();
   if (!existing.ok()) {
     return FailRow(run, t.row, "failed", existing.status());
   }
-  Clock& clock = *run.world().clock;
   if (existing->has_value() && (*existing)->state.running) {
     const docker::ContainerInspect& c = **existing;
     run.SetContainerId(t.row, c.id);
     sink.Container(t.row, TagAndId(c.config_image, c.id), Tone::kInfo);
     sink.State(t.row,
-               absl::StrCat("up", ui::TimeAgo(ParseDockerTime(c.state.started_at), clock.Now())),
+               absl::StrCat("up", ui::TimeAgo(ParseDockerTime(c.state.started_at),
+                                              run.world().clock->Now())),
                Tone::kInfo);
     slot.summary = "already running";
+    slot.done = true;
     auto label = c.labels.find(spec::kSpecHashLabel);
     if (label != c.labels.end() && label->second != spec::SpecHash(inst, *t.ship)) {
       // start never recreates a running container; say that it no longer matches the file.
@@ -155,105 +325,52 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
     }
     return absl::OkStatus();
   }
-
-  if (inst.lifecycle.count("pre-start")) {
-    sink.Pending(t.row, "running pre-start checks...");
-    absl::Status pre = run.world().checks->Run("pre-start", inst, *t.ship, *client,
-                                               RunningCondition(*client, name, false), cancel);
-    if (!pre.ok()) {
-      return FailRow(run, t.row, "failed pre-start checks!",
-                     absl::FailedPreconditionError(
-                         absl::StrCat("failed pre-start lifecycle checks: ", pre.message())));
-    }
+  slot.existing = std::move(*existing);
+  if (!StartsAsFound(slot, t, flags)) {
+    MAESTRO_RETURN_IF_ERROR(EnsureImage(run, t, *client, flags, pulls, cancel));
   }
+  if (inst.lifecycle.count("pre-start")) {
+    // Pre-start checks come before the create and may need the dependencies running.
+    slot.create_deferred = true;
+    return absl::OkStatus();
+  }
+  return CreateOrAdopt(run, t, *client, flags, cancel);
+}
 
-  std::string id;
+absl::Status LaunchOne(PlayRunner& run, const Target& t, const StartFlags& flags,
+                       const CancellationToken& cancel) {
+  ui::ProgressSink& sink = run.sink();
+  const model::Instance& inst = *t.instance;
+  const std::string& name = inst.name;
+  Slot& slot = run.slot(t.row);
+  if (slot.done) return absl::OkStatus();
+  MAESTRO_ASSIGN_OR_RETURN(docker::DockerClient * client, ClientFor(run, t));
+  Clock& clock = *run.world().clock;
+
+  if (slot.create_deferred) {
+    {
+      sink.Pending(t.row, "running pre-start checks...");
+      PhaseTimer timer(run, t.row, ui::Phase::kChecks);
+      absl::Status pre = run.world().checks->Run("pre-start", inst, *t.ship, *client,
+                                                 RunningCondition(*client, name, false), cancel);
+      if (!pre.ok()) {
+        return FailRow(run, t.row, "failed pre-start checks!",
+                       absl::FailedPreconditionError(
+                           absl::StrCat("failed pre-start lifecycle checks: ", pre.message())));
+      }
+    }
+    MAESTRO_RETURN_IF_ERROR(CreateOrAdopt(run, t, *client, flags, cancel));
+    if (slot.done) return absl::OkStatus();
+  }
+  const std::string id = slot.id;
   // Whether `id` comes from this run's own successful create. Only such a container may be
   // removed by this run, and only once the daemon refused to start it.
-  bool created_here = false;
-  if (existing->has_value() && flags.reuse) {
-    id = (*existing)->id;
-  } else {
-    if (existing->has_value() && NeverStartedFromThisSpec(**existing, inst, *t.ship)) {
-      // Created from this very configuration but never started: another maestro run on the
-      // same file is creating it right now (or one was interrupted). Starting it is what a
-      // fresh create would give; removing it could destroy the other run's container.
-      id = (*existing)->id;
-    } else if (existing->has_value()) {
-      sink.Pending(t.row, absl::StrCat("removing container ", ShortId((*existing)->id), "..."));
-      docker::RemoveContainerOptions remove;
-      remove.volumes = true;  // never force: a container someone started meanwhile stays
-      absl::Status removed = client->RemoveContainer((*existing)->id, remove);
-      if (!removed.ok() && !absl::IsNotFound(removed)) {
-        return FailRow(run, t.row, "failed", removed);
-      }
-    }
-  }
-  if (id.empty()) {
-    bool pull = flags.refresh;
-    if (!pull) {
-      // By name, so an untagged image matches its ":latest" (MaestroNG compared RepoTags
-      // literally and pulled untagged images on every start).
-      absl::StatusOr<docker::ImageInspect> image = client->InspectImage(inst.image);
-      if (!image.ok()) {
-        if (!absl::IsNotFound(image.status())) {
-          return FailRow(run, t.row, "failed", image.status());
-        }
-        pull = true;
-      }
-    }
-    if (pull) {
-      absl::Status pulled = pulls.Pull(run, t, *client, cancel);
-      if (!pulled.ok() && cancel.cancelled()) {
-        return FailRow(run, t.row, "interrupted",
-                       absl::CancelledError(absl::StrCat("interrupted during the pull of image ",
-                                                         inst.image, ": ", pulled.message())));
-      }
-      if (!pulled.ok()) {
-        return FailRow(run, t.row, "pull failed!",
-                       absl::Status(pulled.code(), absl::StrCat("pull of image ", inst.image,
-                                                                " failed: ", pulled.message())));
-      }
-    }
-    sink.Pending(t.row, absl::StrCat("creating container from ", inst.short_image, "..."));
-    absl::StatusOr<std::string> api = client->ApiVersion();
-    if (!api.ok()) return FailRow(run, t.row, "failed", api.status());
-    nlohmann::json body = spec::BuildCreateBody(inst, *t.ship, *api);
-    absl::StatusOr<docker::CreateContainerResult> created = client->CreateContainer(name, body);
-    if (created.ok()) {
-      id = created->id;
-      created_here = true;
-      slot.summary = "created";
-    } else if (absl::IsAlreadyExists(created.status()) || !Answered(created.status())) {
-      // 409: another run created it since we looked. No answer: ours may exist anyway. Either
-      // way the container under this name is not known to be this run's: use it, never
-      // remove it.
-      // The daemon reserves the name before the other create completes: it may take a
-      // moment before the container can be inspected (bounded: 20 looks, 5 s).
-      absl::StatusOr<std::optional<docker::ContainerInspect>> now = InspectOrAbsent(*client, name);
-      for (int look = 0; look < 20 && now.ok() && !now->has_value(); ++look) {
-        if (!clock.SleepFor(absl::Milliseconds(250), cancel.flag())) break;
-        now = InspectOrAbsent(*client, name);
-      }
-      if (!now.ok() || !now->has_value()) {
-        return FailRow(run, t.row, "create failed!", created.status());
-      }
-      id = (**now).id;
-      if ((**now).state.running) {
-        run.SetContainerId(t.row, id);
-        sink.Container(t.row, TagAndId((**now).config_image, id), Tone::kInfo);
-        sink.State(t.row, "up (started by another run)", Tone::kInfo);
-        slot.summary = "already running";
-        return absl::OkStatus();
-      }
-    } else {
-      return FailRow(run, t.row, "create failed!", created.status());
-    }
-  }
-  run.SetContainerId(t.row, id);
-  sink.Container(t.row, TagAndId(inst.image, id), Tone::kGood);
+  const bool created_here = !slot.created_id.empty() && slot.created_id == id;
+  if (created_here) slot.summary = "created";
 
+  PhaseTimer start_timer(run, t.row, ui::Phase::kStart);
   sink.Pending(t.row, absl::StrCat("starting container ", ShortId(id), "..."));
+  slot.start_attempted = true;
   absl::Status started = client->StartContainer(id);
   if (!started.ok()) {
     absl::StatusOr<std::optional<docker::ContainerInspect>> now = InspectOrAbsent(*client, id);
@@ -306,6 +423,7 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
                          last.state.status.empty() ? "unknown" : last.state.status, ")")));
     }
   }
+  start_timer.Stop();
   if (!running) {
     std::string logs = LogsTail(*client, id, 10);
     return FailRow(
@@ -317,8 +435,10 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
   }
 
   sink.Pending(t.row, "waiting for service...");
+  PhaseTimer checks_timer(run, t.row, ui::Phase::kChecks);
   absl::Status checks = run.world().checks->Run("running", inst, *t.ship, *client,
                                                 RunningCondition(*client, name, true), cancel);
+  checks_timer.Stop();
   if (!checks.ok()) {
     if (cancel.cancelled()) {
       return FailRow(
@@ -346,6 +466,19 @@ absl::Status StartOne(PlayRunner& run, const Target& t, const StartFlags& flags,
   sink.State(t.row, "started", Tone::kGood);
   if (slot.summary.empty() || slot.summary == "created") slot.summary = "started";
   return absl::OkStatus();
+}
+
+std::vector<std::vector<size_t>> CreateAheadPrerequisites(
+    const std::vector<std::vector<size_t>>& deps) {
+  std::vector<std::vector<size_t>> pre(2 * deps.size());
+  for (size_t i = 0; i < deps.size(); ++i) {
+    pre[2 * i + 1].push_back(2 * i);
+    for (size_t d : deps[i]) {
+      pre[2 * i].push_back(2 * d);
+      pre[2 * i + 1].push_back(2 * d + 1);
+    }
+  }
+  return pre;
 }
 
 }  // namespace maestro::plays::internal

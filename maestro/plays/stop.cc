@@ -49,9 +49,11 @@ absl::Status StopOne(PlayRunner& run, const Target& t, StopKind kind,
   const model::Instance& inst = *t.instance;
   Slot& slot = run.slot(t.row);
   sink.Pending(t.row, "checking container...");
+  PhaseTimer connect(run, t.row, ui::Phase::kConnect);
   MAESTRO_ASSIGN_OR_RETURN(docker::DockerClient * client, ClientFor(run, t));
   absl::StatusOr<std::optional<docker::ContainerInspect>> existing =
       InspectOrAbsent(*client, inst.name);
+  connect.Stop();
   if (!existing.ok()) return FailRow(run, t.row, "failed", existing.status());
   if (!existing->has_value() || !(*existing)->state.running) {
     std::string id = existing->has_value() ? (*existing)->id : "";
@@ -67,8 +69,10 @@ absl::Status StopOne(PlayRunner& run, const Target& t, StopKind kind,
 
   if (kind == StopKind::kStop && inst.lifecycle.count("pre-stop")) {
     sink.Pending(t.row, "running pre-stop checks...");
+    PhaseTimer timer(run, t.row, ui::Phase::kChecks);
     absl::Status pre = run.world().checks->Run("pre-stop", inst, *t.ship, *client,
                                                RunningCondition(*client, inst.name, true), cancel);
+    timer.Stop();
     if (!pre.ok()) {
       return FailRow(run, t.row, absl::StrCat("failed: ", pre.message()),
                      absl::FailedPreconditionError(
@@ -79,6 +83,7 @@ absl::Status StopOne(PlayRunner& run, const Target& t, StopKind kind,
     run.Adopt(std::make_unique<DieWatcher>(*client, c, std::move(release)));
   }
   absl::Status done;
+  PhaseTimer stop_timer(run, t.row, ui::Phase::kStop);
   if (kind == StopKind::kStop) {
     sink.Pending(t.row, "stopping service...");
     done = client->StopContainer(c.id, inst.stop_timeout);
@@ -86,11 +91,14 @@ absl::Status StopOne(PlayRunner& run, const Target& t, StopKind kind,
     sink.Pending(t.row, "killing the service...");
     done = client->KillContainer(c.id, "SIGKILL");
   }
+  stop_timer.Stop();
   if (!done.ok()) {
     return FailRow(run, t.row, absl::StrCat("failed: ", done.message()), done);
   }
+  PhaseTimer checks_timer(run, t.row, ui::Phase::kChecks);
   absl::Status after = run.world().checks->Run("stopped", inst, *t.ship, *client,
                                                RunningCondition(*client, inst.name, false), cancel);
+  checks_timer.Stop();
   if (!after.ok()) {
     std::string what = kind == StopKind::kStop ? "stopped" : "killed";
     return FailRow(run, t.row, absl::StrCat("failed: ", after.message()),

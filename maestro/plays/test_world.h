@@ -1,16 +1,24 @@
 // Test helpers for the plays: an environment loaded from YAML text, a play's outcome by name,
-// and ShipClients over one stateful FakeDockerHost per ship. Header-only, testonly.
+// ShipClients over one stateful FakeDockerHost per ship, a fake ship's event log, and a scripted
+// CheckRunner.
+// Header-only, testonly.
 //
 // Thread-safety: FakeShips is thread-safe once constructed (FakeDockerHost is); the map of
 // hosts never changes after the constructor.
 #ifndef MAESTRO_PLAYS_TEST_WORLD_H_
 #define MAESTRO_PLAYS_TEST_WORLD_H_
 
+#include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "maestro/config/file_reader.h"
 #include "maestro/config/loader.h"
@@ -42,6 +50,23 @@ inline const ContainerOutcome& OutcomeOf(const PlayReport& report, const std::st
   return none;
 }
 
+// "action:name" of every event `host` emitted up to `clock`'s now, in order. A failed replay
+// fails the calling test.
+inline std::vector<std::string> EventLog(testing::FakeDockerHost& host, Clock& clock) {
+  std::vector<std::string> events;
+  docker::EventsOptions history;
+  history.since = "0";
+  const int64_t now = absl::ToUnixNanos(clock.Now());  // replay up to now, then end
+  history.until = absl::StrFormat("%d.%09d", now / 1'000'000'000, now % 1'000'000'000);
+  absl::Status replayed = host.Events(history, [&](const docker::Event& e) {
+    auto name = e.attributes.find("name");
+    events.push_back(e.action + ":" + (name == e.attributes.end() ? "" : name->second));
+    return true;
+  });
+  EXPECT_TRUE(replayed.ok()) << replayed;
+  return events;
+}
+
 // One FakeDockerHost per ship name, each holding `images`.
 class FakeShips : public ShipClients {
  public:
@@ -61,6 +86,56 @@ class FakeShips : public ShipClients {
 
  private:
   std::map<std::string, std::unique_ptr<testing::FakeDockerHost>> hosts_;
+};
+
+// Records when each container's checks ran ("state:container"), runs a hook per container
+// first (thread-safe), and fails the ones it is told to.
+class ScriptedChecks : public CheckRunner {
+ public:
+  absl::Status Run(const std::string& state, const model::Instance& instance,
+                   const model::Ship& ship, docker::DockerClient& client,
+                   const std::function<bool()>& condition,
+                   const CancellationToken& cancel) override {
+    std::function<void()> hook;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      log_.push_back(absl::StrCat(state, ":", instance.name));
+      auto it = hooks_.find(absl::StrCat(state, ":", instance.name));
+      if (it == hooks_.end()) it = hooks_.find(instance.name);
+      if (it != hooks_.end()) hook = it->second;
+    }
+    if (hook) hook();
+    std::lock_guard<std::mutex> lock(mu_);
+    auto failure = failures_.find(absl::StrCat(state, ":", instance.name));
+    if (failure != failures_.end()) return absl::FailedPreconditionError(failure->second);
+    if (state == "running" || state == "pre-stop") {
+      if (!condition()) return absl::FailedPreconditionError("container is not running");
+    }
+    return absl::OkStatus();
+  }
+  void Fail(const std::string& state_and_container, const std::string& message) {
+    std::lock_guard<std::mutex> lock(mu_);
+    failures_[state_and_container] = message;
+  }
+  // `key`: a container name (every state's checks) or "state:container" (that state's only).
+  void OnCheck(const std::string& key, std::function<void()> hook) {
+    std::lock_guard<std::mutex> lock(mu_);
+    hooks_[key] = std::move(hook);
+  }
+  std::vector<std::string> log() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return log_;
+  }
+  size_t Position(const std::string& entry) {
+    std::vector<std::string> l = log();
+    return std::find(l.begin(), l.end(), entry) - l.begin();
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> log_;
+  std::map<std::string, std::string> failures_;
+  std::map<std::string, std::function<void()>> hooks_;
 };
 
 }  // namespace maestro::plays::test

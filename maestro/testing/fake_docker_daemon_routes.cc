@@ -150,6 +150,11 @@ bool FakeDockerDaemon::Impl::Handle(DaemonSocket& s, DaemonRequest& r) {
       if (!j.ok()) return Failure(s, j.status());
       return Json(s, 200, *j);
     }
+    if (parts[2] == "resize" && r.method == "POST") {  // a known exec: OK (no TTY to size)
+      absl::StatusOr<json> j = host.InspectExecJson(parts[1]);
+      if (!j.ok()) return Failure(s, j.status());
+      return Respond(s, 201, "", "text/plain", false);
+    }
   }
   return Error(s, 404, "page not found");
 }
@@ -229,6 +234,7 @@ bool FakeDockerDaemon::Impl::HandleLogs(DaemonSocket& s, DaemonRequest& r, const
   o.timestamps = Flag(r, "timestamps");
   o.tail = Query(r, "tail", "all");
   o.since = Query(r, "since");
+  o.until = Query(r, "until");
   std::optional<FakeContainer> c = host.FindContainer(id);
   if (!c) {
     // The host's own 404 (and its record of the call).
@@ -265,10 +271,17 @@ bool FakeDockerDaemon::Impl::HandleExecStart(DaemonSocket& s, DaemonRequest& r,
       },
       nullptr);
   if (!st.ok()) return Failure(s, st);
-  Write(s, absl::StrCat("HTTP/1.1 200 OK\r\nContent-Type: ",
-                        tty ? "application/vnd.docker.raw-stream"
-                            : "application/vnd.docker.multiplexed-stream",
-                        "\r\n\r\n", out));
+  // Asked to upgrade (an interactive exec): 101, as the daemon answers; else 200. Either way
+  // the output follows the head at once, in the same write.
+  auto upgrade = r.headers.find("upgrade");
+  const bool upgraded = upgrade != r.headers.end() && upgrade->second == "tcp";
+  Write(s,
+        absl::StrCat(
+            upgraded ? "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+                     : "HTTP/1.1 200 OK\r\n",
+            "Content-Type: ",
+            tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream",
+            "\r\n\r\n", out));
   return false;  // hijacked: the stream ends with the connection
 }
 

@@ -138,7 +138,10 @@ void FakeDockerHost::SetLogs(absl::string_view container_name, std::vector<std::
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<LogEntry>& out = logs_[std::string(container_name)];
   out.clear();
-  for (std::string& line : lines) out.push_back({docker::StdStream::kStdout, line + "\n"});
+  const Container* c = FindLocked(container_name);
+  const std::string id = c != nullptr ? c->id : "";
+  const absl::Time now = clock_->Now();
+  for (std::string& line : lines) out.push_back({docker::StdStream::kStdout, line + "\n", now, id});
   cv_.notify_all();
 }
 
@@ -147,7 +150,13 @@ void FakeDockerHost::AppendLogs(absl::string_view name_or_id, docker::StdStream 
   std::lock_guard<std::mutex> lock(mu_);
   const Container* c = FindLocked(name_or_id);
   std::string name = c != nullptr ? c->name : std::string(absl::StripPrefix(name_or_id, "/"));
-  logs_[name].push_back({stream, std::move(text)});
+  logs_[name].push_back({stream, std::move(text), clock_->Now(), c != nullptr ? c->id : ""});
+  cv_.notify_all();
+}
+
+void FakeDockerHost::DropLogStreams() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++log_drops_;
   cv_.notify_all();
 }
 
@@ -429,6 +438,11 @@ absl::StatusOr<std::string> FakeDockerHost::ApiVersion() {
 void FakeDockerHost::SetApiVersion(absl::string_view version) {
   std::lock_guard<std::mutex> lock(mu_);
   api_version_ = std::string(version);
+}
+
+void FakeDockerHost::SetKeepCreateEnv(bool keep) {
+  std::lock_guard<std::mutex> lock(mu_);
+  keep_create_env_ = keep;
 }
 
 }  // namespace maestro::testing

@@ -112,6 +112,10 @@ class FakeDockerHost : public docker::DockerClient {
   void SetLatency(absl::Duration latency, LatencyMode mode = LatencyMode::kClock);
   // What ApiVersion() answers (default "1.41"): an old daemon.
   void SetApiVersion(absl::string_view version);
+  // Benchmarks: with false, containers created from now on keep their create body without its
+  // "Env" (inspect then shows only the image's), so that one process can serve thousands of
+  // containers whose environments carry thousands of link variables. Default true.
+  void SetKeepCreateEnv(bool keep);
   // Containers created from `image` (as configured, normalised) or named `image_or_name` exit
   // with `exit_code` right after start (start itself succeeds, as on a real daemon).
   void SetExitOnStart(absl::string_view image_or_name, int exit_code = 1);
@@ -127,8 +131,14 @@ class FakeDockerHost : public docker::DockerClient {
   // Output lines of a container (by name) for Logs, on stdout: replaces what it logged so far.
   void SetLogs(absl::string_view container_name, std::vector<std::string> lines);
   // Appends `text` to a container's output (by name or id; kept by name, so it may precede the
-  // container); a following Logs call sees it at once.
+  // container); a following Logs call sees it at once. Each entry is stamped with the Clock's
+  // time (what `timestamps`, `since` and `until` see) and belongs to the container that has the
+  // name now: a container re-created under the same name starts with an empty log, as on a
+  // real daemon (entries appended before any container had the name belong to the next one).
   void AppendLogs(absl::string_view name_or_id, docker::StdStream stream, std::string text);
+  // Every Logs stream open now ends with Unavailable "connection reset by peer", as when the
+  // connection to the daemon drops mid-stream (later Logs calls work).
+  void DropLogStreams();
   // Execs in `container_name` ("" = any) whose command line (argv joined by spaces) contains
   // `command_substring` exit with `exit_code` after writing `output` (stdout) and
   // `error_output` (stderr). Later scripts win. The default is exit code 0 with no output.
@@ -226,6 +236,8 @@ class FakeDockerHost : public docker::DockerClient {
   struct LogEntry {
     docker::StdStream stream;
     std::string text;
+    absl::Time time;
+    std::string container_id;  // "" until a container had the name
   };
 
   // Records the call, sleeps the latency, applies SetDown/FailNext. Not under the lock.
@@ -281,7 +293,9 @@ class FakeDockerHost : public docker::DockerClient {
   LatencyMode latency_mode_ = LatencyMode::kClock;
   uint64_t id_counter_ = 0;
   bool shutting_down_ = false;
+  int log_drops_ = 0;  // DropLogStreams() generation
   std::string api_version_ = "1.41";
+  bool keep_create_env_ = true;
 };
 
 }  // namespace maestro::testing

@@ -280,6 +280,7 @@ absl::StatusOr<docker::CreateContainerResult> FakeDockerHost::CreateContainer(
   c.image = image;
   c.image_id = *image_id;
   c.create_body = body;
+  if (!keep_create_env_) c.create_body.erase("Env");
   c.created = clock_->Now();
   c.image_config = json::object();
   for (const auto& [ref, img] : images_) {

@@ -31,6 +31,39 @@ using fake_internal::NormalizeRef;
 using fake_internal::StateName;
 using nlohmann::json;
 
+namespace {
+
+// The API's since/until: "<unix seconds>[.<nanoseconds>]" (what HttpDockerClient sends);
+// InfinitePast/InfiniteFuture for "" or garbage.
+absl::Time ParseTimeParam(absl::string_view text, absl::Time fallback) {
+  if (text.empty()) return fallback;
+  std::pair<absl::string_view, absl::string_view> parts =
+      absl::StrSplit(text, absl::MaxSplits('.', 1));
+  int64_t seconds = 0;
+  if (!absl::SimpleAtoi(parts.first, &seconds)) return fallback;
+  std::string nanos(parts.second.substr(0, 9));
+  nanos.resize(9, '0');
+  int64_t ns = 0;
+  if (!absl::SimpleAtoi(nanos, &ns)) ns = 0;
+  return absl::FromUnixSeconds(seconds) + absl::Nanoseconds(ns);
+}
+
+// Docker's `timestamps=1` form: every line of `text` prefixed with the entry's time, RFC 3339
+// with nine fraction digits.
+std::string WithTimestamps(const std::string& text, absl::Time t) {
+  const std::string stamp =
+      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E9SZ", t, absl::UTCTimeZone()), " ");
+  std::string out;
+  for (absl::string_view line : absl::StrSplit(text, absl::ByString("\n"))) {
+    if (line.empty()) continue;
+    absl::StrAppend(&out, stamp, line, "\n");
+  }
+  if (!text.empty() && text.back() != '\n' && !out.empty()) out.pop_back();
+  return out;
+}
+
+}  // namespace
+
 absl::Status FakeDockerHost::Logs(absl::string_view id, const docker::LogsOptions& options,
                                   const docker::OutputCallback& callback) {
   std::string what = absl::StrCat("GET /containers/", id, "/logs");
@@ -42,33 +75,52 @@ absl::Status FakeDockerHost::Logs(absl::string_view id, const docker::LogsOption
   }
   const std::string cid = c->id;
   const std::string name = c->name;
+  const int drops = log_drops_;
+  const absl::Time since = ParseTimeParam(options.since, absl::InfinitePast());
+  const absl::Time until = ParseTimeParam(options.until, absl::InfiniteFuture());
   // A TTY container has one raw stream: everything is stdout.
   const bool tty = c->create_body.is_object() && c->create_body.value("Tty", false);
+  // This container's entries (not those of an earlier container with the name) in the window.
+  auto visible = [&](const LogEntry& e) {
+    return (e.container_id.empty() || e.container_id == cid) && e.time >= since && e.time <= until;
+  };
   size_t next = 0;
   size_t tail = 0;
   if (options.tail != "all" && absl::SimpleAtoi(options.tail, &tail)) {
-    size_t have = logs_[name].size();
-    next = tail < have ? have - tail : 0;
+    const std::vector<LogEntry>& all = logs_[name];
+    next = all.size();
+    for (size_t kept = 0; next > 0 && kept < tail; --next) {
+      if (visible(all[next - 1])) ++kept;
+    }
   }
   for (;;) {
     std::vector<LogEntry> out;
     const std::vector<LogEntry>& all = logs_[name];
-    while (next < all.size()) out.push_back(all[next++]);
+    for (; next < all.size(); ++next) {
+      if (visible(all[next])) out.push_back(all[next]);
+    }
     lock.unlock();
     for (const LogEntry& e : out) {
       docker::StdStream stream = tty ? docker::StdStream::kStdout : e.stream;
       bool wanted =
           tty || (e.stream == docker::StdStream::kStderr ? options.stderr_ : options.stdout_);
-      if (wanted && !callback(stream, e.text)) return absl::OkStatus();
+      if (!wanted) continue;
+      if (!callback(stream, options.timestamps ? WithTimestamps(e.text, e.time) : e.text)) {
+        return absl::OkStatus();
+      }
     }
     if (!options.follow) return absl::OkStatus();
     lock.lock();
-    // Follow: until the container stops (or goes), the caller cancels or the host shuts down.
+    // Follow: until the container stops (or goes), `until` passes, the caller cancels, the
+    // connection "drops" or the host shuts down.
     for (;;) {
+      if (log_drops_ != drops) {
+        return StreamError(absl::StatusCode::kUnavailable, what, "connection reset by peer");
+      }
       const Container* now = FindLocked(cid);
       if (next < logs_[name].size()) break;
       if (now == nullptr || now->state != FakeContainerState::kRunning || shutting_down_ ||
-          (options.cancel != nullptr && options.cancel->load())) {
+          clock_->Now() > until || (options.cancel != nullptr && options.cancel->load())) {
         return absl::OkStatus();
       }
       cv_.wait_for(lock, std::chrono::milliseconds(10));

@@ -418,6 +418,58 @@ TEST_F(FakeDockerHostTest, LogsKeepStreamsAndFollowSeesAppendedOutput) {
   EXPECT_EQ(only_out, "out 1\nout 2\n");
 }
 
+TEST_F(FakeDockerHostTest, LogsTimestampsSinceUntilAndARecreatedContainerStartsEmpty) {
+  std::string id = CreateWeb();
+  ASSERT_TRUE(host_.StartContainer(id).ok());
+  const absl::Time t0 = clock_.Now();
+  host_.AppendLogs("web-1", docker::StdStream::kStdout, "a\n");
+  clock_.Advance(absl::Seconds(1));
+  host_.AppendLogs("web-1", docker::StdStream::kStdout, "b\nc\n");
+  clock_.Advance(absl::Seconds(1));
+  host_.AppendLogs("web-1", docker::StdStream::kStdout, "d\n");
+  auto read = [&](const docker::LogsOptions& o, const std::string& target) {
+    std::string out;
+    absl::Status st = host_.Logs(target, o, [&](docker::StdStream, absl::string_view d) {
+      out.append(d.data(), d.size());
+      return true;
+    });
+    EXPECT_TRUE(st.ok()) << st;
+    return out;
+  };
+  docker::LogsOptions stamped;
+  stamped.timestamps = true;
+  stamped.tail = "2";
+  const std::string s1 =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E9SZ", t0 + absl::Seconds(1), absl::UTCTimeZone());
+  const std::string s2 =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E9SZ", t0 + absl::Seconds(2), absl::UTCTimeZone());
+  EXPECT_EQ(read(stamped, "web-1"), absl::StrCat(s1, " b\n", s1, " c\n", s2, " d\n"))
+      << "tail counts entries; each line of an entry carries its time";
+  docker::LogsOptions window;
+  window.since = docker::DockerTimeParam(t0 + absl::Milliseconds(500));
+  window.until = docker::DockerTimeParam(t0 + absl::Seconds(1));
+  EXPECT_EQ(read(window, "web-1"), "b\nc\n");
+  // Re-created under the same name: only the new container's output.
+  ASSERT_TRUE(host_.RemoveContainer(id, {.force = true}).ok());
+  std::string id2 = CreateWeb();
+  host_.AppendLogs("web-1", docker::StdStream::kStdout, "new\n");
+  EXPECT_EQ(read({}, id2), "new\n");
+}
+
+TEST_F(FakeDockerHostTest, DropLogStreamsEndsAFollowWithUnavailable) {
+  std::string id = CreateWeb();
+  ASSERT_TRUE(host_.StartContainer(id).ok());
+  host_.AppendLogs("web-1", docker::StdStream::kStdout, "one\n");
+  docker::LogsOptions follow;
+  follow.follow = true;
+  absl::Status st = host_.Logs("web-1", follow, [&](docker::StdStream, absl::string_view) {
+    host_.DropLogStreams();
+    return true;
+  });
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  EXPECT_THAT(std::string(st.message()), ::testing::HasSubstr("connection reset by peer"));
+}
+
 TEST_F(FakeDockerHostTest, ExecScriptWritesStderr) {
   ASSERT_TRUE(host_.StartContainer(CreateWeb()).ok());
   host_.ScriptExec("web-1", "check", 2, "partial\n", "bad thing\n");

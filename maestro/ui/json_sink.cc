@@ -8,6 +8,13 @@ void JsonSink::Begin(const std::vector<Row>& rows) {
   std::lock_guard<std::mutex> lock(mu_);
   rows_ = rows;
   results_.assign(rows.size(), RowResult{});
+  has_timings_ = false;
+}
+
+void JsonSink::Timings(const PlayTimings& timings) {
+  std::lock_guard<std::mutex> lock(mu_);
+  timings_ = timings;
+  has_timings_ = true;
 }
 
 void JsonSink::Result(size_t row, const RowResult& result) {
@@ -40,6 +47,7 @@ std::string JsonSink::Document() const {
     results.push_back(std::move(item));
   }
   doc["results"] = std::move(results);
+  if (has_timings_) doc["timings"] = TimingsJson(timings_);
   // Invalid UTF-8 from a daemon must not throw.
   return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }

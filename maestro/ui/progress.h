@@ -6,7 +6,9 @@
 //   State()     the row's state words ("started", "down", "failed: ...") and their Tone;
 //   Note()      a remark after the state ("(configuration changed: ...)");
 //   Problem()   why a row could not be looked at (a daemon's error), shown apart;
-//   Result()    the row's outcome record (JSON, summaries).
+//   Result()    the row's outcome record (JSON, summaries);
+//   Timings()   where the play's time went (ui/timings.h), once, just before End(), from the
+//               plays that record it (start, stop, kill, restart).
 // Implementations: the live terminal table and plain lines (TableSink), the machine-readable
 // result list (JsonSink), and RecordingSink for tests.
 //
@@ -29,6 +31,8 @@ enum class Color { kNone, kGreen, kRed, kCyan };
 // How a semantic state reads: good news (green), bad news (red), already so / nothing to do
 // (cyan), or neither.
 enum class Tone { kNeutral, kGood, kBad, kInfo };
+
+struct PlayTimings;  // ui/timings.h
 
 struct Row {
   int number = 0;  // as displayed ("  3.")
@@ -67,6 +71,8 @@ class ProgressSink {
   virtual void Note(size_t row, const std::string& note, Tone tone) {}
   // Why a row could not be looked at (a daemon's error); may span lines, sinks shorten it.
   virtual void Problem(size_t row, const std::string& message) {}
+  // Where the play's time went; at most once per play, before End().
+  virtual void Timings(const PlayTimings& timings) {}
 };
 
 // Keeps every call, for tests.

@@ -30,6 +30,7 @@ LAYERS = {
     "audit": ["base", "model", "lifecycle", "http", "transport"],
     "plays": ["base", "model", "graph", "docker", "spec", "ui"],
     "lock": ["base", "docker"],
+    "swarm": ["base", "model", "spec", "docker"],
     "cli": ["*"],
     "guest": ["model", "template"],
 }
@@ -43,7 +44,7 @@ TEST_PACKAGES = [
 
 # Lower layers whose tests use a higher layer's testonly target: package -> test users.
 TEST_USERS = {
-    "config": ["graph", "plays"],
+    "config": ["graph", "plays", "swarm"],
     "template": ["config"],
 }
 
