@@ -1,6 +1,5 @@
 // maestro's composition root: parse the command line, load the environment, wire the real
 // clients, clock, output and signal handling, and run the command.
-#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "maestro/base/clock.h"
+#include "maestro/base/heap.h"
 #include "maestro/cli/commands.h"
 #include "maestro/cli/load.h"
 #include "maestro/cli/lock_command.h"
@@ -230,9 +230,7 @@ int Run(int argc, char** argv) {
 }  // namespace maestro::cli
 
 int main(int argc, char** argv) {
-  // maestro's worker threads (up to 256) mostly wait on daemons: two malloc arenas serve them
-  // without the fragmentation of glibc's default of 8 per core (`start` of the 6,000-instance
-  // benchmark file at unit 200: 83 MB -> 59 MB peak RSS, docs/benchmarks.md §3).
-  mallopt(M_ARENA_MAX, 2);
+  // Two malloc arenas, the heap grown in 64 MiB steps on huge pages (maestro/base/heap.h).
+  maestro::TuneProcessHeap();
   return maestro::cli::Run(argc, argv);
 }

@@ -46,8 +46,8 @@ NodeLabelPlan PlanNodeLabels(const std::vector<model::Ship>& ships,
       continue;
     }
     auto label = n.labels.find(kShipNodeLabel);
-    plan.labels.push_back({ship.name, n.id, DescribeNode(n),
-                           label != n.labels.end() && label->second == ship.name});
+    plan.labels.push_back(
+        {ship.name, n.id, DescribeNode(n), label != n.labels.end() && label->second == ship.name});
   }
   return plan;
 }
@@ -70,8 +70,8 @@ absl::StatusOr<NodeLabelPlan> LabelNodes(
     tried.push_back(absl::StrCat(ship.name, " (", listed.status().message(), ")"));
   }
   if (manager == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "no ship is a reachable swarm manager: ", absl::StrJoin(tried, "; ")));
+    return absl::FailedPreconditionError(
+        absl::StrCat("no ship is a reachable swarm manager: ", absl::StrJoin(tried, "; ")));
   }
   NodeLabelPlan plan = PlanNodeLabels(env.ships, nodes);
   for (NodeLabel& l : plan.labels) {
@@ -82,8 +82,8 @@ absl::StatusOr<NodeLabelPlan> LabelNodes(
       spec["Labels"][kShipNodeLabel] = l.ship;
       absl::Status s = manager->UpdateNode(n.id, n.version, spec);
       if (!s.ok()) {
-        plan.problems.push_back(absl::StrCat(l.ship, ": labelling node ", l.node, ": ",
-                                             s.message()));
+        plan.problems.push_back(
+            absl::StrCat(l.ship, ": labelling node ", l.node, ": ", s.message()));
         l.node_id.clear();
       }
     }

@@ -23,13 +23,13 @@ inline constexpr char kShipNodeLabel[] = "maestro.ship";
 struct NodeLabel {
   std::string ship;
   std::string node_id;
-  std::string node;  // "abc123def456 (hostname, 10.0.0.1)"
+  std::string node;      // "abc123def456 (hostname, 10.0.0.1)"
   bool already = false;  // the node carries the label with this value already
 };
 
 struct NodeLabelPlan {
-  std::vector<NodeLabel> labels;       // in ship order
-  std::vector<std::string> problems;   // "ship2: no swarm node has address or hostname 10.0.0.2"
+  std::vector<NodeLabel> labels;      // in ship order
+  std::vector<std::string> problems;  // "ship2: no swarm node has address or hostname 10.0.0.2"
 };
 
 NodeLabelPlan PlanNodeLabels(const std::vector<model::Ship>& ships,
