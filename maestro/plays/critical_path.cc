@@ -4,7 +4,7 @@
 
 namespace maestro::plays {
 
-std::vector<size_t> CriticalPath(const std::vector<std::vector<size_t>>& prerequisites,
+std::vector<size_t> CriticalPath(const NodeLists& prerequisites,
                                  const std::vector<NodeSpan>& spans) {
   auto later = [&](size_t a, size_t b) {  // whether node a ended after node b (ties: higher)
     return spans[a].end > spans[b].end || (spans[a].end == spans[b].end && a > b);
@@ -20,9 +20,9 @@ std::vector<size_t> CriticalPath(const std::vector<std::vector<size_t>>& prerequ
     path.push_back(node);
     size_t next = n;
     if (node < prerequisites.size()) {
-      for (size_t p : prerequisites[node]) {
+      prerequisites.ForEach(node, [&](size_t p) {
         if (p < n && spans[p].ran && (next == n || later(p, next))) next = p;
-      }
+      });
     }
     node = next;
   }

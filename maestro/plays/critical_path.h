@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "maestro/plays/node_lists.h"
 
 namespace maestro::plays {
 
@@ -20,7 +21,7 @@ struct NodeSpan {
 
 // Nodes first to last; empty when no node ran. Ties go to the higher node (the later one in
 // the play's order). `prerequisites` as for Plan::Create; out-of-range entries are ignored.
-std::vector<size_t> CriticalPath(const std::vector<std::vector<size_t>>& prerequisites,
+std::vector<size_t> CriticalPath(const NodeLists& prerequisites,
                                  const std::vector<NodeSpan>& spans);
 
 }  // namespace maestro::plays

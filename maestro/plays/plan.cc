@@ -1,6 +1,7 @@
 #include "maestro/plays/plan.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -33,32 +34,40 @@ bool IsFinal(NodeState state) {
          state == NodeState::kSkipped || state == NodeState::kCancelled;
 }
 
-absl::StatusOr<Plan> Plan::Create(std::vector<std::vector<size_t>> prerequisites) {
+absl::StatusOr<Plan> Plan::Create(NodeLists prerequisites) {
   Plan plan;
   const size_t n = prerequisites.size();
   plan.state_.assign(n, NodeState::kWaiting);
-  plan.dependents_.assign(n, {});
   plan.pending_.assign(n, 0);
   plan.blocked_by_.assign(n, n);
   plan.trigger_.assign(n, n);
   plan.released_.assign(n, false);
   plan.hold_.assign(n, n);
   plan.unfinished_ = n;
-  for (size_t i = 0; i < n; ++i) {
-    std::vector<size_t>& pre = prerequisites[i];
-    std::sort(pre.begin(), pre.end());
-    pre.erase(std::unique(pre.begin(), pre.end()), pre.end());
-    for (size_t p : pre) {
-      if (p >= n) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("plan: node ", i, " depends on unknown node ", p));
-      }
-      if (p == i) {
-        return absl::InvalidArgumentError(absl::StrCat("plan: node ", i, " depends on itself"));
-      }
-      plan.dependents_[p].push_back(i);
+  plan.row_users_.assign(prerequisites.row_count(), {});
+  plan.rows_with_.assign(n, {});
+  plan.own_dependents_.assign(n, {});
+  for (size_t r = 1; r < prerequisites.row_count(); ++r) {
+    for (size_t p : prerequisites.row(r)) {
+      if (p >= n) break;  // reported below, with a node that uses the row
+      plan.rows_with_[p].push_back(static_cast<uint32_t>(r));
     }
-    plan.pending_[i] = pre.size();
+  }
+  for (size_t i = 0; i < n; ++i) {
+    absl::Status bad = absl::OkStatus();
+    prerequisites.ForEach(i, [&](size_t p) {
+      if (!bad.ok()) return;
+      if (p >= n) {
+        bad = absl::InvalidArgumentError(
+            absl::StrCat("plan: node ", i, " depends on unknown node ", p));
+      } else if (p == i) {
+        bad = absl::InvalidArgumentError(absl::StrCat("plan: node ", i, " depends on itself"));
+      }
+    });
+    if (!bad.ok()) return bad;
+    if (prerequisites.row_of(i) != 0) plan.row_users_[prerequisites.row_of(i)].push_back(i);
+    for (size_t p : prerequisites.own(i)) plan.own_dependents_[p].push_back(i);
+    plan.pending_[i] = prerequisites.Count(i);
   }
   // Kahn's algorithm to reject cycles up front; a cyclic plan would never finish.
   std::vector<size_t> indegree = plan.pending_;
@@ -71,9 +80,9 @@ absl::StatusOr<Plan> Plan::Create(std::vector<std::vector<size_t>> prerequisites
     size_t node = queue.back();
     queue.pop_back();
     ++seen;
-    for (size_t d : plan.dependents_[node]) {
+    plan.ForEachDependent(node, [&](size_t d) {
       if (--indegree[d] == 0) queue.push_back(d);
-    }
+    });
   }
   if (seen != n) {
     std::vector<size_t> cyclic;
@@ -83,7 +92,7 @@ absl::StatusOr<Plan> Plan::Create(std::vector<std::vector<size_t>> prerequisites
     return absl::InvalidArgumentError(
         absl::StrCat("plan: dependency cycle among nodes ", absl::StrJoin(cyclic, ", ")));
   }
-  plan.prerequisites_ = prerequisites;
+  plan.prerequisites_ = std::move(prerequisites);
   for (size_t i = 0; i < n; ++i) {
     if (plan.pending_[i] == 0) {
       plan.state_[i] = NodeState::kReady;
@@ -154,9 +163,9 @@ bool Plan::Satisfies(size_t p, size_t d) const {
 }
 
 void Plan::ReleaseDependents(size_t node, bool only_hold) {
-  for (size_t d : dependents_[node]) {
-    if ((d == hold_[node]) != only_hold) continue;
-    if (state_[d] != NodeState::kWaiting) continue;
+  ForEachDependent(node, [&](size_t d) {
+    if ((d == hold_[node]) != only_hold) return;
+    if (state_[d] != NodeState::kWaiting) return;
     if (--pending_[d] == 0) {
       if (cancelled_ && !Kept(d)) {
         Finish(d, NodeState::kCancelled);
@@ -164,7 +173,7 @@ void Plan::ReleaseDependents(size_t node, bool only_hold) {
         MakeReady(d);
       }
     }
-  }
+  });
 }
 
 void Plan::MarkFailed(size_t node) {
@@ -180,7 +189,7 @@ void Plan::MarkFailed(size_t node) {
 }
 
 void Plan::SkipDependents(size_t node, size_t root) {
-  for (size_t d : dependents_[node]) SkipFrom(d, root);
+  ForEachDependent(node, [&](size_t d) { SkipFrom(d, root); });
 }
 
 void Plan::SkipFrom(size_t first, size_t root) {
@@ -191,7 +200,9 @@ void Plan::SkipFrom(size_t first, size_t root) {
     if (state_[d] != NodeState::kWaiting) continue;
     blocked_by_[d] = root;
     Finish(d, NodeState::kSkipped);
-    stack.insert(stack.end(), dependents_[d].begin(), dependents_[d].end());
+    ForEachDependent(d, [&](size_t next) {
+      if (state_[next] == NodeState::kWaiting) stack.push_back(next);
+    });
   }
 }
 
@@ -210,9 +221,9 @@ void Plan::Cancel() {
   for (size_t i = 0; i < state_.size(); ++i) {
     if (!keep[i] || IsFinal(state_[i]) || state_[i] == NodeState::kRunning) continue;
     size_t pending = 0;
-    for (size_t p : prerequisites_[i]) {
+    prerequisites_.ForEach(i, [&](size_t p) {
       if (!Satisfies(p, i)) ++pending;
-    }
+    });
     pending_[i] = pending;
     if (pending == 0) {
       MakeReady(i);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "maestro/plays/node_lists.h"
 
 namespace maestro::plays {
 
@@ -36,8 +37,12 @@ bool IsFinal(NodeState state);
 class Plan {
  public:
   // prerequisites[i] lists the nodes that must succeed before node i. Errors on
-  // out-of-range indices, self-edges and cycles (the cycle is named by node index).
-  static absl::StatusOr<Plan> Create(std::vector<std::vector<size_t>> prerequisites);
+  // out-of-range indices, self-edges and cycles (the cycle is named by node index). Memory is
+  // linear in the nodes plus the distinct shared rows (node_lists.h), never in the edges.
+  static absl::StatusOr<Plan> Create(NodeLists prerequisites);
+  static absl::StatusOr<Plan> Create(const std::vector<std::vector<size_t>>& prerequisites) {
+    return Create(NodeLists(prerequisites));
+  }
 
   size_t size() const { return state_.size(); }
   NodeState state(size_t node) const { return state_[node]; }
@@ -89,12 +94,23 @@ class Plan {
   void ReleaseDependents(size_t node, bool only_hold);
   // Whether prerequisite `p` no longer holds back `d`.
   bool Satisfies(size_t p, size_t d) const;
+  // Calls f(d) for every node d whose list holds `node`: the users of each shared row holding
+  // it, then the nodes holding it in their own list.
+  template <typename F>
+  void ForEachDependent(size_t node, F&& f) const {
+    for (uint32_t r : rows_with_[node]) {
+      for (size_t d : row_users_[r]) f(d);
+    }
+    for (size_t d : own_dependents_[node]) f(d);
+  }
 
   std::vector<NodeState> state_;
-  std::vector<std::vector<size_t>> dependents_;
-  std::vector<std::vector<size_t>> prerequisites_;
-  std::vector<size_t> trigger_;  // size() when none
-  std::vector<size_t> pending_;  // prerequisites not yet succeeded
+  NodeLists prerequisites_;
+  std::vector<std::vector<size_t>> row_users_;       // shared row id -> nodes with that row
+  std::vector<std::vector<uint32_t>> rows_with_;     // node -> shared row ids holding it
+  std::vector<std::vector<size_t>> own_dependents_;  // node -> nodes holding it in their own list
+  std::vector<size_t> trigger_;                      // size() when none
+  std::vector<size_t> pending_;                      // prerequisites not yet succeeded
   std::vector<size_t> blocked_by_;
   std::vector<bool> released_;
   std::vector<size_t> hold_;   // size() when none

@@ -6,6 +6,8 @@
 namespace maestro::plays {
 namespace {
 
+using Lists = std::vector<std::vector<size_t>>;
+
 using ::testing::ElementsAre;
 
 // zk-1, zk-2 (0, 1) <- kafka-1 (2) <- tools (3); web (4) independent.
@@ -202,16 +204,16 @@ TEST(Plan, CancelKeepsAHeldFollowUpWaitingForItsTrigger) {
 }
 
 TEST(Plan, RejectsCyclesSelfEdgesAndUnknownNodes) {
-  EXPECT_FALSE(Plan::Create({{1}, {0}}).ok());
-  EXPECT_FALSE(Plan::Create({{0}}).ok());
-  EXPECT_FALSE(Plan::Create({{7}}).ok());
-  auto cyclic = Plan::Create({{}, {2}, {1}});
+  EXPECT_FALSE(Plan::Create(Lists{{1}, {0}}).ok());
+  EXPECT_FALSE(Plan::Create(Lists{{0}}).ok());
+  EXPECT_FALSE(Plan::Create(Lists{{7}}).ok());
+  auto cyclic = Plan::Create(Lists{{}, {2}, {1}});
   ASSERT_FALSE(cyclic.ok());
   EXPECT_NE(cyclic.status().message().find("1, 2"), absl::string_view::npos);
 }
 
 TEST(Plan, EmptyPlanIsFinished) {
-  auto plan = Plan::Create({});
+  auto plan = Plan::Create(Lists{});
   ASSERT_TRUE(plan.ok());
   EXPECT_TRUE(plan->Finished());
 }
@@ -234,6 +236,48 @@ TEST(PlanDeathTest, BadIndicesAbort) {
   plan->TakeReady();
   EXPECT_DEATH(plan->Release(0, 9), "Plan::Release holds");
   EXPECT_DEATH(plan->MarkFailed(2), "outside the plan");
+}
+
+}  // namespace
+}  // namespace maestro::plays
+
+namespace maestro::plays {
+namespace {
+
+// Create-ahead shape over shared rows: creates 0..3 (db-1, db-2, app-1, app-2) and starts
+// 4..7; each app start waits for the shared row {start db-1, start db-2} plus its own create.
+TEST(Plan, SharedRowsAndOwnEntriesGateAndSkipLikeDenseLists) {
+  NodeLists pre(8);
+  for (size_t app : {2, 3}) pre.Set(4 + app, {4, 5});
+  for (size_t c = 0; c < 4; ++c) pre.Add(4 + c, c);
+  EXPECT_EQ(pre.row_of(6), pre.row_of(7));
+  auto created = Plan::Create(std::move(pre));
+  ASSERT_TRUE(created.ok());
+  Plan plan = *std::move(created);
+  EXPECT_THAT(plan.TakeReady(), ElementsAre(0, 1, 2, 3));
+  for (size_t c = 0; c < 4; ++c) plan.MarkSucceeded(c);
+  EXPECT_THAT(plan.TakeReady(), ElementsAre(4, 5)) << "app starts wait for both db starts";
+  plan.MarkSucceeded(4);
+  EXPECT_FALSE(plan.HasReady());
+  plan.MarkFailed(5);
+  EXPECT_TRUE(plan.Finished());
+  EXPECT_EQ(plan.state(6), NodeState::kSkipped);
+  EXPECT_EQ(plan.state(7), NodeState::kSkipped);
+  EXPECT_EQ(plan.blocked_by(7), 5u);
+}
+
+TEST(Plan, SharedRowsWithAnUnknownNodeOrACycleAreRejected) {
+  NodeLists unknown(3);
+  unknown.Set(1, {0, 9});
+  unknown.Set(2, {0, 9});
+  EXPECT_FALSE(Plan::Create(std::move(unknown)).ok());
+  NodeLists cycle(3);
+  cycle.Set(0, {1});
+  cycle.Add(1, 2);
+  cycle.Set(2, {0});
+  auto cyclic = Plan::Create(std::move(cycle));
+  ASSERT_FALSE(cyclic.ok());
+  EXPECT_NE(cyclic.status().message().find("0, 1, 2"), absl::string_view::npos);
 }
 
 }  // namespace

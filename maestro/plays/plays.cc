@@ -38,13 +38,12 @@ PlayReport RunStopLike(const PlayWorld& world, const std::vector<std::string>& c
                        const PlayOptions& options, Scheduler& scheduler, StopKind kind) {
   PlayRunner run(world, kind == StopKind::kStop ? "stop" : "kill", containers, true);
   run.EnableTimings();
-  std::vector<std::vector<size_t>> pre =
-      options.ignore_dependencies
-          ? std::vector<std::vector<size_t>>(containers.size())
-          : internal::Prerequisites(*world.env, containers, /*forward=*/false);
+  NodeLists pre = options.ignore_dependencies
+                      ? NodeLists(containers.size())
+                      : internal::Prerequisites(*world.env, containers, /*forward=*/false);
   std::vector<bool> has_dependents(containers.size(), false);
-  for (const std::vector<size_t>& p : pre) {
-    for (size_t node : p) has_dependents[node] = true;
+  for (size_t i = 0; i < pre.size(); ++i) {
+    pre.ForEach(i, [&](size_t node) { has_dependents[node] = true; });
   }
   return run.Run(std::move(pre), Identity(containers.size()), scheduler,
                  [&](size_t node, const CancellationToken& cancel) {
@@ -65,10 +64,9 @@ PlayReport RunStart(const PlayWorld& world, const std::vector<std::string>& cont
   run.EnableTimings();
   PullOnce pulls;
   StartFlags flags{options.refresh_images, options.reuse};
-  std::vector<std::vector<size_t>> deps =
-      options.ignore_dependencies
-          ? std::vector<std::vector<size_t>>(containers.size())
-          : internal::Prerequisites(*world.env, containers, /*forward=*/true);
+  NodeLists deps = options.ignore_dependencies
+                       ? NodeLists(containers.size())
+                       : internal::Prerequisites(*world.env, containers, /*forward=*/true);
   // Create-ahead: node 2i prepares (pulls, creates) container i at once, node 2i+1 starts it
   // once its dependencies run.
   std::vector<size_t> node_to_container(2 * containers.size());
@@ -96,8 +94,7 @@ PlayReport RunClean(const PlayWorld& world, const std::vector<std::string>& cont
   PlayRunner run(world, "clean", containers, false);
   // Clean always honours dependency order (MaestroNG), so dependents' volumes go first... it
   // removes stopped containers only, which are independent: order by dependencies anyway.
-  std::vector<std::vector<size_t>> pre =
-      internal::Prerequisites(*world.env, containers, /*forward=*/true);
+  NodeLists pre = internal::Prerequisites(*world.env, containers, /*forward=*/true);
   return run.Run(
       std::move(pre), Identity(containers.size()), scheduler,
       [&](size_t node, const CancellationToken&) { return CleanOne(run, run.target(node)); });
@@ -107,10 +104,9 @@ PlayReport RunPull(const PlayWorld& world, const std::vector<std::string>& conta
                    const PlayOptions& options, Scheduler& scheduler) {
   PlayRunner run(world, "pull", containers, false);
   PullOnce pulls;
-  std::vector<std::vector<size_t>> pre =
-      options.ignore_dependencies
-          ? std::vector<std::vector<size_t>>(containers.size())
-          : internal::Prerequisites(*world.env, containers, /*forward=*/true);
+  NodeLists pre = options.ignore_dependencies
+                      ? NodeLists(containers.size())
+                      : internal::Prerequisites(*world.env, containers, /*forward=*/true);
   return run.Run(std::move(pre), Identity(containers.size()), scheduler,
                  [&](size_t node, const CancellationToken& cancel) -> absl::Status {
                    const Target& t = run.target(node);
@@ -135,29 +131,37 @@ PlayReport RunRestart(const PlayWorld& world, const std::vector<std::string>& co
   const size_t n = containers.size();
   // Node 3i stops container i, node 3i+1 prepares its new container (create-ahead: right
   // after its own stop), node 3i+2 starts it once its dependencies run again.
-  std::vector<std::vector<size_t>> pre(3 * n);
+  NodeLists pre(3 * n);
   std::vector<size_t> node_to_container(3 * n);
   for (size_t i = 0; i < n; ++i) {
     for (size_t k = 0; k < 3; ++k) node_to_container[3 * i + k] = i;
-    pre[3 * i + 1].push_back(3 * i);
-    pre[3 * i + 2].push_back(3 * i + 1);
   }
   if (!options.ignore_dependencies) {
-    // deps[i]: containers of the play that container i depends on.
-    std::vector<std::vector<size_t>> deps =
-        internal::Prerequisites(*world.env, containers, /*forward=*/true);
+    // deps.Of(i): containers of the play that container i depends on; dependents.Of(i): those
+    // that depend on it. Instances of one service share each of the three rows.
+    const NodeLists deps = internal::Prerequisites(*world.env, containers, /*forward=*/true);
+    const NodeLists dependents = internal::Prerequisites(*world.env, containers, /*forward=*/false);
+    std::vector<size_t> list;
     for (size_t i = 0; i < n; ++i) {
-      for (size_t d : deps[i]) {
-        pre[3 * d].push_back(3 * i);          // stop the dependent first
-        pre[3 * i + 1].push_back(3 * d + 1);  // create the dependency first (volumes_from)
-        pre[3 * i + 2].push_back(3 * d + 2);  // start the dependency first
-      }
+      list.clear();
+      dependents.ForEach(i, [&](size_t d) { list.push_back(3 * d); });
+      pre.Set(3 * i, list);  // stop the dependents first
+      list.clear();
+      deps.ForEach(i, [&](size_t d) { list.push_back(3 * d + 1); });
+      pre.Set(3 * i + 1, list);  // create the dependencies first (volumes_from)
+      list.clear();
+      deps.ForEach(i, [&](size_t d) { list.push_back(3 * d + 2); });
+      pre.Set(3 * i + 2, list);  // start the dependencies first
     }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    pre.Add(3 * i + 1, 3 * i);
+    pre.Add(3 * i + 2, 3 * i + 1);
   }
   // Stop nodes that other containers' stops wait for (beyond their own prepare).
   std::vector<bool> stop_has_dependents(n, false);
   for (size_t node = 0; node < 3 * n; node += 3) {
-    for (size_t p : pre[node]) stop_has_dependents[p / 3] = true;
+    pre.ForEach(node, [&](size_t p) { stop_has_dependents[p / 3] = true; });
   }
   StartFlags flags{false, options.reuse};
   // A container this play stopped is started again, even after Ctrl-C.

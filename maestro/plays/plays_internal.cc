@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "maestro/graph/container_graph.h"
 #include "maestro/graph/graph.h"
 
 namespace maestro::plays::internal {
@@ -20,17 +21,20 @@ std::string TagAndId(const std::string& image, const std::string& id) {
   return absl::StrCat(TagOf(image), ":", ShortId(id));
 }
 
-std::vector<std::vector<size_t>> Prerequisites(const model::Environment& env,
-                                               const std::vector<std::string>& containers,
-                                               bool forward) {
+NodeLists Prerequisites(const model::Environment& env, const std::vector<std::string>& containers,
+                        bool forward) {
   std::unordered_map<std::string, size_t> index;
   for (size_t i = 0; i < containers.size(); ++i) index.emplace(containers[i], i);
-  std::vector<std::vector<size_t>> pre(containers.size());
+  const graph::ContainerGraph graph(env);
+  NodeLists pre(containers.size());
+  std::vector<size_t> list;
   for (size_t i = 0; i < containers.size(); ++i) {
-    for (const std::string& other : graph::ContainerClosure(env, containers[i], forward)) {
+    list.clear();
+    for (const std::string& other : graph.Closure(containers[i], forward)) {
       auto it = index.find(other);
-      if (it != index.end() && it->second != i) pre[i].push_back(it->second);
+      if (it != index.end() && it->second != i) list.push_back(it->second);
     }
+    pre.Set(i, list);  // the instances of one service share one row
   }
   return pre;
 }

@@ -40,6 +40,7 @@
 #include "maestro/docker/registry_auth.h"
 #include "maestro/model/environment.h"
 #include "maestro/plays/critical_path.h"
+#include "maestro/plays/node_lists.h"
 #include "maestro/plays/plan.h"
 #include "maestro/plays/plays.h"
 #include "maestro/plays/scheduler.h"
@@ -58,9 +59,8 @@ std::string TagAndId(const std::string& image, const std::string& id);
 // prerequisites[i] for the containers of a play: forward plays wait for the containers each
 // one depends on; reverse plays (stop, kill) wait for their dependents. Only edges between
 // containers of the play count, transitively through containers outside it.
-std::vector<std::vector<size_t>> Prerequisites(const model::Environment& env,
-                                               const std::vector<std::string>& containers,
-                                               bool forward);
+NodeLists Prerequisites(const model::Environment& env, const std::vector<std::string>& containers,
+                        bool forward);
 
 // Whether the daemon will start this stopped container again by itself: its restart policy is
 // always or unless-stopped, or on-failure after a failure with retries left.
@@ -134,9 +134,9 @@ class PlayRunner {
   // Runs the plan; node_to_container maps plan nodes to containers (restart has two nodes per
   // container, consecutive). `triggers`: (follow-up node, trigger node) pairs, see
   // Plan::SetTrigger.
-  PlayReport Run(std::vector<std::vector<size_t>> prerequisites,
-                 const std::vector<size_t>& node_to_container, Scheduler& scheduler,
-                 const Work& work, const std::vector<std::pair<size_t, size_t>>& triggers = {});
+  PlayReport Run(NodeLists prerequisites, const std::vector<size_t>& node_to_container,
+                 Scheduler& scheduler, const Work& work,
+                 const std::vector<std::pair<size_t, size_t>>& triggers = {});
 
   void SetContainerId(size_t c, const std::string& id);
 
@@ -174,8 +174,7 @@ class PlayRunner {
   std::string RemoveUnstarted(size_t c);
   // The PlayTimings of the finished run: the recorded spans per container and the critical
   // path over the plan's nodes, as containers.
-  ui::PlayTimings Timings(const std::vector<std::vector<size_t>>& prerequisites,
-                          const std::vector<NodeSpan>& node_spans,
+  ui::PlayTimings Timings(const NodeLists& prerequisites, const std::vector<NodeSpan>& node_spans,
                           const std::vector<size_t>& node_to_container, absl::Time begin,
                           absl::Time end);
 };
@@ -278,8 +277,7 @@ absl::Status LaunchOne(PlayRunner& run, const Target& t, const StartFlags& flags
 // `deps[i]`). Creates of later tiers still overlap the starts and checks of earlier ones. Lower
 // nodes are handed out first, so a launch that is ready goes before the preparation of later
 // containers.
-std::vector<std::vector<size_t>> CreateAheadPrerequisites(
-    const std::vector<std::vector<size_t>>& deps);
+NodeLists CreateAheadPrerequisites(const NodeLists& deps);
 
 enum class StopKind { kStop, kKill };
 

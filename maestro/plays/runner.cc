@@ -59,9 +59,8 @@ PlayRunner::PlayRunner(const PlayWorld& world, std::string play,
   rows_ = std::move(rows);
 }
 
-PlayReport PlayRunner::Run(std::vector<std::vector<size_t>> prerequisites,
-                           const std::vector<size_t>& node_to_container, Scheduler& scheduler,
-                           const Work& work,
+PlayReport PlayRunner::Run(NodeLists prerequisites, const std::vector<size_t>& node_to_container,
+                           Scheduler& scheduler, const Work& work,
                            const std::vector<std::pair<size_t, size_t>>& triggers) {
   PlayReport report;
   report.play = play_;
@@ -88,7 +87,7 @@ PlayReport PlayRunner::Run(std::vector<std::vector<size_t>> prerequisites,
   Clock* clock = world_.clock;
   auto now = [clock] { return clock != nullptr ? clock->Now() : absl::UnixEpoch(); };
   const absl::Time play_begin = now();
-  const std::vector<std::vector<size_t>> node_prerequisites = prerequisites;
+  const NodeLists node_prerequisites = prerequisites;
   std::vector<NodeSpan> node_spans(node_to_container.size());
   absl::StatusOr<Plan> plan = Plan::Create(std::move(prerequisites));
   if (!plan.ok()) {
@@ -223,7 +222,7 @@ void PlayRunner::RecordPhase(size_t c, ui::Phase phase, absl::Time begin, absl::
   spans_[c].push_back({phase, begin, std::max(begin, end)});
 }
 
-ui::PlayTimings PlayRunner::Timings(const std::vector<std::vector<size_t>>& prerequisites,
+ui::PlayTimings PlayRunner::Timings(const NodeLists& prerequisites,
                                     const std::vector<NodeSpan>& node_spans,
                                     const std::vector<size_t>& node_to_container, absl::Time begin,
                                     absl::Time end) {

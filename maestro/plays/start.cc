@@ -468,15 +468,19 @@ absl::Status LaunchOne(PlayRunner& run, const Target& t, const StartFlags& flags
   return absl::OkStatus();
 }
 
-std::vector<std::vector<size_t>> CreateAheadPrerequisites(
-    const std::vector<std::vector<size_t>>& deps) {
-  std::vector<std::vector<size_t>> pre(2 * deps.size());
+NodeLists CreateAheadPrerequisites(const NodeLists& deps) {
+  NodeLists pre(2 * deps.size());
+  std::vector<size_t> creates, starts;
   for (size_t i = 0; i < deps.size(); ++i) {
-    pre[2 * i + 1].push_back(2 * i);
-    for (size_t d : deps[i]) {
-      pre[2 * i].push_back(2 * d);
-      pre[2 * i + 1].push_back(2 * d + 1);
-    }
+    creates.clear();
+    starts.clear();
+    deps.ForEach(i, [&](size_t d) {
+      creates.push_back(2 * d);
+      starts.push_back(2 * d + 1);
+    });
+    pre.Set(2 * i, creates);  // instances of one service share both rows
+    pre.Set(2 * i + 1, starts);
+    pre.Add(2 * i + 1, 2 * i);
   }
   return pre;
 }

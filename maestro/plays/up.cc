@@ -58,14 +58,13 @@ class UpPlay {
     }
     std::vector<std::string> names;
     for (size_t p : planned_) names.push_back(plan.containers[p].name);
-    std::vector<std::vector<size_t>> deps =
-        internal::Prerequisites(*world.env, names, /*forward=*/true);
+    const NodeLists deps = internal::Prerequisites(*world.env, names, /*forward=*/true);
     for (size_t i = 0; i < planned_.size(); ++i) {
-      for (size_t j : deps[i]) {
+      deps.ForEach(i, [&](size_t j) {
         if (plan.containers[planned_[j]].action == ConvergeAction::kRecreate) {
           recreated_dependency_[planned_[i]] = plan.containers[planned_[j]].name;
         }
-      }
+      });
     }
   }
 
@@ -96,36 +95,38 @@ class UpPlay {
     return out;
   }
 
-  std::vector<std::vector<size_t>> Prerequisites() const {
+  NodeLists Prerequisites() const {
     const std::vector<PlannedContainer>& all = plan_.containers;
-    std::vector<std::vector<size_t>> pre(2 * all.size());
-    for (size_t c = 0; c < all.size(); ++c) pre[2 * c + 1].push_back(2 * c);
+    NodeLists pre(2 * all.size());
     // Dependencies among the planned containers (the orphans come after them in the plan).
     if (!options_.ignore_dependencies) {
       std::vector<std::string> names;
       for (size_t c : planned_) names.push_back(all[c].name);
-      std::vector<std::vector<size_t>> deps =
-          internal::Prerequisites(*world_.env, names, /*forward=*/true);
+      const NodeLists deps = internal::Prerequisites(*world_.env, names, /*forward=*/true);
+      std::vector<size_t> ups;
       for (size_t i = 0; i < planned_.size(); ++i) {
         const size_t c = planned_[i];
         if (!Acts(all[c].action)) continue;  // none, unknown: nothing to wait for
-        for (size_t j : deps[i]) {
+        ups.clear();
+        deps.ForEach(i, [&](size_t j) {
           const size_t d = planned_[j];
-          pre[2 * c + 1].push_back(2 * d + 1);  // its dependencies are up first
+          ups.push_back(2 * d + 1);  // its dependencies are up first
           if (all[c].action == ConvergeAction::kRecreate &&
               all[d].action == ConvergeAction::kRecreate) {
-            pre[2 * d].push_back(2 * c);  // and a recreated dependent is stopped first
+            pre.Add(2 * d, 2 * c);  // and a recreated dependent is stopped first
           }
-        }
+        });
+        pre.Set(2 * c + 1, ups);
       }
     }
+    for (size_t c = 0; c < all.size(); ++c) pre.Add(2 * c + 1, 2 * c);
     if (!options_.remove_orphans) return pre;
     // Orphans are removed before anything on their ship comes up (they may hold its ports),
     // dependents first as far as the file still knows their services.
     for (size_t o = 0; o < all.size(); ++o) {
       if (all[o].action != ConvergeAction::kOrphan) continue;
       for (size_t c : planned_) {
-        if (all[c].ship == all[o].ship && Acts(all[c].action)) pre[2 * c + 1].push_back(2 * o);
+        if (all[c].ship == all[o].ship && Acts(all[c].action)) pre.Add(2 * c + 1, 2 * o);
       }
       if (options_.ignore_dependencies) continue;
       const model::Service* service = world_.env->FindService(all[o].service);
@@ -135,7 +136,7 @@ class UpPlay {
       deps.insert(service->wants_info.begin(), service->wants_info.end());
       for (size_t d = 0; d < all.size(); ++d) {
         if (d != o && all[d].action == ConvergeAction::kOrphan && deps.count(all[d].service)) {
-          pre[2 * d].push_back(2 * o);
+          pre.Add(2 * d, 2 * o);
         }
       }
     }
