@@ -69,7 +69,9 @@ class ConvergenceTest : public ::testing::Test {
     FakeDockerHost& h = host(inst.ship);
     absl::StatusOr<docker::CreateContainerResult> created = h.CreateContainer(inst.name, body);
     ASSERT_TRUE(created.ok()) << created.status();
-    if (start) ASSERT_TRUE(h.StartContainer(created->id).ok());
+    if (start) {
+      ASSERT_TRUE(h.StartContainer(created->id).ok());
+    }
   }
   void Create(const std::string& name, bool start = true) {
     Create(*env_.FindInstance(name), start);
