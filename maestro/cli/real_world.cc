@@ -2,10 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "maestro/docker/registry_auth.h"
 #include "maestro/lifecycle/checks.h"
+#include "maestro/lifecycle/subprocess.h"
 #include "maestro/transport/socket_transport.h"
 
 namespace maestro::cli {
@@ -61,6 +65,40 @@ void TrailAuditSink::Error(const std::string& action, const std::vector<std::str
   trail_->Error(What(containers, task), action, message);
 }
 
+namespace {
+
+// `docker-credential-NAME get`, the server on stdin, as the docker CLI runs it. Its stdout is
+// the answer (it holds the secret: returned, never put in a message); when it fails, stdout is
+// its error message ("credentials not found in native keychain").
+constexpr size_t kMaxHelperAnswer = 64 * 1024;
+
+absl::StatusOr<std::string> RunCredentialHelper(const std::atomic<bool>* interrupt,
+                                                const std::string& program,
+                                                const std::string& server) {
+  lifecycle::SubprocessOptions options;
+  options.argv = {program, "get"};
+  options.stdin_data = server;
+  std::string out;
+  options.output = [&out](absl::string_view data) {
+    if (out.size() < kMaxHelperAnswer)
+      out.append(data.data(), std::min(data.size(), kMaxHelperAnswer));
+  };
+  options.error_output = [](absl::string_view) {};
+  options.timeout = absl::Seconds(30);
+  options.cancel = interrupt;
+  absl::StatusOr<lifecycle::SubprocessResult> ran = lifecycle::RunSubprocess(options);
+  if (!ran.ok()) return ran.status();
+  if (!ran->ok()) {
+    std::string why(absl::StripAsciiWhitespace(out));
+    if (why.size() > 200) why.resize(200);
+    return absl::UnavailableError(why.empty() ? ran->Describe()
+                                              : absl::StrCat(ran->Describe(), ": ", why));
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<RealWorld>> RealWorld::Create(const model::Environment& env,
                                                              const std::atomic<bool>* interrupt) {
   auto world = std::make_unique<RealWorld>(env, interrupt);
@@ -82,7 +120,7 @@ absl::StatusOr<std::unique_ptr<RealWorld>> RealWorld::Create(const model::Enviro
 }
 
 RealWorld::RealWorld(const model::Environment& env, const std::atomic<bool>* interrupt)
-    : env_(env), ships_(env, interrupt), checks_(RealClock::Get()) {}
+    : env_(env), interrupt_(interrupt), ships_(env, interrupt), checks_(RealClock::Get()) {}
 
 plays::PlayWorld RealWorld::world() {
   plays::PlayWorld world;
@@ -91,6 +129,10 @@ plays::PlayWorld RealWorld::world() {
   world.checks = &checks_;
   world.clock = RealClock::Get();
   world.docker_config = docker_config_ ? &*docker_config_ : nullptr;
+  const std::atomic<bool>* interrupt = interrupt_;
+  world.credential_helper = [interrupt](const std::string& program, const std::string& server) {
+    return RunCredentialHelper(interrupt, program, server);
+  };
   world.audit = audit_.get();
   world.ports = &ports_;
   return world;

@@ -65,6 +65,7 @@ class RealWorld {
 
  private:
   const model::Environment& env_;
+  const std::atomic<bool>* interrupt_;
   RealShipClients ships_;
   LifecycleCheckRunner checks_;
   TcpPortProbe ports_;

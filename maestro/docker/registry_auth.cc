@@ -89,8 +89,74 @@ absl::StatusOr<const Registry*> FindRegistryForImage(absl::string_view image,
   return nullptr;
 }
 
+std::string ImageRegistryHost(absl::string_view image) {
+  const size_t slash = image.find('/');
+  if (slash == absl::string_view::npos || slash == 0) return "";
+  absl::string_view part = image.substr(0, slash);
+  if (part == "localhost" || absl::StrContains(part, '.') || absl::StrContains(part, ':')) {
+    return std::string(part);
+  }
+  return "";
+}
+
+namespace {
+
+// The credential helper the Docker configuration names for `server` (credHelpers by host, else
+// credsStore), or "".
+std::string HelperFor(const json& docker_config, const std::string& server) {
+  auto helpers = docker_config.find("credHelpers");
+  if (helpers != docker_config.end() && helpers->is_object()) {
+    for (auto it = helpers->begin(); it != helpers->end(); ++it) {
+      if ((it.key() == server || NetlocOrKey(it.key()) == server) && it->is_string() &&
+          !it->get<std::string>().empty()) {
+        return it->get<std::string>();
+      }
+    }
+  }
+  auto store = docker_config.find("credsStore");
+  if (store != docker_config.end() && store->is_string()) return store->get<std::string>();
+  return "";
+}
+
+// Asks `helper` for the credentials of `server`: nullopt when it has none.
+absl::StatusOr<absl::optional<AuthConfig>> AskHelper(const CredentialHelperRunner& run_helper,
+                                                     const std::string& helper, AuthConfig auth) {
+  const std::string program = absl::StrCat("docker-credential-", helper);
+  if (helper.find('/') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("docker config: credential helper name '", helper, "' must not contain '/'"));
+  }
+  absl::StatusOr<std::string> out = run_helper(program, auth.server_address);
+  if (!out.ok()) {
+    if (absl::StrContains(absl::AsciiStrToLower(out.status().message()), "credentials not found")) {
+      return absl::optional<AuthConfig>();
+    }
+    return absl::Status(out.status().code(),
+                        absl::StrCat("credential helper ", program, " for ", auth.server_address,
+                                     ": ", out.status().message()));
+  }
+  json answer = json::parse(*out, nullptr, /*allow_exceptions=*/false);
+  if (!answer.is_object() || !answer.contains("Secret") || !answer["Secret"].is_string()) {
+    // Never quote the answer: it may hold the secret.
+    return absl::InvalidArgumentError(absl::StrCat("credential helper ", program, " for ",
+                                                   auth.server_address,
+                                                   ": answer is not a JSON object with a Secret"));
+  }
+  const std::string user = answer.value("Username", "");
+  if (user == "<token>") {
+    auth.identity_token = answer["Secret"].get<std::string>();
+  } else {
+    auth.username = user;
+    auth.password = answer["Secret"].get<std::string>();
+  }
+  return absl::optional<AuthConfig>(std::move(auth));
+}
+
+}  // namespace
+
 absl::StatusOr<absl::optional<AuthConfig>> ResolveAuth(const Registry& registry,
-                                                       const json* docker_config) {
+                                                       const json* docker_config,
+                                                       const CredentialHelperRunner& run_helper) {
   AuthConfig auth;
   std::string netloc = UrlNetloc(registry.url);
   auth.server_address = netloc.empty() ? registry.url : netloc;
@@ -100,8 +166,18 @@ absl::StatusOr<absl::optional<AuthConfig>> ResolveAuth(const Registry& registry,
     auth.password = registry.password;
     return absl::optional<AuthConfig>(auth);
   }
-  if (docker_config == nullptr || !docker_config->is_object() ||
-      !docker_config->contains("auths") || !(*docker_config)["auths"].is_object()) {
+  if (docker_config == nullptr || !docker_config->is_object()) {
+    return absl::optional<AuthConfig>();
+  }
+  if (run_helper) {
+    const std::string helper = HelperFor(*docker_config, auth.server_address);
+    if (!helper.empty()) {
+      MAESTRO_ASSIGN_OR_RETURN(absl::optional<AuthConfig> from_helper,
+                               AskHelper(run_helper, helper, auth));
+      if (from_helper) return from_helper;
+    }
+  }
+  if (!docker_config->contains("auths") || !(*docker_config)["auths"].is_object()) {
     return absl::optional<AuthConfig>();
   }
   const json& auths = (*docker_config)["auths"];
@@ -192,6 +268,7 @@ json AuthConfigJson(const AuthConfig& auth) {
             {"password", auth.password},
             {"serveraddress", auth.server_address}};
   if (!auth.email.empty()) j["email"] = auth.email;
+  if (!auth.identity_token.empty()) j["identitytoken"] = auth.identity_token;
   return j;
 }
 
@@ -233,19 +310,33 @@ absl::Status RunWithRetry(const RetrySpec& spec, absl::string_view what,
 absl::Status LoginAndPull(DockerClient& client, const PullRequest& request,
                           const std::vector<Registry>& registries, const json* docker_config,
                           const PullProgressCallback& progress,
-                          const std::function<bool(absl::Duration)>& sleep) {
+                          const std::function<bool(absl::Duration)>& sleep,
+                          const CredentialHelperRunner& run_helper) {
   MAESTRO_ASSIGN_OR_RETURN(const Registry* registry,
                            FindRegistryForImage(request.image, registries));
+  // A registry the file does not list: the Docker configuration's credentials for its host.
+  Registry unlisted;
+  absl::optional<AuthConfig> auth;
+  if (registry == nullptr && docker_config != nullptr) {
+    const std::string host = ImageRegistryHost(request.image);
+    if (!host.empty()) {
+      unlisted.name = host;
+      unlisted.url = host;
+      unlisted.retry.when.clear();
+      MAESTRO_ASSIGN_OR_RETURN(auth, ResolveAuth(unlisted, docker_config, run_helper));
+      if (auth) registry = &unlisted;
+    }
+  } else if (registry != nullptr) {
+    MAESTRO_ASSIGN_OR_RETURN(auth, ResolveAuth(*registry, docker_config, run_helper));
+  }
   RetrySpec retry;  // defaults: nothing retried
   retry.when.clear();
   std::string auth_header;
   std::string secret;
   if (registry != nullptr) {
     retry = registry->retry;
-    MAESTRO_ASSIGN_OR_RETURN(absl::optional<AuthConfig> auth,
-                             ResolveAuth(*registry, docker_config));
     if (auth) {
-      secret = auth->password;
+      secret = auth->identity_token.empty() ? auth->password : auth->identity_token;
       std::string what =
           absl::StrCat(client.Describe(), ": ", Describe(*registry), ": login as ", auth->username);
       absl::Status login = RunWithRetry(

@@ -1,5 +1,6 @@
 // Registry credentials and retries (docs/environment.md#registries): which configured registry an
-// image belongs to, its credentials (from the environment, else ~/.docker/config.json `auths`),
+// image belongs to, its credentials (from the environment, else ~/.docker/config.json:
+// `credHelpers`, `credsStore`, `auths`, as the docker CLI reads them),
 // the base64url X-Registry-Auth header, and login/pull with the registry's retry spec.
 // Passwords never appear in any message or Status produced here (they are scrubbed even from
 // daemon messages). Pure functions except LoginAndPull, which talks to a DockerClient.
@@ -40,7 +41,14 @@ struct AuthConfig {
   std::string password;
   std::string email;
   std::string server_address;
+  std::string identity_token;  // from a credential helper answering Username "<token>"
 };
+
+// Runs a docker credential helper: `program` (e.g. "docker-credential-pass") with the argument
+// "get" and `server` on its stdin; returns its stdout. An error when it cannot be run, times
+// out or exits non-zero (the message must not contain its stdout: it may hold the secret).
+using CredentialHelperRunner = std::function<absl::StatusOr<std::string>(
+    const std::string& program, const std::string& server)>;
 
 // urlparse(url).netloc: "https://h:5000/v1/" -> "h:5000"; "" when the URL has no "//".
 std::string UrlNetloc(absl::string_view url);
@@ -51,11 +59,20 @@ std::string UrlNetloc(absl::string_view url);
 absl::StatusOr<const Registry*> FindRegistryForImage(absl::string_view image,
                                                      const std::vector<Registry>& registries);
 
-// Credentials for `registry`: its own username/password, else the `auths` entry of a
-// ~/.docker/config.json document (`auth` base64 "user:pass", or username/password), keyed
-// by netloc or URL. nullopt when neither has credentials.
-absl::StatusOr<absl::optional<AuthConfig>> ResolveAuth(const Registry& registry,
-                                                       const nlohmann::json* docker_config);
+// Credentials for `registry`: its own username/password; else, from a ~/.docker/config.json
+// document, the credential helper named for its host in `credHelpers`, else the one in
+// `credsStore` (run through `run_helper`; skipped when null), else its `auths` entry (`auth`
+// base64 "user:pass", or username/password), keyed by netloc or URL. A helper that has no
+// credentials for the server ("credentials not found") falls through to `auths`; a helper that
+// fails otherwise is an error naming the helper and the server. nullopt when nothing has
+// credentials.
+absl::StatusOr<absl::optional<AuthConfig>> ResolveAuth(
+    const Registry& registry, const nlohmann::json* docker_config,
+    const CredentialHelperRunner& run_helper = nullptr);
+
+// The registry host of an image reference as the docker CLI reads it: the part before the
+// first '/' when it contains '.' or ':' or is "localhost"; "" for Docker Hub images.
+std::string ImageRegistryHost(absl::string_view image);
 
 // Reads $DOCKER_CONFIG/config.json or $HOME/.docker/config.json; nullopt when absent.
 // A file that is not a JSON object is InvalidArgument naming the file and the position:
@@ -90,10 +107,14 @@ struct PullRequest {
 // X-Registry-Auth, applying the registry's retry spec to both. Errors name the registry.
 // `sleep` as for RunWithRetry: a cancelled wait between attempts ends the login or pull with
 // a Cancelled error.
+// An image on a registry the environment does not list gets the Docker configuration's
+// credentials for its host, when it has some (the docker CLI's behaviour; MaestroNG pulled
+// without any).
 absl::Status LoginAndPull(DockerClient& client, const PullRequest& request,
                           const std::vector<Registry>& registries,
                           const nlohmann::json* docker_config, const PullProgressCallback& progress,
-                          const std::function<bool(absl::Duration)>& sleep);
+                          const std::function<bool(absl::Duration)>& sleep,
+                          const CredentialHelperRunner& run_helper = nullptr);
 
 }  // namespace maestro::docker
 

@@ -266,5 +266,134 @@ TEST_F(LoginAndPullTest, HubImagesNeedNoLogin) {
   for (const auto& r : daemon_->request_log()) EXPECT_FALSE(absl::StrContains(r, "/auth"));
 }
 
+// ---- credential helpers (credHelpers, credsStore), as the docker CLI uses them ----------------
+
+struct HelperCall {
+  std::string program;
+  std::string server;
+};
+
+// A runner that answers like docker-credential-* programs, recording each call.
+CredentialHelperRunner FakeHelpers(std::vector<HelperCall>* calls) {
+  return [calls](const std::string& program,
+                 const std::string& server) -> absl::StatusOr<std::string> {
+    calls->push_back({program, server});
+    if (program == "docker-credential-vault") {
+      return std::string(R"({"ServerURL":"x","Username":"robot","Secret":"v-pass-1"})");
+    }
+    if (program == "docker-credential-tokens") {
+      return std::string(R"({"ServerURL":"x","Username":"<token>","Secret":"id-token-9"})");
+    }
+    if (program == "docker-credential-empty") {
+      return absl::UnavailableError(
+          "exited with status 1: credentials not found in native keychain");
+    }
+    if (program == "docker-credential-garbage") return std::string("Secret: v-pass-1");
+    return absl::NotFoundError(absl::StrCat(program, ": No such file or directory"));
+  };
+}
+
+TEST(CredentialHelperTest, CredHelpersByHostThenCredsStoreThenAuths) {
+  Registry reg{"local", "https://127.0.0.1:5000/v1/", "", "", "", {}};
+  const std::string auth_entry = absl::Base64Escape("fromauths:auths-pass");
+  json config = {{"credHelpers", {{"127.0.0.1:5000", "vault"}, {"other.example", "tokens"}}},
+                 {"credsStore", "tokens"},
+                 {"auths", {{"127.0.0.1:5000", {{"auth", auth_entry}}}}}};
+  std::vector<HelperCall> calls;
+  auto auth = ResolveAuth(reg, &config, FakeHelpers(&calls));
+  ASSERT_TRUE(auth.ok()) << auth.status();
+  ASSERT_TRUE(auth->has_value());
+  EXPECT_EQ((*auth)->username, "robot");
+  EXPECT_EQ((*auth)->password, "v-pass-1");
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].program, "docker-credential-vault");
+  EXPECT_EQ(calls[0].server, "127.0.0.1:5000");
+
+  // No credHelpers entry for the host: credsStore; "<token>" is an identity token.
+  config["credHelpers"].erase("127.0.0.1:5000");
+  auth = ResolveAuth(reg, &config, FakeHelpers(&calls));
+  ASSERT_TRUE(auth.ok() && auth->has_value()) << auth.status();
+  EXPECT_EQ((*auth)->identity_token, "id-token-9");
+  EXPECT_EQ((*auth)->username, "");
+  EXPECT_EQ(AuthConfigJson(**auth)["identitytoken"], "id-token-9");
+
+  // A helper without credentials for the server falls through to auths.
+  config["credsStore"] = "empty";
+  auth = ResolveAuth(reg, &config, FakeHelpers(&calls));
+  ASSERT_TRUE(auth.ok() && auth->has_value()) << auth.status();
+  EXPECT_EQ((*auth)->username, "fromauths");
+
+  // Without a runner, helpers are not consulted.
+  config["credsStore"] = "vault";
+  calls.clear();
+  auth = ResolveAuth(reg, &config);
+  ASSERT_TRUE(auth.ok() && auth->has_value());
+  EXPECT_EQ((*auth)->username, "fromauths");
+  EXPECT_TRUE(calls.empty());
+
+  // The file's own credentials win over every helper.
+  reg.username = "own";
+  reg.password = "own-pass";
+  auth = ResolveAuth(reg, &config, FakeHelpers(&calls));
+  ASSERT_TRUE(auth.ok() && auth->has_value());
+  EXPECT_EQ((*auth)->username, "own");
+  EXPECT_TRUE(calls.empty());
+}
+
+TEST(CredentialHelperTest, FailingHelpersAreErrorsNamingThemButNeverTheAnswer) {
+  Registry reg{"local", "https://127.0.0.1:5000/v1/", "", "", "", {}};
+  std::vector<HelperCall> calls;
+  json config = {{"credsStore", "missing"}};
+  auto auth = ResolveAuth(reg, &config, FakeHelpers(&calls));
+  ASSERT_FALSE(auth.ok());
+  EXPECT_TRUE(absl::StrContains(auth.status().message(),
+                                "credential helper docker-credential-missing for 127.0.0.1:5000"))
+      << auth.status();
+
+  config["credsStore"] = "garbage";
+  auth = ResolveAuth(reg, &config, FakeHelpers(&calls));
+  ASSERT_FALSE(auth.ok());
+  EXPECT_TRUE(absl::StrContains(auth.status().message(), "not a JSON object with a Secret"));
+  EXPECT_FALSE(absl::StrContains(auth.status().ToString(), "v-pass-1"));
+
+  config["credsStore"] = "../../bin/sh";
+  auth = ResolveAuth(reg, &config, FakeHelpers(&calls));
+  ASSERT_FALSE(auth.ok());
+  EXPECT_TRUE(absl::StrContains(auth.status().message(), "must not contain '/'"));
+}
+
+TEST(CredentialHelperTest, ImageRegistryHostAsTheDockerCliReadsIt) {
+  EXPECT_EQ(ImageRegistryHost("127.0.0.1:5000/maestro/busybox"), "127.0.0.1:5000");
+  EXPECT_EQ(ImageRegistryHost("registry.example.com/a/b"), "registry.example.com");
+  EXPECT_EQ(ImageRegistryHost("localhost/x"), "localhost");
+  EXPECT_EQ(ImageRegistryHost("library/busybox"), "");
+  EXPECT_EQ(ImageRegistryHost("busybox"), "");
+  EXPECT_EQ(ImageRegistryHost("/busybox"), "");
+}
+
+// An image whose registry the file does not list still gets the Docker configuration's
+// credentials for its host (MaestroNG pulled it without any, and failed).
+TEST_F(LoginAndPullTest, UnlistedRegistryUsesTheDockerConfigsHelper) {
+  json config = {{"credHelpers", {{"127.0.0.1:5000", "local"}}}};
+  std::vector<std::string> programs;
+  CredentialHelperRunner helper = [&](const std::string& program,
+                                      const std::string& server) -> absl::StatusOr<std::string> {
+    programs.push_back(program + " " + server);
+    return std::string(R"({"Username":"maestro","Secret":"s3cret-pw"})");
+  };
+  absl::Status s = LoginAndPull(*client_, {"127.0.0.1:5000/maestro/busybox", "latest"}, {}, &config,
+                                nullptr, no_sleep_, helper);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(programs, std::vector<std::string>{"docker-credential-local 127.0.0.1:5000"});
+  EXPECT_FALSE(daemon_->LastHeader("X-Registry-Auth").empty());
+
+  // Without credentials for it, the pull goes without (and the registry refuses it).
+  json none = {{"credHelpers", {{"elsewhere.example", "local"}}}};
+  s = LoginAndPull(*client_, {"127.0.0.1:5000/maestro/busybox", "latest"}, {}, &none, nullptr,
+                   no_sleep_, helper);
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(programs.size(), 1u);
+}
+
 }  // namespace
 }  // namespace maestro::docker

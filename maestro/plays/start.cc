@@ -131,7 +131,8 @@ absl::Status PullOnce::DoPull(PlayRunner& run, const Target& t, docker::DockerCl
   Clock* clock = run.world().clock;
   return docker::LoginAndPull(
       client, request, Registries(*run.world().env), run.world().docker_config, progress,
-      [clock, &cancel](absl::Duration d) { return clock->SleepFor(d, cancel.flag()); });
+      [clock, &cancel](absl::Duration d) { return clock->SleepFor(d, cancel.flag()); },
+      run.world().credential_helper);
 }
 
 namespace {

@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "maestro/base/clock.h"
 #include "maestro/docker/docker_client.h"
+#include "maestro/docker/registry_auth.h"
 #include "maestro/model/environment.h"
 #include "maestro/plays/scheduler.h"
 #include "maestro/ui/progress.h"
@@ -76,6 +77,8 @@ struct PlayWorld {
   PortProbe* ports = nullptr;  // status -F; null: every port reads "down"
   // ~/.docker/config.json contents for registry credentials; null when absent.
   const nlohmann::json* docker_config = nullptr;
+  // Runs docker-credential-* helpers named by docker_config; null: helpers are not used.
+  docker::CredentialHelperRunner credential_helper;
 };
 
 }  // namespace maestro::plays
