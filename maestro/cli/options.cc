@@ -265,6 +265,9 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
                         "save the plan, with a fingerprint of what the ships looked like, to "
                         "FILE")
             ->type_name("FILE");
+        sub->add_flag("--refresh", o.refresh,
+                      "also ask each image's registry about images the ships have: a tag that "
+                      "now points to another digest recreates its containers");
         break;
       case Command::kUp:
         sub->add_flag("--remove-orphans", o.remove_orphans,
@@ -274,6 +277,8 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
                         "apply exactly the plan saved by `plan -o FILE`; refused when a ship "
                         "changed since")
             ->type_name("FILE");
+        sub->add_flag("--refresh", o.refresh,
+                      "as plan --refresh: pull and recreate what the registry moved on");
         break;
       case Command::kDeptree:
         sub->add_flag("-r,--recursive", o.recursive,

@@ -90,6 +90,7 @@ struct Options {
   // plan
   bool detailed_exitcode = false;  // --detailed-exitcode: 0 nothing to do, 2 changes, 1 error
   std::string plan_out;            // -o FILE: save the plan
+  bool refresh = false;            // --refresh (plan, up): ask the registry about present images
   // up
   bool remove_orphans = false;  // --remove-orphans
   std::string plan_in;          // --plan FILE: apply exactly this saved plan

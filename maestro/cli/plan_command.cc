@@ -51,8 +51,8 @@ absl::StatusOr<plays::ConvergencePlan> ComputeCommandPlan(const plays::PlayWorld
       }
     }
   }
-  std::map<std::string, plays::ShipLive> live =
-      plays::GatherLiveState(world, *containers, scope.orphan_ships, scheduler);
+  std::map<std::string, plays::ShipLive> live = plays::GatherLiveState(
+      world, *containers, scope.orphan_ships, scheduler, {.refresh = options.refresh});
   if (scheduler.cancelled()) return absl::CancelledError("interrupted: no plan");
   return plays::ComputeConvergencePlan(*world.env, *containers, live, scope);
 }

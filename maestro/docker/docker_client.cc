@@ -74,6 +74,16 @@ absl::Status DockerClient::ImportImage(absl::string_view repo, absl::string_view
       absl::StrCat(Describe(), ": importing an image (", repo, ":", tag, ") is not supported"));
 }
 
+absl::StatusOr<VersionInfo> DockerClient::Version() {
+  return absl::UnimplementedError(absl::StrCat(Describe(), ": GET /version is not supported"));
+}
+
+absl::StatusOr<DistributionInspect> DockerClient::InspectDistribution(
+    absl::string_view image, absl::string_view /*registry_auth*/) {
+  return absl::UnimplementedError(
+      absl::StrCat(Describe(), ": asking the registry about ", image, " is not supported"));
+}
+
 absl::StatusOr<std::unique_ptr<ExecStream>> DockerClient::StartExecInteractive(
     absl::string_view exec_id, bool /*tty*/) {
   return absl::UnimplementedError(

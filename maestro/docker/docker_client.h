@@ -150,6 +150,18 @@ class DockerClient {
   // default answers Unimplemented.
   virtual absl::Status ImportImage(absl::string_view repo, absl::string_view tag,
                                    absl::string_view tar);
+  // GET /version: the daemon's version, API versions, Os and Arch. Default: Unimplemented.
+  virtual absl::StatusOr<VersionInfo> Version();
+  // The first API version that serves InspectDistribution.
+  static constexpr char kMinDistributionApi[] = "1.30";
+  // GET /distribution/{image:tag}/json (API >= kMinDistributionApi): the daemon asks the
+  // image's registry, with `registry_auth` (the X-Registry-Auth value, "" for none), for the
+  // tag's manifest descriptor and platforms. NotFound: the registry has no such tag or
+  // repository; Unauthenticated: the registry refused the credentials (or wants some); other
+  // codes: the registry or the daemon failed (unreachable registry: Internal). Default:
+  // Unimplemented.
+  virtual absl::StatusOr<DistributionInspect> InspectDistribution(absl::string_view image,
+                                                                  absl::string_view registry_auth);
   // POST /auth with an auth-config JSON (see registry_auth.h); returns the daemon's Status.
   virtual absl::StatusOr<std::string> Login(const nlohmann::json& auth_config) = 0;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -184,6 +185,31 @@ VersionInfo ParseVersionInfo(const json& j) {
   v.arch = Str(j, "Arch");
   v.raw = j;
   return v;
+}
+
+DistributionInspect ParseDistributionInspect(const json& j) {
+  DistributionInspect d;
+  const json& descriptor = Field(j, "Descriptor");
+  d.media_type = Str(descriptor, "mediaType");
+  d.digest = Str(descriptor, "digest");
+  d.size = Int(descriptor, "size");
+  const json& platforms = Field(j, "Platforms");
+  if (platforms.is_array()) {
+    for (const json& p : platforms) {
+      if (!p.is_object()) continue;
+      d.platforms.push_back({Str(p, "os"), Str(p, "architecture"), Str(p, "variant")});
+    }
+  }
+  return d;
+}
+
+std::string NormalizeArchitecture(absl::string_view arch) {
+  std::string a = absl::AsciiStrToLower(arch);
+  if (a == "x86_64" || a == "x86-64") return "amd64";
+  if (a == "aarch64" || a == "armv8" || a == "armv8l") return "arm64";
+  if (a == "armv7l" || a == "armv7" || a == "armhf" || a == "armv6l") return "arm";
+  if (a == "i386" || a == "i686") return "386";
+  return a;
 }
 
 PullProgress ParsePullProgress(const json& j) {

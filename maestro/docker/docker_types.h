@@ -97,6 +97,23 @@ struct ImageInspect {
   nlohmann::json raw;
 };
 
+// One platform of an image in a registry ("linux"/"amd64", variant "v8" for arm64).
+struct Platform {
+  std::string os;
+  std::string architecture;
+  std::string variant;
+};
+
+// GET /distribution/{name}/json: what the image's registry says about a tag, as the daemon
+// asked it (with the caller's X-Registry-Auth): the manifest (or manifest list) descriptor and
+// the platforms it covers (empty when the registry does not say).
+struct DistributionInspect {
+  std::string media_type;
+  std::string digest;  // "sha256:..."
+  int64_t size = 0;
+  std::vector<Platform> platforms;
+};
+
 // A Swarm node (GET /nodes), for `maestro swarm label`.
 struct SwarmNode {
   std::string id;
@@ -146,6 +163,12 @@ ExecInspect ParseExecInspect(const nlohmann::json& j);
 Event ParseEvent(const nlohmann::json& j);
 VersionInfo ParseVersionInfo(const nlohmann::json& j);
 PullProgress ParsePullProgress(const nlohmann::json& j);
+// {"Descriptor":{"mediaType","digest","size"},"Platforms":[{"architecture","os","variant"}]}.
+DistributionInspect ParseDistributionInspect(const nlohmann::json& j);
+
+// Docker's names for a platform's architecture, as `uname -m` or Go spell them: "x86_64" ->
+// "amd64", "aarch64" -> "arm64", "armv7l" -> "arm"; others as given, lower case.
+std::string NormalizeArchitecture(absl::string_view arch);
 
 // Compares dotted API versions ("1.41") numerically: -1, 0 or 1. Unparsable parts count as 0.
 int CompareApiVersions(absl::string_view a, absl::string_view b);

@@ -13,6 +13,31 @@ TEST(DockerTypesTest, CompareApiVersions) {
   EXPECT_EQ(CompareApiVersions("x.41", "0.41"), 0);  // unparsable parts count as 0
 }
 
+TEST(DockerTypesTest, ParseDistributionInspectAsTheDaemonAnswers) {
+  // GET /distribution/127.0.0.1:5000/maestro/busybox:latest/json of Docker 20.10.
+  DistributionInspect d = ParseDistributionInspect(nlohmann::json::parse(R"({
+    "Descriptor": {"mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                   "digest": "sha256:b73ade1eb3b4", "size": 528},
+    "Platforms": [{"architecture": "amd64", "os": "linux"},
+                  {"architecture": "arm64", "os": "linux", "variant": "v8"}, 7]})"));
+  EXPECT_EQ(d.media_type, "application/vnd.docker.distribution.manifest.v2+json");
+  EXPECT_EQ(d.digest, "sha256:b73ade1eb3b4");
+  EXPECT_EQ(d.size, 528);
+  ASSERT_EQ(d.platforms.size(), 2u);
+  EXPECT_EQ(d.platforms[1].os, "linux");
+  EXPECT_EQ(d.platforms[1].architecture, "arm64");
+  EXPECT_EQ(d.platforms[1].variant, "v8");
+  EXPECT_TRUE(ParseDistributionInspect(nlohmann::json("garbage")).digest.empty());
+}
+
+TEST(DockerTypesTest, NormalizeArchitectureUsesDockersNames) {
+  EXPECT_EQ(NormalizeArchitecture("x86_64"), "amd64");
+  EXPECT_EQ(NormalizeArchitecture("aarch64"), "arm64");
+  EXPECT_EQ(NormalizeArchitecture("armv7l"), "arm");
+  EXPECT_EQ(NormalizeArchitecture("AMD64"), "amd64");
+  EXPECT_EQ(NormalizeArchitecture("s390x"), "s390x");
+}
+
 TEST(DockerTypesTest, ParseDockerTimeKeepsNanosecondsAndOffsets) {
   absl::Time t = ParseDockerTime("2026-11-25T14:32:53.123456789Z");
   EXPECT_EQ(absl::ToUnixNanos(t), int64_t{1795617173123456789});

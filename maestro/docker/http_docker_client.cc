@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "maestro/base/status_macros.h"
@@ -636,6 +637,44 @@ absl::StatusOr<std::string> HttpDockerClient::Login(const json& auth_config) {
     return j["Status"].get<std::string>();
   }
   return std::string();
+}
+
+absl::StatusOr<VersionInfo> HttpDockerClient::Version() {
+  Call call;
+  call.path = "/version";
+  MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
+  return ParseVersionInfo(j);
+}
+
+absl::StatusOr<DistributionInspect> HttpDockerClient::InspectDistribution(
+    absl::string_view image, absl::string_view registry_auth) {
+  Call call;
+  std::vector<std::string> parts;
+  for (absl::string_view part : absl::StrSplit(image, '/')) parts.push_back(PathPart(part));
+  call.path = absl::StrCat("/distribution/", absl::StrJoin(parts, "/"), "/json");
+  if (!registry_auth.empty()) {
+    call.headers.emplace_back("X-Registry-Auth", std::string(registry_auth));
+  }
+  call.what = absl::StrCat("GET /distribution/", image, "/json");
+  absl::StatusOr<json> j = DoJson(call);
+  if (j.ok()) return ParseDistributionInspect(*j);
+  // The daemon answers 500 for most registry failures; sort out the two callers act on.
+  absl::Status s = j.status();
+  std::string lower = absl::AsciiStrToLower(s.message());
+  absl::StatusCode code = s.code();
+  if (absl::StrContains(lower, "no basic auth credentials") ||
+      absl::StrContains(lower, "unauthorized") ||
+      absl::StrContains(lower, "authentication required")) {
+    code = absl::StatusCode::kUnauthenticated;
+  } else if (absl::StrContains(lower, "manifest unknown") ||
+             absl::StrContains(lower, "name unknown")) {
+    code = absl::StatusCode::kNotFound;
+  }
+  if (code == s.code()) return s;
+  absl::Status out(code, s.message());
+  s.ForEachPayload(
+      [&out](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  return out;
 }
 
 absl::Status HttpDockerClient::Events(const EventsOptions& o, const EventCallback& callback) {

@@ -94,6 +94,9 @@ class HttpDockerClient : public DockerClient {
   absl::Status ImportImage(absl::string_view repo, absl::string_view tag,
                            absl::string_view tar) override;
   absl::StatusOr<std::string> Login(const nlohmann::json& auth_config) override;
+  absl::StatusOr<VersionInfo> Version() override;
+  absl::StatusOr<DistributionInspect> InspectDistribution(absl::string_view image,
+                                                          absl::string_view registry_auth) override;
   absl::Status Events(const EventsOptions& options, const EventCallback& callback) override;
 
   HttpClient& http() { return http_; }

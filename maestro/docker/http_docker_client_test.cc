@@ -7,7 +7,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "maestro/docker/registry_auth.h"
 #include "maestro/testing/fake_docker_daemon.h"
 #include "maestro/transport/socket_transport.h"
 
@@ -448,6 +450,34 @@ TEST_F(HttpDockerClientTest, ConcurrentRequestsUseThePool) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_LE(daemon_->connections_accepted(), 4 + 1);
+}
+
+TEST_F(HttpDockerClientTest, InspectDistributionSortsOutTheRegistryAnswers) {
+  testing::FakeDockerHost& host = daemon_->host();
+  host.RequireRegistryAuth("127.0.0.1:5000", "maestro", "pw");
+  host.SetRegistryImage("127.0.0.1:5000/shop/api:1.2", "sha256:ab12",
+                        {{"linux", "amd64", ""}, {"linux", "arm64", "v8"}});
+  std::string auth = EncodeRegistryAuth({"maestro", "pw", "", "127.0.0.1:5000"});
+  absl::StatusOr<DistributionInspect> d =
+      client_->InspectDistribution("127.0.0.1:5000/shop/api:1.2", auth);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->digest, "sha256:ab12");
+  ASSERT_EQ(d->platforms.size(), 2u);
+  EXPECT_EQ(d->platforms[1].variant, "v8");
+  EXPECT_EQ(daemon_->request_log().back(),
+            "GET /v1.41/distribution/127.0.0.1:5000/shop/api:1.2/json");
+  // Not in the registry: NotFound.
+  EXPECT_EQ(client_->InspectDistribution("127.0.0.1:5000/shop/api:9", auth).status().code(),
+            absl::StatusCode::kNotFound);
+  // No credentials: the daemon's 500 "no basic auth credentials" is Unauthenticated.
+  absl::Status none = client_->InspectDistribution("127.0.0.1:5000/shop/api:1.2", "").status();
+  EXPECT_EQ(none.code(), absl::StatusCode::kUnauthenticated) << none;
+  EXPECT_EQ(HttpStatusOf(none), 500);
+  EXPECT_THAT(std::string(none.message()), ::testing::HasSubstr("no basic auth credentials"));
+  // The ship's platform.
+  absl::StatusOr<VersionInfo> v = client_->Version();
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->arch, "amd64");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -194,20 +195,24 @@ class Planner {
         image = *img->second;
         fp = image->id;
       } else if (absl::IsNotFound(img->second.status())) {
-        pc.notes.push_back(
-            absl::StrCat("image ", inst.image, " is not on ", inst.ship, ": it will be pulled"));
+        CheckAbsentImage(inst, *live, pc);
       } else if (reported_images_.insert({inst.ship, inst.image}).second) {
         Problem(inst.ship, inst.name,
                 absl::StrCat("cannot inspect image ", inst.image, ": ",
                              img->second.status().message()));
       }
     }
+    // --refresh: the digest the registry has for the tag now, when it differs from the one
+    // the ship's image was pulled as.
+    std::optional<std::string> moved;
+    if (image) moved = RegistryDigestMoved(inst, *live, *image, pc);
     const docker::ContainerSummary* c = Find(inst.ship, inst.name);
     See(inst.ship, inst.name, c);
     if (c == nullptr) {
       pc.action = ConvergeAction::kCreate;
       pc.state = "absent";
       pc.reasons.push_back(absl::StrCat("no container ", inst.name, " on ", inst.ship));
+      if (moved) pc.notes.push_back(absl::StrCat(*moved, " in the registry: pulled first"));
       plan_.containers.push_back(std::move(pc));
       return;
     }
@@ -240,7 +245,8 @@ class Planner {
       actual.labels = c->labels;
     }
     std::vector<spec::Difference> diffs = spec::Diff(inst, *ship, actual, image);
-    if (!diffs.empty()) {
+    if (moved) pc.reasons.push_back(*moved);  // the registry moved the tag on: pull, recreate
+    if (!diffs.empty() || !pc.reasons.empty()) {
       pc.action = ConvergeAction::kRecreate;
       for (const spec::Difference& d : diffs) pc.reasons.push_back(d.ToString());
       for (const std::string& from : LinkSources(env_, inst, diffs)) {
@@ -256,6 +262,129 @@ class Planner {
                                : absl::StrCat("stopped (", c->state, "), unchanged"));
     }
     plan_.containers.push_back(std::move(pc));
+  }
+
+  // An image absent from its ship: what its registry said (ShipLive::registry).
+  void CheckAbsentImage(const model::Instance& inst, const ShipLive& live, PlannedContainer& pc) {
+    auto reg = live.registry.find(inst.image);
+    if (reg == live.registry.end()) {
+      pc.notes.push_back(
+          absl::StrCat("image ", inst.image, " is not on ", inst.ship, ": it will be pulled"));
+      return;
+    }
+    const ShipLive::RegistryAnswer& r = reg->second;
+    if (!r.skipped.empty()) {
+      pc.notes.push_back(absl::StrCat("image ", inst.image, " is not on ", inst.ship,
+                                      ": it will be pulled (registry ", r.registry,
+                                      " not checked: ", r.skipped, ")"));
+      return;
+    }
+    const bool first = reported_images_.insert({inst.ship, inst.image}).second;
+    if (!r.answer.ok()) {
+      if (!first) return;
+      if (absl::IsNotFound(r.answer.status())) {
+        Problem(
+            inst.ship, inst.name,
+            absl::StrCat("image ", inst.image, " is neither on ", inst.ship, " nor in registry ",
+                         r.registry, " (", RegistryError(r.answer.status()), ")"));
+      } else {
+        Problem(inst.ship, inst.name,
+                absl::StrCat("cannot check image ", inst.image, " in registry ", r.registry,
+                             " for ", inst.ship, ": ", RegistryError(r.answer.status())));
+      }
+      return;
+    }
+    if (std::optional<std::string> missing = MissingPlatform(inst.ship, live, *r.answer)) {
+      if (first) {
+        Problem(
+            inst.ship, inst.name,
+            absl::StrCat("image ", inst.image, " in registry ", r.registry, " has no ", *missing));
+      }
+      return;
+    }
+    pc.notes.push_back(absl::StrCat("image ", inst.image, " is not on ", inst.ship,
+                                    ": it will be pulled from ", r.registry, " (",
+                                    ShortDigest(r.answer->digest), ")"));
+  }
+
+  // "manifest unknown: manifest unknown" out of "ship1 (unix://...): GET /...: 404 Not
+  // Found: manifest unknown: manifest unknown": the daemon's words, without the call.
+  static std::string RegistryError(const absl::Status& status) {
+    absl::string_view m = status.message();
+    size_t call = m.find(": GET /distribution/");
+    if (call != absl::string_view::npos) {
+      m = m.substr(call + 2);
+      size_t json = m.find("/json: ");
+      if (json != absl::string_view::npos) m = m.substr(json + 7);
+    }
+    return std::string(m);
+  }
+
+  // "sha256:" and the first 12 hex digits.
+  static std::string ShortDigest(const std::string& digest) {
+    absl::string_view hex = absl::StripPrefix(digest, "sha256:");
+    return absl::StrCat("sha256:", hex.substr(0, 12));
+  }
+
+  // "manifest for linux/arm64 (the platform of ship2; it has linux/amd64)" when the ship's
+  // platform is not among the registry's; nullopt when it is, or nothing says.
+  std::optional<std::string> MissingPlatform(const std::string& ship, const ShipLive& live,
+                                             const docker::DistributionInspect& d) {
+    if (d.platforms.empty() || !live.version || !live.version->ok()) return std::nullopt;
+    const docker::VersionInfo& v = **live.version;
+    if (v.arch.empty()) return std::nullopt;
+    std::string want_arch = docker::NormalizeArchitecture(v.arch);
+    std::string want_os = absl::AsciiStrToLower(v.os);
+    std::vector<std::string> have;
+    for (const docker::Platform& p : d.platforms) {
+      std::string arch = docker::NormalizeArchitecture(p.architecture);
+      std::string os = absl::AsciiStrToLower(p.os);
+      if (arch == want_arch && (os.empty() || want_os.empty() || os == want_os)) {
+        return std::nullopt;
+      }
+      have.push_back(absl::StrCat(os, "/", arch, p.variant.empty() ? "" : "/", p.variant));
+    }
+    return absl::StrCat("manifest for ", want_os, "/", want_arch, " (the platform of ", ship,
+                        "; it has ", absl::StrJoin(have, ", "), ")");
+  }
+
+  // --refresh, for an image the ship has: the recreate reason when the registry's digest of
+  // the tag differs from the one the image was pulled as (and pc.pull set); nullopt when equal
+  // or not asked. Problems and notes for answers that cannot be compared.
+  std::optional<std::string> RegistryDigestMoved(const model::Instance& inst, const ShipLive& live,
+                                                 const docker::ImageInspect& image,
+                                                 PlannedContainer& pc) {
+    auto reg = live.registry.find(inst.image);
+    if (reg == live.registry.end()) return std::nullopt;
+    const ShipLive::RegistryAnswer& r = reg->second;
+    if (!r.skipped.empty()) {
+      pc.notes.push_back(
+          absl::StrCat("registry ", r.registry, " not checked for ", inst.image, ": ", r.skipped));
+      return std::nullopt;
+    }
+    if (!r.answer.ok()) {
+      if (reported_images_.insert({inst.ship, inst.image}).second) {
+        Problem(inst.ship, inst.name,
+                absl::StrCat("cannot check image ", inst.image, " in registry ", r.registry,
+                             " for ", inst.ship, ": ", RegistryError(r.answer.status())));
+      }
+      return std::nullopt;
+    }
+    std::string prefix = absl::StrCat(inst.image_details.repository, "@");
+    std::string pulled_as;
+    for (const std::string& d : image.repo_digests) {
+      if (absl::StartsWith(d, prefix)) pulled_as = d.substr(prefix.size());
+    }
+    if (pulled_as.empty()) {
+      pc.notes.push_back(absl::StrCat("image ", inst.image, " on ", inst.ship,
+                                      " was not pulled from ", r.registry,
+                                      " (no digest): not compared with the registry's"));
+      return std::nullopt;
+    }
+    if (pulled_as == r.answer->digest) return std::nullopt;
+    pc.pull = true;
+    return absl::StrCat("image digest ", ShortDigest(pulled_as), " -> ",
+                        ShortDigest(r.answer->digest));
   }
 
   void FindOrphans(const std::string& ship) {

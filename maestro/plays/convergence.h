@@ -23,9 +23,17 @@
 // Preflight problems (every one listed, nothing touched): ship unreachable or its API older
 // than kMinimumPlanApi; a host port wanted twice on one ship (two planned containers, or a
 // planned container and another running container); a configured image that cannot be
-// inspected on its ship (an image that is absent is pulled at create; whether the registry
-// has it is not checked yet); volumes_from to a container that will not exist; a dependency
-// cycle, with its path.
+// inspected on its ship; an image that is neither on its ship nor in its registry (asked
+// through the ship, ShipLive::registry), or whose registry manifest lacks the ship's platform
+// (os/architecture), or whose registry could not be asked (unreachable, credentials refused:
+// the reason, never a secret); volumes_from to a container that will not exist; a dependency
+// cycle, with its path. A ship whose API is older than InspectDistribution's gets a note
+// instead of the registry check.
+//
+// With --refresh (GatherOptions::refresh) the registry is asked about present images too, and
+// a container whose image was pulled as another digest than the tag's digest in the registry
+// now is recreated: `image digest sha256:ab12... -> sha256:cd34...` (and the image pulled
+// first, PlannedContainer::pull).
 //
 // Plain values and pure functions; safe from any thread.
 #ifndef MAESTRO_PLAYS_CONVERGENCE_H_
@@ -62,6 +70,9 @@ struct PlannedContainer {
   std::string container_id;          // "" when absent
   std::string state;                 // "absent", "running", "exited", "created", ...
   std::vector<std::string> notes;    // facts that are not changes ("image ... will be pulled")
+  // Pull the image before creating, even though the ship has it: the registry's digest of the
+  // tag moved (--refresh).
+  bool pull = false;
   // spec::SpecHash of what the file asks for ("" for orphans and unknown ships): `up --plan`
   // refuses a saved plan when the file now asks for something else.
   std::string spec_hash;
@@ -130,6 +141,18 @@ struct ShipLive {
   // InspectImage of each configured image reference (as written in the file): OK, NotFound
   // (not on the ship) or another error.
   std::map<std::string, absl::StatusOr<docker::ImageInspect>> images;
+  // What the registry says about a configured image (by reference as written), asked through
+  // the ship (DockerClient::InspectDistribution) for each image absent from the ship, and with
+  // refresh for present ones too. No entry: not asked.
+  struct RegistryAnswer {
+    std::string registry;  // for messages: "127.0.0.1:5000", "Docker Hub"
+    std::string skipped;   // not asked, and why ("Docker API 1.29 is older than 1.30")
+    absl::StatusOr<docker::DistributionInspect> answer = absl::UnknownError("not asked");
+  };
+  std::map<std::string, RegistryAnswer> registry;
+  // GET /version of the ship (its Os and Arch), asked once when a registry answer lists
+  // platforms; nullopt when not asked.
+  std::optional<absl::StatusOr<docker::VersionInfo>> version;
 };
 
 // Whether the list answer alone cannot settle whether `summary` matches `instance`: its

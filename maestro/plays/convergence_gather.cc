@@ -3,14 +3,74 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "maestro/docker/registry_auth.h"
 #include "maestro/plays/plan.h"
+#include "maestro/plays/plays_internal.h"
 
 namespace maestro::plays {
 namespace {
 
+// The registry of an image repository, for messages: its host ("127.0.0.1:5000"), or
+// "Docker Hub" for names without one.
+std::string RegistryName(absl::string_view repository) {
+  size_t slash = repository.find('/');
+  if (slash != absl::string_view::npos) {
+    absl::string_view first = repository.substr(0, slash);
+    if (absl::StrContains(first, ".") || absl::StrContains(first, ":") || first == "localhost") {
+      return std::string(first);
+    }
+  }
+  return "Docker Hub";
+}
+
+// Asks the ship what the registry of `inst`'s image has, with the configured credentials.
+ShipLive::RegistryAnswer AskRegistry(const PlayWorld& world, docker::DockerClient& docker,
+                                     const std::string& api_version, const model::Instance& inst) {
+  ShipLive::RegistryAnswer out;
+  const std::string& repository = inst.image_details.repository;
+  out.registry = RegistryName(repository);
+  if (docker::CompareApiVersions(api_version, docker::DockerClient::kMinDistributionApi) < 0) {
+    out.skipped = absl::StrCat("Docker API ", api_version, " is older than ",
+                               docker::DockerClient::kMinDistributionApi);
+    return out;
+  }
+  const std::vector<docker::Registry> registries = internal::Registries(*world.env);
+  absl::StatusOr<const docker::Registry*> registry =
+      docker::FindRegistryForImage(repository, registries);
+  if (!registry.ok()) {
+    out.answer = registry.status();
+    return out;
+  }
+  std::string header;
+  std::string secret;
+  if (*registry != nullptr) {
+    absl::StatusOr<absl::optional<docker::AuthConfig>> auth =
+        docker::ResolveAuth(**registry, world.docker_config);
+    if (!auth.ok()) {
+      out.answer = auth.status();
+      return out;
+    }
+    if (auth->has_value()) {
+      secret = (*auth)->password;
+      header = docker::EncodeRegistryAuth(**auth);
+    }
+  }
+  // A digest reference is asked as written; a tag as repository:tag.
+  std::string reference = absl::StrContains(inst.image, "@")
+                              ? inst.image
+                              : absl::StrCat(repository, ":", inst.image_details.tag);
+  out.answer = docker.InspectDistribution(reference, header);
+  if (!out.answer.ok() && !secret.empty()) {
+    out.answer = docker::ScrubSecret(out.answer.status(), secret);
+  }
+  return out;
+}
+
 void GatherShip(const PlayWorld& world, const std::string& ship_name,
-                const std::vector<const model::Instance*>& instances, ShipLive& live) {
+                const std::vector<const model::Instance*>& instances, bool refresh,
+                ShipLive& live) {
   const model::Ship* ship = world.env->FindShip(ship_name);
   if (ship == nullptr) {
     live.reachable = absl::NotFoundError(absl::StrCat("unknown ship ", ship_name));
@@ -47,7 +107,14 @@ void GatherShip(const PlayWorld& world, const std::string& ship_name,
   }
   for (const model::Instance* inst : instances) {
     if (!live.images.count(inst->image)) {
-      live.images.emplace(inst->image, docker.InspectImage(inst->image));
+      auto image = live.images.emplace(inst->image, docker.InspectImage(inst->image)).first;
+      if (absl::IsNotFound(image->second.status()) || (refresh && image->second.ok())) {
+        ShipLive::RegistryAnswer answer = AskRegistry(world, docker, live.api_version, *inst);
+        if (answer.answer.ok() && !answer.answer->platforms.empty() && !live.version) {
+          live.version = docker.Version();
+        }
+        live.registry.emplace(inst->image, std::move(answer));
+      }
     }
     auto it = by_name.find(inst->name);
     if (it != by_name.end() && NeedsInspect(*inst, *ship, *it->second)) {
@@ -61,7 +128,8 @@ void GatherShip(const PlayWorld& world, const std::string& ship_name,
 std::map<std::string, ShipLive> GatherLiveState(const PlayWorld& world,
                                                 const std::vector<std::string>& containers,
                                                 const std::vector<std::string>& extra_ships,
-                                                Scheduler& scheduler) {
+                                                Scheduler& scheduler,
+                                                const GatherOptions& options) {
   std::map<std::string, std::vector<const model::Instance*>> by_ship;
   for (const std::string& name : containers) {
     if (const model::Instance* inst = world.env->FindInstance(name)) {
@@ -82,7 +150,7 @@ std::map<std::string, ShipLive> GatherLiveState(const PlayWorld& world,
   scheduler.Run(*plan, [&](size_t node, const CancellationToken&) -> absl::Status {
     ShipLive& live = out.at(ships[node]);
     live.reachable = absl::OkStatus();
-    GatherShip(world, ships[node], by_ship.at(ships[node]), live);
+    GatherShip(world, ships[node], by_ship.at(ships[node]), options.refresh, live);
     return absl::OkStatus();
   });
   return out;

@@ -161,6 +161,7 @@ json PlanToJson(const ConvergencePlan& plan) {
                           {"notes", c.notes},
                           {"container_id", c.container_id},
                           {"spec_hash", c.spec_hash},
+                          {"pull", c.pull},
                           {"state", c.state}});
   }
   json problems = json::array();
@@ -211,6 +212,11 @@ absl::StatusOr<ConvergencePlan> PlanFromJson(const json& j) {
         !GetString(c, "spec_hash", pc.spec_hash) || !GetString(c, "state", pc.state) ||
         !GetStrings(c, "reasons", pc.reasons) || !GetStrings(c, "notes", pc.notes)) {
       return Malformed(absl::StrCat("containers[] ", pc.name));
+    }
+    // Absent in plan files of earlier versions: no forced pull.
+    if (auto pull = c.find("pull"); pull != c.end()) {
+      if (!pull->is_boolean()) return Malformed(absl::StrCat("containers[] ", pc.name, " pull"));
+      pc.pull = pull->get<bool>();
     }
     if (!GetString(c, "action", action)) return Malformed("containers[].action");
     std::optional<ConvergeAction> parsed = ParseConvergeAction(action);

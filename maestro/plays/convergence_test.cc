@@ -341,12 +341,14 @@ TEST_F(ConvergenceTest, PreflightListsEveryProblemAtOnce) {
 
 TEST_F(ConvergenceTest, AbsentImageIsANoteAndABrokenImageInspectAProblem) {
   host("ship1").RemoveImage("db:1");
+  host("ship1").SetPullable("db:1");  // the registry has it
   host("ship1").FailNext("InspectImage", FakeDockerHost::ApiError(500, "disk on fire"));
   ConvergencePlan plan = MakePlan({"api-1", "db-1"});
   // api-1 is listed first here, so its image inspect is the one that fails.
   EXPECT_THAT(Problems(plan), ElementsAre(HasSubstr("cannot inspect image api:1.2")));
   EXPECT_THAT(Find(plan, "db-1").notes,
-              ElementsAre("image db:1 is not on ship1: it will be pulled"));
+              ElementsAre(HasSubstr("image db:1 is not on ship1: it will be pulled from Docker "
+                                    "Hub (sha256:")));
 }
 
 TEST_F(ConvergenceTest, DependencyCycleIsReportedWithItsPath) {

@@ -203,6 +203,7 @@ class UpPlay {
     if (t.instance == nullptr) return NotInFile(c);
     StartFlags flags;
     flags.reuse = pc.action == ConvergeAction::kStart;
+    flags.refresh = pc.pull;  // the registry moved the tag on (plan --refresh)
     MAESTRO_RETURN_IF_ERROR(StartOne(run_, t, flags, pulls_, cancel));
     internal::Slot& slot = run_.slot(c);
     if (slot.summary == "already running") return absl::OkStatus();  // someone else did it
@@ -394,11 +395,14 @@ absl::StatusOr<ConvergencePlan> RecheckSavedPlan(const PlayWorld& world,
                                                  const ConvergencePlan& saved,
                                                  Scheduler& scheduler) {
   std::vector<std::string> containers;
+  GatherOptions gather;
   for (const PlannedContainer& pc : saved.containers) {
     if (pc.action != ConvergeAction::kOrphan) containers.push_back(pc.name);
+    // A plan made with --refresh that pulls: ask the registry again, as the plan did.
+    gather.refresh = gather.refresh || pc.pull;
   }
   std::map<std::string, ShipLive> live =
-      GatherLiveState(world, containers, saved.scope.orphan_ships, scheduler);
+      GatherLiveState(world, containers, saved.scope.orphan_ships, scheduler, gather);
   if (scheduler.cancelled()) return absl::CancelledError("interrupted while checking the plan");
   ConvergencePlan current = ComputeConvergencePlan(*world.env, containers, live, saved.scope);
   MAESTRO_RETURN_IF_ERROR(CheckPlanStillCurrent(saved, current));

@@ -126,6 +126,24 @@ bool FakeDockerDaemon::Impl::Handle(DaemonSocket& s, DaemonRequest& r) {
     if (!j.ok()) return Failure(s, j.status());
     return Json(s, 200, *j);
   }
+  if (parts.size() >= 3 && parts[0] == "distribution" && parts.back() == "json" &&
+      r.method == "GET") {
+    std::string auth;
+    if (auto it = r.headers.find("x-registry-auth"); it != r.headers.end()) auth = it->second;
+    absl::StatusOr<docker::DistributionInspect> d =
+        host.InspectDistribution(absl::StrJoin(parts.begin() + 1, parts.end() - 1, "/"), auth);
+    if (!d.ok()) return Failure(s, d.status());
+    json platforms = json::array();
+    for (const docker::Platform& pl : d->platforms) {
+      json entry = {{"architecture", pl.architecture}, {"os", pl.os}};
+      if (!pl.variant.empty()) entry["variant"] = pl.variant;
+      platforms.push_back(entry);
+    }
+    return Json(s, 200,
+                json{{"Descriptor",
+                      {{"mediaType", d->media_type}, {"digest", d->digest}, {"size", d->size}}},
+                     {"Platforms", platforms}});
+  }
   if (p == "/containers/json" && r.method == "GET") {
     docker::ListContainersOptions o;
     o.all = Flag(r, "all");

@@ -80,7 +80,7 @@ std::string FakeDockerHost::AddImage(absl::string_view reference, absl::string_v
   std::string image_id = id.empty() ? DerivedImageId(ref) : std::string(id);
   if (!absl::StartsWith(image_id, "sha256:")) image_id = "sha256:" + image_id;
   std::lock_guard<std::mutex> lock(mu_);
-  images_[ref] = Image{image_id, std::move(config), clock_->Now()};
+  images_[ref] = Image{image_id, std::move(config), clock_->Now(), ""};
   return image_id;
 }
 
@@ -95,6 +95,35 @@ void FakeDockerHost::SetPullable(absl::string_view reference, absl::string_view 
   if (!absl::StartsWith(image_id, "sha256:")) image_id = "sha256:" + image_id;
   std::lock_guard<std::mutex> lock(mu_);
   pullable_[ref] = image_id;
+}
+
+void FakeDockerHost::SetRegistryImage(absl::string_view reference, absl::string_view digest,
+                                      std::vector<docker::Platform> platforms,
+                                      absl::string_view id) {
+  std::string ref = NormalizeRef(reference);
+  std::string d =
+      digest.empty() ? absl::StrCat("sha256:", Hex64(ref + "@registry")) : std::string(digest);
+  std::string image_id =
+      id.empty() ? absl::StrCat("sha256:", Hex64(d + "@image")) : std::string(id);
+  if (!absl::StartsWith(image_id, "sha256:")) image_id = "sha256:" + image_id;
+  std::lock_guard<std::mutex> lock(mu_);
+  registry_[ref] = RegistryImage{d, std::move(platforms)};
+  pullable_[ref] = image_id;
+  not_in_registry_.erase(ref);
+}
+
+void FakeDockerHost::RemoveRegistryImage(absl::string_view reference) {
+  std::string ref = NormalizeRef(reference);
+  std::lock_guard<std::mutex> lock(mu_);
+  registry_.erase(ref);
+  pullable_.erase(ref);
+  not_in_registry_.insert(ref);
+}
+
+void FakeDockerHost::SetPlatform(absl::string_view os, absl::string_view arch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  os_ = std::string(os);
+  arch_ = std::string(arch);
 }
 
 void FakeDockerHost::SetPullError(absl::string_view reference, absl::Status status) {

@@ -14,7 +14,11 @@
 //   * starting a container whose host port is taken by a running container of this host ->
 //     Internal (500) "... port is already allocated";
 //   * list with `all` and label/name filters; images by reference ("ubuntu" == "ubuntu:latest");
-//   * pulls and logins for registries set up with RequireRegistryAuth need their credentials.
+//   * pulls and logins for registries set up with RequireRegistryAuth need their credentials;
+//   * a registry behind the host (InspectDistribution): it has every pullable image and every
+//     image the host has (a re-pull), with a digest derived from the reference and image id
+//     and the host's own platform, unless SetRegistryImage says otherwise; a pulled image's
+//     RepoDigests name the digest it was pulled as.
 // Errors carry the HTTP status the real client would attach, so docker::HttpStatusOf() works,
 // and the daemon's own message (DaemonMessageOf(), what FakeDockerDaemon sends back); their
 // text is shaped like HttpDockerClient's ("ship1 (fake://ship1): POST /...: 404 Not Found: No
@@ -104,6 +108,15 @@ class FakeDockerHost : public docker::DockerClient {
   void SetPullable(absl::string_view reference, absl::string_view id = "");
   // PullImage of `reference` fails with `status` (every time, until cleared with OkStatus()).
   void SetPullError(absl::string_view reference, absl::Status status);
+  // The registry has `reference` as `digest` ("" = derived) for these platforms (default: the
+  // host's own, see SetPlatform); it is pullable too (as `id`, default derived from the
+  // digest), and a pull records the digest in the image's RepoDigests.
+  void SetRegistryImage(absl::string_view reference, absl::string_view digest = "",
+                        std::vector<docker::Platform> platforms = {}, absl::string_view id = "");
+  // The registry no longer has `reference` (nor can it be pulled).
+  void RemoveRegistryImage(absl::string_view reference);
+  // What Version() answers for Os and Arch (default "linux", "amd64").
+  void SetPlatform(absl::string_view os, absl::string_view arch);
   // Every call fails with Unavailable "connection refused", after `delay` (on the latency clock).
   void SetDown(bool down, absl::Duration delay = absl::ZeroDuration());
   // The next call of `method` (a DockerClient method name) fails with `status`. Queued: two
@@ -208,6 +221,9 @@ class FakeDockerHost : public docker::DockerClient {
   absl::Status ImportImage(absl::string_view repo, absl::string_view tag,
                            absl::string_view tar) override;
   absl::StatusOr<std::string> Login(const nlohmann::json& auth_config) override;
+  absl::StatusOr<docker::VersionInfo> Version() override;
+  absl::StatusOr<docker::DistributionInspect> InspectDistribution(
+      absl::string_view image, absl::string_view registry_auth) override;
   absl::Status Events(const docker::EventsOptions& options,
                       const docker::EventCallback& callback) override;
 
@@ -217,6 +233,11 @@ class FakeDockerHost : public docker::DockerClient {
     std::string id;
     nlohmann::json config;
     absl::Time created;
+    std::string digest;  // the registry digest it was pulled as ("" when not pulled)
+  };
+  struct RegistryImage {
+    std::string digest;
+    std::vector<docker::Platform> platforms;  // empty: the host's platform
   };
   struct Exec {
     std::string id;
@@ -247,6 +268,11 @@ class FakeDockerHost : public docker::DockerClient {
   // HTTP status and the daemon's message attached.
   absl::Status Error(int http, absl::StatusCode code, absl::string_view what,
                      absl::string_view message) const;
+  // Whether the X-Registry-Auth `registry_auth` carries the credentials RequireRegistryAuth
+  // set for `image`'s registry (true for a registry that needs none).
+  bool RegistryAuthOkLocked(absl::string_view image, absl::string_view registry_auth) const;
+  // The registry's digest of `ref` (normalised), or "" when the registry does not have it.
+  std::string RegistryDigestLocked(const std::string& ref) const;
   // A failure reported inside a 200 stream (pull): no HTTP status, the message attached.
   absl::Status StreamError(absl::StatusCode code, absl::string_view what,
                            absl::string_view message) const;
@@ -269,11 +295,13 @@ class FakeDockerHost : public docker::DockerClient {
   const std::string ship_;
   Clock* const clock_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;                   // events and state changes
-  std::map<std::string, Container> containers_;  // by id
-  std::map<std::string, std::string> by_name_;   // name -> id
-  std::map<std::string, Image> images_;          // "repo:tag" -> image
-  std::map<std::string, std::string> pullable_;  // "repo:tag" -> id
+  std::condition_variable cv_;                     // events and state changes
+  std::map<std::string, Container> containers_;    // by id
+  std::map<std::string, std::string> by_name_;     // name -> id
+  std::map<std::string, Image> images_;            // "repo:tag" -> image
+  std::map<std::string, std::string> pullable_;    // "repo:tag" -> id
+  std::map<std::string, RegistryImage> registry_;  // SetRegistryImage: "repo:tag" -> entry
+  std::set<std::string> not_in_registry_;          // RemoveRegistryImage
   std::map<std::string, absl::Status> pull_errors_;
   std::map<std::string, Exec> execs_;
   std::vector<ExecScript> exec_scripts_;
@@ -295,6 +323,8 @@ class FakeDockerHost : public docker::DockerClient {
   bool shutting_down_ = false;
   int log_drops_ = 0;  // DropLogStreams() generation
   std::string api_version_ = "1.41";
+  std::string os_ = "linux";
+  std::string arch_ = "amd64";
   bool keep_create_env_ = true;
 };
 

@@ -236,9 +236,18 @@ absl::StatusOr<json> FakeDockerHost::InspectImageJson(absl::string_view name) {
     if (image.config.is_object() && !image.config.empty()) config = image.config;
     created = image.created;
   }
+  json digests = json::array();
+  for (const auto& [ref, image] : images_) {
+    if (image.id != *id || image.digest.empty()) continue;
+    std::string repo = ref.substr(0, ref.rfind(':'));
+    std::string digest = absl::StrCat(repo, "@", image.digest);
+    if (std::find(digests.begin(), digests.end(), digest) == digests.end()) {
+      digests.push_back(digest);
+    }
+  }
   return json{{"Id", *id},
               {"RepoTags", tags},
-              {"RepoDigests", json::array()},
+              {"RepoDigests", digests},
               {"Created", FormatTime(created)},
               {"Config", config}};
 }
@@ -279,21 +288,12 @@ absl::Status FakeDockerHost::PullImage(absl::string_view image, absl::string_vie
   {
     std::lock_guard<std::mutex> lock(mu_);
     std::string registry = RegistryHostOf(image);
-    auto needs = registry_auth_.find(registry);
-    if (!registry.empty() && needs != registry_auth_.end()) {
-      std::string decoded;
-      json auth;
-      if (absl::WebSafeBase64Unescape(registry_auth, &decoded)) {
-        auth = json::parse(decoded, nullptr, false);
-      }
-      if (!auth.is_object() || auth.value("username", "") != needs->second.first ||
-          auth.value("password", "") != needs->second.second) {
-        // Reported inside the 200 progress stream, as the daemon does.
-        return StreamError(
-            absl::StatusCode::kUnauthenticated, what,
-            absl::StrCat("Head \"http://", registry, "/v2/", image.substr(registry.size() + 1),
-                         "/manifests/", tag_or_latest, "\": no basic auth credentials"));
-      }
+    if (!RegistryAuthOkLocked(image, registry_auth)) {
+      // Reported inside the 200 progress stream, as the daemon does.
+      return StreamError(
+          absl::StatusCode::kUnauthenticated, what,
+          absl::StrCat("Head \"http://", registry, "/v2/", image.substr(registry.size() + 1),
+                       "/manifests/", tag_or_latest, "\": no basic auth credentials"));
     }
     auto err = pull_errors_.find(ref);
     if (err != pull_errors_.end()) {
@@ -311,7 +311,8 @@ absl::Status FakeDockerHost::PullImage(absl::string_view image, absl::string_vie
         if (img.id == p->second && img.config.is_object() && !img.config.empty())
           config = img.config;
       }
-      images_[ref] = Image{p->second, config, clock_->Now()};
+      images_[ref] = Image{p->second, config, clock_->Now(), ""};
+      images_[ref].digest = RegistryDigestLocked(ref);
     } else if (images_.find(ref) == images_.end()) {
       return Error(404, absl::StatusCode::kNotFound, what,
                    absl::StrCat("pull access denied for ", image,
@@ -342,6 +343,81 @@ absl::Status FakeDockerHost::PullImage(absl::string_view image, absl::string_vie
   return absl::OkStatus();
 }
 
+bool FakeDockerHost::RegistryAuthOkLocked(absl::string_view image,
+                                          absl::string_view registry_auth) const {
+  std::string registry = RegistryHostOf(image);
+  auto needs = registry_auth_.find(registry);
+  if (registry.empty() || needs == registry_auth_.end()) return true;
+  std::string decoded;
+  json auth;
+  if (absl::WebSafeBase64Unescape(registry_auth, &decoded)) {
+    auth = json::parse(decoded, nullptr, false);
+  }
+  return auth.is_object() && auth.value("username", "") == needs->second.first &&
+         auth.value("password", "") == needs->second.second;
+}
+
+std::string FakeDockerHost::RegistryDigestLocked(const std::string& ref) const {
+  if (not_in_registry_.count(ref)) return "";
+  auto r = registry_.find(ref);
+  if (r != registry_.end()) return r->second.digest;
+  std::string id;
+  if (auto p = pullable_.find(ref); p != pullable_.end()) {
+    id = p->second;
+  } else if (auto i = images_.find(ref); i != images_.end()) {
+    id = i->second.id;
+  } else {
+    return "";
+  }
+  return absl::StrCat("sha256:", Hex64(absl::StrCat(ref, "@registry:", id)));
+}
+
+absl::StatusOr<docker::VersionInfo> FakeDockerHost::Version() {
+  MAESTRO_RETURN_IF_ERROR(Enter("Version", "", "GET /version"));
+  std::lock_guard<std::mutex> lock(mu_);
+  docker::VersionInfo v;
+  v.version = "20.10.24";
+  v.api_version = api_version_;
+  v.min_api_version = "1.12";
+  v.os = os_;
+  v.arch = arch_;
+  return v;
+}
+
+absl::StatusOr<docker::DistributionInspect> FakeDockerHost::InspectDistribution(
+    absl::string_view image, absl::string_view registry_auth) {
+  std::string ref = NormalizeRef(image);
+  std::string what = absl::StrCat("GET /distribution/", image, "/json");
+  MAESTRO_RETURN_IF_ERROR(Enter("InspectDistribution", ref, what));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (docker::CompareApiVersions(api_version_, DockerClient::kMinDistributionApi) < 0) {
+    return Error(404, absl::StatusCode::kUnimplemented, what, "page not found");
+  }
+  std::string repo = ref.substr(0, ref.rfind(':'));
+  std::string registry = RegistryHostOf(repo);
+  if (!RegistryAuthOkLocked(repo, registry_auth)) {
+    // The daemon's answer when the registry wants credentials it was not given.
+    return Error(registry_auth.empty() ? 500 : 401, absl::StatusCode::kUnauthenticated, what,
+                 registry_auth.empty()
+                     ? absl::StrCat("Head \"http://", registry, "/v2/",
+                                    repo.substr(registry.size() + 1), "/manifests/",
+                                    ref.substr(ref.rfind(':') + 1), "\": no basic auth credentials")
+                     : std::string("unauthorized: authentication required"));
+  }
+  std::string digest = RegistryDigestLocked(ref);
+  if (digest.empty()) {
+    return Error(404, absl::StatusCode::kNotFound, what, "manifest unknown: manifest unknown");
+  }
+  docker::DistributionInspect d;
+  d.media_type = "application/vnd.docker.distribution.manifest.v2+json";
+  d.digest = digest;
+  d.size = 528;
+  auto r = registry_.find(ref);
+  if (r != registry_.end()) d.platforms = r->second.platforms;
+  if (d.platforms.empty()) d.platforms.push_back({os_, arch_, ""});
+  return d;
+}
+
 absl::Status FakeDockerHost::ImportImage(absl::string_view repo, absl::string_view tag,
                                          absl::string_view tar) {
   std::string ref = NormalizeRef(absl::StrCat(repo, ":", tag.empty() ? "latest" : tag));
@@ -350,7 +426,7 @@ absl::Status FakeDockerHost::ImportImage(absl::string_view repo, absl::string_vi
   if (tar.empty()) return Error(500, absl::StatusCode::kInternal, what, "unexpected EOF");
   std::lock_guard<std::mutex> lock(mu_);
   images_[ref] = Image{DerivedImageId(absl::StrCat(ref, "@import:", tar.size())), json::object(),
-                       clock_->Now()};
+                       clock_->Now(), ""};
   return absl::OkStatus();
 }
 
