@@ -112,9 +112,12 @@ absl::StatusOr<int> Attach(docker::DockerClient& client, const std::string& exec
         } else if (ready > 0) {
           ssize_t n = read(in_fd, buf, sizeof buf);
           if (n > 0) {
-            broken = (*stream)->Write(absl::string_view(buf, static_cast<size_t>(n)),
-                                      absl::Now() + absl::Seconds(30));
-            if (!broken.ok()) break;
+            // A process that stopped reading (or ended: `yes | maestro exec C -- head -1`)
+            // makes the write fail; like docker, the output is still read to the end.
+            stdin_open = (*stream)
+                             ->Write(absl::string_view(buf, static_cast<size_t>(n)),
+                                     absl::Now() + absl::Seconds(30))
+                             .ok();
           } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
             ended = true;
           }
@@ -122,8 +125,7 @@ absl::StatusOr<int> Attach(docker::DockerClient& client, const std::string& exec
         if (ended) {
           // End of input: the process's stdin ends too (half-close); its output goes on.
           stdin_open = false;
-          broken = (*stream)->CloseWrite(absl::Now() + absl::Seconds(30));
-          if (!broken.ok()) break;
+          (void)(*stream)->CloseWrite(absl::Now() + absl::Seconds(30));  // as a failed write
         }
       }
       absl::StatusOr<size_t> n =
