@@ -11,6 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "maestro/base/status_macros.h"
+#include "maestro/docker/stream_parsers.h"
 
 namespace maestro::cli {
 namespace {
@@ -75,40 +77,55 @@ void SendSize(docker::DockerClient& client, const std::string& exec_id, int fd) 
   }
 }
 
-}  // namespace
-
-absl::StatusOr<int> RunInteractiveExec(docker::DockerClient& client, const std::string& container,
-                                       const std::vector<std::string>& command, int in_fd,
-                                       int out_fd, const std::atomic<bool>* cancel) {
-  absl::StatusOr<std::string> exec =
-      client.CreateExec(container, {.cmd = command, .tty = true, .attach_stdin = true});
-  if (!exec.ok()) return exec.status();
+// Copies `in_fd` to the exec's stdin (half-closing it when `in_fd` ends) and its output to
+// `out_fd`/`err_fd` (raw with a TTY, demultiplexed without) until the process ends; then waits
+// (bounded) for its exit code.
+absl::StatusOr<int> Attach(docker::DockerClient& client, const std::string& exec_id, bool tty,
+                           int in_fd, int out_fd, int err_fd, const std::atomic<bool>* cancel) {
   absl::StatusOr<std::unique_ptr<docker::ExecStream>> stream =
-      client.StartExecInteractive(*exec, /*tty=*/true);
+      client.StartExecInteractive(exec_id, tty);
   if (!stream.ok()) return stream.status();
   WinchHandler winch;
   g_resized.store(false);
   int size_fd = isatty(out_fd) ? out_fd : in_fd;
-  SendSize(client, *exec, size_fd);
+  if (tty) SendSize(client, exec_id, size_fd);
   absl::Status broken;
+  bool write_failed = false;
+  docker::MultiplexedStreamParser demux([&](docker::StdStream s, absl::string_view data) {
+    int fd = s == docker::StdStream::kStderr ? err_fd : out_fd;
+    if (!WriteFd(fd, data.data(), data.size())) write_failed = true;
+    return !write_failed;
+  });
   {
-    RawMode raw(in_fd);
+    RawMode raw(tty ? in_fd : -1);
     bool stdin_open = true;
     char buf[16 * 1024];
     for (;;) {
       if (cancel != nullptr && cancel->load()) return absl::CancelledError("interrupted");
-      if (g_resized.exchange(false)) SendSize(client, *exec, size_fd);
+      if (tty && g_resized.exchange(false)) SendSize(client, exec_id, size_fd);
       if (stdin_open) {
         pollfd p{in_fd, POLLIN, 0};
-        if (poll(&p, 1, 0) > 0) {
+        int ready = poll(&p, 1, 0);
+        bool ended = ready < 0 && errno != EINTR;
+        if (ready > 0 && (p.revents & POLLNVAL) != 0) {
+          ended = true;  // no stdin at all
+        } else if (ready > 0) {
           ssize_t n = read(in_fd, buf, sizeof buf);
           if (n > 0) {
-            broken = (*stream)->Write(absl::string_view(buf, static_cast<size_t>(n)),
-                                      absl::Now() + absl::Seconds(30));
-            if (!broken.ok()) break;
+            // A process that stopped reading (or ended: `yes | maestro exec C -- head -1`)
+            // makes the write fail; like docker, the output is still read to the end.
+            stdin_open = (*stream)
+                             ->Write(absl::string_view(buf, static_cast<size_t>(n)),
+                                     absl::Now() + absl::Seconds(30))
+                             .ok();
           } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-            stdin_open = false;  // no half-close over a hijacked stream: just stop reading
+            ended = true;
           }
+        }
+        if (ended) {
+          // End of input: the process's stdin ends too (half-close); its output goes on.
+          stdin_open = false;
+          (void)(*stream)->CloseWrite(absl::Now() + absl::Seconds(30));  // as a failed write
         }
       }
       absl::StatusOr<size_t> n =
@@ -119,7 +136,16 @@ absl::StatusOr<int> RunInteractiveExec(docker::DockerClient& client, const std::
         break;
       }
       if (*n == 0) break;  // the process ended
-      if (!WriteFd(out_fd, buf, *n)) {
+      if (tty) {
+        write_failed = !WriteFd(out_fd, buf, *n);
+      } else {
+        absl::Status fed = demux.Feed(absl::string_view(buf, *n));
+        if (!fed.ok() && !write_failed) {
+          broken = fed;
+          break;
+        }
+      }
+      if (write_failed) {
         broken = absl::UnavailableError("cannot write the output");
         break;
       }
@@ -127,16 +153,37 @@ absl::StatusOr<int> RunInteractiveExec(docker::DockerClient& client, const std::
   }
   stream->reset();
   if (!broken.ok()) return broken;
+  if (!tty) MAESTRO_RETURN_IF_ERROR(demux.Finish());
   // The exit code is there once the daemon has reaped the process (a moment after the stream
   // ends): bounded retries.
   for (int attempt = 0; attempt < 40; ++attempt) {
-    absl::StatusOr<docker::ExecInspect> inspect = client.InspectExec(*exec);
+    absl::StatusOr<docker::ExecInspect> inspect = client.InspectExec(exec_id);
     if (!inspect.ok()) return inspect.status();
     if (!inspect->running && inspect->exit_code) return static_cast<int>(*inspect->exit_code);
     absl::SleepFor(absl::Milliseconds(25));
   }
   return absl::DeadlineExceededError(
-      absl::StrCat("the command's exit code did not arrive (exec ", exec->substr(0, 12), ")"));
+      absl::StrCat("the command's exit code did not arrive (exec ", exec_id.substr(0, 12), ")"));
+}
+
+}  // namespace
+
+absl::StatusOr<int> RunInteractiveExec(docker::DockerClient& client, const std::string& container,
+                                       const std::vector<std::string>& command, int in_fd,
+                                       int out_fd, const std::atomic<bool>* cancel) {
+  absl::StatusOr<std::string> exec =
+      client.CreateExec(container, {.cmd = command, .tty = true, .attach_stdin = true});
+  if (!exec.ok()) return exec.status();
+  return Attach(client, *exec, /*tty=*/true, in_fd, out_fd, out_fd, cancel);
+}
+
+absl::StatusOr<int> RunPipedExec(docker::DockerClient& client, const std::string& container,
+                                 const std::vector<std::string>& command, int in_fd, int out_fd,
+                                 int err_fd, const std::atomic<bool>* cancel) {
+  absl::StatusOr<std::string> exec =
+      client.CreateExec(container, {.cmd = command, .tty = false, .attach_stdin = true});
+  if (!exec.ok()) return exec.status();
+  return Attach(client, *exec, /*tty=*/false, in_fd, out_fd, err_fd, cancel);
 }
 
 }  // namespace maestro::cli

@@ -123,15 +123,21 @@ int RunExecCommand(const plays::PlayWorld& world, const Options& options,
     PrintError(io, "no containers to run the command in");
     return kExitUsage;
   }
-  const bool single = containers->size() == 1;
-  if (single && isatty(fileno(stdin))) {
-    // One container from a terminal: interactive, like `docker exec -it`.
+  if (containers->size() == 1) {
+    // One container: stdin goes to the command. From a terminal it is interactive, like
+    // `docker exec -it`; from a pipe or file like `docker exec -i` (the command's stdin ends
+    // when maestro's does).
     const model::Instance* inst = world.env->FindInstance(containers->front());
     absl::StatusOr<docker::DockerClient*> client = world.ships->Client(inst->ship);
-    absl::StatusOr<int> code = client.ok()
-                                   ? RunInteractiveExec(**client, inst->name, options.exec_command,
-                                                        fileno(stdin), fileno(io.out), cancel)
-                                   : absl::StatusOr<int>(client.status());
+    std::fflush(io.out);
+    std::fflush(io.err);
+    absl::StatusOr<int> code =
+        !client.ok() ? absl::StatusOr<int>(client.status())
+        : isatty(fileno(stdin))
+            ? RunInteractiveExec(**client, inst->name, options.exec_command, fileno(stdin),
+                                 fileno(io.out), cancel)
+            : RunPipedExec(**client, inst->name, options.exec_command, fileno(stdin),
+                           fileno(io.out), fileno(io.err), cancel);
     if (!code.ok()) {
       if (absl::IsCancelled(code.status())) return FinishOutput(io, kExitInterrupted);
       PrintError(io, absl::StrCat(inst->name, ": ", code.status().message()));
@@ -148,24 +154,14 @@ int RunExecCommand(const plays::PlayWorld& world, const Options& options,
       [&](const std::string& instance, const std::string& ship, docker::StdStream stream,
           absl::string_view line) {
         FILE* f = stream == docker::StdStream::kStderr ? io.err : io.out;
-        std::string text =
-            single ? std::string(line) : absl::StrCat(instance, "@", ship, " | ", line);
-        if (!single && (text.empty() || text.back() != '\n')) text.push_back('\n');
+        std::string text = absl::StrCat(instance, "@", ship, " | ", line);
+        if (text.back() != '\n') text.push_back('\n');
         if (std::fwrite(text.data(), 1, text.size(), f) != text.size() || std::fflush(f) != 0) {
           write_failed = true;
         }
       });
   if (write_failed) return FinishOutput(io, kExitFailed);
   const int code = plays::ExecExitCode(results);
-  if (single) {
-    const plays::ExecResult& r = results.front();
-    if (r.cancelled) return FinishOutput(io, kExitInterrupted);
-    if (!r.exit_code) {
-      PrintError(io, absl::StrCat(r.instance, ": ", r.error));
-      return FinishOutput(io, kExitFailed);
-    }
-    return FinishOutput(io, static_cast<int>(*r.exit_code & 0xff));
-  }
   int succeeded = 0;
   for (const plays::ExecResult& r : results) succeeded += r.exit_code && *r.exit_code == 0;
   std::fprintf(io.err, "\nexec: %d of %zu container(s) succeeded:\n", succeeded, results.size());

@@ -76,6 +76,9 @@ class ExecStream {
   // At least one byte, or 0 at the end of the stream; DeadlineExceeded past `deadline` (the
   // stream stays usable, so short deadlines can interleave reads and writes).
   virtual absl::StatusOr<size_t> Read(char* buf, size_t len, absl::Time deadline) = 0;
+  // End of input: the process's stdin reaches EOF (the connection is half-closed over every
+  // transport); its output can still be read to the end. Write() fails afterwards.
+  virtual absl::Status CloseWrite(absl::Time deadline) = 0;
 };
 
 struct EventsOptions {

@@ -469,6 +469,9 @@ class HijackedExecStream : public ExecStream {
     }
     return h_.connection->ReadSome(buf, len, deadline);
   }
+  absl::Status CloseWrite(absl::Time deadline) override {
+    return h_.connection->CloseWrite(deadline);
+  }
 
  private:
   HijackedConnection h_;

@@ -132,6 +132,32 @@ TEST_F(StreamsTest, ExecWithAndWithoutTtyOverEveryTransport) {
   }
 }
 
+// One container with stdin a pipe (`docker exec -i`): the input reaches the command, its end
+// ends the command's stdin (the hijacked connection is half-closed) over every transport, the
+// output is read to the end, stdout and stderr stay apart, and the exit code is passed through.
+TEST_F(StreamsTest, ExecWithPipedStdinEndsOverEveryTransport) {
+  std::string file = WriteEnvironment("s.yaml", kYaml);
+  RunResult start = RunMaestro(file, {"start"});
+  ASSERT_EQ(start.exit_code, 0) << start.all();
+  const std::string maestro = absl::StrCat("timeout -s KILL 60 ", MaestroPath(), " -f ", file);
+  for (const char* ship : {"unix", "tcp", "tls", "ssh"}) {
+    std::string out = Shell(
+        absl::StrCat("printf 'hello\\nworld\\n' | ", maestro, " exec ", C(ship),
+                     " -- sh -c 'cat; echo cat-ended-$? >&2; exit 3' 2>/dev/null; echo rc=$?"));
+    EXPECT_EQ(out, "hello\nworld\nrc=3\n") << ship;
+  }
+  std::string err = Shell(absl::StrCat("echo x | ", maestro, " exec ", C("unix"),
+                                       " -- sh -c 'cat >/dev/null; echo cat-ended-$? >&2' "
+                                       "2>&1 >/dev/null; echo rc=$?"));
+  EXPECT_EQ(err, "cat-ended-0\nrc=0\n");
+  // More than the socket buffers hold, counted on the other side once the input ended.
+  for (const char* ship : {"tls", "ssh"}) {
+    std::string big = Shell(absl::StrCat("head -c 3000000 /dev/zero | ", maestro, " exec ", C(ship),
+                                         " -- wc -c; echo rc=$?"));
+    EXPECT_EQ(big, "3000000\nrc=0\n") << ship;
+  }
+}
+
 TEST_F(StreamsTest, StatusWatchJsonSeesADockerStopFromOutside) {
   std::string file = WriteEnvironment("s.yaml", kYaml);
   RunResult start = RunMaestro(file, {"start", C("unix"), C("tls")});

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
@@ -267,6 +268,61 @@ TEST_F(StatusLogsTest, LogsStopWhenTheOutputCannotBeWritten) {
       [](const std::string&) {}, &cancel);
   EXPECT_TRUE(status.ok()) << status;
   EXPECT_EQ(calls, 1);
+}
+
+// One container followed alone: a dropped connection is reconnected from the last line shown,
+// and the lines logged at that very timestamp are not shown twice (the seam); the timestamps
+// asked for internally are not shown without -t.
+TEST_F(StatusLogsTest, LogsFollowResumesAfterADroppedConnectionWithoutRepeats) {
+  Run("ship1", "zk-1");
+  testing::FakeDockerHost& host = ships_.host("ship1");
+  host.AppendLogs("zk-1", docker::StdStream::kStdout, "same time\n");
+  host.AppendLogs("zk-1", docker::StdStream::kStdout, "same time\n");
+  std::mutex mu;
+  std::string out;
+  std::vector<std::string> notices;
+  absl::Notification two_seen, reconnecting, after_seen;
+  std::atomic<bool> cancel{false};
+  absl::Status status;
+  std::thread follower([&] {
+    LogsRequest request{.container = "zk-1", .follow = true};
+    status = RunLogs(
+        world_, request,
+        [&](docker::StdStream, absl::string_view data) {
+          std::lock_guard<std::mutex> lock(mu);
+          out.append(data.data(), data.size());
+          if (out == "same time\nsame time\n" && !two_seen.HasBeenNotified()) two_seen.Notify();
+          if (absl::StrContains(out, "after the drop") && !after_seen.HasBeenNotified()) {
+            after_seen.Notify();
+          }
+          return true;
+        },
+        [&](const std::string& text) {
+          std::lock_guard<std::mutex> lock(mu);
+          notices.push_back(text);
+          if (!reconnecting.HasBeenNotified()) reconnecting.Notify();
+        },
+        &cancel);
+  });
+  bool ok = two_seen.WaitForNotificationWithTimeout(kHangGuard);
+  EXPECT_TRUE(ok) << "the first lines were not shown";
+  if (ok) {
+    host.DropLogStreams();
+    ok = reconnecting.WaitForNotificationWithTimeout(kHangGuard);
+    EXPECT_TRUE(ok) << "the drop was not noticed";
+  }
+  if (ok) {
+    host.AppendLogs("zk-1", docker::StdStream::kStdout, "after the drop\n");
+    EXPECT_TRUE(after_seen.WaitForNotificationWithTimeout(kHangGuard))
+        << "the line logged after the drop was not shown";
+  }
+  cancel = true;
+  follower.join();
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled) << status;
+  EXPECT_EQ(out, "same time\nsame time\nafter the drop\n");
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_THAT(notices[0], HasSubstr("zk-1: "));
+  EXPECT_THAT(notices[0], HasSubstr("reconnecting..."));
 }
 
 }  // namespace

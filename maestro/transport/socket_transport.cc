@@ -102,6 +102,12 @@ class FdConnection : public Connection {
     return true;
   }
 
+  absl::Status CloseWrite(absl::Time) override {
+    if (fd_ < 0) return absl::UnavailableError(absl::StrCat(what_, ": connection closed"));
+    if (::shutdown(fd_, SHUT_WR) != 0) return ErrnoStatus(absl::StrCat(what_, ": shutdown"), errno);
+    return absl::OkStatus();
+  }
+
   void Close() override {
     if (fd_ >= 0) {
       ::close(fd_);

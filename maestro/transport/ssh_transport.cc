@@ -336,6 +336,30 @@ class SshChannelConnection : public Connection {
     return avail > 0 || libssh2_channel_eof(channel_) != 0;
   }
 
+  absl::Status CloseWrite(absl::Time deadline) override {
+    for (;;) {
+      int rc;
+      std::string err;
+      {
+        std::lock_guard<std::mutex> lock(session_->mu());
+        if (channel_ == nullptr) return absl::UnavailableError(what_ + ": channel closed");
+        rc = libssh2_channel_send_eof(channel_);
+        if (rc < 0 && rc != LIBSSH2_ERROR_EAGAIN) {
+          session_->NoteError(rc);
+          err = session_->LastErrorLocked();
+        }
+      }
+      if (rc == 0) return absl::OkStatus();
+      if (rc == LIBSSH2_ERROR_EAGAIN) {
+        if (!session_->Wait(deadline).ok()) {
+          return absl::DeadlineExceededError(what_ + ": sending EOF timed out");
+        }
+        continue;
+      }
+      return absl::UnavailableError(absl::StrCat(what_, ": SSH channel EOF: ", err));
+    }
+  }
+
   void Close() override {
     if (channel_ == nullptr) return;
     absl::Time deadline = absl::Now() + kTeardownBudget;

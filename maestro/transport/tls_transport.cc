@@ -123,6 +123,16 @@ class TlsConnection : public Connection {
   }
 
   bool PeerClosed() override { return SSL_pending(ssl_) > 0 || inner_->PeerClosed(); }
+  // close_notify (one way: reading goes on). The stream below is not half-closed: Docker's TLS
+  // server answers a bare end of stream with a decode_error alert.
+  absl::Status CloseWrite(absl::Time deadline) override {
+    ERR_clear_error();
+    int r = SSL_shutdown(ssl_);
+    MAESTRO_RETURN_IF_ERROR(Flush(deadline));
+    if (r < 0)
+      return absl::UnavailableError(absl::StrCat(what_, ": TLS shutdown: ", OpenSslErrors()));
+    return absl::OkStatus();
+  }
   void Close() override { inner_->Close(); }
 
  private:

@@ -31,6 +31,11 @@ class Connection {
   // Non-blocking check used before reusing a kept-alive connection: true when the peer has
   // closed it (or sent unexpected data, which makes it unusable too).
   virtual bool PeerClosed() = 0;
+  // Half-close: tells the peer that nothing more will be written (end of input for a hijacked
+  // exec) while reading goes on to the end. Unix/TCP: shutdown(SHUT_WR); SSH: channel EOF; TLS:
+  // close_notify, the stream below left open (dockerd's TLS answers a bare end of stream with
+  // a decode_error alert). Writing afterwards fails.
+  virtual absl::Status CloseWrite(absl::Time deadline) = 0;
   virtual void Close() = 0;
 };
 

@@ -83,6 +83,61 @@ TEST(UnixTransportTest, RoundTripAndEof) {
   close(lfd);
 }
 
+// Reads everything until the client's end of input (bounded: 10 s), then answers with what it
+// read and "|eof" and closes: a `cat` whose output comes after its input ended.
+void ReplyAfterEof(int listen_fd) {
+  int c = accept(listen_fd, nullptr, nullptr);
+  timeval tv{10, 0};
+  setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string got;
+  char buf[256];
+  ssize_t n = 0;
+  for (int i = 0; i < 1000 && (n = read(c, buf, sizeof buf)) > 0; ++i) got.append(buf, n);
+  got += n == 0 ? "|eof" : "|no-eof";
+  (void)!write(c, got.data(), got.size());
+  close(c);
+}
+
+// Writes, half-closes, and reads the answer that only comes after the peer saw the end.
+std::string HalfCloseRoundTrip(Transport& t) {
+  absl::Time deadline = absl::Now() + absl::Seconds(20);
+  auto conn = t.Connect(deadline);
+  if (!conn.ok()) return std::string(conn.status().message());
+  if (!(*conn)->WriteAll("hello", deadline).ok()) return "write failed";
+  absl::Status closed = (*conn)->CloseWrite(deadline);
+  if (!closed.ok()) return std::string(closed.message());
+  if ((*conn)->WriteAll("more", deadline).ok()) return "wrote after CloseWrite";
+  std::string got;
+  char buf[64];
+  for (int i = 0; i < 100; ++i) {
+    auto n = (*conn)->ReadSome(buf, sizeof buf, deadline);
+    if (!n.ok()) return std::string(n.status().message());
+    if (*n == 0) break;
+    got.append(buf, *n);
+  }
+  return got;
+}
+
+TEST(UnixTransportTest, CloseWriteEndsTheInputAndKeepsReading) {
+  std::string path = TempPath("cat.sock");
+  int lfd = OneShotServer::ListenUnix(path);
+  std::thread server(ReplyAfterEof, lfd);
+  UnixTransport t("s1", path);
+  EXPECT_EQ(HalfCloseRoundTrip(t), "hello|eof");
+  server.join();
+  close(lfd);
+}
+
+TEST(TcpTransportTest, CloseWriteEndsTheInputAndKeepsReading) {
+  int port;
+  int lfd = OneShotServer::ListenTcp(&port);
+  std::thread server(ReplyAfterEof, lfd);
+  TcpTransport t("s1", "127.0.0.1", port);
+  EXPECT_EQ(HalfCloseRoundTrip(t), "hello|eof");
+  server.join();
+  close(lfd);
+}
+
 TEST(UnixTransportTest, MissingSocketIsUnavailable) {
   UnixTransport t("s1", "/nonexistent/docker.sock");
   auto conn = t.Connect(absl::Now() + absl::Seconds(1));
