@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -87,6 +88,28 @@ absl::StatusOr<const Registry*> FindRegistryForImage(absl::string_view image,
     if (part == fqdn || part == host) return &r;
   }
   return nullptr;
+}
+
+absl::StatusOr<ImageAuth> ResolveImageAuth(absl::string_view image,
+                                           const std::vector<Registry>& registries,
+                                           const json* docker_config,
+                                           const CredentialHelperRunner& run_helper) {
+  ImageAuth out;
+  MAESTRO_ASSIGN_OR_RETURN(const Registry* listed, FindRegistryForImage(image, registries));
+  if (listed != nullptr) {
+    out.registry = *listed;
+    MAESTRO_ASSIGN_OR_RETURN(out.auth, ResolveAuth(*listed, docker_config, run_helper));
+    return out;
+  }
+  const std::string host = ImageRegistryHost(image);
+  if (host.empty() || docker_config == nullptr) return out;
+  Registry unlisted;
+  unlisted.name = host;
+  unlisted.url = host;
+  unlisted.retry.when.clear();
+  MAESTRO_ASSIGN_OR_RETURN(out.auth, ResolveAuth(unlisted, docker_config, run_helper));
+  if (out.auth) out.registry = std::move(unlisted);
+  return out;
 }
 
 std::string ImageRegistryHost(absl::string_view image) {
@@ -312,23 +335,10 @@ absl::Status LoginAndPull(DockerClient& client, const PullRequest& request,
                           const PullProgressCallback& progress,
                           const std::function<bool(absl::Duration)>& sleep,
                           const CredentialHelperRunner& run_helper) {
-  MAESTRO_ASSIGN_OR_RETURN(const Registry* registry,
-                           FindRegistryForImage(request.image, registries));
-  // A registry the file does not list: the Docker configuration's credentials for its host.
-  Registry unlisted;
-  absl::optional<AuthConfig> auth;
-  if (registry == nullptr && docker_config != nullptr) {
-    const std::string host = ImageRegistryHost(request.image);
-    if (!host.empty()) {
-      unlisted.name = host;
-      unlisted.url = host;
-      unlisted.retry.when.clear();
-      MAESTRO_ASSIGN_OR_RETURN(auth, ResolveAuth(unlisted, docker_config, run_helper));
-      if (auth) registry = &unlisted;
-    }
-  } else if (registry != nullptr) {
-    MAESTRO_ASSIGN_OR_RETURN(auth, ResolveAuth(*registry, docker_config, run_helper));
-  }
+  MAESTRO_ASSIGN_OR_RETURN(ImageAuth found,
+                           ResolveImageAuth(request.image, registries, docker_config, run_helper));
+  const Registry* registry = found.registry ? &*found.registry : nullptr;
+  const absl::optional<AuthConfig>& auth = found.auth;
   RetrySpec retry;  // defaults: nothing retried
   retry.when.clear();
   std::string auth_header;

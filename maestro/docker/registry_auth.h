@@ -70,6 +70,20 @@ absl::StatusOr<absl::optional<AuthConfig>> ResolveAuth(
     const Registry& registry, const nlohmann::json* docker_config,
     const CredentialHelperRunner& run_helper = nullptr);
 
+// The registry an image comes from and the credentials for it, for pulls and registry queries
+// alike: the environment's registry for the image (FindRegistryForImage) with ResolveAuth's
+// credentials; for an image on a registry the file does not list, a registry named after its host
+// when the Docker configuration has credentials for that host (the docker CLI's behaviour;
+// MaestroNG used none).
+struct ImageAuth {
+  absl::optional<Registry> registry;  // nullopt: Docker Hub, or unlisted without credentials
+  absl::optional<AuthConfig> auth;
+};
+absl::StatusOr<ImageAuth> ResolveImageAuth(absl::string_view image,
+                                           const std::vector<Registry>& registries,
+                                           const nlohmann::json* docker_config,
+                                           const CredentialHelperRunner& run_helper = nullptr);
+
 // The registry host of an image reference as the docker CLI reads it: the part before the
 // first '/' when it contains '.' or ':' or is "localhost"; "" for Docker Hub images.
 std::string ImageRegistryHost(absl::string_view image);
@@ -107,9 +121,7 @@ struct PullRequest {
 // X-Registry-Auth, applying the registry's retry spec to both. Errors name the registry.
 // `sleep` as for RunWithRetry: a cancelled wait between attempts ends the login or pull with
 // a Cancelled error.
-// An image on a registry the environment does not list gets the Docker configuration's
-// credentials for its host, when it has some (the docker CLI's behaviour; MaestroNG pulled
-// without any).
+// Credentials as ResolveImageAuth finds them.
 absl::Status LoginAndPull(DockerClient& client, const PullRequest& request,
                           const std::vector<Registry>& registries,
                           const nlohmann::json* docker_config, const PullProgressCallback& progress,

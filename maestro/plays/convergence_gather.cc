@@ -36,26 +36,18 @@ ShipLive::RegistryAnswer AskRegistry(const PlayWorld& world, docker::DockerClien
                                docker::DockerClient::kMinDistributionApi);
     return out;
   }
-  const std::vector<docker::Registry> registries = internal::Registries(*world.env);
-  absl::StatusOr<const docker::Registry*> registry =
-      docker::FindRegistryForImage(repository, registries);
-  if (!registry.ok()) {
-    out.answer = registry.status();
+  absl::StatusOr<docker::ImageAuth> found = docker::ResolveImageAuth(
+      repository, internal::Registries(*world.env), world.docker_config, world.credential_helper);
+  if (!found.ok()) {
+    out.answer = found.status();
     return out;
   }
   std::string header;
   std::string secret;
-  if (*registry != nullptr) {
-    absl::StatusOr<absl::optional<docker::AuthConfig>> auth =
-        docker::ResolveAuth(**registry, world.docker_config);
-    if (!auth.ok()) {
-      out.answer = auth.status();
-      return out;
-    }
-    if (auth->has_value()) {
-      secret = (*auth)->password;
-      header = docker::EncodeRegistryAuth(**auth);
-    }
+  if (found->auth) {
+    secret =
+        found->auth->identity_token.empty() ? found->auth->password : found->auth->identity_token;
+    header = docker::EncodeRegistryAuth(*found->auth);
   }
   // A digest reference is asked as written; a tag as repository:tag.
   std::string reference = absl::StrContains(inst.image, "@")
