@@ -93,6 +93,9 @@ json DumpCheck(const model::Check& c) {
     case model::CheckType::kSleep:
       j["wait"] = c.wait;
       break;
+    case model::CheckType::kHealth:
+      j["attempts"] = c.attempts;
+      break;
   }
   return j;
 }
@@ -176,6 +179,13 @@ json DumpInstanceWithDependencies(const model::Instance& c, const std::vector<st
             {"lifecycle", lifecycle},
             {"dependencies", deps},
             {"line", c.line}};
+  if (c.healthcheck) {  // only when configured (older dumps stay as they were)
+    j["healthcheck"] = {{"test", c.healthcheck->test},
+                        {"interval_ns", Optional(c.healthcheck->interval_ns)},
+                        {"timeout_ns", Optional(c.healthcheck->timeout_ns)},
+                        {"start_period_ns", Optional(c.healthcheck->start_period_ns)},
+                        {"retries", Optional(c.healthcheck->retries)}};
+  }
   return j;
 }
 

@@ -86,7 +86,7 @@ std::optional<model::Check> Loader::LoadCheck(const YamlNode& node, const std::s
   }
   const YamlNode* type = node.Find("type");
   if (type == nullptr) {
-    Error(node, "lifecycle check has no 'type' (tcp, http, exec, rexec or sleep)");
+    Error(node, "lifecycle check has no 'type' (tcp, http, exec, rexec, sleep or health)");
     return std::nullopt;
   }
   static const std::map<std::string, std::pair<model::CheckType, std::vector<std::string>>> kTypes =
@@ -100,12 +100,13 @@ std::optional<model::Check> Loader::LoadCheck(const YamlNode& node, const std::s
            {model::CheckType::kExec, {"type", "command", "attempts", "envfrom", "timeout"}}},
           {"rexec", {model::CheckType::kRexec, {"type", "command", "attempts", "timeout"}}},
           {"sleep", {model::CheckType::kSleep, {"type", "wait"}}},
+          {"health", {model::CheckType::kHealth, {"type", "attempts"}}},
       };
   std::string type_name = type->PyStr();
   auto it = kTypes.find(type_name);
   if (it == kTypes.end()) {
     Error(*type, absl::StrCat("unknown lifecycle check type '", type_name,
-                              "' (expected tcp, http, exec, rexec or sleep)"));
+                              "' (expected tcp, http, exec, rexec, sleep or health)"));
     return std::nullopt;
   }
   model::Check check;
@@ -230,6 +231,9 @@ std::optional<model::Check> Loader::LoadCheck(const YamlNode& node, const std::s
       check.wait = int_option("wait", 0);
       break;
     }
+    case model::CheckType::kHealth:
+      check.attempts = int_option("attempts", 180);
+      break;
   }
   if (errors_.size() != errors_before) return std::nullopt;
   // The rules every check follows (check_rules.h), reported at the option they are about.

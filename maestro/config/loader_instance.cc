@@ -26,7 +26,8 @@ const std::vector<std::string> kInstanceKeys = {
     "env",        "volumes", "container_volumes", "volumes_from", "links",      "username",
     "privileged", "cap_add", "cap_drop",          "extra_hosts",  "net",        "pid",
     "restart",    "dns",     "stop_timeout",      "limits",       "log_driver", "log_opt",
-    "lxc_conf",   "workdir", "security_opt",      "ulimits",      "labels",     "lifecycle"};
+    "lxc_conf",   "workdir", "security_opt",      "ulimits",      "labels",     "lifecycle",
+    "healthcheck"};
 const std::vector<std::string> kLimitKeys = {"cpu", "memory", "swap"};
 const std::vector<std::string> kLogDrivers = {"json-file", "syslog",  "journald",
                                               "gelf",      "fluentd", "none"};
@@ -113,6 +114,7 @@ void Loader::LoadInstance(const YamlNode& service_node, model::Service& service,
   LoadLogging(node, c);
   LoadKernelSettings(node, c);
   LoadLabels(node, c);
+  LoadHealthcheck(service_node, node, c);
   c.hostname = c.net ? "" : c.name;
 
   if (errors_.size() == errors_before) {
@@ -452,6 +454,111 @@ void Loader::LoadLabels(const YamlNode& node, model::Instance& c) {
       c.labels = labels;
     }
   }
+}
+
+void Loader::LoadHealthcheck(const YamlNode& service_node, const YamlNode& node,
+                             model::Instance& c) {
+  static const std::vector<std::string> kKeys = {"test",         "interval", "timeout",
+                                                 "start_period", "retries",  "disable"};
+  // key -> the node that sets it (the instance's wins); a `test` or `disable` of the instance
+  // replaces both of the service's.
+  std::map<std::string, const YamlNode*> specs;
+  bool any = false;
+  for (const YamlNode* hc : {service_node.Find("healthcheck"), node.Find("healthcheck")}) {
+    if (hc == nullptr || hc->IsNull()) continue;
+    if (!hc->IsMapping()) {
+      Error(*hc, absl::StrCat("healthcheck must be a mapping (test, interval, timeout, "
+                              "start_period, retries, disable), got ",
+                              hc->KindName()));
+      continue;
+    }
+    any = true;
+    if (hc->Find("test") != nullptr || hc->Find("disable") != nullptr) {
+      specs.erase("test");
+      specs.erase("disable");
+    }
+    for (size_t i = 0; i < hc->keys.size(); ++i) {
+      std::string key = hc->KeyAt(i);
+      if (!Contains(kKeys, key)) {
+        std::string suggestion = Suggest(key, kKeys);
+        Error(hc->keys[i],
+              absl::StrCat("unknown healthcheck key '", key, "'",
+                           suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)",
+                           "; expected one of ", absl::StrJoin(kKeys, ", ")));
+        continue;
+      }
+      specs[key] = &hc->values[i];
+    }
+  }
+  if (!any) return;
+  model::Healthcheck h;
+  size_t errors_before = errors_.size();
+  bool disabled = false;
+  if (auto it = specs.find("disable"); it != specs.end() && !it->second->IsNull()) {
+    if (auto b = Bool(*it->second, "healthcheck.disable")) disabled = *b;
+  }
+  if (auto it = specs.find("test"); it != specs.end() && !it->second->IsNull()) {
+    const YamlNode& t = *it->second;
+    if (disabled) {
+      Error(t, "healthcheck.test cannot be combined with 'disable: true'");
+    } else if (t.IsString()) {
+      if (absl::StripAsciiWhitespace(t.text).empty()) {
+        Error(t, "healthcheck.test must not be empty");
+      } else {
+        h.test = {"CMD-SHELL", t.text};
+      }
+    } else if (t.IsSequence()) {
+      std::vector<std::string> test;
+      for (const YamlNode& item : t.items) {
+        if (!item.IsScalar() || item.IsNull()) {
+          Error(item,
+                absl::StrCat("healthcheck.test list items must be strings, got ", item.KindName()));
+          return;
+        }
+        test.push_back(item.PyStr());
+      }
+      if (test.empty() || (test[0] != "CMD" && test[0] != "CMD-SHELL" && test[0] != "NONE")) {
+        Error(t,
+              "healthcheck.test must start with CMD, CMD-SHELL or NONE, as "
+              "[\"CMD\", \"prog\", \"arg\"] or [\"CMD-SHELL\", \"command\"]");
+      } else if (test[0] == "CMD" && test.size() < 2) {
+        Error(t, "healthcheck.test [\"CMD\", ...] needs a program to run");
+      } else if (test[0] == "CMD-SHELL" && test.size() != 2) {
+        Error(t, "healthcheck.test [\"CMD-SHELL\", \"command\"] takes exactly one command string");
+      } else if (test[0] == "NONE" && test.size() != 1) {
+        Error(t, "healthcheck.test [\"NONE\"] takes no arguments");
+      } else {
+        h.test = test;
+      }
+    } else {
+      Error(t, absl::StrCat("healthcheck.test must be a string (run by the shell) or a list, got ",
+                            t.KindName()));
+    }
+  }
+  if (disabled) h.test = {"NONE"};
+  for (auto [key, target] :
+       {std::pair<const char*, std::optional<int64_t>*>{"interval", &h.interval_ns},
+        {"timeout", &h.timeout_ns},
+        {"start_period", &h.start_period_ns}}) {
+    auto it = specs.find(key);
+    if (it == specs.end() || it->second->IsNull()) continue;
+    absl::StatusOr<int64_t> ns = ParseDuration(*it->second);
+    if (!ns.ok()) {
+      Error(*it->second, absl::StrCat("invalid healthcheck.", key, ": ", ns.status().message()));
+    } else {
+      *target = *ns;
+    }
+  }
+  if (auto it = specs.find("retries"); it != specs.end() && !it->second->IsNull()) {
+    if (auto v = Int(*it->second, "healthcheck.retries")) {
+      if (*v < 0 || *v > 1000000) {
+        Error(*it->second, "healthcheck.retries must be between 0 and 1000000");
+      } else {
+        h.retries = static_cast<int>(*v);
+      }
+    }
+  }
+  if (errors_.size() == errors_before) c.healthcheck = h;
 }
 
 }  // namespace loader_internal

@@ -97,6 +97,8 @@ class Loader {
   void LoadLogging(const YamlNode& node, model::Instance& c);
   void LoadKernelSettings(const YamlNode& node, model::Instance& c);
   void LoadLabels(const YamlNode& node, model::Instance& c);
+  // `healthcheck:` (service, overridden per key by the instance).
+  void LoadHealthcheck(const YamlNode& service_node, const YamlNode& node, model::Instance& c);
 
   // --- lifecycle checks (loader_checks.cc) -------------------------------------------------
   void LoadLifecycle(const YamlNode* service_lc, const YamlNode* instance_lc,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <limits>
 #include <map>
 #include <string>
@@ -197,6 +198,67 @@ absl::StatusOr<std::optional<int64_t>> ParseBytes(const YamlNode& value) {
     return Invalid(absl::StrCat("size '", s, "' is too large"));
   }
   return std::optional<int64_t>(n * multiplier);
+}
+
+absl::StatusOr<int64_t> ParseDuration(const YamlNode& value) {
+  constexpr double kSecond = 1e9;
+  constexpr double kMax = 10000.0 * 3600 * kSecond;
+  auto finish = [&](double ns, const std::string& text) -> absl::StatusOr<int64_t> {
+    if (!(ns >= 0)) return Invalid(absl::StrCat("negative duration '", text, "'"));
+    if (ns > kMax) return Invalid(absl::StrCat("duration '", text, "' is too long (max 10000h)"));
+    if (ns > 0 && ns < 1e6) {
+      return Invalid(absl::StrCat("duration '", text, "' is below Docker's minimum of 1ms"));
+    }
+    return static_cast<int64_t>(ns + 0.5);
+  };
+  if (value.kind == YamlNode::Kind::kInt && !value.IsBigInt()) {
+    return finish(static_cast<double>(value.int_value) * kSecond, value.PyStr());
+  }
+  if (value.kind == YamlNode::Kind::kFloat) {
+    if (!std::isfinite(value.float_value)) {
+      return Invalid(absl::StrCat("invalid duration '", value.PyStr(), "'"));
+    }
+    return finish(value.float_value * kSecond, value.PyStr());
+  }
+  const std::string usage = "expected a duration such as 5s, 1m30s, 500ms or a number of seconds";
+  if (value.kind != YamlNode::Kind::kString) {
+    return Invalid(absl::StrCat(usage, ", got ", value.KindName(), " '", value.PyStr(), "'"));
+  }
+  std::string text(absl::StripAsciiWhitespace(value.text));
+  if (text.empty()) return Invalid(absl::StrCat(usage, ", got an empty string"));
+  double seconds = 0;
+  if (absl::SimpleAtod(text, &seconds) && std::isfinite(seconds) &&
+      (std::isdigit(static_cast<unsigned char>(text[0])) || text[0] == '.')) {
+    return finish(seconds * kSecond, text);
+  }
+  static const std::map<std::string, double> kUnits = {{"ns", 1},           {"us", 1e3},
+                                                       {"ms", 1e6},         {"s", kSecond},
+                                                       {"m", 60 * kSecond}, {"h", 3600 * kSecond}};
+  double total = 0;
+  size_t i = 0;
+  for (int parts = 0; i < text.size() && parts < 16; ++parts) {
+    size_t start = i;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+      ++i;
+    double number = 0;
+    if (i == start || !absl::SimpleAtod(text.substr(start, i - start), &number)) {
+      return Invalid(absl::StrCat("invalid duration '", text, "': ", usage));
+    }
+    size_t unit_start = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    std::string unit = absl::AsciiStrToLower(text.substr(unit_start, i - unit_start));
+    auto u = kUnits.find(unit);
+    if (u == kUnits.end()) {
+      return Invalid(absl::StrCat(
+          "invalid duration '", text,
+          "': ", unit.empty() ? "a number needs a unit" : absl::StrCat("unknown unit '", unit, "'"),
+          " (use ns, us, ms, s, m or h)"));
+    }
+    total += number * u->second;
+  }
+  if (i < text.size())
+    return Invalid(absl::StrCat("invalid duration '", text, "': too many parts"));
+  return finish(total, text);
 }
 
 absl::StatusOr<model::RestartPolicy> ParseRestart(const YamlNode& value) {

@@ -35,6 +35,12 @@ absl::StatusOr<model::Port> ParsePort(const std::string& name, const YamlNode& s
 // Null or an empty string give nullopt.
 absl::StatusOr<std::optional<int64_t>> ParseBytes(const YamlNode& value);
 
+// Durations (docs/environment.md#durations), in nanoseconds: a non-negative number of seconds
+// (5, 0.5, "30"), or Go-style units summed: "5s", "1m30s", "500ms", "1h", "1.5s" (units ns, us,
+// ms, s, m, h). A value above 0 and below 1ms is an error (Docker's minimum), as is one above
+// 10000 hours.
+absl::StatusOr<int64_t> ParseDuration(const YamlNode& value);
+
 // Restart policies (docs/environment.md#restart-policies): "no", "always", "on-failure[:N]",
 // "unless-stopped", {name: X, retries: N} (also `maximum_retry_count: N`, as the MaestroNG docs
 // spell it), null, false (unquoted `no`) and [] (both {no, 0}). Other types are errors.

@@ -176,6 +176,41 @@ TEST(SuggestTest, DidYouMean) {
   EXPECT_EQ(Suggest("zzzzzz", {"image", "requires"}), "");
 }
 
+TEST(DurationTest, NumbersAndUnits) {
+  EXPECT_EQ(*ParseDuration(Doc("5")), 5'000'000'000);
+  EXPECT_EQ(*ParseDuration(Doc("0.5")), 500'000'000);
+  EXPECT_EQ(*ParseDuration(Doc("'30'")), 30'000'000'000);
+  EXPECT_EQ(*ParseDuration(Doc("0")), 0);
+  EXPECT_EQ(*ParseDuration(Doc("5s")), 5'000'000'000);
+  EXPECT_EQ(*ParseDuration(Doc("1m30s")), 90'000'000'000);
+  EXPECT_EQ(*ParseDuration(Doc("500ms")), 500'000'000);
+  EXPECT_EQ(*ParseDuration(Doc("1.5s")), 1'500'000'000);
+  EXPECT_EQ(*ParseDuration(Doc("1h")), int64_t{3600} * 1'000'000'000);
+  EXPECT_EQ(*ParseDuration(Doc("2m")), 120'000'000'000);
+}
+
+TEST(DurationTest, BadValues) {
+  EXPECT_EQ(ParseDuration(Doc("5x")).status().message(),
+            "invalid duration '5x': unknown unit 'x' (use ns, us, ms, s, m or h)");
+  EXPECT_EQ(ParseDuration(Doc("1m30")).status().message(),
+            "invalid duration '1m30': a number needs a unit (use ns, us, ms, s, m or h)");
+  EXPECT_EQ(ParseDuration(Doc("-5")).status().message(), "negative duration '-5'");
+  EXPECT_EQ(ParseDuration(Doc("-5s")).status().message(),
+            "invalid duration '-5s': expected a duration such as 5s, 1m30s, 500ms or a number of "
+            "seconds");
+  EXPECT_EQ(ParseDuration(Doc("10us")).status().message(),
+            "duration '10us' is below Docker's minimum of 1ms");
+  EXPECT_EQ(ParseDuration(Doc("100000h")).status().message(),
+            "duration '100000h' is too long (max 10000h)");
+  EXPECT_NE(ParseDuration(Doc("[5]"))
+                .status()
+                .message()
+                .find("expected a duration such as 5s, 1m30s, 500ms or a number of seconds, got"),
+            std::string::npos);
+  EXPECT_FALSE(ParseDuration(Doc("''")).ok());
+  EXPECT_FALSE(ParseDuration(Doc("true")).ok());
+}
+
 }  // namespace
 }  // namespace config
 }  // namespace maestro

@@ -102,6 +102,13 @@ std::optional<CheckProblem> FindCheckProblem(const model::Check& c,
                                                " (expected env or stdin)"));
       }
       return std::nullopt;
+    case model::CheckType::kHealth:
+      if (c.attempts < 0) return Problem("attempts", "attempts must not be negative");
+      if (instance != nullptr && instance->healthcheck && instance->healthcheck->disabled()) {
+        return Problem("", absl::StrCat("health check on ", instance->name,
+                                        " needs a Docker healthcheck, but it is disabled"));
+      }
+      return std::nullopt;
     case model::CheckType::kSleep:
       if (c.wait < 0) return Problem("wait", "wait must not be negative");
       return std::nullopt;

@@ -415,6 +415,78 @@ CheckOutcome RunRexec(const model::Check& c, const CheckContext& ctx, const std:
   return FinishAttempts(c, stop, std::move(out));
 }
 
+// The last line of the newest State.Health.Log entry's Output ("" when there is none).
+std::string LastHealthOutput(const nlohmann::json& health) {
+  const nlohmann::json* log = health.contains("Log") ? &health["Log"] : nullptr;
+  if (log == nullptr || !log->is_array() || log->empty()) return "";
+  const nlohmann::json& last = log->back();
+  if (!last.is_object() || !last.contains("Output") || !last["Output"].is_string()) return "";
+  std::string output(absl::StripTrailingAsciiWhitespace(last["Output"].get<std::string>()));
+  return TailLines(output, 1);
+}
+
+// Polls the container's State.Health.Status (Docker's own healthcheck) up to `attempts` times,
+// 1 s apart: `healthy` passes, `unhealthy` fails at once with the last health output, a
+// container without State.Health (no healthcheck configured, none in the image) fails at once.
+CheckOutcome RunHealth(const model::Check& c, const CheckContext& ctx,
+                       const std::atomic<bool>* stop, CheckOutcome out) {
+  if (ctx.docker == nullptr || ctx.instance == nullptr) {
+    out.last_error = "health check: no Docker client for the container";
+    return out;
+  }
+  const std::string& name = ctx.instance->name;
+  for (int attempt = 1; attempt <= c.attempts; ++attempt) {
+    if (IsSet(stop)) break;
+    out.attempts = attempt;
+    absl::StatusOr<docker::ContainerInspect> inspect = ctx.docker->InspectContainer(name);
+    if (!inspect.ok()) {
+      out.last_error = std::string(inspect.status().message());
+    } else {
+      const nlohmann::json& raw = inspect->raw;
+      const nlohmann::json* health = nullptr;
+      if (raw.is_object() && raw.contains("State") && raw["State"].is_object() &&
+          raw["State"].contains("Health") && raw["State"]["Health"].is_object()) {
+        health = &raw["State"]["Health"];
+      }
+      if (health == nullptr) {
+        out.last_error = absl::StrCat(
+            "container ", name,
+            " has no Docker healthcheck (configure `healthcheck:` or use an image with a "
+            "HEALTHCHECK)");
+        return out;
+      }
+      std::string status = health->contains("Status") && (*health)["Status"].is_string()
+                               ? (*health)["Status"].get<std::string>()
+                               : "";
+      std::string output = LastHealthOutput(*health);
+      if (status == "healthy") {
+        out.ok = true;
+        out.last_error.clear();
+        return out;
+      }
+      if (status == "unhealthy") {
+        out.last_error =
+            absl::StrCat("container ", name, " is unhealthy", output.empty() ? "" : ": ", output);
+        return out;
+      }
+      out.last_error = absl::StrCat(
+          "container ", name, " is ", status.empty() ? "of unknown health" : status,
+          output.empty() ? "" : " (last health output: ", output, output.empty() ? "" : ")");
+    }
+    if (attempt < c.attempts && !Pause(ctx.clock, kRetryPause, stop)) break;
+  }
+  if (IsSet(stop)) {
+    out.last_error = out.last_error.empty()
+                         ? "cancelled"
+                         : absl::StrCat("cancelled (last error: ", out.last_error, ")");
+  } else if (c.attempts <= 0) {
+    out.last_error = "attempts is 0: the health was not looked at";
+  } else {
+    out.last_error = absl::StrCat("not healthy after ", c.attempts, " attempts: ", out.last_error);
+  }
+  return out;
+}
+
 CheckOutcome RunSleep(const model::Check& c, const CheckContext& ctx, const std::atomic<bool>* stop,
                       CheckOutcome out) {
   out.attempts = 1;
@@ -447,6 +519,9 @@ CheckOutcome RunWithStop(const model::Check& check, const CheckContext& ctx,
     case model::CheckType::kSleep:
       out = RunSleep(check, ctx, stop, std::move(out));
       break;
+    case model::CheckType::kHealth:
+      out = RunHealth(check, ctx, stop, std::move(out));
+      break;
   }
   out.elapsed = ctx.clock->Now() - start;
   return out;
@@ -475,6 +550,8 @@ std::string DescribeCheck(const model::Check& c) {
       return absl::StrCat("rexec check `", c.command, "`");
     case model::CheckType::kSleep:
       return absl::StrCat("sleep check (", c.wait, "s)");
+    case model::CheckType::kHealth:
+      return "health check (Docker healthcheck)";
   }
   return "check";
 }

@@ -1,4 +1,5 @@
-// Lifecycle checks (docs/environment.md#lifecycle-checks): tcp, http, exec, rexec and sleep checks
+// Lifecycle checks (docs/environment.md#lifecycle-checks): tcp, http, exec, rexec, sleep and
+// health checks
 // that gate the start and stop of a container, run per state (pre-start, running, pre-stop,
 // stopped).
 //
@@ -39,6 +40,10 @@
 //         cancellation; the command may go on inside the container (Docker cannot kill an
 //         exec), maestro no longer waits for it.
 //   sleep waits `wait` seconds, every time it runs (FIX #18: no state is kept between runs).
+//   health inspects the container up to `attempts` (180) times, 1 s apart, until Docker's own
+//         State.Health.Status is `healthy`; `unhealthy` fails at once with the last line of
+//         the newest health log Output; a container without State.Health (no `healthcheck:`
+//         and no HEALTHCHECK in the image) fails at once saying so.
 // Checks are never modified (const model::Check&), so shared service-level checks cannot
 // leak between instances (FIX #6, #7 are the config loader's side of the same rule).
 //
@@ -72,7 +77,7 @@ namespace maestro::lifecycle {
 struct CheckContext {
   const model::Instance* instance = nullptr;  // required (name, env, lifecycle)
   const model::Ship* ship = nullptr;          // for messages; may be null
-  docker::DockerClient* docker = nullptr;     // rexec only
+  docker::DockerClient* docker = nullptr;     // rexec and health only
   Clock* clock = nullptr;                     // required
   const std::atomic<bool>* cancel = nullptr;  // optional
   // Polled while the checks run (see above); empty means "always true".
@@ -115,7 +120,8 @@ CheckOutcome RunCheck(const model::Check& check, const CheckContext& ctx);
 absl::Status ValidateCheck(const model::Check& check, const model::Instance* instance);
 
 // "tcp check on port client (10.0.0.1:2181)", "http check GET http://h:80/health",
-// "exec check `cmd`", "rexec check `cmd` in c1", "sleep check (5s)".
+// "exec check `cmd`", "rexec check `cmd` in c1", "sleep check (5s)",
+// "health check (Docker healthcheck)".
 std::string DescribeCheck(const model::Check& check);
 
 // "container c1 is no longer running" for running/pre-stop, "container c1 is running" for

@@ -32,6 +32,8 @@ const char* CheckTypeName(CheckType type) {
       return "rexec";
     case CheckType::kSleep:
       return "sleep";
+    case CheckType::kHealth:
+      return "health";
   }
   return "?";
 }

@@ -143,7 +143,7 @@ struct LogConfig {
 
 // A lifecycle check (docs/environment.md#lifecycle-checks) with every option resolved for its
 // container.
-enum class CheckType { kTcp, kHttp, kExec, kRexec, kSleep };
+enum class CheckType { kTcp, kHttp, kExec, kRexec, kSleep, kHealth };
 const char* CheckTypeName(CheckType type);
 
 struct Check {
@@ -163,9 +163,9 @@ struct Check {
   // exec, rexec
   std::string command;
   std::vector<std::string> argv;  // shlex split of command
-  int attempts = 180;
-  std::string envfrom = "env";  // exec: env | stdin
-  double timeout = 60;          // exec, rexec: seconds one attempt may take
+  int attempts = 180;             // exec, rexec, health
+  std::string envfrom = "env";    // exec: env | stdin
+  double timeout = 60;            // exec, rexec: seconds one attempt may take
   // sleep
   int wait = 0;
   int line = 0;  // position of the check in the YAML file
@@ -174,6 +174,21 @@ struct Check {
 struct ImageDetails {
   std::string repository;
   std::string tag;  // "latest" when absent
+};
+
+// Docker's own healthcheck (docs/environment.md#healthcheck): the create body's `Healthcheck`.
+// Unset fields are left to the image's HEALTHCHECK / the daemon's defaults.
+struct Healthcheck {
+  // ["CMD", arg...], ["CMD-SHELL", "cmd"] or ["NONE"] (disable: true); empty = the image's.
+  std::vector<std::string> test;
+  std::optional<int64_t> interval_ns, timeout_ns, start_period_ns;  // nanoseconds
+  std::optional<int> retries;
+
+  bool disabled() const { return test.size() == 1 && test[0] == "NONE"; }
+  bool operator==(const Healthcheck& o) const {
+    return test == o.test && interval_ns == o.interval_ns && timeout_ns == o.timeout_ns &&
+           start_period_ns == o.start_period_ns && retries == o.retries;
+  }
 };
 
 // One container (an instance of a service), docs/environment.md#instances.
@@ -211,6 +226,8 @@ struct Instance {
   std::vector<std::string> security_opt;
   std::vector<Ulimit> ulimits;
   std::optional<std::map<std::string, std::string>> labels;  // list form -> empty values
+  // Service `healthcheck:` overridden per key by the instance's; nullopt when neither has one.
+  std::optional<Healthcheck> healthcheck;
   std::string hostname;  // the container name, or "" when `net` is set
   // state (pre-start, running, pre-stop, stopped, ...) -> checks (service's first).
   std::map<std::string, std::vector<Check>> lifecycle;

@@ -229,6 +229,11 @@ absl::Status CreateOrAdopt(PlayRunner& run, const Target& t, docker::DockerClien
   sink.Pending(t.row, absl::StrCat("creating container from ", inst.short_image, "..."));
   absl::StatusOr<std::string> api = client.ApiVersion();
   if (!api.ok()) return FailRow(run, t.row, "failed", api.status());
+  // Never create a container without what the configuration asks for (a healthcheck on an old
+  // daemon): say so instead.
+  if (absl::Status supported = spec::CheckApiSupport(inst, *api); !supported.ok()) {
+    return FailRow(run, t.row, "failed", supported);
+  }
   absl::StatusOr<docker::CreateContainerResult> created;
   {
     // The create bodies alive at once share one budget (each can carry thousands of link

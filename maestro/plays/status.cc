@@ -19,6 +19,17 @@ using ui::Tone;
 
 namespace {
 
+// The health in Docker's human status: "Up 3 minutes (healthy)" -> "healthy", "(health:
+// starting)" -> "starting", "(unhealthy)" -> "unhealthy"; "" without one.
+std::string HealthOf(const docker::ContainerSummary& c) {
+  if (c.state != "running") return "";
+  for (const char* h : {"unhealthy", "healthy"}) {
+    if (absl::EndsWith(c.status, absl::StrCat("(", h, ")"))) return h;
+  }
+  if (absl::EndsWith(c.status, "(health: starting)")) return "starting";
+  return "";
+}
+
 // Docker's human status ("Up 3 minutes (healthy)", "Exited (1) 2 hours ago", "Created") as
 // MaestroNG-style words: "running for 3 minutes", "down for 2 hours", "down".
 std::string DescribeState(const docker::ContainerSummary& c) {
@@ -97,8 +108,12 @@ PlayReport RunStatus(const PlayWorld& world, const std::vector<std::string>& con
       } else {
         const docker::ContainerSummary& c = *it->second;
         bool running = c.state == "running";
+        std::string health = HealthOf(c);
+        std::string state = DescribeState(c);
+        if (!health.empty()) absl::StrAppend(&state, " (", health, ")");
         sink.Container(row, TagAndId(c.image, c.id), running ? Tone::kGood : Tone::kNeutral);
-        sink.State(row, DescribeState(c), running ? Tone::kGood : Tone::kBad);
+        sink.State(row, state, running && health != "unhealthy" ? Tone::kGood : Tone::kBad);
+        result.health = health;
         result.state = running ? "running" : c.state;
         result.container_id = c.id;
         result.image = c.image;

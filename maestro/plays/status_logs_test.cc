@@ -146,6 +146,27 @@ TEST_F(StatusLogsTest, StatusReportsSemanticEventsAndWhyAHostIsDown) {
   EXPECT_THAT(sink_.results()[1].error, HasSubstr("connection refused"));
 }
 
+TEST_F(StatusLogsTest, StatusShowsDockerHealthWhereItExists) {
+  Run("ship1", "zk-1");
+  Run("ship2", "zk-2");
+  clock_.Advance(absl::Minutes(3));
+  ships_.host("ship1").SetHealth("zk-1", {"healthy"});
+  ships_.host("ship2").SetHealth("zk-2", {"unhealthy"}, "imok missing");
+  Scheduler scheduler({});
+  RunStatus(world_, {"zk-1", "zk-2"}, {}, false, scheduler);
+  std::vector<RecordingSink::Event> healthy = Semantic(0);
+  ASSERT_EQ(healthy.size(), 2u);
+  EXPECT_EQ(healthy[1].text, "running for 3 minutes (healthy)");
+  EXPECT_EQ(healthy[1].tone, Tone::kGood);
+  std::vector<RecordingSink::Event> unhealthy = Semantic(1);
+  ASSERT_EQ(unhealthy.size(), 2u);
+  EXPECT_EQ(unhealthy[1].text, "running for 3 minutes (unhealthy)");
+  EXPECT_EQ(unhealthy[1].tone, Tone::kBad);
+  EXPECT_EQ(sink_.results()[0].health, "healthy");
+  EXPECT_EQ(sink_.results()[1].health, "unhealthy");
+  EXPECT_EQ(sink_.results()[1].state, "running");
+}
+
 TEST_F(StatusLogsTest, FullStatusProbesPortsThroughTheWorldOnSimulatedTime) {
   Run("ship1", "zk-1");
   clock_.Advance(absl::Seconds(65));

@@ -130,6 +130,7 @@ json HostConfig(const model::Instance& instance, absl::string_view api_version) 
 
 json BodyWithoutHash(const model::Instance& instance, absl::string_view api_version) {
   json body = json::object();
+  if (instance.healthcheck) body["Healthcheck"] = HealthcheckJson(*instance.healthcheck);
   if (!instance.net)
     body["Hostname"] = instance.hostname.empty() ? instance.name : instance.hostname;
   if (instance.username) body["User"] = *instance.username;
@@ -163,6 +164,26 @@ uint64_t Fnv1a64(absl::string_view data) {
 }
 
 }  // namespace
+
+nlohmann::json HealthcheckJson(const model::Healthcheck& h) {
+  json out = json::object();
+  if (!h.test.empty()) out["Test"] = h.test;
+  if (h.interval_ns) out["Interval"] = *h.interval_ns;
+  if (h.timeout_ns) out["Timeout"] = *h.timeout_ns;
+  if (h.start_period_ns) out["StartPeriod"] = *h.start_period_ns;
+  if (h.retries) out["Retries"] = *h.retries;
+  return out;
+}
+
+absl::Status CheckApiSupport(const model::Instance& instance, absl::string_view api_version) {
+  if (instance.healthcheck && !ApiAtLeast(api_version, kHealthcheckMinApi)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("instance ", instance.name, " has a healthcheck, which needs Docker API ",
+                     kHealthcheckMinApi, " or newer; the ship uses API ", api_version,
+                     " (raise the ship's api_version, or remove the healthcheck)"));
+  }
+  return absl::OkStatus();
+}
 
 std::string NormalizedImage(absl::string_view image) {
   model::ImageDetails d = model::ParseImageDetails(std::string(image));

@@ -24,6 +24,7 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "maestro/model/environment.h"
 #include "nlohmann/json.hpp"
@@ -34,6 +35,9 @@ inline constexpr char kEnvironmentLabel[] = "maestro.environment";
 inline constexpr char kServiceLabel[] = "maestro.service";
 inline constexpr char kInstanceLabel[] = "maestro.instance";
 inline constexpr char kSpecHashLabel[] = "maestro.spec-hash";
+
+// `Healthcheck` (Docker API 1.24+; start_period 1.29+, ignored by older daemons).
+inline constexpr char kHealthcheckMinApi[] = "1.24";
 
 // The complete create body (the container name goes in the query, not here). `api_version` is
 // the version the request will be sent with ("1.41"); "auto" or an unparsable value counts as
@@ -48,6 +52,15 @@ nlohmann::json BuildCreateBody(const model::Instance& instance, const model::Shi
 // like "ubuntu:latest"); which image *id* the tag resolves to is not part of it (compare ids
 // separately, see drift.h). Format: "v1:" + 16 lower-case hex digits.
 std::string SpecHash(const model::Instance& instance, const model::Ship& ship);
+
+// Docker's `Healthcheck` object: Test, Interval/Timeout/StartPeriod in nanoseconds, Retries;
+// unset fields are left out (the image's HEALTHCHECK or the daemon's defaults apply).
+nlohmann::json HealthcheckJson(const model::Healthcheck& healthcheck);
+
+// What BuildCreateBody would have to drop for `api_version`: FailedPrecondition naming the
+// instance, the feature and the version it needs (a healthcheck needs 1.24). Callers check
+// this before creating the container, so nothing is silently left out.
+absl::Status CheckApiSupport(const model::Instance& instance, absl::string_view api_version);
 
 // "repo:tag" with the tag defaulted to latest (MaestroNG's get_image_details).
 std::string NormalizedImage(absl::string_view image);

@@ -401,5 +401,35 @@ TEST(ContainerSpecTest, GoldenFullInstance) {
   EXPECT_EQ(body, golden) << body.dump(2);
 }
 
+TEST(ContainerSpecTest, HealthcheckInNanoseconds) {
+  model::Instance i = Minimal();
+  EXPECT_FALSE(Body(i).contains("Healthcheck"));
+  model::Healthcheck h;
+  h.test = {"CMD", "/bin/check"};
+  h.interval_ns = 90'000'000'000;
+  h.timeout_ns = 5'000'000'000;
+  h.start_period_ns = 500'000'000;
+  h.retries = 4;
+  i.healthcheck = h;
+  EXPECT_EQ(Body(i)["Healthcheck"], json::parse(R"({"Test": ["CMD", "/bin/check"],
+      "Interval": 90000000000, "Timeout": 5000000000, "StartPeriod": 500000000, "Retries": 4})"));
+  // Unset fields are left to the image and the daemon.
+  i.healthcheck = model::Healthcheck{{"NONE"}, {}, {}, {}, {}};
+  EXPECT_EQ(Body(i)["Healthcheck"], json::parse(R"({"Test": ["NONE"]})"));
+}
+
+TEST(ContainerSpecTest, HealthcheckNeedsApi124) {
+  model::Instance i = Minimal();
+  EXPECT_TRUE(CheckApiSupport(i, "1.18").ok());
+  i.healthcheck = model::Healthcheck{{"CMD-SHELL", "true"}, {}, {}, {}, {}};
+  absl::Status s = CheckApiSupport(i, "1.23");
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "instance web-1 has a healthcheck, which needs Docker API 1.24 or newer; the ship "
+            "uses API 1.23 (raise the ship's api_version, or remove the healthcheck)");
+  EXPECT_TRUE(CheckApiSupport(i, "1.24").ok());
+  EXPECT_TRUE(CheckApiSupport(i, "1.41").ok());
+}
+
 }  // namespace
 }  // namespace maestro::spec

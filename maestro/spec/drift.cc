@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "maestro/model/secrets.h"
 
 namespace maestro::spec {
@@ -179,6 +180,7 @@ class Differ {
     Network();
     Lists();
     LogConfig();
+    Healthcheck();
     return std::move(out_);
   }
 
@@ -405,6 +407,45 @@ class Differ {
                                      type, " ", have_opts.dump(-1, ' ', false, replace)));
     }
   }
+
+  // Only what the configuration sets is compared: unset fields (and an unconfigured
+  // healthcheck) are the image's HEALTHCHECK or the daemon's defaults.
+  void Healthcheck() {
+    if (!desired_.healthcheck) return;
+    const json& want = Field(body_, "Healthcheck");
+    const json& have = Field(config_, "Healthcheck");
+    std::vector<std::string> parts;
+    if (want.contains("Test")) {
+      std::vector<std::string> w = Strings(want["Test"]);
+      std::vector<std::string> h = Strings(Field(have, "Test"));
+      if (w != h) {
+        parts.push_back(absl::StrCat("test changed from ", h.empty() ? "unset" : ListRepr(h),
+                                     " to ", ListRepr(w)));
+      }
+    }
+    for (auto [key, label] : {std::pair<const char*, const char*>{"Interval", "interval"},
+                              {"Timeout", "timeout"},
+                              {"StartPeriod", "start_period"}}) {
+      if (!want.contains(key)) continue;
+      int64_t w = Int(want[key]);
+      int64_t h = Int(Field(have, key));
+      if (w != h) {
+        parts.push_back(
+            absl::StrCat(label, " changed from ", h == 0 ? "unset" : NsText(h), " to ", NsText(w)));
+      }
+    }
+    if (want.contains("Retries")) {
+      int64_t w = Int(want["Retries"]);
+      int64_t h = Int(Field(have, "Retries"));
+      if (w != h) {
+        parts.push_back(
+            absl::StrCat("retries changed from ", h == 0 ? "unset" : std::to_string(h), " to ", w));
+      }
+    }
+    if (!parts.empty()) Add("healthcheck", absl::StrJoin(parts, "; "));
+  }
+
+  static std::string NsText(int64_t ns) { return absl::FormatDuration(absl::Nanoseconds(ns)); }
 
   const model::Instance& desired_;
   const docker::ContainerInspect& actual_;

@@ -462,5 +462,50 @@ TEST(DriftTest, RoundTripThroughFakeDockerHost) {
   EXPECT_THAT(Whats(Diff(desired, TestShip(), unlabelled, *image_now)), ElementsAre("image"));
 }
 
+model::Instance WithHealthcheck() {
+  model::Instance desired = Desired();
+  model::Healthcheck h;
+  h.test = {"CMD-SHELL", "test -f /tmp/ok"};
+  h.interval_ns = 10'000'000'000;
+  h.retries = 3;
+  desired.healthcheck = h;
+  return desired;
+}
+
+TEST(DriftTest, HealthcheckChangedIsReportedUnchangedIsNot) {
+  json j = DaemonInspect();
+  j["Config"]["Healthcheck"] = {
+      {"Test", {"CMD-SHELL", "test -f /tmp/ok"}}, {"Interval", 10'000'000'000}, {"Retries", 3}};
+  EXPECT_THAT(DiffOf(WithHealthcheck(), j), IsEmpty())
+      << FormatDifferences(DiffOf(WithHealthcheck(), j));
+  // The label of a container created from this very spec vouches without looking further.
+  json labelled = DaemonInspect();
+  labelled["Config"]["Labels"]["maestro.spec-hash"] = SpecHash(WithHealthcheck(), TestShip());
+  EXPECT_THAT(DiffOf(WithHealthcheck(), labelled), IsEmpty());
+
+  j["Config"]["Healthcheck"]["Interval"] = 30'000'000'000;
+  j["Config"]["Healthcheck"]["Test"] = {"CMD-SHELL", "true"};
+  std::vector<Difference> d = DiffOf(WithHealthcheck(), j);
+  ASSERT_THAT(Whats(d), ElementsAre("healthcheck"));
+  EXPECT_EQ(d[0].ToString(),
+            "healthcheck: test changed from [\"CMD-SHELL\",\"true\"] to "
+            "[\"CMD-SHELL\",\"test -f /tmp/ok\"]; interval changed from 30s to 10s");
+}
+
+TEST(DriftTest, HealthcheckAddedToAContainerWithoutOne) {
+  std::vector<Difference> d = DiffOf(WithHealthcheck(), DaemonInspect());
+  ASSERT_THAT(Whats(d), ElementsAre("healthcheck"));
+  EXPECT_EQ(d[0].detail,
+            "test changed from unset to [\"CMD-SHELL\",\"test -f /tmp/ok\"]; interval changed "
+            "from unset to 10s; retries changed from unset to 3");
+}
+
+TEST(DriftTest, UnconfiguredHealthcheckLeavesTheImagesAlone) {
+  json j = DaemonInspect();
+  j["Config"]["Healthcheck"] = {{"Test", {"CMD", "/healthy"}}, {"Interval", 5'000'000'000}};
+  EXPECT_THAT(DiffOf(Desired(), j), IsEmpty());
+  EXPECT_NE(SpecHash(Desired(), TestShip()), SpecHash(WithHealthcheck(), TestShip()));
+}
+
 }  // namespace
 }  // namespace maestro::spec

@@ -157,6 +157,13 @@ class FakeDockerHost : public docker::DockerClient {
   // `error_output` (stderr). Later scripts win. The default is exit code 0 with no output.
   void ScriptExec(absl::string_view container_name, absl::string_view command_substring,
                   int exit_code, std::string output = "", std::string error_output = "");
+  // Docker's own health of the container named `name` (State.Health in inspect): each
+  // InspectContainer of it takes the next of `statuses` ("starting", "healthy", "unhealthy"),
+  // the last one stays; `output` is the Output of the newest State.Health.Log entry. Without
+  // this, a running container created with a Healthcheck whose Test is not ["NONE"] reports
+  // "starting", and a container without one has no State.Health.
+  void SetHealth(absl::string_view name, std::vector<std::string> statuses,
+                 std::string output = "");
   // Pulls of images under `registry_host` ("127.0.0.1:5000") need an X-Registry-Auth with these
   // credentials, and logins to it these credentials (else 401).
   void RequireRegistryAuth(absl::string_view registry_host, absl::string_view user,
@@ -290,6 +297,8 @@ class FakeDockerHost : public docker::DockerClient {
   void ExitLocked(Container& c, int64_t exit_code);
   absl::Status AllocatePortsLocked(Container& c, absl::string_view what);
   nlohmann::json InspectJsonLocked(const Container& c) const;
+  // The container's State.Health.Status now ("" when it has none); see SetHealth.
+  std::string HealthLocked(const Container& c) const;
   std::string NewId(absl::string_view seed);
 
   const std::string ship_;
@@ -311,6 +320,11 @@ class FakeDockerHost : public docker::DockerClient {
   int teardown_holds_timed_out_ = 0;
   size_t stop_calls_ = 0;  // StopContainer and KillContainer calls entered
   std::map<std::string, std::vector<LogEntry>> logs_;  // container name -> output
+  struct HealthScript {
+    std::deque<std::string> statuses;
+    std::string output;
+  };
+  std::map<std::string, HealthScript> health_;  // container name -> SetHealth script
   std::map<std::string, std::pair<std::string, std::string>> registry_auth_;  // host -> user, pw
   std::vector<docker::Event> events_;
   std::vector<FakeCall> calls_;

@@ -191,9 +191,13 @@ absl::StatusOr<json> FakeDockerHost::ListContainersJson(
       case FakeContainerState::kCreated:
         status = "Created";
         break;
-      case FakeContainerState::kRunning:
+      case FakeContainerState::kRunning: {
         status = "Up " + Ago(now - *c->started_at);
+        std::string health = HealthLocked(*c);
+        if (health == "starting") health = "health: starting";
+        if (!health.empty()) absl::StrAppend(&status, " (", health, ")");
         break;
+      }
       case FakeContainerState::kExited:
         status = absl::StrCat("Exited (", c->exit_code, ") ", Ago(now - *c->finished_at), " ago");
         break;
@@ -244,7 +248,42 @@ absl::StatusOr<json> FakeDockerHost::InspectContainerJson(absl::string_view id_o
     return Error(404, absl::StatusCode::kNotFound, what,
                  absl::StrCat("No such container: ", id_or_name));
   }
-  return InspectJsonLocked(*c);
+  json out = InspectJsonLocked(*c);
+  std::string status = HealthLocked(*c);
+  if (!status.empty()) {
+    json log = json::array();
+    auto script = health_.find(c->name);
+    if (script != health_.end()) {
+      if (!script->second.output.empty()) {
+        log.push_back({{"Start", FormatTime(clock_->Now())},
+                       {"End", FormatTime(clock_->Now())},
+                       {"ExitCode", status == "healthy" ? 0 : 1},
+                       {"Output", script->second.output}});
+      }
+      if (script->second.statuses.size() > 1) script->second.statuses.pop_front();
+    }
+    out["State"]["Health"] = {{"Status", status}, {"FailingStreak", 0}, {"Log", log}};
+  }
+  return out;
+}
+
+std::string FakeDockerHost::HealthLocked(const Container& c) const {
+  auto script = health_.find(c.name);
+  if (script != health_.end() && !script->second.statuses.empty()) {
+    return script->second.statuses.front();
+  }
+  const json& hc = c.create_body.contains("Healthcheck") ? c.create_body["Healthcheck"] : json();
+  bool has_test = hc.is_object() && hc.contains("Test") && hc["Test"].is_array() &&
+                  !hc["Test"].empty() && hc["Test"][0] != "NONE";
+  return has_test && c.state == FakeContainerState::kRunning ? "starting" : "";
+}
+
+void FakeDockerHost::SetHealth(absl::string_view name, std::vector<std::string> statuses,
+                               std::string output) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HealthScript& script = health_[std::string(name)];
+  script.statuses.assign(statuses.begin(), statuses.end());
+  script.output = std::move(output);
 }
 
 absl::StatusOr<docker::CreateContainerResult> FakeDockerHost::CreateContainer(

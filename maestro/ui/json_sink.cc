@@ -38,6 +38,7 @@ std::string JsonSink::Document() const {
     item["container_id"] = r.container_id;
     item["image"] = r.image;
     item["action"] = r.action;
+    if (!r.health.empty()) item["health"] = r.health;  // only containers with a healthcheck
     item["seconds"] = r.seconds;
     if (r.error.empty()) {
       item["error"] = nullptr;

@@ -49,6 +49,9 @@ struct RowResult {
   std::string action;  // what was done: "created+started", "none", "removed", ...
   double seconds = 0;
   std::string error;  // empty when fine
+  // Docker's health of a running container with a healthcheck: "healthy", "unhealthy",
+  // "starting"; "" when it has none (status only).
+  std::string health;
 };
 
 class ProgressSink {
