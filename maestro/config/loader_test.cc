@@ -4,6 +4,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "maestro/config/config_test_util.h"
 
 namespace maestro {
 namespace config {
@@ -11,25 +12,17 @@ namespace {
 
 using Env = std::map<std::string, std::optional<std::string>>;
 
-absl::StatusOr<LoadResult> Load(const std::string& text, FakeFileReader* files = nullptr) {
-  FakeFileReader empty;
-  LoadInput in;
-  in.display_name = "maestro.yaml";
-  in.base_dir = "/cfg";
-  in.text = text;
-  return LoadEnvironment(in, files ? *files : empty);
-}
+using test_util::LoadText;
 
+// The first error line of loading `text`, or "<ok>".
 std::string FirstError(const std::string& text) {
-  auto r = Load(text);
-  if (r.ok()) return "<ok>";
-  std::string m(r.status().message());
+  std::string m = test_util::LoadErrors(text);
   return m.substr(0, m.find('\n'));
 }
 
 // The link-variable example verified against MaestroNG 0.8.3.
 TEST(LoaderTest, LinkVariablesExample) {
-  auto r = Load(R"(
+  auto r = LoadText(R"(
 name: demo
 ships:
   s1: {ip: 10.0.0.1}
@@ -112,7 +105,7 @@ services:
 TEST(LoaderTest, UpstreamEnvfiles) {
   FakeFileReader files({{"/cfg/env1.env", "SOME_ENV=value\nOVERRIDE=rock\n"},
                         {"/cfg/env2.env", "OVERRIDE=giraffe\n"}});
-  auto r = Load(R"(
+  auto r = LoadText(R"(
 __maestro:
   schema: 2
 name: test-envfiles
@@ -139,7 +132,7 @@ services:
         env:
           OVERRIDE: cat
 )",
-                &files);
+                    &files);
   ASSERT_TRUE(r.ok()) << r.status();
   const model::Environment& env = r->environment;
   EXPECT_EQ(env.FindService("s1")->env, (Env{{"MAESTRO_ENVIRONMENT_NAME", "test-envfiles"},
@@ -170,7 +163,7 @@ services:
 }
 
 TEST(LoaderTest, EnvValueStringificationIsPythonStr) {
-  auto r = Load(R"(
+  auto r = LoadText(R"(
 name: t
 ships: {s: {ip: 10.0.0.1}}
 services:
@@ -223,7 +216,7 @@ services:
 // MaestroNG compatibility: a YAML int beyond int64 is a Python int (exact str()), and link
 // variable names use Python's Unicode \w and upper() ('ß' -> 'SS').
 TEST(LoaderTest, BigIntEnvValuesAndUnicodeLinkNames) {
-  auto r = Load(
+  auto r = LoadText(
       u8R"(
 name: t
 ships: {s: {ip: 10.0.0.1}}
@@ -251,7 +244,7 @@ services:
 }
 
 TEST(LoaderTest, WantsInfoIsDirectRequiresTransitive) {
-  auto r = Load(R"(
+  auto r = LoadText(R"(
 name: t
 ships: {s: {ip: 10.0.0.1}}
 services:
@@ -269,7 +262,7 @@ services:
 }
 
 TEST(LoaderTest, ServiceChecksDoNotAccumulateAndHttpHostAppliesToAll) {
-  auto r = Load(R"(
+  auto r = LoadText(R"(
 name: t
 ships: {s: {ip: 10.0.0.1}}
 services:
@@ -306,7 +299,7 @@ services:
 }
 
 TEST(LoaderTest, ExecAndRexecChecksTakeAPerAttemptTimeout) {
-  auto r = Load(R"(
+  auto r = LoadText(R"(
 name: t
 ships: {s: {ip: 10.0.0.1}}
 services:
@@ -326,7 +319,7 @@ services:
 }
 
 TEST(LoaderTest, SharedDictPortViaAnchorWorksForEveryInstance) {
-  auto r = Load(R"(
+  auto r = LoadText(R"(
 name: t
 _ports: &p {broker: {exposed: 9092, external: [0.0.0.0, 19092]}}
 ships: {s: {ip: 10.0.0.1}}
@@ -348,7 +341,7 @@ services:
 }
 
 TEST(LoaderTest, InstanceSettings) {
-  auto r = Load(R"(
+  auto r = LoadText(R"(
 __maestro: {schema: 2}
 name: t
 ships:
@@ -416,7 +409,7 @@ services:
 }
 
 TEST(LoaderTest, ShipsDefaultsAndDockerHost) {
-  auto r = Load(R"(
+  auto r = LoadText(R"(
 name: t
 ship_defaults: {timeout: 30, api_version: 1.20, ip: 1.1.1.1}
 ships:
@@ -454,7 +447,7 @@ services: {}
 }
 
 TEST(LoaderTest, UnknownKeysAreWarningsWithSuggestions) {
-  auto r = Load(R"(name: t
+  auto r = LoadText(R"(name: t
 _anchors: {a: 1}
 extra: 1
 ships: {s: {ip: 10.0.0.1}}
@@ -476,7 +469,7 @@ services:
 }
 
 TEST(LoaderTest, RegistriesAndAudit) {
-  auto r = Load(R"(
+  auto r = LoadText(R"(
 name: t
 registries:
   quay.io: {registry: "https://quay.io/v1/", username: u, password: secret, email: e@x,
@@ -496,13 +489,13 @@ ships: {}
   EXPECT_EQ(r->environment.audit[0].options["file"], "/tmp/audit.log");
   EXPECT_EQ(r->environment.audit[0].level, "debug");
   EXPECT_TRUE(r->environment.audit[1].ignore_errors);
-  auto empty = Load("name: t\nregistries:\nships: {}\n");
+  auto empty = LoadText("name: t\nregistries:\nships: {}\n");
   ASSERT_TRUE(empty.ok());
   EXPECT_TRUE(empty->environment.registries.empty());
 }
 
 TEST(LoaderTest, ErrorsAreAllReportedInDocumentOrder) {
-  auto r = Load(R"(name: t
+  auto r = LoadText(R"(name: t
 ships: {s: {ip: 1.2.3.4}}
 services:
   a:
@@ -539,7 +532,7 @@ services:
 )";
   char buf[1024];
   std::snprintf(buf, sizeof(buf), base, "/in3", "instance-1");
-  auto ok = Load(buf);
+  auto ok = LoadText(buf);
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ(ok->environment.FindInstance("instance-2")->Volumes(), std::set<std::string>{"/in3"});
   std::snprintf(buf, sizeof(buf), base, "/in1", "instance-1");
@@ -554,7 +547,7 @@ services:
 }
 
 TEST(LoaderTest, VolumesFromAddsDependency) {
-  auto r = Load(R"(
+  auto r = LoadText(R"(
 __maestro: {schema: {version: 2}}
 name: t
 ships: {ship: {ip: 10.0.0.1}}

@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "maestro/config/config_test_util.h"
 #include "maestro/config/loader.h"
 
 namespace maestro {
@@ -13,13 +14,7 @@ namespace {
 
 std::string Errors(const std::string& text) {
   FakeFileReader files({{"/cfg/bad.env", std::string("A=1\nB=x\0y\n", 10)}});
-  LoadInput in;
-  in.display_name = "maestro.yaml";
-  in.base_dir = "/cfg";
-  in.text = text;
-  auto r = LoadEnvironment(in, files);
-  if (r.ok()) return "<ok>";
-  return std::string(r.status().message());
+  return test_util::LoadErrors(text, &files);
 }
 
 // An instance c1 of service svc whose instance mapping body is `settings`.
