@@ -50,7 +50,7 @@ void EchoOnce(int listen_fd) {
   int c = accept(listen_fd, nullptr, nullptr);
   char buf[256];
   ssize_t n = read(c, buf, sizeof buf);
-  if (n > 0) write(c, buf, n);
+  if (n > 0 && write(c, buf, n) != n) ADD_FAILURE() << "echo server: short write";
   close(c);
 }
 
