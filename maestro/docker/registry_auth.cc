@@ -346,7 +346,7 @@ absl::Status LoginAndPull(DockerClient& client, const PullRequest& request,
   if (registry != nullptr) {
     retry = registry->retry;
     if (auth) {
-      secret = auth->identity_token.empty() ? auth->password : auth->identity_token;
+      secret = auth->secret();
       std::string what =
           absl::StrCat(client.Describe(), ": ", Describe(*registry), ": login as ", auth->username);
       absl::Status login = RunWithRetry(

@@ -42,6 +42,8 @@ struct AuthConfig {
   std::string email;
   std::string server_address;
   std::string identity_token;  // from a credential helper answering Username "<token>"
+  // What must never be printed: the identity token when there is one, else the password.
+  const std::string& secret() const { return identity_token.empty() ? password : identity_token; }
 };
 
 // Runs a docker credential helper: `program` (e.g. "docker-credential-pass") with the argument

@@ -45,8 +45,7 @@ ShipLive::RegistryAnswer AskRegistry(const PlayWorld& world, docker::DockerClien
   std::string header;
   std::string secret;
   if (found->auth) {
-    secret =
-        found->auth->identity_token.empty() ? found->auth->password : found->auth->identity_token;
+    secret = found->auth->secret();
     header = docker::EncodeRegistryAuth(*found->auth);
   }
   // A digest reference is asked as written; a tag as repository:tag.

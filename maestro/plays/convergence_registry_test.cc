@@ -20,6 +20,9 @@
 namespace maestro::plays {
 namespace {
 
+using test::Find;
+using test::Problems;
+
 using ::testing::ElementsAre;
 using testing::FakeClock;
 using testing::FakeDockerHost;
@@ -82,21 +85,6 @@ class ConvergenceRegistryTest : public ::testing::Test {
         h.CreateContainer(name, spec::BuildCreateBody(inst, *env_.FindShip(ship), "1.41"));
     ASSERT_TRUE(created.ok()) << created.status();
     ASSERT_TRUE(h.StartContainer(created->id).ok());
-  }
-
-  static const PlannedContainer& Find(const ConvergencePlan& plan, const std::string& name) {
-    for (const PlannedContainer& c : plan.containers) {
-      if (c.name == name) return c;
-    }
-    static const PlannedContainer kMissing;
-    ADD_FAILURE() << name << " is not in the plan";
-    return kMissing;
-  }
-
-  static std::vector<std::string> Problems(const ConvergencePlan& plan) {
-    std::vector<std::string> out;
-    for (const PlanProblem& p : plan.problems) out.push_back(p.message);
-    return out;
   }
 
   FakeClock clock_;

@@ -19,6 +19,9 @@
 namespace maestro::plays {
 namespace {
 
+using test::Find;
+using test::Problems;
+
 using ::testing::ElementsAre;
 using testing::FakeClock;
 using testing::FakeDockerHost;
@@ -90,21 +93,6 @@ class ConvergenceTest : public ::testing::Test {
     std::map<std::string, ShipLive> live =
         GatherLiveState(world_, containers, scope.orphan_ships, scheduler);
     return ComputeConvergencePlan(env_, containers, live, scope);
-  }
-
-  static const PlannedContainer& Find(const ConvergencePlan& plan, const std::string& name) {
-    for (const PlannedContainer& c : plan.containers) {
-      if (c.name == name) return c;
-    }
-    static const PlannedContainer kMissing;
-    ADD_FAILURE() << name << " is not in the plan";
-    return kMissing;
-  }
-
-  static std::vector<std::string> Problems(const ConvergencePlan& plan) {
-    std::vector<std::string> out;
-    for (const PlanProblem& p : plan.problems) out.push_back(p.message);
-    return out;
   }
 
   FakeClock clock_;

@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "maestro/config/file_reader.h"
 #include "maestro/config/loader.h"
+#include "maestro/plays/convergence.h"
 #include "maestro/plays/plays.h"
 #include "maestro/plays/world.h"
 #include "maestro/testing/fake_docker_host.h"
@@ -48,6 +49,24 @@ inline const ContainerOutcome& OutcomeOf(const PlayReport& report, const std::st
   ADD_FAILURE() << "no outcome for " << name;
   static const ContainerOutcome none;
   return none;
+}
+
+// The planned container `name` of `plan`; a missing one fails the calling test (and an empty
+// one is returned).
+inline const PlannedContainer& Find(const ConvergencePlan& plan, const std::string& name) {
+  for (const PlannedContainer& c : plan.containers) {
+    if (c.name == name) return c;
+  }
+  ADD_FAILURE() << name << " is not in the plan";
+  static const PlannedContainer none;
+  return none;
+}
+
+// The messages of `plan`'s preflight problems, in order.
+inline std::vector<std::string> Problems(const ConvergencePlan& plan) {
+  std::vector<std::string> out;
+  for (const PlanProblem& p : plan.problems) out.push_back(p.message);
+  return out;
 }
 
 // "action:name" of every event `host` emitted up to `clock`'s now, in order. A failed replay
