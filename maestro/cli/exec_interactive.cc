@@ -85,6 +85,8 @@ absl::StatusOr<int> Attach(docker::DockerClient& client, const std::string& exec
   absl::StatusOr<std::unique_ptr<docker::ExecStream>> stream =
       client.StartExecInteractive(exec_id, tty);
   if (!stream.ok()) return stream.status();
+  // Ctrl-C also ends a write that blocks because the process stopped reading its stdin.
+  (*stream)->SetCancel(cancel);
   WinchHandler winch;
   g_resized.store(false);
   int size_fd = isatty(out_fd) ? out_fd : in_fd;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Integration (issue #12): Ctrl-C ends every streaming command with exit 130 and leaves nothing
 # running: `logs -f` of two containers, `status --watch`, `events`, `exec` of two containers
-# and `exec` of one container with stdin a pipe. Each is driven as the real binary in the
+# `exec` of one container with stdin a pipe, and with an endless stdin into a command that never
+# reads it (the write blocks: Ctrl-C must still end it at once, not at the 30 s write bound). Each is driven as the real binary in the
 # background, interrupted once its stream is up, and must be gone soon after (the wait is
 # bounded at 10 s; the time taken is printed, not asserted). Needs MAESTRO_TESTENV_FILE.
 set -euo pipefail
@@ -37,13 +38,17 @@ mkfifo "$work/stdin"
 exec 3<>"$work/stdin"
 
 # interrupt LABEL PATTERN -- ARGS...: runs maestro ARGS in the background (stdin a fifo that stays
-# open), waits (bounded: 20 s) until its output matches PATTERN, sends SIGINT, and expects it
+# open, or the file named by $stdin_src), waits (bounded: 20 s) until its output matches PATTERN, sends SIGINT, and expects it
 # gone with exit 130.
 interrupt() {
   local label=$1 pattern=$2
   shift 3
   : >"$work/out"
-  "$maestro" -f "$work/env.yaml" "$@" <&3 >"$work/out" 2>&1 &
+  if [[ -n ${stdin_src:-} ]]; then
+    "$maestro" -f "$work/env.yaml" "$@" <"$stdin_src" >"$work/out" 2>&1 &
+  else
+    "$maestro" -f "$work/env.yaml" "$@" <&3 >"$work/out" 2>&1 &
+  fi
   pid=$!
   local i
   for i in $(seq 200); do
@@ -75,5 +80,8 @@ restarter=$!
 interrupt "events" "$name-2" -- events app
 interrupt "exec (2 containers)" "started" -- exec app -- sh -c 'echo started; exec sleep 60'
 interrupt "exec (1 container, piped)" "started" -- exec "$name-1" -- sh -c 'echo started; exec sleep 60'
+# Endless zeros into `sleep`: within a second every buffer between is full and the write blocks.
+stdin_src=/dev/zero interrupt "exec (1 container, endless stdin never read)" "started" -- \
+  exec "$name-1" -- sh -c 'echo started; exec sleep 60'
 wait "$restarter" || true
 echo "PASS: Ctrl-C ended logs -f, status --watch, events and exec with exit 130"

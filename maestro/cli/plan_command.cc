@@ -43,6 +43,7 @@ absl::StatusOr<plays::ConvergencePlan> ComputeCommandPlan(const plays::PlayWorld
   if (!containers.ok()) return absl::InvalidArgumentError(containers.status().message());
   // The whole environment in scope: also look for orphans, on every ship -S lets through.
   plays::PlanScope scope;
+  scope.refresh = options.refresh;
   scope.orphans = options.things.empty() && options.container_filter.empty();
   if (scope.orphans) {
     for (const model::Ship& ship : world.env->ships) {

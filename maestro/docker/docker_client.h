@@ -79,6 +79,9 @@ class ExecStream {
   // End of input: the process's stdin reaches EOF (the connection is half-closed over every
   // transport); its output can still be read to the end. Write() fails afterwards.
   virtual absl::Status CloseWrite(absl::Time deadline) = 0;
+  // While `*cancel` is true, a blocked Write, Read or CloseWrite returns Cancelled promptly
+  // instead of at its deadline; the stream is unusable afterwards.
+  virtual void SetCancel(const std::atomic<bool>* cancel) = 0;
 };
 
 struct EventsOptions {

@@ -472,6 +472,7 @@ class HijackedExecStream : public ExecStream {
   absl::Status CloseWrite(absl::Time deadline) override {
     return h_.connection->CloseWrite(deadline);
   }
+  void SetCancel(const std::atomic<bool>* cancel) override { h_.connection->SetCancel(cancel); }
 
  private:
   HijackedConnection h_;

@@ -17,6 +17,12 @@
 #include "maestro/spec/drift.h"
 
 namespace maestro::plays {
+
+std::string ShortDigest(absl::string_view digest) {
+  absl::string_view hex = absl::StripPrefix(digest, "sha256:");
+  return absl::StrCat("sha256:", hex.substr(0, 12));
+}
+
 namespace {
 
 struct ActionName {
@@ -202,6 +208,10 @@ class Planner {
                              img->second.status().message()));
       }
     }
+    if (auto reg = live->registry.find(inst.image);
+        reg != live->registry.end() && reg->second.skipped.empty() && reg->second.answer.ok()) {
+      plan_.fingerprint[inst.ship].registry[inst.image] = reg->second.answer->digest;
+    }
     // --refresh: the digest the registry has for the tag now, when it differs from the one
     // the ship's image was pulled as.
     std::optional<std::string> moved;
@@ -318,12 +328,6 @@ class Planner {
       if (json != absl::string_view::npos) m = m.substr(json + 7);
     }
     return std::string(m);
-  }
-
-  // "sha256:" and the first 12 hex digits.
-  static std::string ShortDigest(const std::string& digest) {
-    absl::string_view hex = absl::StripPrefix(digest, "sha256:");
-    return absl::StrCat("sha256:", hex.substr(0, 12));
   }
 
   // "manifest for linux/arm64 (the platform of ship2; it has linux/amd64)" when the ship's

@@ -46,6 +46,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "maestro/docker/docker_types.h"
 #include "maestro/model/environment.h"
 
@@ -96,14 +97,20 @@ struct SeenContainer {
 };
 
 // Per ship: the planned containers and orphans as they were (absent ones with an empty id),
-// and the ids the configured images resolved to (image reference -> id, "" when absent).
+// the ids the configured images resolved to (image reference -> id, "" when absent), and the
+// digests the registry gave for the tags it was asked about (absent images; with --refresh,
+// present ones too): a tag moved in the registry after the plan makes the plan stale.
 struct ShipFingerprint {
   std::vector<SeenContainer> containers;  // sorted by name
   std::map<std::string, std::string> images;
+  std::map<std::string, std::string> registry;  // image reference -> digest
   bool operator==(const ShipFingerprint& o) const {
-    return containers == o.containers && images == o.images;
+    return containers == o.containers && images == o.images && registry == o.registry;
   }
 };
+
+// "sha256:" and the first 12 hex digits of a digest, as plans show them.
+std::string ShortDigest(absl::string_view digest);
 
 struct PlanScope {
   // Report orphans: containers on the planned ships labelled with this environment whose
@@ -111,6 +118,8 @@ struct PlanScope {
   bool orphans = false;
   // Ships to look for orphans on besides those of the planned containers.
   std::vector<std::string> orphan_ships;
+  // The registry was asked about present images too (--refresh); `up --plan` asks again.
+  bool refresh = false;
 };
 
 struct ConvergencePlan {

@@ -175,7 +175,7 @@ json PlanToJson(const ConvergencePlan& plan) {
       seen.push_back(
           {{"name", c.name}, {"id", c.id}, {"state", c.state}, {"image_id", c.image_id}});
     }
-    fingerprint[ship] = {{"containers", seen}, {"images", fp.images}};
+    fingerprint[ship] = {{"containers", seen}, {"images", fp.images}, {"registry", fp.registry}};
   }
   return {{"environment", plan.environment},
           {"changes", plan.HasChanges()},
@@ -183,7 +183,10 @@ json PlanToJson(const ConvergencePlan& plan) {
           {"containers", containers},
           {"problems", problems},
           {"fingerprint", fingerprint},
-          {"scope", {{"orphans", plan.scope.orphans}, {"orphan_ships", plan.scope.orphan_ships}}}};
+          {"scope",
+           {{"orphans", plan.scope.orphans},
+            {"orphan_ships", plan.scope.orphan_ships},
+            {"refresh", plan.scope.refresh}}}};
 }
 
 absl::StatusOr<ConvergencePlan> PlanFromJson(const json& j) {
@@ -198,6 +201,11 @@ absl::StatusOr<ConvergencePlan> PlanFromJson(const json& j) {
     plan.scope.orphans = orphans->get<bool>();
     if (!GetStrings(*scope, "orphan_ships", plan.scope.orphan_ships)) {
       return Malformed("scope.orphan_ships");
+    }
+    // Absent in plan files of earlier versions: not refreshed.
+    if (auto refresh = scope->find("refresh"); refresh != scope->end()) {
+      if (!refresh->is_boolean()) return Malformed("scope.refresh");
+      plan.scope.refresh = refresh->get<bool>();
     }
   }
   auto containers = j.find("containers");
@@ -256,12 +264,16 @@ absl::StatusOr<ConvergencePlan> PlanFromJson(const json& j) {
         fp.containers.push_back(std::move(sc));
       }
     }
-    auto images = f.find("images");
-    if (images != f.end()) {
-      if (!images->is_object()) return Malformed(absl::StrCat("fingerprint.", it.key()));
-      for (auto im = images->begin(); im != images->end(); ++im) {
-        if (!im.value().is_string()) return Malformed(absl::StrCat("fingerprint.", it.key()));
-        fp.images[im.key()] = im.value().get<std::string>();
+    // "registry" is absent in plan files of earlier versions.
+    for (auto [key, into] : {std::pair{"images", &fp.images}, {"registry", &fp.registry}}) {
+      auto map = f.find(key);
+      if (map == f.end()) continue;
+      if (!map->is_object()) return Malformed(absl::StrCat("fingerprint.", it.key(), ".", key));
+      for (auto im = map->begin(); im != map->end(); ++im) {
+        if (!im.value().is_string()) {
+          return Malformed(absl::StrCat("fingerprint.", it.key(), ".", key));
+        }
+        (*into)[im.key()] = im.value().get<std::string>();
       }
     }
     plan.fingerprint[it.key()] = std::move(fp);
@@ -331,6 +343,17 @@ absl::Status CheckPlanStillCurrent(const ConvergencePlan& saved, const Convergen
     for (const auto& [image, id] : now.images) {
       if (!before.images.count(image)) {
         changes.push_back(absl::StrCat(ship, ": image ", image, " was not looked at by the plan"));
+      }
+    }
+    // A tag the registry moved on since the plan: the plan would pull something else.
+    for (const auto& [image, digest] : before.registry) {
+      auto n = now.registry.find(image);
+      if (n == now.registry.end()) {
+        changes.push_back(absl::StrCat(ship, ": the registry's digest of ", image,
+                                       " could not be asked for again"));
+      } else if (n->second != digest) {
+        changes.push_back(absl::StrCat(ship, ": image ", image, " in the registry was ",
+                                       ShortDigest(digest), ", now ", ShortDigest(n->second)));
       }
     }
   }

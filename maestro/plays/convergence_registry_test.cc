@@ -13,6 +13,7 @@
 #include "maestro/plays/convergence_gather.h"
 #include "maestro/plays/convergence_output.h"
 #include "maestro/plays/test_world.h"
+#include "maestro/plays/up.h"
 #include "maestro/spec/container_spec.h"
 #include "maestro/testing/fake_clock.h"
 #include "maestro/testing/fake_docker_host.h"
@@ -219,6 +220,47 @@ TEST_F(ConvergenceRegistryTest, RefreshRecreatesWhatTheRegistryMovedOnAndPullsFi
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_TRUE(Find(*loaded, "api-1").pull);
   EXPECT_FALSE(Find(*loaded, "api-2").pull);
+}
+
+TEST_F(ConvergenceRegistryTest, SavedPlanIsStaleWhenTheRegistryMovedTheTagSince) {
+  for (const char* ship : {"ship1", "ship2"}) {
+    host(ship).SetRegistryImage(kImage, "sha256:ab12ab12ab12ab12ab12ab12");
+  }
+  PullAndRun("ship1", "api-1");
+  PullAndRun("ship2", "api-2");
+  ConvergencePlan plan = MakePlan(/*refresh=*/true);
+  plan.scope.refresh = true;  // as `maestro plan --refresh` records it
+  ASSERT_FALSE(plan.HasChanges());
+  absl::StatusOr<ConvergencePlan> saved = LoadPlanFile(SavePlanFile(plan));
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  EXPECT_TRUE(saved->scope.refresh);
+  EXPECT_EQ(saved->fingerprint.at("ship1").registry.at(kImage), "sha256:ab12ab12ab12ab12ab12ab12");
+  Scheduler scheduler({});
+  // Nothing moved: the saved plan still holds.
+  EXPECT_TRUE(RecheckSavedPlan(world_, *saved, scheduler).ok());
+  // The tag moved in the registry after the plan (ship2's view): `up --plan` refuses.
+  host("ship2").SetRegistryImage(kImage, "sha256:cd34cd34cd34cd34cd34cd34");
+  absl::StatusOr<ConvergencePlan> again = RecheckSavedPlan(world_, *saved, scheduler);
+  ASSERT_FALSE(again.ok());
+  EXPECT_THAT(again.status().message(),
+              HasSubstr("ship2: image 127.0.0.1:5000/shop/api:1.2 in the registry was "
+                        "sha256:ab12ab12ab12, now sha256:cd34cd34cd34"));
+  EXPECT_THAT(again.status().message(), Not(HasSubstr("ship1:")));
+}
+
+TEST_F(ConvergenceRegistryTest, SavedPlanOfAnAbsentImageIsStaleWhenItsTagMoved) {
+  for (const char* ship : {"ship1", "ship2"}) host(ship).SetRegistryImage(kImage, "sha256:aa11");
+  ConvergencePlan plan = MakePlan();  // no --refresh: absent images are asked anyway
+  absl::StatusOr<ConvergencePlan> saved = LoadPlanFile(SavePlanFile(plan));
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  EXPECT_FALSE(saved->scope.refresh);
+  host("ship1").SetRegistryImage(kImage, "sha256:bb22");
+  Scheduler scheduler({});
+  absl::StatusOr<ConvergencePlan> again = RecheckSavedPlan(world_, *saved, scheduler);
+  ASSERT_FALSE(again.ok());
+  EXPECT_THAT(again.status().message(),
+              HasSubstr("ship1: image 127.0.0.1:5000/shop/api:1.2 in the registry was "
+                        "sha256:aa11, now sha256:bb22"));
 }
 
 TEST_F(ConvergenceRegistryTest, RefreshNotesAnImageThatWasNeverPulled) {

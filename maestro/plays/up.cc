@@ -396,6 +396,7 @@ absl::StatusOr<ConvergencePlan> RecheckSavedPlan(const PlayWorld& world,
                                                  Scheduler& scheduler) {
   std::vector<std::string> containers;
   GatherOptions gather;
+  gather.refresh = saved.scope.refresh;
   for (const PlannedContainer& pc : saved.containers) {
     if (pc.action != ConvergeAction::kOrphan) containers.push_back(pc.name);
     // A plan made with --refresh that pulls: ask the registry again, as the plan did.

@@ -71,7 +71,7 @@ class FdConnection : public Connection {
       }
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        MAESTRO_RETURN_IF_ERROR(PollFd(fd_, false, true, deadline));
+        MAESTRO_RETURN_IF_ERROR(Wait(/*want_read=*/false, deadline));
         continue;
       }
       return ErrnoStatus(absl::StrCat(what_, ": write"), errno);
@@ -86,7 +86,7 @@ class FdConnection : public Connection {
       if (n >= 0) return static_cast<size_t>(n);
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        MAESTRO_RETURN_IF_ERROR(PollFd(fd_, true, false, deadline));
+        MAESTRO_RETURN_IF_ERROR(Wait(/*want_read=*/true, deadline));
         continue;
       }
       return ErrnoStatus(absl::StrCat(what_, ": read"), errno);
@@ -116,6 +116,17 @@ class FdConnection : public Connection {
   }
 
  private:
+  // Waits for the socket to become readable/writable: DeadlineExceeded past `deadline`,
+  // Cancelled soon after the cancel flag is set.
+  absl::Status Wait(bool want_read, absl::Time deadline) {
+    for (;;) {
+      if (Cancelled()) return absl::CancelledError(absl::StrCat(what_, ": interrupted"));
+      absl::Time slice = std::min(deadline, absl::Now() + kCancelSlice);
+      absl::Status s = PollFd(fd_, want_read, !want_read, slice);
+      if (s.code() != absl::StatusCode::kDeadlineExceeded || slice >= deadline) return s;
+    }
+  }
+
   int fd_;
   std::string what_;
 };

@@ -291,6 +291,7 @@ class SshChannelConnection : public Connection {
         continue;
       }
       if (n == LIBSSH2_ERROR_EAGAIN || n == 0) {
+        if (Cancelled()) return absl::CancelledError(what_ + ": interrupted");
         if (!session_->Wait(deadline).ok()) {
           return absl::DeadlineExceededError(what_ + ": write timed out");
         }
@@ -319,6 +320,7 @@ class SshChannelConnection : public Connection {
       if (n > 0) return static_cast<size_t>(n);
       if (eof) return 0;
       if (n == LIBSSH2_ERROR_EAGAIN || n == 0) {
+        if (Cancelled()) return absl::CancelledError(what_ + ": interrupted");
         if (!session_->Wait(deadline).ok()) {
           return absl::DeadlineExceededError(what_ + ": read timed out");
         }

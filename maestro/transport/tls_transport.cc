@@ -105,6 +105,9 @@ class TlsConnection : public Connection {
     return absl::OkStatus();
   }
 
+  // Every blocking wait is the inner stream's.
+  void SetCancel(const std::atomic<bool>* cancel) override { inner_->SetCancel(cancel); }
+
   absl::StatusOr<size_t> ReadSome(char* buf, size_t len, absl::Time deadline) override {
     for (;;) {
       ERR_clear_error();

@@ -8,6 +8,7 @@
 #ifndef MAESTRO_TRANSPORT_TRANSPORT_H_
 #define MAESTRO_TRANSPORT_TRANSPORT_H_
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -37,7 +38,21 @@ class Connection {
   // a decode_error alert). Writing afterwards fails.
   virtual absl::Status CloseWrite(absl::Time deadline) = 0;
   virtual void Close() = 0;
+  // While `*cancel` is true, a blocked WriteAll or ReadSome returns Cancelled within about
+  // kCancelSlice instead of waiting for its deadline (a user's Ctrl-C during an exec whose process
+  // stopped reading its stdin). A cut-short write leaves the connection unusable: close it.
+  // `cancel` must outlive the connection's use; nullptr turns it off.
+  virtual void SetCancel(const std::atomic<bool>* cancel) { cancel_ = cancel; }
+
+ protected:
+  bool Cancelled() const { return cancel_ != nullptr && cancel_->load(); }
+
+ private:
+  const std::atomic<bool>* cancel_ = nullptr;
 };
+
+// How often a blocked call looks at its cancel flag.
+inline constexpr absl::Duration kCancelSlice = absl::Milliseconds(50);
 
 class Transport {
  public:

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# `maestro logs -f` of N containers (default 60) producing RATE lines per second each (default
+# 1,000: 60,000 lines/s in total) for SECONDS seconds, spread over three ships (ship1 unix socket,
+# ship2/ship3 TCP 127.0.0.1:2375 with ips 127.0.0.2/.3: the same daemon), side by side with the
+# reference: one `docker logs -f` per container, all N at once. Both followers start before the
+# first line is written and run at the same time, on the same lines. Each container writes
+# "c<i> <seq>" lines in bursts of RATE/2 every 500 ms (busybox seq | sed, usleep) and exits.
+#
+# Checked, not assumed: every line of every container arrives exactly once, in order per
+# container (maestro merged, --no-prefix); the followers are stopped (SIGINT) once they have every
+# line, at most 10 s after the last container has exited. Reported: lines per second actually produced, maestro's CPU time
+# (user+sys from /proc/PID/stat just before it is stopped) and the N docker CLIs' CPU time
+# together, and the lag: how long after the producers ended each follower had every line.
+#
+# Usage: logs_follow_bench.sh MAESTRO_BINARY [SECONDS=10] [N=60] [RATE=1000]
+set -euo pipefail
+maestro=$(realpath "$1")
+seconds=${2:-10}
+n=${3:-60}
+rate=${4:-1000}
+((seconds >= 1 && seconds <= 120 && n >= 1 && n <= 200 && rate >= 10 && rate <= 100000)) || {
+  echo "out of range: seconds 1..120, n 1..200, rate 10..100000" >&2
+  exit 2
+}
+envfile=${MAESTRO_TESTENV_FILE:-/var/tmp/maestro-testenv/testenv.env}
+[[ -r $envfile ]] || { echo "no test environment ($envfile): run tools/testenv up" >&2; exit 2; }
+# shellcheck disable=SC1090
+source "$envfile"
+sock=${MAESTRO_TEST_DOCKER_SOCKET:-/var/run/docker.sock}
+tcp_port=$(echo "${MAESTRO_TEST_DOCKER_TCP:-127.0.0.1:2375}" | cut -d: -f2)
+image=${MAESTRO_TEST_IMAGE:-maestro-test/busybox:latest}
+export DOCKER_HOST=unix://$sock
+prefix=logsfbench-$$
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  local p ids
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  ids=$(docker ps -aq --filter "name=^/$prefix-" 2>/dev/null || true)
+  if [[ -n $ids ]]; then docker rm -f $ids >/dev/null 2>&1 || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap "exit 130" INT TERM
+
+burst=$((rate / 2))
+bursts=$((seconds * 2))
+names=()
+for i in $(seq 1 "$n"); do names+=("$prefix-$i"); done
+printf '%s\n' "${names[@]}" >"$tmp/names"
+# Every container runs /go/produce.sh from a shared bind mount: it waits for /go/go, so all
+# start writing together once both followers are attached.
+mkdir "$tmp/go"
+cat >"$tmp/go/produce.sh" <<SH
+while [ ! -e /go/go ]; do usleep 20000; done
+k=0
+while [ \$k -lt $bursts ]; do
+  seq \$((k * $burst + 1)) \$(((k + 1) * $burst)) | sed "s/^/\$1 /"
+  usleep 500000
+  k=\$((k + 1))
+done
+SH
+echo "creating $n containers..." >&2
+i=0
+for c in "${names[@]}"; do
+  i=$((i + 1))
+  docker create --name "$c" --label maestro.test=1 -v "$tmp/go:/go:ro" "$image" \
+    sh /go/produce.sh "c$i" >/dev/null
+done
+xargs -P8 -n16 docker start <"$tmp/names" >/dev/null
+{
+  echo "__maestro: {schema: 2}"
+  echo "name: logsfbench"
+  echo "ships:"
+  echo "  ship1: {ip: 127.0.0.1, socket_path: $sock}"
+  echo "  ship2: {ip: 127.0.0.2, endpoint: 127.0.0.1, docker_port: $tcp_port}"
+  echo "  ship3: {ip: 127.0.0.3, endpoint: 127.0.0.1, docker_port: $tcp_port}"
+  echo "services:"
+  echo "  app:"
+  echo "    image: $image"
+  echo "    instances:"
+  for i in $(seq 1 "$n"); do echo "      $prefix-$i: {ship: ship$(((i - 1) % 3 + 1))}"; done
+} >"$tmp/env.yaml"
+
+ms() { date +%s%3N; }
+# The followers. Each one's CPU time is read from /proc/<pid>/stat just before it is stopped
+# (utime + stime, clock ticks).
+cpu_ms() {
+  local stat hz
+  hz=$(getconf CLK_TCK)
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+  stat=${stat##*) }
+  awk -v hz="$hz" '{print int(($12 + $13) * 1000 / hz)}' <<<"$stat"
+}
+# Lines counted as they arrive: the time the last expected line arrived is the follower's finish.
+"$maestro" -f "$tmp/env.yaml" logs -f --no-prefix app >"$tmp/maestro.out" 2>"$tmp/maestro.err" &
+mpid=$!
+pids+=("$mpid")
+dpids=()
+for c in "${names[@]}"; do
+  docker logs -f "$c" >>"$tmp/docker.out" 2>/dev/null &
+  dpids+=($!)
+  pids+=($!)
+done
+sleep 2 # both followers attached (bounded: they only need to connect)
+expect=$((n * bursts * burst))
+t0=$(ms)
+touch "$tmp/go/go"
+for _ in $(seq $((seconds * 10 + 600))); do # bounded: the run plus 60 s
+  [[ -z $(docker ps -q --filter "name=^/$prefix-") ]] && break
+  sleep 0.1
+done
+t_end=$(ms)
+# Wait (bounded, 10 s) for both followers to have every line.
+m_done=; d_done=
+for _ in $(seq 100); do
+  [[ -z $m_done ]] && (($(wc -l <"$tmp/maestro.out") >= expect)) && m_done=$(ms)
+  [[ -z $d_done ]] && (($(wc -l <"$tmp/docker.out") >= expect)) && d_done=$(ms)
+  [[ -n $m_done && -n $d_done ]] && break
+  sleep 0.1
+done
+m_cpu=$(cpu_ms "$mpid")
+d_cpu=0
+for p in "${dpids[@]}"; do d_cpu=$((d_cpu + $(cpu_ms "$p"))); done
+kill -INT "$mpid" "${dpids[@]}" 2>/dev/null || true
+wait "$mpid" 2>/dev/null || true
+
+check() { # FILE LABEL: every container's lines 1..total exactly once, in order
+  local total=$((bursts * burst))
+  awk -v n="$n" -v total="$total" -v label="$2" '
+    { c = $1; s = $2 + 0; if (s != last[c] + 1) bad++; last[c] = s; count++ }
+    END {
+      for (i = 1; i <= n; i++) if (last["c" i] != total) missing++
+      if (bad || missing) { printf "%s: %d lines out of order or repeated, %d containers incomplete\n", label, bad, missing; exit 1 }
+      printf "%s: %d lines, every container complete and in order\n", label, count
+    }' "$1"
+}
+check "$tmp/maestro.out" "maestro logs -f" >&2 || { head -5 "$tmp/maestro.err" >&2; exit 1; }
+check "$tmp/docker.out" "docker logs -f x$n" >&2 || exit 1
+elapsed=$((t_end - t0))
+echo "| measurement | value |"
+echo "|---|---|"
+echo "| lines produced | $expect in $elapsed ms ($(awk -v a="$expect" -v b="$elapsed" 'BEGIN {printf "%.0f", a * 1000 / b}') lines/s) |"
+echo "| maestro logs -f, $n containers, 3 ships, merged: CPU | $m_cpu ms |"
+echo "| docker logs -f, $n processes: CPU | $d_cpu ms ($(awk -v a="$m_cpu" -v b="$d_cpu" 'BEGIN {printf "maestro %.2fx", (b > 0) ? a / b : 0}')) |"
+echo "| last line shown after the producers ended: maestro | $((${m_done:-$t_end} - t_end)) ms |"
+echo "| last line shown after the producers ended: docker | $((${d_done:-$t_end} - t_end)) ms |"
