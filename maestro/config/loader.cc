@@ -31,7 +31,8 @@ namespace {
 
 const std::vector<std::string> kTopKeys = {"__maestro",     "name",  "registries",
                                            "ship_defaults", "ships", "ship_provider",
-                                           "services",      "audit"};
+                                           "services",      "audit",
+                                           "networks",      "volumes"};
 const std::vector<std::string> kMaestroKeys = {"schema", "base_dir"};
 const std::vector<std::string> kRegistryKeys = {"registry", "username", "password", "email",
                                                 "retry"};
@@ -430,6 +431,8 @@ absl::StatusOr<LoadResult> Loader::Load() {
     }
   }
   LoadRegistries(root.Find("registries"));
+  LoadNetworks(root.Find("networks"));
+  LoadNamedVolumes(root.Find("volumes"));
   LoadShips(root);
   LoadServices(root.Find("services"));
   LoadAudit(root.Find("audit"));

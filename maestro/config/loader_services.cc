@@ -22,7 +22,7 @@ namespace {
 
 const std::vector<std::string> kServiceKeys = {"image",      "instances", "omit",       "requires",
                                                "wants_info", "envfile",   "env",        "lifecycle",
-                                               "limits",     "ports",     "healthcheck"};
+                                               "limits",     "ports",     "healthcheck", "networks"};
 const std::vector<std::string> kLimitKeys = {"cpu", "memory", "swap"};
 
 }  // namespace
