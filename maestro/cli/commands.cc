@@ -323,8 +323,9 @@ int RunPlayCommand(const plays::PlayWorld& world_in, const Options& options,
     case Command::kClean:
       report = plays::RunClean(world, *containers, play, scheduler);
       if (options.clean_networks || options.clean_volumes) {
-        if (!CleanNetworksAndVolumes(world, *containers, options, io)) report.outcomes.push_back(
-            {"(networks and volumes)", plays::NodeState::kFailed, "", "see above"});
+        if (!CleanNetworksAndVolumes(world, *containers, options, io))
+          report.outcomes.push_back(
+              {"(networks and volumes)", plays::NodeState::kFailed, "", "see above"});
       }
       break;
     default:

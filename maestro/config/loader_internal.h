@@ -105,8 +105,7 @@ class Loader {
   void LoadNetworks(const YamlNode* node);
   void LoadNamedVolumes(const YamlNode* node);
   // `networks:` of the instance, else of its service (after `net` is loaded).
-  void LoadInstanceNetworks(const YamlNode& service_node, const YamlNode& node,
-                            model::Instance& c);
+  void LoadInstanceNetworks(const YamlNode& service_node, const YamlNode& node, model::Instance& c);
   // Binds whose source is a declared volume become named-volume mounts.
   void ResolveNamedVolumes(model::Instance& c);
   // A mapping of scalars, or a list of "KEY=VALUE" strings (labels, driver_opts).

@@ -18,8 +18,8 @@ namespace loader_internal {
 namespace {
 
 const std::vector<std::string> kNetworkKeys = {
-    "driver",     "subnet",      "gateway", "ip_range",    "internal", "attachable",
-    "enable_ipv6", "labels",     "driver_opts", "name",     "external"};
+    "driver",      "subnet", "gateway",     "ip_range", "internal", "attachable",
+    "enable_ipv6", "labels", "driver_opts", "name",     "external"};
 const std::vector<std::string> kNetworkDrivers = {"bridge", "macvlan", "ipvlan", "overlay"};
 const std::vector<std::string> kVolumeKeys = {"driver", "driver_opts", "labels", "name",
                                               "external"};
@@ -64,7 +64,8 @@ std::optional<std::map<std::string, std::string>> Loader::StringMap(const YamlNo
                                  item.KindName()));
         return std::nullopt;
       }
-      std::pair<std::string, std::string> kv = absl::StrSplit(item.PyStr(), absl::MaxSplits('=', 1));
+      std::pair<std::string, std::string> kv =
+          absl::StrSplit(item.PyStr(), absl::MaxSplits('=', 1));
       out[kv.first] = kv.second;
     }
     return out;
@@ -115,8 +116,8 @@ void Loader::LoadNetworks(const YamlNode* node) {
     net.line = key.line;
     const std::string what = absl::StrCat("network '", net.name, "'");
     if (!spec.IsNull() && !spec.IsMapping()) {
-      Error(spec, absl::StrCat(what, " must be a mapping (driver, subnet, ...), got ",
-                               spec.KindName()));
+      Error(spec,
+            absl::StrCat(what, " must be a mapping (driver, subnet, ...), got ", spec.KindName()));
       continue;
     }
     if (spec.IsMapping()) {
@@ -146,8 +147,8 @@ void Loader::LoadNetworks(const YamlNode* node) {
         } else if (sub == "subnet" || sub == "ip_range") {
           if (auto s = String(v, field)) {
             if (!LooksLikeCidr(*s)) {
-              Error(v, absl::StrCat(field, " must be an address range like 10.5.0.0/16, got '",
-                                    *s, "'"));
+              Error(v, absl::StrCat(field, " must be an address range like 10.5.0.0/16, got '", *s,
+                                    "'"));
             }
             (sub == "subnet" ? net.subnet : net.ip_range) = *s;
           }
@@ -160,8 +161,9 @@ void Loader::LoadNetworks(const YamlNode* node) {
           }
         } else if (sub == "internal" || sub == "attachable" || sub == "enable_ipv6") {
           if (auto b = Bool(v, field)) {
-            (sub == "internal" ? net.internal : sub == "attachable" ? net.attachable
-                                                                    : net.enable_ipv6) = *b;
+            (sub == "internal"     ? net.internal
+             : sub == "attachable" ? net.attachable
+                                   : net.enable_ipv6) = *b;
           }
         } else if (sub == "labels") {
           if (auto m = StringMap(v, field)) net.labels = *m;
@@ -191,7 +193,8 @@ void Loader::LoadNamedVolumes(const YamlNode* node) {
     vol.line = key.line;
     const std::string what = absl::StrCat("volume '", vol.name, "'");
     if (absl::StrContains(vol.name, '/')) {
-      Error(key, absl::StrCat(what, ": a volume name cannot contain '/' (host paths are bound "
+      Error(key, absl::StrCat(what,
+                              ": a volume name cannot contain '/' (host paths are bound "
                               "directly in an instance's 'volumes')"));
       continue;
     }
@@ -245,11 +248,11 @@ void Loader::LoadInstanceNetworks(const YamlNode& service_node, const YamlNode& 
   auto attach = [&](const YamlNode& at, const std::string& name) -> model::NetworkAttachment* {
     const model::Network* net = env_.FindNetwork(name);
     if (net == nullptr) {
-      Error(at, absl::StrCat("unknown network '", name, "' in instance '", c.name,
-                             "' (declared networks: ",
-                             known.empty() ? "none, add a top-level 'networks:'"
-                                           : absl::StrJoin(known, ", "),
-                             ")"));
+      Error(at,
+            absl::StrCat(
+                "unknown network '", name, "' in instance '", c.name, "' (declared networks: ",
+                known.empty() ? "none, add a top-level 'networks:'" : absl::StrJoin(known, ", "),
+                ")"));
       return nullptr;
     }
     for (const model::NetworkAttachment& a : c.networks) {
@@ -283,8 +286,9 @@ void Loader::LoadInstanceNetworks(const YamlNode& service_node, const YamlNode& 
     if (a == nullptr || spec.IsNull()) continue;
     const std::string what = absl::StrCat("network '", a->network, "' of instance '", c.name, "'");
     if (!spec.IsMapping()) {
-      Error(spec, absl::StrCat(what, " must be a mapping (aliases, ipv4_address, ipv6_address), got ",
-                               spec.KindName()));
+      Error(spec,
+            absl::StrCat(what, " must be a mapping (aliases, ipv4_address, ipv6_address), got ",
+                         spec.KindName()));
       continue;
     }
     CheckKeys(spec, kAttachmentKeys, absl::StrCat(" in ", what));

@@ -71,11 +71,11 @@ TEST(LoaderNetworksTest, InstanceListFirstIsPrimary) {
 }
 
 TEST(LoaderNetworksTest, MappingWithAliasesAndAddressesFromTheService) {
-  absl::StatusOr<LoadResult> r = LoadText(
-      Env(kNets,
-          "networks: {front: {aliases: [web, www]}, back: {ipv4_address: 10.77.5.9, "
-          "ipv6_address: 'fd00::9'}, shared: }",
-          ""));
+  absl::StatusOr<LoadResult> r =
+      LoadText(Env(kNets,
+                   "networks: {front: {aliases: [web, www]}, back: {ipv4_address: 10.77.5.9, "
+                   "ipv6_address: 'fd00::9'}, shared: }",
+                   ""));
   ASSERT_TRUE(r.ok()) << r.status();
   const model::Instance& c = r->environment.instances[0];
   ASSERT_EQ(c.networks.size(), 3u);

@@ -179,7 +179,8 @@ NetworkInfo ParseNetworkInfo(const json& j) {
   n.options = StringMap(j, "Options");
   const json& containers = Field(j, "Containers");
   if (containers.is_object()) {
-    for (auto it = containers.begin(); it != containers.end(); ++it) n.containers.push_back(it.key());
+    for (auto it = containers.begin(); it != containers.end(); ++it)
+      n.containers.push_back(it.key());
   }
   n.raw = j;
   return n;

@@ -49,8 +49,8 @@ absl::Status HttpDockerClient::ConnectNetwork(absl::string_view network,
   call.method = "POST";
   call.path = absl::StrCat("/networks/", PathPart(network), "/connect");
   json body = {{"Container", std::string(container)}, {"EndpointConfig", endpoint}};
-  MAESTRO_ASSIGN_OR_RETURN(
-      call.body, BodyJson(body, absl::StrCat(Describe(), ": connect ", container, " to ", network)));
+  MAESTRO_ASSIGN_OR_RETURN(call.body, BodyJson(body, absl::StrCat(Describe(), ": connect ",
+                                                                  container, " to ", network)));
   return Do(call, Change()).status();
 }
 

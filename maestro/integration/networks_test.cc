@@ -122,15 +122,14 @@ TEST_F(NetworksTest, CleanRemovesOnlyThisEnvironmentsUnusedNetworksAndVolumes) {
   ASSERT_EQ(RunMaestro(file, {"start", C("db")}, absl::Seconds(90)).exit_code, 0);
   // A network of another environment on the same daemon.
   ASSERT_TRUE(
-      Docker().CreateNetwork({{"Name", C("foreign")}, {"Labels", {{"maestro.environment", "x"}}}})
+      Docker()
+          .CreateNetwork({{"Name", C("foreign")}, {"Labels", {{"maestro.environment", "x"}}}})
           .ok());
 
   // db runs: its network and volume are in use and stay.
   RunResult busy = RunMaestro(file, {"clean", "--networks", "--volumes", C("db")});
-  EXPECT_THAT(busy.out, HasSubstr(absl::StrCat("local: kept network ", Net("back"))))
-      << busy.all();
-  EXPECT_THAT(busy.out, HasSubstr(absl::StrCat("local: kept volume ", Vol("data"))))
-      << busy.all();
+  EXPECT_THAT(busy.out, HasSubstr(absl::StrCat("local: kept network ", Net("back")))) << busy.all();
+  EXPECT_THAT(busy.out, HasSubstr(absl::StrCat("local: kept volume ", Vol("data")))) << busy.all();
 
   ASSERT_EQ(RunMaestro(file, {"stop", C("db")}).exit_code, 0);
   RunResult r = RunMaestro(file, {"clean", "--networks", "--volumes", C("db")});

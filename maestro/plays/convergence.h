@@ -27,8 +27,8 @@
 // through the ship, ShipLive::registry), or whose registry manifest lacks the ship's platform
 // (os/architecture), or whose registry could not be asked (unreachable, credentials refused:
 // the reason, never a secret); a network or named volume that exists with other options than
-// configured (or is external and absent); volumes_from to a container that will not exist; a dependency
-// cycle, with its path. A ship whose API is older than InspectDistribution's gets a note
+// configured (or is external and absent); volumes_from to a container that will not exist; a
+// dependency cycle, with its path. A ship whose API is older than InspectDistribution's gets a note
 // instead of the registry check.
 //
 // With --refresh (GatherOptions::refresh) the registry is asked about present images too, and

@@ -1,7 +1,6 @@
 #include "maestro/plays/convergence_gather.h"
 
 #include <algorithm>
-
 #include <set>
 #include <utility>
 

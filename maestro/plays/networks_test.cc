@@ -19,10 +19,10 @@
 namespace maestro::plays {
 namespace {
 
+using ::testing::ElementsAre;
 using testing::FakeCall;
 using testing::FakeClock;
 using testing::FakeDockerHost;
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
@@ -149,12 +149,14 @@ TEST_F(NetworksTest, AVolumeWithOtherOptionsIsAnError) {
 
 TEST_F(NetworksTest, CleanRemovesOnlyThisEnvironmentsUnusedNetworksAndVolumes) {
   ASSERT_EQ(Start({"db-1"}).ExitCode(), 0);
-  ASSERT_TRUE(host().CreateNetwork({{"Name", "demo_front"},
-                                    {"Labels", {{spec::kEnvironmentLabel, "demo"}}}})
-                  .ok());
-  ASSERT_TRUE(host().CreateNetwork({{"Name", "other_net"},
-                                    {"Labels", {{spec::kEnvironmentLabel, "other"}}}})
-                  .ok());
+  ASSERT_TRUE(
+      host()
+          .CreateNetwork({{"Name", "demo_front"}, {"Labels", {{spec::kEnvironmentLabel, "demo"}}}})
+          .ok());
+  ASSERT_TRUE(
+      host()
+          .CreateNetwork({{"Name", "other_net"}, {"Labels", {{spec::kEnvironmentLabel, "other"}}}})
+          .ok());
   ASSERT_TRUE(host().CreateNetwork({{"Name", "unlabelled"}}).ok());
   ASSERT_TRUE(host().CreateVolume({{"Name", "foreign"}}).ok());
 

@@ -10,11 +10,11 @@ namespace {
 
 absl::Status Differs(const char* kind, const std::string& name, const std::string& daemon_name,
                      const std::string& ship, const std::vector<std::string>& differences) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      kind, " ", name, " (", daemon_name, ") on ", ship,
-      " exists with other options than configured: ", absl::StrJoin(differences, "; "),
-      "; maestro never re-creates it: remove it (docker ", kind, " rm ", daemon_name,
-      ") once no container uses it, or change the configuration"));
+  return absl::FailedPreconditionError(
+      absl::StrCat(kind, " ", name, " (", daemon_name, ") on ", ship,
+                   " exists with other options than configured: ", absl::StrJoin(differences, "; "),
+                   "; maestro never re-creates it: remove it (docker ", kind, " rm ", daemon_name,
+                   ") once no container uses it, or change the configuration"));
 }
 
 // OK when the network exists as configured (or was created now).
@@ -82,8 +82,8 @@ absl::Status EnsureResources(const model::Environment& env, const model::Instanc
   return absl::OkStatus();
 }
 
-absl::Status ConnectSecondaryNetworks(const model::Instance& instance,
-                                      docker::DockerClient& client, const std::string& id) {
+absl::Status ConnectSecondaryNetworks(const model::Instance& instance, docker::DockerClient& client,
+                                      const std::string& id) {
   for (size_t i = 1; i < instance.networks.size(); ++i) {
     const model::NetworkAttachment& a = instance.networks[i];
     absl::Status s = client.ConnectNetwork(a.daemon_name, id, spec::EndpointConfig(a));

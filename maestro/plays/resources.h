@@ -26,8 +26,8 @@ absl::Status EnsureResources(const model::Environment& env, const model::Instanc
 
 // Connects the container `id` to the instance's networks after the first (the primary one is
 // joined at create), before it starts.
-absl::Status ConnectSecondaryNetworks(const model::Instance& instance,
-                                      docker::DockerClient& client, const std::string& id);
+absl::Status ConnectSecondaryNetworks(const model::Instance& instance, docker::DockerClient& client,
+                                      const std::string& id);
 
 // The problems EnsureResources would report, without changing anything (plan's preflight):
 // one message per network or volume that exists with other options, or external and absent.

@@ -42,9 +42,12 @@ void CompareBool(const char* what, bool want, bool have, std::vector<std::string
 }  // namespace
 
 nlohmann::json NetworkCreateBody(const model::Network& n, absl::string_view environment) {
-  json body = {{"Name", n.daemon_name},  {"Driver", n.driver},
-               {"CheckDuplicate", true}, {"Internal", n.internal},
-               {"Attachable", n.attachable}, {"EnableIPv6", n.enable_ipv6},
+  json body = {{"Name", n.daemon_name},
+               {"Driver", n.driver},
+               {"CheckDuplicate", true},
+               {"Internal", n.internal},
+               {"Attachable", n.attachable},
+               {"EnableIPv6", n.enable_ipv6},
                {"Options", StringObject(n.driver_opts)}};
   json labels = StringObject(n.labels);
   labels[kEnvironmentLabel] = std::string(environment);

@@ -329,15 +329,15 @@ class FakeDockerHost : public docker::DockerClient {
   const std::string ship_;
   Clock* const clock_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;                     // events and state changes
-  std::map<std::string, Container> containers_;    // by id
-  std::map<std::string, std::string> by_name_;     // name -> id
-  std::map<std::string, Image> images_;            // "repo:tag" -> image
+  std::condition_variable cv_;                      // events and state changes
+  std::map<std::string, Container> containers_;     // by id
+  std::map<std::string, std::string> by_name_;      // name -> id
+  std::map<std::string, Image> images_;             // "repo:tag" -> image
   std::map<std::string, nlohmann::json> networks_;  // name -> GET /networks/{id} answer
   std::map<std::string, nlohmann::json> volumes_;   // name -> GET /volumes/{name} answer
-  std::map<std::string, std::string> pullable_;    // "repo:tag" -> id
-  std::map<std::string, RegistryImage> registry_;  // SetRegistryImage: "repo:tag" -> entry
-  std::set<std::string> not_in_registry_;          // RemoveRegistryImage
+  std::map<std::string, std::string> pullable_;     // "repo:tag" -> id
+  std::map<std::string, RegistryImage> registry_;   // SetRegistryImage: "repo:tag" -> entry
+  std::set<std::string> not_in_registry_;           // RemoveRegistryImage
   std::map<std::string, absl::Status> pull_errors_;
   std::map<std::string, Exec> execs_;
   std::vector<ExecScript> exec_scripts_;

@@ -83,7 +83,8 @@ absl::StatusOr<docker::NetworkInfo> FakeDockerHost::InspectNetwork(absl::string_
   std::lock_guard<std::mutex> lock(mu_);
   const json* n = FindNetworkLocked(name);
   if (n == nullptr) {
-    return Error(404, absl::StatusCode::kNotFound, what, absl::StrCat("network ", name, " not found"));
+    return Error(404, absl::StatusCode::kNotFound, what,
+                 absl::StrCat("network ", name, " not found"));
   }
   json answer = *n;
   json containers = json::object();
@@ -152,7 +153,8 @@ absl::Status FakeDockerHost::RemoveNetwork(absl::string_view id) {
   std::lock_guard<std::mutex> lock(mu_);
   const json* n = FindNetworkLocked(id);
   if (n == nullptr) {
-    return Error(404, absl::StatusCode::kNotFound, what, absl::StrCat("network ", id, " not found"));
+    return Error(404, absl::StatusCode::kNotFound, what,
+                 absl::StrCat("network ", id, " not found"));
   }
   const std::string name = (*n)["Name"].get<std::string>();
   if (NetworkInUseLocked(name)) {
@@ -181,7 +183,8 @@ absl::StatusOr<docker::VolumeInfo> FakeDockerHost::InspectVolume(absl::string_vi
   std::lock_guard<std::mutex> lock(mu_);
   auto it = volumes_.find(std::string(name));
   if (it == volumes_.end()) {
-    return Error(404, absl::StatusCode::kNotFound, what, absl::StrCat("get ", name, ": no such volume"));
+    return Error(404, absl::StatusCode::kNotFound, what,
+                 absl::StrCat("get ", name, ": no such volume"));
   }
   return docker::ParseVolumeInfo(it->second);
 }
@@ -210,7 +213,8 @@ absl::Status FakeDockerHost::RemoveVolume(absl::string_view name) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = volumes_.find(std::string(name));
   if (it == volumes_.end()) {
-    return Error(404, absl::StatusCode::kNotFound, what, absl::StrCat("get ", name, ": no such volume"));
+    return Error(404, absl::StatusCode::kNotFound, what,
+                 absl::StrCat("get ", name, ": no such volume"));
   }
   for (const auto& [id, c] : containers_) {
     const json& hc = c.create_body.value("HostConfig", json::object());
