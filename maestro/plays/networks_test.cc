@@ -3,11 +3,14 @@
 // connected before start, a network or volume with other options never re-created, and
 // `clean --networks` / `--volumes` touching only this environment's unused ones.
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "maestro/plays/convergence.h"
+#include "maestro/plays/convergence_gather.h"
 #include "maestro/plays/plays.h"
 #include "maestro/plays/resources.h"
 #include "maestro/plays/test_world.h"
@@ -136,6 +139,21 @@ TEST_F(NetworksTest, ANetworkWithOtherOptionsIsNeverRecreated) {
   EXPECT_THAT(ResourceProblems(env_, *env_.FindInstance("web-1"), host()),
               ElementsAre(HasSubstr("network back (demo_back)")));
   EXPECT_EQ(host().CountCalls("CreateNetwork"), 0);
+}
+
+TEST_F(NetworksTest, PlanListsADifferingNetworkAsAPreflightProblem) {
+  ASSERT_TRUE(host().CreateNetwork({{"Name", "demo_back"}, {"Driver", "macvlan"}}).ok());
+  host().ClearCalls();
+  const std::vector<std::string> all = {"db-1", "web-1", "web-2"};
+  Scheduler scheduler({});
+  std::map<std::string, ShipLive> live = GatherLiveState(world_, all, {}, scheduler);
+  ConvergencePlan plan = ComputeConvergencePlan(env_, all, live, {});
+  EXPECT_THAT(test::Problems(plan),
+              ElementsAre(HasSubstr("network back (demo_back) on ship1 (fake://ship1) exists "
+                                    "with other options than configured: driver is macvlan, "
+                                    "configured bridge")));
+  EXPECT_EQ(plan.ExitCode(false), 1);
+  EXPECT_EQ(host().CountCalls("CreateNetwork"), 0) << "plan changes nothing";
 }
 
 TEST_F(NetworksTest, AVolumeWithOtherOptionsIsAnError) {
