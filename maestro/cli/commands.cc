@@ -19,6 +19,7 @@
 #include "maestro/graph/graph.h"
 #include "maestro/plays/logs.h"
 #include "maestro/plays/plays.h"
+#include "maestro/plays/resources.h"
 #include "maestro/ui/json_sink.h"
 #include "maestro/ui/table_sink.h"
 #include "maestro/ui/timeline_svg.h"
@@ -237,6 +238,42 @@ void PrintPlayFailures(const plays::PlayReport& report, const Options& options, 
                report.outcomes.size(), summary.c_str());
 }
 
+// clean --networks / --volumes, on every ship of `containers`: prints what was removed and
+// what was kept (in use). False when a ship could not be asked.
+namespace {
+
+bool CleanNetworksAndVolumes(const plays::PlayWorld& world,
+                             const std::vector<std::string>& containers, const Options& options,
+                             const Streams& io) {
+  std::set<std::string> ships;
+  for (const std::string& name : containers) {
+    if (const model::Instance* inst = world.env->FindInstance(name)) ships.insert(inst->ship);
+  }
+  bool ok = true;
+  for (const std::string& ship : ships) {
+    absl::StatusOr<docker::DockerClient*> client = world.ships->Client(ship);
+    absl::StatusOr<plays::CleanedResources> cleaned =
+        client.ok() ? plays::CleanResources(*world.env, **client, options.clean_networks,
+                                            options.clean_volumes)
+                    : absl::StatusOr<plays::CleanedResources>(client.status());
+    if (!cleaned.ok()) {
+      std::fprintf(io.err, "maestro: error: %s: %s\n", ship.c_str(),
+                   std::string(cleaned.status().message()).c_str());
+      ok = false;
+      continue;
+    }
+    for (const std::string& r : cleaned->removed) {
+      std::fprintf(io.out, "%s: removed %s\n", ship.c_str(), r.c_str());
+    }
+    for (const std::string& k : cleaned->kept) {
+      std::fprintf(io.out, "%s: kept %s\n", ship.c_str(), k.c_str());
+    }
+  }
+  return ok;
+}
+
+}  // namespace
+
 int RunPlayCommand(const plays::PlayWorld& world_in, const Options& options,
                    plays::Scheduler& scheduler, bool color, const Streams& io) {
   absl::StatusOr<std::vector<std::string>> containers =
@@ -285,6 +322,11 @@ int RunPlayCommand(const plays::PlayWorld& world_in, const Options& options,
       break;
     case Command::kClean:
       report = plays::RunClean(world, *containers, play, scheduler);
+      if (options.clean_networks || options.clean_volumes) {
+        if (!CleanNetworksAndVolumes(world, *containers, options, io))
+          report.outcomes.push_back(
+              {"(networks and volumes)", plays::NodeState::kFailed, "", "see above"});
+      }
       break;
     default:
       std::fprintf(io.err, "maestro: error: %s is not a play\n", CommandName(options.command));

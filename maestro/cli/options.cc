@@ -224,6 +224,12 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
             ->type_name("LIMIT")
             ->check(CLI::Range(1, 1 << 20));
         break;
+      case Command::kClean:
+        sub->add_flag("--networks", o.clean_networks,
+                      "also remove this environment's networks that no container uses");
+        sub->add_flag("--volumes", o.clean_volumes,
+                      "also remove this environment's named volumes that no container uses");
+        break;
       case Command::kRestart:
         sub->add_option("--step-delay", o.step_delay,
                         "seconds to wait between containers (rolling restart)")

@@ -94,6 +94,9 @@ struct Options {
   // up
   bool remove_orphans = false;  // --remove-orphans
   std::string plan_in;          // --plan FILE: apply exactly this saved plan
+  // clean
+  bool clean_networks = false;  // --networks
+  bool clean_volumes = false;   // --volumes
   // restart
   int step_delay = 0;
   int stop_start_delay = 0;

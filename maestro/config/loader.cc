@@ -29,9 +29,9 @@ namespace config {
 namespace loader_internal {
 namespace {
 
-const std::vector<std::string> kTopKeys = {"__maestro",     "name",  "registries",
-                                           "ship_defaults", "ships", "ship_provider",
-                                           "services",      "audit"};
+const std::vector<std::string> kTopKeys = {
+    "__maestro",     "name",     "registries", "ship_defaults", "ships",
+    "ship_provider", "services", "audit",      "networks",      "volumes"};
 const std::vector<std::string> kMaestroKeys = {"schema", "base_dir"};
 const std::vector<std::string> kRegistryKeys = {"registry", "username", "password", "email",
                                                 "retry"};
@@ -430,6 +430,8 @@ absl::StatusOr<LoadResult> Loader::Load() {
     }
   }
   LoadRegistries(root.Find("registries"));
+  LoadNetworks(root.Find("networks"));
+  LoadNamedVolumes(root.Find("volumes"));
   LoadShips(root);
   LoadServices(root.Find("services"));
   LoadAudit(root.Find("audit"));

@@ -22,12 +22,12 @@ namespace loader_internal {
 namespace {
 
 const std::vector<std::string> kInstanceKeys = {
-    "ship",       "image",   "command",           "cmd",          "ports",      "envfile",
-    "env",        "volumes", "container_volumes", "volumes_from", "links",      "username",
-    "privileged", "cap_add", "cap_drop",          "extra_hosts",  "net",        "pid",
-    "restart",    "dns",     "stop_timeout",      "limits",       "log_driver", "log_opt",
-    "lxc_conf",   "workdir", "security_opt",      "ulimits",      "labels",     "lifecycle",
-    "healthcheck"};
+    "ship",        "image",   "command",           "cmd",          "ports",      "envfile",
+    "env",         "volumes", "container_volumes", "volumes_from", "links",      "username",
+    "privileged",  "cap_add", "cap_drop",          "extra_hosts",  "net",        "pid",
+    "restart",     "dns",     "stop_timeout",      "limits",       "log_driver", "log_opt",
+    "lxc_conf",    "workdir", "security_opt",      "ulimits",      "labels",     "lifecycle",
+    "healthcheck", "networks"};
 const std::vector<std::string> kLimitKeys = {"cpu", "memory", "swap"};
 const std::vector<std::string> kLogDrivers = {"json-file", "syslog",  "journald",
                                               "gelf",      "fluentd", "none"};
@@ -109,7 +109,9 @@ void Loader::LoadInstance(const YamlNode& service_node, model::Service& service,
   c.env = std::move(own_env);
 
   LoadVolumes(node, c);
+  ResolveNamedVolumes(c);
   LoadHostSettings(node, c);
+  LoadInstanceNetworks(service_node, node, c);
   LoadLimits(service_node, node, c);
   LoadLogging(node, c);
   LoadKernelSettings(node, c);

@@ -5,7 +5,8 @@
 //   loader_ships.cc     ships and ship_defaults;
 //   loader_services.cc  services and the container environment building (env, envfile);
 //   loader_instance.cc  instances (command, ports, volumes, limits, logging, ...);
-//   loader_checks.cc    lifecycle states and checks.
+//   loader_checks.cc    lifecycle states and checks;
+//   loader_networks.cc  top-level networks and named volumes, instance `networks:`.
 // Every problem is recorded as a Diagnostic at the YAML node it is about; Load() turns them
 // into one Status. Thread-compatible: one Loader per load.
 #ifndef MAESTRO_CONFIG_LOADER_INTERNAL_H_
@@ -99,6 +100,19 @@ class Loader {
   void LoadLabels(const YamlNode& node, model::Instance& c);
   // `healthcheck:` (service, overridden per key by the instance).
   void LoadHealthcheck(const YamlNode& service_node, const YamlNode& node, model::Instance& c);
+
+  // --- networks and named volumes (loader_networks.cc) -------------------------------------
+  void LoadNetworks(const YamlNode* node);
+  void LoadNamedVolumes(const YamlNode* node);
+  // `networks:` of the instance, else of its service (after `net` is loaded).
+  void LoadInstanceNetworks(const YamlNode& service_node, const YamlNode& node, model::Instance& c);
+  // Binds whose source is a declared volume become named-volume mounts.
+  void ResolveNamedVolumes(model::Instance& c);
+  // A mapping of scalars, or a list of "KEY=VALUE" strings (labels, driver_opts).
+  std::optional<std::map<std::string, std::string>> StringMap(const YamlNode& node,
+                                                              const std::string& what);
+  std::string DaemonName(const YamlNode& spec, const std::string& key, bool* external,
+                         const std::string& what);
 
   // --- lifecycle checks (loader_checks.cc) -------------------------------------------------
   void LoadLifecycle(const YamlNode* service_lc, const YamlNode* instance_lc,

@@ -105,4 +105,48 @@ absl::Status DockerClient::UpdateNode(absl::string_view id, int64_t /*version*/,
       absl::StrCat(Describe(), ": updating swarm node ", id, " is not supported"));
 }
 
+absl::StatusOr<std::vector<NetworkInfo>> DockerClient::ListNetworks(
+    const std::vector<std::string>& /*labels*/) {
+  return absl::UnimplementedError(absl::StrCat(Describe(), ": networks are not supported"));
+}
+
+absl::StatusOr<NetworkInfo> DockerClient::InspectNetwork(absl::string_view name) {
+  return absl::UnimplementedError(
+      absl::StrCat(Describe(), ": inspecting network ", name, " is not supported"));
+}
+
+absl::StatusOr<std::string> DockerClient::CreateNetwork(const nlohmann::json& /*body*/) {
+  return absl::UnimplementedError(absl::StrCat(Describe(), ": networks are not supported"));
+}
+
+absl::Status DockerClient::ConnectNetwork(absl::string_view network, absl::string_view /*c*/,
+                                          const nlohmann::json& /*endpoint*/) {
+  return absl::UnimplementedError(
+      absl::StrCat(Describe(), ": connecting to network ", network, " is not supported"));
+}
+
+absl::Status DockerClient::RemoveNetwork(absl::string_view id) {
+  return absl::UnimplementedError(
+      absl::StrCat(Describe(), ": removing network ", id, " is not supported"));
+}
+
+absl::StatusOr<std::vector<VolumeInfo>> DockerClient::ListVolumes(
+    const std::vector<std::string>& /*labels*/) {
+  return absl::UnimplementedError(absl::StrCat(Describe(), ": volumes are not supported"));
+}
+
+absl::StatusOr<VolumeInfo> DockerClient::InspectVolume(absl::string_view name) {
+  return absl::UnimplementedError(
+      absl::StrCat(Describe(), ": inspecting volume ", name, " is not supported"));
+}
+
+absl::StatusOr<VolumeInfo> DockerClient::CreateVolume(const nlohmann::json& /*body*/) {
+  return absl::UnimplementedError(absl::StrCat(Describe(), ": volumes are not supported"));
+}
+
+absl::Status DockerClient::RemoveVolume(absl::string_view name) {
+  return absl::UnimplementedError(
+      absl::StrCat(Describe(), ": removing volume ", name, " is not supported"));
+}
+
 }  // namespace maestro::docker

@@ -144,6 +144,30 @@ class DockerClient {
   virtual absl::Status UpdateNode(absl::string_view id, int64_t version,
                                   const nlohmann::json& spec);
 
+  // Networks and named volumes (docs/environment.md#networks). Defaults: Unimplemented.
+  // GET /networks, filtered by label ("key" or "key=value").
+  virtual absl::StatusOr<std::vector<NetworkInfo>> ListNetworks(
+      const std::vector<std::string>& labels);
+  // GET /networks/{name}: NotFound when absent.
+  virtual absl::StatusOr<NetworkInfo> InspectNetwork(absl::string_view name);
+  // POST /networks/create with `body` (Name, Driver, IPAM, ...): the new network's id;
+  // AlreadyExists (409) when the name is taken.
+  virtual absl::StatusOr<std::string> CreateNetwork(const nlohmann::json& body);
+  // POST /networks/{network}/connect: {"Container": c, "EndpointConfig": endpoint}.
+  virtual absl::Status ConnectNetwork(absl::string_view network, absl::string_view container,
+                                      const nlohmann::json& endpoint);
+  // DELETE /networks/{id}: FailedPrecondition/PermissionDenied while containers use it.
+  virtual absl::Status RemoveNetwork(absl::string_view id);
+  // GET /volumes, filtered by label.
+  virtual absl::StatusOr<std::vector<VolumeInfo>> ListVolumes(
+      const std::vector<std::string>& labels);
+  virtual absl::StatusOr<VolumeInfo> InspectVolume(absl::string_view name);
+  // POST /volumes/create with `body` (Name, Driver, DriverOpts, Labels); idempotent on the
+  // daemon for the same name.
+  virtual absl::StatusOr<VolumeInfo> CreateVolume(const nlohmann::json& body);
+  // DELETE /volumes/{name}: FailedPrecondition (409) while a container uses it.
+  virtual absl::Status RemoveVolume(absl::string_view name);
+
   virtual absl::StatusOr<ImageInspect> InspectImage(absl::string_view name) = 0;
   // POST /images/create?fromImage=&tag=. `registry_auth` is the X-Registry-Auth value ("" for
   // none). An {"error":...} progress line fails the pull with the daemon's message.

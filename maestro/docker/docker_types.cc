@@ -161,6 +161,41 @@ ExecInspect ParseExecInspect(const json& j) {
   return e;
 }
 
+NetworkInfo ParseNetworkInfo(const json& j) {
+  NetworkInfo n;
+  n.id = Str(j, "Id");
+  n.name = Str(j, "Name");
+  n.driver = Str(j, "Driver");
+  n.internal = Bool(j, "Internal");
+  n.attachable = Bool(j, "Attachable");
+  n.enable_ipv6 = Bool(j, "EnableIPv6");
+  const json& config = Field(Field(j, "IPAM"), "Config");
+  if (config.is_array() && !config.empty()) {
+    n.subnet = Str(config[0], "Subnet");
+    n.gateway = Str(config[0], "Gateway");
+    n.ip_range = Str(config[0], "IPRange");
+  }
+  n.labels = StringMap(j, "Labels");
+  n.options = StringMap(j, "Options");
+  const json& containers = Field(j, "Containers");
+  if (containers.is_object()) {
+    for (auto it = containers.begin(); it != containers.end(); ++it)
+      n.containers.push_back(it.key());
+  }
+  n.raw = j;
+  return n;
+}
+
+VolumeInfo ParseVolumeInfo(const json& j) {
+  VolumeInfo v;
+  v.name = Str(j, "Name");
+  v.driver = Str(j, "Driver");
+  v.labels = StringMap(j, "Labels");
+  v.options = StringMap(j, "Options");
+  v.raw = j;
+  return v;
+}
+
 Event ParseEvent(const json& j) {
   Event e;
   e.type = Str(j, "Type");

@@ -125,6 +125,31 @@ struct SwarmNode {
   nlohmann::json spec;                        // Spec, sent back whole with new labels
 };
 
+// A network (GET /networks, /networks/{id}): the fields maestro compares with the
+// configuration, plus the raw answer.
+struct NetworkInfo {
+  std::string id;
+  std::string name;
+  std::string driver;
+  bool internal = false;
+  bool attachable = false;
+  bool enable_ipv6 = false;
+  std::string subnet, gateway, ip_range;  // IPAM.Config[0] ("" when absent)
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> options;  // driver options
+  std::vector<std::string> containers;         // ids of the containers attached (inspect only)
+  nlohmann::json raw;
+};
+
+// A named volume (GET /volumes, /volumes/{name}).
+struct VolumeInfo {
+  std::string name;
+  std::string driver;
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> options;
+  nlohmann::json raw;
+};
+
 struct ExecInspect {
   std::string id;
   bool running = false;
@@ -160,6 +185,8 @@ ImageInspect ParseImageInspect(const nlohmann::json& j);
 // One entry of GET /nodes; fields of the wrong type are left empty.
 SwarmNode ParseSwarmNode(const nlohmann::json& j);
 ExecInspect ParseExecInspect(const nlohmann::json& j);
+NetworkInfo ParseNetworkInfo(const nlohmann::json& j);
+VolumeInfo ParseVolumeInfo(const nlohmann::json& j);
 Event ParseEvent(const nlohmann::json& j);
 VersionInfo ParseVersionInfo(const nlohmann::json& j);
 PullProgress ParsePullProgress(const nlohmann::json& j);

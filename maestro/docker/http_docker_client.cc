@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "maestro/base/status_macros.h"
+#include "maestro/docker/http_docker_client_internal.h"
 
 namespace maestro::docker {
 namespace {
@@ -34,8 +35,6 @@ std::string Escape(absl::string_view s, bool keep_slash) {
   }
   return out;
 }
-
-std::string PathPart(absl::string_view s) { return Escape(s, true); }
 
 absl::optional<json> ParseJson(absl::string_view body) {
   json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
@@ -89,8 +88,12 @@ bool IsUnreachable(const absl::Status& s) {
          s.code() == absl::StatusCode::kCancelled;
 }
 
-// A request body as JSON text. Text that is not UTF-8 (an env value read from a file in another
-// encoding) is an error naming the request, never an exception.
+}  // namespace
+
+namespace http_internal {
+
+std::string PathPart(absl::string_view s) { return Escape(s, true); }
+
 absl::StatusOr<std::string> BodyJson(const json& body, absl::string_view what) {
   try {
     return body.dump();
@@ -106,7 +109,11 @@ std::string FiltersJson(const std::map<std::string, std::vector<std::string>>& f
   return j.dump();
 }
 
-}  // namespace
+}  // namespace http_internal
+
+using http_internal::BodyJson;
+using http_internal::FiltersJson;
+using http_internal::PathPart;
 
 absl::StatusOr<std::unique_ptr<HttpDockerClient>> HttpDockerClient::Create(
     const transport::ConnectionSpec& spec) {

@@ -86,6 +86,19 @@ class HttpDockerClient : public DockerClient {
   absl::StatusOr<ExecInspect> InspectExec(absl::string_view exec_id) override;
   absl::StatusOr<ImageInspect> InspectImage(absl::string_view name) override;
   absl::StatusOr<std::vector<SwarmNode>> ListNodes() override;
+  // Networks and volumes: http_docker_client_networks.cc.
+  absl::StatusOr<std::vector<NetworkInfo>> ListNetworks(
+      const std::vector<std::string>& labels) override;
+  absl::StatusOr<NetworkInfo> InspectNetwork(absl::string_view name) override;
+  absl::StatusOr<std::string> CreateNetwork(const nlohmann::json& body) override;
+  absl::Status ConnectNetwork(absl::string_view network, absl::string_view container,
+                              const nlohmann::json& endpoint) override;
+  absl::Status RemoveNetwork(absl::string_view id) override;
+  absl::StatusOr<std::vector<VolumeInfo>> ListVolumes(
+      const std::vector<std::string>& labels) override;
+  absl::StatusOr<VolumeInfo> InspectVolume(absl::string_view name) override;
+  absl::StatusOr<VolumeInfo> CreateVolume(const nlohmann::json& body) override;
+  absl::Status RemoveVolume(absl::string_view name) override;
   absl::Status UpdateNode(absl::string_view id, int64_t version,
                           const nlohmann::json& spec) override;
   absl::Status PullImage(absl::string_view image, absl::string_view tag,

@@ -76,6 +76,18 @@ const Instance* Environment::FindInstance(const std::string& n) const {
 const Registry* Environment::FindRegistry(const std::string& n) const {
   return registry_index_.Find(registries, n);
 }
+const Network* Environment::FindNetwork(const std::string& n) const {
+  for (const Network& net : networks) {
+    if (net.name == n) return &net;
+  }
+  return nullptr;
+}
+const NamedVolume* Environment::FindVolume(const std::string& n) const {
+  for (const NamedVolume& v : volumes) {
+    if (v.name == n) return &v;
+  }
+  return nullptr;
+}
 void Environment::InvalidateIndex() {
   ship_index_.Invalidate();
   service_index_.Invalidate();

@@ -114,9 +114,49 @@ struct Port {
 };
 
 struct Bind {
-  std::string host;    // host path
+  std::string host;    // host path, or the daemon name of a named volume (`named`)
   std::string target;  // container path
   std::string mode;    // "rw", "ro", "ro,Z", ...
+  bool named = false;  // `host` names a top-level `volumes:` entry (its daemon name)
+};
+
+// A top-level `networks:` entry (docs/environment.md#networks). `daemon_name` is the name on
+// the ships: "<environment>_<name>" unless `name:` or `external: true` says otherwise.
+struct Network {
+  std::string name;  // the key under `networks:`
+  std::string daemon_name;
+  bool external = false;  // never created nor removed by maestro: it must exist
+  std::string driver = "bridge";
+  std::string subnet, gateway, ip_range;  // IPAM (one config); "" = the daemon's choice
+  bool internal = false;
+  bool attachable = false;
+  bool enable_ipv6 = false;
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> driver_opts;
+  int line = 0;
+};
+
+// A top-level `volumes:` entry (docs/environment.md#named-volumes); named like networks.
+struct NamedVolume {
+  std::string name;
+  std::string daemon_name;
+  bool external = false;
+  std::string driver = "local";
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> driver_opts;
+  int line = 0;
+};
+
+// One network an instance joins (`networks:` of the instance or its service).
+struct NetworkAttachment {
+  std::string network;      // the key under the top-level `networks:`
+  std::string daemon_name;  // that network's name on the ship
+  std::vector<std::string> aliases;
+  std::string ipv4_address, ipv6_address;
+  bool operator==(const NetworkAttachment& o) const {
+    return network == o.network && daemon_name == o.daemon_name && aliases == o.aliases &&
+           ipv4_address == o.ipv4_address && ipv6_address == o.ipv6_address;
+  }
 };
 
 struct RestartPolicy {
@@ -215,6 +255,9 @@ struct Instance {
   std::vector<std::string> cap_add, cap_drop;
   std::map<std::string, std::string> extra_hosts;  // host -> ip (ship references resolved)
   std::optional<std::string> net;
+  // `networks:`: the first is the primary network (NetworkMode), the others are connected
+  // before start. Empty when not given (then `net` or the daemon's default applies).
+  std::vector<NetworkAttachment> networks;
   std::optional<std::string> pid;
   RestartPolicy restart;
   std::optional<std::vector<std::string>> dns;
@@ -328,7 +371,11 @@ struct Environment {
   std::vector<Service> services;     // in YAML order
   std::vector<Instance> instances;   // in YAML order (services, then their instances)
   std::vector<AuditConfig> audit;
+  std::vector<Network> networks;     // top-level `networks:`, in YAML order
+  std::vector<NamedVolume> volumes;  // top-level `volumes:`, in YAML order
 
+  const Network* FindNetwork(const std::string& name) const;
+  const NamedVolume* FindVolume(const std::string& name) const;
   const Ship* FindShip(const std::string& name) const;
   const Service* FindService(const std::string& name) const;
   const Instance* FindInstance(const std::string& name) const;

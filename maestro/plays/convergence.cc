@@ -156,6 +156,7 @@ class Planner {
       return;
     }
     plan_.fingerprint[ship];  // even a ship with nothing on it has a (empty) fingerprint
+    for (const std::string& problem : it->second.resource_problems) Problem(ship, "", problem);
     std::map<std::string, const docker::ContainerSummary*>& by_name = by_name_[ship];
     for (const docker::ContainerSummary& c : it->second.containers) {
       std::string name = docker::SummaryName(c);

@@ -26,8 +26,9 @@
 // inspected on its ship; an image that is neither on its ship nor in its registry (asked
 // through the ship, ShipLive::registry), or whose registry manifest lacks the ship's platform
 // (os/architecture), or whose registry could not be asked (unreachable, credentials refused:
-// the reason, never a secret); volumes_from to a container that will not exist; a dependency
-// cycle, with its path. A ship whose API is older than InspectDistribution's gets a note
+// the reason, never a secret); a network or named volume that exists with other options than
+// configured (or is external and absent); volumes_from to a container that will not exist; a
+// dependency cycle, with its path. A ship whose API is older than InspectDistribution's gets a note
 // instead of the registry check.
 //
 // With --refresh (GatherOptions::refresh) the registry is asked about present images too, and
@@ -162,6 +163,9 @@ struct ShipLive {
   // GET /version of the ship (its Os and Arch), asked once when a registry answer lists
   // platforms; nullopt when not asked.
   std::optional<absl::StatusOr<docker::VersionInfo>> version;
+  // Networks and named volumes of the planned containers that exist on the ship with other
+  // options than configured, or are external and absent (resources.h), one message each.
+  std::vector<std::string> resource_problems;
 };
 
 // Whether the list answer alone cannot settle whether `summary` matches `instance`: its

@@ -1,5 +1,6 @@
 #include "maestro/plays/convergence_gather.h"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -8,6 +9,7 @@
 #include "maestro/docker/registry_auth.h"
 #include "maestro/plays/plan.h"
 #include "maestro/plays/plays_internal.h"
+#include "maestro/plays/resources.h"
 
 namespace maestro::plays {
 namespace {
@@ -110,6 +112,12 @@ void GatherShip(const PlayWorld& world, const std::string& ship_name,
     auto it = by_name.find(inst->name);
     if (it != by_name.end() && NeedsInspect(*inst, *ship, *it->second)) {
       live.inspected.emplace(inst->name, docker.InspectContainer(inst->name));
+    }
+    for (std::string& problem : ResourceProblems(*world.env, *inst, docker)) {
+      if (std::find(live.resource_problems.begin(), live.resource_problems.end(), problem) ==
+          live.resource_problems.end()) {
+        live.resource_problems.push_back(std::move(problem));
+      }
     }
   }
 }

@@ -14,6 +14,7 @@
 #include "maestro/base/status_macros.h"
 #include "maestro/docker/registry_auth.h"
 #include "maestro/plays/plays_internal.h"
+#include "maestro/plays/resources.h"
 #include "maestro/spec/container_spec.h"
 #include "maestro/ui/table_sink.h"
 
@@ -234,6 +235,10 @@ absl::Status CreateOrAdopt(PlayRunner& run, const Target& t, docker::DockerClien
   if (absl::Status supported = spec::CheckApiSupport(inst, *api); !supported.ok()) {
     return FailRow(run, t.row, "failed", supported);
   }
+  // The networks and named volumes it joins exist (as configured) before the create.
+  if (absl::Status ready = EnsureResources(*run.world().env, inst, client); !ready.ok()) {
+    return FailRow(run, t.row, "failed", ready);
+  }
   absl::StatusOr<docker::CreateContainerResult> created;
   {
     // The create bodies alive at once share one budget (each can carry thousands of link
@@ -247,6 +252,13 @@ absl::Status CreateOrAdopt(PlayRunner& run, const Target& t, docker::DockerClien
     created = client.CreateContainer(name, spec::BuildCreateBody(inst, *t.ship, *api));
   }
   if (created.ok()) {
+    // Its other networks are joined before it starts (the primary one came with the create).
+    if (absl::Status joined = ConnectSecondaryNetworks(inst, client, created->id); !joined.ok()) {
+      docker::RemoveContainerOptions remove;
+      remove.volumes = true;
+      (void)client.RemoveContainer(created->id, remove);  // this run's own, never started
+      return FailRow(run, t.row, "create failed!", joined);
+    }
     slot.id = created->id;
     slot.created_id = created->id;
     timer.Stop();

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "maestro/docker/docker_types.h"
 #include "maestro/model/env_contract.h"
+#include "maestro/spec/network_spec.h"
 
 namespace maestro::spec {
 namespace {
@@ -91,7 +92,9 @@ json HostConfig(const model::Instance& instance, absl::string_view api_version) 
     std::sort(hosts.begin(), hosts.end());
     hc["ExtraHosts"] = hosts;
   }
-  if (instance.net) {
+  if (!instance.networks.empty()) {
+    hc["NetworkMode"] = instance.networks.front().daemon_name;  // the others: connected later
+  } else if (instance.net) {
     hc["NetworkMode"] = *instance.net;
   } else if (!ApiAtLeast(api_version, "1.20")) {
     // docker-py sends "default" only above 1.19.
@@ -150,6 +153,11 @@ json BodyWithoutHash(const model::Instance& instance, absl::string_view api_vers
   if (instance.workdir) body["WorkingDir"] = *instance.workdir;
   body["Labels"] = Labels(instance);
   body["HostConfig"] = HostConfig(instance, api_version);
+  if (!instance.networks.empty()) {
+    const model::NetworkAttachment& primary = instance.networks.front();
+    body["NetworkingConfig"] = {
+        {"EndpointsConfig", {{primary.daemon_name, EndpointConfig(primary)}}}};
+  }
   return body;
 }
 
@@ -193,6 +201,11 @@ std::string NormalizedImage(absl::string_view image) {
 std::string SpecHash(const model::Instance& instance, const model::Ship& ship) {
   json body = BodyWithoutHash(instance, kCanonicalApiVersion);
   body["Image"] = NormalizedImage(instance.image);
+  // The networks connected after create are part of the spec too.
+  for (size_t i = 1; i < instance.networks.size(); ++i) {
+    body["MaestroNetworks"][instance.networks[i].daemon_name] =
+        EndpointConfig(instance.networks[i]);
+  }
   // nlohmann::json objects are std::map-backed: dump() is canonical (sorted keys). A YAML
   // escape ("\xff") can put bytes that are not UTF-8 into a value: replaced, never thrown.
   uint64_t h = Fnv1a64(body.dump(-1, ' ', false, json::error_handler_t::replace));

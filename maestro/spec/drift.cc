@@ -178,6 +178,7 @@ class Differ {
     Labels();
     Privileges();
     Network();
+    Networks();
     Lists();
     LogConfig();
     Healthcheck();
@@ -370,6 +371,20 @@ class Differ {
     if (want_pid != have_pid) {
       Add("pid mode", absl::StrCat("is ", Quote(want_pid), ", container has ", Quote(have_pid)));
     }
+  }
+
+  // The user-defined networks it is on (NetworkSettings.Networks), when it should be on some or
+  // is on more than one: "networks: demo_front added".
+  void Networks() {
+    std::set<std::string> have = Keys(Field(Field(actual_.raw, "NetworkSettings"), "Networks"));
+    if (desired_.networks.empty() && have.size() <= 1) return;
+    std::set<std::string> want;
+    if (desired_.networks.empty()) {
+      want.insert(NormalizeNetwork(Str(Field(want_hc_, "NetworkMode"))));
+    }
+    for (const model::NetworkAttachment& a : desired_.networks) want.insert(a.daemon_name);
+    std::string d = SetDelta(want, have);
+    if (!d.empty()) Add("networks", d);
   }
 
   void Lists() {

@@ -379,6 +379,27 @@ TEST(DriftTest, NetworkModeDefaultEqualsBridge) {
   EXPECT_EQ(d[0].detail, "is host, container has bridge");
 }
 
+TEST(DriftTest, NetworksAddedAndRemoved) {
+  model::Instance desired = Desired();
+  desired.networks = {{"back", "demo_back", {"db"}, "", ""}, {"front", "demo_front", {}, "", ""}};
+  json j = DaemonInspect();
+  j["HostConfig"]["NetworkMode"] = "demo_back";
+  j["NetworkSettings"]["Networks"] = {{"demo_back", json::object()}};
+  std::vector<Difference> d = DiffOf(desired, j);
+  ASSERT_THAT(Whats(d), ElementsAre("networks"));
+  EXPECT_EQ(d[0].ToString(), "networks: demo_front added");
+
+  j["NetworkSettings"]["Networks"] = {{"demo_back", json::object()},
+                                      {"demo_front", json::object()}};
+  EXPECT_THAT(DiffOf(desired, j), IsEmpty());
+
+  // Networks dropped from the file: back to the default network.
+  j["NetworkSettings"]["Networks"]["demo_old"] = json::object();
+  d = DiffOf(Desired(), j);
+  ASSERT_THAT(Whats(d), ElementsAre("network", "networks"));
+  EXPECT_EQ(d[1].detail, "bridge added; demo_back, demo_front, demo_old removed");
+}
+
 TEST(DriftTest, Hostname) {
   json j = DaemonInspect();
   j["Config"]["Hostname"] = "3f4e8a1c2b9d";

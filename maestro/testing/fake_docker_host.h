@@ -85,6 +85,8 @@ struct FakeContainer {
   // Host ports actually allocated while running: "80/tcp" -> [{HostIp, HostPort}].
   std::map<std::string, std::vector<docker::PortBinding>> allocated_ports;
   int start_count = 0;
+  // Networks connected with ConnectNetwork: name -> EndpointConfig.
+  std::map<std::string, nlohmann::json> connected_networks;
 };
 
 class FakeDockerHost : public docker::DockerClient {
@@ -221,6 +223,26 @@ class FakeDockerHost : public docker::DockerClient {
                          const std::atomic<bool>* cancel) override;
   absl::StatusOr<docker::ExecInspect> InspectExec(absl::string_view exec_id) override;
   absl::StatusOr<docker::ImageInspect> InspectImage(absl::string_view name) override;
+  // Networks and named volumes (fake_docker_host_networks.cc): a create of a taken network
+  // name is AlreadyExists (409); a volume create of an existing name returns it unchanged (as
+  // the daemon); removing a network a running container is on is PermissionDenied (403
+  // "has active endpoints"), a volume any container mounts FailedPrecondition (409 "volume
+  // is in use"). A container created with a NetworkMode that names no network fails with
+  // 404 "network X not found"; connecting to a running container works as on the daemon.
+  absl::StatusOr<std::vector<docker::NetworkInfo>> ListNetworks(
+      const std::vector<std::string>& labels) override;
+  absl::StatusOr<docker::NetworkInfo> InspectNetwork(absl::string_view name) override;
+  absl::StatusOr<std::string> CreateNetwork(const nlohmann::json& body) override;
+  absl::Status ConnectNetwork(absl::string_view network, absl::string_view container,
+                              const nlohmann::json& endpoint) override;
+  absl::Status RemoveNetwork(absl::string_view id) override;
+  absl::StatusOr<std::vector<docker::VolumeInfo>> ListVolumes(
+      const std::vector<std::string>& labels) override;
+  absl::StatusOr<docker::VolumeInfo> InspectVolume(absl::string_view name) override;
+  absl::StatusOr<docker::VolumeInfo> CreateVolume(const nlohmann::json& body) override;
+  absl::Status RemoveVolume(absl::string_view name) override;
+  // The networks a container is on (its NetworkMode's, then connected ones), by name.
+  std::vector<std::string> ContainerNetworks(absl::string_view name_or_id) const;
   absl::Status PullImage(absl::string_view image, absl::string_view tag,
                          absl::string_view registry_auth,
                          const docker::PullProgressCallback& progress) override;
@@ -300,17 +322,22 @@ class FakeDockerHost : public docker::DockerClient {
   // The container's State.Health.Status now ("" when it has none); see SetHealth.
   std::string HealthLocked(const Container& c) const;
   std::string NewId(absl::string_view seed);
+  // The network named or with the id `name_or_id`, or nullptr.
+  const nlohmann::json* FindNetworkLocked(absl::string_view name_or_id) const;
+  bool NetworkInUseLocked(const std::string& name) const;
 
   const std::string ship_;
   Clock* const clock_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;                     // events and state changes
-  std::map<std::string, Container> containers_;    // by id
-  std::map<std::string, std::string> by_name_;     // name -> id
-  std::map<std::string, Image> images_;            // "repo:tag" -> image
-  std::map<std::string, std::string> pullable_;    // "repo:tag" -> id
-  std::map<std::string, RegistryImage> registry_;  // SetRegistryImage: "repo:tag" -> entry
-  std::set<std::string> not_in_registry_;          // RemoveRegistryImage
+  std::condition_variable cv_;                      // events and state changes
+  std::map<std::string, Container> containers_;     // by id
+  std::map<std::string, std::string> by_name_;      // name -> id
+  std::map<std::string, Image> images_;             // "repo:tag" -> image
+  std::map<std::string, nlohmann::json> networks_;  // name -> GET /networks/{id} answer
+  std::map<std::string, nlohmann::json> volumes_;   // name -> GET /volumes/{name} answer
+  std::map<std::string, std::string> pullable_;     // "repo:tag" -> id
+  std::map<std::string, RegistryImage> registry_;   // SetRegistryImage: "repo:tag" -> entry
+  std::set<std::string> not_in_registry_;           // RemoveRegistryImage
   std::map<std::string, absl::Status> pull_errors_;
   std::map<std::string, Exec> execs_;
   std::vector<ExecScript> exec_scripts_;

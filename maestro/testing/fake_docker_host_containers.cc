@@ -313,6 +313,14 @@ absl::StatusOr<docker::CreateContainerResult> FakeDockerHost::CreateContainer(
     return Error(404, absl::StatusCode::kNotFound, what,
                  absl::StrCat("No such image: ", NormalizeRef(image)));
   }
+  if (body.contains("NetworkingConfig") && body.contains("HostConfig") &&
+      body["HostConfig"].contains("NetworkMode") && body["HostConfig"]["NetworkMode"].is_string()) {
+    const std::string network = body["HostConfig"]["NetworkMode"].get<std::string>();
+    if (FindNetworkLocked(network) == nullptr) {
+      return Error(404, absl::StatusCode::kNotFound, what,
+                   absl::StrCat("network ", network, " not found"));
+    }
+  }
   Container c;
   c.id = NewId(container_name);
   c.name = container_name;
