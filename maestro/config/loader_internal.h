@@ -5,7 +5,8 @@
 //   loader_ships.cc     ships and ship_defaults;
 //   loader_services.cc  services and the container environment building (env, envfile);
 //   loader_instance.cc  instances (command, ports, volumes, limits, logging, ...);
-//   loader_checks.cc    lifecycle states and checks.
+//   loader_checks.cc    lifecycle states and checks;
+//   loader_update.cc    service_defaults and the `update:` policy.
 // Every problem is recorded as a Diagnostic at the YAML node it is about; Load() turns them
 // into one Status. Thread-compatible: one Loader per load.
 #ifndef MAESTRO_CONFIG_LOADER_INTERNAL_H_
@@ -100,6 +101,11 @@ class Loader {
   // `healthcheck:` (service, overridden per key by the instance).
   void LoadHealthcheck(const YamlNode& service_node, const YamlNode& node, model::Instance& c);
 
+  // --- rolling update policy (loader_update.cc) --------------------------------------------
+  void LoadServiceDefaults(const YamlNode* node);
+  // `update:` of a service (or of service_defaults); after the service's instances are loaded.
+  void LoadUpdate(const YamlNode& service_node, model::Service& service);
+
   // --- lifecycle checks (loader_checks.cc) -------------------------------------------------
   void LoadLifecycle(const YamlNode* service_lc, const YamlNode* instance_lc,
                      const model::Ship& ship, model::Instance& c);
@@ -118,7 +124,9 @@ class Loader {
   std::map<std::string, const YamlNode*> instance_keys_;
   std::map<std::string, std::string> instance_owner_;
   // Ships that failed to load: their instances are not reported again as "unknown ship".
-  std::set<std::string> bad_ships_;  // instance -> service (first definition)
+  std::set<std::string> bad_ships_;
+  const YamlNode* service_defaults_ =
+      nullptr;  // `service_defaults:` when a mapping  // instance -> service (first definition)
 };
 
 }  // namespace loader_internal
