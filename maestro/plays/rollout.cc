@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "maestro/base/status_macros.h"
 #include "maestro/plays/plays_internal.h"
+#include "maestro/spec/drift.h"
 
 namespace maestro::plays {
 
@@ -410,7 +411,7 @@ class RolloutPlay {
     std::lock_guard<std::mutex> lock(r.mu);
     --r.outstanding;
     const bool rollback = r.policy.failure == model::UpdatePolicy::Failure::kRollback;
-    if (error.ok() && rollback && !r.rolling_back_because.empty()) {
+    if (error.ok() && rollback && !r.rolling_back_because.empty() && r.kept.count(c) > 0) {
       // A sibling of this batch failed meanwhile: this one goes back too.
       r.updated.insert(c);
       std::string what = RollBackLocked(r);
@@ -459,12 +460,42 @@ class RolloutPlay {
     return error;
   }
 
+  // restart --only-if-changed: a running container that matches the file is left alone (the
+  // returned status ends its row); nullopt when it is to be updated.
+  std::optional<absl::Status> LeaveIfUnchanged(size_t c, docker::DockerClient& client) {
+    const Target& t = run_.target(c);
+    run_.sink().Pending(c, "checking for changes...");
+    absl::StatusOr<std::optional<docker::ContainerInspect>> existing =
+        InspectOrAbsent(client, t.instance->name);
+    if (!existing.ok()) return FailRow(run_, c, "failed", existing.status());
+    if (!existing->has_value() || !(*existing)->state.running) return std::nullopt;
+    std::optional<docker::ImageInspect> image;
+    absl::StatusOr<docker::ImageInspect> got = client.InspectImage(t.instance->image);
+    if (got.ok()) image = *got;
+    std::vector<spec::Difference> diffs = spec::Diff(*t.instance, *t.ship, **existing, image);
+    if (!diffs.empty()) {
+      std::vector<std::string> reasons;
+      for (const spec::Difference& d : diffs) reasons.push_back(d.ToString());
+      run_.sink().Pending(c, absl::StrCat("changed: ", absl::StrJoin(reasons, "; ")));
+      return std::nullopt;
+    }
+    run_.sink().Container(c, internal::TagAndId((*existing)->config_image, (*existing)->id),
+                          Tone::kNeutral);
+    run_.sink().State(c, "up to date", Tone::kInfo);
+    run_.slot(c).summary = "unchanged";
+    return absl::OkStatus();
+  }
+
   absl::Status Update(size_t c, size_t node, Scheduler& scheduler,
                       const CancellationToken& cancel) {
     ServiceRollout& r = *rollout_of_.at(c);
     const Target& t = run_.target(c);
     MAESTRO_ASSIGN_OR_RETURN(docker::DockerClient * client, ClientFor(run_, t));
     Clock& clock = *world_.clock;
+    if (options_.only_if_changed) {
+      std::optional<absl::Status> unchanged = LeaveIfUnchanged(c, *client);
+      if (unchanged) return Finish(r, c, node, scheduler, *unchanged);
+    }
     const size_t batch = r.batch_of.at(c);
     if (batch > 0 && r.policy.delay > 0) {
       run_.sink().Pending(

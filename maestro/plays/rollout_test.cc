@@ -321,6 +321,18 @@ TEST_F(RolloutTest, MonitorFailureCountsAsAFailure) {
   ExpectAllThere();
 }
 
+TEST_F(RolloutTest, OnlyIfChangedLeavesMatchingContainersAlone) {
+  Init(2, "{parallelism: 1}");
+  PlayOptions options;
+  options.only_if_changed = true;
+  PlayReport report = Restart({}, options);
+  ASSERT_EQ(report.ExitCode(), 0) << report.FailureSummary();
+  for (const std::string& name : names_) {
+    EXPECT_EQ(Id(name), ids_[name]) << name;
+    EXPECT_EQ(test::OutcomeOf(report, name).summary, "unchanged");
+  }
+}
+
 TEST_F(RolloutTest, WithoutAPolicyRestartKeepsItsPlan) {
   Init(2, "");
   EXPECT_FALSE(UsesRollout(env_, names_));
