@@ -30,8 +30,8 @@ namespace loader_internal {
 namespace {
 
 const std::vector<std::string> kTopKeys = {
-    "__maestro",     "name",     "registries", "ship_defaults", "ships",
-    "ship_provider", "services", "audit",      "networks",      "volumes"};
+    "__maestro", "name",  "registries", "ship_defaults", "ships",           "ship_provider",
+    "services",  "audit", "networks",   "volumes",       "service_defaults"};
 const std::vector<std::string> kMaestroKeys = {"schema", "base_dir"};
 const std::vector<std::string> kRegistryKeys = {"registry", "username", "password", "email",
                                                 "retry"};
@@ -433,6 +433,7 @@ absl::StatusOr<LoadResult> Loader::Load() {
   LoadNetworks(root.Find("networks"));
   LoadNamedVolumes(root.Find("volumes"));
   LoadShips(root);
+  LoadServiceDefaults(root.Find("service_defaults"));
   LoadServices(root.Find("services"));
   LoadAudit(root.Find("audit"));
   if (!errors_.empty()) return ErrorsStatus();

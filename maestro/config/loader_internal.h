@@ -7,6 +7,7 @@
 //   loader_instance.cc  instances (command, ports, volumes, limits, logging, ...);
 //   loader_checks.cc    lifecycle states and checks;
 //   loader_networks.cc  top-level networks and named volumes, instance `networks:`.
+//   loader_update.cc    service_defaults and the `update:` policy.
 // Every problem is recorded as a Diagnostic at the YAML node it is about; Load() turns them
 // into one Status. Thread-compatible: one Loader per load.
 #ifndef MAESTRO_CONFIG_LOADER_INTERNAL_H_
@@ -113,6 +114,10 @@ class Loader {
                                                               const std::string& what);
   std::string DaemonName(const YamlNode& spec, const std::string& key, bool* external,
                          const std::string& what);
+  // --- rolling update policy (loader_update.cc) --------------------------------------------
+  void LoadServiceDefaults(const YamlNode* node);
+  // `update:` of a service (or of service_defaults); after the service's instances are loaded.
+  void LoadUpdate(const YamlNode& service_node, model::Service& service);
 
   // --- lifecycle checks (loader_checks.cc) -------------------------------------------------
   void LoadLifecycle(const YamlNode* service_lc, const YamlNode* instance_lc,
@@ -132,7 +137,9 @@ class Loader {
   std::map<std::string, const YamlNode*> instance_keys_;
   std::map<std::string, std::string> instance_owner_;
   // Ships that failed to load: their instances are not reported again as "unknown ship".
-  std::set<std::string> bad_ships_;  // instance -> service (first definition)
+  std::set<std::string> bad_ships_;
+  const YamlNode* service_defaults_ =
+      nullptr;  // `service_defaults:` when a mapping  // instance -> service (first definition)
 };
 
 }  // namespace loader_internal

@@ -21,8 +21,8 @@ namespace loader_internal {
 namespace {
 
 const std::vector<std::string> kServiceKeys = {
-    "image", "instances", "omit",   "requires", "wants_info",  "envfile",
-    "env",   "lifecycle", "limits", "ports",    "healthcheck", "networks"};
+    "image",     "instances", "omit",  "requires",    "wants_info", "envfile", "env",
+    "lifecycle", "limits",    "ports", "healthcheck", "networks",   "update"};
 const std::vector<std::string> kLimitKeys = {"cpu", "memory", "swap"};
 
 }  // namespace
@@ -207,6 +207,7 @@ void Loader::LoadService(const YamlNode& key, const YamlNode& node) {
   for (size_t i = 0; i < instances->keys.size(); ++i) {
     LoadInstance(node, env_.services[index], instances->keys[i], instances->values[i]);
   }
+  LoadUpdate(node, env_.services[index]);
 }
 
 }  // namespace loader_internal

@@ -90,6 +90,11 @@ absl::StatusOr<std::unique_ptr<ExecStream>> DockerClient::StartExecInteractive(
       absl::StrCat(Describe(), ": an interactive exec (", exec_id, ") is not supported"));
 }
 
+absl::Status DockerClient::RenameContainer(absl::string_view id, absl::string_view new_name) {
+  return absl::UnimplementedError(absl::StrCat(Describe(), ": renaming a container (", id, " to ",
+                                               new_name, ") is not supported"));
+}
+
 absl::Status DockerClient::ResizeExec(absl::string_view exec_id, int /*rows*/, int /*columns*/) {
   return absl::UnimplementedError(
       absl::StrCat(Describe(), ": resizing an exec (", exec_id, ") is not supported"));

@@ -133,6 +133,9 @@ class DockerClient {
   // DockerClient needs it: the default answers Unimplemented.
   virtual absl::StatusOr<std::unique_ptr<ExecStream>> StartExecInteractive(
       absl::string_view exec_id, bool tty);
+  // POST /containers/{id}/rename?name=NEW (the rolling update keeps a replaced container under
+  // another name until its successor is proven). Default: Unimplemented.
+  virtual absl::Status RenameContainer(absl::string_view id, absl::string_view new_name);
   // POST /exec/{id}/resize: the exec's TTY size. Default: Unimplemented.
   virtual absl::Status ResizeExec(absl::string_view exec_id, int rows, int columns);
   virtual absl::StatusOr<ExecInspect> InspectExec(absl::string_view exec_id) = 0;

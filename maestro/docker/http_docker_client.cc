@@ -374,6 +374,14 @@ absl::Status HttpDockerClient::StartContainer(absl::string_view id) {
   return Do(call, Change()).status();  // 304 (already started) is success
 }
 
+absl::Status HttpDockerClient::RenameContainer(absl::string_view id, absl::string_view new_name) {
+  Call call;
+  call.method = "POST";
+  call.path = absl::StrCat("/containers/", PathPart(id), "/rename");
+  call.query.emplace_back("name", std::string(new_name));
+  return Do(call, Change()).status();
+}
+
 absl::Status HttpDockerClient::StopContainer(absl::string_view id,
                                              absl::optional<int> timeout_seconds) {
   Call call;

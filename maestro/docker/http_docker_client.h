@@ -74,6 +74,7 @@ class HttpDockerClient : public DockerClient {
   absl::Status KillContainer(absl::string_view id, absl::string_view signal) override;
   absl::Status RemoveContainer(absl::string_view id,
                                const RemoveContainerOptions& options) override;
+  absl::Status RenameContainer(absl::string_view id, absl::string_view new_name) override;
   absl::Status Logs(absl::string_view id, const LogsOptions& options,
                     const OutputCallback& callback) override;
   absl::StatusOr<std::string> CreateExec(absl::string_view container,

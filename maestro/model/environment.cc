@@ -110,3 +110,38 @@ std::string ShortImage(const std::string& image) {
 
 }  // namespace model
 }  // namespace maestro
+
+namespace maestro {
+namespace model {
+
+int UpdatePolicy::BatchSize(int n) const {
+  if (n <= 0) return 0;
+  int size = n;
+  if (parallelism_percent > 0) {
+    size = static_cast<int>((static_cast<int64_t>(n) * parallelism_percent) / 100);
+  } else if (parallelism > 0) {
+    size = parallelism;
+  }
+  if (size < 1) size = 1;
+  return size > n ? n : size;
+}
+
+int UpdatePolicy::RequiredQuorum(int n) const {
+  if (quorum_majority) return n / 2 + 1;
+  return quorum;
+}
+
+const char* UpdateFailureName(UpdatePolicy::Failure failure) {
+  switch (failure) {
+    case UpdatePolicy::Failure::kPause:
+      return "pause";
+    case UpdatePolicy::Failure::kContinue:
+      return "continue";
+    case UpdatePolicy::Failure::kRollback:
+      return "rollback";
+  }
+  return "pause";
+}
+
+}  // namespace model
+}  // namespace maestro

@@ -274,6 +274,8 @@ struct Instance {
   std::string hostname;  // the container name, or "" when `net` is set
   // state (pre-start, running, pre-stop, stopped, ...) -> checks (service's first).
   std::map<std::string, std::vector<Check>> lifecycle;
+  // The service's `update: role:` probe resolved for this container (ports, ship ip).
+  std::optional<Check> role_probe;
   int line = 0;  // position of the instance's key in the YAML file
   int column = 0;
 
@@ -283,6 +285,29 @@ struct Instance {
   std::set<std::string> Volumes() const;
   const Port* FindPort(const std::string& name) const;
 };
+
+// A service's rolling update policy (docs/environment.md#update), used by `restart` and the
+// re-creates of `up`. The role probe lives per instance (Instance::role_probe).
+struct UpdatePolicy {
+  enum class Failure { kPause, kContinue, kRollback };
+  int parallelism = 0;           // instances down at once; 0 = no bound
+  int parallelism_percent = 0;   // when > 0: that share of the service's instances, at least 1
+  int per_ship = 0;              // instances down at once on one ship; 0 = no bound
+  bool quorum_majority = false;  // quorum: majority
+  int quorum = 0;                // quorum: N (0 = none)
+  double quorum_timeout = 300;   // seconds to wait for the quorum before failing
+  bool pull_before = true;       // pull: before | never
+  Failure failure = Failure::kPause;
+  double delay = 0;    // seconds between batches
+  double monitor = 0;  // seconds the new instances must keep passing their running checks
+  int line = 0;
+
+  // Instances of a service of `n` that may be down at once (at least 1, at most n).
+  int BatchSize(int n) const;
+  // Other instances that must pass their running checks before one goes down (0: no quorum).
+  int RequiredQuorum(int n) const;
+};
+const char* UpdateFailureName(UpdatePolicy::Failure failure);
 
 struct Service {
   std::string name;
@@ -296,6 +321,7 @@ struct Service {
   // The service-level environment (envfiles, env, seeds), before instance layers.
   std::map<std::string, std::optional<std::string>> env;
   std::vector<std::string> instances;  // instance names in YAML order
+  std::optional<UpdatePolicy> update;  // `update:` (or service_defaults' update:)
   int line = 0;
 
   // requires ∪ volumes_from_services, sorted, unique (MaestroNG Service.dependencies).

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "maestro/base/status_macros.h"
 #include "maestro/plays/plays_internal.h"
+#include "maestro/plays/rollout.h"
 #include "maestro/spec/drift.h"
 
 namespace maestro::plays {
@@ -125,6 +126,10 @@ PlayReport RunPull(const PlayWorld& world, const std::vector<std::string>& conta
 
 PlayReport RunRestart(const PlayWorld& world, const std::vector<std::string>& containers,
                       const PlayOptions& options, Scheduler& scheduler) {
+  // Services with an `update:` policy roll (rollout.h); the rest keep restart's plan below.
+  if (UsesRollout(*world.env, containers)) {
+    return RunRollingRestart(world, containers, options, scheduler);
+  }
   PlayRunner run(world, "restart", containers, false);
   run.EnableTimings();
   PullOnce pulls;

@@ -136,6 +136,11 @@ class ScriptedChecks : public CheckRunner {
     std::lock_guard<std::mutex> lock(mu_);
     failures_[state_and_container] = message;
   }
+  // Undoes Fail(): that state's checks of that container pass again.
+  void Pass(const std::string& state_and_container) {
+    std::lock_guard<std::mutex> lock(mu_);
+    failures_.erase(state_and_container);
+  }
   // `key`: a container name (every state's checks) or "state:container" (that state's only).
   void OnCheck(const std::string& key, std::function<void()> hook) {
     std::lock_guard<std::mutex> lock(mu_);

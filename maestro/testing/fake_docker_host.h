@@ -213,6 +213,7 @@ class FakeDockerHost : public docker::DockerClient {
   absl::Status KillContainer(absl::string_view id, absl::string_view signal) override;
   absl::Status RemoveContainer(absl::string_view id,
                                const docker::RemoveContainerOptions& options) override;
+  absl::Status RenameContainer(absl::string_view id, absl::string_view new_name) override;
   absl::Status Logs(absl::string_view id, const docker::LogsOptions& options,
                     const docker::OutputCallback& callback) override;
   absl::StatusOr<std::string> CreateExec(absl::string_view container,

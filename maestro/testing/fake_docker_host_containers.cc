@@ -487,4 +487,26 @@ absl::Status FakeDockerHost::RemoveContainer(absl::string_view id,
   return absl::OkStatus();
 }
 
+absl::Status FakeDockerHost::RenameContainer(absl::string_view id, absl::string_view new_name) {
+  std::string what = absl::StrCat("POST /containers/", id, "/rename?name=", new_name);
+  MAESTRO_RETURN_IF_ERROR(Enter("RenameContainer", id, what));
+  std::lock_guard<std::mutex> lock(mu_);
+  Container* c = FindLocked(id);
+  if (c == nullptr) {
+    return Error(404, absl::StatusCode::kNotFound, what, absl::StrCat("No such container: ", id));
+  }
+  std::string name(absl::StripPrefix(new_name, "/"));
+  if (by_name_.count(name) && by_name_[name] != c->id) {
+    return Error(409, absl::StatusCode::kAlreadyExists, what,
+                 absl::StrCat("Conflict. The container name \"/", name,
+                              "\" is already in use by container \"", by_name_[name], "\""));
+  }
+  by_name_.erase(c->name);
+  c->name = name;
+  by_name_[name] = c->id;
+  EmitLocked(*c, "rename");
+  cv_.notify_all();
+  return absl::OkStatus();
+}
+
 }  // namespace maestro::testing

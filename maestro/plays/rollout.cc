@@ -1,0 +1,573 @@
+// Rolling updates (rollout.h): batch planning and the rollout play behind `restart`.
+#include "maestro/plays/rollout.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "maestro/base/status_macros.h"
+#include "maestro/plays/plays_internal.h"
+#include "maestro/spec/drift.h"
+
+namespace maestro::plays {
+
+using internal::ClientFor;
+using internal::FailRow;
+using internal::InspectOrAbsent;
+using internal::PlayRunner;
+using internal::PullOnce;
+using internal::ShortId;
+using internal::StartFlags;
+using internal::StopKind;
+using internal::Target;
+using ui::Tone;
+
+std::vector<std::vector<size_t>> PlanBatches(const std::vector<RolloutMember>& members,
+                                             const model::UpdatePolicy& policy, int service_size) {
+  std::vector<size_t> order(members.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto rank = [&](size_t i) {
+    const RolloutMember& m = members[i];
+    if (m.health == MemberHealth::kDown) return 0;
+    if (m.health == MemberHealth::kUnhealthy) return 1;
+    return m.leader ? 3 : 2;
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return rank(a) < rank(b); });
+  const size_t size = static_cast<size_t>(
+      policy.BatchSize(std::max(service_size, static_cast<int>(members.size()))));
+  std::vector<std::vector<size_t>> batches;
+  std::vector<size_t> left = order;
+  // Bounded: every round takes at least the first member left.
+  while (!left.empty()) {
+    std::vector<size_t> batch;
+    std::map<std::string, int> per_ship;
+    const bool leaders = members[left.front()].leader && rank(left.front()) == 3;
+    std::vector<size_t> rest;
+    for (size_t i : left) {
+      const bool fits = batch.size() < size && (rank(i) == 3) == leaders &&
+                        (policy.per_ship <= 0 || per_ship[members[i].ship] < policy.per_ship);
+      if (fits) {
+        batch.push_back(i);
+        ++per_ship[members[i].ship];
+      } else {
+        rest.push_back(i);
+      }
+    }
+    batches.push_back(std::move(batch));
+    left = std::move(rest);
+  }
+  return batches;
+}
+
+bool UsesRollout(const model::Environment& env, const std::vector<std::string>& containers) {
+  for (const std::string& name : containers) {
+    const model::Instance* inst = env.FindInstance(name);
+    const model::Service* s = inst ? env.FindService(inst->service) : nullptr;
+    if (s != nullptr && s->update.has_value()) return true;
+  }
+  return false;
+}
+
+model::UpdatePolicy EffectivePolicy(const model::Service& service, const PlayOptions& options) {
+  model::UpdatePolicy p;
+  if (service.update) {
+    p = *service.update;
+  } else {
+    p.pull_before = false;  // restart's own behaviour: pull on -r only
+    if (options.step_delay > 0) p.parallelism = 1;
+  }
+  if (p.delay == 0 && options.step_delay > 0) p.delay = options.step_delay;
+  return p;
+}
+
+namespace {
+
+// "a, b and c" style list of names.
+std::string Names(const std::vector<std::string>& names) {
+  return names.empty() ? "none" : absl::StrJoin(names, ", ");
+}
+
+// A copy of `inst` whose `state` checks are `checks` (a role probe, or checks run once).
+model::Instance WithChecks(const model::Instance& inst, const std::string& state,
+                           std::vector<model::Check> checks) {
+  model::Instance copy = inst;
+  copy.lifecycle.clear();
+  copy.lifecycle[state] = std::move(checks);
+  return copy;
+}
+
+// The running checks of `inst`, each answering once (the health classification before the
+// rollout must not wait minutes on an unhealthy instance).
+std::vector<model::Check> OnceChecks(const model::Instance& inst) {
+  std::vector<model::Check> out;
+  auto it = inst.lifecycle.find("running");
+  if (it == inst.lifecycle.end()) return out;
+  for (model::Check c : it->second) {
+    c.attempts = 1;
+    c.max_wait = std::min(c.max_wait, c.type == model::CheckType::kTcp ? 1 : 5);
+    if (c.type == model::CheckType::kSleep) continue;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+// The state of one service's rollout, shared by its nodes.
+struct ServiceRollout {
+  const model::Service* service = nullptr;
+  model::UpdatePolicy policy;
+  std::vector<size_t> containers;            // rows of the play, in update order
+  std::vector<std::vector<size_t>> batches;  // rows
+  std::map<size_t, size_t> batch_of;         // row -> batch index
+  std::mutex quorum_mu;                      // one quorum measurement + stop at a time
+  std::mutex mu;                             // guards what follows
+  std::map<size_t, std::string> kept;        // row -> id of the replaced container (rollback)
+  std::set<size_t> updated;                  // rows updated (new container proven)
+  size_t outstanding = 0;                    // update nodes not finished
+  bool failed = false;
+  std::string rolling_back_because;  // set once a rollback began
+  std::set<size_t> failed_rows;      // failed rows whose kept container goes back
+};
+
+class RolloutPlay {
+ public:
+  RolloutPlay(const PlayWorld& world, const std::vector<std::string>& containers,
+              const PlayOptions& options)
+      : world_(world),
+        options_(options),
+        run_(world, "restart", containers, false),
+        names_(containers) {}
+
+  PlayReport Run(Scheduler& scheduler) {
+    run_.EnableTimings();
+    const std::vector<std::string>& names = names_;
+    const size_t n = names.size();
+    Survey(n);
+    NodeLists pre(2 * n);
+    std::vector<size_t> node_to_container(2 * n);
+    for (size_t i = 0; i < 2 * n; ++i) node_to_container[i] = i / 2;
+    std::vector<size_t> all_pulls;
+    for (size_t i = 0; i < n; ++i) all_pulls.push_back(2 * i);
+    std::vector<std::vector<size_t>> lists(n);
+    for (const auto& r : rollouts_) {
+      for (size_t b = 0; b < r->batches.size(); ++b) {
+        for (size_t c : r->batches[b]) {
+          lists[c] = all_pulls;
+          if (b > 0) {
+            for (size_t p : r->batches[b - 1]) lists[c].push_back(2 * p + 1);
+          }
+        }
+      }
+    }
+    if (!options_.ignore_dependencies) {
+      const NodeLists deps = internal::Prerequisites(*world_.env, names, /*forward=*/true);
+      for (size_t i = 0; i < n; ++i)
+        deps.ForEach(i, [&](size_t d) { lists[i].push_back(2 * d + 1); });
+    }
+    for (size_t i = 0; i < n; ++i) pre.Set(2 * i + 1, lists[i]);
+    return run_.Run(std::move(pre), node_to_container, scheduler,
+                    [&](size_t node, const CancellationToken& cancel) {
+                      return node % 2 == 0 ? Pull(node / 2, cancel)
+                                           : Update(node / 2, node, scheduler, cancel);
+                    });
+  }
+
+ private:
+  // Before anything changes: each container's health and role, the batches of each service.
+  void Survey(size_t n) {
+    std::map<std::string, ServiceRollout*> by_service;
+    std::vector<RolloutMember> members(n);
+    CancellationToken none;
+    for (size_t c = 0; c < n; ++c) {
+      const Target& t = run_.target(c);
+      RolloutMember& m = members[c];
+      m.name = names_[c];
+      m.health = MemberHealth::kDown;
+      if (t.instance == nullptr || t.ship == nullptr) continue;
+      m.ship = t.ship->name;
+      absl::StatusOr<docker::DockerClient*> client = world_.ships->Client(t.ship->name);
+      if (!client.ok()) continue;
+      absl::StatusOr<std::optional<docker::ContainerInspect>> now =
+          InspectOrAbsent(**client, t.instance->name);
+      if (!now.ok() || !now->has_value() || !(*now)->state.running) continue;
+      auto alive = [] { return true; };
+      m.health =
+          world_.checks
+                  ->Run("running", WithChecks(*t.instance, "running", OnceChecks(*t.instance)),
+                        *t.ship, **client, alive, none)
+                  .ok()
+              ? MemberHealth::kHealthy
+              : MemberHealth::kUnhealthy;
+      if (m.health == MemberHealth::kHealthy && t.instance->role_probe) {
+        m.leader = world_.checks
+                       ->Run("role", WithChecks(*t.instance, "role", {*t.instance->role_probe}),
+                             *t.ship, **client, alive, none)
+                       .ok();
+      }
+    }
+    for (size_t c = 0; c < n; ++c) {
+      const Target& t = run_.target(c);
+      const std::string service = t.instance ? t.instance->service : "";
+      ServiceRollout*& r = by_service[service];
+      if (r == nullptr) {
+        rollouts_.push_back(std::make_unique<ServiceRollout>());
+        r = rollouts_.back().get();
+        r->service = t.instance ? world_.env->FindService(service) : nullptr;
+        r->policy = r->service ? EffectivePolicy(*r->service, options_) : model::UpdatePolicy{};
+      }
+      r->containers.push_back(c);
+      rollout_of_[c] = r;
+    }
+    for (const auto& r : rollouts_) {
+      std::vector<RolloutMember> ms;
+      for (size_t c : r->containers) ms.push_back(members[c]);
+      const int size = r->service ? static_cast<int>(r->service->instances.size()) : 0;
+      for (const std::vector<size_t>& batch : PlanBatches(ms, r->policy, size)) {
+        std::vector<size_t> rows;
+        for (size_t i : batch) {
+          rows.push_back(r->containers[i]);
+          r->batch_of[r->containers[i]] = r->batches.size();
+        }
+        r->batches.push_back(std::move(rows));
+      }
+      r->outstanding = r->containers.size();
+    }
+  }
+
+  absl::Status Pull(size_t c, const CancellationToken& cancel) {
+    const ServiceRollout& r = *rollout_of_.at(c);
+    if (!r.policy.pull_before && !options_.refresh_images) return absl::OkStatus();
+    const Target& t = run_.target(c);
+    if (t.instance == nullptr) return absl::OkStatus();  // the update node says why
+    MAESTRO_ASSIGN_OR_RETURN(docker::DockerClient * client, ClientFor(run_, t));
+    if (!options_.refresh_images) {
+      if (pulls_.KnownPresent(t)) return absl::OkStatus();
+      if (client->InspectImage(t.instance->image).ok()) {
+        pulls_.MarkPresent(t);
+        return absl::OkStatus();
+      }
+    }
+    run_.sink().Pending(c, "pulling before the rollout...");
+    absl::Status pulled = pulls_.Pull(run_, t, *client, cancel);
+    if (!pulled.ok()) {
+      return FailRow(run_, c, cancel.cancelled() ? "interrupted" : "pull failed!", pulled);
+    }
+    return absl::OkStatus();
+  }
+
+  // "batch 2 of 3 of zk".
+  static std::string Where(const ServiceRollout& r, size_t c) {
+    return absl::StrCat("batch ", r.batch_of.at(c) + 1, " of ", r.batches.size(), " of ",
+                        r.service ? r.service->name : "?");
+  }
+
+  // Waits until at least the policy's quorum of the other instances of the service pass their
+  // running checks, measured now. Called with r.quorum_mu held.
+  absl::Status AwaitQuorum(ServiceRollout& r, size_t c, const CancellationToken& cancel) {
+    const model::Instance& self = *run_.target(c).instance;
+    std::vector<const model::Instance*> others;
+    for (const std::string& name : r.service->instances) {
+      if (name == self.name) continue;
+      if (const model::Instance* i = world_.env->FindInstance(name)) others.push_back(i);
+    }
+    int need = r.policy.RequiredQuorum(static_cast<int>(r.service->instances.size()));
+    need = std::min<int>(need, static_cast<int>(others.size()));
+    if (need <= 0) return absl::OkStatus();
+    Clock& clock = *world_.clock;
+    const absl::Time deadline = clock.Now() + absl::Seconds(r.policy.quorum_timeout);
+    const int max_rounds = static_cast<int>(std::ceil(r.policy.quorum_timeout)) + 2;
+    std::vector<std::string> down;
+    int passing = 0;
+    for (int round = 0; round < max_rounds; ++round) {
+      down.clear();
+      passing = 0;
+      for (const model::Instance* o : others) {
+        const model::Ship* ship = world_.env->FindShip(o->ship);
+        absl::StatusOr<docker::DockerClient*> client = absl::NotFoundError(o->ship);
+        if (ship != nullptr) client = world_.ships->Client(ship->name);
+        bool ok = false;
+        if (client.ok()) {
+          ok = world_.checks
+                   ->Run("running", *o, *ship, **client,
+                         internal::RunningCondition(**client, o->name, true), cancel)
+                   .ok();
+        }
+        if (ok) {
+          ++passing;
+        } else {
+          down.push_back(o->name);
+        }
+      }
+      if (passing >= need) return absl::OkStatus();
+      if (cancel.cancelled() || clock.Now() >= deadline) break;
+      run_.sink().Pending(c, absl::StrCat("waiting for quorum: ", passing, " of ", others.size(),
+                                          " others pass (need ", need, "); down: ", Names(down)));
+      if (!clock.SleepFor(absl::Seconds(1), cancel.flag())) break;
+    }
+    if (cancel.cancelled()) {
+      return FailRow(run_, c, "interrupted",
+                     absl::CancelledError("interrupted waiting for quorum"));
+    }
+    return FailRow(
+        run_, c, "no quorum",
+        absl::UnavailableError(absl::StrCat(
+            "quorum of ", r.service->name, " not met before taking ", self.name, " down: ", passing,
+            " of the other ", others.size(), " instances pass their running checks (need ", need,
+            ") after ", r.policy.quorum_timeout, "s; down: ", Names(down), "; left running")));
+  }
+
+  // Makes sure the new container keeps passing its running checks for `monitor`.
+  absl::Status Monitor(ServiceRollout& r, size_t c, docker::DockerClient& client,
+                       const CancellationToken& cancel) {
+    if (r.policy.monitor <= 0) return absl::OkStatus();
+    const Target& t = run_.target(c);
+    Clock& clock = *world_.clock;
+    const absl::Time end = clock.Now() + absl::Seconds(r.policy.monitor);
+    const int max_rounds = static_cast<int>(std::ceil(r.policy.monitor)) + 1;
+    for (int round = 0; round < max_rounds && clock.Now() < end; ++round) {
+      run_.sink().Pending(c, absl::StrCat("monitoring for ", r.policy.monitor, "s..."));
+      if (!clock.SleepFor(std::min(absl::Seconds(1), end - clock.Now()), cancel.flag())) {
+        return FailRow(run_, c, "interrupted", absl::CancelledError("interrupted while monitored"));
+      }
+      absl::Status ok =
+          world_.checks->Run("running", *t.instance, *t.ship, client,
+                             internal::RunningCondition(client, t.instance->name, true), cancel);
+      if (!ok.ok()) {
+        return FailRow(
+            run_, c, "failed",
+            absl::Status(ok.code(), absl::StrCat("failed while monitored: ", ok.message())));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Puts back the kept container of row `c`: the new one (never the kept one) is stopped and
+  // removed, the kept one renamed back and started. Returns what went wrong ("" when fine).
+  std::string Restore(size_t c, const std::string& kept_id) {
+    const Target& t = run_.target(c);
+    absl::StatusOr<docker::DockerClient*> client = world_.ships->Client(t.ship->name);
+    if (!client.ok()) return std::string(client.status().message());
+    absl::StatusOr<std::optional<docker::ContainerInspect>> now =
+        InspectOrAbsent(**client, t.instance->name);
+    if (!now.ok()) return std::string(now.status().message());
+    if (now->has_value() && (*now)->id != kept_id) {
+      if ((*now)->state.running) {
+        absl::Status stopped = (*client)->StopContainer((*now)->id, t.instance->stop_timeout);
+        if (!stopped.ok()) return absl::StrCat("stop of the new container: ", stopped.message());
+      }
+      docker::RemoveContainerOptions remove;
+      absl::Status removed = (*client)->RemoveContainer((*now)->id, remove);
+      if (!removed.ok() && !absl::IsNotFound(removed)) {
+        return absl::StrCat("removal of the new container: ", removed.message());
+      }
+    }
+    absl::Status renamed = (*client)->RenameContainer(kept_id, t.instance->name);
+    if (!renamed.ok()) return absl::StrCat("rename back: ", renamed.message());
+    absl::Status started = (*client)->StartContainer(kept_id);
+    if (!started.ok()) return absl::StrCat("start of the previous container: ", started.message());
+    return "";
+  }
+
+  // Rolls back every row of `r` that this rollout replaced and that is not rolled back yet.
+  // Called with r.mu held. Returns a summary for the message.
+  std::string RollBackLocked(ServiceRollout& r) {
+    std::vector<std::string> back, failed;
+    for (auto it = r.kept.begin(); it != r.kept.end();) {
+      const size_t c = it->first;
+      const bool finished = r.updated.count(c) > 0 || r.failed_rows.count(c) > 0;
+      if (!finished) {
+        ++it;  // still in flight: it rolls itself back when it ends
+        continue;
+      }
+      std::string problem = Restore(c, it->second);
+      if (problem.empty()) {
+        back.push_back(names_[c]);
+      } else {
+        failed.push_back(
+            absl::StrCat(names_[c], " (", problem, "; kept as ", names_[c], kPreviousSuffix, ")"));
+      }
+      r.updated.erase(c);
+      it = r.kept.erase(it);
+    }
+    std::string out = absl::StrCat("rolled back: ", Names(back));
+    if (!failed.empty()) absl::StrAppend(&out, "; could not roll back: ", Names(failed));
+    return out;
+  }
+
+  // One row's update ended: success (`error` ok) or failure; applies the failure action and,
+  // for the last row of a successful rollback-policy rollout, removes the kept containers.
+  absl::Status Finish(ServiceRollout& r, size_t c, size_t node, Scheduler& scheduler,
+                      absl::Status error) {
+    std::lock_guard<std::mutex> lock(r.mu);
+    --r.outstanding;
+    const bool rollback = r.policy.failure == model::UpdatePolicy::Failure::kRollback;
+    if (error.ok() && rollback && !r.rolling_back_because.empty() && r.kept.count(c) > 0) {
+      // A sibling of this batch failed meanwhile: this one goes back too.
+      r.updated.insert(c);
+      std::string what = RollBackLocked(r);
+      run_.sink().Note(c, absl::StrCat("(", what, ")"), Tone::kBad);
+      return absl::AbortedError(
+          absl::StrCat("rolled back because ", r.rolling_back_because, " failed; ", what));
+    }
+    if (error.ok()) {
+      r.updated.insert(c);
+      if (rollback && r.outstanding == 0 && !r.failed) {
+        // The whole service is proven: the kept containers go (only those we renamed).
+        for (const auto& [row, id] : r.kept) {
+          const Target& t = run_.target(row);
+          absl::StatusOr<docker::DockerClient*> client = world_.ships->Client(t.ship->name);
+          docker::RemoveContainerOptions remove;
+          remove.volumes = true;  // as a recreate does; never force
+          absl::Status removed =
+              client.ok() ? (*client)->RemoveContainer(id, remove) : client.status();
+          if (!removed.ok() && !absl::IsNotFound(removed)) {
+            run_.sink().Note(
+                c,
+                absl::StrCat("(kept ", names_[row], kPreviousSuffix, ": ", removed.message(), ")"),
+                Tone::kInfo);
+          }
+        }
+        r.kept.clear();
+      }
+      return absl::OkStatus();
+    }
+    r.failed = true;
+    switch (r.policy.failure) {
+      case model::UpdatePolicy::Failure::kPause:
+        return absl::Status(error.code(), absl::StrCat(error.message(), "; rollout paused at ",
+                                                       names_[c], " (", Where(r, c), ")"));
+      case model::UpdatePolicy::Failure::kContinue:
+        scheduler.Release(node);  // the next batch goes on regardless
+        return error;
+      case model::UpdatePolicy::Failure::kRollback: {
+        if (r.rolling_back_because.empty()) r.rolling_back_because = names_[c];
+        r.failed_rows.insert(c);
+        std::string what = RollBackLocked(r);
+        run_.sink().Note(c, absl::StrCat("(", what, ")"), Tone::kBad);
+        return absl::Status(error.code(), absl::StrCat(error.message(), "; ", what));
+      }
+    }
+    return error;
+  }
+
+  // restart --only-if-changed: a running container that matches the file is left alone (the
+  // returned status ends its row); nullopt when it is to be updated.
+  std::optional<absl::Status> LeaveIfUnchanged(size_t c, docker::DockerClient& client) {
+    const Target& t = run_.target(c);
+    run_.sink().Pending(c, "checking for changes...");
+    absl::StatusOr<std::optional<docker::ContainerInspect>> existing =
+        InspectOrAbsent(client, t.instance->name);
+    if (!existing.ok()) return FailRow(run_, c, "failed", existing.status());
+    if (!existing->has_value() || !(*existing)->state.running) return std::nullopt;
+    std::optional<docker::ImageInspect> image;
+    absl::StatusOr<docker::ImageInspect> got = client.InspectImage(t.instance->image);
+    if (got.ok()) image = *got;
+    std::vector<spec::Difference> diffs = spec::Diff(*t.instance, *t.ship, **existing, image);
+    if (!diffs.empty()) {
+      std::vector<std::string> reasons;
+      for (const spec::Difference& d : diffs) reasons.push_back(d.ToString());
+      run_.sink().Pending(c, absl::StrCat("changed: ", absl::StrJoin(reasons, "; ")));
+      return std::nullopt;
+    }
+    run_.sink().Container(c, internal::TagAndId((*existing)->config_image, (*existing)->id),
+                          Tone::kNeutral);
+    run_.sink().State(c, "up to date", Tone::kInfo);
+    run_.slot(c).summary = "unchanged";
+    return absl::OkStatus();
+  }
+
+  absl::Status Update(size_t c, size_t node, Scheduler& scheduler,
+                      const CancellationToken& cancel) {
+    ServiceRollout& r = *rollout_of_.at(c);
+    const Target& t = run_.target(c);
+    MAESTRO_ASSIGN_OR_RETURN(docker::DockerClient * client, ClientFor(run_, t));
+    Clock& clock = *world_.clock;
+    if (options_.only_if_changed) {
+      std::optional<absl::Status> unchanged = LeaveIfUnchanged(c, *client);
+      if (unchanged) return Finish(r, c, node, scheduler, *unchanged);
+    }
+    const size_t batch = r.batch_of.at(c);
+    if (batch > 0 && r.policy.delay > 0) {
+      run_.sink().Pending(
+          c, absl::StrCat("waiting ", r.policy.delay, "s before ", Where(r, c), "..."));
+      if (!clock.SleepFor(absl::Seconds(r.policy.delay), cancel.flag())) {
+        return FailRow(run_, c, "interrupted",
+                       absl::CancelledError("interrupted before it was stopped"));
+      }
+    }
+    const bool rollback = r.policy.failure == model::UpdatePolicy::Failure::kRollback;
+    {
+      std::unique_lock<std::mutex> quorum(r.quorum_mu, std::defer_lock);
+      if (r.service != nullptr && r.policy.RequiredQuorum(1) > 0) {
+        quorum.lock();
+        run_.sink().Pending(c, "measuring quorum...");
+        absl::Status q = AwaitQuorum(r, c, cancel);
+        if (!q.ok()) return Finish(r, c, node, scheduler, q);
+      }
+      absl::Status stopped = internal::StopOne(run_, t, StopKind::kStop, cancel, nullptr);
+      if (!stopped.ok()) return Finish(r, c, node, scheduler, stopped);
+    }
+    if (options_.stop_start_delay > 0) {
+      run_.sink().Pending(
+          c, absl::StrCat("waiting ", options_.stop_start_delay, "s before starting..."));
+      clock.SleepFor(absl::Seconds(options_.stop_start_delay), cancel.flag());
+    }
+    if (rollback) {
+      absl::StatusOr<std::optional<docker::ContainerInspect>> old =
+          InspectOrAbsent(*client, t.instance->name);
+      if (!old.ok()) return Finish(r, c, node, scheduler, FailRow(run_, c, "failed", old.status()));
+      if (old->has_value()) {
+        const std::string keep_as = absl::StrCat(t.instance->name, kPreviousSuffix);
+        run_.sink().Pending(c,
+                            absl::StrCat("keeping ", ShortId((*old)->id), " as ", keep_as, "..."));
+        absl::Status renamed = client->RenameContainer((*old)->id, keep_as);
+        if (!renamed.ok()) {
+          // Nothing replaced: start the old one again rather than leave it down.
+          client->StartContainer((*old)->id).IgnoreError();
+          return Finish(r, c, node, scheduler,
+                        FailRow(run_, c, "failed",
+                                absl::Status(renamed.code(),
+                                             absl::StrCat("could not keep the old container as ",
+                                                          keep_as, ": ", renamed.message()))));
+        }
+        std::lock_guard<std::mutex> lock(r.mu);
+        r.kept[c] = (*old)->id;
+      }
+    }
+    StartFlags flags{false, false};
+    absl::Status started = internal::StartOne(run_, t, flags, pulls_, cancel);
+    if (started.ok()) started = Monitor(r, c, *client, cancel);
+    if (started.ok()) {
+      run_.slot(c).summary = absl::StrCat("updated (", Where(r, c), ")");
+    }
+    return Finish(r, c, node, scheduler, started);
+  }
+
+  const PlayWorld& world_;
+  const PlayOptions options_;
+  PlayRunner run_;
+  PullOnce pulls_;
+  std::vector<std::string> names_;
+  std::vector<std::unique_ptr<ServiceRollout>> rollouts_;
+  std::map<size_t, ServiceRollout*> rollout_of_;
+};
+
+}  // namespace
+
+PlayReport RunRollingRestart(const PlayWorld& world, const std::vector<std::string>& containers,
+                             const PlayOptions& options, Scheduler& scheduler) {
+  RolloutPlay play(world, containers, options);
+  return play.Run(scheduler);
+}
+
+}  // namespace maestro::plays

@@ -1,0 +1,67 @@
+// Rolling updates (docs/environment.md#update, docs/usage.md#rolling-updates): `restart` over
+// services that carry an `update:` policy goes through a rollout instead of restart's
+// stop-all-then-start-all plan.
+//
+// PlanBatches is the pure part: the order (stopped or unhealthy instances first, then healthy
+// followers, leaders last) and the batches (the policy's parallelism over the whole service,
+// per_ship on each ship; leaders never share a batch with followers). RunRollingRestart drives
+// it on the scheduler: node 2i makes sure container i's image is on its ship (pull: before),
+// node 2i+1 updates it (quorum gate, stop, keep or remove the old container, create and start
+// the new one, its running checks, `monitor`); each batch waits for the previous batch of its
+// service and for the containers it depends on, and every update waits for every pull.
+//
+// Failure actions: pause (later batches are skipped and name the failed container), continue
+// (the failed update lets the next batch go; failures are reported at the end), rollback (the
+// replaced container is kept stopped as `<name>.maestro-prev`; on a failure every instance this
+// rollout updated gets it back: the new container is stopped and removed, the kept one is
+// renamed back and started; on success the kept containers are removed). Only containers this
+// rollout created or renamed are ever removed.
+//
+// Thread-safety: RunRollingRestart is called from one thread and runs its work on the
+// scheduler's workers; PlanBatches is a pure function.
+#ifndef MAESTRO_PLAYS_ROLLOUT_H_
+#define MAESTRO_PLAYS_ROLLOUT_H_
+
+#include <string>
+#include <vector>
+
+#include "maestro/model/environment.h"
+#include "maestro/plays/plays.h"
+#include "maestro/plays/scheduler.h"
+#include "maestro/plays/world.h"
+
+namespace maestro::plays {
+
+// The suffix a replaced container is kept under until its successor is proven (rollback).
+inline constexpr char kPreviousSuffix[] = ".maestro-prev";
+
+enum class MemberHealth { kDown, kUnhealthy, kHealthy };
+
+// One instance of a service as the rollout found it before it began.
+struct RolloutMember {
+  std::string name;
+  std::string ship;
+  MemberHealth health = MemberHealth::kHealthy;
+  bool leader = false;  // passed the service's role probe
+};
+
+// Batches of indices into `members`, in the order they are updated. `service_size` is the number
+// of instances of the service in the environment (percentages are of it).
+std::vector<std::vector<size_t>> PlanBatches(const std::vector<RolloutMember>& members,
+                                             const model::UpdatePolicy& policy, int service_size);
+
+// Whether `restart` of `containers` goes through a rollout: one of them belongs to a service
+// with an `update:` policy.
+bool UsesRollout(const model::Environment& env, const std::vector<std::string>& containers);
+
+// The policy a service is rolled with under `options`: its `update:` (or none: every instance
+// at once), with --step-delay as `delay` when the policy sets none (and one instance at a time
+// for a service without a policy, as MaestroNG's restart).
+model::UpdatePolicy EffectivePolicy(const model::Service& service, const PlayOptions& options);
+
+PlayReport RunRollingRestart(const PlayWorld& world, const std::vector<std::string>& containers,
+                             const PlayOptions& options, Scheduler& scheduler);
+
+}  // namespace maestro::plays
+
+#endif  // MAESTRO_PLAYS_ROLLOUT_H_
