@@ -31,7 +31,7 @@ namespace {
 
 const std::vector<std::string> kTopKeys = {"__maestro",     "name",  "registries",
                                            "ship_defaults", "ships", "ship_provider",
-                                           "services",      "audit"};
+                                           "services",      "audit", "secrets"};
 const std::vector<std::string> kMaestroKeys = {"schema", "base_dir"};
 const std::vector<std::string> kRegistryKeys = {"registry", "username", "password", "email",
                                                 "retry"};
@@ -431,6 +431,7 @@ absl::StatusOr<LoadResult> Loader::Load() {
   }
   LoadRegistries(root.Find("registries"));
   LoadShips(root);
+  LoadSecrets(root.Find("secrets"));
   LoadServices(root.Find("services"));
   LoadAudit(root.Find("audit"));
   if (!errors_.empty()) return ErrorsStatus();

@@ -5,7 +5,8 @@
 //   loader_ships.cc     ships and ship_defaults;
 //   loader_services.cc  services and the container environment building (env, envfile);
 //   loader_instance.cc  instances (command, ports, volumes, limits, logging, ...);
-//   loader_checks.cc    lifecycle states and checks.
+//   loader_checks.cc    lifecycle states and checks;
+//   loader_secrets.cc   top-level secrets and the secrets of services and instances.
 // Every problem is recorded as a Diagnostic at the YAML node it is about; Load() turns them
 // into one Status. Thread-compatible: one Loader per load.
 #ifndef MAESTRO_CONFIG_LOADER_INTERNAL_H_
@@ -99,6 +100,11 @@ class Loader {
   void LoadLabels(const YamlNode& node, model::Instance& c);
   // `healthcheck:` (service, overridden per key by the instance).
   void LoadHealthcheck(const YamlNode& service_node, const YamlNode& node, model::Instance& c);
+
+  // --- secrets (loader_secrets.cc) ---------------------------------------------------------
+  void LoadSecrets(const YamlNode* node);
+  // `secrets:` of the service, overridden by name by the instance's.
+  void LoadInstanceSecrets(const YamlNode& service_node, const YamlNode& node, model::Instance& c);
 
   // --- lifecycle checks (loader_checks.cc) -------------------------------------------------
   void LoadLifecycle(const YamlNode* service_lc, const YamlNode* instance_lc,

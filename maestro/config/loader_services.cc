@@ -20,9 +20,9 @@ namespace config {
 namespace loader_internal {
 namespace {
 
-const std::vector<std::string> kServiceKeys = {"image",      "instances", "omit",       "requires",
-                                               "wants_info", "envfile",   "env",        "lifecycle",
-                                               "limits",     "ports",     "healthcheck"};
+const std::vector<std::string> kServiceKeys = {
+    "image", "instances", "omit",   "requires", "wants_info",  "envfile",
+    "env",   "lifecycle", "limits", "ports",    "healthcheck", "secrets"};
 const std::vector<std::string> kLimitKeys = {"cpu", "memory", "swap"};
 
 }  // namespace

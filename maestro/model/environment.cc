@@ -76,6 +76,12 @@ const Instance* Environment::FindInstance(const std::string& n) const {
 const Registry* Environment::FindRegistry(const std::string& n) const {
   return registry_index_.Find(registries, n);
 }
+const Secret* Environment::FindSecret(const std::string& n) const {
+  for (const Secret& s : secrets) {
+    if (s.name == n) return &s;
+  }
+  return nullptr;
+}
 void Environment::InvalidateIndex() {
   ship_index_.Invalidate();
   service_index_.Invalidate();

@@ -14,6 +14,7 @@
 #include "maestro/base/status_macros.h"
 #include "maestro/docker/registry_auth.h"
 #include "maestro/plays/plays_internal.h"
+#include "maestro/plays/secrets_delivery.h"
 #include "maestro/spec/container_spec.h"
 #include "maestro/ui/table_sink.h"
 
@@ -234,6 +235,13 @@ absl::Status CreateOrAdopt(PlayRunner& run, const Target& t, docker::DockerClien
   if (absl::Status supported = spec::CheckApiSupport(inst, *api); !supported.ok()) {
     return FailRow(run, t.row, "failed", supported);
   }
+  // With secrets the entrypoint is wrapped (docs/architecture.md#secrets): it needs the image's.
+  nlohmann::json image_config;
+  if (!inst.secrets.empty()) {
+    absl::StatusOr<docker::ImageInspect> image = client.InspectImage(inst.image);
+    if (!image.ok()) return FailRow(run, t.row, "failed", image.status());
+    image_config = image->config;
+  }
   absl::StatusOr<docker::CreateContainerResult> created;
   {
     // The create bodies alive at once share one budget (each can carry thousands of link
@@ -244,7 +252,9 @@ absl::Status CreateOrAdopt(PlayRunner& run, const Target& t, docker::DockerClien
       return FailRow(run, t.row, "interrupted",
                      absl::CancelledError("interrupted before the container was created"));
     }
-    created = client.CreateContainer(name, spec::BuildCreateBody(inst, *t.ship, *api));
+    nlohmann::json body = spec::BuildCreateBody(inst, *t.ship, *api);
+    spec::WrapEntrypointForSecrets(body, inst, image_config);
+    created = client.CreateContainer(name, body);
   }
   if (created.ok()) {
     slot.id = created->id;
@@ -329,6 +339,17 @@ absl::Status PrepareOne(PlayRunner& run, const Target& t, const StartFlags& flag
                 Tone::kInfo);
       slot.summary = "already running; configuration changed";
     }
+    if (!inst.secrets.empty()) {
+      // Restarted by its restart policy: its tmpfs came back empty. Deliver them again.
+      absl::StatusOr<bool> delivered = SecretsDelivered(*client, c.id, *run.world().clock);
+      if (delivered.ok() && !*delivered) {
+        absl::Status again = DeliverSecrets(*client, c.id, *run.world().env, inst,
+                                            *run.world().clock, cancel.flag());
+        if (!again.ok()) return FailRow(run, t.row, "secrets not delivered!", again);
+        sink.Note(t.row, "(secrets delivered again)", Tone::kInfo);
+        slot.summary = "already running; secrets delivered again";
+      }
+    }
     return absl::OkStatus();
   }
   slot.existing = std::move(*existing);
@@ -406,6 +427,19 @@ absl::Status LaunchOne(PlayRunner& run, const Target& t, const StartFlags& flags
                      absl::Status(started.code(), absl::StrCat(what, started.message(), fate)));
     }
     // No answer (or an error) but the daemon did start it: carry on as started.
+  }
+  if (!inst.secrets.empty()) {
+    // The wrapped entrypoint waits for them: the application starts once they are there.
+    sink.Pending(t.row, "delivering secrets...");
+    absl::Status delivered =
+        DeliverSecrets(*client, id, *run.world().env, inst, clock, cancel.flag());
+    if (!delivered.ok()) {
+      return FailRow(run, t.row, "secrets not delivered!",
+                     absl::Status(delivered.code(),
+                                  absl::StrCat(delivered.message(), " (container ", ShortId(id),
+                                               " waits ", spec::kSecretsWaitSeconds,
+                                               " s for them, then exits with code 70)")));
+    }
   }
 
   sink.Pending(t.row, "waiting for initialization...");
