@@ -2,14 +2,21 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "maestro/base/read_file.h"
 #include "maestro/base/status_macros.h"
 #include "maestro/config/file_reader.h"
 #include "maestro/config/loader.h"
+#include "maestro/config/secret_values.h"
+#include "maestro/lifecycle/subprocess.h"
+#include "maestro/model/secrets.h"
 #include "maestro/template/template.h"
 
 namespace maestro::cli {
@@ -96,6 +103,56 @@ absl::StatusOr<LoadedEnvironment> LoadEnvironmentFile(const std::string& file, F
   out.environment = std::move(loaded.environment);
   out.warnings = std::move(loaded.warnings);
   return out;
+}
+
+absl::Status ResolveSecretValues(model::Environment& env, const std::atomic<bool>* cancel) {
+  config::RealFileReader files;
+  config::SecretSources sources;
+  sources.files = &files;
+  sources.getenv = [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+  sources.run = [cancel](const std::vector<std::string>& argv) -> absl::StatusOr<std::string> {
+    std::string out;
+    std::string err;
+    bool too_big = false;
+    lifecycle::SubprocessOptions options;
+    options.argv = argv;
+    options.timeout = kSecretCommandTimeout;
+    options.cancel = cancel;
+    options.tail_lines = 0;
+    options.output = [&](absl::string_view data) {
+      if (out.size() + data.size() > config::kMaxSecretBytes) {
+        too_big = true;
+        return;
+      }
+      out.append(data.data(), data.size());
+    };
+    options.error_output = [&](absl::string_view data) {
+      err.append(data.data(), std::min(data.size(), size_t{4096}));
+      if (err.size() > 4096) err.erase(0, err.size() - 4096);
+    };
+    absl::StatusOr<lifecycle::SubprocessResult> result = lifecycle::RunSubprocess(options);
+    if (!result.ok()) return result.status();
+    if (result->cancelled) return absl::CancelledError("interrupted");
+    if (too_big) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("printed more than ", config::kMaxSecretBytes, " bytes"));
+    }
+    if (!result->ok()) {
+      std::string last(absl::StripAsciiWhitespace(err));
+      if (size_t nl = last.rfind('\n'); nl != std::string::npos) last = last.substr(nl + 1);
+      if (last.size() > 200) last = last.substr(0, 200) + "...";
+      // Its stderr might echo what it printed: never show the output, even there.
+      if (!out.empty() && !last.empty()) last = model::Redact(last, {out});
+      return absl::FailedPreconditionError(
+          absl::StrCat(result->Describe(), last.empty() ? "" : ": ", last));
+    }
+    return out;
+  };
+  return config::ResolveSecrets(env, sources);
 }
 
 }  // namespace maestro::cli

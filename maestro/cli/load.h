@@ -6,11 +6,13 @@
 #ifndef MAESTRO_CLI_LOAD_H_
 #define MAESTRO_CLI_LOAD_H_
 
+#include <atomic>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "maestro/config/diagnostic.h"
 #include "maestro/model/environment.h"
 
@@ -26,6 +28,14 @@ struct LoadedEnvironment {
 // commands that never read a container's environment.
 absl::StatusOr<LoadedEnvironment> LoadEnvironmentFile(const std::string& file, FILE* stdin_file,
                                                       bool link_variables = true);
+
+// Reads the values of the secrets the environment's instances use (config::ResolveSecrets):
+// files relative to the environment file, maestro's own environment variables, and commands run
+// without a shell through lifecycle::RunSubprocess: at most kSecretCommandTimeout, their output
+// at most config::kMaxSecretBytes, killed on Ctrl-C (`cancel`). A command's stderr is not shown
+// except its last line in the error when it fails; its stdout never.
+inline constexpr absl::Duration kSecretCommandTimeout = absl::Seconds(60);
+absl::Status ResolveSecretValues(model::Environment& env, const std::atomic<bool>* cancel);
 
 }  // namespace maestro::cli
 

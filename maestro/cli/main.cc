@@ -125,6 +125,18 @@ int Run(int argc, char** argv) {
   for (const config::Diagnostic& w : loaded->warnings) {
     std::fprintf(stderr, "maestro: warning: %s\n", w.ToString().c_str());
   }
+  // Secret values (docs/environment.md#secrets) are read only by the commands that deliver them
+  // or compare them (start, restart, up, plan, status --watch): never for dump, status, logs...
+  const bool secret_values = options.command == Command::kStart ||
+                             options.command == Command::kRestart ||
+                             options.command == Command::kUp || options.command == Command::kPlan ||
+                             (options.command == Command::kStatus && options.watch);
+  if (secret_values && !loaded->environment.secrets.empty()) {
+    if (absl::Status read = ResolveSecretValues(loaded->environment, &g_interrupted); !read.ok()) {
+      std::fprintf(stderr, "maestro: error: %s\n", std::string(read.message()).c_str());
+      return g_interrupted.load() ? kExitInterrupted : kExitUsage;
+    }
+  }
   const model::Environment& env = loaded->environment;
 
   // deptree and dump are done once they have printed: end the process there instead of

@@ -1,5 +1,6 @@
 #include "maestro/config/dump.h"
 
+#include <cstdio>
 #include <set>
 #include <string>
 
@@ -186,6 +187,19 @@ json DumpInstanceWithDependencies(const model::Instance& c, const std::vector<st
                         {"start_period_ns", Optional(c.healthcheck->start_period_ns)},
                         {"retries", Optional(c.healthcheck->retries)}};
   }
+  if (!c.secrets.empty()) {  // only when configured; names and places, never values
+    json secrets = json::array();
+    for (const model::SecretMount& m : c.secrets) {
+      char mode[8];
+      std::snprintf(mode, sizeof(mode), "%04o", m.mode);
+      secrets.push_back({{"source", m.name},
+                         {"target", m.target},
+                         {"mode", mode},
+                         {"uid", m.uid.value_or(0)},
+                         {"gid", m.gid.value_or(0)}});
+    }
+    j["secrets"] = secrets;
+  }
   return j;
 }
 
@@ -198,6 +212,27 @@ json DumpAudit(const model::AuditConfig& a, const DumpOptions& options) {
   }
   return {
       {"type", a.type}, {"level", a.level}, {"ignore_errors", a.ignore_errors}, {"options", opts}};
+}
+
+// Where each secret comes from; never a value, not even with --show-secrets (model/secrets.h).
+json DumpSecrets(const model::Environment& env) {
+  json out = json::array();
+  for (const model::Secret& s : env.secrets) {
+    json one = {{"name", s.name}};
+    switch (s.source) {
+      case model::SecretSource::kFile:
+        one["file"] = s.file;
+        break;
+      case model::SecretSource::kEnvironment:
+        one["environment"] = s.variable;
+        break;
+      case model::SecretSource::kCommand:
+        one["command"] = s.command;
+        break;
+    }
+    out.push_back(one);
+  }
+  return out;
 }
 
 // Everything but the instances (an empty "instances" array).
@@ -225,9 +260,11 @@ json DumpSkeleton(const model::Environment& env, const DumpOptions& options) {
   }
   json audit = json::array();
   for (const model::AuditConfig& a : env.audit) audit.push_back(DumpAudit(a, options));
-  return {{"format", kDumpFormat},    {"name", env.name},           {"schema", env.schema},
-          {"base_dir", env.base_dir}, {"registries", registries},   {"ships", ships},
-          {"services", services},     {"instances", json::array()}, {"audit", audit}};
+  json out = {{"format", kDumpFormat},    {"name", env.name},           {"schema", env.schema},
+              {"base_dir", env.base_dir}, {"registries", registries},   {"ships", ships},
+              {"services", services},     {"instances", json::array()}, {"audit", audit}};
+  if (!env.secrets.empty()) out["secrets"] = DumpSecrets(env);
+  return out;
 }
 
 // The instances to list, in order (see DumpEnvironment), skipping unknown names.

@@ -30,8 +30,9 @@ namespace loader_internal {
 namespace {
 
 const std::vector<std::string> kTopKeys = {
-    "__maestro", "name",  "registries", "ship_defaults", "ships",           "ship_provider",
-    "services",  "audit", "networks",   "volumes",       "service_defaults"};
+    "__maestro", "name",          "registries",       "ship_defaults",
+    "ships",     "ship_provider", "services",         "audit",
+    "networks",  "volumes",       "service_defaults", "secrets"};
 const std::vector<std::string> kMaestroKeys = {"schema", "base_dir"};
 const std::vector<std::string> kRegistryKeys = {"registry", "username", "password", "email",
                                                 "retry"};
@@ -434,6 +435,7 @@ absl::StatusOr<LoadResult> Loader::Load() {
   LoadNamedVolumes(root.Find("volumes"));
   LoadShips(root);
   LoadServiceDefaults(root.Find("service_defaults"));
+  LoadSecrets(root.Find("secrets"));
   LoadServices(root.Find("services"));
   LoadAudit(root.Find("audit"));
   if (!errors_.empty()) return ErrorsStatus();

@@ -21,13 +21,17 @@ namespace config {
 namespace loader_internal {
 namespace {
 
-const std::vector<std::string> kInstanceKeys = {
-    "ship",        "image",   "command",           "cmd",          "ports",      "envfile",
-    "env",         "volumes", "container_volumes", "volumes_from", "links",      "username",
-    "privileged",  "cap_add", "cap_drop",          "extra_hosts",  "net",        "pid",
-    "restart",     "dns",     "stop_timeout",      "limits",       "log_driver", "log_opt",
-    "lxc_conf",    "workdir", "security_opt",      "ulimits",      "labels",     "lifecycle",
-    "healthcheck", "networks"};
+const std::vector<std::string> kInstanceKeys = {"ship",         "image",      "command",
+                                                "cmd",          "ports",      "envfile",
+                                                "env",          "volumes",    "container_volumes",
+                                                "volumes_from", "links",      "username",
+                                                "privileged",   "cap_add",    "cap_drop",
+                                                "extra_hosts",  "net",        "pid",
+                                                "restart",      "dns",        "stop_timeout",
+                                                "limits",       "log_driver", "log_opt",
+                                                "lxc_conf",     "workdir",    "security_opt",
+                                                "ulimits",      "labels",     "lifecycle",
+                                                "healthcheck",  "networks",   "secrets"};
 const std::vector<std::string> kLimitKeys = {"cpu", "memory", "swap"};
 const std::vector<std::string> kLogDrivers = {"json-file", "syslog",  "journald",
                                               "gelf",      "fluentd", "none"};
@@ -117,6 +121,7 @@ void Loader::LoadInstance(const YamlNode& service_node, model::Service& service,
   LoadKernelSettings(node, c);
   LoadLabels(node, c);
   LoadHealthcheck(service_node, node, c);
+  LoadInstanceSecrets(service_node, node, c);
   c.hostname = c.net ? "" : c.name;
 
   if (errors_.size() == errors_before) {

@@ -8,6 +8,7 @@
 //   loader_checks.cc    lifecycle states and checks;
 //   loader_networks.cc  top-level networks and named volumes, instance `networks:`.
 //   loader_update.cc    service_defaults and the `update:` policy.
+//   loader_secrets.cc   top-level secrets and the secrets of services and instances.
 // Every problem is recorded as a Diagnostic at the YAML node it is about; Load() turns them
 // into one Status. Thread-compatible: one Loader per load.
 #ifndef MAESTRO_CONFIG_LOADER_INTERNAL_H_
@@ -118,6 +119,10 @@ class Loader {
   void LoadServiceDefaults(const YamlNode* node);
   // `update:` of a service (or of service_defaults); after the service's instances are loaded.
   void LoadUpdate(const YamlNode& service_node, model::Service& service);
+  // --- secrets (loader_secrets.cc) ---------------------------------------------------------
+  void LoadSecrets(const YamlNode* node);
+  // `secrets:` of the service, overridden by name by the instance's.
+  void LoadInstanceSecrets(const YamlNode& service_node, const YamlNode& node, model::Instance& c);
 
   // --- lifecycle checks (loader_checks.cc) -------------------------------------------------
   void LoadLifecycle(const YamlNode* service_lc, const YamlNode* instance_lc,

@@ -22,7 +22,7 @@ namespace {
 
 const std::vector<std::string> kServiceKeys = {
     "image",     "instances", "omit",  "requires",    "wants_info", "envfile", "env",
-    "lifecycle", "limits",    "ports", "healthcheck", "networks",   "update"};
+    "lifecycle", "limits",    "ports", "healthcheck", "networks",   "update",  "secrets"};
 const std::vector<std::string> kLimitKeys = {"cpu", "memory", "swap"};
 
 }  // namespace

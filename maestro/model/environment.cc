@@ -88,6 +88,12 @@ const NamedVolume* Environment::FindVolume(const std::string& n) const {
   }
   return nullptr;
 }
+const Secret* Environment::FindSecret(const std::string& n) const {
+  for (const Secret& s : secrets) {
+    if (s.name == n) return &s;
+  }
+  return nullptr;
+}
 void Environment::InvalidateIndex() {
   ship_index_.Invalidate();
   service_index_.Invalidate();

@@ -231,6 +231,36 @@ struct Healthcheck {
   }
 };
 
+// docs/environment.md#secrets: a value read on the machine that runs maestro, delivered into a
+// container's tmpfs after it starts (never in its create body, image or writable layer).
+enum class SecretSource { kFile, kEnvironment, kCommand };
+
+inline constexpr char kSecretsDir[] = "/run/secrets";            // the default target directory
+inline constexpr char kSecretsReadyMarker[] = ".maestro-ready";  // in kSecretsDir, after delivery
+
+struct Secret {
+  std::string name;  // the key under `secrets:`
+  SecretSource source = SecretSource::kFile;
+  std::string file;                  // kFile: as written (relative to the environment's base_dir)
+  std::string variable;              // kEnvironment: the variable's name
+  std::vector<std::string> command;  // kCommand: argv, argv[0] searched in PATH
+  int line = 0;
+  int column = 0;
+  // Filled by config::ResolveSecrets (never by the loader). Never print `value`.
+  std::optional<std::string> value;
+  // A salted hash of the value (16 hex digits; config::SecretFingerprint), "" until resolved.
+  std::string fingerprint;
+};
+
+// A secret a container needs (`secrets:` of a service or instance).
+struct SecretMount {
+  std::string name;    // the secret's name (Environment::secrets)
+  std::string target;  // absolute path in the container; default kSecretsDir + "/" + name
+  int mode = 0400;
+  std::optional<int64_t> uid, gid;  // owner; default root
+  std::string fingerprint;          // the secret's, copied by config::ResolveSecrets
+};
+
 // One container (an instance of a service), docs/environment.md#instances.
 struct Instance {
   std::string name;  // container name, globally unique
@@ -276,6 +306,8 @@ struct Instance {
   std::map<std::string, std::vector<Check>> lifecycle;
   // The service's `update: role:` probe resolved for this container (ports, ship ip).
   std::optional<Check> role_probe;
+  // Secrets delivered after start (service's, overridden by name by the instance's), by target.
+  std::vector<SecretMount> secrets;
   int line = 0;  // position of the instance's key in the YAML file
   int column = 0;
 
@@ -399,6 +431,7 @@ struct Environment {
   std::vector<AuditConfig> audit;
   std::vector<Network> networks;     // top-level `networks:`, in YAML order
   std::vector<NamedVolume> volumes;  // top-level `volumes:`, in YAML order
+  std::vector<Secret> secrets;       // `secrets:`, in YAML order
 
   const Network* FindNetwork(const std::string& name) const;
   const NamedVolume* FindVolume(const std::string& name) const;
@@ -406,6 +439,7 @@ struct Environment {
   const Service* FindService(const std::string& name) const;
   const Instance* FindInstance(const std::string& name) const;
   const Registry* FindRegistry(const std::string& name) const;
+  const Secret* FindSecret(const std::string& name) const;  // linear: there are few
   // Forget the name indexes (after renaming or reordering elements in place).
   void InvalidateIndex();
 

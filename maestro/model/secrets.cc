@@ -23,5 +23,17 @@ std::string QuoteValue(absl::string_view name, absl::string_view value) {
   return absl::StrCat("'", MaskedValue(name, value), "'");
 }
 
+std::string Redact(absl::string_view text, const std::vector<std::string>& values) {
+  std::string out(text);
+  for (const std::string& value : values) {
+    if (value.empty()) continue;
+    for (size_t at = out.find(value); at != std::string::npos;
+         at = out.find(value, at + sizeof(kMaskedValue) - 1)) {
+      out.replace(at, value.size(), kMaskedValue);
+    }
+  }
+  return out;
+}
+
 }  // namespace model
 }  // namespace maestro

@@ -23,6 +23,14 @@ TEST(SecretsTest, MaskAndQuote) {
   EXPECT_EQ(QuoteValue("MODE", "fast"), "'fast'");
 }
 
+TEST(SecretsTest, RedactReplacesEveryOccurrenceOfEveryValue) {
+  EXPECT_EQ(Redact("a hunter2 b hunter2 s3cr", {"hunter2", "s3cr", ""}),
+            "a ******** b ******** ********");
+  EXPECT_EQ(Redact("nothing here", {"x1y2"}), "nothing here");
+  // A value that contains the mask itself cannot loop.
+  EXPECT_EQ(Redact("**", {"*"}), "****************");
+}
+
 }  // namespace
 }  // namespace model
 }  // namespace maestro

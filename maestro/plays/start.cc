@@ -15,6 +15,7 @@
 #include "maestro/docker/registry_auth.h"
 #include "maestro/plays/plays_internal.h"
 #include "maestro/plays/resources.h"
+#include "maestro/plays/secrets_delivery.h"
 #include "maestro/spec/container_spec.h"
 #include "maestro/ui/table_sink.h"
 
@@ -239,6 +240,13 @@ absl::Status CreateOrAdopt(PlayRunner& run, const Target& t, docker::DockerClien
   if (absl::Status ready = EnsureResources(*run.world().env, inst, client); !ready.ok()) {
     return FailRow(run, t.row, "failed", ready);
   }
+  // With secrets the entrypoint is wrapped (docs/architecture.md#secrets): it needs the image's.
+  nlohmann::json image_config;
+  if (!inst.secrets.empty()) {
+    absl::StatusOr<docker::ImageInspect> image = client.InspectImage(inst.image);
+    if (!image.ok()) return FailRow(run, t.row, "failed", image.status());
+    image_config = image->config;
+  }
   absl::StatusOr<docker::CreateContainerResult> created;
   {
     // The create bodies alive at once share one budget (each can carry thousands of link
@@ -249,7 +257,9 @@ absl::Status CreateOrAdopt(PlayRunner& run, const Target& t, docker::DockerClien
       return FailRow(run, t.row, "interrupted",
                      absl::CancelledError("interrupted before the container was created"));
     }
-    created = client.CreateContainer(name, spec::BuildCreateBody(inst, *t.ship, *api));
+    nlohmann::json body = spec::BuildCreateBody(inst, *t.ship, *api);
+    spec::WrapEntrypointForSecrets(body, inst, image_config);
+    created = client.CreateContainer(name, body);
   }
   if (created.ok()) {
     // Its other networks are joined before it starts (the primary one came with the create).
@@ -341,6 +351,17 @@ absl::Status PrepareOne(PlayRunner& run, const Target& t, const StartFlags& flag
                 Tone::kInfo);
       slot.summary = "already running; configuration changed";
     }
+    if (!inst.secrets.empty()) {
+      // Restarted by its restart policy: its tmpfs came back empty. Deliver them again.
+      absl::StatusOr<bool> delivered = SecretsDelivered(*client, c.id, *run.world().clock);
+      if (delivered.ok() && !*delivered) {
+        absl::Status again = DeliverSecrets(*client, c.id, *run.world().env, inst,
+                                            *run.world().clock, cancel.flag());
+        if (!again.ok()) return FailRow(run, t.row, "secrets not delivered!", again);
+        sink.Note(t.row, "(secrets delivered again)", Tone::kInfo);
+        slot.summary = "already running; secrets delivered again";
+      }
+    }
     return absl::OkStatus();
   }
   slot.existing = std::move(*existing);
@@ -418,6 +439,19 @@ absl::Status LaunchOne(PlayRunner& run, const Target& t, const StartFlags& flags
                      absl::Status(started.code(), absl::StrCat(what, started.message(), fate)));
     }
     // No answer (or an error) but the daemon did start it: carry on as started.
+  }
+  if (!inst.secrets.empty()) {
+    // The wrapped entrypoint waits for them: the application starts once they are there.
+    sink.Pending(t.row, "delivering secrets...");
+    absl::Status delivered =
+        DeliverSecrets(*client, id, *run.world().env, inst, clock, cancel.flag());
+    if (!delivered.ok()) {
+      return FailRow(run, t.row, "secrets not delivered!",
+                     absl::Status(delivered.code(),
+                                  absl::StrCat(delivered.message(), " (container ", ShortId(id),
+                                               " waits ", spec::kSecretsWaitSeconds,
+                                               " s for them, then exits with code 70)")));
+    }
   }
 
   sink.Pending(t.row, "waiting for initialization...");

@@ -131,6 +131,28 @@ json HostConfig(const model::Instance& instance, absl::string_view api_version) 
   return hc;
 }
 
+// docs/architecture.md#secrets: a tmpfs at each directory that holds a secret (and at
+// /run/secrets, where the ready marker goes), and the secrets' names, targets, modes, owners and
+// salted fingerprints as the kSecretsLabel (never a value). The entrypoint wrap needs the image's
+// entrypoint, so it is WrapEntrypointForSecrets, applied by the start.
+void AddSecretMounts(const model::Instance& instance, json& body) {
+  if (instance.secrets.empty()) return;
+  json& tmpfs = body["HostConfig"]["Tmpfs"];
+  const std::string mode = SecretsDirMode(instance) == 0700 ? "mode=0700" : "mode=0711";
+  tmpfs[model::kSecretsDir] = mode;
+  json label = json::object();
+  for (const model::SecretMount& m : instance.secrets) {
+    tmpfs[m.target.substr(0, m.target.rfind('/'))] = mode;
+    char octal[8];
+    std::snprintf(octal, sizeof(octal), "%04o", m.mode);
+    json one = {{"fingerprint", m.fingerprint}, {"target", m.target}, {"mode", octal}};
+    if (m.uid) one["uid"] = *m.uid;
+    if (m.gid) one["gid"] = *m.gid;
+    label[m.name] = one;
+  }
+  body["Labels"][kSecretsLabel] = label.dump();
+}
+
 json BodyWithoutHash(const model::Instance& instance, absl::string_view api_version) {
   json body = json::object();
   if (instance.healthcheck) body["Healthcheck"] = HealthcheckJson(*instance.healthcheck);
@@ -158,6 +180,7 @@ json BodyWithoutHash(const model::Instance& instance, absl::string_view api_vers
     body["NetworkingConfig"] = {
         {"EndpointsConfig", {{primary.daemon_name, EndpointConfig(primary)}}}};
   }
+  AddSecretMounts(instance, body);
   return body;
 }
 
@@ -191,6 +214,58 @@ absl::Status CheckApiSupport(const model::Instance& instance, absl::string_view 
                      " (raise the ship's api_version, or remove the healthcheck)"));
   }
   return absl::OkStatus();
+}
+
+int SecretsDirMode(const model::Instance& instance) {
+  if (instance.username) return 0711;
+  for (const model::SecretMount& m : instance.secrets) {
+    if (m.uid || m.gid) return 0711;
+  }
+  return 0700;
+}
+
+std::string SecretsWaitScript(int max_seconds) {
+  const std::string marker = absl::StrCat(model::kSecretsDir, "/", model::kSecretsReadyMarker);
+  // Ten looks a second (one when `sleep` only takes whole seconds), at most max_seconds.
+  return absl::StrCat("i=0; while [ ! -e ", marker, " ]; do i=$((i+1)); if [ \"$i\" -gt ",
+                      max_seconds * 10, " ]; then echo \"maestro: secrets were not delivered to ",
+                      model::kSecretsDir, " within ", max_seconds,
+                      " s (maestro start delivers them; see docs/environment.md#secrets)\" >&2; "
+                      "exit 70; fi; sleep 0.1 2>/dev/null || { sleep 1; i=$((i+9)); }; done; "
+                      "exec \"$@\"");
+}
+
+void WrapEntrypointForSecrets(nlohmann::json& body, const model::Instance& instance,
+                              const nlohmann::json& image_config) {
+  if (instance.secrets.empty()) return;
+  auto strings = [](const json& j) {
+    std::vector<std::string> out;
+    if (j.is_array()) {
+      for (const json& s : j) {
+        if (s.is_string()) out.push_back(s.get<std::string>());
+      }
+    } else if (j.is_string()) {
+      out.push_back(j.get<std::string>());
+    }
+    return out;
+  };
+  auto field = [](const json& j, const char* key) -> json {
+    return j.is_object() && j.contains(key) ? j[key] : json();
+  };
+  // Docker's rules: an entrypoint in the body replaces the image's and drops the image's Cmd.
+  const bool own_entrypoint = body.contains("Entrypoint") && !body["Entrypoint"].is_null();
+  std::vector<std::string> argv =
+      strings(own_entrypoint ? body["Entrypoint"] : field(image_config, "Entrypoint"));
+  std::vector<std::string> cmd;
+  if (body.contains("Cmd") && !body["Cmd"].is_null()) {
+    cmd = strings(body["Cmd"]);
+  } else if (!own_entrypoint) {
+    cmd = strings(field(image_config, "Cmd"));
+  }
+  argv.insert(argv.end(), cmd.begin(), cmd.end());
+  body["Entrypoint"] = {"/bin/sh", "-c", SecretsWaitScript(kSecretsWaitSeconds),
+                        "maestro-secrets-wait"};
+  body["Cmd"] = argv;
 }
 
 std::string NormalizedImage(absl::string_view image) {

@@ -35,6 +35,10 @@ inline constexpr char kEnvironmentLabel[] = "maestro.environment";
 inline constexpr char kServiceLabel[] = "maestro.service";
 inline constexpr char kInstanceLabel[] = "maestro.instance";
 inline constexpr char kSpecHashLabel[] = "maestro.spec-hash";
+// JSON: secret name -> {fingerprint, target, mode, uid?, gid?}; never a value.
+inline constexpr char kSecretsLabel[] = "maestro.secrets";
+// How long a wrapped entrypoint waits for the secrets before it gives up (exit code 70).
+inline constexpr int kSecretsWaitSeconds = 120;
 
 // `Healthcheck` (Docker API 1.24+; start_period 1.29+, ignored by older daemons).
 inline constexpr char kHealthcheckMinApi[] = "1.24";
@@ -61,6 +65,20 @@ nlohmann::json HealthcheckJson(const model::Healthcheck& healthcheck);
 // instance, the feature and the version it needs (a healthcheck needs 1.24). Callers check
 // this before creating the container, so nothing is silently left out.
 absl::Status CheckApiSupport(const model::Instance& instance, absl::string_view api_version);
+
+// Secrets (docs/environment.md#secrets). BuildCreateBody gives an instance with secrets a tmpfs
+// at /run/secrets and at every directory of a target (HostConfig.Tmpfs, mode SecretsDirMode)
+// and the kSecretsLabel. WrapEntrypointForSecrets then makes the container's process wait for
+// maestro's delivery: Entrypoint becomes `/bin/sh -c SecretsWaitScript maestro-secrets-wait`
+// and Cmd the original entrypoint and command (the body's, else the image's `image_config`),
+// which the script runs with `exec "$@"` once /run/secrets/.maestro-ready exists. Not part of
+// the spec hash (it follows from the instance and the image). No-op without secrets.
+void WrapEntrypointForSecrets(nlohmann::json& body, const model::Instance& instance,
+                              const nlohmann::json& image_config);
+// 0700, or 0711 when the process may not run as root (`username`, or a secret with an owner).
+int SecretsDirMode(const model::Instance& instance);
+// The POSIX sh script of the wrapper: waits up to `max_seconds` for the ready marker.
+std::string SecretsWaitScript(int max_seconds);
 
 // "repo:tag" with the tag defaulted to latest (MaestroNG's get_image_details).
 std::string NormalizedImage(absl::string_view image);

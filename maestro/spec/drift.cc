@@ -182,6 +182,7 @@ class Differ {
     Lists();
     LogConfig();
     Healthcheck();
+    Secrets();
     return std::move(out_);
   }
 
@@ -219,6 +220,36 @@ class Differ {
     if (!parts.empty()) Add("env", absl::StrJoin(parts, "; "));
   }
 
+  // The kSecretsLabel of the container against the desired secrets: names and what changed,
+  // never a value ("secret db_password changed").
+  void Secrets() {
+    json want = json::object();
+    auto label = body_.find("Labels");
+    if (label != body_.end() && label->contains(kSecretsLabel)) {
+      want = json::parse((*label)[kSecretsLabel].get<std::string>(), nullptr, false);
+    }
+    json have = json::object();
+    auto it = actual_.labels.find(kSecretsLabel);
+    if (it != actual_.labels.end()) have = json::parse(it->second, nullptr, false);
+    if (!want.is_object()) want = json::object();
+    if (!have.is_object()) have = json::object();
+    for (auto w = want.begin(); w != want.end(); ++w) {
+      if (!have.contains(w.key())) {
+        Add("secrets", absl::StrCat("secret ", w.key(), " added"));
+        continue;
+      }
+      const json& h = have[w.key()];
+      if (Field(h, "fingerprint") != Field(w.value(), "fingerprint")) {
+        Add("secrets", absl::StrCat("secret ", w.key(), " changed"));
+      } else if (h != w.value()) {
+        Add("secrets", absl::StrCat("secret ", w.key(), " target, mode or owner changed"));
+      }
+    }
+    for (auto h = have.begin(); h != have.end(); ++h) {
+      if (!want.contains(h.key())) Add("secrets", absl::StrCat("secret ", h.key(), " removed"));
+    }
+  }
+
   void Command() {
     std::vector<std::string> have = Strings(Field(config_, "Cmd"));
     std::vector<std::string> want;
@@ -228,6 +259,12 @@ class Differ {
       want = Strings(Field(image_config_, "Cmd"));
     } else {
       return;  // the image's default, unknown here
+    }
+    // With secrets the container's Cmd is the original entrypoint and command behind the
+    // wait wrapper (WrapEntrypointForSecrets): the command is its tail.
+    if (!desired_.secrets.empty() && have.size() >= want.size() &&
+        std::equal(want.begin(), want.end(), have.end() - static_cast<long>(want.size()))) {
+      return;
     }
     if (want != have) {
       Add("command", absl::StrCat("is ", ListRepr(want), ", container runs ", ListRepr(have)));
@@ -319,8 +356,10 @@ class Differ {
     const json& labels = Field(body_, "Labels");
     for (auto it = labels.begin(); it != labels.end(); ++it) want[it.key()] = Str(it.value());
     want.erase(kSpecHashLabel);
+    want.erase(kSecretsLabel);  // Secrets() compares it
     std::map<std::string, std::string> have = actual_.labels;
     have.erase(kSpecHashLabel);
+    have.erase(kSecretsLabel);
     std::map<std::string, std::string> image_labels;
     const json& il = Field(image_config_, "Labels");
     if (il.is_object()) {

@@ -42,6 +42,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -64,6 +65,19 @@ struct FakeCall {
   std::string method;
   std::string target;
   bool operator==(const FakeCall& o) const { return method == o.method && target == o.target; }
+};
+
+// One exec as the host saw it: what ran, as whom, and what it got on its stdin (only through
+// StartExecInteractive).
+struct FakeExec {
+  std::string id;
+  std::string container;  // the container's name
+  std::vector<std::string> cmd;
+  std::string user;
+  bool attach_stdin = false;
+  std::string stdin_data;
+  bool stdin_closed = false;
+  std::optional<int64_t> exit_code;  // set once it ended
 };
 
 enum class FakeContainerState { kCreated, kRunning, kExited };
@@ -198,6 +212,7 @@ class FakeDockerHost : public docker::DockerClient {
   std::optional<FakeContainer> FindContainer(absl::string_view name_or_id) const;
   std::vector<FakeContainer> containers() const;  // sorted by name
   std::vector<docker::Event> events() const;      // everything emitted so far
+  std::vector<FakeExec> execs() const;            // in creation order
   bool HasImage(absl::string_view reference) const;
 
   // ---- DockerClient ----
@@ -222,6 +237,10 @@ class FakeDockerHost : public docker::DockerClient {
   absl::Status StartExec(absl::string_view exec_id, bool tty,
                          const docker::OutputCallback& callback,
                          const std::atomic<bool>* cancel) override;
+  // The process reads its stdin until CloseWrite; then it ends as ScriptExec says, and its output
+  // (multiplexed frames without a TTY) can be read.
+  absl::StatusOr<std::unique_ptr<docker::ExecStream>> StartExecInteractive(
+      absl::string_view exec_id, bool tty) override;
   absl::StatusOr<docker::ExecInspect> InspectExec(absl::string_view exec_id) override;
   absl::StatusOr<docker::ImageInspect> InspectImage(absl::string_view name) override;
   // Networks and named volumes (fake_docker_host_networks.cc): a create of a taken network
@@ -276,7 +295,14 @@ class FakeDockerHost : public docker::DockerClient {
     bool tty = false;
     bool running = false;
     std::optional<int64_t> exit_code;
+    std::string user;
+    bool attach_stdin = false;
+    std::string stdin_data;
+    bool stdin_closed = false;
   };
+  class ExecStreamImpl;
+  // The scripted end of exec `e` (ScriptExec): its exit code is set, its output returned.
+  void EndExecLocked(Exec& e, std::string* output, std::string* error_output);
   struct ExecScript {
     std::string container;
     std::string substring;
@@ -341,6 +367,7 @@ class FakeDockerHost : public docker::DockerClient {
   std::set<std::string> not_in_registry_;           // RemoveRegistryImage
   std::map<std::string, absl::Status> pull_errors_;
   std::map<std::string, Exec> execs_;
+  std::vector<std::string> exec_order_;
   std::vector<ExecScript> exec_scripts_;
   std::map<std::string, int> exit_on_start_;             // image (normalised) or name -> code
   std::map<std::string, int> ignores_sigterm_;           // image (normalised) or name -> 1

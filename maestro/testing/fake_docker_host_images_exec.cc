@@ -147,8 +147,11 @@ absl::StatusOr<std::string> FakeDockerHost::CreateExec(absl::string_view contain
   e.container_id = c->id;
   e.cmd = options.cmd;
   e.tty = options.tty;
+  e.user = options.user;
+  e.attach_stdin = options.attach_stdin;
   std::string id = e.id;
   execs_[id] = std::move(e);
+  exec_order_.push_back(id);
   return id;
 }
 
@@ -165,22 +168,7 @@ absl::Status FakeDockerHost::StartExec(absl::string_view exec_id, bool tty,
       return Error(404, absl::StatusCode::kNotFound, what,
                    absl::StrCat("No such exec instance: ", exec_id));
     }
-    Exec& e = it->second;
-    auto c = containers_.find(e.container_id);
-    std::string name = c == containers_.end() ? "" : c->second.name;
-    std::string cmdline = absl::StrJoin(e.cmd, " ");
-    int code = 0;
-    for (auto s = exec_scripts_.rbegin(); s != exec_scripts_.rend(); ++s) {
-      if ((s->container.empty() || s->container == name) &&
-          absl::StrContains(cmdline, s->substring)) {
-        code = s->exit_code;
-        output = s->output;
-        error_output = s->error_output;
-        break;
-      }
-    }
-    e.running = false;
-    e.exit_code = code;
+    EndExecLocked(it->second, &output, &error_output);
   }
   // A TTY exec has one raw stream.
   if (!output.empty() && !callback(docker::StdStream::kStdout, output)) return absl::OkStatus();
@@ -188,6 +176,121 @@ absl::Status FakeDockerHost::StartExec(absl::string_view exec_id, bool tty,
     callback(tty ? docker::StdStream::kStdout : docker::StdStream::kStderr, error_output);
   }
   return absl::OkStatus();
+}
+
+void FakeDockerHost::EndExecLocked(Exec& e, std::string* output, std::string* error_output) {
+  auto c = containers_.find(e.container_id);
+  std::string name = c == containers_.end() ? "" : c->second.name;
+  std::string cmdline = absl::StrJoin(e.cmd, " ");
+  int code = 0;
+  for (auto s = exec_scripts_.rbegin(); s != exec_scripts_.rend(); ++s) {
+    if ((s->container.empty() || s->container == name) &&
+        absl::StrContains(cmdline, s->substring)) {
+      code = s->exit_code;
+      *output = s->output;
+      *error_output = s->error_output;
+      break;
+    }
+  }
+  e.running = false;
+  e.exit_code = code;
+}
+
+// Writes go to the exec's recorded stdin; CloseWrite ends the process (EndExecLocked) and makes
+// its output readable, framed as the daemon frames a non-TTY exec.
+class FakeDockerHost::ExecStreamImpl : public docker::ExecStream {
+ public:
+  ExecStreamImpl(FakeDockerHost* host, std::string id, bool tty)
+      : host_(host), id_(std::move(id)), tty_(tty) {}
+
+  absl::Status Write(absl::string_view data, absl::Time /*deadline*/) override {
+    std::lock_guard<std::mutex> lock(host_->mu_);
+    auto it = host_->execs_.find(id_);
+    if (it == host_->execs_.end() || it->second.stdin_closed) {
+      return absl::FailedPreconditionError("exec stdin is closed");
+    }
+    it->second.stdin_data.append(data.data(), data.size());
+    return absl::OkStatus();
+  }
+  absl::StatusOr<size_t> Read(char* buf, size_t len, absl::Time /*deadline*/) override {
+    if (!ended_) {
+      // A process that never sees the end of its input never ends: the caller must close.
+      return absl::DeadlineExceededError("fake exec still reading its stdin");
+    }
+    size_t n = std::min(len, output_.size() - read_);
+    std::copy(output_.begin() + static_cast<long>(read_),
+              output_.begin() + static_cast<long>(read_ + n), buf);
+    read_ += n;
+    return n;
+  }
+  absl::Status CloseWrite(absl::Time /*deadline*/) override {
+    std::string out, err;
+    {
+      std::lock_guard<std::mutex> lock(host_->mu_);
+      auto it = host_->execs_.find(id_);
+      if (it == host_->execs_.end()) return absl::NotFoundError("no such exec");
+      it->second.stdin_closed = true;
+      host_->EndExecLocked(it->second, &out, &err);
+    }
+    Append(docker::StdStream::kStdout, out);
+    Append(tty_ ? docker::StdStream::kStdout : docker::StdStream::kStderr, err);
+    ended_ = true;
+    return absl::OkStatus();
+  }
+
+ private:
+  void Append(docker::StdStream stream, const std::string& data) {
+    if (data.empty()) return;
+    if (!tty_) {
+      const uint32_t n = static_cast<uint32_t>(data.size());
+      char header[8] = {static_cast<char>(stream == docker::StdStream::kStderr ? 2 : 1),
+                        0,
+                        0,
+                        0,
+                        static_cast<char>(n >> 24),
+                        static_cast<char>(n >> 16),
+                        static_cast<char>(n >> 8),
+                        static_cast<char>(n)};
+      output_.append(header, sizeof(header));
+    }
+    output_ += data;
+  }
+
+  FakeDockerHost* host_;
+  std::string id_;
+  bool tty_;
+  bool ended_ = false;
+  std::string output_;
+  size_t read_ = 0;
+};
+
+absl::StatusOr<std::unique_ptr<docker::ExecStream>> FakeDockerHost::StartExecInteractive(
+    absl::string_view exec_id, bool tty) {
+  std::string what = absl::StrCat("POST /exec/", exec_id, "/start");
+  MAESTRO_RETURN_IF_ERROR(Enter("StartExecInteractive", exec_id, what));
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = execs_.find(std::string(exec_id));
+  if (it == execs_.end()) {
+    return Error(404, absl::StatusCode::kNotFound, what,
+                 absl::StrCat("No such exec instance: ", exec_id));
+  }
+  it->second.running = true;
+  return std::unique_ptr<docker::ExecStream>(
+      std::make_unique<ExecStreamImpl>(this, std::string(exec_id), tty));
+}
+
+std::vector<FakeExec> FakeDockerHost::execs() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<FakeExec> out;
+  for (const std::string& id : exec_order_) {
+    auto it = execs_.find(id);
+    if (it == execs_.end()) continue;
+    const Exec& e = it->second;
+    auto c = containers_.find(e.container_id);
+    out.push_back(FakeExec{e.id, c == containers_.end() ? "" : c->second.name, e.cmd, e.user,
+                           e.attach_stdin, e.stdin_data, e.stdin_closed, e.exit_code});
+  }
+  return out;
 }
 
 absl::StatusOr<docker::ExecInspect> FakeDockerHost::InspectExec(absl::string_view exec_id) {
