@@ -1,9 +1,12 @@
 #include "maestro/config/dump.h"
 
 #include <cstdio>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "maestro/graph/container_graph.h"
 #include "maestro/model/secrets.h"
@@ -103,6 +106,44 @@ json DumpCheck(const model::Check& c) {
 
 namespace {
 
+// The container keys (docs/environment.md#container-keys), each only when set (older dumps
+// stay as they were), under its YAML name.
+void DumpContainerKeys(const model::ContainerOptions& o, json& j) {
+  if (!o.tmpfs.empty()) j["tmpfs"] = o.tmpfs;
+  if (!o.sysctls.empty()) j["sysctls"] = o.sysctls;
+  if (!o.group_add.empty()) j["group_add"] = o.group_add;
+  if (!o.devices.empty()) {
+    json devices = json::array();
+    for (const model::Device& d : o.devices) {
+      devices.push_back(absl::StrCat(d.host, ":", d.container, ":", d.permissions));
+    }
+    j["devices"] = devices;
+  }
+  for (auto [key, value] :
+       {std::pair<const char*, const std::optional<bool>*>{"read_only", &o.read_only},
+        {"init", &o.init},
+        {"tty", &o.tty},
+        {"stdin_open", &o.stdin_open}}) {
+    if (*value) j[key] = **value;
+  }
+  for (auto [key, value] :
+       {std::pair<const char*, const std::optional<int64_t>*>{"shm_size", &o.shm_size},
+        {"oom_score_adj", &o.oom_score_adj},
+        {"memory_reservation", &o.memory_reservation},
+        {"pids_limit", &o.pids_limit}}) {
+    if (*value) j[key] = **value;
+  }
+  for (auto [key, value] :
+       {std::pair<const char*, const std::optional<std::string>*>{"ipc", &o.ipc},
+        {"stop_signal", &o.stop_signal},
+        {"cpuset", &o.cpuset},
+        {"domainname", &o.domainname},
+        {"mac_address", &o.mac_address}}) {
+    if (*value) j[key] = **value;
+  }
+  if (o.entrypoint) j["entrypoint"] = *o.entrypoint;
+}
+
 json DumpInstanceWithDependencies(const model::Instance& c, const std::vector<std::string>& deps,
                                   const DumpOptions& options) {
   json ports = json::array();
@@ -180,6 +221,7 @@ json DumpInstanceWithDependencies(const model::Instance& c, const std::vector<st
             {"lifecycle", lifecycle},
             {"dependencies", deps},
             {"line", c.line}};
+  DumpContainerKeys(c.options, j);
   if (c.healthcheck) {  // only when configured (older dumps stay as they were)
     j["healthcheck"] = {{"test", c.healthcheck->test},
                         {"interval_ns", Optional(c.healthcheck->interval_ns)},

@@ -193,6 +193,38 @@ services:
   EXPECT_NE(clear.find("\"DB_PASSWORD=pw-value\""), std::string::npos);
 }
 
+TEST(DumpTest, ContainerKeysOnlyWhenSet) {
+  FakeFileReader files;
+  LoadInput in{"maestro.yaml",
+               "",
+               R"(
+name: t
+ships: {s: {ip: 10.0.0.1}}
+services:
+  app:
+    image: app
+    read_only: true
+    instances:
+      a-1: {ship: s, tmpfs: "/run:size=1k", devices: [/dev/fuse], stop_signal: term, shm_size: 1m}
+      a-2: {ship: s, read_only: false}
+)",
+               {}};
+  auto r = LoadEnvironment(in, files);
+  ASSERT_TRUE(r.ok()) << r.status();
+  nlohmann::json j = DumpEnvironment(r->environment, {"a-1", "a-2"});
+  const nlohmann::json& a1 = j["instances"][0];
+  EXPECT_EQ(a1["tmpfs"], nlohmann::json::parse(R"({"/run": "size=1024"})"));
+  EXPECT_EQ(a1["devices"], nlohmann::json::parse(R"(["/dev/fuse:/dev/fuse:rwm"])"));
+  EXPECT_EQ(a1["stop_signal"], "SIGTERM");
+  EXPECT_EQ(a1["shm_size"], 1048576);
+  EXPECT_EQ(a1["read_only"], true);
+  const nlohmann::json& a2 = j["instances"][1];
+  EXPECT_EQ(a2["read_only"], false);
+  for (const char* key : {"tmpfs", "devices", "stop_signal", "shm_size", "init", "entrypoint"}) {
+    EXPECT_FALSE(a2.contains(key)) << key;
+  }
+}
+
 }  // namespace
 }  // namespace config
 }  // namespace maestro

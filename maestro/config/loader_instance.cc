@@ -61,7 +61,7 @@ void Loader::LoadInstance(const YamlNode& service_node, model::Service& service,
                        node.KindName()));
     return;
   }
-  CheckKeys(node, kInstanceKeys, absl::StrCat(" in instance '", c.name, "'"));
+  CheckKeys(node, WithContainerKeys(kInstanceKeys), absl::StrCat(" in instance '", c.name, "'"));
   size_t errors_before = errors_.size();
 
   // Ship.
@@ -122,6 +122,7 @@ void Loader::LoadInstance(const YamlNode& service_node, model::Service& service,
   LoadLabels(node, c);
   LoadHealthcheck(service_node, node, c);
   LoadInstanceSecrets(service_node, node, c);
+  LoadContainerKeys(service_node, node, c);
   c.hostname = c.net ? "" : c.name;
 
   if (errors_.size() == errors_before) {

@@ -9,6 +9,7 @@
 //   loader_networks.cc  top-level networks and named volumes, instance `networks:`.
 //   loader_update.cc    service_defaults and the `update:` policy.
 //   loader_secrets.cc   top-level secrets and the secrets of services and instances.
+//   loader_container_keys.cc  the Compose-style container keys (tmpfs, read_only, ...).
 // Every problem is recorded as a Diagnostic at the YAML node it is about; Load() turns them
 // into one Status. Thread-compatible: one Loader per load.
 #ifndef MAESTRO_CONFIG_LOADER_INTERNAL_H_
@@ -39,6 +40,10 @@ using EnvMap = std::map<std::string, std::optional<std::string>>;
 using Kind = YamlNode::Kind;
 
 bool Contains(const std::vector<std::string>& v, const std::string& s);
+// The Compose-style container keys (loader_container_keys.cc), valid on services and
+// instances; WithContainerKeys appends them to a list of known keys.
+const std::vector<std::string>& ContainerKeyNames();
+std::vector<std::string> WithContainerKeys(std::vector<std::string> keys);
 // A YAML value as JSON (strings as Python's str() of the scalar).
 nlohmann::json ToJson(const YamlNode& node);
 
@@ -123,6 +128,12 @@ class Loader {
   void LoadSecrets(const YamlNode* node);
   // `secrets:` of the service, overridden by name by the instance's.
   void LoadInstanceSecrets(const YamlNode& service_node, const YamlNode& node, model::Instance& c);
+  // --- container keys: tmpfs, read_only, init, ... (loader_container_keys.cc) --------------
+  // The instance's value of each key, else the service's. Runs after LoadLimits (cpu_shares).
+  void LoadContainerKeys(const YamlNode& service_node, const YamlNode& node, model::Instance& c);
+  void LoadTmpfs(const YamlNode& node, model::ContainerOptions& o);
+  // A non-null, non-bool scalar as text.
+  std::optional<std::string> Word(const YamlNode& node, const std::string& what);
 
   // --- lifecycle checks (loader_checks.cc) -------------------------------------------------
   void LoadLifecycle(const YamlNode* service_lc, const YamlNode* instance_lc,

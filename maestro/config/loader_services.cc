@@ -150,7 +150,8 @@ void Loader::LoadService(const YamlNode& key, const YamlNode& node) {
                                                    node.KindName()));
     return;
   }
-  CheckKeys(node, kServiceKeys, absl::StrCat(" in service '", service.name, "'"));
+  CheckKeys(node, WithContainerKeys(kServiceKeys),
+            absl::StrCat(" in service '", service.name, "'"));
   size_t errors_before = errors_.size();
   if (const YamlNode* n = node.Find("image"); n && !n->IsNull()) {
     if (auto s = String(*n, "image")) {

@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "maestro/model/container_options.h"
 #include "maestro/model/env_vars.h"
 #include "maestro/model/secrets.h"
 #include "nlohmann/json.hpp"
@@ -301,6 +302,8 @@ struct Instance {
   std::optional<std::map<std::string, std::string>> labels;  // list form -> empty values
   // Service `healthcheck:` overridden per key by the instance's; nullopt when neither has one.
   std::optional<Healthcheck> healthcheck;
+  // The Compose-style keys (tmpfs, read_only, init, ...): service value, or the instance's.
+  ContainerOptions options;
   std::string hostname;  // the container name, or "" when `net` is set
   // state (pre-start, running, pre-stop, stopped, ...) -> checks (service's first).
   std::map<std::string, std::vector<Check>> lifecycle;

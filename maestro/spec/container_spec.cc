@@ -4,11 +4,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "maestro/docker/docker_types.h"
 #include "maestro/model/env_contract.h"
@@ -70,6 +72,40 @@ json Labels(const model::Instance& instance) {
   return out;
 }
 
+// The Compose-style keys (model::ContainerOptions) that go in the top-level Config.
+void AddContainerKeysConfig(const model::ContainerOptions& o, json& body) {
+  if (o.entrypoint) body["Entrypoint"] = *o.entrypoint;
+  if (o.tty) body["Tty"] = *o.tty;
+  if (o.stdin_open) body["OpenStdin"] = *o.stdin_open;
+  if (o.domainname) body["Domainname"] = *o.domainname;
+  if (o.mac_address) body["MacAddress"] = *o.mac_address;
+  if (o.stop_signal) body["StopSignal"] = *o.stop_signal;
+}
+
+// ... and those that go in HostConfig.
+void AddContainerKeysHostConfig(const model::ContainerOptions& o, json& hc) {
+  if (!o.tmpfs.empty()) hc["Tmpfs"] = o.tmpfs;
+  if (o.read_only) hc["ReadonlyRootfs"] = *o.read_only;
+  if (o.init) hc["Init"] = *o.init;
+  if (o.shm_size) hc["ShmSize"] = *o.shm_size;
+  if (!o.sysctls.empty()) hc["Sysctls"] = o.sysctls;
+  if (!o.devices.empty()) {
+    json devices = json::array();
+    for (const model::Device& d : o.devices) {
+      devices.push_back({{"PathOnHost", d.host},
+                         {"PathInContainer", d.container},
+                         {"CgroupPermissions", d.permissions}});
+    }
+    hc["Devices"] = devices;
+  }
+  if (!o.group_add.empty()) hc["GroupAdd"] = o.group_add;
+  if (o.ipc) hc["IpcMode"] = *o.ipc;
+  if (o.oom_score_adj) hc["OomScoreAdj"] = *o.oom_score_adj;
+  if (o.cpuset) hc["CpusetCpus"] = *o.cpuset;
+  if (o.memory_reservation) hc["MemoryReservation"] = *o.memory_reservation;
+  if (o.pids_limit) hc["PidsLimit"] = *o.pids_limit;
+}
+
 json HostConfig(const model::Instance& instance, absl::string_view api_version) {
   json hc = json::object();
   json binds = json::array();
@@ -128,6 +164,7 @@ json HostConfig(const model::Instance& instance, absl::string_view api_version) 
     hc["CpuShares"] = *instance.limits.cpu;
   }
   if (instance.pid) hc["PidMode"] = *instance.pid;
+  AddContainerKeysHostConfig(instance.options, hc);
   return hc;
 }
 
@@ -173,6 +210,7 @@ json BodyWithoutHash(const model::Instance& instance, absl::string_view api_vers
     body["CpuShares"] = *instance.limits.cpu;
   }
   if (instance.workdir) body["WorkingDir"] = *instance.workdir;
+  AddContainerKeysConfig(instance.options, body);
   body["Labels"] = Labels(instance);
   body["HostConfig"] = HostConfig(instance, api_version);
   if (!instance.networks.empty()) {
@@ -212,6 +250,31 @@ absl::Status CheckApiSupport(const model::Instance& instance, absl::string_view 
         absl::StrCat("instance ", instance.name, " has a healthcheck, which needs Docker API ",
                      kHealthcheckMinApi, " or newer; the ship uses API ", api_version,
                      " (raise the ship's api_version, or remove the healthcheck)"));
+  }
+  // The container keys that older daemons would ignore: every one too new, in one message.
+  const model::ContainerOptions& o = instance.options;
+  const std::vector<std::pair<bool, std::pair<const char*, const char*>>> gates = {
+      {!o.tmpfs.empty(), {"tmpfs", "1.22"}},
+      {o.init.has_value(), {"init", "1.25"}},
+      {o.shm_size.has_value(), {"shm_size", "1.22"}},
+      {!o.sysctls.empty(), {"sysctls", "1.24"}},
+      {!o.group_add.empty(), {"group_add", "1.20"}},
+      {o.stop_signal.has_value(), {"stop_signal", "1.21"}},
+      {o.oom_score_adj.has_value(), {"oom_score_adj", "1.22"}},
+      {o.cpuset.has_value(), {"cpuset", "1.19"}},
+      {o.memory_reservation.has_value(), {"memory_reservation", "1.21"}},
+      {o.pids_limit.has_value(), {"pids_limit", "1.23"}}};
+  std::vector<std::string> too_new;
+  for (const auto& [used, key_min] : gates) {
+    if (used && !ApiAtLeast(api_version, key_min.second)) {
+      too_new.push_back(absl::StrCat(key_min.first, " (API ", key_min.second, ")"));
+    }
+  }
+  if (!too_new.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("instance ", instance.name, " sets ", absl::StrJoin(too_new, ", "),
+                     ", which the ship's Docker API ", api_version,
+                     " does not have (raise the ship's api_version, or remove the key)"));
   }
   return absl::OkStatus();
 }

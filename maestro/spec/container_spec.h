@@ -14,7 +14,9 @@
 //     deprecated since 1.18 and ignored by modern daemons); below 1.18 it stays top level.
 //   * LxcConf is sent only for API < 1.22 (the LXC driver is gone since Docker 1.10).
 //   * NetworkMode "default" is sent when `net` is unset and the API is above 1.19 (as docker-py).
-//   * PidMode comes from `pid` (not supported by MaestroNG 0.8.3).
+//   * PidMode comes from `pid` (not supported by MaestroNG 0.8.3), and the Compose-style keys
+//     (model::ContainerOptions: tmpfs, read_only, init, ...) map to their Engine API fields
+//     (Tmpfs, ReadonlyRootfs, Init, ...; docs/environment.md#container-keys).
 //   * Labels also carry maestro's own labels (kEnvironmentLabel, ...), which override user labels
 //     of the same name.
 //
@@ -62,7 +64,9 @@ std::string SpecHash(const model::Instance& instance, const model::Ship& ship);
 nlohmann::json HealthcheckJson(const model::Healthcheck& healthcheck);
 
 // What BuildCreateBody would have to drop for `api_version`: FailedPrecondition naming the
-// instance, the feature and the version it needs (a healthcheck needs 1.24). Callers check
+// instance, the feature and the version it needs (a healthcheck needs 1.24; init 1.25, sysctls
+// 1.24, pids_limit 1.23, tmpfs/shm_size/oom_score_adj 1.22, stop_signal/memory_reservation
+// 1.21, group_add 1.20, cpuset 1.19). Callers check
 // this before creating the container, so nothing is silently left out.
 absl::Status CheckApiSupport(const model::Instance& instance, absl::string_view api_version);
 

@@ -13,6 +13,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "maestro/model/secrets.h"
+#include "maestro/spec/drift_container_keys.h"
 
 namespace maestro::spec {
 namespace {
@@ -183,6 +184,9 @@ class Differ {
     LogConfig();
     Healthcheck();
     Secrets();
+    for (Difference& d : DiffContainerKeys(desired_.options, config_, have_hc_)) {
+      out_.push_back(std::move(d));
+    }
     return std::move(out_);
   }
 

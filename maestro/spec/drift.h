@@ -41,7 +41,8 @@ struct Difference {
   // What differs: "image", "env", "command", "user", "workdir", "hostname", "ports",
   // "volumes", "limits", "restart policy", "labels", "privileges", "network", "dns",
   // "extra hosts", "links", "volumes_from", "security options", "ulimits", "log config",
-  // "pid mode", "healthcheck", "configuration".
+  // "pid mode", "healthcheck", the container keys by name ("tmpfs", "read_only", "init",
+  // ...; drift_container_keys.h), "configuration".
   std::string what;
   // Why, for a user: "DB_HOST changed from \"a\" to \"b\"; FOO added".
   std::string detail;

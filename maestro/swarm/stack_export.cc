@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "maestro/model/env_contract.h"
 #include "maestro/spec/container_spec.h"
 #include "nlohmann/json.hpp"
@@ -126,7 +127,8 @@ class InstanceExporter {
     WritePorts();
     Take(body, "Volumes");  // anonymous volumes and bind targets: written with the binds
     Take(hc, "Binds");
-    WriteVolumes();
+    WriteVolumes(Take(hc, "Tmpfs"));
+    WriteContainerKeys(body, hc);
     if (json v = Take(hc, "CapAdd"); v.is_array()) {
       w_.Line(2, absl::StrCat("cap_add: ", FlowList(v.get<std::vector<std::string>>())));
     }
@@ -145,7 +147,7 @@ class InstanceExporter {
     WriteNetwork(Take(hc, "NetworkMode"));
     json restart = Take(hc, "RestartPolicy");
     json memory = Take(hc, "Memory");
-    WriteDeploy(restart, memory);
+    WriteDeploy(restart, memory, Take(hc, "MemoryReservation"));
 
     // What has no Swarm equivalent.
     if (json v = Take(hc, "Links"); v.is_array() && !v.empty()) {
@@ -270,7 +272,56 @@ class InstanceExporter {
     }
   }
 
-  void WriteVolumes() {
+  // The container keys (docs/environment.md#container-keys) Compose 3.8 has for Swarm services;
+  // the rest are gaps. tmpfs is written with the volumes, memory_reservation with deploy.
+  void WriteContainerKeys(json& body, json& hc) {
+    if (json v = Take(body, "Entrypoint"); v.is_array()) {
+      w_.Line(2, absl::StrCat("entrypoint: ", FlowList(v.get<std::vector<std::string>>())));
+    }
+    for (auto [field, key] : std::vector<std::pair<const char*, const char*>>{
+             {"Tty", "tty"}, {"OpenStdin", "stdin_open"}}) {
+      if (json v = Take(body, field); v.is_boolean()) {
+        w_.Line(2, absl::StrCat(key, ": ", v.get<bool>() ? "true" : "false"));
+      }
+    }
+    if (json v = Take(body, "StopSignal"); v.is_string()) {
+      w_.Line(2, absl::StrCat("stop_signal: ", Value(v.get<std::string>())));
+    }
+    for (auto [field, key] : std::vector<std::pair<const char*, const char*>>{
+             {"ReadonlyRootfs", "read_only"}, {"Init", "init"}}) {
+      if (json v = Take(hc, field); v.is_boolean()) {
+        w_.Line(2, absl::StrCat(key, ": ", v.get<bool>() ? "true" : "false"));
+      }
+    }
+    if (json v = Take(hc, "Sysctls"); v.is_object() && !v.empty()) {
+      w_.Line(2, "sysctls:");
+      for (const auto& [k, value] : v.items()) {
+        w_.Line(3, absl::StrCat(Key(k), ": ", Value(value.get<std::string>())));
+      }
+    }
+    const std::vector<std::pair<const char*, const char*>> gaps = {{"Domainname", "domainname"},
+                                                                   {"MacAddress", "mac_address"}};
+    for (auto [field, key] : gaps) {
+      if (!Take(body, field).is_null()) {
+        Report(key,
+               "Swarm services cannot set it (Compose 3.8 for `docker stack deploy` has no "
+               "such key); dropped");
+      }
+    }
+    const std::vector<std::pair<const char*, const char*>> hc_gaps = {
+        {"ShmSize", "shm_size"},    {"Devices", "devices"},           {"GroupAdd", "group_add"},
+        {"IpcMode", "ipc"},         {"OomScoreAdj", "oom_score_adj"}, {"CpusetCpus", "cpuset"},
+        {"PidsLimit", "pids_limit"}};
+    for (auto [field, key] : hc_gaps) {
+      if (!Take(hc, field).is_null()) {
+        Report(key,
+               "ignored by `docker stack deploy` (Compose 3.8 for Swarm has no such key); "
+               "dropped");
+      }
+    }
+  }
+
+  void WriteVolumes(const json& tmpfs) {
     std::set<std::string> bind_targets;
     for (const model::Bind& b : i_.volumes) bind_targets.insert(b.target);
     bool header = false;
@@ -309,6 +360,27 @@ class InstanceExporter {
       start();
       w_.Line(3, "- type: volume");
       w_.Line(4, absl::StrCat("target: ", Value(path)));
+    }
+    // tmpfs mounts: Compose 3.8 takes their size; mode and flags are gaps.
+    if (!tmpfs.is_object()) return;
+    for (const auto& [path, options] : tmpfs.items()) {
+      start();
+      w_.Line(3, "- type: tmpfs");
+      w_.Line(4, absl::StrCat("target: ", Value(path)));
+      std::vector<std::string> dropped;
+      for (absl::string_view opt :
+           absl::StrSplit(options.get<std::string>(), ',', absl::SkipEmpty())) {
+        if (absl::ConsumePrefix(&opt, "size=")) {
+          w_.Line(4, "tmpfs:");
+          w_.Line(5, absl::StrCat("size: ", opt));
+        } else {
+          dropped.emplace_back(opt);
+        }
+      }
+      if (!dropped.empty()) {
+        Report(absl::StrCat("tmpfs.", path), absl::StrCat("Compose 3.8 takes only a tmpfs size; ",
+                                                          absl::StrJoin(dropped, ","), " dropped"));
+      }
     }
   }
 
@@ -361,7 +433,7 @@ class InstanceExporter {
                         "` has no Swarm equivalent; the task joins the stack's overlay network"));
   }
 
-  void WriteDeploy(const json& restart, const json& memory) {
+  void WriteDeploy(const json& restart, const json& memory, const json& reservation) {
     w_.Line(2, "deploy:");
     w_.Line(3, "replicas: 1");
     if (!relaxed_) {
@@ -396,10 +468,16 @@ class InstanceExporter {
         w_.Line(4, absl::StrCat("max_attempts: ", retries));
       }
     }
-    if (memory.is_number_integer()) {
+    if (memory.is_number_integer() || reservation.is_number_integer()) {
       w_.Line(3, "resources:");
+    }
+    if (memory.is_number_integer()) {
       w_.Line(4, "limits:");
       w_.Line(5, absl::StrCat("memory: ", Value(absl::StrCat(memory.get<int64_t>()))));
+    }
+    if (reservation.is_number_integer()) {
+      w_.Line(4, "reservations:");
+      w_.Line(5, absl::StrCat("memory: ", Value(absl::StrCat(reservation.get<int64_t>()))));
     }
     w_.Line(3, "labels:");
     auto env = i_.env.find(env_contract::kEnvironmentName);

@@ -205,5 +205,57 @@ services:
   EXPECT_THAT(b.status().message(), HasSubstr("-weird: not a valid Swarm service name"));
 }
 
+// The container keys (docs/environment.md#container-keys): what Compose 3.8 has for Swarm is
+// written, the rest are gaps, so nothing is dropped silently.
+TEST(StackExportTest, ContainerKeysMappedOrListedAsGaps) {
+  model::Environment env = Load(R"(
+name: keys
+ships: {ship1: {ip: 10.0.0.1}}
+services:
+  app:
+    image: app:1
+    read_only: true
+    init: true
+    instances:
+      app-1:
+        ship: ship1
+        tmpfs: ["/run:size=64m,mode=1777", /cache]
+        entrypoint: [/bin/sh, -c]
+        tty: true
+        stdin_open: false
+        stop_signal: quit
+        sysctls: {net.core.somaxconn: 1024}
+        memory_reservation: 32m
+        shm_size: 16m
+        devices: [/dev/fuse]
+        group_add: [audio]
+        ipc: host
+        oom_score_adj: 10
+        cpuset: "0"
+        pids_limit: 100
+        domainname: example.org
+        mac_address: "02:42:ac:11:00:99"
+)");
+  absl::StatusOr<StackExport> e = ExportSwarmStack(env, All(env), {});
+  ASSERT_TRUE(e.ok()) << e.status();
+  for (const char* line :
+       {"    entrypoint: [\"/bin/sh\", \"-c\"]\n", "    tty: true\n", "    stdin_open: false\n",
+        "    stop_signal: \"SIGQUIT\"\n", "    read_only: true\n", "    init: true\n",
+        "    sysctls:\n      \"net.core.somaxconn\": \"1024\"\n",
+        "      - type: tmpfs\n        target: \"/cache\"\n",
+        "      - type: tmpfs\n        target: \"/run\"\n        tmpfs:\n          size: 67108864\n",
+        "        reservations:\n          memory: \"33554432\"\n"}) {
+    EXPECT_THAT(e->yaml, HasSubstr(line)) << e->yaml;
+  }
+  std::string gaps = absl::StrJoin(GapLines(*e), "\n");
+  EXPECT_THAT(gaps, HasSubstr("app-1: tmpfs./run: Compose 3.8 takes only a tmpfs size; mode=1777 "
+                              "dropped"));
+  for (const char* key : {"shm_size", "devices", "group_add", "ipc", "oom_score_adj", "cpuset",
+                          "pids_limit", "domainname", "mac_address"}) {
+    EXPECT_THAT(gaps, HasSubstr(absl::StrCat("app-1: ", key, ": "))) << gaps;
+  }
+  EXPECT_THAT(gaps, Not(HasSubstr("no Swarm mapping yet"))) << gaps;
+}
+
 }  // namespace
 }  // namespace maestro::swarm
