@@ -201,6 +201,61 @@ std::string SpecHash(const model::Instance& instance, const model::Ship& ship) {
   return absl::StrCat("v1:", hex);
 }
 
+std::string SpecLabelValue(const nlohmann::json& body) {
+  json copy = body;
+  if (copy.contains("Labels") && copy["Labels"].is_object()) {
+    copy["Labels"].erase(kSpecLabel);
+    copy["Labels"].erase(kPreviousSpecLabel);
+  }
+  std::string out = copy.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (out.size() > kMaxSpecLabelBytes) return json{{"Omitted", out.size()}}.dump();
+  return out;
+}
+
+std::string PreviousSpecLabelValue(const std::map<std::string, std::string>& old_labels,
+                                   absl::string_view old_image_id) {
+  auto it = old_labels.find(kSpecLabel);
+  if (it == old_labels.end() || it->second.empty()) return "";
+  json spec = json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+  if (!spec.is_object()) return "";
+  if (!spec.contains("Omitted") && !old_image_id.empty()) {
+    spec["ImageId"] = std::string(old_image_id);
+  }
+  return spec.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void AddSpecLabels(nlohmann::json& body, const std::string& previous) {
+  std::string own = SpecLabelValue(body);
+  body["Labels"][kSpecLabel] = own;
+  if (!previous.empty()) body["Labels"][kPreviousSpecLabel] = previous;
+}
+
+absl::StatusOr<RecordedSpec> ParseRecordedSpec(absl::string_view label) {
+  json spec = json::parse(label.begin(), label.end(), nullptr, /*allow_exceptions=*/false);
+  if (!spec.is_object()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the ", kPreviousSpecLabel, " label is not a JSON object"));
+  }
+  if (spec.contains("Omitted")) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the previous spec was not recorded: it was ",
+                     spec["Omitted"].is_number() ? spec["Omitted"].dump() : std::string("too many"),
+                     " bytes, above the ", kMaxSpecLabelBytes, "-byte bound of the ",
+                     kPreviousSpecLabel, " label"));
+  }
+  if (!spec.contains("Image") || !spec["Image"].is_string()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the ", kPreviousSpecLabel, " label names no image"));
+  }
+  RecordedSpec out;
+  if (spec.contains("ImageId") && spec["ImageId"].is_string()) {
+    out.image_id = spec["ImageId"].get<std::string>();
+  }
+  spec.erase("ImageId");
+  out.body = std::move(spec);
+  return out;
+}
+
 nlohmann::json BuildCreateBody(const model::Instance& instance, const model::Ship& ship,
                                absl::string_view api_version) {
   json body = BodyWithoutHash(instance, api_version);

@@ -22,9 +22,12 @@
 #ifndef MAESTRO_SPEC_CONTAINER_SPEC_H_
 #define MAESTRO_SPEC_CONTAINER_SPEC_H_
 
+#include <cstddef>
+#include <map>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "maestro/model/environment.h"
 #include "nlohmann/json.hpp"
@@ -35,6 +38,15 @@ inline constexpr char kEnvironmentLabel[] = "maestro.environment";
 inline constexpr char kServiceLabel[] = "maestro.service";
 inline constexpr char kInstanceLabel[] = "maestro.instance";
 inline constexpr char kSpecHashLabel[] = "maestro.spec-hash";
+// The create body a container was made from (compact JSON, SpecLabelValue), and the one of the
+// container it replaced (PreviousSpecLabelValue), which `maestro rollback` re-creates it from.
+// Neither is part of the spec hash nor of drift's label comparison.
+inline constexpr char kSpecLabel[] = "maestro.spec";
+inline constexpr char kPreviousSpecLabel[] = "maestro.previous-spec";
+// The bound on a recorded spec (kSpecLabel; kPreviousSpecLabel adds the image id to it). A
+// larger body (thousands of link variables) is recorded as {"Omitted":<bytes>} instead: the
+// container works as usual, and a rollback to it is refused with the size in the message.
+inline constexpr size_t kMaxSpecLabelBytes = 32 * 1024;
 
 // `Healthcheck` (Docker API 1.24+; start_period 1.29+, ignored by older daemons).
 inline constexpr char kHealthcheckMinApi[] = "1.24";
@@ -61,6 +73,32 @@ nlohmann::json HealthcheckJson(const model::Healthcheck& healthcheck);
 // instance, the feature and the version it needs (a healthcheck needs 1.24). Callers check
 // this before creating the container, so nothing is silently left out.
 absl::Status CheckApiSupport(const model::Instance& instance, absl::string_view api_version);
+
+// The kSpecLabel value for a create body: the body (without the kSpecLabel and
+// kPreviousSpecLabel labels) as compact JSON, or {"Omitted":<bytes>} above kMaxSpecLabelBytes.
+std::string SpecLabelValue(const nlohmann::json& body);
+
+// The kPreviousSpecLabel value for a container about to be replaced by a new one: its own
+// kSpecLabel with the image id it runs ("ImageId", so that a rollback gets the very image
+// back even after its tag moved). "" when it has no kSpecLabel (created by hand, by MaestroNG
+// or by a maestro before rollback existed): nothing is recorded then.
+std::string PreviousSpecLabelValue(const std::map<std::string, std::string>& old_labels,
+                                   absl::string_view old_image_id);
+
+// Sets kSpecLabel on `body` (SpecLabelValue) and, when `previous` is not empty,
+// kPreviousSpecLabel. Call last, once the body is complete.
+void AddSpecLabels(nlohmann::json& body, const std::string& previous);
+
+// A parsed kPreviousSpecLabel: the create body to send again, and the image id it ran ("" when
+// unknown).
+struct RecordedSpec {
+  nlohmann::json body;
+  std::string image_id;
+};
+
+// InvalidArgument when `label` is not a recorded spec (not JSON, no Image), FailedPrecondition
+// when it was too large to record ({"Omitted":N}), with the size and the bound.
+absl::StatusOr<RecordedSpec> ParseRecordedSpec(absl::string_view label);
 
 // "repo:tag" with the tag defaulted to latest (MaestroNG's get_image_details).
 std::string NormalizedImage(absl::string_view image);
