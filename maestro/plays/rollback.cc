@@ -120,8 +120,10 @@ absl::Status RollBackOne(PlayRunner& run, const Target& t, const RollbackStep& s
   nlohmann::json body = step.previous.body;
   spec::AddSpecLabels(body, spec::PreviousSpecLabelValue(old.labels, old.image_id));
   body["Image"] = *image;
+  internal::PhaseTimer create_timer(run, t.row, ui::Phase::kCreate);
   absl::StatusOr<docker::CreateContainerResult> created =
       client->CreateContainer(step.container, body);
+  create_timer.Stop();
   if (!created.ok()) return FailRow(run, t.row, "create failed!", created.status());
   slot.id = created->id;
   slot.created_id = created->id;
