@@ -201,6 +201,19 @@ TEST_F(RollbackTest, ATagThatMovedOnIsRolledBackToTheImageIdItRan) {
   EXPECT_THAT(Inspect("api-1").env, Contains("COLOR=blue"));
 }
 
+TEST_F(RollbackTest, AnImageGoneFromTheShipIsPulledByItsTagBeforeAnythingIsStopped) {
+  Up();
+  UseEdited({{"image: api:1", "image: api:2"}});
+  Up();
+  ships_.host("ship1").RemoveImage("api:1");
+  ships_.host("ship1").SetPullable("api:1");
+  ships_.host("ship1").ClearCalls();
+  Rollback({"api-1"});
+  EXPECT_EQ(ships_.host("ship1").CountCalls("PullImage"), 1);
+  EXPECT_EQ(Inspect("api-1").config_image, "api:1");
+  EXPECT_TRUE(Inspect("api-1").state.running);
+}
+
 TEST_F(RollbackTest, NoPreviousSpecIsAnErrorNamingEachContainerAndTouchesNothing) {
   Up();
   UseEdited({{"COLOR: blue", "COLOR: green"}});
