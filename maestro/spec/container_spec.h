@@ -38,15 +38,23 @@ inline constexpr char kEnvironmentLabel[] = "maestro.environment";
 inline constexpr char kServiceLabel[] = "maestro.service";
 inline constexpr char kInstanceLabel[] = "maestro.instance";
 inline constexpr char kSpecHashLabel[] = "maestro.spec-hash";
-// The create body a container was made from (compact JSON, SpecLabelValue), and the one of the
-// container it replaced (PreviousSpecLabelValue), which `maestro rollback` re-creates it from.
-// Neither is part of the spec hash nor of drift's label comparison.
+// The create body a container was made from (SpecLabelValue), and the one of the container it
+// replaced (PreviousSpecLabelValue), which `maestro rollback` re-creates it from. Neither is
+// part of the spec hash nor of drift's label comparison. Both are stored compressed
+// (EncodeSpecLabel: "z1:" + base64 of the zlib-deflated compact JSON), since every
+// `GET /containers/json` returns them for every container.
 inline constexpr char kSpecLabel[] = "maestro.spec";
 inline constexpr char kPreviousSpecLabel[] = "maestro.previous-spec";
-// The bound on a recorded spec (kSpecLabel; kPreviousSpecLabel adds the image id to it). A
-// larger body (thousands of link variables) is recorded as {"Omitted":<bytes>} instead: the
+// The version prefix of a stored spec label; decoding accepts this form only.
+inline constexpr char kSpecLabelPrefix[] = "z1:";
+// The bound on a stored spec label, after compression (prefix and base64 included;
+// kPreviousSpecLabel adds the image id to the spec). A larger one (thousands of link
+// variables) is recorded as {"Omitted":<label bytes>,"JsonBytes":<bytes>} instead: the
 // container works as usual, and a rollback to it is refused with the size in the message.
-inline constexpr size_t kMaxSpecLabelBytes = 32 * 1024;
+inline constexpr size_t kMaxSpecLabelBytes = 16 * 1024;
+// The bound on a spec's compact JSON: a larger spec is not recorded either, and decoding stops
+// inflating there (a label is never inflated beyond it, whatever it holds).
+inline constexpr size_t kMaxSpecJsonBytes = 1024 * 1024;
 
 // `Healthcheck` (Docker API 1.24+; start_period 1.29+, ignored by older daemons).
 inline constexpr char kHealthcheckMinApi[] = "1.24";
@@ -74,14 +82,24 @@ nlohmann::json HealthcheckJson(const model::Healthcheck& healthcheck);
 // this before creating the container, so nothing is silently left out.
 absl::Status CheckApiSupport(const model::Instance& instance, absl::string_view api_version);
 
+// "z1:" + base64(zlib deflate(`text`)): the stored form of a spec label (not bounded here).
+std::string EncodeSpecLabel(absl::string_view text);
+
+// The text EncodeSpecLabel stored. InvalidArgument, naming `label_name`, when `value` lacks the
+// prefix, is not base64, is not one complete zlib stream (truncated, corrupt, trailing bytes)
+// or inflates above kMaxSpecJsonBytes (inflating stops there).
+absl::StatusOr<std::string> DecodeSpecLabel(absl::string_view value, absl::string_view label_name);
+
 // The kSpecLabel value for a create body: the body (without the kSpecLabel and
-// kPreviousSpecLabel labels) as compact JSON, or {"Omitted":<bytes>} above kMaxSpecLabelBytes.
+// kPreviousSpecLabel labels) as compact JSON, encoded (EncodeSpecLabel); the encoded
+// {"Omitted":...} marker above kMaxSpecLabelBytes (compressed) or kMaxSpecJsonBytes (JSON).
 std::string SpecLabelValue(const nlohmann::json& body);
 
 // The kPreviousSpecLabel value for a container about to be replaced by a new one: its own
 // kSpecLabel with the image id it runs ("ImageId", so that a rollback gets the very image
-// back even after its tag moved). "" when it has no kSpecLabel (created by hand, by MaestroNG
-// or by a maestro before rollback existed): nothing is recorded then.
+// back even after its tag moved), encoded and bounded like SpecLabelValue. "" when it has no
+// readable kSpecLabel (created by hand, by MaestroNG or by a maestro before rollback existed, or
+// a label edited by hand): nothing is recorded then.
 std::string PreviousSpecLabelValue(const std::map<std::string, std::string>& old_labels,
                                    absl::string_view old_image_id);
 
@@ -96,8 +114,9 @@ struct RecordedSpec {
   std::string image_id;
 };
 
-// InvalidArgument when `label` is not a recorded spec (not JSON, no Image), FailedPrecondition
-// when it was too large to record ({"Omitted":N}), with the size and the bound.
+// Decodes a kPreviousSpecLabel value. InvalidArgument, naming the label, when it is not a
+// recorded spec (DecodeSpecLabel's errors, not a JSON object, no Image); FailedPrecondition when
+// it was too large to record ({"Omitted":...}), with the size and the bound.
 absl::StatusOr<RecordedSpec> ParseRecordedSpec(absl::string_view label);
 
 // "repo:tag" with the tag defaulted to latest (MaestroNG's get_image_details).
