@@ -263,6 +263,27 @@ TEST_F(RollbackTest, APreviousSpecAboveTheBoundIsNotRecordedAndRollbackSaysWhy) 
   EXPECT_THAT(plan.status().message(), HasSubstr("api-1 on ship1"));
 }
 
+TEST_F(RollbackTest, AnUnreadablePreviousSpecIsAnErrorNamingTheContainerAndTheLabel) {
+  Up();
+  UseEdited({{"COLOR: blue", "COLOR: green"}});
+  Up();
+  // api-1 made again by hand with its previous spec cut short (a label edited or truncated).
+  const std::string previous = Label("api-1", spec::kPreviousSpecLabel);
+  ASSERT_GT(previous.size(), 23u);
+  testing::FakeDockerHost& host = ships_.host("ship1");
+  docker::RemoveContainerOptions force;
+  force.force = true;
+  ASSERT_TRUE(host.RemoveContainer("api-1", force).ok());
+  nlohmann::json body = {{"Image", "api:1"},
+                         {"Labels", {{spec::kPreviousSpecLabel, previous.substr(0, 23)}}}};
+  ASSERT_TRUE(host.CreateContainer("api-1", body).ok());
+  absl::StatusOr<RollbackPlan> plan = PlanRollback(world_, {"api-1"});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_THAT(plan.status().message(),
+              HasSubstr("api-1 on ship1 has no usable previous spec: the maestro.previous-spec "
+                        "label is truncated"));
+}
+
 TEST_F(RollbackTest, SecretValuesAreNeverDescribed) {
   Up();
   UseEdited({{"DB_PASSWORD: hunter2", "DB_PASSWORD: correct-horse"}});
