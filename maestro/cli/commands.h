@@ -93,6 +93,9 @@ int RunPlanCommand(const plays::PlayWorld& world, const Options& options,
 // up [things] (docs/usage.md#up): computes the plan (or, with --plan FILE, checks the saved
 // one is still current), refuses a plan with problems (1, nothing touched), applies it and
 // reports containers left created but never started. 0, 1 failed, 130 interrupted.
+// `maestro rollback` (rollback_command.cc, docs/usage.md#rollback).
+int RunRollbackCommand(const plays::PlayWorld& world, const Options& options,
+                       plays::Scheduler& scheduler, bool color, const Streams& io);
 int RunUpCommand(const plays::PlayWorld& world, const Options& options, plays::Scheduler& scheduler,
                  bool color, const Streams& io);
 

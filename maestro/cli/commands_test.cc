@@ -120,6 +120,10 @@ TEST(Completions, CommandsThenThingsThenFlags) {
   EXPECT_THAT(Completions(nullptr, {"maestro start z"}), ::testing::IsEmpty());
   EXPECT_THAT(Completions(nullptr, {"maestro k"}), ElementsAre("kill"));
   EXPECT_THAT(Completions(&env, {"maestro up --rem"}), ElementsAre("--remove-orphans"));
+  EXPECT_THAT(Completions(&env, {"maestro rol"}), ElementsAre("rollback"));
+  EXPECT_THAT(Completions(&env, {"maestro rollback --dr"}), ElementsAre("--dry-run"));
+  EXPECT_THAT(Completions(&env, {"maestro rollback kaf"}),
+              UnorderedElementsAre("kafka", "kafka-1"));
 }
 
 TEST(RunDeptree, MatchesMaestroNgLayout) {
@@ -266,6 +270,50 @@ TEST(RunUpCommand, AppliesThePlanThenHasNothingToDoAndRefusesAStaleSavedPlan) {
     EXPECT_THAT(io.err(), HasSubstr("the plan has problems; nothing was changed"));
     EXPECT_EQ(ships.host("ship1").CountCalls("StartContainer"), 0);
   }
+}
+
+TEST(RunRollbackCommand, RefusesWithoutAPreviousSpecThenPreviewsAndRollsBack) {
+  model::Environment v1 = Load();
+  std::string edited = kEnv;
+  edited.replace(edited.find("    requires: [zookeeper]"), 0, "    env: {X: 2}\n");
+  config::LoadInput in;
+  in.display_name = "t.yaml";
+  in.text = edited;
+  config::FakeFileReader files;
+  auto loaded = config::LoadEnvironment(in, files);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  model::Environment v2 = loaded->environment;
+  testing::FakeClock clock;
+  plays::test::FakeShips ships(&clock, {"ship1", "ship2"}, {"zk", "kafka"});
+  RunningChecks checks;
+  plays::PlayWorld world;
+  world.env = &v1;
+  world.ships = &ships;
+  world.clock = &clock;
+  world.checks = &checks;
+  auto run = [&](const std::vector<std::string>& args, int want) {
+    CaptureStreams io;
+    plays::Scheduler scheduler({});
+    Options options = Parse(args);
+    int code = args[0] == "up" ? RunUpCommand(world, options, scheduler, false, io.streams())
+                               : RunRollbackCommand(world, options, scheduler, false, io.streams());
+    EXPECT_EQ(code, want) << io.err();
+    return io.out() + io.err();
+  };
+  run({"up"}, kExitOk);
+  EXPECT_THAT(run({"rollback"}, kExitUsage), HasSubstr("rollback needs the services"));
+  EXPECT_THAT(run({"rollback", "kafka-1"}, kExitFailed),
+              HasSubstr("kafka-1 on ship1 has no previous spec"));
+  world.env = &v2;
+  run({"up"}, kExitOk);
+  const std::string id = ships.host("ship1").FindContainer("kafka-1")->id;
+  EXPECT_THAT(run({"rollback", "--dry-run", "kafka"}, kExitOk),
+              HasSubstr("Rollback:\n  kafka-1 on ship1: env: X removed\n"));
+  EXPECT_EQ(ships.host("ship1").FindContainer("kafka-1")->id, id);  // a preview touches nothing
+  EXPECT_THAT(run({"rollback", "kafka"}, kExitOk), HasSubstr("rolled back: env: X removed"));
+  EXPECT_NE(ships.host("ship1").FindContainer("kafka-1")->id, id);
+  EXPECT_FALSE(ships.host("ship1").FindContainer("kafka-1")->create_body["Env"].dump().find(
+                   "X=2") != std::string::npos);
 }
 
 TEST(RunDump, MasksPasswordsAndListsResolvedContainers) {

@@ -199,7 +199,9 @@ int Run(int argc, char** argv) {
   // The deploy lock: held (and renewed) for the whole play, released on every way out of it
   // (errors, Ctrl-C); a maestro killed outright leaves a lease that expires by itself.
   std::unique_ptr<lock::DeployLock> deploy_lock;
-  if (TakesDeployLock(options.command)) {
+  // rollback --dry-run only reads.
+  if (TakesDeployLock(options.command) &&
+      !(options.command == Command::kRollback && options.dry_run)) {
     if (!options.lock_wait) {
       absl::StatusOr<int> wait = LockWaitFromEnvironment(std::getenv("MAESTRO_LOCK_WAIT"));
       if (!wait.ok()) {
@@ -224,6 +226,8 @@ int Run(int argc, char** argv) {
   }
   int code = options.command == Command::kUp
                  ? RunUpCommand(world, options, scheduler, terminal.color, io)
+             : options.command == Command::kRollback
+                 ? RunRollbackCommand(world, options, scheduler, terminal.color, io)
                  : RunPlayCommand(world, options, scheduler, terminal.color, io);
   if (deploy_lock != nullptr) {
     absl::Status released = deploy_lock->Release();

@@ -32,6 +32,9 @@ const std::vector<CommandInfo>& Commands() {
       {Command::kKill, "kill", "kill services and containers", true, true, true, false, true},
       {Command::kRestart, "restart", "restart services and containers", true, true, true, true,
        true},
+      {Command::kRollback, "rollback",
+       "re-create containers from the spec of the container each one replaced", false, true, true,
+       false, true},
       {Command::kPull, "pull", "pull container images from registry", false, true, true, false,
        true},
       {Command::kClean, "clean", "remove stopped containers", false, true, true, false, true},
@@ -86,6 +89,7 @@ bool ReportsTimings(Command command) {
     case Command::kStop:
     case Command::kKill:
     case Command::kRestart:
+    case Command::kRollback:
       return true;
     default:
       return false;
@@ -99,6 +103,7 @@ bool TakesDeployLock(Command command) {
     case Command::kStop:
     case Command::kKill:
     case Command::kRestart:
+    case Command::kRollback:
     case Command::kClean:
       return true;
     default:
@@ -239,6 +244,10 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
             ->check(CLI::NonNegativeNumber);
         sub->add_flag("--only-if-changed", o.only_if_changed,
                       "only restart containers whose image or configuration changed");
+        break;
+      case Command::kRollback:
+        sub->add_flag("--dry-run", o.dry_run,
+                      "say what each container would change back, and touch nothing");
         break;
       case Command::kLogs: {
         sub->add_flag("-f,-F,--follow", o.follow,

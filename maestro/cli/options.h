@@ -21,6 +21,7 @@ enum class Command {
   kStop,
   kKill,
   kRestart,
+  kRollback,
   kPull,
   kClean,
   kLogs,
@@ -101,6 +102,8 @@ struct Options {
   int step_delay = 0;
   int stop_start_delay = 0;
   bool only_if_changed = false;
+  // rollback
+  bool dry_run = false;  // --dry-run: say what would change back, touch nothing
   // logs (docs/usage.md#logs)
   bool follow = false;       // -f/-F
   std::optional<int> lines;  // -n/--tail, per container

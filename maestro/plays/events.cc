@@ -53,15 +53,14 @@ std::string FormatEventText(const EnvironmentEvent& e) {
 }
 
 std::string FormatEventJson(const EnvironmentEvent& e) {
-  nlohmann::json j = {{"time", EventTime(e.event)},
-                      {"time_nano", NanosOf(e.event)},
-                      {"ship", e.ship},
-                      {"instance", e.instance},
-                      {"service", e.service},
-                      {"type", e.event.type},
-                      {"action", e.event.action},
-                      {"id", e.event.actor_id},
-                      {"attributes", e.event.attributes}};
+  // The recorded specs carry the container's whole env, secrets included: never printed.
+  std::map<std::string, std::string> attributes = e.event.attributes;
+  attributes.erase(spec::kSpecLabel);
+  attributes.erase(spec::kPreviousSpecLabel);
+  nlohmann::json j = {
+      {"time", EventTime(e.event)}, {"time_nano", NanosOf(e.event)}, {"ship", e.ship},
+      {"instance", e.instance},     {"service", e.service},          {"type", e.event.type},
+      {"action", e.event.action},   {"id", e.event.actor_id},        {"attributes", attributes}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

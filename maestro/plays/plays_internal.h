@@ -92,7 +92,10 @@ struct Slot {
   bool done = false;  // nothing left to launch (already running, started by another run)
   std::optional<docker::ContainerInspect> existing;  // what PrepareOne found (not running)
   bool create_deferred = false;  // pre-start checks: LaunchOne removes/creates after them
-  std::string id;                // the container LaunchOne starts
+  // The container `up` removed before re-creating it (not reset by PrepareOne): its spec
+  // becomes the new container's previous spec (spec::kPreviousSpecLabel).
+  std::optional<docker::ContainerInspect> replaced;
+  std::string id;  // the container LaunchOne starts
   // The container this run created itself, and whether a start of it was attempted. One
   // created and never started is removed when the play ends (PlayRunner::Run).
   std::string created_id;

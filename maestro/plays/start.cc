@@ -199,6 +199,26 @@ bool StartsAsFound(const Slot& slot, const Target& t, const StartFlags& flags) {
   return flags.reuse || NeverStartedFromThisSpec(*slot.existing, *t.instance, *t.ship);
 }
 
+// The kPreviousSpecLabel for the container about to be created for `inst` (container_spec.h):
+// the spec of the one it replaces (slot.existing, or slot.replaced when `up` removed it
+// already). A container re-created from the very same spec and image (a plain restart) passes
+// on its own previous spec instead, so that the history survives restarts.
+std::string PreviousSpec(docker::DockerClient& client, const model::Instance& inst,
+                         const Slot& slot, const nlohmann::json& body) {
+  const std::optional<docker::ContainerInspect>& old =
+      slot.existing.has_value() ? slot.existing : slot.replaced;
+  if (!old.has_value()) return "";
+  auto own = old->labels.find(spec::kSpecLabel);
+  if (own != old->labels.end() && own->second == spec::SpecLabelValue(body)) {
+    absl::StatusOr<docker::ImageInspect> image = client.InspectImage(inst.image);
+    if (image.ok() && image->id == old->image_id) {
+      auto previous = old->labels.find(spec::kPreviousSpecLabel);
+      return previous == old->labels.end() ? "" : previous->second;
+    }
+  }
+  return spec::PreviousSpecLabelValue(old->labels, old->image_id);
+}
+
 // Removes a stale container and creates the new one (or takes the one found, StartsAsFound),
 // setting slot.id and, for this run's own create, slot.created_id. A container another run
 // started meanwhile ends the row ("already running", slot.done).
@@ -259,6 +279,7 @@ absl::Status CreateOrAdopt(PlayRunner& run, const Target& t, docker::DockerClien
     }
     nlohmann::json body = spec::BuildCreateBody(inst, *t.ship, *api);
     spec::WrapEntrypointForSecrets(body, inst, image_config);
+    spec::AddSpecLabels(body, PreviousSpec(client, inst, slot, body));
     created = client.CreateContainer(name, body);
   }
   if (created.ok()) {

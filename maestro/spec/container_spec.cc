@@ -1,5 +1,7 @@
 #include "maestro/spec/container_spec.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -8,10 +10,12 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "maestro/docker/docker_types.h"
 #include "maestro/model/env_contract.h"
 #include "maestro/spec/network_spec.h"
@@ -350,6 +354,124 @@ std::string SpecHash(const model::Instance& instance, const model::Ship& ship) {
   char hex[17];
   std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
   return absl::StrCat("v1:", hex);
+}
+
+std::string EncodeSpecLabel(absl::string_view text) {
+  uLongf size = compressBound(static_cast<uLong>(text.size()));
+  std::string deflated(size, '\0');
+  int rc = compress2(reinterpret_cast<Bytef*>(&deflated[0]), &size,
+                     reinterpret_cast<const Bytef*>(text.data()), static_cast<uLong>(text.size()),
+                     Z_BEST_COMPRESSION);
+  if (rc != Z_OK) return "";  // only Z_MEM_ERROR: nothing recorded, like an unreadable spec
+  deflated.resize(size);
+  return absl::StrCat(kSpecLabelPrefix, absl::Base64Escape(deflated));
+}
+
+absl::StatusOr<std::string> DecodeSpecLabel(absl::string_view value, absl::string_view label_name) {
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("the ", label_name, " label ", why));
+  };
+  if (!absl::ConsumePrefix(&value, kSpecLabelPrefix)) {
+    return bad(absl::StrCat("is not a stored spec (no \"", kSpecLabelPrefix, "\" prefix)"));
+  }
+  std::string deflated;
+  if (!absl::Base64Unescape(value, &deflated)) return bad("is not valid base64");
+  z_stream zs{};
+  if (inflateInit(&zs) != Z_OK) return bad("cannot be inflated (zlib init failed)");
+  zs.next_in = reinterpret_cast<Bytef*>(&deflated[0]);
+  zs.avail_in = static_cast<uInt>(deflated.size());
+  std::string out;
+  char chunk[16 * 1024];
+  int rc = Z_OK;
+  // Bounded: each round either consumes input or produces output, and output stops at
+  // kMaxSpecJsonBytes; the round count bounds it regardless.
+  for (size_t round = 0; round < kMaxSpecJsonBytes / sizeof(chunk) + deflated.size() + 2; ++round) {
+    zs.next_out = reinterpret_cast<Bytef*>(chunk);
+    zs.avail_out = sizeof(chunk);
+    rc = inflate(&zs, Z_NO_FLUSH);
+    out.append(chunk, sizeof(chunk) - zs.avail_out);
+    if (out.size() > kMaxSpecJsonBytes || rc != Z_OK) break;
+  }
+  const bool trailing = rc == Z_STREAM_END && zs.avail_in != 0;
+  const std::string zmsg = zs.msg != nullptr ? zs.msg : "";
+  inflateEnd(&zs);
+  if (out.size() > kMaxSpecJsonBytes) {
+    return bad(absl::StrCat("inflates above the ", kMaxSpecJsonBytes, "-byte bound"));
+  }
+  if (rc == Z_STREAM_END && !trailing) return out;
+  if (trailing) return bad("has bytes after its deflate stream");
+  if (rc == Z_OK || rc == Z_BUF_ERROR) return bad("is truncated (its deflate stream ends early)");
+  return bad(absl::StrCat("is not a valid deflate stream",
+                          zmsg.empty() ? std::string() : absl::StrCat(" (", zmsg, ")")));
+}
+
+namespace {
+
+// `text` encoded, or the encoded {"Omitted":...} marker when it is above a bound.
+std::string EncodeBounded(const std::string& text) {
+  std::string encoded = EncodeSpecLabel(text);
+  if (encoded.size() <= kMaxSpecLabelBytes && text.size() <= kMaxSpecJsonBytes) return encoded;
+  return EncodeSpecLabel(json{{"Omitted", encoded.size()}, {"JsonBytes", text.size()}}.dump());
+}
+
+}  // namespace
+
+std::string SpecLabelValue(const nlohmann::json& body) {
+  json copy = body;
+  if (copy.contains("Labels") && copy["Labels"].is_object()) {
+    copy["Labels"].erase(kSpecLabel);
+    copy["Labels"].erase(kPreviousSpecLabel);
+  }
+  return EncodeBounded(copy.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+std::string PreviousSpecLabelValue(const std::map<std::string, std::string>& old_labels,
+                                   absl::string_view old_image_id) {
+  auto it = old_labels.find(kSpecLabel);
+  if (it == old_labels.end() || it->second.empty()) return "";
+  absl::StatusOr<std::string> text = DecodeSpecLabel(it->second, kSpecLabel);
+  if (!text.ok()) return "";
+  json spec = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!spec.is_object()) return "";
+  if (spec.contains("Omitted")) return it->second;  // passed on as it is
+  if (!old_image_id.empty()) spec["ImageId"] = std::string(old_image_id);
+  return EncodeBounded(spec.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+void AddSpecLabels(nlohmann::json& body, const std::string& previous) {
+  std::string own = SpecLabelValue(body);
+  body["Labels"][kSpecLabel] = own;
+  if (!previous.empty()) body["Labels"][kPreviousSpecLabel] = previous;
+}
+
+absl::StatusOr<RecordedSpec> ParseRecordedSpec(absl::string_view label) {
+  absl::StatusOr<std::string> text = DecodeSpecLabel(label, kPreviousSpecLabel);
+  if (!text.ok()) return text.status();
+  json spec = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!spec.is_object()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the ", kPreviousSpecLabel, " label is not a JSON object"));
+  }
+  if (spec.contains("Omitted")) {
+    auto size = [&](const char* key) {
+      return spec.contains(key) && spec[key].is_number() ? spec[key].dump() : std::string("?");
+    };
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the previous spec was not recorded: it was ", size("Omitted"), " bytes compressed (",
+        size("JsonBytes"), " bytes of JSON), above the ", kMaxSpecLabelBytes, "-byte bound of the ",
+        kPreviousSpecLabel, " label (or the ", kMaxSpecJsonBytes, "-byte bound of its JSON)"));
+  }
+  if (!spec.contains("Image") || !spec["Image"].is_string()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the ", kPreviousSpecLabel, " label names no image"));
+  }
+  RecordedSpec out;
+  if (spec.contains("ImageId") && spec["ImageId"].is_string()) {
+    out.image_id = spec["ImageId"].get<std::string>();
+  }
+  spec.erase("ImageId");
+  out.body = std::move(spec);
+  return out;
 }
 
 nlohmann::json BuildCreateBody(const model::Instance& instance, const model::Ship& ship,

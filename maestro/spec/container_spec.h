@@ -24,9 +24,12 @@
 #ifndef MAESTRO_SPEC_CONTAINER_SPEC_H_
 #define MAESTRO_SPEC_CONTAINER_SPEC_H_
 
+#include <cstddef>
+#include <map>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "maestro/model/environment.h"
 #include "nlohmann/json.hpp"
@@ -41,6 +44,23 @@ inline constexpr char kSpecHashLabel[] = "maestro.spec-hash";
 inline constexpr char kSecretsLabel[] = "maestro.secrets";
 // How long a wrapped entrypoint waits for the secrets before it gives up (exit code 70).
 inline constexpr int kSecretsWaitSeconds = 120;
+// The create body a container was made from (SpecLabelValue), and the one of the container it
+// replaced (PreviousSpecLabelValue), which `maestro rollback` re-creates it from. Neither is
+// part of the spec hash nor of drift's label comparison. Both are stored compressed
+// (EncodeSpecLabel: "z1:" + base64 of the zlib-deflated compact JSON), since every
+// `GET /containers/json` returns them for every container.
+inline constexpr char kSpecLabel[] = "maestro.spec";
+inline constexpr char kPreviousSpecLabel[] = "maestro.previous-spec";
+// The version prefix of a stored spec label; decoding accepts this form only.
+inline constexpr char kSpecLabelPrefix[] = "z1:";
+// The bound on a stored spec label, after compression (prefix and base64 included;
+// kPreviousSpecLabel adds the image id to the spec). A larger one (thousands of link
+// variables) is recorded as {"Omitted":<label bytes>,"JsonBytes":<bytes>} instead: the
+// container works as usual, and a rollback to it is refused with the size in the message.
+inline constexpr size_t kMaxSpecLabelBytes = 16 * 1024;
+// The bound on a spec's compact JSON: a larger spec is not recorded either, and decoding stops
+// inflating there (a label is never inflated beyond it, whatever it holds).
+inline constexpr size_t kMaxSpecJsonBytes = 1024 * 1024;
 
 // `Healthcheck` (Docker API 1.24+; start_period 1.29+, ignored by older daemons).
 inline constexpr char kHealthcheckMinApi[] = "1.24";
@@ -83,6 +103,42 @@ void WrapEntrypointForSecrets(nlohmann::json& body, const model::Instance& insta
 int SecretsDirMode(const model::Instance& instance);
 // The POSIX sh script of the wrapper: waits up to `max_seconds` for the ready marker.
 std::string SecretsWaitScript(int max_seconds);
+// "z1:" + base64(zlib deflate(`text`)): the stored form of a spec label (not bounded here).
+std::string EncodeSpecLabel(absl::string_view text);
+
+// The text EncodeSpecLabel stored. InvalidArgument, naming `label_name`, when `value` lacks the
+// prefix, is not base64, is not one complete zlib stream (truncated, corrupt, trailing bytes)
+// or inflates above kMaxSpecJsonBytes (inflating stops there).
+absl::StatusOr<std::string> DecodeSpecLabel(absl::string_view value, absl::string_view label_name);
+
+// The kSpecLabel value for a create body: the body (without the kSpecLabel and
+// kPreviousSpecLabel labels) as compact JSON, encoded (EncodeSpecLabel); the encoded
+// {"Omitted":...} marker above kMaxSpecLabelBytes (compressed) or kMaxSpecJsonBytes (JSON).
+std::string SpecLabelValue(const nlohmann::json& body);
+
+// The kPreviousSpecLabel value for a container about to be replaced by a new one: its own
+// kSpecLabel with the image id it runs ("ImageId", so that a rollback gets the very image
+// back even after its tag moved), encoded and bounded like SpecLabelValue. "" when it has no
+// readable kSpecLabel (created by hand, by MaestroNG or by a maestro before rollback existed, or
+// a label edited by hand): nothing is recorded then.
+std::string PreviousSpecLabelValue(const std::map<std::string, std::string>& old_labels,
+                                   absl::string_view old_image_id);
+
+// Sets kSpecLabel on `body` (SpecLabelValue) and, when `previous` is not empty,
+// kPreviousSpecLabel. Call last, once the body is complete.
+void AddSpecLabels(nlohmann::json& body, const std::string& previous);
+
+// A parsed kPreviousSpecLabel: the create body to send again, and the image id it ran ("" when
+// unknown).
+struct RecordedSpec {
+  nlohmann::json body;
+  std::string image_id;
+};
+
+// Decodes a kPreviousSpecLabel value. InvalidArgument, naming the label, when it is not a
+// recorded spec (DecodeSpecLabel's errors, not a JSON object, no Image); FailedPrecondition when
+// it was too large to record ({"Omitted":...}), with the size and the bound.
+absl::StatusOr<RecordedSpec> ParseRecordedSpec(absl::string_view label);
 
 // "repo:tag" with the tag defaulted to latest (MaestroNG's get_image_details).
 std::string NormalizedImage(absl::string_view image);

@@ -149,13 +149,14 @@ std::set<std::string> Ulimits(const json& j) {
 
 class Differ {
  public:
-  Differ(const model::Instance& desired, const model::Ship& ship,
-         const docker::ContainerInspect& actual, const std::optional<docker::ImageInspect>& image)
-      : desired_(desired),
-        actual_(actual),
+  // `body`: the desired create body (BuildCreateBody for the canonical API version, or a
+  // recorded spec).
+  Differ(json body, const docker::ContainerInspect& actual,
+         const std::optional<docker::ImageInspect>& image)
+      : actual_(actual),
         image_(image),
-        body_(BuildCreateBody(desired, ship, "1.41")),
-        want_hc_(body_["HostConfig"]),
+        body_(std::move(body)),
+        want_hc_(Field(body_, "HostConfig")),
         config_(Field(actual.raw, "Config")),
         have_hc_(actual.host_config),
         image_config_(image ? image->config : json()),
@@ -164,10 +165,10 @@ class Differ {
   std::vector<Difference> Run() {
     Env();
     Command();
-    Scalar("user", desired_.username, Str(Field(config_, "User")), "User");
-    Scalar("workdir", desired_.workdir, Str(Field(config_, "WorkingDir")), "WorkingDir");
-    if (!desired_.net) {
-      std::string want = desired_.hostname.empty() ? desired_.name : desired_.hostname;
+    Scalar("user", Opt(body_, "User"), Str(Field(config_, "User")), "User");
+    Scalar("workdir", Opt(body_, "WorkingDir"), Str(Field(config_, "WorkingDir")), "WorkingDir");
+    if (body_.contains("Hostname")) {  // not with `net` set
+      std::string want = Str(Field(body_, "Hostname"));
       std::string have = Str(Field(config_, "Hostname"));
       if (want != have)
         Add("hostname", absl::StrCat("is ", Quote(want), ", container has ", Quote(have)));
@@ -195,8 +196,17 @@ class Differ {
     out_.push_back(Difference{std::move(what), std::move(detail)});
   }
 
+  static std::optional<std::string> Opt(const json& j, const char* key) {
+    if (!j.is_object() || !j.contains(key)) return std::nullopt;
+    return Str(j[key]);
+  }
+  static std::optional<int64_t> OptInt(const json& j, const char* key) {
+    if (!j.is_object() || !j.contains(key)) return std::nullopt;
+    return Int(j[key]);
+  }
+
   void Env() {
-    EnvMap want = ParseEnv(desired_.DockerEnv());
+    EnvMap want = ParseEnv(Strings(Field(body_, "Env")));
     EnvMap have = ParseEnv(actual_.env);
     EnvMap image_env = ParseEnv(Strings(Field(image_config_, "Env")));
     std::vector<std::string> parts;
@@ -257,8 +267,8 @@ class Differ {
   void Command() {
     std::vector<std::string> have = Strings(Field(config_, "Cmd"));
     std::vector<std::string> want;
-    if (desired_.command) {
-      want = *desired_.command;
+    if (body_.contains("Cmd")) {
+      want = Strings(body_["Cmd"]);
     } else if (image_) {
       want = Strings(Field(image_config_, "Cmd"));
     } else {
@@ -334,12 +344,15 @@ class Differ {
       }
     };
     int64_t memory = Int(Field(have_hc_, "Memory"));
-    check("memory", desired_.limits.memory, memory);
+    check("memory", OptInt(want_hc_, "Memory"), memory);
     int64_t swap = Int(Field(have_hc_, "MemorySwap"));
-    if (desired_.limits.swap || !(swap == 0 || swap == 2 * memory || swap == -1)) {
-      check("memory+swap", desired_.limits.swap, swap);
+    std::optional<int64_t> want_swap = OptInt(want_hc_, "MemorySwap");
+    if (want_swap || !(swap == 0 || swap == 2 * memory || swap == -1)) {
+      check("memory+swap", want_swap, swap);
     }
-    check("cpu shares", desired_.limits.cpu, Int(Field(have_hc_, "CpuShares")));
+    std::optional<int64_t> cpu = OptInt(want_hc_, "CpuShares");
+    if (!cpu) cpu = OptInt(body_, "CpuShares");  // API < 1.18
+    check("cpu shares", cpu, Int(Field(have_hc_, "CpuShares")));
     if (!parts.empty()) Add("limits", absl::StrJoin(parts, "; "));
   }
 
@@ -348,10 +361,13 @@ class Differ {
     std::string name = Str(Field(have, "Name"));
     if (name.empty()) name = "no";
     int64_t retries = Int(Field(have, "MaximumRetryCount"));
-    if (name != desired_.restart.name || retries != desired_.restart.max_retry) {
-      Add("restart policy",
-          absl::StrCat("is ", desired_.restart.name, ":", desired_.restart.max_retry,
-                       ", container has ", name, ":", retries));
+    const json& want = Field(want_hc_, "RestartPolicy");
+    std::string want_name = Str(Field(want, "Name"));
+    if (want_name.empty()) want_name = "no";
+    int64_t want_retries = Int(Field(want, "MaximumRetryCount"));
+    if (name != want_name || retries != want_retries) {
+      Add("restart policy", absl::StrCat("is ", want_name, ":", want_retries, ", container has ",
+                                         name, ":", retries));
     }
   }
 
@@ -359,11 +375,12 @@ class Differ {
     std::map<std::string, std::string> want;
     const json& labels = Field(body_, "Labels");
     for (auto it = labels.begin(); it != labels.end(); ++it) want[it.key()] = Str(it.value());
-    want.erase(kSpecHashLabel);
-    want.erase(kSecretsLabel);  // Secrets() compares it
     std::map<std::string, std::string> have = actual_.labels;
-    have.erase(kSpecHashLabel);
-    have.erase(kSecretsLabel);
+    // Secrets() compares kSecretsLabel; the spec labels are records, not configuration.
+    for (const char* own : {kSpecHashLabel, kSpecLabel, kPreviousSpecLabel, kSecretsLabel}) {
+      want.erase(own);
+      have.erase(own);
+    }
     std::map<std::string, std::string> image_labels;
     const json& il = Field(image_config_, "Labels");
     if (il.is_object()) {
@@ -391,15 +408,18 @@ class Differ {
 
   void Privileges() {
     std::vector<std::string> parts;
-    bool have_priv =
-        Field(have_hc_, "Privileged").is_boolean() && Field(have_hc_, "Privileged").get<bool>();
-    if (desired_.privileged != have_priv) {
-      parts.push_back(desired_.privileged ? "privileged mode added" : "privileged mode removed");
+    auto flag = [](const json& hc) {
+      return Field(hc, "Privileged").is_boolean() && Field(hc, "Privileged").get<bool>();
+    };
+    bool have_priv = flag(have_hc_);
+    bool want_priv = flag(want_hc_);
+    if (want_priv != have_priv) {
+      parts.push_back(want_priv ? "privileged mode added" : "privileged mode removed");
     }
-    std::string add = SetDelta({desired_.cap_add.begin(), desired_.cap_add.end()},
+    std::string add = SetDelta(StringSet(Field(want_hc_, "CapAdd")),
                                StringSet(Field(have_hc_, "CapAdd")), "cap_add");
     if (!add.empty()) parts.push_back(add);
-    std::string drop = SetDelta({desired_.cap_drop.begin(), desired_.cap_drop.end()},
+    std::string drop = SetDelta(StringSet(Field(want_hc_, "CapDrop")),
                                 StringSet(Field(have_hc_, "CapDrop")), "cap_drop");
     if (!drop.empty()) parts.push_back(drop);
     if (!parts.empty()) Add("privileges", absl::StrJoin(parts, "; "));
@@ -409,7 +429,7 @@ class Differ {
     std::string want = NormalizeNetwork(Str(Field(want_hc_, "NetworkMode")));
     std::string have = NormalizeNetwork(Str(Field(have_hc_, "NetworkMode")));
     if (want != have) Add("network", absl::StrCat("is ", want, ", container has ", have));
-    std::string want_pid = desired_.pid.value_or("");
+    std::string want_pid = Str(Field(want_hc_, "PidMode"));
     std::string have_pid = Str(Field(have_hc_, "PidMode"));
     if (want_pid != have_pid) {
       Add("pid mode", absl::StrCat("is ", Quote(want_pid), ", container has ", Quote(have_pid)));
@@ -448,7 +468,16 @@ class Differ {
   }
 
   void LogConfig() {
-    if (!desired_.log_config) return;  // the daemon's default driver applies
+    const json& want = Field(want_hc_, "LogConfig");
+    if (!want.is_object()) return;  // the daemon's default driver applies
+    std::string want_type = Str(Field(want, "Type"));
+    std::map<std::string, std::string> want_options;
+    const json& want_config = Field(want, "Config");
+    if (want_config.is_object()) {
+      for (auto it = want_config.begin(); it != want_config.end(); ++it) {
+        want_options[it.key()] = Str(it.value());
+      }
+    }
     const json& have = Field(have_hc_, "LogConfig");
     std::string type = Str(Field(have, "Type"));
     std::map<std::string, std::string> options;
@@ -456,21 +485,21 @@ class Differ {
     if (config.is_object()) {
       for (auto it = config.begin(); it != config.end(); ++it) options[it.key()] = Str(it.value());
     }
-    if (type != desired_.log_config->driver || options != desired_.log_config->options) {
-      json want_opts = desired_.log_config->options;
+    if (type != want_type || options != want_options) {
+      json want_opts = want_options;
       json have_opts = options;
       const auto replace = json::error_handler_t::replace;  // the daemon's bytes
-      Add("log config", absl::StrCat("is ", desired_.log_config->driver, " ",
-                                     want_opts.dump(-1, ' ', false, replace), ", container has ",
-                                     type, " ", have_opts.dump(-1, ' ', false, replace)));
+      Add("log config",
+          absl::StrCat("is ", want_type, " ", want_opts.dump(-1, ' ', false, replace),
+                       ", container has ", type, " ", have_opts.dump(-1, ' ', false, replace)));
     }
   }
 
   // Only what the configuration sets is compared: unset fields (and an unconfigured
   // healthcheck) are the image's HEALTHCHECK or the daemon's defaults.
   void Healthcheck() {
-    if (!desired_.healthcheck) return;
     const json& want = Field(body_, "Healthcheck");
+    if (!want.is_object()) return;
     const json& have = Field(config_, "Healthcheck");
     std::vector<std::string> parts;
     if (want.contains("Test")) {
@@ -505,7 +534,6 @@ class Differ {
 
   static std::string NsText(int64_t ns) { return absl::FormatDuration(absl::Nanoseconds(ns)); }
 
-  const model::Instance& desired_;
   const docker::ContainerInspect& actual_;
   const std::optional<docker::ImageInspect>& image_;
   const json body_;
@@ -554,13 +582,37 @@ std::vector<Difference> Diff(const model::Instance& desired, const model::Ship& 
   std::string want_hash = SpecHash(desired, ship);
   if (label != actual.labels.end() && label->second == want_hash) return out;
 
-  std::vector<Difference> fields = Differ(desired, ship, actual, desired_image).Run();
+  std::vector<Difference> fields =
+      Differ(BuildCreateBody(desired, ship, "1.41"), actual, desired_image).Run();
   if (fields.empty() && label != actual.labels.end()) {
     fields.push_back(Difference{
         "configuration",
         absl::StrCat("the container was created from another maestro configuration (spec hash ",
                      label->second, ", now ", want_hash, ")")});
   }
+  out.insert(out.end(), fields.begin(), fields.end());
+  return out;
+}
+
+std::vector<Difference> DiffRecorded(const nlohmann::json& recorded_body,
+                                     const std::string& recorded_image_id,
+                                     const docker::ContainerInspect& actual,
+                                     const std::optional<docker::ImageInspect>& actual_image) {
+  std::vector<Difference> out;
+  std::string want_ref = NormalizedImage(Str(Field(recorded_body, "Image")));
+  std::string have_ref = NormalizedImage(actual.config_image);
+  if (want_ref != have_ref) {
+    out.push_back(Difference{"image", absl::StrCat(have_ref, " -> ", want_ref)});
+  } else if (!recorded_image_id.empty() && recorded_image_id != actual.image_id) {
+    out.push_back(Difference{"image", absl::StrCat(want_ref, ": image ", ShortId(actual.image_id),
+                                                   " -> ", ShortId(recorded_image_id))});
+  }
+  std::string want_hash = Str(Field(Field(recorded_body, "Labels"), kSpecHashLabel));
+  auto label = actual.labels.find(kSpecHashLabel);
+  if (!want_hash.empty() && label != actual.labels.end() && label->second == want_hash) {
+    return out;
+  }
+  std::vector<Difference> fields = Differ(recorded_body, actual, actual_image).Run();
   out.insert(out.end(), fields.begin(), fields.end());
   return out;
 }

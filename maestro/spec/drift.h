@@ -56,6 +56,16 @@ std::vector<Difference> Diff(const model::Instance& desired, const model::Ship& 
                              const docker::ContainerInspect& actual,
                              const std::optional<docker::ImageInspect>& desired_image);
 
+// What re-creating `actual` from a recorded spec (container_spec.h, ParseRecordedSpec) would
+// change, with the same field-level reasons as Diff: "image" (another reference, or the same
+// tag on another image id), then the configuration fields. `actual_image`: the inspect of the
+// image `actual` runs, when known (then variables, labels, ports and volumes only `actual` has
+// are reported as removed, unless its image provides them).
+std::vector<Difference> DiffRecorded(const nlohmann::json& recorded_body,
+                                     const std::string& recorded_image_id,
+                                     const docker::ContainerInspect& actual,
+                                     const std::optional<docker::ImageInspect>& actual_image);
+
 // The differences joined with "; " for one progress line.
 std::string FormatDifferences(const std::vector<Difference>& differences);
 
