@@ -8,9 +8,10 @@
 #
 # Checked, not assumed: every line of every container arrives exactly once, in order per
 # container (maestro merged, --no-prefix); the followers are stopped (SIGINT) once they have every
-# line, at most 10 s after the last container has exited. Reported: lines per second actually produced, maestro's CPU time
-# (user+sys from /proc/PID/stat just before it is stopped) and the N docker CLIs' CPU time
-# together, and the lag: how long after the producers ended each follower had every line.
+# line, at most 10 s after the last container has exited. Reported: lines per second actually
+# produced, maestro's CPU time (user+sys from /proc/PID/stat just before it is stopped) and the
+# N docker CLIs' CPU time together (/usr/bin/time of their process group), and the lag: how
+# long after the producers ended each follower had every line.
 #
 # Usage: logs_follow_bench.sh MAESTRO_BINARY [SECONDS=10] [N=60] [RATE=1000]
 set -euo pipefail
@@ -83,8 +84,8 @@ xargs -P8 -n16 docker start <"$tmp/names" >/dev/null
 } >"$tmp/env.yaml"
 
 ms() { date +%s%3N; }
-# The followers. Each one's CPU time is read from /proc/<pid>/stat just before it is stopped
-# (utime + stime, clock ticks).
+# maestro's CPU time is read from /proc/<pid>/stat just before it is stopped (utime + stime,
+# clock ticks).
 cpu_ms() {
   local stat hz
   hz=$(getconf CLK_TCK)
@@ -96,12 +97,14 @@ cpu_ms() {
 "$maestro" -f "$tmp/env.yaml" logs -f --no-prefix app >"$tmp/maestro.out" 2>"$tmp/maestro.err" &
 mpid=$!
 pids+=("$mpid")
-dpids=()
-for c in "${names[@]}"; do
-  docker logs -f "$c" >>"$tmp/docker.out" 2>/dev/null &
-  dpids+=($!)
-  pids+=($!)
-done
+# The reference: one `docker logs -f` per container, all at once, in one process group whose
+# CPU time (every docker CLI's, user+sys) /usr/bin/time reports when the last one ends (each
+# ends when its container has exited and its log is drained).
+/usr/bin/time -f "%U %S" -o "$tmp/docker.time" bash -c \
+  'while read -r c; do docker logs -f "$c" >>"$1" 2>/dev/null & done <"$2"; wait' \
+  _ "$tmp/docker.out" "$tmp/names" &
+dpid=$!
+pids+=("$dpid")
 sleep 2 # both followers attached (bounded: they only need to connect)
 expect=$((n * bursts * burst))
 t0=$(ms)
@@ -120,10 +123,12 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 m_cpu=$(cpu_ms "$mpid")
-d_cpu=0
-for p in "${dpids[@]}"; do d_cpu=$((d_cpu + $(cpu_ms "$p"))); done
-kill -INT "$mpid" "${dpids[@]}" 2>/dev/null || true
+kill -INT "$mpid" 2>/dev/null || true
 wait "$mpid" 2>/dev/null || true
+for _ in $(seq 100); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done # bounded: 10 s
+kill "$dpid" 2>/dev/null || true
+wait "$dpid" 2>/dev/null || true
+d_cpu=$(awk '{printf "%d", ($1 + $2) * 1000}' "$tmp/docker.time" 2>/dev/null || echo 0)
 
 check() { # FILE LABEL: every container's lines 1..total exactly once, in order
   local total=$((bursts * burst))

@@ -151,9 +151,13 @@ class Differ {
  public:
   // `body`: the desired create body (BuildCreateBody for the canonical API version, or a
   // recorded spec).
+  // `desired`: the instance the body was built from; nullptr for a recorded spec (then what is
+  // not in a create body, the secondary networks and the container keys' own comparison, is not
+  // compared).
   Differ(json body, const docker::ContainerInspect& actual,
-         const std::optional<docker::ImageInspect>& image)
-      : actual_(actual),
+         const std::optional<docker::ImageInspect>& image, const model::Instance* desired)
+      : desired_(desired),
+        actual_(actual),
         image_(image),
         body_(std::move(body)),
         want_hc_(Field(body_, "HostConfig")),
@@ -185,8 +189,21 @@ class Differ {
     LogConfig();
     Healthcheck();
     Secrets();
-    for (Difference& d : DiffContainerKeys(desired_.options, config_, have_hc_)) {
-      out_.push_back(std::move(d));
+    if (desired_ != nullptr) {
+      // The tmpfs mounts maestro adds for secrets are not the `tmpfs:` key's (Secrets()
+      // compares those): left out of the container's side.
+      json have_hc = have_hc_;
+      if (have_hc.contains("Tmpfs") && have_hc["Tmpfs"].is_object()) {
+        const json& want_tmpfs = Field(want_hc_, "Tmpfs");
+        if (want_tmpfs.is_object()) {
+          for (auto it = want_tmpfs.begin(); it != want_tmpfs.end(); ++it) {
+            if (!desired_->options.tmpfs.count(it.key())) have_hc["Tmpfs"].erase(it.key());
+          }
+        }
+      }
+      for (Difference& d : DiffContainerKeys(desired_->options, config_, have_hc)) {
+        out_.push_back(std::move(d));
+      }
     }
     return std::move(out_);
   }
@@ -276,7 +293,7 @@ class Differ {
     }
     // With secrets the container's Cmd is the original entrypoint and command behind the
     // wait wrapper (WrapEntrypointForSecrets): the command is its tail.
-    if (!desired_.secrets.empty() && have.size() >= want.size() &&
+    if (Field(Field(body_, "Labels"), kSecretsLabel).is_string() && have.size() >= want.size() &&
         std::equal(want.begin(), want.end(), have.end() - static_cast<long>(want.size()))) {
       return;
     }
@@ -440,12 +457,14 @@ class Differ {
   // is on more than one: "networks: demo_front added".
   void Networks() {
     std::set<std::string> have = Keys(Field(Field(actual_.raw, "NetworkSettings"), "Networks"));
-    if (desired_.networks.empty() && have.size() <= 1) return;
     std::set<std::string> want;
-    if (desired_.networks.empty()) {
-      want.insert(NormalizeNetwork(Str(Field(want_hc_, "NetworkMode"))));
+    if (desired_ != nullptr) {
+      for (const model::NetworkAttachment& a : desired_->networks) want.insert(a.daemon_name);
+    } else {  // a recorded body names its primary network only
+      want = Keys(Field(Field(body_, "NetworkingConfig"), "EndpointsConfig"));
     }
-    for (const model::NetworkAttachment& a : desired_.networks) want.insert(a.daemon_name);
+    if (want.empty() && have.size() <= 1) return;
+    if (want.empty()) want.insert(NormalizeNetwork(Str(Field(want_hc_, "NetworkMode"))));
     std::string d = SetDelta(want, have);
     if (!d.empty()) Add("networks", d);
   }
@@ -534,6 +553,7 @@ class Differ {
 
   static std::string NsText(int64_t ns) { return absl::FormatDuration(absl::Nanoseconds(ns)); }
 
+  const model::Instance* desired_;
   const docker::ContainerInspect& actual_;
   const std::optional<docker::ImageInspect>& image_;
   const json body_;
@@ -583,7 +603,7 @@ std::vector<Difference> Diff(const model::Instance& desired, const model::Ship& 
   if (label != actual.labels.end() && label->second == want_hash) return out;
 
   std::vector<Difference> fields =
-      Differ(BuildCreateBody(desired, ship, "1.41"), actual, desired_image).Run();
+      Differ(BuildCreateBody(desired, ship, "1.41"), actual, desired_image, &desired).Run();
   if (fields.empty() && label != actual.labels.end()) {
     fields.push_back(Difference{
         "configuration",
@@ -612,7 +632,7 @@ std::vector<Difference> DiffRecorded(const nlohmann::json& recorded_body,
   if (!want_hash.empty() && label != actual.labels.end() && label->second == want_hash) {
     return out;
   }
-  std::vector<Difference> fields = Differ(recorded_body, actual, actual_image).Run();
+  std::vector<Difference> fields = Differ(recorded_body, actual, actual_image, nullptr).Run();
   out.insert(out.end(), fields.begin(), fields.end());
   return out;
 }

@@ -223,6 +223,8 @@ class FakeDockerHost::ExecStreamImpl : public docker::ExecStream {
     read_ += n;
     return n;
   }
+  // Nothing here blocks: the flag has nothing to end.
+  void SetCancel(const std::atomic<bool>* /*cancel*/) override {}
   absl::Status CloseWrite(absl::Time /*deadline*/) override {
     std::string out, err;
     {
