@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "maestro/base/status_macros.h"
 #include "maestro/plays/plays_internal.h"
+#include "maestro/plays/secrets_delivery.h"
 #include "maestro/spec/drift.h"
 
 namespace maestro::plays {
@@ -375,7 +376,17 @@ class RolloutPlay {
     if (!renamed.ok()) return absl::StrCat("rename back: ", renamed.message());
     absl::Status started = (*client)->StartContainer(kept_id);
     if (!started.ok()) return absl::StrCat("start of the previous container: ", started.message());
+    absl::Status delivered = Redeliver(**client, kept_id, *t.instance);
+    if (!delivered.ok()) return std::string(delivered.message());
     return "";
+  }
+
+  // A container with secrets starts again with empty tmpfs mounts and its wrapped entrypoint
+  // waits for them (docs/environment.md#secrets): they are delivered again.
+  absl::Status Redeliver(docker::DockerClient& client, const std::string& id,
+                         const model::Instance& inst) {
+    if (inst.secrets.empty()) return absl::OkStatus();
+    return DeliverSecrets(client, id, *world_.env, inst, *world_.clock, nullptr);
   }
 
   // Rolls back every row of `r` that this rollout replaced and that is not rolled back yet.
@@ -533,7 +544,9 @@ class RolloutPlay {
         absl::Status renamed = client->RenameContainer((*old)->id, keep_as);
         if (!renamed.ok()) {
           // Nothing replaced: start the old one again rather than leave it down.
-          client->StartContainer((*old)->id).IgnoreError();
+          if (client->StartContainer((*old)->id).ok()) {
+            Redeliver(*client, (*old)->id, *t.instance).IgnoreError();  // best effort, as the start
+          }
           return Finish(r, c, node, scheduler,
                         FailRow(run_, c, "failed",
                                 absl::Status(renamed.code(),

@@ -12,6 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "maestro/config/file_reader.h"
+#include "maestro/config/secret_values.h"
 #include "maestro/plays/plays.h"
 #include "maestro/plays/test_world.h"
 #include "maestro/testing/fake_clock.h"
@@ -89,10 +91,14 @@ TEST(PlanBatchesTest, DownAndUnhealthyFirstLeadersLastAndAlone) {
 }
 
 // Instances zk-1..zk-N of service zk on ship1, with `update` as the service's update: line.
-std::string Env(int n, const std::string& update) {
-  std::string out =
-      "name: test\n__maestro: {schema: 2}\nships:\n  ship1: {ip: 127.0.0.1}\n"
-      "services:\n  zk:\n    image: zk:3.4\n";
+constexpr char kSecretValue[] = "t0ken-0f-the-ensemble";
+
+// `secret`: the service needs a secret `token` (from the variable TOKEN).
+std::string Env(int n, const std::string& update, bool secret = false) {
+  std::string out = "name: test\n__maestro: {schema: 2}\nships:\n  ship1: {ip: 127.0.0.1}\n";
+  if (secret) absl::StrAppend(&out, "secrets:\n  token: {environment: TOKEN}\n");
+  absl::StrAppend(&out, "services:\n  zk:\n    image: zk:3.4\n");
+  if (secret) absl::StrAppend(&out, "    secrets: [token]\n");
   if (!update.empty()) absl::StrAppend(&out, "    update: ", update, "\n");
   absl::StrAppend(&out, "    instances:\n");
   for (int i = 1; i <= n; ++i) absl::StrAppend(&out, "      zk-", i, ": {ship: ship1}\n");
@@ -101,8 +107,15 @@ std::string Env(int n, const std::string& update) {
 
 class RolloutTest : public ::testing::Test {
  protected:
-  void Init(int n, const std::string& update) {
-    env_ = test::LoadTestEnvironment(Env(n, update));
+  void Init(int n, const std::string& update, bool secret = false) {
+    env_ = test::LoadTestEnvironment(Env(n, update, secret));
+    if (secret) {
+      config::FakeFileReader files;
+      config::SecretSources sources;
+      sources.files = &files;
+      sources.getenv = [](const std::string&) { return std::optional<std::string>(kSecretValue); };
+      ASSERT_TRUE(config::ResolveSecrets(env_, sources).ok());
+    }
     ships_ = std::make_unique<test::FakeShips>(&clock_, std::vector<std::string>{"ship1"},
                                                std::vector<std::string>{"zk:3.4"});
     world_.env = &env_;
@@ -291,6 +304,30 @@ TEST_F(RolloutTest, FailureRollbackPutsBackEveryUpdatedInstance) {
   EXPECT_EQ(test::OutcomeOf(report, "zk-3").state, NodeState::kSkipped);
   // The very containers of before, running, under their names; the new ones are gone.
   for (const std::string& name : names_) EXPECT_EQ(Id(name), ids_[name]) << name;
+  ExpectAllThere();
+}
+
+TEST_F(RolloutTest, RolledBackContainersGetTheirSecretsAgain) {
+  Init(3, "{parallelism: 1, failure: rollback}", /*secret=*/true);
+  auto deliveries = [&](const std::string& name) {
+    int n = 0;
+    for (const testing::FakeExec& e : host().execs()) {
+      if (e.container == name && e.stdin_data == kSecretValue) ++n;
+    }
+    return n;
+  };
+  ASSERT_EQ(deliveries("zk-1"), 1) << "delivered at the first start";
+  ASSERT_EQ(deliveries("zk-2"), 1);
+  int calls = 0;
+  FailSecondCheckOfZk2(checks_, &calls);
+  PlayReport report = Restart();
+  EXPECT_EQ(report.ExitCode(), 1);
+  EXPECT_THAT(test::OutcomeOf(report, "zk-2").error, HasSubstr("rolled back: zk-1, zk-2"));
+  // The kept (original) container got its secret once more when it was started again, its tmpfs
+  // mounts empty again. (The fake names an exec by its container's current name: the removed
+  // new containers' deliveries have none.)
+  EXPECT_EQ(deliveries("zk-1"), 2);
+  EXPECT_EQ(deliveries("zk-2"), 2);
   ExpectAllThere();
 }
 
