@@ -47,6 +47,25 @@ services:
         networks: {front: {aliases: [www]}, back: {}}
 )";
 
+// Four instances that start side by side, all on one network that does not exist yet.
+constexpr char kSideBySide[] = R"(
+__maestro: {schema: 2}
+name: "{{P}}env"
+networks:
+  back: {}
+ships:
+  local: {ip: 127.0.0.1, socket_path: "{{SOCKET}}", timeout: 10}
+services:
+  app:
+    image: "{{IMAGE}}"
+    networks: [back]
+    instances:
+      "{{P}}app-1": {ship: local, command: sleep 1000, stop_timeout: 1}
+      "{{P}}app-2": {ship: local, command: sleep 1000, stop_timeout: 1}
+      "{{P}}app-3": {ship: local, command: sleep 1000, stop_timeout: 1}
+      "{{P}}app-4": {ship: local, command: sleep 1000, stop_timeout: 1}
+)";
+
 class NetworksTest : public E2eTest {
  protected:
   void TearDown() override {
@@ -115,6 +134,21 @@ TEST_F(NetworksTest, ContainersResolveEachOtherByAliasAndVolumesSurviveRecreatio
   out.clear();
   ASSERT_EQ(Exec(C("db"), {"wc", "-l", "/data/starts"}, &out), 0) << out;
   EXPECT_THAT(out, HasSubstr("2 /data/starts"));
+}
+
+TEST_F(NetworksTest, InstancesStartingSideBySideMakeTheNetworkOnce) {
+  std::string file = WriteEnvironment("side.yaml", kSideBySide);
+  RunResult r = RunMaestro(file, {"start", "-c", "4"}, absl::Seconds(90));
+  ASSERT_EQ(r.exit_code, 0) << r.all();
+  // The daemon's own duplicate check is racy: created in parallel, there were several
+  // networks of this name and every start failed ("network ... is ambiguous").
+  EXPECT_EQ(Shell(absl::StrCat("docker network ls --format '{{.Name}}' | grep -cx ", Net("back"))),
+            "1\n");
+  for (int i = 1; i <= 4; ++i) {
+    std::optional<nlohmann::json> app = Inspect(C(absl::StrCat("app-", i)));
+    ASSERT_TRUE(app.has_value());
+    EXPECT_TRUE((*app)["State"]["Running"].get<bool>()) << i;
+  }
 }
 
 TEST_F(NetworksTest, CleanRemovesOnlyThisEnvironmentsUnusedNetworksAndVolumes) {

@@ -1,5 +1,7 @@
 #include "maestro/plays/resources.h"
 
+#include <mutex>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "maestro/spec/container_spec.h"
@@ -73,6 +75,12 @@ absl::Status EnsureVolume(const model::Environment& env, const model::NamedVolum
 
 absl::Status EnsureResources(const model::Environment& env, const model::Instance& instance,
                              docker::DockerClient& client) {
+  // One at a time in this process: the daemon's own duplicate check (CheckDuplicate) is racy,
+  // and three instances starting side by side made three networks of one name, after which
+  // every container using it fails ("network ... is ambiguous"). Creations are rare and quick;
+  // other maestro runs on the environment are kept out by the deploy lock.
+  static std::mutex* const mu = new std::mutex;
+  std::lock_guard<std::mutex> lock(*mu);
   for (const model::Network* n : spec::NetworksUsed(env, instance)) {
     if (absl::Status s = EnsureNetwork(env, *n, client, true); !s.ok()) return s;
   }

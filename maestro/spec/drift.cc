@@ -445,7 +445,12 @@ class Differ {
   void Network() {
     std::string want = NormalizeNetwork(Str(Field(want_hc_, "NetworkMode")));
     std::string have = NormalizeNetwork(Str(Field(have_hc_, "NetworkMode")));
-    if (want != have) Add("network", absl::StrCat("is ", want, ", container has ", have));
+    // On user-defined networks the primary one is NetworkMode: Networks() names the change.
+    const bool user_networks =
+        !Keys(Field(Field(body_, "NetworkingConfig"), "EndpointsConfig")).empty();
+    if (want != have && !user_networks) {
+      Add("network", absl::StrCat("is ", want, ", container has ", have));
+    }
     std::string want_pid = Str(Field(want_hc_, "PidMode"));
     std::string have_pid = Str(Field(have_hc_, "PidMode"));
     if (want_pid != have_pid) {

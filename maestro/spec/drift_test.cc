@@ -400,6 +400,16 @@ TEST(DriftTest, NetworksAddedAndRemoved) {
   EXPECT_EQ(d[1].detail, "bridge added; demo_back, demo_front, demo_old removed");
 }
 
+TEST(DriftTest, MovedOntoUserNetworksIsOneReasonNotTwo) {
+  model::Instance desired = Desired();
+  desired.networks = {{"back", "demo_back", {}, "", ""}};
+  json j = DaemonInspect();  // on the default bridge
+  j["NetworkSettings"]["Networks"] = {{"bridge", json::object()}};
+  std::vector<Difference> d = DiffOf(desired, j);
+  ASSERT_THAT(Whats(d), ElementsAre("networks"));
+  EXPECT_EQ(d[0].detail, "demo_back added; bridge removed");
+}
+
 TEST(DriftTest, Hostname) {
   json j = DaemonInspect();
   j["Config"]["Hostname"] = "3f4e8a1c2b9d";
