@@ -130,6 +130,7 @@ class PlayRunner {
              bool reverse_numbering);
 
   const Target& target(size_t i) const { return targets_[i]; }
+  const std::string& name(size_t i) const { return names_[i]; }
   Slot& slot(size_t i) { return slots_[i]; }
   ui::ProgressSink& sink() const { return *world_.sink; }
   const PlayWorld& world() const { return world_; }
