@@ -199,6 +199,8 @@ Rollout::Rollout(PlayRunner& run, PullOnce& pulls, PlayOptions options, PolicyOf
       policy_of_(std::move(policy_of)),
       rows_(std::move(rows)) {}
 
+Rollout::~Rollout() = default;
+
 const std::string& Rollout::NameOf(size_t c) const { return run_.name(c); }
 
 void Rollout::Survey() {

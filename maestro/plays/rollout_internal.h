@@ -55,6 +55,7 @@ class Rollout {
           std::vector<size_t> rows);
   Rollout(const Rollout&) = delete;
   Rollout& operator=(const Rollout&) = delete;
+  ~Rollout();
 
   // Before the plan runs: each row's health and role, and the batches of each service.
   void Survey();

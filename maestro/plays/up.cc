@@ -3,6 +3,7 @@
 #include "maestro/plays/up.h"
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -17,6 +18,8 @@
 #include "maestro/plays/convergence_gather.h"
 #include "maestro/plays/convergence_output.h"
 #include "maestro/plays/plays_internal.h"
+#include "maestro/plays/rollout.h"
+#include "maestro/plays/rollout_internal.h"
 
 namespace maestro::plays {
 
@@ -36,6 +39,16 @@ using ui::Tone;
 
 namespace {
 
+// Whether up re-creates `pc` through its service's rolling policy (rollout_internal.h): a
+// running container of a service with an `update:` policy. Containers that are only created or
+// started, and stopped ones re-created, keep up's own path.
+bool Rolls(const model::Environment& env, const PlannedContainer& pc) {
+  if (pc.action != ConvergeAction::kRecreate || pc.state != "running") return false;
+  const model::Instance* inst = env.FindInstance(pc.name);
+  const model::Service* service = inst ? env.FindService(inst->service) : nullptr;
+  return service != nullptr && service->update.has_value();
+}
+
 bool Acts(ConvergeAction a) {
   return a == ConvergeAction::kCreate || a == ConvergeAction::kStart ||
          a == ConvergeAction::kRecreate;
@@ -43,6 +56,8 @@ bool Acts(ConvergeAction a) {
 
 // Node 2c takes container c down (recreate: stop + remove; orphan: stop + remove), node 2c+1
 // brings it up (create, start, recreate's second half) or reports it (none, orphan left alone).
+// A container that rolls (Rolls) is the rollout's: node 2c makes sure its image is there (pull:
+// before), node 2c+1 updates it in its batch (Rollout::Update).
 class UpPlay {
  public:
   UpPlay(const PlayWorld& world, const ConvergencePlan& plan, const UpOptions& options)
@@ -54,6 +69,22 @@ class UpPlay {
         run_.MarkForeign(c, pc.service, pc.ship);
       } else {
         planned_.push_back(c);
+      }
+    }
+    std::vector<size_t> rolled;
+    for (size_t p : planned_) {
+      if (Rolls(*world.env, plan.containers[p])) rolled.push_back(p);
+    }
+    if (!rolled.empty()) {
+      PlayOptions play_options;
+      play_options.ignore_dependencies = options.ignore_dependencies;
+      rollout_ = std::make_unique<internal::Rollout>(
+          run_, pulls_, play_options,
+          [play_options](const model::Service& s) { return EffectivePolicy(s, play_options); },
+          rolled);
+      for (size_t c : rolled) {
+        rolled_.insert(c);
+        if (plan.containers[c].pull) rollout_->SetRefresh(c);
       }
     }
     std::vector<std::string> names;
@@ -70,6 +101,8 @@ class UpPlay {
 
   UpReport Run(Scheduler& scheduler) {
     UpReport report;
+    scheduler_ = &scheduler;
+    if (rollout_) rollout_->Survey();  // before anything changes
     report.play = run_.Run(
         Prerequisites(), Nodes(), scheduler,
         [this](size_t node, const CancellationToken& cancel) { return Work(node, cancel); });
@@ -104,6 +137,7 @@ class UpPlay {
       for (size_t c : planned_) names.push_back(all[c].name);
       const NodeLists deps = internal::Prerequisites(*world_.env, names, /*forward=*/true);
       std::vector<size_t> ups;
+      std::vector<std::pair<size_t, size_t>> stop_first;  // (node, waits for), after the Sets
       for (size_t i = 0; i < planned_.size(); ++i) {
         const size_t c = planned_[i];
         if (!Acts(all[c].action)) continue;  // none, unknown: nothing to wait for
@@ -113,13 +147,20 @@ class UpPlay {
           ups.push_back(2 * d + 1);  // its dependencies are up first
           if (all[c].action == ConvergeAction::kRecreate &&
               all[d].action == ConvergeAction::kRecreate) {
-            pre.Add(2 * d, 2 * c);  // and a recreated dependent is stopped first
+            // And a recreated dependent is stopped first (a rolled dependency's node 2d is its
+            // pull: the dependent is down before its update instead).
+            stop_first.emplace_back(rolled_.count(d) ? 2 * d + 1 : 2 * d, 2 * c);
           }
         });
         pre.Set(2 * c + 1, ups);
       }
+      for (const auto& [node, first] : stop_first) pre.Add(node, first);
     }
     for (size_t c = 0; c < all.size(); ++c) pre.Add(2 * c + 1, 2 * c);
+    if (rollout_) {
+      rollout_->AddPrerequisites(
+          pre, [](size_t c) { return 2 * c; }, [](size_t c) { return 2 * c + 1; });
+    }
     if (!options_.remove_orphans) return pre;
     // Orphans are removed before anything on their ship comes up (they may hold its ports),
     // dependents first as far as the file still knows their services.
@@ -160,6 +201,7 @@ class UpPlay {
       case ConvergeAction::kStart:
         return down ? absl::OkStatus() : Up(c, cancel);
       case ConvergeAction::kRecreate:
+        if (rolled_.count(c)) return down ? rollout_->Pull(c, cancel) : Roll(c, node, cancel);
         return down ? TakeDown(c, cancel) : Up(c, cancel);
       case ConvergeAction::kOrphan:
         if (!options_.remove_orphans) return down ? absl::OkStatus() : LeaveOrphan(c);
@@ -220,6 +262,20 @@ class UpPlay {
         slot.summary = "started";
         break;
     }
+    return absl::OkStatus();
+  }
+
+  // A recreate under the service's rolling policy.
+  absl::Status Roll(size_t c, size_t node, const CancellationToken& cancel) {
+    const PlannedContainer& pc = plan_.containers[c];
+    if (run_.target(c).instance == nullptr) return NotInFile(c);
+    MAESTRO_RETURN_IF_ERROR(rollout_->Update(c, node, *scheduler_, cancel));
+    internal::Slot& slot = run_.slot(c);
+    if (slot.summary == "already running") return absl::OkStatus();  // someone else did it
+    const std::string reasons = absl::StrJoin(pc.reasons, "; ");
+    slot.summary = absl::StrCat("recreated: ", reasons, " (", rollout_->Where(c), ")");
+    run_.sink().Note(c, absl::StrCat("(recreated: ", reasons, "; ", rollout_->Where(c), ")"),
+                     Tone::kInfo);
     return absl::OkStatus();
   }
 
@@ -341,7 +397,10 @@ class UpPlay {
   const UpOptions options_;
   PlayRunner run_;
   PullOnce pulls_;
-  std::vector<size_t> planned_;  // indices of the containers that are not orphans
+  std::unique_ptr<internal::Rollout> rollout_;  // the containers that roll, when any
+  std::set<size_t> rolled_;
+  Scheduler* scheduler_ = nullptr;  // during Run
+  std::vector<size_t> planned_;     // indices of the containers that are not orphans
   std::map<size_t, std::string> recreated_dependency_;  // see RecreatedDependency
 };
 

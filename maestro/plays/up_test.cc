@@ -18,6 +18,7 @@
 #include "maestro/plays/convergence_gather.h"
 #include "maestro/plays/convergence_output.h"
 #include "maestro/plays/test_world.h"
+#include "maestro/spec/container_spec.h"
 #include "maestro/testing/fake_clock.h"
 #include "maestro/testing/fake_docker_host.h"
 #include "maestro/ui/progress.h"
@@ -30,6 +31,7 @@ using testing::FakeClock;
 using testing::FakeContainerState;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
 constexpr char kEnvironment[] = R"(
@@ -398,6 +400,155 @@ TEST_F(UpTest, ContainerLeftCreatedButNeverStartedIsReported) {
   EXPECT_THAT(r.never_started[0], HasSubstr("created but never started"));
   // A successful play reports nothing.
   EXPECT_THAT(Up().never_started, IsEmpty());
+}
+
+// `up` under a service's `update:` policy: a re-create of running containers is a rollout.
+constexpr char kQuorumEnvironment[] = R"(
+name: ens
+__maestro: {schema: 2}
+ships:
+  ship1: {ip: 127.0.0.1}
+services:
+  zk:
+    image: zk:1
+    env: {TICK: "2000"}
+    update: UPDATE
+    instances:
+      zk-1: {ship: ship1}
+      zk-2: {ship: ship1}
+      zk-3: {ship: ship1}
+)";
+
+class UpPolicyTest : public ::testing::Test {
+ protected:
+  void Init(const std::string& update) {
+    update_ = update;
+    ships_ = std::make_unique<test::FakeShips>(&clock_, std::vector<std::string>{"ship1"},
+                                               std::vector<std::string>{"zk:1"});
+    Use("2000");
+    UpReport first = Up(MakePlan(names_));
+    ASSERT_EQ(first.play.ExitCode(), 0) << first.play.FailureSummary();
+    for (const std::string& name : names_) ids_[name] = Id(name);
+    clock_.Advance(absl::Seconds(1));
+    Use("3000");  // from now on every running instance is planned as a recreate
+  }
+  void Use(const std::string& tick) {
+    envs_.push_back(std::make_unique<model::Environment>(test::LoadTestEnvironment(
+        absl::StrReplaceAll(kQuorumEnvironment, {{"UPDATE", update_}, {"2000", tick}}))));
+    world_.env = envs_.back().get();
+    world_.ships = ships_.get();
+    world_.checks = &checks_;
+    world_.clock = &clock_;
+    world_.sink = &sink_;
+  }
+  ConvergencePlan MakePlan(const std::vector<std::string>& containers) {
+    Scheduler scheduler({});
+    PlanScope scope;
+    std::map<std::string, ShipLive> live = GatherLiveState(world_, containers, {}, scheduler);
+    return ComputeConvergencePlan(*world_.env, containers, live, scope);
+  }
+  UpReport Up(const ConvergencePlan& plan) {
+    EXPECT_THAT(plan.problems, IsEmpty());
+    Scheduler scheduler({});
+    return RunUp(world_, plan, {}, scheduler);
+  }
+  testing::FakeDockerHost& host() { return ships_->host("ship1"); }
+  std::string Id(const std::string& name) {
+    auto c = host().FindContainer(name);
+    return c ? c->id : "";
+  }
+  bool Running(const std::string& name) {
+    auto c = host().FindContainer(name);
+    return c && c->state == FakeContainerState::kRunning;
+  }
+  std::vector<std::string> Events() { return test::EventLog(host(), clock_); }
+  static size_t Index(const std::vector<std::string>& v, const std::string& e) {
+    return std::find(v.begin(), v.end(), e) - v.begin();
+  }
+
+  FakeClock clock_;
+  std::string update_;
+  std::vector<std::unique_ptr<model::Environment>> envs_;
+  std::unique_ptr<test::FakeShips> ships_;
+  test::ScriptedChecks checks_;
+  ui::RecordingSink sink_;
+  PlayWorld world_;
+  std::vector<std::string> names_ = {"zk-1", "zk-2", "zk-3"};
+  std::map<std::string, std::string> ids_;  // before the second up
+};
+
+TEST_F(UpPolicyTest, RecreatesRunningInstancesBatchByBatch) {
+  Init("{parallelism: 1}");
+  ConvergencePlan plan = MakePlan(names_);
+  for (const std::string& name : names_) {
+    ASSERT_EQ(test::Find(plan, name).action, ConvergeAction::kRecreate) << name;
+  }
+  UpReport report = Up(plan);
+  ASSERT_EQ(report.play.ExitCode(), 0) << report.play.FailureSummary();
+  std::vector<std::string> ev = Events();
+  // Each instance is back before the next one goes down (up alone stops all three at once).
+  EXPECT_LT(Index(ev, "start:zk-1"), Index(ev, "stop:zk-2"));
+  EXPECT_LT(Index(ev, "start:zk-2"), Index(ev, "stop:zk-3"));
+  for (const std::string& name : names_) {
+    EXPECT_NE(Id(name), ids_[name]) << name;
+    EXPECT_TRUE(Running(name)) << name;
+  }
+  EXPECT_THAT(test::OutcomeOf(report.play, "zk-2").summary,
+              HasSubstr("recreated: env: TICK changed from \"2000\" to \"3000\" (batch 2 of 3 "
+                        "of zk)"));
+  // The new container records the old one's spec: `rollback` can go back.
+  EXPECT_EQ(host().FindContainer("zk-1")->labels.count(spec::kPreviousSpecLabel), 1u);
+}
+
+TEST_F(UpPolicyTest, SavedPlanRollsToo) {
+  Init("{parallelism: 1}");
+  absl::StatusOr<ConvergencePlan> saved = LoadPlanFile(SavePlanFile(MakePlan(names_)));
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  Scheduler scheduler({});
+  absl::StatusOr<ConvergencePlan> current = RecheckSavedPlan(world_, *saved, scheduler);
+  ASSERT_TRUE(current.ok()) << current.status();
+  UpReport report = Up(*current);
+  ASSERT_EQ(report.play.ExitCode(), 0) << report.play.FailureSummary();
+  EXPECT_THAT(test::OutcomeOf(report.play, "zk-3").summary, HasSubstr("(batch 3 of 3 of zk)"));
+}
+
+TEST_F(UpPolicyTest, QuorumBlocksTheRecreate) {
+  Init("{quorum: majority, quorum_timeout: 5}");
+  checks_.Fail("running:zk-3", "not serving");
+  UpReport report = Up(MakePlan({"zk-1"}));
+  EXPECT_EQ(report.play.ExitCode(), 1);
+  EXPECT_THAT(test::OutcomeOf(report.play, "zk-1").error,
+              HasSubstr("quorum of zk not met before taking zk-1 down: 1 of the other 2 "
+                        "instances pass their running checks (need 2)"));
+  EXPECT_EQ(Id("zk-1"), ids_["zk-1"]) << "left alone";
+  EXPECT_TRUE(Running("zk-1"));
+}
+
+TEST_F(UpPolicyTest, FailureRollbackPutsBackTheOldContainers) {
+  Init("{parallelism: 1, failure: rollback}");
+  int calls = 0;  // zk-2: the survey's check passes, its new container's fails
+  checks_.OnCheck("running:zk-2", [&] {
+    if (++calls == 2) checks_.Fail("running:zk-2", "port closed");
+  });
+  UpReport report = Up(MakePlan(names_));
+  EXPECT_EQ(report.play.ExitCode(), 1);
+  EXPECT_THAT(test::OutcomeOf(report.play, "zk-2").error, HasSubstr("rolled back: zk-1, zk-2"));
+  EXPECT_EQ(test::OutcomeOf(report.play, "zk-3").state, NodeState::kSkipped);
+  for (const std::string& name : names_) {
+    EXPECT_EQ(Id(name), ids_[name]) << name;
+    EXPECT_TRUE(Running(name)) << name;
+  }
+  EXPECT_EQ(host().containers().size(), 3u) << "nothing kept, nothing lost";
+}
+
+TEST_F(UpPolicyTest, StoppedInstancesKeepUpsOwnPath) {
+  Init("{quorum: majority, quorum_timeout: 5}");
+  for (const std::string& name : names_) ASSERT_TRUE(host().StopContainer(name, 1).ok());
+  // No instance runs, so no quorum could ever be met: stopped ones are not rolled.
+  UpReport report = Up(MakePlan(names_));
+  ASSERT_EQ(report.play.ExitCode(), 0) << report.play.FailureSummary();
+  for (const std::string& name : names_) EXPECT_TRUE(Running(name)) << name;
+  EXPECT_THAT(test::OutcomeOf(report.play, "zk-1").summary, Not(HasSubstr("batch")));
 }
 
 }  // namespace
