@@ -1,6 +1,9 @@
 // Rolling updates (docs/environment.md#update, docs/usage.md#rolling-updates): `restart` over
 // services that carry an `update:` policy goes through a rollout instead of restart's
-// stop-all-then-start-all plan.
+// stop-all-then-start-all plan; `up` re-creates running containers of such services the same
+// way, and `rollback` goes batch by batch under the same policy. The engine the three share is
+// internal::Rollout (rollout_internal.h); an instance with a `healthcheck:` is measured by
+// Docker's own health there.
 //
 // PlanBatches is the pure part: the order (stopped or unhealthy instances first, then healthy
 // followers, leaders last) and the batches (the policy's parallelism over the whole service,

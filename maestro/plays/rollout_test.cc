@@ -93,13 +93,16 @@ TEST(PlanBatchesTest, DownAndUnhealthyFirstLeadersLastAndAlone) {
 // Instances zk-1..zk-N of service zk on ship1, with `update` as the service's update: line.
 constexpr char kSecretValue[] = "t0ken-0f-the-ensemble";
 
-// `secret`: the service needs a secret `token` (from the variable TOKEN).
-std::string Env(int n, const std::string& update, bool secret = false) {
+// `secret`: the service needs a secret `token` (from the variable TOKEN). `extra`: more keys of
+// the service ("healthcheck: {...}").
+std::string Env(int n, const std::string& update, bool secret = false,
+                const std::string& extra = "") {
   std::string out = "name: test\n__maestro: {schema: 2}\nships:\n  ship1: {ip: 127.0.0.1}\n";
   if (secret) absl::StrAppend(&out, "secrets:\n  token: {environment: TOKEN}\n");
   absl::StrAppend(&out, "services:\n  zk:\n    image: zk:3.4\n");
   if (secret) absl::StrAppend(&out, "    secrets: [token]\n");
   if (!update.empty()) absl::StrAppend(&out, "    update: ", update, "\n");
+  if (!extra.empty()) absl::StrAppend(&out, "    ", extra, "\n");
   absl::StrAppend(&out, "    instances:\n");
   for (int i = 1; i <= n; ++i) absl::StrAppend(&out, "      zk-", i, ": {ship: ship1}\n");
   return out;
@@ -107,8 +110,8 @@ std::string Env(int n, const std::string& update, bool secret = false) {
 
 class RolloutTest : public ::testing::Test {
  protected:
-  void Init(int n, const std::string& update, bool secret = false) {
-    env_ = test::LoadTestEnvironment(Env(n, update, secret));
+  void Init(int n, const std::string& update, bool secret = false, const std::string& extra = "") {
+    env_ = test::LoadTestEnvironment(Env(n, update, secret, extra));
     if (secret) {
       config::FakeFileReader files;
       config::SecretSources sources;
@@ -376,6 +379,73 @@ TEST_F(RolloutTest, WithoutAPolicyRestartKeepsItsPlan) {
   PlayReport report = Restart();
   ASSERT_EQ(report.ExitCode(), 0) << report.FailureSummary();
   EXPECT_THAT(test::OutcomeOf(report, "zk-1").summary, ::testing::Not(HasSubstr("batch")));
+}
+
+constexpr char kHealthcheck[] = "healthcheck: {test: ruok, interval: 2s, retries: 2}";
+
+TEST_F(RolloutTest, DockerUnhealthyInstancesGoFirst) {
+  Init(3, "{parallelism: 1}", false, kHealthcheck);
+  // Every running check passes: only Docker's own health tells zk-3 is unhealthy.
+  host().SetHealth("zk-1", {"healthy"});
+  host().SetHealth("zk-2", {"healthy"});
+  host().SetHealth("zk-3", {"unhealthy", "healthy"});
+  PlayReport report = Restart();
+  ASSERT_EQ(report.ExitCode(), 0) << report.FailureSummary();
+  std::vector<std::string> ev = Events();
+  EXPECT_LT(Index(ev, "start:zk-3"), Index(ev, "stop:zk-1")) << "unhealthy first";
+  EXPECT_THAT(test::OutcomeOf(report, "zk-3").summary, HasSubstr("batch 1 of 3"));
+  ExpectAllThere();
+}
+
+TEST_F(RolloutTest, NewContainerThatDockerCallsUnhealthyFailsItsUpdate) {
+  Init(3, "{parallelism: 1, failure: rollback}", false, kHealthcheck);
+  for (const std::string& name : names_) host().SetHealth(name, {"healthy"});
+  // zk-2's new container passes its running checks, then Docker calls it unhealthy.
+  checks_.OnCheck("running:zk-2", [&] {
+    host().SetHealth("zk-2", {"starting", "unhealthy"}, "imok expected, got nothing");
+  });
+  PlayReport report = Restart();
+  EXPECT_EQ(report.ExitCode(), 1);
+  const ContainerOutcome& o = test::OutcomeOf(report, "zk-2");
+  EXPECT_THAT(o.error, HasSubstr("container zk-2 is unhealthy: imok expected, got nothing"));
+  EXPECT_THAT(o.error, HasSubstr("rolled back: zk-1, zk-2"));
+  host().SetHealth("zk-2", {"healthy"});
+  for (const std::string& name : names_) EXPECT_EQ(Id(name), ids_[name]) << name;
+  ExpectAllThere();
+}
+
+TEST_F(RolloutTest, NewContainerMustBecomeHealthyBeforeTheNextBatch) {
+  Init(2, "{parallelism: 1}", false, kHealthcheck);
+  host().SetHealth("zk-1", {"healthy"});
+  host().SetHealth("zk-2", {"healthy"});
+  checks_.OnCheck("running:zk-1", [&] {
+    // (A few inspects of the running checks take the first of these.)
+    host().SetHealth("zk-1", {"starting", "starting", "starting", "starting", "starting",
+                              "starting", "starting", "healthy"});
+  });
+  const absl::Time before = clock_.Now();
+  PlayReport report = Restart();
+  ASSERT_EQ(report.ExitCode(), 0) << report.FailureSummary();
+  EXPECT_GE(clock_.Now() - before, absl::Seconds(3)) << "it waited for healthy";
+  bool waited = false;
+  for (const auto& e : sink_.events()) {
+    waited =
+        waited || absl::StrContains(e.text, "waiting for Docker to call it healthy (starting)");
+  }
+  EXPECT_TRUE(waited);
+  std::vector<std::string> ev = Events();
+  EXPECT_LT(Index(ev, "start:zk-1"), Index(ev, "stop:zk-2"));
+  ExpectAllThere();
+}
+
+TEST_F(RolloutTest, QuorumCountsDockerHealth) {
+  Init(3, "{quorum: majority, quorum_timeout: 5}", false, kHealthcheck);
+  host().SetHealth("zk-2", {"healthy"});
+  host().SetHealth("zk-3", {"unhealthy"});  // its running checks pass
+  PlayReport report = Restart({"zk-1"});
+  EXPECT_EQ(report.ExitCode(), 1);
+  EXPECT_THAT(test::OutcomeOf(report, "zk-1").error, HasSubstr("down: zk-3"));
+  EXPECT_EQ(Id("zk-1"), ids_["zk-1"]);
 }
 
 TEST(EffectivePolicyTest, StepDelayMapsOntoDelay) {
