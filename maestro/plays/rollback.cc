@@ -11,6 +11,9 @@
 #include "maestro/docker/registry_auth.h"
 #include "maestro/model/environment.h"
 #include "maestro/plays/plays_internal.h"
+#include "maestro/plays/resources.h"
+#include "maestro/plays/rollout.h"
+#include "maestro/plays/rollout_internal.h"
 
 namespace maestro::plays {
 namespace {
@@ -66,9 +69,20 @@ absl::StatusOr<std::string> RecordedImage(PlayRunner& run, const Target& t,
   return tag;
 }
 
-// One container: image, stop, remove, create from the recorded spec, start and checks.
-absl::Status RollBackOne(PlayRunner& run, const Target& t, const RollbackStep& step,
-                         const CancellationToken& cancel) {
+// The policy a service's instances are rolled back with: its `update:` (batches, quorum, delay
+// between batches, unhealthy first, leaders last), or one instance at a time without one.
+model::UpdatePolicy RollbackPolicy(const model::Service& service) {
+  if (service.update) return *service.update;
+  model::UpdatePolicy one_at_a_time;
+  one_at_a_time.parallelism = 1;
+  one_at_a_time.pull_before = false;
+  return one_at_a_time;
+}
+
+// One container: image, (delay, quorum and) stop, remove, create from the recorded spec, its
+// secondary networks, start and checks.
+absl::Status RollBackOne(PlayRunner& run, internal::Rollout& rollout, const Target& t,
+                         const RollbackStep& step, const CancellationToken& cancel) {
   ui::ProgressSink& sink = run.sink();
   Slot& slot = run.slot(t.row);
   if (t.instance == nullptr) {
@@ -94,8 +108,7 @@ absl::Status RollBackOne(PlayRunner& run, const Target& t, const RollbackStep& s
                                     ShortId(step.container_id), ": not rolled back")));
   }
   const docker::ContainerInspect old = **current;
-  MAESTRO_RETURN_IF_ERROR(
-      internal::StopOne(run, t, internal::StopKind::kStop, cancel, /*release=*/nullptr));
+  MAESTRO_RETURN_IF_ERROR(rollout.DelayQuorumAndStop(t.row, cancel));
   absl::StatusOr<std::optional<docker::ContainerInspect>> stopped =
       InspectOrAbsent(*client, old.id);
   if (!stopped.ok()) return FailRow(run, t.row, "failed", stopped.status());
@@ -115,6 +128,10 @@ absl::Status RollBackOne(PlayRunner& run, const Target& t, const RollbackStep& s
     }
   }
 
+  // The networks it joins exist, as for a start (the recorded body names its primary one).
+  if (absl::Status ready = EnsureResources(*run.world().env, *t.instance, *client); !ready.ok()) {
+    return FailRow(run, t.row, "failed", ready);
+  }
   // The recorded body, which now records the container it replaces as its previous spec.
   sink.Pending(t.row, absl::StrCat("creating container from ", *image, "..."));
   nlohmann::json body = step.previous.body;
@@ -125,6 +142,14 @@ absl::Status RollBackOne(PlayRunner& run, const Target& t, const RollbackStep& s
       client->CreateContainer(step.container, body);
   create_timer.Stop();
   if (!created.ok()) return FailRow(run, t.row, "create failed!", created.status());
+  // Its other networks are joined before it starts, as start does (a create body carries one).
+  if (absl::Status joined = ConnectSecondaryNetworks(*t.instance, *client, created->id);
+      !joined.ok()) {
+    docker::RemoveContainerOptions remove;
+    remove.volumes = true;
+    (void)client->RemoveContainer(created->id, remove);  // this run's own, never started
+    return FailRow(run, t.row, "create failed!", joined);
+  }
   slot.id = created->id;
   slot.created_id = created->id;
   slot.existing.reset();
@@ -136,8 +161,9 @@ absl::Status RollBackOne(PlayRunner& run, const Target& t, const RollbackStep& s
   MAESTRO_RETURN_IF_ERROR(internal::LaunchOne(run, t, internal::StartFlags{}, cancel));
   std::string what =
       step.changes.empty() ? std::string("same spec") : spec::FormatDifferences(step.changes);
-  slot.summary = absl::StrCat("rolled back: ", what);
-  sink.Note(t.row, absl::StrCat("(rolled back: ", what, ")"), Tone::kInfo);
+  slot.summary = absl::StrCat("rolled back: ", what, " (", rollout.Where(t.row), ")");
+  sink.Note(t.row, absl::StrCat("(rolled back: ", what, "; ", rollout.Where(t.row), ")"),
+            Tone::kInfo);
   if (!note.empty()) sink.Note(t.row, note, Tone::kInfo);
   return absl::OkStatus();
 }
@@ -226,18 +252,16 @@ PlayReport RunRollback(const PlayWorld& world, const RollbackPlan& plan,
   NodeLists pre = options.ignore_dependencies
                       ? NodeLists(containers.size())
                       : internal::Prerequisites(*world.env, containers, /*forward=*/true);
-  // One instance of a service at a time: each waits for the previous one of its service.
-  std::map<std::string, size_t> last_of_service;
-  for (size_t i = 0; i < containers.size(); ++i) {
-    const model::Instance* inst = run.target(i).instance;
-    if (inst == nullptr) continue;
-    auto it = last_of_service.find(inst->service);
-    if (it != last_of_service.end() && !pre.Contains(i, it->second)) pre.Add(i, it->second);
-    last_of_service[inst->service] = i;
-  }
+  // The instances of a service go in the batches of its rolling policy (rollout_internal.h):
+  // each batch waits for the previous one of its service.
+  internal::PullOnce pulls;  // unused: the image is looked at per container
+  internal::Rollout rollout(run, pulls, PlayOptions{}, RollbackPolicy,
+                            internal::Identity(containers.size()));
+  rollout.Survey();
+  rollout.AddPrerequisites(pre, nullptr, [](size_t c) { return c; });
   return run.Run(std::move(pre), internal::Identity(containers.size()), scheduler,
                  [&](size_t node, const CancellationToken& cancel) {
-                   return RollBackOne(run, run.target(node), plan.steps[node], cancel);
+                   return RollBackOne(run, rollout, run.target(node), plan.steps[node], cancel);
                  });
 }
 

@@ -11,9 +11,12 @@
 //                 tag has moved on since, pulling the tag when neither is there), stops it with
 //                 its lifecycle checks (StopOne), removes it, creates it from the recorded body
 //                 (whose own previous spec is now the container it replaced, so a second
-//                 rollback goes forward again), starts it and waits for its `running` checks
-//                 (LaunchOne), as `start` does. Dependencies first; instances of one service
-//                 one at a time (-c bounds the whole play).
+//                 rollback goes forward again), joins the instance's networks after the first
+//                 as start does, starts it and waits for its `running` checks (LaunchOne).
+//                 Dependencies first; the instances of one service in the batches of its
+//                 `update:` policy (rollout_internal.h: unhealthy first, leaders last, the
+//                 quorum gate and the delay before each stop), one at a time without a policy
+//                 (-c bounds the whole play).
 //
 // Thread-safety: as the other plays (plays.h). Ownership: nothing is kept after a call returns.
 #ifndef MAESTRO_PLAYS_ROLLBACK_H_

@@ -26,6 +26,7 @@ namespace maestro::plays {
 namespace {
 
 using ::testing::Contains;
+using ::testing::ElementsAre;
 using testing::FakeClock;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -306,6 +307,65 @@ TEST_F(RollbackTest, APlainRestartKeepsThePreviousSpec) {
   PlayReport restarted = RunRestart(world_, {"api-1"}, {}, scheduler);
   ASSERT_EQ(restarted.ExitCode(), 0) << restarted.FailureSummary();
   EXPECT_EQ(Label("api-1", spec::kPreviousSpecLabel), previous);
+}
+
+TEST_F(RollbackTest, InstancesGoInTheBatchesOfTheServicesPolicy) {
+  Up();
+  UseEdited({{"COLOR: blue", "COLOR: red"},
+             {"    requires: [db]\n", "    requires: [db]\n    update: {parallelism: 2}\n"}});
+  Up();
+  PlayReport back = Rollback({"api-1", "api-2"});
+  // Both in one batch (without the policy: one at a time, "batch 1 of 2" and "batch 2 of 2").
+  EXPECT_THAT(test::OutcomeOf(back, "api-1").summary, HasSubstr("(batch 1 of 1 of api)"));
+  EXPECT_THAT(test::OutcomeOf(back, "api-2").summary, HasSubstr("(batch 1 of 1 of api)"));
+  EXPECT_THAT(Inspect("api-1").env, Contains("COLOR=blue"));
+}
+
+TEST_F(RollbackTest, WithoutAPolicyOneInstanceAtATime) {
+  Up();
+  UseEdited({{"COLOR: blue", "COLOR: red"}});
+  Up();
+  PlayReport back = Rollback({"api-1", "api-2"});
+  EXPECT_THAT(test::OutcomeOf(back, "api-1").summary, HasSubstr("(batch 1 of 2 of api)"));
+  EXPECT_THAT(test::OutcomeOf(back, "api-2").summary, HasSubstr("(batch 2 of 2 of api)"));
+}
+
+TEST_F(RollbackTest, QuorumBlocksTheRollbackAndLeavesTheContainerRunning) {
+  Up();
+  UseEdited({{"COLOR: blue", "COLOR: red"},
+             {"    requires: [db]\n",
+              "    requires: [db]\n    update: {quorum: 1, quorum_timeout: 3}\n"}});
+  Up();
+  test::ScriptedChecks scripted;
+  scripted.Fail("running:api-2", "not serving");
+  world_.checks = &scripted;
+  const std::string before = Inspect("api-1").id;
+  absl::StatusOr<RollbackPlan> plan = PlanRollback(world_, {"api-1"});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  Scheduler scheduler({});
+  PlayReport report = RunRollback(world_, *plan, {}, scheduler);
+  EXPECT_EQ(report.ExitCode(), 1);
+  EXPECT_THAT(test::OutcomeOf(report, "api-1").error,
+              HasSubstr("quorum of api not met before taking api-1 down"));
+  EXPECT_EQ(Inspect("api-1").id, before);
+  EXPECT_TRUE(Inspect("api-1").state.running);
+}
+
+TEST_F(RollbackTest, SecondaryNetworksAreJoinedAgain) {
+  const std::string with_networks = absl::StrReplaceAll(
+      kEnvironment, {{"ships:\n", "networks:\n  back: {}\n  front: {}\nships:\n"},
+                     {"api-1: {ship: ship1, ports: {http: 8080}}",
+                      "api-1: {ship: ship1, ports: {http: 8080}, networks: [back, front]}"}});
+  Use(with_networks);
+  Up();
+  Use(absl::StrReplaceAll(with_networks, {{"COLOR: blue", "COLOR: red"}}));
+  Up();
+  ASSERT_THAT(ships_.host("ship1").ContainerNetworks("api-1"),
+              ElementsAre("shop_back", "shop_front"));
+  Rollback({"api-1"});
+  EXPECT_THAT(Inspect("api-1").env, Contains("COLOR=blue"));
+  EXPECT_THAT(ships_.host("ship1").ContainerNetworks("api-1"),
+              ElementsAre("shop_back", "shop_front"));
 }
 
 }  // namespace
