@@ -334,7 +334,7 @@ TEST_F(RollbackTest, QuorumBlocksTheRollbackAndLeavesTheContainerRunning) {
   Up();
   UseEdited({{"COLOR: blue", "COLOR: red"},
              {"    requires: [db]\n",
-              "    requires: [db]\n    update: {quorum: 1, quorum_timeout: 3}\n"}});
+              "    requires: [db]\n    update: {parallelism: 1, quorum: 1, quorum_timeout: 3}\n"}});
   Up();
   test::ScriptedChecks scripted;
   scripted.Fail("running:api-2", "not serving");
