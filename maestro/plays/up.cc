@@ -3,6 +3,7 @@
 #include "maestro/plays/up.h"
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -240,7 +241,8 @@ class UpPlay {
                          "container ", ShortId(old.id), " is running again after its stop (",
                          "restarted by someone else?); not removed")));
     }
-    run_.slot(c).replaced = old;  // its spec becomes the new container's previous one
+    run_.slot(c).replaced = std::make_unique<docker::ContainerInspect>(
+        old);  // its spec becomes the new container's previous one
     run_.sink().Pending(c, absl::StrCat("removing container ", ShortId(old.id), "..."));
     docker::RemoveContainerOptions remove;
     remove.volumes = true;  // never force: a container someone started meanwhile stays
