@@ -7,6 +7,8 @@
 #   start:  `maestro start` of the 60 containers (busybox `sleep 3600`, no checks) in three
 #           dependency tiers, with -c 8 and unlimited, vs `docker run -d` of the same 60 at
 #           parallelism 8 (xargs -P8).
+#   up:     `maestro up -c 8` of the same 60 new containers (plan, deploy lock, create, start)
+#           vs the same `docker run -d` at parallelism 8.
 #   stop:   `maestro stop` of 3 tiers of containers that ignore SIGTERM, stop_timeout 2, vs
 #           two references: the ideal tiers x stop_timeout = 6 s, and a measured one,
 #           `docker stop -t 2` of the same containers tier by tier (dependents first, each
@@ -18,6 +20,7 @@
 #
 # Usage: orchestration_bench.sh MAESTRO_BINARY [REPS=5] [PER_TIER=20] [STOP_PER_TIER=4] [ONLY]
 #   ONLY=list: start the containers once (untimed) and compare only status, plan and up.
+#   ONLY=create: compare only start, up and docker run of the 60 new containers.
 #   bazel build -c opt //maestro && benchmarks/orchestration_bench.sh bazel-out/k8-opt/bin/maestro/maestro
 set -euo pipefail
 maestro=$(realpath "$1")
@@ -97,6 +100,8 @@ docker_run_all() {
   xargs -P8 -I{} docker run -d --name {} "$image" sleep 3600 <"$tmp/names" >/dev/null
 }
 mstart() { "$maestro" -f "$tmp/run.yaml" start "$@"; }
+# Named tiers: the three ships are one daemon (see status below).
+mup() { "$maestro" -f "$tmp/run.yaml" up tier0 tier1 tier2 "$@"; }
 bstart() { "$baseline" -f "$tmp/run.yaml" start "$@"; }
 # The stop environment's tiers with plain docker: tier2, tier1, tier0 (the order maestro
 # stops them in), each tier's containers stopped in parallel with the same timeout.
@@ -117,15 +122,23 @@ else
     cleanup; timed start_maestro_c8 mstart -c 8
     cleanup; timed start_docker docker_run_all
     cleanup; timed start_maestro_unlimited mstart
+    cleanup; timed up_new_maestro_c8 mup -c 8
+    grep -q "^Plan: $total to create.$" "$tmp/out" || { echo "up: not all created" >&2; tail -3 "$tmp/out" >&2; exit 1; }
     if [[ -n $baseline ]]; then cleanup; timed start_baseline_c8 bstart -c 8; fi
   done
+fi
+if [[ $only == create ]]; then
+  stop_per_tier=0
+  reps_list=0
+else
+  reps_list=$reps
 fi
 # status: 60 running containers (left by the last start).
 [[ $(docker ps -q --filter "name=^/$prefix-run-" | wc -l) -eq $total ]] || {
   echo "expected $total running containers before status" >&2
   exit 1
 }
-for ((r = 0; r < reps; r++)); do
+for ((r = 0; r < reps_list; r++)); do
   timed status_maestro "$maestro" -f "$tmp/run.yaml" status
   timed status_docker docker ps -a
   # Named services: the three ships are one daemon, so a whole-environment plan would find
@@ -153,16 +166,20 @@ row() { printf '%-58s %10s %10s %s\n' "$1" "$2" "$3" "$4"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2fx", a/b}'; }
 echo
 row "orchestration vs the real daemon ($reps interleaved reps)" "median ms" "reference" "ratio (goal)"
-s_m=$(median status_maestro); s_d=$(median status_docker)
-row "status, $total containers, 3 ships: maestro" "$s_m" "$s_d" "$(ratio "$s_m" "$s_d") vs docker ps -a (<= 1.5x)"
-p_m=$(median plan_maestro); u_m=$(median up_maestro)
-row "plan, $total unchanged containers, 3 ships: maestro" "$p_m" "$s_d" "$(ratio "$p_m" "$s_d") vs docker ps -a (<= 1.5x)"
-row "up with nothing to do, $total containers: maestro" "$u_m" "$s_d" "$(ratio "$u_m" "$s_d") vs docker ps -a (<= 1.5x)"
+if (( reps_list > 0 )); then
+  s_m=$(median status_maestro); s_d=$(median status_docker)
+  row "status, $total containers, 3 ships: maestro" "$s_m" "$s_d" "$(ratio "$s_m" "$s_d") vs docker ps -a (<= 1.5x)"
+  p_m=$(median plan_maestro); u_m=$(median up_maestro)
+  row "plan, $total unchanged containers, 3 ships: maestro" "$p_m" "$s_d" "$(ratio "$p_m" "$s_d") vs docker ps -a (<= 1.5x)"
+  row "up with nothing to do, $total containers: maestro" "$u_m" "$s_d" "$(ratio "$u_m" "$s_d") vs docker ps -a (<= 1.5x)"
+fi
 if [[ $only != list ]]; then
   st_d=$(median start_docker)
   st_8=$(median start_maestro_c8); st_u=$(median start_maestro_unlimited)
   row "start, $total containers, 3 tiers: maestro -c 8" "$st_8" "$st_d" "$(ratio "$st_8" "$st_d") vs docker run -P8 (<= 0.9x)"
   row "start, $total containers, 3 tiers: maestro (unlimited)" "$st_u" "$st_d" "$(ratio "$st_u" "$st_d") vs docker run -P8"
+  up_n=$(median up_new_maestro_c8)
+  row "up, $total new containers, 3 tiers: maestro -c 8" "$up_n" "$st_d" "$(ratio "$up_n" "$st_d") vs docker run -P8 (<= 0.9x)"
   if [[ -n $baseline ]]; then
     st_b=$(median start_baseline_c8)
     row "start, $total containers, 3 tiers: baseline -c 8" "$st_b" "$st_d" "$(ratio "$st_b" "$st_d") vs docker run -P8"

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -81,9 +82,11 @@ struct PlanOutput {
 // The convergence plan of the things `options` names (orphans looked for when the whole
 // environment is in scope, on every ship -S lets through): InvalidArgument for things that do
 // not resolve, Cancelled when the scheduler was cancelled.
-absl::StatusOr<plays::ConvergencePlan> ComputeCommandPlan(const plays::PlayWorld& world,
-                                                          const Options& options,
-                                                          plays::Scheduler& scheduler);
+// With `live`, the ships' live state the plan was made from is moved there (up looks for a
+// deploy lease in the list answers: RunUpIfNothingToDo).
+absl::StatusOr<plays::ConvergencePlan> ComputeCommandPlan(
+    const plays::PlayWorld& world, const Options& options, plays::Scheduler& scheduler,
+    std::map<std::string, plays::ShipLive>* live = nullptr);
 
 // plan [things] (docs/usage.md#plan): 0, or 2 with --detailed-exitcode when there are changes;
 // 1 when preflight found problems or -o could not be written.
@@ -98,6 +101,10 @@ int RunRollbackCommand(const plays::PlayWorld& world, const Options& options,
                        plays::Scheduler& scheduler, bool color, const Streams& io);
 int RunUpCommand(const plays::PlayWorld& world, const Options& options, plays::Scheduler& scheduler,
                  bool color, const Streams& io);
+// The second half of RunUpCommand: applies a computed plan without problems and reports it.
+int ApplyUpPlan(const plays::PlayWorld& world, const Options& options,
+                const plays::ConvergencePlan& plan, plays::Scheduler& scheduler, bool color,
+                const Streams& io);
 
 // logs [options] [things] (docs/usage.md#logs): one container alone as MaestroNG shows it,
 // several (or merged-only flags) through RunMergedLogs (logs_command.h). `cancel` ends a

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -67,6 +69,25 @@ lock::Holder CurrentHolder(const Options& options) {
   for (const std::string& thing : options.things) absl::StrAppend(&holder.command, " ", thing);
   if (holder.command.size() > 200) holder.command = holder.command.substr(0, 197) + "...";
   return holder;
+}
+
+std::optional<int> RunUpIfNothingToDo(const plays::PlayWorld& world, const Options& options,
+                                      plays::Scheduler& scheduler, bool color, const Streams& io) {
+  if (options.command != Command::kUp || !options.plan_in.empty()) return std::nullopt;
+  std::map<std::string, plays::ShipLive> live;
+  absl::StatusOr<plays::ConvergencePlan> plan =
+      ComputeCommandPlan(world, options, scheduler, &live);
+  if (!plan.ok() || !plan->problems.empty() || plan->HasChanges()) return std::nullopt;
+  const std::string lease = "/" + lock::LeaseName(world.env->name);
+  for (const auto& [ship, state] : live) {
+    if (!state.reachable.ok()) return std::nullopt;
+    for (const docker::ContainerSummary& c : state.containers) {
+      for (const std::string& name : c.names) {
+        if (name == lease) return std::nullopt;
+      }
+    }
+  }
+  return ApplyUpPlan(world, options, *plan, scheduler, color, io);
 }
 
 absl::StatusOr<std::unique_ptr<lock::DeployLock>> TakeDeployLock(

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "maestro/cli/commands.h"
@@ -30,6 +31,15 @@ absl::StatusOr<int> LockWaitFromEnvironment(const char* value);
 absl::StatusOr<std::unique_ptr<lock::DeployLock>> TakeDeployLock(
     const plays::PlayWorld& world, const Options& options, const lock::Holder& holder,
     const std::atomic<bool>* cancel, const Streams& io, const lock::LockOptions& lock_options = {});
+
+// `maestro up` (without --plan) with nothing to do takes no lock: the plan is made first, and
+// when every container in it is unchanged, it has no problems and no ship's list answer shows a
+// lease of this environment (another maestro at work), it is reported as `up` reports it and
+// the exit code returned. Otherwise (changes, problems, errors, a lease seen) returns nullopt
+// and nothing was printed: the caller takes the lock and runs `up` as usual, which plans again
+// under the lock. docs/usage.md#the-deploy-lock, docs/benchmarks.md §2d.
+std::optional<int> RunUpIfNothingToDo(const plays::PlayWorld& world, const Options& options,
+                                      plays::Scheduler& scheduler, bool color, const Streams& io);
 
 // `maestro lock status|break [things]`: one line per ship of the targeted containers (every
 // container when no things are given). Exit 0, or 1 when a ship could not be read.

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -190,6 +192,91 @@ TEST_F(LockCommandTest, StatusShowsAnExpiredLeaseAsFree) {
   EXPECT_EQ(RunLock(world_, Parse({"lock", "status", "web"}), io.streams()), kExitOk);
   EXPECT_THAT(io.out(), HasSubstr("ship1: free (the lease of a@h (pid 1, `maestro start web`)"));
   EXPECT_THAT(io.out(), HasSubstr("expired 30s ago; the next command takes it over)"));
+}
+
+// Checks pass (the containers of these tests have none).
+class PassingChecks : public plays::CheckRunner {
+ public:
+  absl::Status Run(const std::string&, const model::Instance&, const model::Ship&,
+                   docker::DockerClient&, const std::function<bool()>&,
+                   const plays::CancellationToken&) override {
+    return absl::OkStatus();
+  }
+};
+
+TEST(RunUpIfNothingToDoTest, TakesNoLeaseWhenNothingChangesAndStepsAsideOtherwise) {
+  testing::FakeClock clock;
+  model::Environment env = plays::test::LoadTestEnvironment(kEnv);
+  plays::test::FakeShips ships(&clock, {"ship1", "ship2"}, {"db", "web"});
+  PassingChecks checks;
+  plays::PlayWorld world;
+  world.env = &env;
+  world.ships = &ships;
+  world.clock = &clock;
+  world.checks = &checks;
+  auto creates = [&ships]() {
+    return ships.host("ship1").CountCalls("CreateContainer") +
+           ships.host("ship2").CountCalls("CreateContainer");
+  };
+  {
+    // Containers to create: not handled here (the caller locks, then runs up); nothing printed.
+    CaptureStreams io;
+    plays::Scheduler scheduler({});
+    EXPECT_EQ(RunUpIfNothingToDo(world, Parse({"up"}), scheduler, false, io.streams()),
+              std::nullopt);
+    EXPECT_EQ(io.out(), "");
+    EXPECT_EQ(creates(), 0);
+  }
+  {
+    CaptureStreams io;
+    plays::Scheduler scheduler({});
+    ASSERT_EQ(RunUpCommand(world, Parse({"up"}), scheduler, false, io.streams()), kExitOk)
+        << io.err();
+  }
+  ships.host("ship1").ClearCalls();
+  ships.host("ship2").ClearCalls();
+  {
+    // Nothing to do: reported as up reports it, and no lease container was created.
+    CaptureStreams io;
+    plays::Scheduler scheduler({});
+    EXPECT_EQ(RunUpIfNothingToDo(world, Parse({"up"}), scheduler, false, io.streams()), kExitOk);
+    EXPECT_THAT(io.out(), HasSubstr("Plan: 2 unchanged.\n"));
+    EXPECT_THAT(io.out(), HasSubstr("no change"));
+    EXPECT_EQ(creates(), 0);
+    std::vector<std::string> names;
+    for (const auto& c : ships.host("ship1").containers()) names.push_back(c.name);
+    EXPECT_THAT(names, ElementsAre("web-1"));
+  }
+  {
+    // A saved plan is checked under the lock as before.
+    CaptureStreams io;
+    plays::Scheduler scheduler({});
+    EXPECT_EQ(RunUpIfNothingToDo(world, Parse({"up", "--plan", "/nonexistent"}), scheduler, false,
+                                 io.streams()),
+              std::nullopt);
+  }
+  {
+    // Another maestro holds the lease (it may be changing things right now): the caller waits
+    // for the lock as before.
+    CaptureStreams io;
+    auto other = TakeDeployLock(world, Parse({"stop", "-s", "db"}),
+                                {"alice", "build-7", 4242, "stop db"}, nullptr, io.streams());
+    ASSERT_TRUE(other.ok() && *other != nullptr);
+    plays::Scheduler scheduler({});
+    EXPECT_EQ(RunUpIfNothingToDo(world, Parse({"up"}), scheduler, false, io.streams()),
+              std::nullopt);
+    EXPECT_EQ(io.out(), "");
+  }
+  {
+    // A stopped container is a change (start).
+    ASSERT_TRUE(ships.host("ship2").StopContainer("db-1", 1).ok());
+    CaptureStreams io;
+    plays::Scheduler scheduler({});
+    EXPECT_EQ(RunUpIfNothingToDo(world, Parse({"up"}), scheduler, false, io.streams()),
+              std::nullopt);
+    EXPECT_EQ(io.out(), "");
+    EXPECT_EQ(ships.host("ship2").CountCalls("StartContainer"), 0);
+  }
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -209,6 +210,11 @@ int Run(int argc, char** argv) {
         return kExitUsage;
       }
       options.lock_wait = *wait;
+    }
+    // `up` with nothing to do changes nothing: it needs no lock (lock_command.h).
+    if (std::optional<int> done =
+            RunUpIfNothingToDo(world, options, scheduler, terminal.color, io)) {
+      return g_interrupted.load() && *done == kExitOk ? kExitInterrupted : *done;
     }
     absl::StatusOr<std::unique_ptr<lock::DeployLock>> taken =
         TakeDeployLock(world, options, CurrentHolder(options), &g_interrupted, io);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -36,9 +37,9 @@ absl::Status WriteFile(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-absl::StatusOr<plays::ConvergencePlan> ComputeCommandPlan(const plays::PlayWorld& world,
-                                                          const Options& options,
-                                                          plays::Scheduler& scheduler) {
+absl::StatusOr<plays::ConvergencePlan> ComputeCommandPlan(
+    const plays::PlayWorld& world, const Options& options, plays::Scheduler& scheduler,
+    std::map<std::string, plays::ShipLive>* live_out) {
   absl::StatusOr<std::vector<std::string>> containers = ResolveCommandThings(*world.env, options);
   if (!containers.ok()) return absl::InvalidArgumentError(containers.status().message());
   // The whole environment in scope: also look for orphans, on every ship -S lets through.
@@ -55,7 +56,9 @@ absl::StatusOr<plays::ConvergencePlan> ComputeCommandPlan(const plays::PlayWorld
   std::map<std::string, plays::ShipLive> live = plays::GatherLiveState(
       world, *containers, scope.orphan_ships, scheduler, {.refresh = options.refresh});
   if (scheduler.cancelled()) return absl::CancelledError("interrupted: no plan");
-  return plays::ComputeConvergencePlan(*world.env, *containers, live, scope);
+  plays::ConvergencePlan plan = plays::ComputeConvergencePlan(*world.env, *containers, live, scope);
+  if (live_out != nullptr) *live_out = std::move(live);
+  return plan;
 }
 
 int RunPlanCommand(const plays::PlayWorld& world, const Options& options,

@@ -60,17 +60,22 @@ int RunUpCommand(const plays::PlayWorld& world_in, const Options& options,
     }
     return FinishOutput(io, kExitFailed);
   }
+  return ApplyUpPlan(world_in, options, *plan, scheduler, color, io);
+}
 
+int ApplyUpPlan(const plays::PlayWorld& world_in, const Options& options,
+                const plays::ConvergencePlan& plan, plays::Scheduler& scheduler, bool color,
+                const Streams& io) {
   plays::PlayWorld world = world_in;
   std::unique_ptr<ui::ProgressSink> sink = MakePlaySink(options, color, io);
   world.sink = sink.get();
   if (options.format == OutputFormat::kText) {
-    std::fprintf(io.out, "Plan: %s.\n", plan->Summary().c_str());
+    std::fprintf(io.out, "Plan: %s.\n", plan.Summary().c_str());
   }
   plays::UpOptions up;
   up.ignore_dependencies = options.ignore_dependencies;
   up.remove_orphans = options.remove_orphans;
-  plays::UpReport report = plays::RunUp(world, *plan, up, scheduler);
+  plays::UpReport report = plays::RunUp(world, plan, up, scheduler);
   int code = report.play.ExitCode();
   if (!report.play.timings.empty()) code = ReportTimings(report.play.timings, options, code, io);
   PrintPlayFailures(report.play, options, io);

@@ -90,11 +90,13 @@ struct Slot {
   bool unchanged = false;  // restart --only-if-changed decided there is nothing to do
   // PrepareOne -> LaunchOne:
   bool done = false;  // nothing left to launch (already running, started by another run)
-  std::optional<docker::ContainerInspect> existing;  // what PrepareOne found (not running)
+  // What PrepareOne found (not running). Held by pointer, as `replaced`: an inspect is ~500
+  // bytes and a play has a slot per container (6,000 slots: 6 MB inline, docs/benchmarks.md).
+  std::unique_ptr<docker::ContainerInspect> existing;
   bool create_deferred = false;  // pre-start checks: LaunchOne removes/creates after them
   // The container `up` removed before re-creating it (not reset by PrepareOne): its spec
   // becomes the new container's previous spec (spec::kPreviousSpecLabel).
-  std::optional<docker::ContainerInspect> replaced;
+  std::unique_ptr<docker::ContainerInspect> replaced;
   std::string id;  // the container LaunchOne starts
   // The container this run created itself, and whether a start of it was attempted. One
   // created and never started is removed when the play ends (PlayRunner::Run).

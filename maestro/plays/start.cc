@@ -195,7 +195,7 @@ absl::Status EnsureImage(PlayRunner& run, const Target& t, docker::DockerClient&
 // Whether the container PrepareOne found is the one to start as it is (--reuse, or created
 // from this configuration by another run and never started): no image, no create needed.
 bool StartsAsFound(const Slot& slot, const Target& t, const StartFlags& flags) {
-  if (!slot.existing.has_value()) return false;
+  if (slot.existing == nullptr) return false;
   return flags.reuse || NeverStartedFromThisSpec(*slot.existing, *t.instance, *t.ship);
 }
 
@@ -205,9 +205,9 @@ bool StartsAsFound(const Slot& slot, const Target& t, const StartFlags& flags) {
 // on its own previous spec instead, so that the history survives restarts.
 std::string PreviousSpec(docker::DockerClient& client, const model::Instance& inst,
                          const Slot& slot, const nlohmann::json& body) {
-  const std::optional<docker::ContainerInspect>& old =
-      slot.existing.has_value() ? slot.existing : slot.replaced;
-  if (!old.has_value()) return "";
+  const docker::ContainerInspect* old =
+      slot.existing != nullptr ? slot.existing.get() : slot.replaced.get();
+  if (old == nullptr) return "";
   auto own = old->labels.find(spec::kSpecLabel);
   if (own != old->labels.end() && own->second == spec::SpecLabelValue(body)) {
     absl::StatusOr<docker::ImageInspect> image = client.InspectImage(inst.image);
@@ -239,7 +239,7 @@ absl::Status CreateOrAdopt(PlayRunner& run, const Target& t, docker::DockerClien
     return absl::OkStatus();
   }
   PhaseTimer timer(run, t.row, ui::Phase::kCreate);
-  if (slot.existing.has_value()) {
+  if (slot.existing != nullptr) {
     sink.Pending(t.row, absl::StrCat("removing container ", ShortId(slot.existing->id), "..."));
     docker::RemoveContainerOptions remove;
     remove.volumes = true;  // never force: a container someone started meanwhile stays
@@ -385,7 +385,9 @@ absl::Status PrepareOne(PlayRunner& run, const Target& t, const StartFlags& flag
     }
     return absl::OkStatus();
   }
-  slot.existing = std::move(*existing);
+  slot.existing = existing->has_value()
+                      ? std::make_unique<docker::ContainerInspect>(std::move(**existing))
+                      : nullptr;
   if (!StartsAsFound(slot, t, flags)) {
     MAESTRO_RETURN_IF_ERROR(EnsureImage(run, t, *client, flags, pulls, cancel));
   }

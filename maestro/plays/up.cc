@@ -296,7 +296,8 @@ class UpPlay {
                          "container ", ShortId(old.id), " is running again after its stop (",
                          "restarted by someone else?); not removed")));
     }
-    run_.slot(c).replaced = old;  // its spec becomes the new container's previous one
+    run_.slot(c).replaced = std::make_unique<docker::ContainerInspect>(
+        old);  // its spec becomes the new container's previous one
     run_.sink().Pending(c, absl::StrCat("removing container ", ShortId(old.id), "..."));
     docker::RemoveContainerOptions remove;
     remove.volumes = true;  // never force: a container someone started meanwhile stays

@@ -417,11 +417,16 @@ std::string EncodeBounded(const std::string& text) {
 }  // namespace
 
 std::string SpecLabelValue(const nlohmann::json& body) {
-  json copy = body;
-  if (copy.contains("Labels") && copy["Labels"].is_object()) {
-    copy["Labels"].erase(kSpecLabel);
-    copy["Labels"].erase(kPreviousSpecLabel);
+  // A body without the labels to leave out (every body maestro is about to send) is written as
+  // it is: a copy of a body with 17,000 link variables costs ~2 MB per create in flight.
+  auto labels = body.find("Labels");
+  if (labels == body.end() || !labels->is_object() ||
+      (!labels->contains(kSpecLabel) && !labels->contains(kPreviousSpecLabel))) {
+    return EncodeBounded(body.dump(-1, ' ', false, json::error_handler_t::replace));
   }
+  json copy = body;
+  copy["Labels"].erase(kSpecLabel);
+  copy["Labels"].erase(kPreviousSpecLabel);
   return EncodeBounded(copy.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
