@@ -4,7 +4,10 @@
 # ship2/ship3 TCP 127.0.0.1:2375 with ips 127.0.0.2/.3: the same daemon), side by side with the
 # reference: one `docker logs -f` per container, all N at once. Both followers start before the
 # first line is written and run at the same time, on the same lines. Each container writes
-# "c<i> <seq>" lines in bursts of RATE/2 every 500 ms (busybox seq | sed, usleep) and exits.
+# "c<i> <seq>" lines, RATE of them at the start of every second (one busybox awk a second, its
+# output block-buffered), then sleeps the remainder of that second (the clock is /proc/uptime,
+# read by the shell's builtin `read`: no process), and exits after SECONDS seconds. So the rate
+# offered is N x RATE lines per second unless the machine cannot even run the producers.
 #
 # Checked, not assumed: every line of every container arrives exactly once, in order per
 # container (maestro merged, --no-prefix); the followers are stopped (SIGINT) once they have every
@@ -44,21 +47,27 @@ cleanup() {
 trap cleanup EXIT
 trap "exit 130" INT TERM
 
-burst=$((rate / 2))
-bursts=$((seconds * 2))
+burst=$rate
+bursts=$seconds
 names=()
 for i in $(seq 1 "$n"); do names+=("$prefix-$i"); done
 printf '%s\n' "${names[@]}" >"$tmp/names"
 # Every container runs /go/produce.sh from a shared bind mount: it waits for /go/go, so all
-# start writing together once both followers are attached.
+# start writing together once both followers are attached. Burst k starts at go + k seconds
+# (centiseconds of /proc/uptime, the host's clock in every container).
 mkdir "$tmp/go"
 cat >"$tmp/go/produce.sh" <<SH
 while [ ! -e /go/go ]; do usleep 20000; done
+read up _ </proc/uptime
+t0=\${up%.*}\${up#*.}
 k=0
 while [ \$k -lt $bursts ]; do
-  seq \$((k * $burst + 1)) \$(((k + 1) * $burst)) | sed "s/^/\$1 /"
-  usleep 500000
+  awk -v p="\$1" -v a=\$((k * $burst + 1)) -v b=\$(((k + 1) * $burst)) \
+    'BEGIN { for (i = a; i <= b; i++) print p, i }'
   k=\$((k + 1))
+  read up _ </proc/uptime
+  left=\$(((t0 + k * 100 - \${up%.*}\${up#*.}) * 10000))
+  if [ \$left -gt 0 ]; then usleep \$left; fi
 done
 SH
 echo "creating $n containers..." >&2
@@ -107,6 +116,18 @@ dpid=$!
 pids+=("$dpid")
 sleep 2 # both followers attached (bounded: they only need to connect)
 expect=$((n * bursts * burst))
+# The daemon side, for the record: its dockerd's and containerd's CPU time over the run (dockerd's
+# json-file log driver encodes and writes every line, and serves them to both followers; the
+# per-container shims end with their containers, so theirs is not counted).
+# The dockerd listening on $sock (the machine may run others) and the containerd it started.
+dockerd_pid=$(ss -xlpn 2>/dev/null | grep -F " $sock " | sed -n 's/.*"dockerd",pid=\([0-9]*\).*/\1/p' | head -1)
+containerd_pid=$(pgrep -P "${dockerd_pid:-0}" -x containerd | head -1 || true)
+daemon_cpu_ms() {
+  local p total=0
+  for p in $dockerd_pid $containerd_pid; do total=$((total + $(cpu_ms "$p"))); done
+  echo "$total"
+}
+daemon0=$(daemon_cpu_ms)
 t0=$(ms)
 touch "$tmp/go/go"
 for _ in $(seq $((seconds * 10 + 600))); do # bounded: the run plus 60 s
@@ -114,6 +135,7 @@ for _ in $(seq $((seconds * 10 + 600))); do # bounded: the run plus 60 s
   sleep 0.1
 done
 t_end=$(ms)
+daemon1=$(daemon_cpu_ms)
 # Wait (bounded, 10 s) for both followers to have every line.
 m_done=; d_done=
 for _ in $(seq 100); do
@@ -148,5 +170,6 @@ echo "|---|---|"
 echo "| lines produced | $expect in $elapsed ms ($(awk -v a="$expect" -v b="$elapsed" 'BEGIN {printf "%.0f", a * 1000 / b}') lines/s) |"
 echo "| maestro logs -f, $n containers, 3 ships, merged: CPU | $m_cpu ms |"
 echo "| docker logs -f, $n processes: CPU | $d_cpu ms ($(awk -v a="$m_cpu" -v b="$d_cpu" 'BEGIN {printf "maestro %.2fx", (b > 0) ? a / b : 0}')) |"
+echo "| dockerd${containerd_pid:+ + containerd} (pid $dockerd_pid) while the producers ran: CPU | $((daemon1 - daemon0)) ms |"
 echo "| last line shown after the producers ended: maestro | $((${m_done:-$t_end} - t_end)) ms |"
 echo "| last line shown after the producers ended: docker | $((${d_done:-$t_end} - t_end)) ms |"

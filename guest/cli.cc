@@ -43,6 +43,12 @@ constexpr char kHelp[] =
     "                                           timeout 60 s, interval 500 ms)\n"
     "  render TEMPLATE [-o FILE]                render a Jinja2 template with the guest\n"
     "                                           functions as globals\n"
+    "  secrets-wait [--timeout S] [--dir D] -- CMD [ARGS...]\n"
+    "                                           wait for maestro's secrets (D/.maestro-ready;\n"
+    "                                           timeout 120 s, then exit 70), then exec CMD\n"
+    "  secrets-wait --check [--dir D]           exit 0 if the secrets were delivered, else 1\n"
+    "  secrets-write TARGET MODE UID GID        write stdin to TARGET (maestro runs this)\n"
+    "  secrets-write --ready [--dir D]          write the ready marker (maestro runs this)\n"
     "\n"
     "options:\n"
     "  --json      print the whole discovered view as JSON\n"
@@ -138,6 +144,13 @@ class Runner {
     if (command == "specific-exposed-port") return SpecificPort(rest, /*exposed=*/true);
     if (command == "wait-for") return WaitFor(rest);
     if (command == "render") return Render(rest);
+    if (command == "secrets-wait" || command == "secrets-write") {
+      SecretsSystem real;
+      if (hooks_.secrets == nullptr) real = RealSecretsSystem();
+      const SecretsSystem& system = hooks_.secrets != nullptr ? *hooks_.secrets : real;
+      return command == "secrets-wait" ? SecretsWait(rest, system, err_)
+                                       : SecretsWrite(rest, system, err_);
+    }
     return Usage("unknown command '" + command + "' (try --help)");
   }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "guest/secrets.h"
 #include "maestro/guest.h"
 
 namespace maestro {
@@ -32,6 +33,8 @@ struct CliHooks {
   std::function<int(const std::string& template_path, const std::string& output_path,
                     const Guest& guest, std::ostream& out, std::ostream& err)>
       render;
+  // The side effects of secrets-wait and secrets-write; nullptr: RealSecretsSystem().
+  const SecretsSystem* secrets = nullptr;
 };
 
 // `args` excludes the program name.

@@ -161,6 +161,28 @@ TEST(MaestroGuestBinary, IsStaticAndSmall) {
   EXPECT_EQ(head.find("ld-linux"), std::string::npos) << "maestro-guest is not static";
 }
 
+// secrets-wait really execs: the command replaces maestro-guest (its output, its exit code).
+TEST(MaestroGuestBinary, SecretsWaitExecsTheCommandOnceTheMarkerIsThere) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string dir = std::string(tmp != nullptr ? tmp : "/tmp") + "/secrets-wait-XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  const std::vector<std::string> wait = {"secrets-wait", "--timeout", "0",
+                                         "--dir",        dir,         "--",
+                                         "/bin/sh",      "-c",        "echo app-ran; exit 3"};
+  BinaryRun missing = RunBinary(g_slim, wait, {});
+  EXPECT_EQ(missing.code, 70);
+  EXPECT_EQ(missing.out, "");
+  EXPECT_THAT(missing.err, HasSubstr("secrets were not delivered to " + dir + " within 0 s"));
+  BinaryRun ready = RunBinary(g_slim, {"secrets-write", "--ready", "--dir", dir}, {});
+  ASSERT_EQ(ready.code, 0) << ready.err;
+  BinaryRun ran = RunBinary(g_slim, wait, {});
+  EXPECT_EQ(ran.out, "app-ran\n");
+  EXPECT_EQ(ran.code, 3);
+  BinaryRun absent = RunBinary(g_slim, {"secrets-wait", "--dir", dir, "--", "/no/such/app"}, {});
+  EXPECT_EQ(absent.code, 127);
+  EXPECT_THAT(absent.err, HasSubstr("cannot execute /no/such/app: No such file or directory"));
+}
+
 }  // namespace
 }  // namespace guest
 }  // namespace maestro

@@ -4,7 +4,9 @@
 # `exec` of one container with stdin a pipe, and with an endless stdin into a command that never
 # reads it (the write blocks: Ctrl-C must still end it at once, not at the 30 s write bound). Each is driven as the real binary in the
 # background, interrupted once its stream is up, and must be gone soon after (the wait is
-# bounded at 10 s; the time taken is printed, not asserted). Needs MAESTRO_TESTENV_FILE.
+# bounded at 10 s; the time taken is printed, not asserted). Last, the second Ctrl-C: `logs -f`
+# stuck writing into a full pipe is not ended by the first, and is by the second (exit 130).
+# Needs MAESTRO_TESTENV_FILE.
 set -euo pipefail
 die() { echo "FAIL: $*" >&2; exit 1; }
 maestro=$(cd "$(dirname "$1")" && pwd -P)/$(basename "$1")
@@ -24,11 +26,15 @@ services:
     instances:
       $name-1: {ship: local, command: [sh, -c, 'echo ready-\$HOSTNAME; exec sleep 300'], stop_timeout: 1}
       $name-2: {ship: local, command: [sh, -c, 'echo ready-\$HOSTNAME; exec sleep 300'], stop_timeout: 1}
+  flood:
+    image: $image
+    instances:
+      $name-flood: {ship: local, command: [sh, -c, 'yes flood-line | head -c 1000000; exec sleep 300'], stop_timeout: 1}
 YAML
 pid=
 cleanup() {
   [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null || true
-  docker rm -f "$name-1" "$name-2" >/dev/null 2>&1 || true
+  docker rm -f "$name-1" "$name-2" "$name-flood" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -84,4 +90,33 @@ interrupt "exec (1 container, piped)" "started" -- exec "$name-1" -- sh -c 'echo
 stdin_src=/dev/zero interrupt "exec (1 container, endless stdin never read)" "started" -- \
   exec "$name-1" -- sh -c 'echo started; exec sleep 60'
 wait "$restarter" || true
-echo "PASS: Ctrl-C ended logs -f, status --watch, events and exec with exit 130"
+
+# The second Ctrl-C quits at once when the first cannot finish in order: `logs -f` writing into a
+# pipe nobody reads (a stuck pager). The flood container logs 1 MB; maestro's stdout is a fifo this
+# script holds open and never reads, so its write blocks once the 64 KiB pipe is full. The first
+# Ctrl-C cancels (its notice says "Ctrl-C again to quit now") but the blocked write keeps it
+# there; the second must end it with exit 130. Every wait is bounded.
+mkfifo "$work/stuck"
+exec 4<>"$work/stuck"
+"$maestro" -f "$work/env.yaml" logs -f "$name-flood" <&3 >"$work/stuck" 2>"$work/err" &
+pid=$!
+# blocked_on_write: one of maestro's threads sleeps in the kernel's pipe write.
+blocked_on_write() { cat /proc/"$pid"/task/*/wchan 2>/dev/null | grep -q pipe_write; }
+for i in $(seq 200); do blocked_on_write && break; sleep 0.1; done
+blocked_on_write || { cat "$work/err"; die "logs -f into a full pipe: no blocked write within 20 s"; }
+kill -INT "$pid"
+for i in $(seq 100); do grep -q "Ctrl-C again to quit now" "$work/err" && break; sleep 0.1; done
+grep -q "Ctrl-C again to quit now" "$work/err" || { cat "$work/err"; die "no notice after the first Ctrl-C"; }
+kill -0 "$pid" 2>/dev/null || die "logs -f into a full pipe ended at the first Ctrl-C (expected: still writing)"
+blocked_on_write || die "after the first Ctrl-C maestro is no longer in its blocked write"
+start=$(date +%s%N)
+kill -INT "$pid"
+for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && { cat "$work/err"; die "logs -f still runs 10 s after the second Ctrl-C"; }
+rc=0
+wait "$pid" || rc=$?
+pid=
+exec 4>&-
+((rc == 130)) || { cat "$work/err"; die "second Ctrl-C: exit $rc, expected 130"; }
+echo "ok: logs -f into a full pipe: first Ctrl-C cancelled, second quit with 130 in $((($(date +%s%N) - start) / 1000000)) ms"
+echo "PASS: Ctrl-C ended logs -f, status --watch, events and exec with exit 130; a second Ctrl-C quits at once"

@@ -241,6 +241,7 @@ json DumpInstanceWithDependencies(const model::Instance& c, const std::vector<st
                          {"gid", m.gid.value_or(0)}});
     }
     j["secrets"] = secrets;
+    if (c.secrets_guest) j["secrets_guest"] = *c.secrets_guest;
   }
   return j;
 }

@@ -21,17 +21,13 @@ namespace config {
 namespace loader_internal {
 namespace {
 
-const std::vector<std::string> kInstanceKeys = {"ship",         "image",      "command",
-                                                "cmd",          "ports",      "envfile",
-                                                "env",          "volumes",    "container_volumes",
-                                                "volumes_from", "links",      "username",
-                                                "privileged",   "cap_add",    "cap_drop",
-                                                "extra_hosts",  "net",        "pid",
-                                                "restart",      "dns",        "stop_timeout",
-                                                "limits",       "log_driver", "log_opt",
-                                                "lxc_conf",     "workdir",    "security_opt",
-                                                "ulimits",      "labels",     "lifecycle",
-                                                "healthcheck",  "networks",   "secrets"};
+const std::vector<std::string> kInstanceKeys = {
+    "ship",        "image",    "command",           "cmd",          "ports",      "envfile",
+    "env",         "volumes",  "container_volumes", "volumes_from", "links",      "username",
+    "privileged",  "cap_add",  "cap_drop",          "extra_hosts",  "net",        "pid",
+    "restart",     "dns",      "stop_timeout",      "limits",       "log_driver", "log_opt",
+    "lxc_conf",    "workdir",  "security_opt",      "ulimits",      "labels",     "lifecycle",
+    "healthcheck", "networks", "secrets",           "secrets_guest"};
 const std::vector<std::string> kLimitKeys = {"cpu", "memory", "swap"};
 const std::vector<std::string> kLogDrivers = {"json-file", "syslog",  "journald",
                                               "gelf",      "fluentd", "none"};

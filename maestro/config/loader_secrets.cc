@@ -226,6 +226,28 @@ void Loader::LoadInstanceSecrets(const YamlNode& service_node, const YamlNode& n
       by_name[m.name] = std::move(m);
     }
   }
+  // secrets_guest: the instance's replaces the service's.
+  for (const YamlNode* guest : {service_node.Find("secrets_guest"), node.Find("secrets_guest")}) {
+    if (guest == nullptr || guest->IsNull()) continue;
+    std::optional<std::string> path = String(*guest, "secrets_guest");
+    if (!path) continue;
+    std::string problem;
+    if (path->empty() || (*path)[0] != '/' || absl::EndsWith(*path, "/")) {
+      problem = "must be an absolute path to a file";
+    } else {
+      for (absl::string_view part : absl::StrSplit(path->substr(1), '/')) {
+        if (part.empty() || part == "." || part == "..") {
+          problem = "must be a normalised path (no empty, '.' or '..' parts)";
+        }
+      }
+    }
+    if (!problem.empty()) {
+      Error(*guest, absl::StrCat("secrets_guest '", *path, "' ", problem,
+                                 " (the path of a static maestro-guest in the image)"));
+      continue;
+    }
+    c.secrets_guest = *path;
+  }
   std::map<std::string, std::string> targets;  // target -> secret
   for (auto& [name, m] : by_name) {
     auto [it, inserted] = targets.emplace(m.target, name);

@@ -107,6 +107,28 @@ TEST(LoaderSecretsTest, BadInputIsLocated) {
   EXPECT_THAT(LoadErrors(with + "[{source: db, uid: -1}]}\n"),
               HasSubstr("secret uid must be a number from 0 to 2147483647, got -1"));
   EXPECT_THAT(LoadErrors(with + "db}\n"), HasSubstr("secrets must be a list"));
+  EXPECT_EQ(LoadErrors(with + "[db], secrets_guest: maestro-guest}\n"),
+            "maestro.yaml:10:51: services.web.instances.w.secrets_guest: secrets_guest "
+            "'maestro-guest' must be an absolute path to a file (the path of a static "
+            "maestro-guest in the image)");
+  EXPECT_THAT(LoadErrors(with + "[db], secrets_guest: /bin/../g}\n"),
+              HasSubstr("secrets_guest '/bin/../g' must be a normalised path"));
+  EXPECT_THAT(LoadErrors(with + "[db], secrets_guest: [a]}\n"),
+              HasSubstr("services.web.instances.w.secrets_guest: "));
+}
+
+TEST(LoaderSecretsTest, SecretsGuestOfServiceAndInstance) {
+  const std::string text =
+      std::string(kEnv).replace(std::string(kEnv).find("    secrets: [db_password]\n"), 0,
+                                "    secrets_guest: /usr/local/bin/maestro-guest\n");
+  auto r = LoadText(text + "      web-3: {ship: s1, secrets_guest: /maestro-guest}\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  const model::Environment& env = r->environment;
+  EXPECT_EQ(env.FindInstance("web-1")->secrets_guest, "/usr/local/bin/maestro-guest");
+  EXPECT_EQ(env.FindInstance("web-3")->secrets_guest, "/maestro-guest");
+  auto plain = LoadText(kEnv);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->environment.FindInstance("web-1")->secrets_guest, std::nullopt);
 }
 
 // Fake sources: files from a FakeFileReader, a variable map, a scripted command.

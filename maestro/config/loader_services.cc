@@ -21,8 +21,9 @@ namespace loader_internal {
 namespace {
 
 const std::vector<std::string> kServiceKeys = {
-    "image",     "instances", "omit",  "requires",    "wants_info", "envfile", "env",
-    "lifecycle", "limits",    "ports", "healthcheck", "networks",   "update",  "secrets"};
+    "image",       "instances", "omit",      "requires", "wants_info",
+    "envfile",     "env",       "lifecycle", "limits",   "ports",
+    "healthcheck", "networks",  "update",    "secrets",  "secrets_guest"};
 const std::vector<std::string> kLimitKeys = {"cpu", "memory", "swap"};
 
 }  // namespace

@@ -311,6 +311,9 @@ struct Instance {
   std::optional<Check> role_probe;
   // Secrets delivered after start (service's, overridden by name by the instance's), by target.
   std::vector<SecretMount> secrets;
+  // `secrets_guest:`: the path of a static maestro-guest in the image. When set, the entrypoint
+  // wrapper and the delivery execs run it instead of /bin/sh (images without a shell).
+  std::optional<std::string> secrets_guest;
   int line = 0;  // position of the instance's key in the YAML file
   int column = 0;
 

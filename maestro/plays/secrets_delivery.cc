@@ -93,9 +93,18 @@ absl::StatusOr<ExecOutcome> RunWithStdin(docker::DockerClient& client, absl::str
 
 }  // namespace
 
-std::vector<std::string> SecretWriteCommand(const model::SecretMount& mount) {
+std::vector<std::string> SecretWriteCommand(const model::SecretMount& mount,
+                                            const std::optional<std::string>& guest) {
   char mode[8];
   std::snprintf(mode, sizeof(mode), "%04o", mount.mode);
+  if (guest) {
+    return {*guest,
+            "secrets-write",
+            mount.target,
+            mode,
+            absl::StrCat(mount.uid.value_or(0)),
+            absl::StrCat(mount.gid.value_or(0))};
+  }
   return {"/bin/sh",
           "-c",
           kWriteScript,
@@ -125,19 +134,26 @@ absl::Status DeliverSecrets(docker::DockerClient& client, absl::string_view id,
       return absl::FailedPreconditionError(
           absl::StrCat("secret ", m.name, " of ", instance.name, " has no value (not read)"));
     }
-    absl::StatusOr<ExecOutcome> done =
-        RunWithStdin(client, id, SecretWriteCommand(m), *secret->value, clock);
+    absl::StatusOr<ExecOutcome> done = RunWithStdin(
+        client, id, SecretWriteCommand(m, instance.secrets_guest), *secret->value, clock);
     const std::string what = absl::StrCat("secret ", m.name, " (", m.target, ")");
     if (!done.ok()) return fail(what, done.status());
     if (done->exit_code != 0) {
       std::string output = Printable(done->output);
       return fail(what, absl::FailedPreconditionError(absl::StrCat(
                             "exit code ", done->exit_code, output.empty() ? "" : ": ", output,
-                            " (the image needs /bin/sh, cat, chmod, chown and mv)")));
+                            instance.secrets_guest
+                                ? absl::StrCat(" (the image needs a static maestro-guest at ",
+                                               *instance.secrets_guest, ")")
+                                : " (the image needs /bin/sh, cat, chmod, chown and mv)")));
     }
   }
-  absl::StatusOr<ExecOutcome> marker = RunWithStdin(
-      client, id, {"/bin/sh", "-c", ": > \"$1\"", "maestro-secret", Marker()}, "", clock);
+  const std::vector<std::string> write_marker =
+      instance.secrets_guest
+          ? std::vector<std::string>{*instance.secrets_guest, "secrets-write", "--ready", "--dir",
+                                     model::kSecretsDir}
+          : std::vector<std::string>{"/bin/sh", "-c", ": > \"$1\"", "maestro-secret", Marker()};
+  absl::StatusOr<ExecOutcome> marker = RunWithStdin(client, id, write_marker, "", clock);
   if (!marker.ok()) return fail("the ready marker", marker.status());
   if (marker->exit_code != 0) {
     return fail("the ready marker",
@@ -148,11 +164,13 @@ absl::Status DeliverSecrets(docker::DockerClient& client, absl::string_view id,
 }
 
 absl::StatusOr<bool> SecretsDelivered(docker::DockerClient& client, absl::string_view id,
-                                      Clock& clock) {
-  MAESTRO_ASSIGN_OR_RETURN(
-      ExecOutcome outcome,
-      RunWithStdin(client, id, {"/bin/sh", "-c", "test -e \"$1\"", "maestro-secret", Marker()}, "",
-                   clock));
+                                      const model::Instance& instance, Clock& clock) {
+  const std::vector<std::string> look =
+      instance.secrets_guest
+          ? std::vector<std::string>{*instance.secrets_guest, "secrets-wait", "--check", "--dir",
+                                     model::kSecretsDir}
+          : std::vector<std::string>{"/bin/sh", "-c", "test -e \"$1\"", "maestro-secret", Marker()};
+  MAESTRO_ASSIGN_OR_RETURN(ExecOutcome outcome, RunWithStdin(client, id, look, "", clock));
   return outcome.exit_code == 0;
 }
 

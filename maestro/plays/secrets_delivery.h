@@ -5,7 +5,9 @@
 // so the value is never in an argv, the create body, the image, the writable layer (targets are
 // in tmpfs mounts, spec::BuildCreateBody) or a daemon log. A last exec writes the ready marker
 // (/run/secrets/.maestro-ready), which the wrapped entrypoint (spec::WrapEntrypointForSecrets)
-// waits for before it execs the application.
+// waits for before it execs the application. With the instance's `secrets_guest` (images
+// without a shell) the same steps run the image's static maestro-guest instead of sh:
+// `secrets-write TARGET MODE UID GID`, `secrets-write --ready`, `secrets-wait --check`.
 //
 // Errors name the container, the secret and the exec's exit code and output, with every secret
 // value of the environment redacted (model::Redact).
@@ -16,6 +18,8 @@
 #define MAESTRO_PLAYS_SECRETS_DELIVERY_H_
 
 #include <atomic>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -27,8 +31,10 @@
 
 namespace maestro::plays {
 
-// The argv of the exec that writes one secret (its value comes on stdin).
-std::vector<std::string> SecretWriteCommand(const model::SecretMount& mount);
+// The argv of the exec that writes one secret (its value comes on stdin): the sh script, or
+// `GUEST secrets-write TARGET MODE UID GID` with the instance's secrets_guest.
+std::vector<std::string> SecretWriteCommand(const model::SecretMount& mount,
+                                            const std::optional<std::string>& guest = std::nullopt);
 
 // Writes every secret of `instance` into the running container `id`, then the ready marker.
 // FailedPrecondition when a secret has no value (not resolved) or an exec fails.
@@ -39,7 +45,7 @@ absl::Status DeliverSecrets(docker::DockerClient& client, absl::string_view id,
 // Whether the running container `id` has the ready marker (false after a restart of the
 // container by its restart policy: its tmpfs mounts start empty).
 absl::StatusOr<bool> SecretsDelivered(docker::DockerClient& client, absl::string_view id,
-                                      Clock& clock);
+                                      const model::Instance& instance, Clock& clock);
 
 }  // namespace maestro::plays
 

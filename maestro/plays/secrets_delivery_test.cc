@@ -45,10 +45,29 @@ services:
         secrets: [db_password, {source: api_key, target: /conf/db, mode: 0440, uid: 7}]
 )";
 
+// The same for an image without a shell: maestro-guest waits and writes.
+constexpr char kGuestEnvironment[] = R"(
+name: test
+ships:
+  ship1: {ip: 127.0.0.1}
+secrets:
+  db_password: {environment: DB_PASSWORD}
+  api_key: {environment: API_KEY}
+services:
+  app:
+    image: app:1
+    secrets_guest: /maestro-guest
+    instances:
+      app-1:
+        ship: ship1
+        command: [serve, --port, "80"]
+        secrets: [db_password, {source: api_key, target: /conf/db, mode: 0440, uid: 7}]
+)";
+
 class SecretsDeliveryTest : public ::testing::Test {
  protected:
-  SecretsDeliveryTest()
-      : env_(test::LoadTestEnvironment(kEnvironment)), ships_(&clock_, {"ship1"}, {}) {
+  explicit SecretsDeliveryTest(const char* yaml = kEnvironment)
+      : env_(test::LoadTestEnvironment(yaml)), ships_(&clock_, {"ship1"}, {}) {
     ships_.host("ship1").AddImage(
         "app:1", "", {{"Entrypoint", {"/docker-entrypoint.sh"}}, {"Cmd", {"ignored-by-command"}}});
     Resolve(kValue);
@@ -173,6 +192,76 @@ TEST_F(SecretsDeliveryTest, ChangedValueIsAChangeNamedWithoutTheValue) {
       spec::Diff(*env_.FindInstance("app-1"), ship, *live, std::nullopt);
   ASSERT_EQ(diff.size(), 1u) << spec::FormatDifferences(diff);
   EXPECT_EQ(diff[0].ToString(), "secrets: secret db_password changed");
+}
+
+class GuestSecretsDeliveryTest : public SecretsDeliveryTest {
+ protected:
+  GuestSecretsDeliveryTest() : SecretsDeliveryTest(kGuestEnvironment) {}
+};
+
+TEST_F(GuestSecretsDeliveryTest, MaestroGuestWaitsAndWritesWithoutAShell) {
+  PlayReport report = Start();
+  ASSERT_EQ(report.ExitCode(), 0) << test::OutcomeOf(report, "app-1").error;
+  std::optional<testing::FakeContainer> c = host().FindContainer("app-1");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_THAT(c->create_body.dump(), Not(HasSubstr(kValue)));
+  EXPECT_EQ(c->create_body["Entrypoint"],
+            (nlohmann::json{"/maestro-guest", "secrets-wait", "--timeout", "120", "--"}));
+  EXPECT_EQ(c->create_body["Cmd"],
+            (nlohmann::json{"/docker-entrypoint.sh", "serve", "--port", "80"}));
+  EXPECT_EQ(c->labels[spec::kSecretsGuestLabel], "/maestro-guest");
+
+  std::vector<FakeExec> execs = host().execs();
+  ASSERT_EQ(execs.size(), 3u);
+  for (const FakeExec& e : execs) {
+    EXPECT_EQ(e.user, "0");
+    EXPECT_EQ(e.cmd[0], "/maestro-guest");  // never /bin/sh
+    for (const std::string& arg : e.cmd) EXPECT_THAT(arg, Not(HasSubstr(kValue)));
+  }
+  EXPECT_THAT(execs[0].cmd,
+              ElementsAre("/maestro-guest", "secrets-write", "/conf/db", "0440", "7", "0"));
+  EXPECT_EQ(execs[0].stdin_data, kValue);
+  EXPECT_THAT(execs[1].cmd, ElementsAre("/maestro-guest", "secrets-write",
+                                        "/run/secrets/db_password", "0400", "0", "0"));
+  EXPECT_EQ(execs[1].stdin_data, kValue);
+  EXPECT_THAT(execs[2].cmd,
+              ElementsAre("/maestro-guest", "secrets-write", "--ready", "--dir", "/run/secrets"));
+
+  // Restarted by its restart policy: `secrets-wait --check` says no marker; delivered again.
+  host().ScriptExec("app-1", "secrets-wait --check", 1);
+  PlayReport again = Start();
+  ASSERT_EQ(again.ExitCode(), 0);
+  execs = host().execs();
+  ASSERT_EQ(execs.size(), 7u);  // the look, two secrets, the marker
+  EXPECT_THAT(execs[3].cmd,
+              ElementsAre("/maestro-guest", "secrets-wait", "--check", "--dir", "/run/secrets"));
+  EXPECT_EQ(test::OutcomeOf(again, "app-1").summary, "already running; secrets delivered again");
+
+  // No drift against the file (the wrapper and the label are the file's).
+  absl::StatusOr<docker::ContainerInspect> live = host().InspectContainer("app-1");
+  ASSERT_TRUE(live.ok());
+  const model::Instance& app = *env_.FindInstance("app-1");
+  EXPECT_TRUE(spec::Diff(app, *env_.FindShip("ship1"), *live, std::nullopt).empty());
+}
+
+TEST_F(GuestSecretsDeliveryTest, AMissingGuestIsNamedInTheError) {
+  host().ScriptExec("app-1", "secrets-write /conf/db", 127, "",
+                    "exec: \"/maestro-guest\": stat /maestro-guest: no such file or directory");
+  PlayReport report = Start();
+  EXPECT_NE(report.ExitCode(), 0);
+  EXPECT_THAT(test::OutcomeOf(report, "app-1").error,
+              HasSubstr("exit code 127: exec: \"/maestro-guest\": stat /maestro-guest: no such "
+                        "file or directory (the image needs a static maestro-guest at "
+                        "/maestro-guest)"));
+}
+
+TEST(SecretsGuestSpecTest, AnotherGuestIsAnotherSpec) {
+  model::Environment env = test::LoadTestEnvironment(kGuestEnvironment);
+  model::Environment sh = test::LoadTestEnvironment(kEnvironment);
+  EXPECT_EQ(env.FindInstance("app-1")->secrets_guest, "/maestro-guest");
+  EXPECT_EQ(sh.FindInstance("app-1")->secrets_guest, std::nullopt);
+  EXPECT_NE(spec::SpecHash(*env.FindInstance("app-1"), *env.FindShip("ship1")),
+            spec::SpecHash(*sh.FindInstance("app-1"), *sh.FindShip("ship1")));
 }
 
 }  // namespace

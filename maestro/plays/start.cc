@@ -374,7 +374,7 @@ absl::Status PrepareOne(PlayRunner& run, const Target& t, const StartFlags& flag
     }
     if (!inst.secrets.empty()) {
       // Restarted by its restart policy: its tmpfs came back empty. Deliver them again.
-      absl::StatusOr<bool> delivered = SecretsDelivered(*client, c.id, *run.world().clock);
+      absl::StatusOr<bool> delivered = SecretsDelivered(*client, c.id, inst, *run.world().clock);
       if (delivered.ok() && !*delivered) {
         absl::Status again = DeliverSecrets(*client, c.id, *run.world().env, inst,
                                             *run.world().clock, cancel.flag());

@@ -192,6 +192,8 @@ void AddSecretMounts(const model::Instance& instance, json& body) {
     label[m.name] = one;
   }
   body["Labels"][kSecretsLabel] = label.dump();
+  // Another wrapper is another container (part of the spec hash).
+  if (instance.secrets_guest) body["Labels"][kSecretsGuestLabel] = *instance.secrets_guest;
 }
 
 json BodyWithoutHash(const model::Instance& instance, absl::string_view api_version) {
@@ -330,8 +332,13 @@ void WrapEntrypointForSecrets(nlohmann::json& body, const model::Instance& insta
     cmd = strings(field(image_config, "Cmd"));
   }
   argv.insert(argv.end(), cmd.begin(), cmd.end());
-  body["Entrypoint"] = {"/bin/sh", "-c", SecretsWaitScript(kSecretsWaitSeconds),
-                        "maestro-secrets-wait"};
+  if (instance.secrets_guest) {
+    body["Entrypoint"] = {*instance.secrets_guest, "secrets-wait", "--timeout",
+                          std::to_string(kSecretsWaitSeconds), "--"};
+  } else {
+    body["Entrypoint"] = {"/bin/sh", "-c", SecretsWaitScript(kSecretsWaitSeconds),
+                          "maestro-secrets-wait"};
+  }
   body["Cmd"] = argv;
 }
 

@@ -42,6 +42,8 @@ inline constexpr char kInstanceLabel[] = "maestro.instance";
 inline constexpr char kSpecHashLabel[] = "maestro.spec-hash";
 // JSON: secret name -> {fingerprint, target, mode, uid?, gid?}; never a value.
 inline constexpr char kSecretsLabel[] = "maestro.secrets";
+// The instance's secrets_guest (the maestro-guest path that waits and writes), when set.
+inline constexpr char kSecretsGuestLabel[] = "maestro.secrets-guest";
 // How long a wrapped entrypoint waits for the secrets before it gives up (exit code 70).
 inline constexpr int kSecretsWaitSeconds = 120;
 // The create body a container was made from (SpecLabelValue), and the one of the container it
@@ -95,7 +97,9 @@ absl::Status CheckApiSupport(const model::Instance& instance, absl::string_view 
 // and the kSecretsLabel. WrapEntrypointForSecrets then makes the container's process wait for
 // maestro's delivery: Entrypoint becomes `/bin/sh -c SecretsWaitScript maestro-secrets-wait`
 // and Cmd the original entrypoint and command (the body's, else the image's `image_config`),
-// which the script runs with `exec "$@"` once /run/secrets/.maestro-ready exists. Not part of
+// which the script runs with `exec "$@"` once /run/secrets/.maestro-ready exists. With
+// `secrets_guest` (images without /bin/sh) Entrypoint is instead
+// `GUEST secrets-wait --timeout 120 --`, which execs Cmd the same way. Not part of
 // the spec hash (it follows from the instance and the image). No-op without secrets.
 void WrapEntrypointForSecrets(nlohmann::json& body, const model::Instance& instance,
                               const nlohmann::json& image_config);
