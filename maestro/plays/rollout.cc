@@ -650,7 +650,7 @@ absl::Status Rollout::Update(size_t c, size_t node, Scheduler& scheduler,
                                                         keep_as, ": ", renamed.message()))));
       }
       // Its spec becomes the new container's previous one (spec::kPreviousSpecLabel).
-      run_.slot(c).replaced = **old;
+      run_.slot(c).replaced = std::make_unique<docker::ContainerInspect>(**old);
       std::lock_guard<std::mutex> lock(r.mu);
       r.kept[c] = (*old)->id;
     }
