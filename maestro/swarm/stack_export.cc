@@ -260,7 +260,11 @@ class InstanceExporter {
     std::set<std::string> bind_targets;
     for (const model::Bind& b : i_.volumes) bind_targets.insert(b.target);
     for (const model::Bind& b : i_.volumes) {
-      SwarmMount m{"bind", b.host, b.target};
+      SwarmMount m{b.named ? "volume" : "bind", b.host, b.target};
+      if (b.named &&
+          std::find(stack_.volumes.begin(), stack_.volumes.end(), b.host) == stack_.volumes.end()) {
+        stack_.volumes.push_back(b.host);  // each node's own local volume of that name
+      }
       for (absl::string_view opt : absl::StrSplit(b.mode, ',', absl::SkipEmpty())) {
         if (opt == "ro") {
           m.read_only = true;

@@ -62,7 +62,7 @@ struct SwarmPort {
   bool host_mode = true;  // false: ingress (relaxed services)
 };
 struct SwarmMount {
-  std::string type;  // bind | volume | tmpfs
+  std::string type;  // bind | volume (anonymous, or named: source) | tmpfs
   std::string source, target;
   bool read_only = false;
   std::string propagation;            // bind only; "" = the default
@@ -124,6 +124,7 @@ struct StackModel {
   std::vector<SwarmService> services;  // in instance order
   std::vector<StackNetwork> networks;  // used by some service, in file order
   std::vector<StackSecret> secrets;    // used by some service, in file order
+  std::vector<std::string> volumes;    // named volumes some service mounts (daemon names)
   bool uses_default_network = false;   // some service joins the stack's default network
   std::vector<Gap> gaps;               // in instance order
 };

@@ -213,6 +213,12 @@ std::string RenderStackYaml(const model::Environment& env, const StackModel& mod
     }
     w.Map(2, "labels", n.labels);
   }
+  // Named volumes keep their names (no stack prefix); each node has its own local volume.
+  if (!model.volumes.empty()) w.Line(0, "volumes:");
+  for (const std::string& v : model.volumes) {
+    w.Line(1, absl::StrCat(Key(v), ":"));
+    w.Line(2, absl::StrCat("name: ", Value(v)));
+  }
   // Never a value: a `file:` secret names the file `docker stack deploy` reads; the others
   // exist already (`maestro export swarm --deploy` creates them).
   if (!model.secrets.empty()) w.Line(0, "secrets:");

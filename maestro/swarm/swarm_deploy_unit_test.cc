@@ -35,6 +35,8 @@ ships:
   ship2: {ip: 10.0.0.2}
 networks:
   backend: {subnet: 10.77.0.0/16, labels: {team: core}}
+volumes:
+  pgdata: {}
 secrets:
   db_password: {file: secrets/db.txt}
   api_token: {environment: API_TOKEN}
@@ -46,7 +48,7 @@ services:
     networks: {backend: {aliases: [database]}}
     healthcheck: {test: pg_isready, interval: 5s, timeout: 3s, retries: 3}
     instances:
-      db-1: {ship: ship1, ports: {sql: "5432:15432"}}
+      db-1: {ship: ship1, ports: {sql: "5432:15432"}, volumes: {pgdata: /var/lib/postgresql/data}}
   web:
     image: shop/web:1.2
     secrets: [{source: api_token, target: /srv/web/token, mode: 0440, uid: 33}]
@@ -136,8 +138,10 @@ TEST_F(SwarmDeployTest, CreatesNetworksSecretsAndServicesLikeStackDeploy) {
   EXPECT_EQ(c["Secrets"][0]["SecretName"], db_secret);
   EXPECT_EQ(c["Secrets"][0]["File"]["Name"], "/run/secrets/db_password");
   EXPECT_EQ(c["Secrets"][0]["File"]["Mode"], 0400);
-  // Swarm mounts its secrets itself: no tmpfs of maestro's delivery over them.
-  EXPECT_FALSE(c.contains("Mounts")) << c.dump();
+  // The named volume keeps its name; Swarm mounts its secrets itself: no tmpfs of maestro's
+  // delivery over them.
+  EXPECT_EQ(c["Mounts"], json::parse(R"([{"Type": "volume", "Source": "shop_pgdata",
+                                          "Target": "/var/lib/postgresql/data"}])"));
   EXPECT_EQ((*db)["TaskTemplate"]["Placement"]["Constraints"],
             json({"node.labels.maestro.ship == ship1"}));
   EXPECT_EQ((*db)["TaskTemplate"]["Networks"][0]["Aliases"], json({"db-1", "database"}));
