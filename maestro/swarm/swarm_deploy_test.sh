@@ -196,7 +196,7 @@ done
 # Swarm secret), as a stack of its own, through the Engine API only.
 sed "s/^name: $stack\$/name: ${stack}d/" "$work/env.yaml" >"$work/env2.yaml"
 stack=${stack}d
-"$maestro" -f "$work/env2.yaml" dump >"$work/dump2.json"
+"$maestro" -f "$work/env2.yaml" dump --show-secrets >"$work/dump2.json"
 "$maestro" -f "$work/env2.yaml" export swarm --deploy "$stack" >"$work/api.txt" 2>"$work/api.err" ||
   die "export swarm --deploy failed: $(cat "$work/api.txt" "$work/api.err")"
 ! grep -qF "$secret_value" "$work/api.txt" "$work/api.err" || die "--deploy printed the secret's value"
