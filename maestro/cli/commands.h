@@ -56,6 +56,9 @@ int RunDump(const model::Environment& env, const Options& options, const Streams
 int RunExport(const model::Environment& env, const Options& options, const Streams& io);
 // `maestro swarm label` (export_command.cc, docs/swarm.md).
 int RunSwarmLabel(const plays::PlayWorld& world, const Options& options, const Streams& io);
+// `maestro export swarm --deploy STACK` and `maestro status --stack STACK` (docs/swarm.md).
+int RunExportDeploy(const plays::PlayWorld& world, const Options& options, const Streams& io);
+int RunStackStatus(const plays::PlayWorld& world, const Options& options, const Streams& io);
 
 // The progress output of a play: JSON (--format json) or the table / plain lines.
 std::unique_ptr<ui::ProgressSink> MakePlaySink(const Options& options, bool color,

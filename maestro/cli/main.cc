@@ -131,7 +131,9 @@ int Run(int argc, char** argv) {
   const bool secret_values = options.command == Command::kStart ||
                              options.command == Command::kRestart ||
                              options.command == Command::kUp || options.command == Command::kPlan ||
-                             (options.command == Command::kStatus && options.watch);
+                             (options.command == Command::kStatus && options.watch) ||
+                             // the stack's secrets are named by their values' fingerprints
+                             options.command == Command::kExport;
   if (secret_values && !loaded->environment.secrets.empty()) {
     if (absl::Status read = ResolveSecretValues(loaded->environment, &g_interrupted); !read.ok()) {
       std::fprintf(stderr, "maestro: error: %s\n", std::string(read.message()).c_str());
@@ -153,6 +155,7 @@ int Run(int argc, char** argv) {
     case Command::kDump:
       return finish(RunDump(env, options, io));
     case Command::kExport:
+      if (!options.export_deploy.empty()) break;  // needs the ships
       return finish(RunExport(env, options, io));
     default:
       break;
@@ -179,6 +182,10 @@ int Run(int argc, char** argv) {
 
   if (options.command == Command::kLogs) {
     return RunLogs(world, options, &g_interrupted, io, terminal.color);
+  }
+  if (options.command == Command::kExport) return RunExportDeploy(world, options, io);
+  if (options.command == Command::kStatus && !options.status_stack.empty()) {
+    return RunStackStatus(world, options, io);
   }
   if (options.command == Command::kStatus && options.watch) {
     return RunStatusWatchCommand(world, options, &g_interrupted, terminal.color, io);

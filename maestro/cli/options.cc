@@ -212,6 +212,13 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
         sub->add_flag("-H,--show-hosts", o.show_hosts, "show the ship address instead of its name");
         sub->add_flag("-w,--watch", o.watch,
                       "keep watching: a live table driven by the ships' events (Ctrl-C ends)");
+        sub->add_option("--stack", o.status_stack,
+                        "the environment runs as this Swarm stack (export swarm --deploy): each "
+                        "instance's task state and node, from a manager ship")
+            ->type_name("STACK");
+        sub->add_option("--manager", o.swarm_manager,
+                        "with --stack: the ship to ask (default: the first swarm manager)")
+            ->type_name("SHIP");
         break;
       case Command::kEvents:
         sub->add_option("--since", o.since,
@@ -325,6 +332,14 @@ std::unique_ptr<CLI::App> BuildApp(Options& o, Extras& x) {
                         "how services are pinned: label (node.labels.maestro.ship, default) or "
                         "hostname (node.hostname == the ship's ip)")
             ->check(CLI::IsMember({"label", "hostname"}));
+        sub->add_option("--deploy", o.export_deploy,
+                        "deploy the stack as STACK through a manager ship's Engine API (no "
+                        "docker CLI): networks, secrets, services; unchanged ones are left alone")
+            ->type_name("STACK");
+        sub->add_option("--manager", o.swarm_manager,
+                        "with --deploy: the manager ship to deploy through (default: the first "
+                        "ship that is a swarm manager)")
+            ->type_name("SHIP");
         break;
       case Command::kComplete:
         sub->add_option("tokens", o.tokens, "the words typed so far");

@@ -139,6 +139,10 @@ struct Options {
   bool export_strict = false;                  // --strict: gaps are an error
   std::vector<std::string> relaxed_placement;  // --relaxed-placement SERVICE (repeatable)
   std::string placement = "label";             // --placement label|hostname
+  std::string export_deploy;                   // --deploy STACK: through a manager's Engine API
+  std::string swarm_manager;                   // --manager SHIP (default: the first manager)
+  // status --stack STACK: the environment running as a Swarm stack
+  std::string status_stack;
   // swarm
   std::string swarm_action;  // "label"
   // complete

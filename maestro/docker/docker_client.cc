@@ -110,6 +110,35 @@ absl::Status DockerClient::UpdateNode(absl::string_view id, int64_t /*version*/,
       absl::StrCat(Describe(), ": updating swarm node ", id, " is not supported"));
 }
 
+absl::StatusOr<std::vector<ServiceInfo>> DockerClient::ListServices(
+    const std::vector<std::string>& /*labels*/) {
+  return absl::UnimplementedError(absl::StrCat(Describe(), ": swarm services are not supported"));
+}
+
+absl::StatusOr<std::string> DockerClient::CreateService(const nlohmann::json& /*spec*/) {
+  return absl::UnimplementedError(absl::StrCat(Describe(), ": swarm services are not supported"));
+}
+
+absl::Status DockerClient::UpdateService(absl::string_view id, int64_t /*version*/,
+                                         const nlohmann::json& /*spec*/) {
+  return absl::UnimplementedError(
+      absl::StrCat(Describe(), ": updating swarm service ", id, " is not supported"));
+}
+
+absl::StatusOr<std::vector<SecretInfo>> DockerClient::ListSecrets(
+    const std::vector<std::string>& /*labels*/) {
+  return absl::UnimplementedError(absl::StrCat(Describe(), ": swarm secrets are not supported"));
+}
+
+absl::StatusOr<std::string> DockerClient::CreateSecret(const nlohmann::json& /*body*/) {
+  return absl::UnimplementedError(absl::StrCat(Describe(), ": swarm secrets are not supported"));
+}
+
+absl::StatusOr<std::vector<TaskInfo>> DockerClient::ListTasks(
+    const std::map<std::string, std::vector<std::string>>& /*filters*/) {
+  return absl::UnimplementedError(absl::StrCat(Describe(), ": swarm tasks are not supported"));
+}
+
 absl::StatusOr<std::vector<NetworkInfo>> DockerClient::ListNetworks(
     const std::vector<std::string>& /*labels*/) {
   return absl::UnimplementedError(absl::StrCat(Describe(), ": networks are not supported"));

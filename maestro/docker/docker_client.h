@@ -147,6 +147,26 @@ class DockerClient {
   virtual absl::Status UpdateNode(absl::string_view id, int64_t version,
                                   const nlohmann::json& spec);
 
+  // Swarm services, secrets and tasks (docs/swarm.md, `export swarm --deploy`); only a
+  // manager answers (503 from others: Unavailable). Defaults: Unimplemented.
+  // GET /services, filtered by label ("key" or "key=value").
+  virtual absl::StatusOr<std::vector<ServiceInfo>> ListServices(
+      const std::vector<std::string>& labels);
+  // POST /services/create with `spec` (a ServiceSpec): the new service's id.
+  virtual absl::StatusOr<std::string> CreateService(const nlohmann::json& spec);
+  // POST /services/{id}/update?version=V with `spec` (the whole new ServiceSpec).
+  virtual absl::Status UpdateService(absl::string_view id, int64_t version,
+                                     const nlohmann::json& spec);
+  // GET /secrets, filtered by label. Values are never returned by the Engine.
+  virtual absl::StatusOr<std::vector<SecretInfo>> ListSecrets(
+      const std::vector<std::string>& labels);
+  // POST /secrets/create with `body` ({Name, Labels, Data: base64}): the secret's id;
+  // AlreadyExists (409) when the name is taken. Errors never carry the body.
+  virtual absl::StatusOr<std::string> CreateSecret(const nlohmann::json& body);
+  // GET /tasks?filters=... ({"service": [names], "desired-state": [...]}).
+  virtual absl::StatusOr<std::vector<TaskInfo>> ListTasks(
+      const std::map<std::string, std::vector<std::string>>& filters);
+
   // Networks and named volumes (docs/environment.md#networks). Defaults: Unimplemented.
   // GET /networks, filtered by label ("key" or "key=value").
   virtual absl::StatusOr<std::vector<NetworkInfo>> ListNetworks(

@@ -327,4 +327,65 @@ SwarmNode ParseSwarmNode(const nlohmann::json& j) {
   return n;
 }
 
+namespace {
+
+const nlohmann::json& Obj(const nlohmann::json& o, const char* key) {
+  static const nlohmann::json kEmpty = nlohmann::json::object();
+  auto it = o.find(key);
+  return it != o.end() && it->is_object() ? *it : kEmpty;
+}
+
+std::map<std::string, std::string> StringMap(const nlohmann::json& o) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : o.items()) {
+    if (v.is_string()) out[k] = v.get<std::string>();
+  }
+  return out;
+}
+
+}  // namespace
+
+ServiceInfo ParseServiceInfo(const nlohmann::json& j) {
+  ServiceInfo s;
+  if (!j.is_object()) return s;
+  s.id = Str(j, "ID");
+  const nlohmann::json& version = Obj(j, "Version");
+  if (auto idx = version.find("Index"); idx != version.end() && idx->is_number_integer()) {
+    s.version = idx->get<int64_t>();
+  }
+  s.spec = Obj(j, "Spec");
+  s.name = Str(s.spec, "Name");
+  s.labels = StringMap(Obj(s.spec, "Labels"));
+  return s;
+}
+
+SecretInfo ParseSecretInfo(const nlohmann::json& j) {
+  SecretInfo s;
+  if (!j.is_object()) return s;
+  s.id = Str(j, "ID");
+  const nlohmann::json& spec = Obj(j, "Spec");
+  s.name = Str(spec, "Name");
+  s.labels = StringMap(Obj(spec, "Labels"));
+  return s;
+}
+
+TaskInfo ParseTaskInfo(const nlohmann::json& j) {
+  TaskInfo t;
+  if (!j.is_object()) return t;
+  t.id = Str(j, "ID");
+  t.service_id = Str(j, "ServiceID");
+  t.node_id = Str(j, "NodeID");
+  if (auto slot = j.find("Slot"); slot != j.end() && slot->is_number_integer()) {
+    t.slot = slot->get<int64_t>();
+  }
+  t.desired_state = Str(j, "DesiredState");
+  const nlohmann::json& status = Obj(j, "Status");
+  t.state = Str(status, "State");
+  t.message = Str(status, "Message");
+  t.error = Str(status, "Err");
+  t.timestamp = Str(status, "Timestamp");
+  t.container_id = Str(Obj(status, "ContainerStatus"), "ContainerID");
+  return t;
+}
+
 }  // namespace maestro::docker

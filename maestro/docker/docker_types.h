@@ -125,6 +125,36 @@ struct SwarmNode {
   nlohmann::json spec;                        // Spec, sent back whole with new labels
 };
 
+// A Swarm service (GET /services): what `export swarm --deploy` compares and updates.
+struct ServiceInfo {
+  std::string id;
+  std::string name;                           // Spec.Name
+  int64_t version = 0;                        // Version.Index: an update must name it
+  std::map<std::string, std::string> labels;  // Spec.Labels
+  nlohmann::json spec;                        // Spec
+};
+
+// A Swarm secret (GET /secrets): never its value (the Engine does not return it).
+struct SecretInfo {
+  std::string id;
+  std::string name;
+  std::map<std::string, std::string> labels;
+};
+
+// A Swarm task (GET /tasks).
+struct TaskInfo {
+  std::string id;
+  std::string service_id;
+  std::string node_id;
+  int64_t slot = 0;
+  std::string state;          // Status.State: new, pending, ..., running, complete, failed
+  std::string desired_state;  // DesiredState
+  std::string message;        // Status.Message
+  std::string error;          // Status.Err
+  std::string container_id;   // Status.ContainerStatus.ContainerID
+  std::string timestamp;      // Status.Timestamp (RFC 3339)
+};
+
 // A network (GET /networks, /networks/{id}): the fields maestro compares with the
 // configuration, plus the raw answer.
 struct NetworkInfo {
@@ -184,6 +214,9 @@ ContainerInspect ParseContainerInspect(const nlohmann::json& j);
 ImageInspect ParseImageInspect(const nlohmann::json& j);
 // One entry of GET /nodes; fields of the wrong type are left empty.
 SwarmNode ParseSwarmNode(const nlohmann::json& j);
+ServiceInfo ParseServiceInfo(const nlohmann::json& j);
+SecretInfo ParseSecretInfo(const nlohmann::json& j);
+TaskInfo ParseTaskInfo(const nlohmann::json& j);
 ExecInspect ParseExecInspect(const nlohmann::json& j);
 NetworkInfo ParseNetworkInfo(const nlohmann::json& j);
 VolumeInfo ParseVolumeInfo(const nlohmann::json& j);

@@ -102,6 +102,17 @@ class HttpDockerClient : public DockerClient {
   absl::Status RemoveVolume(absl::string_view name) override;
   absl::Status UpdateNode(absl::string_view id, int64_t version,
                           const nlohmann::json& spec) override;
+  // Swarm services, secrets, tasks: http_docker_client_swarm.cc.
+  absl::StatusOr<std::vector<ServiceInfo>> ListServices(
+      const std::vector<std::string>& labels) override;
+  absl::StatusOr<std::string> CreateService(const nlohmann::json& spec) override;
+  absl::Status UpdateService(absl::string_view id, int64_t version,
+                             const nlohmann::json& spec) override;
+  absl::StatusOr<std::vector<SecretInfo>> ListSecrets(
+      const std::vector<std::string>& labels) override;
+  absl::StatusOr<std::string> CreateSecret(const nlohmann::json& body) override;
+  absl::StatusOr<std::vector<TaskInfo>> ListTasks(
+      const std::map<std::string, std::vector<std::string>>& filters) override;
   absl::Status PullImage(absl::string_view image, absl::string_view tag,
                          absl::string_view registry_auth,
                          const PullProgressCallback& progress) override;

@@ -52,27 +52,34 @@ NodeLabelPlan PlanNodeLabels(const std::vector<model::Ship>& ships,
   return plan;
 }
 
-absl::StatusOr<NodeLabelPlan> LabelNodes(
-    const model::Environment& env,
-    const std::function<absl::StatusOr<docker::DockerClient*>(const std::string&)>& client) {
-  docker::DockerClient* manager = nullptr;
-  std::vector<docker::SwarmNode> nodes;
+absl::StatusOr<Manager> FindManager(const model::Environment& env, const ClientForShip& client,
+                                    const std::string& ship) {
   std::vector<std::string> tried;
-  for (const model::Ship& ship : env.ships) {
-    absl::StatusOr<docker::DockerClient*> c = client(ship.name);
-    absl::StatusOr<std::vector<docker::SwarmNode>> listed =
+  for (const model::Ship& s : env.ships) {
+    if (!ship.empty() && s.name != ship) continue;
+    absl::StatusOr<docker::DockerClient*> c = client(s.name);
+    absl::StatusOr<std::vector<docker::SwarmNode>> nodes =
         c.ok() ? (*c)->ListNodes() : absl::StatusOr<std::vector<docker::SwarmNode>>(c.status());
-    if (listed.ok()) {
-      manager = *c;
-      nodes = std::move(*listed);
-      break;
+    if (nodes.ok()) return Manager{s.name, *c, std::move(*nodes)};
+    if (!ship.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "ship ", ship, " is not a reachable swarm manager: ", nodes.status().message()));
     }
-    tried.push_back(absl::StrCat(ship.name, " (", listed.status().message(), ")"));
+    tried.push_back(absl::StrCat(s.name, " (", nodes.status().message(), ")"));
   }
-  if (manager == nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("no ship is a reachable swarm manager: ", absl::StrJoin(tried, "; ")));
+  if (!ship.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("--manager: no ship ", ship));
   }
+  return absl::FailedPreconditionError(
+      absl::StrCat("no ship is a reachable swarm manager: ", absl::StrJoin(tried, "; ")));
+}
+
+absl::StatusOr<NodeLabelPlan> LabelNodes(const model::Environment& env,
+                                         const ClientForShip& client) {
+  absl::StatusOr<Manager> found = FindManager(env, client);
+  if (!found.ok()) return found.status();
+  docker::DockerClient* manager = found->client;
+  const std::vector<docker::SwarmNode>& nodes = found->nodes;
   NodeLabelPlan plan = PlanNodeLabels(env.ships, nodes);
   for (NodeLabel& l : plan.labels) {
     if (l.already) continue;

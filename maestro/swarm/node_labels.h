@@ -35,12 +35,25 @@ struct NodeLabelPlan {
 NodeLabelPlan PlanNodeLabels(const std::vector<model::Ship>& ships,
                              const std::vector<docker::SwarmNode>& nodes);
 
+using ClientForShip = std::function<absl::StatusOr<docker::DockerClient*>(const std::string&)>;
+
+struct Manager {
+  std::string ship;
+  docker::DockerClient* client = nullptr;
+  std::vector<docker::SwarmNode> nodes;
+};
+
+// The ship `ship` when given (FailedPrecondition naming it when it is not a reachable swarm
+// manager), else the first ship in file order that is one (FailedPrecondition listing why
+// each one is not).
+absl::StatusOr<Manager> FindManager(const model::Environment& env, const ClientForShip& client,
+                                    const std::string& ship = "");
+
 // Finds a manager among the ships (in file order; workers and unreachable ships are skipped),
 // lists its nodes, and sets the label on every matched node that lacks it (the node's spec is
 // sent back whole, with its version). Fails when no ship is a reachable swarm manager.
-absl::StatusOr<NodeLabelPlan> LabelNodes(
-    const model::Environment& env,
-    const std::function<absl::StatusOr<docker::DockerClient*>(const std::string&)>& client);
+absl::StatusOr<NodeLabelPlan> LabelNodes(const model::Environment& env,
+                                         const ClientForShip& client);
 
 }  // namespace maestro::swarm
 

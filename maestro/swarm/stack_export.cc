@@ -4,9 +4,10 @@
 #include <map>
 #include <utility>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "maestro/model/env_contract.h"
@@ -22,31 +23,6 @@ using nlohmann::json;
 constexpr char kApiVersion[] = "1.41";
 constexpr char kShipLabel[] = "maestro.ship";
 
-// A double-quoted YAML scalar (JSON's escapes are YAML's) with `$` doubled against Compose's
-// interpolation.
-std::string Value(const std::string& s) {
-  return absl::StrReplaceAll(json(s).dump(-1, ' ', false, json::error_handler_t::replace),
-                             {{"$", "$$"}});
-}
-
-// A mapping key: quoted, never interpolated.
-std::string Key(const std::string& s) {
-  return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string FlowList(const std::vector<std::string>& items) {
-  std::vector<std::string> quoted;
-  quoted.reserve(items.size());
-  for (const std::string& s : items) quoted.push_back(Value(s));
-  return absl::StrCat("[", absl::StrJoin(quoted, ", "), "]");
-}
-
-std::string Seconds(int64_t nanos) {
-  // Compose durations: "1m30s" is fine, and so is "90s"; sub-second values keep their ms.
-  if (nanos % 1000000000 == 0) return absl::StrCat(nanos / 1000000000, "s");
-  return absl::StrCat(nanos / 1000000, "ms");
-}
-
 // Swarm service names: what `docker service create --name` accepts for a stack's services.
 bool ValidServiceName(const std::string& name) {
   if (name.empty() || name.size() > 63) return false;
@@ -57,19 +33,6 @@ bool ValidServiceName(const std::string& name) {
   return std::all_of(name.begin(), name.end(),
                      [&](char c) { return alnum(c) || c == '-' || c == '_' || c == '.'; });
 }
-
-class Writer {
- public:
-  void Line(int indent, absl::string_view text) {
-    out_.append(static_cast<size_t>(indent) * 2, ' ');
-    out_.append(text.data(), text.size());
-    out_.push_back('\n');
-  }
-  std::string Take() { return std::move(out_); }
-
- private:
-  std::string out_;
-};
 
 // The values peers see for relaxed instances: {S}_{C}_HOST -> the Swarm service name,
 // {S}_{C}_{P}_PORT -> the container port.
@@ -86,68 +49,65 @@ std::map<std::string, std::string> RelaxedRewrites(const model::Environment& env
   return out;
 }
 
+std::vector<std::string> Strings(const json& v) { return v.get<std::vector<std::string>>(); }
+
+// Maps one instance's create body (spec::BuildCreateBody) onto a SwarmService, field by field;
+// what has no mapping is a Gap.
 class InstanceExporter {
  public:
   InstanceExporter(const model::Environment& env, const model::Instance& instance,
                    const model::Ship& ship, const ExportOptions& options,
-                   const std::map<std::string, std::string>& rewrites, Writer& w,
-                   std::vector<Gap>& gaps, bool& uses_host_network)
+                   const std::map<std::string, std::string>& rewrites, StackModel& stack)
       : env_(env),
         i_(instance),
         ship_(ship),
         options_(options),
         rewrites_(rewrites),
-        w_(w),
-        gaps_(gaps),
-        uses_host_network_(uses_host_network),
+        stack_(stack),
         relaxed_(options.relaxed_services.count(instance.service) > 0) {}
 
-  void Write() {
+  void Build() {
+    SwarmService& s = s_;
+    s.name = i_.name;
     json body = spec::BuildCreateBody(i_, ship_, kApiVersion);
     json hc = body.contains("HostConfig") ? body["HostConfig"] : json::object();
     body.erase("HostConfig");
-    w_.Line(1, absl::StrCat(Key(i_.name), ":"));
-    w_.Line(2, absl::StrCat("image: ", Value(Take(body, "Image").get<std::string>())));
-    if (json v = Take(body, "Hostname"); v.is_string()) {
-      w_.Line(2, absl::StrCat("hostname: ", Value(v.get<std::string>())));
+    s.image = Take(body, "Image").get<std::string>();
+    if (json v = Take(body, "Hostname"); v.is_string()) s.hostname = v.get<std::string>();
+    if (json v = Take(body, "User"); v.is_string()) s.user = v.get<std::string>();
+    if (json v = Take(body, "WorkingDir"); v.is_string()) s.working_dir = v.get<std::string>();
+    if (json v = Take(body, "Cmd"); v.is_array()) s.command = Strings(v);
+    BuildEnvironment(Take(body, "Env"));
+    if (json v = Take(body, "Labels"); v.is_object()) {
+      for (const auto& [k, value] : v.items()) s.labels.emplace_back(k, value.get<std::string>());
     }
-    if (json v = Take(body, "User"); v.is_string()) {
-      w_.Line(2, absl::StrCat("user: ", Value(v.get<std::string>())));
-    }
-    if (json v = Take(body, "WorkingDir"); v.is_string()) {
-      w_.Line(2, absl::StrCat("working_dir: ", Value(v.get<std::string>())));
-    }
-    if (json v = Take(body, "Cmd"); v.is_array()) {
-      w_.Line(2, absl::StrCat("command: ", FlowList(v.get<std::vector<std::string>>())));
-    }
-    WriteEnvironment(Take(body, "Env"));
-    WriteLabels(Take(body, "Labels"));
-    Take(body, "ExposedPorts");  // every exposed port is published: written with the bindings
+    Take(body, "ExposedPorts");  // every exposed port is published: built with the bindings
     Take(hc, "PortBindings");
-    WritePorts();
-    Take(body, "Volumes");  // anonymous volumes and bind targets: written with the binds
+    BuildPorts();
+    Take(body, "Volumes");  // anonymous volumes and bind targets: built with the binds
     Take(hc, "Binds");
-    WriteVolumes(Take(hc, "Tmpfs"));
-    WriteContainerKeys(body, hc);
-    if (json v = Take(hc, "CapAdd"); v.is_array()) {
-      w_.Line(2, absl::StrCat("cap_add: ", FlowList(v.get<std::vector<std::string>>())));
+    BuildMounts(Take(hc, "Tmpfs"));
+    BuildContainerKeys(body, hc);
+    if (json v = Take(hc, "CapAdd"); v.is_array()) s.cap_add = Strings(v);
+    if (json v = Take(hc, "CapDrop"); v.is_array()) s.cap_drop = Strings(v);
+    if (json v = Take(hc, "ExtraHosts"); v.is_array()) s.extra_hosts = Strings(v);
+    if (json v = Take(hc, "Dns"); v.is_array()) s.dns = Strings(v);
+    if (json log = Take(hc, "LogConfig"); log.is_object()) {
+      s.log_driver = log.value("Type", std::string());
+      const json config = log.value("Config", json::object());
+      for (const auto& [k, v] : config.items()) {
+        s.log_options.emplace_back(k, v.get<std::string>());
+      }
     }
-    if (json v = Take(hc, "CapDrop"); v.is_array()) {
-      w_.Line(2, absl::StrCat("cap_drop: ", FlowList(v.get<std::vector<std::string>>())));
-    }
-    if (json v = Take(hc, "ExtraHosts"); v.is_array()) {
-      w_.Line(2, absl::StrCat("extra_hosts: ", FlowList(v.get<std::vector<std::string>>())));
-    }
-    if (json v = Take(hc, "Dns"); v.is_array()) {
-      w_.Line(2, absl::StrCat("dns: ", FlowList(v.get<std::vector<std::string>>())));
-    }
-    WriteLogging(Take(hc, "LogConfig"));
-    WriteHealthcheck(Take(body, "Healthcheck"));
-    w_.Line(2, absl::StrCat("stop_grace_period: ", Value(absl::StrCat(i_.stop_timeout, "s"))));
-    WriteNetwork(Take(hc, "NetworkMode"));
+    Take(body, "Healthcheck");  // HealthcheckJson(i_.healthcheck): the model's value is kept
+    s.healthcheck = i_.healthcheck;
+    s.stop_grace_seconds = i_.stop_timeout;
+    Take(body, "NetworkingConfig");  // the primary network's endpoint: built from i_.networks
+    BuildNetworks(Take(hc, "NetworkMode"));
+    BuildSecrets();
     json restart = Take(hc, "RestartPolicy");
     json memory = Take(hc, "Memory");
-    WriteDeploy(restart, memory, Take(hc, "MemoryReservation"));
+    BuildDeploy(restart, memory, Take(hc, "MemoryReservation"));
 
     // What has no Swarm equivalent.
     if (json v = Take(hc, "Links"); v.is_array() && !v.empty()) {
@@ -159,7 +119,7 @@ class InstanceExporter {
       Report("volumes_from",
              absl::StrCat("no Swarm equivalent (tasks cannot share another task's volumes); "
                           "dropped: ",
-                          absl::StrJoin(v.get<std::vector<std::string>>(), ", ")));
+                          absl::StrJoin(Strings(v), ", ")));
     }
     if (Take(hc, "Privileged") == json(true)) {
       Report("privileged", "not available to Swarm services; dropped (use cap_add)");
@@ -207,6 +167,7 @@ class InstanceExporter {
     for (const auto& [key, value] : hc.items()) {
       if (!value.is_null()) Report(key, "not exported (no Swarm mapping yet); dropped");
     }
+    stack_.services.push_back(std::move(s_));
   }
 
  private:
@@ -219,12 +180,11 @@ class InstanceExporter {
   }
 
   void Report(std::string key, std::string note) {
-    gaps_.push_back({i_.name, std::move(key), std::move(note)});
+    stack_.gaps.push_back({i_.name, std::move(key), std::move(note)});
   }
 
-  void WriteEnvironment(const json& env) {
-    if (!env.is_array() || env.empty()) return;
-    w_.Line(2, "environment:");
+  void BuildEnvironment(const json& env) {
+    if (!env.is_array()) return;
     for (const json& entry : env) {
       std::string e = entry.get<std::string>();
       const size_t eq = e.find('=');
@@ -237,21 +197,11 @@ class InstanceExporter {
       } else if (auto it = rewrites_.find(e.substr(0, eq)); it != rewrites_.end()) {
         e = absl::StrCat(it->first, "=", it->second);
       }
-      w_.Line(3, absl::StrCat("- ", Value(e)));
+      s_.env.push_back(std::move(e));
     }
   }
 
-  void WriteLabels(const json& labels) {
-    if (!labels.is_object() || labels.empty()) return;
-    w_.Line(2, "labels:");
-    for (const auto& [k, v] : labels.items()) {
-      w_.Line(3, absl::StrCat(Key(k), ": ", Value(v.get<std::string>())));
-    }
-  }
-
-  void WritePorts() {
-    if (i_.ports.empty()) return;
-    w_.Line(2, "ports:");
+  void BuildPorts() {
     for (const model::Port& p : i_.ports) {
       if (p.external.is_range() && !p.exposed.is_range()) {
         Report(absl::StrCat("ports.", p.name),
@@ -264,39 +214,24 @@ class InstanceExporter {
                             p.host_ip, " is dropped"));
       }
       for (int k = 0; k <= p.exposed.last - p.exposed.first; ++k) {
-        w_.Line(3, absl::StrCat("- target: ", p.exposed.first + k));
-        w_.Line(4, absl::StrCat("published: ", p.external.first + k));
-        w_.Line(4, absl::StrCat("protocol: ", p.exposed.protocol));
-        w_.Line(4, absl::StrCat("mode: ", relaxed_ ? "ingress" : "host"));
+        s_.ports.push_back(
+            {p.exposed.first + k, p.external.first + k, p.exposed.protocol, !relaxed_});
       }
     }
   }
 
   // The container keys (docs/environment.md#container-keys) Compose 3.8 has for Swarm services;
-  // the rest are gaps. tmpfs is written with the volumes, memory_reservation with deploy.
-  void WriteContainerKeys(json& body, json& hc) {
-    if (json v = Take(body, "Entrypoint"); v.is_array()) {
-      w_.Line(2, absl::StrCat("entrypoint: ", FlowList(v.get<std::vector<std::string>>())));
-    }
-    for (auto [field, key] : std::vector<std::pair<const char*, const char*>>{
-             {"Tty", "tty"}, {"OpenStdin", "stdin_open"}}) {
-      if (json v = Take(body, field); v.is_boolean()) {
-        w_.Line(2, absl::StrCat(key, ": ", v.get<bool>() ? "true" : "false"));
-      }
-    }
-    if (json v = Take(body, "StopSignal"); v.is_string()) {
-      w_.Line(2, absl::StrCat("stop_signal: ", Value(v.get<std::string>())));
-    }
-    for (auto [field, key] : std::vector<std::pair<const char*, const char*>>{
-             {"ReadonlyRootfs", "read_only"}, {"Init", "init"}}) {
-      if (json v = Take(hc, field); v.is_boolean()) {
-        w_.Line(2, absl::StrCat(key, ": ", v.get<bool>() ? "true" : "false"));
-      }
-    }
-    if (json v = Take(hc, "Sysctls"); v.is_object() && !v.empty()) {
-      w_.Line(2, "sysctls:");
+  // the rest are gaps. tmpfs is built with the mounts, memory_reservation with deploy.
+  void BuildContainerKeys(json& body, json& hc) {
+    if (json v = Take(body, "Entrypoint"); v.is_array()) s_.entrypoint = Strings(v);
+    if (json v = Take(body, "Tty"); v.is_boolean()) s_.tty = v.get<bool>();
+    if (json v = Take(body, "OpenStdin"); v.is_boolean()) s_.stdin_open = v.get<bool>();
+    if (json v = Take(body, "StopSignal"); v.is_string()) s_.stop_signal = v.get<std::string>();
+    if (json v = Take(hc, "ReadonlyRootfs"); v.is_boolean()) s_.read_only = v.get<bool>();
+    if (json v = Take(hc, "Init"); v.is_boolean()) s_.init = v.get<bool>();
+    if (json v = Take(hc, "Sysctls"); v.is_object()) {
       for (const auto& [k, value] : v.items()) {
-        w_.Line(3, absl::StrCat(Key(k), ": ", Value(value.get<std::string>())));
+        s_.sysctls.emplace_back(k, value.get<std::string>());
       }
     }
     const std::vector<std::pair<const char*, const char*>> gaps = {{"Domainname", "domainname"},
@@ -321,58 +256,51 @@ class InstanceExporter {
     }
   }
 
-  void WriteVolumes(const json& tmpfs) {
+  void BuildMounts(const json& tmpfs) {
     std::set<std::string> bind_targets;
     for (const model::Bind& b : i_.volumes) bind_targets.insert(b.target);
-    bool header = false;
-    auto start = [&] {
-      if (!header) w_.Line(2, "volumes:");
-      header = true;
-    };
     for (const model::Bind& b : i_.volumes) {
-      start();
-      bool read_only = false;
-      std::string propagation;
+      SwarmMount m{b.named ? "volume" : "bind", b.host, b.target};
+      if (b.named &&
+          std::find(stack_.volumes.begin(), stack_.volumes.end(), b.host) == stack_.volumes.end()) {
+        stack_.volumes.push_back(b.host);  // each node's own local volume of that name
+      }
       for (absl::string_view opt : absl::StrSplit(b.mode, ',', absl::SkipEmpty())) {
         if (opt == "ro") {
-          read_only = true;
+          m.read_only = true;
         } else if (opt == "rw") {
         } else if (opt == "shared" || opt == "slave" || opt == "private" || opt == "rshared" ||
                    opt == "rslave" || opt == "rprivate") {
-          propagation = std::string(opt);
+          m.propagation = std::string(opt);
         } else {
           Report(absl::StrCat("volumes.", b.target),
                  absl::StrCat("the bind option `", opt,
                               "` has no Swarm equivalent (SELinux labels, nocopy); dropped"));
         }
       }
-      w_.Line(3, "- type: bind");
-      w_.Line(4, absl::StrCat("source: ", Value(b.host)));
-      w_.Line(4, absl::StrCat("target: ", Value(b.target)));
-      if (read_only) w_.Line(4, "read_only: true");
-      if (!propagation.empty()) {
-        w_.Line(4, "bind:");
-        w_.Line(5, absl::StrCat("propagation: ", propagation));
-      }
+      s_.mounts.push_back(std::move(m));
     }
     for (const std::string& path : i_.container_volumes) {
       if (bind_targets.count(path) > 0) continue;
-      start();
-      w_.Line(3, "- type: volume");
-      w_.Line(4, absl::StrCat("target: ", Value(path)));
+      s_.mounts.push_back({"volume", "", path});
+    }
+    // The tmpfs maestro mounts for its own secret delivery: Swarm mounts its secrets itself.
+    std::set<std::string> secret_dirs;
+    if (!i_.secrets.empty()) secret_dirs.insert(model::kSecretsDir);
+    for (const model::SecretMount& m : i_.secrets) {
+      secret_dirs.insert(m.target.substr(0, m.target.rfind('/')));
     }
     // tmpfs mounts: Compose 3.8 takes their size; mode and flags are gaps.
     if (!tmpfs.is_object()) return;
     for (const auto& [path, options] : tmpfs.items()) {
-      start();
-      w_.Line(3, "- type: tmpfs");
-      w_.Line(4, absl::StrCat("target: ", Value(path)));
+      if (secret_dirs.count(path) > 0) continue;
+      SwarmMount m{"tmpfs", "", path};
       std::vector<std::string> dropped;
       for (absl::string_view opt :
            absl::StrSplit(options.get<std::string>(), ',', absl::SkipEmpty())) {
-        if (absl::ConsumePrefix(&opt, "size=")) {
-          w_.Line(4, "tmpfs:");
-          w_.Line(5, absl::StrCat("size: ", opt));
+        int64_t size = 0;
+        if (absl::ConsumePrefix(&opt, "size=") && absl::SimpleAtoi(opt, &size)) {
+          m.tmpfs_size = size;
         } else {
           dropped.emplace_back(opt);
         }
@@ -381,69 +309,93 @@ class InstanceExporter {
         Report(absl::StrCat("tmpfs.", path), absl::StrCat("Compose 3.8 takes only a tmpfs size; ",
                                                           absl::StrJoin(dropped, ","), " dropped"));
       }
+      s_.mounts.push_back(std::move(m));
     }
   }
 
-  void WriteLogging(const json& log) {
-    if (!log.is_object()) return;
-    w_.Line(2, "logging:");
-    w_.Line(3, absl::StrCat("driver: ", Value(log.value("Type", std::string()))));
-    const json config = log.value("Config", json::object());
-    if (config.empty()) return;
-    w_.Line(3, "options:");
-    for (const auto& [k, v] : config.items()) {
-      w_.Line(4, absl::StrCat(Key(k), ": ", Value(v.get<std::string>())));
-    }
-  }
-
-  // Docker's Healthcheck object (durations in nanoseconds) as Compose's healthcheck.
-  void WriteHealthcheck(const json& hc) {
-    if (!hc.is_object()) return;
-    w_.Line(2, "healthcheck:");
-    const json test = hc.value("Test", json::array());
-    if (test.size() == 1 && test[0] == "NONE") {
-      w_.Line(3, "disable: true");
-      return;
-    }
-    if (test.is_array() && !test.empty()) {
-      w_.Line(3, absl::StrCat("test: ", FlowList(test.get<std::vector<std::string>>())));
-    }
-    for (const auto& [field, key] : std::vector<std::pair<const char*, const char*>>{
-             {"Interval", "interval"}, {"Timeout", "timeout"}, {"StartPeriod", "start_period"}}) {
-      if (hc.contains(field) && hc[field].is_number_integer() && hc[field].get<int64_t>() > 0) {
-        w_.Line(3, absl::StrCat(key, ": ", Value(Seconds(hc[field].get<int64_t>()))));
+  void BuildNetworks(const json& mode) {
+    if (!i_.networks.empty()) {
+      for (const model::NetworkAttachment& a : i_.networks) {
+        s_.networks.push_back({a.network, a.aliases});
+        if (!a.ipv4_address.empty() || !a.ipv6_address.empty()) {
+          Report(absl::StrCat("networks.", a.network),
+                 "Swarm assigns task addresses itself; the static address is dropped");
+        }
+        UseNetwork(a.network);
       }
-    }
-    if (hc.contains("Retries") && hc["Retries"].is_number_integer()) {
-      w_.Line(3, absl::StrCat("retries: ", hc["Retries"].get<int64_t>()));
-    }
-  }
-
-  void WriteNetwork(const json& mode) {
-    if (!mode.is_string()) return;
-    const std::string m = mode.get<std::string>();
-    if (m == "default" || m.empty()) return;  // the stack's own overlay network
-    if (m == "host") {
-      uses_host_network_ = true;
-      w_.Line(2, "networks: [hostnet]");
       return;
     }
+    const std::string m = mode.is_string() ? mode.get<std::string>() : "";
+    if (m == "host") {
+      s_.networks.push_back({"hostnet", {}});
+      if (std::none_of(stack_.networks.begin(), stack_.networks.end(),
+                       [](const StackNetwork& n) { return n.key == "hostnet"; })) {
+        stack_.networks.push_back({.key = "hostnet", .name = "host", .external = true});
+      }
+      return;
+    }
+    stack_.uses_default_network = true;
+    if (m == "default" || m.empty()) return;  // the stack's own overlay network
     Report("net",
            absl::StrCat("`net: ", m,
                         "` has no Swarm equivalent; the task joins the stack's overlay network"));
   }
 
-  void WriteDeploy(const json& restart, const json& memory, const json& reservation) {
-    w_.Line(2, "deploy:");
-    w_.Line(3, "replicas: 1");
+  // An environment network as a stack network (once): an overlay network, or an external one.
+  void UseNetwork(const std::string& key) {
+    for (const StackNetwork& n : stack_.networks) {
+      if (n.key == key) return;
+    }
+    const model::Network* net = env_.FindNetwork(key);
+    if (net == nullptr) return;  // the loader checked it
+    StackNetwork n;
+    n.key = key;
+    if (net->external) {
+      n.external = true;
+      n.name = net->daemon_name;
+    } else {
+      if (net->driver != "bridge" && net->driver != "overlay") {
+        Report(absl::StrCat("networks.", key),
+               absl::StrCat("a stack's networks are overlay networks; driver ", net->driver,
+                            " becomes overlay"));
+      }
+      n.attachable = net->attachable;
+      n.internal = net->internal;
+      n.subnet = net->subnet;
+      if (!net->gateway.empty() || !net->ip_range.empty()) {
+        Report(absl::StrCat("networks.", key),
+               "Compose 3.8 takes only a subnet for a stack's network; gateway and ip_range "
+               "dropped (Swarm chooses them)");
+      }
+      n.labels.assign(net->labels.begin(), net->labels.end());
+      n.driver_opts.assign(net->driver_opts.begin(), net->driver_opts.end());
+    }
+    stack_.networks.push_back(std::move(n));
+  }
+
+  void BuildSecrets() {
+    for (const model::SecretMount& m : i_.secrets) {
+      s_.secrets.push_back({m.name, m.target, m.mode, m.uid, m.gid});
+      if (std::any_of(stack_.secrets.begin(), stack_.secrets.end(),
+                      [&](const StackSecret& s) { return s.key == m.name; })) {
+        continue;
+      }
+      StackSecret secret{m.name, SwarmSecretName(env_.name, m.name, m.fingerprint)};
+      const model::Secret* source = env_.FindSecret(m.name);
+      if (source != nullptr && source->source == model::SecretSource::kFile) {
+        secret.file = absl::StartsWith(source->file, "/") || env_.base_dir.empty()
+                          ? source->file
+                          : absl::StrCat(env_.base_dir, "/", source->file);
+      }
+      stack_.secrets.push_back(std::move(secret));
+    }
+  }
+
+  void BuildDeploy(const json& restart, const json& memory, const json& reservation) {
     if (!relaxed_) {
-      w_.Line(3, "placement:");
-      w_.Line(4, "constraints:");
-      const std::string constraint =
-          options_.placement == Placement::kHostname
-              ? absl::StrCat("node.hostname == ", ship_.ip)
-              : absl::StrCat("node.labels.", kShipLabel, " == ", ship_.name);
-      w_.Line(5, absl::StrCat("- ", Value(constraint)));
+      s_.constraint = options_.placement == Placement::kHostname
+                          ? absl::StrCat("node.hostname == ", ship_.ip)
+                          : absl::StrCat("node.labels.", kShipLabel, " == ", ship_.name);
     }
     if (restart.is_object()) {
       const std::string name = restart.value("Name", std::string("no"));
@@ -462,30 +414,17 @@ class InstanceExporter {
                "Swarm has no unless-stopped: restarted on any exit (a stopped service is "
                "scaled to 0 instead)");
       }
-      w_.Line(3, "restart_policy:");
-      w_.Line(4, absl::StrCat("condition: ", condition));
-      if (condition == "on-failure" && retries > 0) {
-        w_.Line(4, absl::StrCat("max_attempts: ", retries));
-      }
+      s_.restart_condition = condition;
+      if (condition == "on-failure") s_.max_attempts = retries;
     }
-    if (memory.is_number_integer() || reservation.is_number_integer()) {
-      w_.Line(3, "resources:");
-    }
-    if (memory.is_number_integer()) {
-      w_.Line(4, "limits:");
-      w_.Line(5, absl::StrCat("memory: ", Value(absl::StrCat(memory.get<int64_t>()))));
-    }
-    if (reservation.is_number_integer()) {
-      w_.Line(4, "reservations:");
-      w_.Line(5, absl::StrCat("memory: ", Value(absl::StrCat(reservation.get<int64_t>()))));
-    }
-    w_.Line(3, "labels:");
+    if (memory.is_number_integer()) s_.memory_limit = memory.get<int64_t>();
+    if (reservation.is_number_integer()) s_.memory_reservation = reservation.get<int64_t>();
     auto env = i_.env.find(env_contract::kEnvironmentName);
-    w_.Line(4, absl::StrCat(Key(spec::kEnvironmentLabel), ": ",
-                            Value(env != i_.env.end() && env->second ? *env->second : "")));
-    w_.Line(4, absl::StrCat(Key(spec::kServiceLabel), ": ", Value(i_.service)));
-    w_.Line(4, absl::StrCat(Key(spec::kInstanceLabel), ": ", Value(i_.name)));
-    w_.Line(4, absl::StrCat(Key(kShipLabel), ": ", Value(ship_.name)));
+    s_.deploy_labels = {
+        {spec::kEnvironmentLabel, env != i_.env.end() && env->second ? *env->second : ""},
+        {spec::kServiceLabel, i_.service},
+        {spec::kInstanceLabel, i_.name},
+        {kShipLabel, ship_.name}};
   }
 
   const model::Environment& env_;
@@ -493,19 +432,24 @@ class InstanceExporter {
   const model::Ship& ship_;
   const ExportOptions& options_;
   const std::map<std::string, std::string>& rewrites_;
-  Writer& w_;
-  std::vector<Gap>& gaps_;
-  bool& uses_host_network_;
+  StackModel& stack_;
   const bool relaxed_;
+  SwarmService s_;
 };
 
 }  // namespace
 
 std::string Gap::ToString() const { return absl::StrCat(instance, ": ", key, ": ", note); }
 
-absl::StatusOr<StackExport> ExportSwarmStack(const model::Environment& env,
-                                             const std::vector<std::string>& containers,
-                                             const ExportOptions& options) {
+std::string SwarmSecretName(const std::string& environment, const std::string& secret,
+                            const std::string& fingerprint) {
+  if (fingerprint.empty()) return absl::StrCat(environment, "_", secret);
+  return absl::StrCat(environment, "_", secret, "_", fingerprint);
+}
+
+absl::StatusOr<StackModel> BuildStackModel(const model::Environment& env,
+                                           const std::vector<std::string>& containers,
+                                           const ExportOptions& options) {
   for (const std::string& s : options.relaxed_services) {
     if (env.FindService(s) == nullptr) {
       return absl::InvalidArgumentError(
@@ -526,29 +470,14 @@ absl::StatusOr<StackExport> ExportSwarmStack(const model::Environment& env,
   }
   const std::map<std::string, std::string> rewrites =
       RelaxedRewrites(env, options.relaxed_services);
-  Writer w;
-  w.Line(0, absl::StrCat("# Written by `maestro export swarm` from ", env.display_name,
-                         " (environment ", env.name, "). Deploy with"));
-  w.Line(0, "#   docker stack deploy -c FILE STACK");
-  w.Line(0, "# after labelling each ship's node (docs/swarm.md). Do not edit: export again.");
-  w.Line(0, "version: \"3.8\"");
-  w.Line(0, "services:");
-  StackExport out;
-  bool uses_host_network = false;
+  StackModel out;
   for (const model::Instance* i : instances) {
     const model::Ship* ship = env.FindShip(i->ship);
     if (ship == nullptr) {
       return absl::InternalError(absl::StrCat(i->name, ": no ship ", i->ship));
     }
-    InstanceExporter(env, *i, *ship, options, rewrites, w, out.gaps, uses_host_network).Write();
+    InstanceExporter(env, *i, *ship, options, rewrites, out).Build();
   }
-  if (uses_host_network) {
-    w.Line(0, "networks:");
-    w.Line(1, "hostnet:");
-    w.Line(2, "external: true");
-    w.Line(2, "name: host");
-  }
-  out.yaml = w.Take();
   if (options.strict && !out.gaps.empty()) {
     std::vector<std::string> lines;
     for (const Gap& g : out.gaps) lines.push_back(g.ToString());
@@ -556,6 +485,18 @@ absl::StatusOr<StackExport> ExportSwarmStack(const model::Environment& env,
                                                       " thing(s) cannot be exported to Swarm:\n  ",
                                                       absl::StrJoin(lines, "\n  ")));
   }
+  return out;
+}
+
+absl::StatusOr<StackExport> ExportSwarmStack(const model::Environment& env,
+                                             const std::vector<std::string>& containers,
+                                             const ExportOptions& options) {
+  absl::StatusOr<StackModel> model = BuildStackModel(env, containers, options);
+  if (!model.ok()) return model.status();
+  StackExport out;
+  out.yaml = RenderStackYaml(env, *model);
+  out.gaps = model->gaps;
+  out.model = std::move(*model);
   return out;
 }
 

@@ -261,6 +261,29 @@ class FakeDockerHost : public docker::DockerClient {
   absl::StatusOr<docker::VolumeInfo> InspectVolume(absl::string_view name) override;
   absl::StatusOr<docker::VolumeInfo> CreateVolume(const nlohmann::json& body) override;
   absl::Status RemoveVolume(absl::string_view name) override;
+  // Swarm (fake_docker_host_swarm.cc): a host is a manager only after SetSwarmManager; every
+  // other host answers the swarm calls 503 "This node is not a swarm manager" (Unavailable).
+  // A created service gets one running task on the node its placement constraint
+  // (node.labels.K == V) names, else the first node; an update replaces that task (the old one
+  // is shut down). An update naming a stale version fails like the daemon (500 "update out of
+  // sequence"); a taken service or secret name is AlreadyExists (409).
+  void SetSwarmManager(bool manager);
+  void AddSwarmNode(const std::string& id, const std::string& hostname, const std::string& addr,
+                    const std::map<std::string, std::string>& labels);
+  // The spec a service was last created or updated with, and a secret's value (decoded).
+  std::optional<nlohmann::json> SwarmServiceSpec(const std::string& name) const;
+  std::optional<std::string> SwarmSecretValue(const std::string& name) const;
+  absl::StatusOr<std::vector<docker::SwarmNode>> ListNodes() override;
+  absl::StatusOr<std::vector<docker::ServiceInfo>> ListServices(
+      const std::vector<std::string>& labels) override;
+  absl::StatusOr<std::string> CreateService(const nlohmann::json& spec) override;
+  absl::Status UpdateService(absl::string_view id, int64_t version,
+                             const nlohmann::json& spec) override;
+  absl::StatusOr<std::vector<docker::SecretInfo>> ListSecrets(
+      const std::vector<std::string>& labels) override;
+  absl::StatusOr<std::string> CreateSecret(const nlohmann::json& body) override;
+  absl::StatusOr<std::vector<docker::TaskInfo>> ListTasks(
+      const std::map<std::string, std::vector<std::string>>& filters) override;
   // The networks a container is on (its NetworkMode's, then connected ones), by name.
   std::vector<std::string> ContainerNetworks(absl::string_view name_or_id) const;
   absl::Status PullImage(absl::string_view image, absl::string_view tag,
@@ -352,6 +375,8 @@ class FakeDockerHost : public docker::DockerClient {
   // The network named or with the id `name_or_id`, or nullptr.
   const nlohmann::json* FindNetworkLocked(absl::string_view name_or_id) const;
   bool NetworkInUseLocked(const std::string& name) const;
+  absl::Status SwarmManagerLocked(absl::string_view what) const;
+  void StartTaskLocked(const nlohmann::json& service);
 
   const std::string ship_;
   Clock* const clock_;
@@ -362,9 +387,16 @@ class FakeDockerHost : public docker::DockerClient {
   std::map<std::string, Image> images_;             // "repo:tag" -> image
   std::map<std::string, nlohmann::json> networks_;  // name -> GET /networks/{id} answer
   std::map<std::string, nlohmann::json> volumes_;   // name -> GET /volumes/{name} answer
-  std::map<std::string, std::string> pullable_;     // "repo:tag" -> id
-  std::map<std::string, RegistryImage> registry_;   // SetRegistryImage: "repo:tag" -> entry
-  std::set<std::string> not_in_registry_;           // RemoveRegistryImage
+  bool swarm_manager_ = false;
+  std::vector<nlohmann::json> swarm_nodes_;                 // GET /nodes answers
+  std::map<std::string, nlohmann::json> swarm_services_;    // name -> GET /services answer
+  std::map<std::string, nlohmann::json> swarm_secrets_;     // name -> GET /secrets answer
+  std::map<std::string, std::string> swarm_secret_values_;  // name -> value
+  std::vector<nlohmann::json> swarm_tasks_;                 // GET /tasks answers
+  int64_t swarm_version_ = 10;
+  std::map<std::string, std::string> pullable_;    // "repo:tag" -> id
+  std::map<std::string, RegistryImage> registry_;  // SetRegistryImage: "repo:tag" -> entry
+  std::set<std::string> not_in_registry_;          // RemoveRegistryImage
   std::map<std::string, absl::Status> pull_errors_;
   std::map<std::string, Exec> execs_;
   std::vector<std::string> exec_order_;

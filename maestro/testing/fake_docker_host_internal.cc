@@ -87,4 +87,18 @@ bool IpsOverlap(const std::string& a, const std::string& b) {
   return any(a) || any(b) || a == b;
 }
 
+bool LabelsMatch(const nlohmann::json& object, const std::vector<std::string>& filters) {
+  const nlohmann::json labels = object.value("Labels", nlohmann::json::object());
+  for (const std::string& filter : filters) {
+    size_t eq = filter.find('=');
+    std::string key = filter.substr(0, eq);
+    if (!labels.is_object() || !labels.contains(key)) return false;
+    if (eq != std::string::npos &&
+        (!labels[key].is_string() || labels[key].get<std::string>() != filter.substr(eq + 1))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace maestro::testing::fake_internal

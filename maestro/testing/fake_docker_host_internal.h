@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -32,6 +33,8 @@ std::string Ago(absl::Duration d);
 nlohmann::json MergeObjects(const nlohmann::json& a, const nlohmann::json& b);
 std::string EnvKey(const std::string& entry);
 bool IpsOverlap(const std::string& a, const std::string& b);
+// `object`'s Labels match every filter ("key" or "key=value").
+bool LabelsMatch(const nlohmann::json& object, const std::vector<std::string>& filters);
 
 }  // namespace maestro::testing::fake_internal
 

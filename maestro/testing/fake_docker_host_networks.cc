@@ -10,23 +10,10 @@
 
 namespace maestro::testing {
 
+using fake_internal::LabelsMatch;
 using nlohmann::json;
 
 namespace {
-
-bool LabelsMatch(const json& object, const std::vector<std::string>& filters) {
-  const json labels = object.value("Labels", json::object());
-  for (const std::string& filter : filters) {
-    size_t eq = filter.find('=');
-    std::string key = filter.substr(0, eq);
-    if (!labels.is_object() || !labels.contains(key)) return false;
-    if (eq != std::string::npos &&
-        (!labels[key].is_string() || labels[key].get<std::string>() != filter.substr(eq + 1))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 std::string NetworkModeOf(const FakeContainer& c) {
   const json& hc = c.create_body.value("HostConfig", json::object());
