@@ -166,7 +166,9 @@ json DumpInstanceWithDependencies(const model::Instance& c, const std::vector<st
   }
   json volumes = json::array();
   for (const model::Bind& b : c.volumes) {
-    volumes.push_back({{"host", b.host}, {"target", b.target}, {"mode", b.mode}});
+    json bind = {{"host", b.host}, {"target", b.target}, {"mode", b.mode}};
+    if (b.named) bind["named"] = true;  // only then (older dumps stay as they were)
+    volumes.push_back(bind);
   }
   json lxc = json::array();
   for (const auto& [k, v] : c.lxc_conf) lxc.push_back({{"key", k}, {"value", v}});
@@ -229,6 +231,17 @@ json DumpInstanceWithDependencies(const model::Instance& c, const std::vector<st
                         {"start_period_ns", Optional(c.healthcheck->start_period_ns)},
                         {"retries", Optional(c.healthcheck->retries)}};
   }
+  if (!c.networks.empty()) {  // only when configured (older dumps stay as they were)
+    json networks = json::array();
+    for (const model::NetworkAttachment& n : c.networks) {
+      networks.push_back({{"network", n.network},
+                          {"daemon_name", n.daemon_name},
+                          {"aliases", n.aliases},
+                          {"ipv4_address", n.ipv4_address},
+                          {"ipv6_address", n.ipv6_address}});
+    }
+    j["networks"] = networks;
+  }
   if (!c.secrets.empty()) {  // only when configured; names and places, never values
     json secrets = json::array();
     for (const model::SecretMount& m : c.secrets) {
@@ -278,6 +291,38 @@ json DumpSecrets(const model::Environment& env) {
   return out;
 }
 
+json DumpNetworks(const model::Environment& env) {
+  json out = json::array();
+  for (const model::Network& n : env.networks) {
+    out.push_back({{"name", n.name},
+                   {"daemon_name", n.daemon_name},
+                   {"external", n.external},
+                   {"driver", n.driver},
+                   {"subnet", n.subnet},
+                   {"gateway", n.gateway},
+                   {"ip_range", n.ip_range},
+                   {"internal", n.internal},
+                   {"attachable", n.attachable},
+                   {"enable_ipv6", n.enable_ipv6},
+                   {"labels", n.labels},
+                   {"driver_opts", n.driver_opts}});
+  }
+  return out;
+}
+
+json DumpNamedVolumes(const model::Environment& env) {
+  json out = json::array();
+  for (const model::NamedVolume& v : env.volumes) {
+    out.push_back({{"name", v.name},
+                   {"daemon_name", v.daemon_name},
+                   {"external", v.external},
+                   {"driver", v.driver},
+                   {"labels", v.labels},
+                   {"driver_opts", v.driver_opts}});
+  }
+  return out;
+}
+
 // Everything but the instances (an empty "instances" array).
 json DumpSkeleton(const model::Environment& env, const DumpOptions& options) {
   json registries = json::array();
@@ -306,6 +351,9 @@ json DumpSkeleton(const model::Environment& env, const DumpOptions& options) {
   json out = {{"format", kDumpFormat},    {"name", env.name},           {"schema", env.schema},
               {"base_dir", env.base_dir}, {"registries", registries},   {"ships", ships},
               {"services", services},     {"instances", json::array()}, {"audit", audit}};
+  // Only when the file has them, so dumps of files without them stay byte-identical.
+  if (!env.networks.empty()) out["networks"] = DumpNetworks(env);
+  if (!env.volumes.empty()) out["volumes"] = DumpNamedVolumes(env);
   if (!env.secrets.empty()) out["secrets"] = DumpSecrets(env);
   return out;
 }

@@ -225,6 +225,65 @@ services:
   }
 }
 
+TEST(DumpTest, NetworksVolumesAndSecretSourcesOnlyWhenTheFileHasThem) {
+  FakeFileReader files;
+  LoadInput in{"maestro.yaml",
+               "",
+               R"(
+name: t
+networks:
+  back: {subnet: 10.77.0.0/16, labels: {team: core}}
+  shared: {external: true}
+volumes:
+  data: {driver_opts: {type: tmpfs}}
+secrets:
+  db: {environment: DB_PASSWORD}
+ships: {s: {ip: 10.0.0.1}}
+services:
+  app:
+    image: app
+    instances:
+      a-1: {ship: s, networks: {back: {aliases: [db]}}, volumes: {/data: data}, secrets: [db]}
+      a-2: {ship: s}
+)",
+               {}};
+  auto r = LoadEnvironment(in, files);
+  ASSERT_TRUE(r.ok()) << r.status();
+  nlohmann::json j = nlohmann::json::parse(Streamed(r->environment, {}));
+  EXPECT_EQ(j["networks"], nlohmann::json::parse(R"([
+    {"name": "back", "daemon_name": "t_back", "external": false, "driver": "bridge",
+     "subnet": "10.77.0.0/16", "gateway": "", "ip_range": "", "internal": false,
+     "attachable": false, "enable_ipv6": false, "labels": {"team": "core"}, "driver_opts": {}},
+    {"name": "shared", "daemon_name": "shared", "external": true, "driver": "bridge",
+     "subnet": "", "gateway": "", "ip_range": "", "internal": false,
+     "attachable": false, "enable_ipv6": false, "labels": {}, "driver_opts": {}}])"));
+  EXPECT_EQ(j["volumes"], nlohmann::json::parse(R"([
+    {"name": "data", "daemon_name": "t_data", "external": false, "driver": "local",
+     "labels": {}, "driver_opts": {"type": "tmpfs"}}])"));
+  EXPECT_EQ(j["secrets"],
+            nlohmann::json::parse(R"([{"name": "db", "environment": "DB_PASSWORD"}])"));
+  const nlohmann::json& a1 = j["instances"][0];
+  EXPECT_EQ(a1["networks"], nlohmann::json::parse(R"([{"network": "back", "daemon_name": "t_back",
+      "aliases": ["db"], "ipv4_address": "", "ipv6_address": ""}])"));
+  EXPECT_EQ(a1["volumes"],
+            nlohmann::json::parse(
+                R"([{"host": "t_data", "target": "/data", "mode": "rw", "named": true}])"));
+  const nlohmann::json& a2 = j["instances"][1];
+  EXPECT_FALSE(a2.contains("networks"));
+  EXPECT_FALSE(a2.contains("secrets"));
+
+  // A file without them has none of these keys (its dump is as it always was).
+  in.text =
+      "name: t\nships: {s: {ip: 10.0.0.1}}\nservices: {app: {image: app, instances: {a-1: "
+      "{ship: s, volumes: {/srv: /data}}}}}\n";
+  auto plain = LoadEnvironment(in, files);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  nlohmann::json p = nlohmann::json::parse(Streamed(plain->environment, {}));
+  for (const char* key : {"networks", "volumes", "secrets"}) EXPECT_FALSE(p.contains(key)) << key;
+  EXPECT_EQ(p["instances"][0]["volumes"],
+            nlohmann::json::parse(R"([{"host": "/data", "target": "/srv", "mode": "rw"}])"));
+}
+
 }  // namespace
 }  // namespace config
 }  // namespace maestro

@@ -335,36 +335,14 @@ void Loader::LoadContainerKeys(const YamlNode& service_node, const YamlNode& nod
         (key == "shm_size" ? o.shm_size : o.memory_reservation) = *bytes;
       }
     } else if (key == "sysctls") {
-      std::vector<std::pair<const YamlNode*, std::pair<std::string, std::string>>> entries;
-      if (n->IsMapping()) {
-        for (size_t i = 0; i < n->keys.size(); ++i) {
-          if (auto v = Word(n->values[i], absl::StrCat("sysctl ", n->KeyAt(i)))) {
-            entries.push_back({&n->keys[i], {n->KeyAt(i), *v}});
-          }
-        }
-      } else if (n->IsSequence()) {
-        for (const YamlNode& item : n->items) {
-          std::optional<std::string> s = Word(item, "a sysctls entry");
-          if (!s) continue;
-          if (s->find('=') == std::string::npos) {
-            Error(item, absl::StrCat("sysctls entry '", *s, "' must be NAME=VALUE"));
-            continue;
-          }
-          std::pair<std::string, std::string> kv = absl::StrSplit(*s, absl::MaxSplits('=', 1));
-          entries.push_back({&item, kv});
-        }
-      } else {
-        Error(*n, absl::StrCat("sysctls must be a mapping {name: value} or a list of "
-                               "NAME=VALUE, got ",
-                               n->KindName()));
-      }
-      for (const auto& [at, kv] : entries) {
-        if (!IsSysctlName(kv.first)) {
-          Error(*at, absl::StrCat("invalid sysctl name '", kv.first, "'"));
-        } else {
-          o.sysctls[kv.first] = kv.second;
-        }
-      }
+      StringMapRules rules;
+      rules.strict_values = true;
+      rules.require_equals = true;
+      rules.check = [](const std::string& name, const std::string&) {
+        return IsSysctlName(name) ? absl::OkStatus()
+                                  : Invalid(absl::StrCat("invalid sysctl name '", name, "'"));
+      };
+      if (auto m = StringMap(*n, key, rules)) o.sysctls = *m;
     } else if (key == "devices" || key == "group_add") {
       if (!n->IsSequence()) {
         Error(*n, absl::StrCat(key, " must be a list, got ", n->KindName()));

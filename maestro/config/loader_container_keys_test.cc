@@ -132,6 +132,10 @@ TEST(LoaderContainerKeysTest, BadValuesHaveLocatedErrors) {
       {"sysctls: ['net.core.somaxconn']", "sysctls[0]",
        "sysctls entry 'net.core.somaxconn' must be NAME=VALUE"},
       {"sysctls: {'bad name': 1}", "sysctls.bad name", "invalid sysctl name 'bad name'"},
+      {"sysctls: ['bad name=1']", "sysctls[0]", "invalid sysctl name 'bad name'"},
+      {"sysctls: [[1]]", "sysctls[0]", "a sysctls entry must be a string, got a list"},
+      {"sysctls: {net.core.somaxconn: true}", "sysctls.net.core.somaxconn",
+       "sysctls 'net.core.somaxconn' must be a string, got a boolean"},
       {"devices: /dev/fuse", "devices", "devices must be a list"},
       {"devices: ['/dev/fuse:/dev/fuse:rx']", "devices[0]", "device permissions 'rx'"},
       {"devices: [dev/fuse]", "devices[0]", "device host path 'dev/fuse' must be absolute"},
@@ -164,6 +168,27 @@ TEST(LoaderContainerKeysTest, BadValuesHaveLocatedErrors) {
 TEST(LoaderContainerKeysTest, BadServiceValueIsLocatedAtTheService) {
   EXPECT_THAT(LoadErrors(Env("stop_signal: NOPE", "")),
               HasSubstr("maestro.yaml:6:18: services.svc.stop_signal: unknown signal 'NOPE'"));
+}
+
+TEST(LoaderContainerKeysTest, SysctlsAsAList) {
+  EXPECT_EQ(Loaded(Env("", "sysctls: ['net.core.somaxconn=1024', 'kernel.msgmax=65536']"))
+                .options.sysctls,
+            (std::map<std::string, std::string>{{"net.core.somaxconn", "1024"},
+                                                {"kernel.msgmax", "65536"}}));
+}
+
+// A service without instances has its container keys checked all the same.
+TEST(LoaderContainerKeysTest, BadServiceValueIsReportedWithoutInstances) {
+  EXPECT_EQ(LoadErrors("name: demo\nships: {s1: {ip: 10.0.0.1}}\nservices:\n  svc:\n"
+                       "    image: busybox\n    stop_signal: NOPE\n    cpu_shares: 5\n"
+                       "    limits: {cpu: 6}\n    instances: {}\n"),
+            "maestro.yaml:6:18: services.svc.stop_signal: unknown signal 'NOPE' (a name such as "
+            "SIGTERM, SIGQUIT, SIGRTMIN+3, or a number)\n"
+            "maestro.yaml:7:17: services.svc.cpu_shares: cpu_shares (5) conflicts with limits.cpu "
+            "(6): both set CpuShares; keep one");
+  EXPECT_EQ(LoadErrors("name: demo\nships: {s1: {ip: 10.0.0.1}}\nservices:\n  svc:\n"
+                       "    image: busybox\n    stop_signal: TERM\n    instances: {}\n"),
+            "<ok>");
 }
 
 }  // namespace

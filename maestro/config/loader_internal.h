@@ -10,12 +10,15 @@
 //   loader_update.cc    service_defaults and the `update:` policy.
 //   loader_secrets.cc   top-level secrets and the secrets of services and instances.
 //   loader_container_keys.cc  the Compose-style container keys (tmpfs, read_only, ...).
+//   loader_template.cc  instance templates (`zk-{index}: {count: 3, ships: [...]}`).
 // Every problem is recorded as a Diagnostic at the YAML node it is about; Load() turns them
 // into one Status. Thread-compatible: one Loader per load.
 #ifndef MAESTRO_CONFIG_LOADER_INTERNAL_H_
 #define MAESTRO_CONFIG_LOADER_INTERNAL_H_
 
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -36,6 +39,9 @@ namespace maestro {
 namespace config {
 namespace loader_internal {
 
+// At most this many instances come from templates in one file (and from one template).
+constexpr int64_t kMaxTemplateInstances = 10000;
+
 using EnvMap = std::map<std::string, std::optional<std::string>>;
 using Kind = YamlNode::Kind;
 
@@ -46,6 +52,16 @@ const std::vector<std::string>& ContainerKeyNames();
 std::vector<std::string> WithContainerKeys(std::vector<std::string> keys);
 // A YAML value as JSON (strings as Python's str() of the scalar).
 nlohmann::json ToJson(const YamlNode& node);
+
+// How Loader::StringMap reads entries.
+struct StringMapRules {
+  // Values must be non-null, non-bool scalars (else any scalar; null is "").
+  bool strict_values = false;
+  // List items must contain '=' (else "KEY" alone is KEY with an empty value).
+  bool require_equals = false;
+  // Checks one entry; an error is reported at the entry (the list item or mapping key).
+  std::function<absl::Status(const std::string& key, const std::string& value)> check;
+};
 
 class Loader {
  public:
@@ -108,6 +124,22 @@ class Loader {
   // `healthcheck:` (service, overridden per key by the instance).
   void LoadHealthcheck(const YamlNode& service_node, const YamlNode& node, model::Instance& c);
 
+  // --- instance templates (loader_template.cc) ---------------------------------------------
+  // The entries of a service's `instances:` mapping with templates expanded in place, as
+  // (key, settings) nodes; a template with an error is reported and contributes nothing.
+  using InstanceEntries = std::vector<std::pair<const YamlNode*, const YamlNode*>>;
+  InstanceEntries ExpandInstances(const YamlNode& instances);
+  static bool IsInstanceTemplate(const YamlNode& key);
+  // The `count` of a template when valid, else 0 (for reserving space).
+  static int64_t TemplateCount(const YamlNode& node);
+  // `written`: the hand-written instance names of the service, with their key nodes.
+  void ExpandTemplate(const YamlNode& key, const YamlNode& node,
+                      const std::map<std::string, const YamlNode*>& written, InstanceEntries* out);
+  // Substitutes {index}, {ship} and expressions in every string (values and mapping keys) of
+  // `node`'s subtree; a value that is one arithmetic expression becomes an integer.
+  bool SubstituteTree(YamlNode& node, int64_t index, const std::string& ship,
+                      const std::string& where, bool is_key = false);
+
   // --- networks and named volumes (loader_networks.cc) -------------------------------------
   void LoadNetworks(const YamlNode* node);
   void LoadNamedVolumes(const YamlNode* node);
@@ -115,9 +147,11 @@ class Loader {
   void LoadInstanceNetworks(const YamlNode& service_node, const YamlNode& node, model::Instance& c);
   // Binds whose source is a declared volume become named-volume mounts.
   void ResolveNamedVolumes(model::Instance& c);
-  // A mapping of scalars, or a list of "KEY=VALUE" strings (labels, driver_opts).
-  std::optional<std::map<std::string, std::string>> StringMap(const YamlNode& node,
-                                                              const std::string& what);
+  // A mapping of scalars, or a list of "KEY=VALUE" strings (labels, driver_opts, sysctls). Every
+  // bad entry is reported; nullopt if any was.
+  std::optional<std::map<std::string, std::string>> StringMap(
+      const YamlNode& node, const std::string& what,
+      const StringMapRules& rules = StringMapRules());
   std::string DaemonName(const YamlNode& spec, const std::string& key, bool* external,
                          const std::string& what);
   // --- rolling update policy (loader_update.cc) --------------------------------------------
@@ -154,6 +188,9 @@ class Loader {
   std::map<std::string, std::string> instance_owner_;
   // Ships that failed to load: their instances are not reported again as "unknown ship".
   std::set<std::string> bad_ships_;
+  // The nodes of expanded instance templates (a deque: nodes never move once made).
+  std::deque<YamlNode> template_nodes_;
+  int64_t templated_ = 0;  // instances made from templates so far
   const YamlNode* service_defaults_ =
       nullptr;  // `service_defaults:` when a mapping  // instance -> service (first definition)
 };

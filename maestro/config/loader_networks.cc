@@ -54,34 +54,56 @@ bool LooksLikeCidr(absl::string_view s) {
 }  // namespace
 
 std::optional<std::map<std::string, std::string>> Loader::StringMap(const YamlNode& node,
-                                                                    const std::string& what) {
+                                                                    const std::string& what,
+                                                                    const StringMapRules& rules) {
   std::map<std::string, std::string> out;
   if (node.IsNull()) return out;
+  size_t errors_before = errors_.size();
+  // Checks one entry and reports at `at` (the item, or the mapping key).
+  auto add = [&](const YamlNode& at, const std::string& key, const std::string& value) {
+    if (rules.check) {
+      if (absl::Status s = rules.check(key, value); !s.ok()) {
+        Error(at, std::string(s.message()));
+        return;
+      }
+    }
+    out[key] = value;
+  };
   if (node.IsSequence()) {
     for (const YamlNode& item : node.items) {
-      if (!item.IsScalar() || item.IsNull()) {
+      std::optional<std::string> text;
+      if (rules.strict_values) {
+        text = Word(item, absl::StrCat("a ", what, " entry"));
+      } else if (item.IsScalar() && !item.IsNull()) {
+        text = item.PyStr();
+      } else {
         Error(item, absl::StrCat(what, " must be a mapping or a list of KEY=VALUE strings, got ",
                                  item.KindName()));
-        return std::nullopt;
       }
-      std::pair<std::string, std::string> kv =
-          absl::StrSplit(item.PyStr(), absl::MaxSplits('=', 1));
-      out[kv.first] = kv.second;
+      if (!text) continue;
+      if (rules.require_equals && text->find('=') == std::string::npos) {
+        Error(item, absl::StrCat(what, " entry '", *text, "' must be NAME=VALUE"));
+        continue;
+      }
+      std::pair<std::string, std::string> kv = absl::StrSplit(*text, absl::MaxSplits('=', 1));
+      add(item, kv.first, kv.second);
     }
-    return out;
-  }
-  if (!node.IsMapping()) {
-    Error(node, absl::StrCat(what, " must be a mapping of strings, got ", node.KindName()));
-    return std::nullopt;
-  }
-  for (size_t i = 0; i < node.keys.size(); ++i) {
-    const YamlNode& v = node.values[i];
-    if (!v.IsScalar()) {
-      Error(v, absl::StrCat(what, " '", node.KeyAt(i), "' must be a string, got ", v.KindName()));
-      return std::nullopt;
+  } else if (!node.IsMapping()) {
+    Error(node, absl::StrCat(what, " must be a mapping or a list of KEY=VALUE strings, got ",
+                             node.KindName()));
+  } else {
+    for (size_t i = 0; i < node.keys.size(); ++i) {
+      const YamlNode& v = node.values[i];
+      std::string key = node.KeyAt(i);
+      if (rules.strict_values ? !v.IsScalar() || v.IsNull() || v.kind == Kind::kBool
+                              : !v.IsScalar()) {
+        Error(v, absl::StrCat(what, " '", key, "' must be a string, got ", v.KindName()));
+        continue;
+      }
+      add(node.keys[i], key, v.IsNull() ? "" : v.PyStr());
     }
-    out[node.KeyAt(i)] = v.IsNull() ? "" : v.PyStr();
   }
+  if (errors_.size() != errors_before) return std::nullopt;
   return out;
 }
 

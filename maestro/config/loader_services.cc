@@ -132,7 +132,11 @@ void Loader::LoadServices(const YamlNode* node) {
   }
   size_t instances = 0;
   for (const YamlNode& service : node->values) {
-    if (const YamlNode* list = service.Find("instances")) instances += list->keys.size();
+    const YamlNode* list = service.Find("instances");
+    if (list == nullptr) continue;
+    for (size_t i = 0; i < list->keys.size(); ++i) {
+      instances += IsInstanceTemplate(list->keys[i]) ? TemplateCount(list->values[i]) : 1;
+    }
   }
   env_.instances.reserve(env_.instances.size() + instances);
   for (size_t i = 0; i < node->keys.size(); ++i) LoadService(node->keys[i], node->values[i]);
@@ -206,8 +210,18 @@ void Loader::LoadService(const YamlNode& key, const YamlNode& node) {
   }
   env_.services.push_back(std::move(service));
   size_t index = env_.services.size() - 1;
-  for (size_t i = 0; i < instances->keys.size(); ++i) {
-    LoadInstance(node, env_.services[index], instances->keys[i], instances->values[i]);
+  for (const auto& [instance_key, instance_node] : ExpandInstances(*instances)) {
+    LoadInstance(node, env_.services[index], *instance_key, *instance_node);
+  }
+  if (env_.services[index].instances.empty()) {
+    // Service-level container keys are otherwise read only through the instances: check them
+    // as an instance with no settings of its own would see them.
+    YamlNode no_settings;
+    no_settings.kind = Kind::kMapping;
+    model::Instance phantom;
+    phantom.service = env_.services[index].name;
+    LoadLimits(node, no_settings, phantom);
+    LoadContainerKeys(node, no_settings, phantom);
   }
   LoadUpdate(node, env_.services[index]);
 }

@@ -100,6 +100,10 @@ absl::Status DockerClient::ResizeExec(absl::string_view exec_id, int /*rows*/, i
       absl::StrCat(Describe(), ": resizing an exec (", exec_id, ") is not supported"));
 }
 
+absl::StatusOr<std::string> DockerClient::SwarmNodeState() {
+  return absl::UnimplementedError(absl::StrCat(Describe(), ": GET /info is not supported"));
+}
+
 absl::StatusOr<std::vector<SwarmNode>> DockerClient::ListNodes() {
   return absl::UnimplementedError(absl::StrCat(Describe(), ": swarm nodes are not supported"));
 }

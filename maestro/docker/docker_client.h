@@ -173,6 +173,9 @@ class DockerClient {
       const std::vector<std::string>& labels);
   // GET /networks/{name}: NotFound when absent.
   virtual absl::StatusOr<NetworkInfo> InspectNetwork(absl::string_view name);
+  // GET /info: Swarm.LocalNodeState ("inactive", "pending", "active", "error", "locked"; ""
+  // when the daemon does not say). An overlay network needs "active".
+  virtual absl::StatusOr<std::string> SwarmNodeState();
   // POST /networks/create with `body` (Name, Driver, IPAM, ...): the new network's id;
   // AlreadyExists (409) when the name is taken.
   virtual absl::StatusOr<std::string> CreateNetwork(const nlohmann::json& body);

@@ -91,6 +91,7 @@ class HttpDockerClient : public DockerClient {
   absl::StatusOr<std::vector<NetworkInfo>> ListNetworks(
       const std::vector<std::string>& labels) override;
   absl::StatusOr<NetworkInfo> InspectNetwork(absl::string_view name) override;
+  absl::StatusOr<std::string> SwarmNodeState() override;
   absl::StatusOr<std::string> CreateNetwork(const nlohmann::json& body) override;
   absl::Status ConnectNetwork(absl::string_view network, absl::string_view container,
                               const nlohmann::json& endpoint) override;

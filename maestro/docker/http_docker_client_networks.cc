@@ -31,6 +31,17 @@ absl::StatusOr<NetworkInfo> HttpDockerClient::InspectNetwork(absl::string_view n
   return ParseNetworkInfo(j);
 }
 
+absl::StatusOr<std::string> HttpDockerClient::SwarmNodeState() {
+  Call call;
+  call.path = "/info";
+  MAESTRO_ASSIGN_OR_RETURN(json j, DoJson(call));
+  if (!j.is_object()) return std::string();
+  auto swarm = j.find("Swarm");
+  if (swarm == j.end() || !swarm->is_object()) return std::string();
+  auto state = swarm->find("LocalNodeState");
+  return state != swarm->end() && state->is_string() ? state->get<std::string>() : std::string();
+}
+
 absl::StatusOr<std::string> HttpDockerClient::CreateNetwork(const json& body) {
   Call call;
   call.method = "POST";

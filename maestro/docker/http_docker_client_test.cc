@@ -480,5 +480,14 @@ TEST_F(HttpDockerClientTest, InspectDistributionSortsOutTheRegistryAnswers) {
   EXPECT_EQ(v->arch, "amd64");
 }
 
+// GET /info: the ship's swarm state (an overlay network needs "active").
+TEST_F(HttpDockerClientTest, SwarmNodeStateFromInfo) {
+  absl::StatusOr<std::string> state = client_->SwarmNodeState();
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(*state, "inactive");
+  daemon_->host().SetSwarmNodeState("active");
+  EXPECT_EQ(client_->SwarmNodeState().value_or("?"), "active");
+}
+
 }  // namespace
 }  // namespace maestro::docker

@@ -55,8 +55,8 @@ services:
 
 class NetworksTest : public ::testing::Test {
  protected:
-  NetworksTest()
-      : env_(test::LoadTestEnvironment(kEnvironment)),
+  explicit NetworksTest(const char* environment = kEnvironment)
+      : env_(test::LoadTestEnvironment(environment)),
         ships_(&clock_, {"ship1"}, {"db:1", "web:1"}) {
     world_.env = &env_;
     world_.ships = &ships_;
@@ -210,6 +210,60 @@ TEST_F(NetworksTest, ANamedVolumeOutlivesItsContainer) {
   ASSERT_EQ(Start({"db-1"}).ExitCode(), 0);
   EXPECT_EQ(host().CountCalls("CreateVolume", "demo_data"), 1) << "the existing one is reused";
   EXPECT_TRUE(host().InspectVolume("demo_data").ok());
+}
+
+constexpr char kOverlayEnvironment[] = R"(
+name: demo
+networks:
+  back: {}
+  mesh: {driver: overlay, attachable: true}
+ships:
+  ship1: {ip: 127.0.0.1}
+services:
+  app:
+    image: web:1
+    instances:
+      app-1: {ship: ship1, networks: [back, mesh]}
+      app-2: {ship: ship1, networks: [back]}
+)";
+
+class OverlayNetworksTest : public NetworksTest {
+ protected:
+  OverlayNetworksTest() : NetworksTest(kOverlayEnvironment) {}
+};
+
+// An overlay network needs a swarm node (GET /info Swarm.LocalNodeState): otherwise start fails
+// before creating anything (not even the other network), and plan reports it.
+TEST_F(OverlayNetworksTest, OverlayOnAShipThatIsNotASwarmNodeFailsBeforeCreatingAnything) {
+  PlayReport report = Start({"app-1"});
+  EXPECT_EQ(report.ExitCode(), 1);
+  EXPECT_THAT(test::OutcomeOf(report, "app-1").error,
+              HasSubstr("network mesh (demo_mesh) uses the overlay driver, but ship1 "
+                        "(fake://ship1) is not an active swarm node (Swarm.LocalNodeState is "
+                        "'inactive'): run docker swarm init or join there, or use another "
+                        "driver"));
+  EXPECT_EQ(host().CountCalls("CreateNetwork"), 0);
+  EXPECT_EQ(host().CountCalls("CreateContainer"), 0);
+
+  const std::vector<std::string> all = {"app-1", "app-2"};
+  Scheduler scheduler({});
+  std::map<std::string, ShipLive> live = GatherLiveState(world_, all, {}, scheduler);
+  ConvergencePlan plan = ComputeConvergencePlan(env_, all, live, {});
+  EXPECT_THAT(test::Problems(plan),
+              ElementsAre(HasSubstr("network mesh (demo_mesh) uses the overlay driver, but "
+                                    "ship1 (fake://ship1) is not an active swarm node")));
+  EXPECT_EQ(plan.ExitCode(false), 1);
+  // An instance without the overlay network is not held back.
+  EXPECT_THAT(ResourceProblems(env_, *env_.FindInstance("app-2"), host()), IsEmpty());
+  EXPECT_EQ(host().CountCalls("SwarmNodeState"), 2) << "asked only for app-1";
+}
+
+TEST_F(OverlayNetworksTest, OverlayOnAnActiveSwarmNodeIsCreated) {
+  host().SetSwarmNodeState("active");
+  PlayReport report = Start({"app-1"});
+  ASSERT_EQ(report.ExitCode(), 0) << report.FailureSummary();
+  EXPECT_EQ(host().CountCalls("CreateNetwork", "demo_mesh"), 1);
+  EXPECT_EQ(host().InspectNetwork("demo_mesh").value().driver, "overlay");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "maestro/plays/resources.h"
 
 #include <mutex>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -71,6 +72,31 @@ absl::Status EnsureVolume(const model::Environment& env, const model::NamedVolum
   return absl::OkStatus();
 }
 
+// OK unless `instance` needs an overlay network and the ship is not an active swarm node
+// (asked once, only when an overlay network is used).
+absl::Status CheckOverlayNetworks(const model::Environment& env, const model::Instance& instance,
+                                  docker::DockerClient& client) {
+  std::optional<absl::StatusOr<std::string>> state;
+  for (const model::Network* n : spec::NetworksUsed(env, instance)) {
+    if (n->driver != "overlay") continue;
+    if (!state) state = client.SwarmNodeState();
+    if (!state->ok()) {
+      return absl::Status(
+          state->status().code(),
+          absl::StrCat("network ", n->name, " (", n->daemon_name,
+                       ") uses the overlay driver, but asking ", client.Describe(),
+                       " whether it is a swarm node failed: ", state->status().message()));
+    }
+    if (**state != "active") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("network ", n->name, " (", n->daemon_name, ") uses the overlay driver, but ",
+                       client.Describe(), " is not an active swarm node (Swarm.LocalNodeState is '",
+                       **state, "'): run docker swarm init or join there, or use another driver"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status EnsureResources(const model::Environment& env, const model::Instance& instance,
@@ -81,6 +107,8 @@ absl::Status EnsureResources(const model::Environment& env, const model::Instanc
   // other maestro runs on the environment are kept out by the deploy lock.
   static std::mutex* const mu = new std::mutex;
   std::lock_guard<std::mutex> lock(*mu);
+  // Before creating anything.
+  if (absl::Status s = CheckOverlayNetworks(env, instance, client); !s.ok()) return s;
   for (const model::Network* n : spec::NetworksUsed(env, instance)) {
     if (absl::Status s = EnsureNetwork(env, *n, client, true); !s.ok()) return s;
   }
@@ -107,6 +135,9 @@ std::vector<std::string> ResourceProblems(const model::Environment& env,
                                           const model::Instance& instance,
                                           docker::DockerClient& client) {
   std::vector<std::string> out;
+  if (absl::Status s = CheckOverlayNetworks(env, instance, client); !s.ok()) {
+    out.push_back(std::string(s.message()));
+  }
   for (const model::Network* n : spec::NetworksUsed(env, instance)) {
     absl::Status s = EnsureNetwork(env, *n, client, false);
     if (!s.ok()) out.push_back(std::string(s.message()));

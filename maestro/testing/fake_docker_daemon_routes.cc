@@ -113,6 +113,11 @@ bool FakeDockerDaemon::Impl::Handle(DaemonSocket& s, DaemonRequest& r) {
                      {"Os", "linux"},
                      {"Arch", "amd64"}});
   }
+  if (p == "/info" && r.method == "GET") {
+    absl::StatusOr<std::string> state = host.SwarmNodeState();
+    if (!state.ok()) return Failure(s, state.status());
+    return Json(s, 200, json{{"ID", "fake"}, {"Swarm", {{"LocalNodeState", *state}}}});
+  }
   if (p == "/auth" && r.method == "POST") {
     absl::StatusOr<std::string> status = host.Login(json::parse(r.body, nullptr, false));
     if (!status.ok()) return Failure(s, status.status());

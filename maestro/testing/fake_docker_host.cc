@@ -469,6 +469,11 @@ void FakeDockerHost::SetApiVersion(absl::string_view version) {
   api_version_ = std::string(version);
 }
 
+void FakeDockerHost::SetSwarmNodeState(absl::string_view state) {
+  std::lock_guard<std::mutex> lock(mu_);
+  swarm_node_state_ = std::string(state);
+}
+
 void FakeDockerHost::SetKeepCreateEnv(bool keep) {
   std::lock_guard<std::mutex> lock(mu_);
   keep_create_env_ = keep;

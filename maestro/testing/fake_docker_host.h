@@ -141,6 +141,8 @@ class FakeDockerHost : public docker::DockerClient {
   void SetLatency(absl::Duration latency, LatencyMode mode = LatencyMode::kClock);
   // What ApiVersion() answers (default "1.41"): an old daemon.
   void SetApiVersion(absl::string_view version);
+  // What SwarmNodeState() answers (default "inactive": not a swarm node).
+  void SetSwarmNodeState(absl::string_view state);
   // Benchmarks: with false, containers created from now on keep their create body without its
   // "Env" (inspect then shows only the image's), so that one process can serve thousands of
   // containers whose environments carry thousands of link variables. Default true.
@@ -252,6 +254,7 @@ class FakeDockerHost : public docker::DockerClient {
   absl::StatusOr<std::vector<docker::NetworkInfo>> ListNetworks(
       const std::vector<std::string>& labels) override;
   absl::StatusOr<docker::NetworkInfo> InspectNetwork(absl::string_view name) override;
+  absl::StatusOr<std::string> SwarmNodeState() override;
   absl::StatusOr<std::string> CreateNetwork(const nlohmann::json& body) override;
   absl::Status ConnectNetwork(absl::string_view network, absl::string_view container,
                               const nlohmann::json& endpoint) override;
@@ -424,6 +427,7 @@ class FakeDockerHost : public docker::DockerClient {
   bool shutting_down_ = false;
   int log_drops_ = 0;  // DropLogStreams() generation
   std::string api_version_ = "1.41";
+  std::string swarm_node_state_ = "inactive";
   std::string os_ = "linux";
   std::string arch_ = "amd64";
   bool keep_create_env_ = true;

@@ -64,6 +64,12 @@ absl::StatusOr<std::vector<docker::NetworkInfo>> FakeDockerHost::ListNetworks(
   return out;
 }
 
+absl::StatusOr<std::string> FakeDockerHost::SwarmNodeState() {
+  MAESTRO_RETURN_IF_ERROR(Enter("SwarmNodeState", "", "GET /info"));
+  std::lock_guard<std::mutex> lock(mu_);
+  return swarm_node_state_;
+}
+
 absl::StatusOr<docker::NetworkInfo> FakeDockerHost::InspectNetwork(absl::string_view name) {
   std::string what = absl::StrCat("GET /networks/", name);
   MAESTRO_RETURN_IF_ERROR(Enter("InspectNetwork", name, what));
