@@ -31,6 +31,18 @@ int Error(const Streams& io, const absl::Status& s, int code) {
   return code;
 }
 
+// A bad file or option is a usage error; anything else (a ship, the manager) a failure.
+int ExitCodeOf(const absl::Status& s) {
+  return absl::IsInvalidArgument(s) ? kExitUsage : kExitFailed;
+}
+
+// The manager ship `--deploy` and `status --stack` talk to (`--manager SHIP`, or the first).
+absl::StatusOr<swarm::Manager> ManagerOf(const plays::PlayWorld& world, const Options& options) {
+  return swarm::FindManager(
+      *world.env, [&](const std::string& ship) { return world.ships->Client(ship); },
+      options.swarm_manager);
+}
+
 }  // namespace
 
 int RunExport(const model::Environment& env, const Options& options, const Streams& io) {
@@ -45,7 +57,7 @@ int RunExport(const model::Environment& env, const Options& options, const Strea
       swarm::ExportSwarmStack(env, *containers, export_options);
   if (!stack.ok()) {
     std::fprintf(io.err, "maestro: error: %s\n", std::string(stack.status().message()).c_str());
-    return absl::IsInvalidArgument(stack.status()) ? kExitUsage : kExitFailed;
+    return ExitCodeOf(stack.status());
   }
   for (const swarm::Gap& gap : stack->gaps) {
     std::fprintf(io.err, "maestro: not exported: %s\n", gap.ToString().c_str());
@@ -106,26 +118,20 @@ int RunExportDeploy(const plays::PlayWorld& world, const Options& options, const
   absl::StatusOr<swarm::StackModel> model =
       swarm::BuildStackModel(env, *containers, ExportOptionsOf(options));
   if (!model.ok()) {
-    return Error(io, model.status(),
-                 absl::IsInvalidArgument(model.status()) ? kExitUsage : kExitFailed);
+    return Error(io, model.status(), ExitCodeOf(model.status()));
   }
   for (const swarm::Gap& gap : model->gaps) {
     std::fprintf(io.err, "maestro: not exported: %s\n", gap.ToString().c_str());
   }
-  absl::StatusOr<swarm::Manager> manager = swarm::FindManager(
-      env, [&](const std::string& ship) { return world.ships->Client(ship); },
-      options.swarm_manager);
-  if (!manager.ok()) {
-    return Error(io, manager.status(),
-                 absl::IsInvalidArgument(manager.status()) ? kExitUsage : kExitFailed);
-  }
+  absl::StatusOr<swarm::Manager> manager = ManagerOf(world, options);
+  if (!manager.ok()) return Error(io, manager.status(), ExitCodeOf(manager.status()));
   absl::StatusOr<swarm::DeployReport> report =
       swarm::DeployStack(env, *model, options.export_deploy, *manager->client);
   if (!report.ok()) {
     std::fprintf(io.err, "maestro: error: deploying stack %s through %s: %s\n",
                  options.export_deploy.c_str(), manager->ship.c_str(),
                  std::string(report.status().message()).c_str());
-    return absl::IsInvalidArgument(report.status()) ? kExitUsage : kExitFailed;
+    return ExitCodeOf(report.status());
   }
   for (const std::string& line : report->lines) std::fprintf(io.out, "%s\n", line.c_str());
   std::fprintf(io.out, "%s (through %s)\n", report->Summary(options.export_deploy).c_str(),
@@ -137,13 +143,8 @@ int RunStackStatus(const plays::PlayWorld& world, const Options& options, const 
   const model::Environment& env = *world.env;
   absl::StatusOr<std::vector<std::string>> containers = ResolveCommandThings(env, options);
   if (!containers.ok()) return Error(io, containers.status(), kExitUsage);
-  absl::StatusOr<swarm::Manager> manager = swarm::FindManager(
-      env, [&](const std::string& ship) { return world.ships->Client(ship); },
-      options.swarm_manager);
-  if (!manager.ok()) {
-    return Error(io, manager.status(),
-                 absl::IsInvalidArgument(manager.status()) ? kExitUsage : kExitFailed);
-  }
+  absl::StatusOr<swarm::Manager> manager = ManagerOf(world, options);
+  if (!manager.ok()) return Error(io, manager.status(), ExitCodeOf(manager.status()));
   absl::StatusOr<std::vector<swarm::StackTaskStatus>> tasks =
       swarm::StackStatus(*containers, options.status_stack, *manager);
   if (!tasks.ok()) return Error(io, tasks.status(), kExitFailed);
