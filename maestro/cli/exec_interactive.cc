@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "maestro/base/status_macros.h"
+#include "maestro/docker/short_id.h"
 #include "maestro/docker/stream_parsers.h"
 
 namespace maestro::cli {
@@ -165,7 +166,7 @@ absl::StatusOr<int> Attach(docker::DockerClient& client, const std::string& exec
     absl::SleepFor(absl::Milliseconds(25));
   }
   return absl::DeadlineExceededError(
-      absl::StrCat("the command's exit code did not arrive (exec ", exec_id.substr(0, 12), ")"));
+      absl::StrCat("the command's exit code did not arrive (exec ", docker::ShortId(exec_id), ")"));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "maestro/base/status_macros.h"
 #include "maestro/docker/docker_types.h"
+#include "maestro/docker/short_id.h"
 
 namespace maestro::lock {
 namespace {
@@ -80,7 +81,7 @@ std::string LeaseName(absl::string_view env) {
 
 std::string DescribeLease(const Lease& lease, absl::Time now) {
   if (lease.foreign) {
-    return absl::StrCat("a container named ", LeaseName(lease.env), " (", lease.id.substr(0, 12),
+    return absl::StrCat("a container named ", LeaseName(lease.env), " (", docker::ShortId(lease.id),
                         ") that is not a maestro lease");
   }
   std::string out = absl::StrCat(lease.holder.owner.empty() ? "?" : lease.holder.owner, "@",

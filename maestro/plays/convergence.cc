@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "maestro/docker/short_id.h"
 #include "maestro/graph/graph.h"
 #include "maestro/model/env_contract.h"
 #include "maestro/spec/container_spec.h"
@@ -19,8 +20,7 @@
 namespace maestro::plays {
 
 std::string ShortDigest(absl::string_view digest) {
-  absl::string_view hex = absl::StripPrefix(digest, "sha256:");
-  return absl::StrCat("sha256:", hex.substr(0, 12));
+  return absl::StrCat("sha256:", docker::ShortId(digest));
 }
 
 namespace {

@@ -8,9 +8,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "maestro/docker/short_id.h"
 
 namespace maestro::plays {
 namespace {
+
+using docker::ShortId;
 
 using nlohmann::json;
 
@@ -40,12 +43,6 @@ std::string ActionWord(ConvergeAction action) {
 
 std::string Pad(const std::string& s, size_t width) {
   return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
-}
-
-std::string ShortId(const std::string& id) {
-  absl::string_view v = id;
-  if (v.substr(0, 7) == "sha256:") v.remove_prefix(7);
-  return std::string(v.substr(0, 12));
 }
 
 // Ships in the order their first container appears (dependency order).

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "maestro/docker/short_id.h"
 #include "maestro/spec/container_spec.h"
 #include "nlohmann/json.hpp"
 
@@ -47,7 +48,7 @@ std::string FormatEventText(const EnvironmentEvent& e) {
     if (it != e.event.attributes.end()) absl::StrAppend(&line, " ", key, "=", it->second);
   }
   if (!e.event.actor_id.empty()) {
-    absl::StrAppend(&line, " (", e.event.actor_id.substr(0, 12), ")");
+    absl::StrAppend(&line, " (", docker::ShortId(e.event.actor_id), ")");
   }
   return line;
 }

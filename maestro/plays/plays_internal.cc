@@ -13,8 +13,6 @@ namespace maestro::plays::internal {
 
 using ui::Tone;
 
-std::string ShortId(const std::string& id) { return id.empty() ? "-" : id.substr(0, 7); }
-
 std::string TagOf(const std::string& image) { return model::ParseImageDetails(image).tag; }
 
 std::string TagAndId(const std::string& image, const std::string& id) {

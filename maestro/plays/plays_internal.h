@@ -35,9 +35,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "maestro/docker/docker_client.h"
 #include "maestro/docker/registry_auth.h"
+#include "maestro/docker/short_id.h"
 #include "maestro/model/environment.h"
 #include "maestro/plays/critical_path.h"
 #include "maestro/plays/node_lists.h"
@@ -49,8 +51,10 @@
 
 namespace maestro::plays::internal {
 
-// First 7 characters of a container id ("-" when empty).
-std::string ShortId(const std::string& id);
+// A container id in MaestroNG's rows and messages: docker::ShortId, 7 characters, "-" for none.
+inline std::string ShortId(absl::string_view id) {
+  return docker::ShortId(id, docker::kMaestroShortIdLength, "-");
+}
 // The tag part of an image reference ("latest" when none).
 std::string TagOf(const std::string& image);
 // "{tag}:{id7}" for a row's container column.

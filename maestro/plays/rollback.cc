@@ -41,14 +41,12 @@ absl::StatusOr<std::string> RecordedImage(PlayRunner& run, const Target& t,
     if (by_tag.ok() && by_tag->id == previous.image_id) return tag;
     absl::StatusOr<docker::ImageInspect> by_id = client.InspectImage(previous.image_id);
     if (by_id.ok()) {
-      *note =
-          absl::StrCat("(", tag, " has moved on: created from image ",
-                       ShortId(std::string(absl::StripPrefix(previous.image_id, "sha256:"))), ")");
+      *note = absl::StrCat("(", tag, " has moved on: created from image ",
+                           ShortId(previous.image_id), ")");
       return previous.image_id;
     }
-    *note = absl::StrCat("(image ",
-                         ShortId(std::string(absl::StripPrefix(previous.image_id, "sha256:"))),
-                         " is gone from ", t.ship->name, ": created from ", tag, " as it is now)");
+    *note = absl::StrCat("(image ", ShortId(previous.image_id), " is gone from ", t.ship->name,
+                         ": created from ", tag, " as it is now)");
   }
   if (by_tag.ok()) return tag;
   run.sink().Pending(t.row, absl::StrCat("pulling image ", tag, "..."));

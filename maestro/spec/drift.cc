@@ -12,11 +12,14 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "maestro/docker/short_id.h"
 #include "maestro/model/secrets.h"
 #include "maestro/spec/drift_container_keys.h"
 
 namespace maestro::spec {
 namespace {
+
+using docker::ShortId;
 
 using nlohmann::json;
 using EnvMap = std::map<std::string, std::optional<std::string>>;
@@ -59,11 +62,6 @@ int64_t Int(const json& j) {
 }
 
 std::string Quote(const std::string& s) { return "\"" + s + "\""; }
-
-std::string ShortId(absl::string_view id) {
-  absl::ConsumePrefix(&id, "sha256:");
-  return std::string(id.substr(0, 12));
-}
 
 EnvMap ParseEnv(const std::vector<std::string>& list) {
   EnvMap out;

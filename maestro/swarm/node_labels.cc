@@ -4,12 +4,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "maestro/docker/short_id.h"
 
 namespace maestro::swarm {
 namespace {
 
 std::string DescribeNode(const docker::SwarmNode& n) {
-  return absl::StrCat(n.id.substr(0, 12), " (", n.hostname, ", ", n.addr, ")");
+  return absl::StrCat(docker::ShortId(n.id), " (", n.hostname, ", ", n.addr, ")");
 }
 
 }  // namespace

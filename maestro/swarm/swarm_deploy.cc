@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "maestro/docker/short_id.h"
 #include "maestro/swarm/node_labels.h"
 #include "maestro/swarm/service_spec.h"
 
@@ -183,7 +184,7 @@ absl::StatusOr<std::vector<StackTaskStatus>> StackStatus(const std::vector<std::
   for (const docker::SwarmNode& n : manager.nodes) {
     auto ship = n.labels.find(kShipNodeLabel);
     node_name[n.id] = ship == n.labels.end()
-                          ? absl::StrCat(n.hostname, " (", n.id.substr(0, 12), ")")
+                          ? absl::StrCat(n.hostname, " (", docker::ShortId(n.id), ")")
                           : absl::StrCat(n.hostname, " (", kShipNodeLabel, "=", ship->second, ")");
   }
   std::vector<StackTaskStatus> out;
