@@ -171,6 +171,29 @@ TEST(ContainerKeysDriftTest, ChangedKeysAreNamed) {
                                               "\"SIGTERM\""));
 }
 
+// The container's tmpfs mounts are compared with the create body's, which also holds the ones
+// maestro adds for secrets: a `tmpfs:` entry at a secrets directory is created with the secrets'
+// mode, and that is no drift; a secrets directory's mount gone from the container is.
+TEST(ContainerKeysDriftTest, TmpfsIsComparedAsCreatedWithTheSecretsMounts) {
+  model::Instance desired = Minimal();
+  desired.options.tmpfs = {{"/run/secrets", "size=1m"}, {"/tmp", ""}};
+  model::SecretMount secret;
+  secret.name = "db";
+  secret.target = "/run/secrets/db";
+  secret.fingerprint = "f1";
+  desired.secrets = {secret};
+  json j = InspectOf(desired);
+  ASSERT_EQ(j["HostConfig"]["Tmpfs"], json::parse(R"({"/run/secrets": "mode=0700", "/tmp": ""})"));
+  EXPECT_THAT(DiffOf(desired, j), IsEmpty()) << FormatDifferences(DiffOf(desired, j));
+
+  j["HostConfig"]["Tmpfs"].erase("/run/secrets");
+  std::vector<Difference> d = DiffOf(desired, j);
+  ASSERT_EQ(d.size(), 1u) << FormatDifferences(d);
+  EXPECT_EQ(
+      d[0].ToString(),
+      "tmpfs: is {\"/run/secrets\":\"mode=0700\",\"/tmp\":\"\"}, container has {\"/tmp\":\"\"}");
+}
+
 TEST(ContainerKeysDriftTest, RemovedKeyIsDrift) {
   // read_only and init dropped from the file: the container still has them.
   json j = InspectOf(AllKeys());

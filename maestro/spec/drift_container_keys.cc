@@ -56,7 +56,6 @@ std::vector<Difference> DiffContainerKeys(const model::ContainerOptions& o, cons
   KeyDiffer d;
   const json kEmptyObject = json::object();
   const json kEmptyList = json::array();
-  d.Compare("tmpfs", hc, "Tmpfs", json(o.tmpfs), kEmptyObject);
   d.Compare("read_only", hc, "ReadonlyRootfs", Opt(o.read_only), false);
   d.Compare("init", hc, "Init", Opt(o.init), false);
   d.Compare("shm_size", hc, "ShmSize", Opt(o.shm_size), 0, true);

@@ -1,6 +1,7 @@
-// Drift of the Compose-style container keys (model::ContainerOptions): the desired create body's
-// fields against the container's inspect, with the daemon's normalisations undone (empty maps
-// and lists come back as null; unset booleans and numbers as false/0). Keys whose default
+// Drift of the Compose-style container keys (model::ContainerOptions) but tmpfs (Diff compares
+// the create body's HostConfig.Tmpfs, which also holds the secrets' mounts): the desired create
+// body's fields against the container's inspect, with the daemon's normalisations undone (empty
+// maps and lists come back as null; unset booleans and numbers as false/0). Keys whose default
 // belongs to the image or the daemon (entrypoint, stop_signal, ipc, shm_size, pids_limit,
 // mac_address) are compared only when the configuration sets them. Part of Diff (drift.h).
 // Pure; safe from any thread.
