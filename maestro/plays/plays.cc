@@ -144,8 +144,9 @@ PlayReport RunRestart(const PlayWorld& world, const std::vector<std::string>& co
   if (!options.ignore_dependencies) {
     // deps.Of(i): containers of the play that container i depends on; dependents.Of(i): those
     // that depend on it. Instances of one service share each of the three rows.
-    const NodeLists deps = internal::Prerequisites(*world.env, containers, /*forward=*/true);
-    const NodeLists dependents = internal::Prerequisites(*world.env, containers, /*forward=*/false);
+    const graph::ContainerGraph graph(*world.env);
+    const NodeLists deps = internal::Prerequisites(graph, containers, /*forward=*/true);
+    const NodeLists dependents = internal::Prerequisites(graph, containers, /*forward=*/false);
     std::vector<size_t> list;
     for (size_t i = 0; i < n; ++i) {
       list.clear();

@@ -21,9 +21,13 @@ std::string TagAndId(const std::string& image, const std::string& id) {
 
 NodeLists Prerequisites(const model::Environment& env, const std::vector<std::string>& containers,
                         bool forward) {
+  return Prerequisites(graph::ContainerGraph(env), containers, forward);
+}
+
+NodeLists Prerequisites(const graph::ContainerGraph& graph,
+                        const std::vector<std::string>& containers, bool forward) {
   std::unordered_map<std::string, size_t> index;
   for (size_t i = 0; i < containers.size(); ++i) index.emplace(containers[i], i);
-  const graph::ContainerGraph graph(env);
   NodeLists pre(containers.size());
   std::vector<size_t> list;
   for (size_t i = 0; i < containers.size(); ++i) {

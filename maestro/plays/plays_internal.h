@@ -40,6 +40,7 @@
 #include "maestro/docker/docker_client.h"
 #include "maestro/docker/registry_auth.h"
 #include "maestro/docker/short_id.h"
+#include "maestro/graph/container_graph.h"
 #include "maestro/model/environment.h"
 #include "maestro/plays/critical_path.h"
 #include "maestro/plays/node_lists.h"
@@ -65,6 +66,9 @@ std::string TagAndId(const std::string& image, const std::string& id);
 // containers of the play count, transitively through containers outside it.
 NodeLists Prerequisites(const model::Environment& env, const std::vector<std::string>& containers,
                         bool forward);
+// The same over a graph already built (a play that needs both directions builds it once).
+NodeLists Prerequisites(const graph::ContainerGraph& graph,
+                        const std::vector<std::string>& containers, bool forward);
 
 // Whether the daemon will start this stopped container again by itself: its restart policy is
 // always or unless-stopped, or on-failure after a failure with retries left.
