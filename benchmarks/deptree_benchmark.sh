@@ -17,6 +17,8 @@ maestro=$1
 runs=${2:-9}
 unit=${3:-1000}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC1091
+source "$here/bench_lib.sh"
 file=$here/${4:-testdata/deptree_6000.yaml.j2}
 py=/usr/bin/python3
 export MAESTRO_BENCH_UNIT=$unit
@@ -53,7 +55,6 @@ for ((i = 0; i < runs; i++)); do
   if (( have_python )); then timed "$tmp/python" "$py" "$here/python_render_parse.py" "$file"; fi
 done
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 m_ms=$(cut -d' ' -f1 "$tmp/maestro" | median)
 m_rss=$(cut -d' ' -f2 "$tmp/maestro" | median)
 printf '%-44s %12s %14s\n' "deptree, $(basename "$file") unit $unit, $runs runs" "median ms" "median maxrss"

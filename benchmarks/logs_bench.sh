@@ -16,20 +16,16 @@ lines=${4:-10000}
   echo "out of range: reps 1..50, n 1..200, lines 1..1000000" >&2
   exit 2
 }
-envfile=${MAESTRO_TESTENV_FILE:-/var/tmp/maestro-testenv/testenv.env}
-[[ -r $envfile ]] || { echo "no test environment ($envfile): run tools/testenv up" >&2; exit 2; }
+# bench_lib.sh: beside this script (a source tree, runfiles), else beside its symlink's target.
+lib=$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh
+[[ -r $lib ]] || lib=$(dirname "$(realpath "${BASH_SOURCE[0]}")")/bench_lib.sh
 # shellcheck disable=SC1090
-source "$envfile"
-sock=${MAESTRO_TEST_DOCKER_SOCKET:-/var/run/docker.sock}
-tcp_port=$(echo "${MAESTRO_TEST_DOCKER_TCP:-127.0.0.1:2375}" | cut -d: -f2)
-image=${MAESTRO_TEST_IMAGE:-maestro-test/busybox:latest}
-export DOCKER_HOST=unix://$sock
+source "$lib"
+bench_testenv
 prefix=logsbench-$$
 tmp=$(mktemp -d)
 cleanup() {
-  local ids
-  ids=$(docker ps -aq --filter "name=^/$prefix-" 2>/dev/null || true)
-  if [[ -n $ids ]]; then docker rm -f $ids >/dev/null 2>&1 || true; fi
+  bench_remove_containers "$prefix"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -48,10 +44,7 @@ done
 {
   echo "__maestro: {schema: 2}"
   echo "name: logsbench"
-  echo "ships:"
-  echo "  ship1: {ip: 127.0.0.1, socket_path: $sock}"
-  echo "  ship2: {ip: 127.0.0.2, endpoint: 127.0.0.1, docker_port: $tcp_port}"
-  echo "  ship3: {ip: 127.0.0.3, endpoint: 127.0.0.1, docker_port: $tcp_port}"
+  bench_ships
   echo "services:"
   echo "  app:"
   echo "    image: $image"
@@ -59,7 +52,6 @@ done
   for i in $(seq 1 "$n"); do echo "      $prefix-$i: {ship: ship$(( (i - 1) % 3 + 1 ))}"; done
 } >"$tmp/env.yaml"
 
-ms() { date +%s%3N; }
 expect=$((n * lines))
 run_maestro() {
   local t0 t1 got
@@ -85,7 +77,6 @@ run_p8() {
   ((got == expect)) || { echo "docker logs (-P8) gave $got lines" >&2; exit 1; }
   echo $((t1 - t0))
 }
-median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
 : >"$tmp/m"; : >"$tmp/s"; : >"$tmp/p"
 for r in $(seq 1 "$reps"); do
   run_maestro >>"$tmp/m"

@@ -26,22 +26,19 @@ rate=${4:-1000}
   echo "out of range: seconds 1..120, n 1..200, rate 10..100000" >&2
   exit 2
 }
-envfile=${MAESTRO_TESTENV_FILE:-/var/tmp/maestro-testenv/testenv.env}
-[[ -r $envfile ]] || { echo "no test environment ($envfile): run tools/testenv up" >&2; exit 2; }
+# bench_lib.sh: beside this script (a source tree, runfiles), else beside its symlink's target.
+lib=$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh
+[[ -r $lib ]] || lib=$(dirname "$(realpath "${BASH_SOURCE[0]}")")/bench_lib.sh
 # shellcheck disable=SC1090
-source "$envfile"
-sock=${MAESTRO_TEST_DOCKER_SOCKET:-/var/run/docker.sock}
-tcp_port=$(echo "${MAESTRO_TEST_DOCKER_TCP:-127.0.0.1:2375}" | cut -d: -f2)
-image=${MAESTRO_TEST_IMAGE:-maestro-test/busybox:latest}
-export DOCKER_HOST=unix://$sock
+source "$lib"
+bench_testenv
 prefix=logsfbench-$$
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
-  local p ids
+  local p
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  ids=$(docker ps -aq --filter "name=^/$prefix-" 2>/dev/null || true)
-  if [[ -n $ids ]]; then docker rm -f $ids >/dev/null 2>&1 || true; fi
+  bench_remove_containers "$prefix"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -81,10 +78,7 @@ xargs -P8 -n16 docker start <"$tmp/names" >/dev/null
 {
   echo "__maestro: {schema: 2}"
   echo "name: logsfbench"
-  echo "ships:"
-  echo "  ship1: {ip: 127.0.0.1, socket_path: $sock}"
-  echo "  ship2: {ip: 127.0.0.2, endpoint: 127.0.0.1, docker_port: $tcp_port}"
-  echo "  ship3: {ip: 127.0.0.3, endpoint: 127.0.0.1, docker_port: $tcp_port}"
+  bench_ships
   echo "services:"
   echo "  app:"
   echo "    image: $image"
@@ -92,7 +86,6 @@ xargs -P8 -n16 docker start <"$tmp/names" >/dev/null
   for i in $(seq 1 "$n"); do echo "      $prefix-$i: {ship: ship$(((i - 1) % 3 + 1))}"; done
 } >"$tmp/env.yaml"
 
-ms() { date +%s%3N; }
 # maestro's CPU time is read from /proc/<pid>/stat just before it is stopped (utime + stime,
 # clock ticks).
 cpu_ms() {

@@ -33,22 +33,16 @@ only=${5:-all}
   echo "out of range: reps 1..50, per_tier 1..100, stop_per_tier 0..20" >&2
   exit 2
 }
-envfile=/var/tmp/maestro-testenv/testenv.env
-[[ -r $envfile ]] || { echo "no test environment ($envfile): run tools/testenv up" >&2; exit 2; }
+# bench_lib.sh: beside this script (a source tree, runfiles), else beside its symlink's target.
+lib=$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh
+[[ -r $lib ]] || lib=$(dirname "$(realpath "${BASH_SOURCE[0]}")")/bench_lib.sh
 # shellcheck disable=SC1090
-source "$envfile"
-sock=${MAESTRO_TEST_DOCKER_SOCKET:-/var/run/docker.sock}
-tcp=${MAESTRO_TEST_DOCKER_TCP:-127.0.0.1:2375}
-image=${MAESTRO_TEST_IMAGE:-maestro-test/busybox:latest}
-export DOCKER_HOST=unix://$sock
+source "$lib"
+bench_testenv
 prefix=bench-$$
 tmp=$(mktemp -d)
 
-cleanup() {
-  local ids
-  ids=$(docker ps -aq --filter "name=^/$prefix-" 2>/dev/null || true)
-  if [[ -n $ids ]]; then docker rm -f $ids >/dev/null 2>&1 || true; fi
-}
+cleanup() { bench_remove_containers "$prefix"; }
 trap 'cleanup; rm -rf "$tmp"' EXIT
 
 # write_env FILE NAME PER_TIER COMMAND STOP_TIMEOUT
@@ -56,10 +50,7 @@ write_env() {
   local file=$1 kind=$2 n=$3 command=$4 stop_timeout=$5
   {
     echo "name: $prefix-$kind"
-    echo "ships:"
-    echo "  ship1: {ip: 127.0.0.1, socket_path: $sock, timeout: 30}"
-    echo "  ship2: {ip: 127.0.0.2, endpoint: ${tcp%:*}, docker_port: ${tcp##*:}, timeout: 30}"
-    echo "  ship3: {ip: 127.0.0.3, endpoint: ${tcp%:*}, docker_port: ${tcp##*:}, timeout: 30}"
+    bench_ships ", timeout: 30"
     echo "services:"
     local t i
     for t in 0 1 2; do
@@ -95,7 +86,8 @@ timed() {
   t1=$(date +%s%N)
   echo $(( (t1 - t0) / 1000000 )) >>"$tmp/$label"
 }
-median() { sort -n "$tmp/$1" | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# The median of $tmp/LABEL's numbers.
+med() { median <"$tmp/$1"; }
 docker_run_all() {
   xargs -P8 -I{} docker run -d --name {} "$image" sleep 3600 <"$tmp/names" >/dev/null
 }
@@ -167,26 +159,26 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2fx", a/b}'; }
 echo
 row "orchestration vs the real daemon ($reps interleaved reps)" "median ms" "reference" "ratio (goal)"
 if (( reps_list > 0 )); then
-  s_m=$(median status_maestro); s_d=$(median status_docker)
+  s_m=$(med status_maestro); s_d=$(med status_docker)
   row "status, $total containers, 3 ships: maestro" "$s_m" "$s_d" "$(ratio "$s_m" "$s_d") vs docker ps -a (<= 1.5x)"
-  p_m=$(median plan_maestro); u_m=$(median up_maestro)
+  p_m=$(med plan_maestro); u_m=$(med up_maestro)
   row "plan, $total unchanged containers, 3 ships: maestro" "$p_m" "$s_d" "$(ratio "$p_m" "$s_d") vs docker ps -a (<= 1.5x)"
   row "up with nothing to do, $total containers: maestro" "$u_m" "$s_d" "$(ratio "$u_m" "$s_d") vs docker ps -a (<= 1.5x)"
 fi
 if [[ $only != list ]]; then
-  st_d=$(median start_docker)
-  st_8=$(median start_maestro_c8); st_u=$(median start_maestro_unlimited)
+  st_d=$(med start_docker)
+  st_8=$(med start_maestro_c8); st_u=$(med start_maestro_unlimited)
   row "start, $total containers, 3 tiers: maestro -c 8" "$st_8" "$st_d" "$(ratio "$st_8" "$st_d") vs docker run -P8 (<= 0.9x)"
   row "start, $total containers, 3 tiers: maestro (unlimited)" "$st_u" "$st_d" "$(ratio "$st_u" "$st_d") vs docker run -P8"
-  up_n=$(median up_new_maestro_c8)
+  up_n=$(med up_new_maestro_c8)
   row "up, $total new containers, 3 tiers: maestro -c 8" "$up_n" "$st_d" "$(ratio "$up_n" "$st_d") vs docker run -P8 (<= 0.9x)"
   if [[ -n $baseline ]]; then
-    st_b=$(median start_baseline_c8)
+    st_b=$(med start_baseline_c8)
     row "start, $total containers, 3 tiers: baseline -c 8" "$st_b" "$st_d" "$(ratio "$st_b" "$st_d") vs docker run -P8"
   fi
 fi
 if (( stop_per_tier > 0 )); then
-  sp=$(median stop_maestro); sd=$(median stop_docker)
+  sp=$(med stop_maestro); sd=$(med stop_docker)
   row "stop, 3 tiers x $stop_per_tier ignoring SIGTERM, stop_timeout 2" "$sp" "6000" \
     "$(ratio "$sp" 6000) of tiers x stop_timeout (<= 1.05x)"
   row "stop, same: reference docker stop -t 2 per tier" "$sp" "$sd" \
