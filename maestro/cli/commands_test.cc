@@ -450,7 +450,8 @@ TEST(Logs, ServiceMergesItsContainersAcrossShipsAndKeepsStderrApart) {
     EXPECT_EQ(
         RunLogs(world, Parse({"logs", "--since", "yesterday", "zookeeper"}), nullptr, io.streams()),
         kExitUsage);
-    EXPECT_THAT(io.err(), HasSubstr("maestro: error: --since: invalid time \"yesterday\""));
+    EXPECT_THAT(io.err(),
+                HasSubstr("maestro: error: --since: \"yesterday\" is not a time: use RFC 3339"));
   }
 }
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_split.h"
+#include "maestro/cli/time_arg.h"
 #include "maestro/plays/logs_merge.h"
 #include "maestro/plays/logs_multi.h"
 
@@ -31,13 +32,13 @@ int RunMergedLogs(const plays::PlayWorld& world, const Options& options,
   request.grep = options.grep;
   const absl::Time now = world.clock->Now();
   if (!options.since.empty()) {
-    absl::StatusOr<absl::Time> t = plays::ParseLogTimeArgument(options.since, now);
-    if (!t.ok()) return usage("--since: ", t.status());
+    absl::StatusOr<absl::Time> t = ParseTimeArgument("--since", options.since, now);
+    if (!t.ok()) return usage("", t.status());
     request.since = *t;
   }
   if (!options.until.empty()) {
-    absl::StatusOr<absl::Time> t = plays::ParseLogTimeArgument(options.until, now);
-    if (!t.ok()) return usage("--until: ", t.status());
+    absl::StatusOr<absl::Time> t = ParseTimeArgument("--until", options.until, now);
+    if (!t.ok()) return usage("", t.status());
     request.until = *t;
   }
   if (absl::StatusOr<plays::LineFilter> f = plays::LineFilter::Compile(options.grep); !f.ok()) {

@@ -10,13 +10,13 @@
 namespace maestro::cli {
 
 absl::StatusOr<absl::Time> ParseTimeArgument(absl::string_view flag, absl::string_view text,
-                                             absl::Time now) {
+                                             absl::Time now, absl::TimeZone zone) {
   std::string s(absl::StripAsciiWhitespace(text));
   absl::Time t;
   std::string err;
   if (absl::ParseTime(absl::RFC3339_full, s, &t, &err)) return t;
   for (const char* format : {"%Y-%m-%dT%H:%M:%E*S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"}) {
-    if (absl::ParseTime(format, s, absl::UTCTimeZone(), &t, &err)) return t;
+    if (absl::ParseTime(format, s, zone, &t, &err)) return t;
   }
   // Unix seconds, with an optional fraction.
   std::pair<std::string, std::string> parts = absl::StrSplit(s, absl::MaxSplits('.', 1));

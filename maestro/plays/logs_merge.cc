@@ -43,44 +43,6 @@ bool ParseFixedTimestamp(absl::string_view s, absl::Time* t) {
 
 }  // namespace
 
-absl::StatusOr<absl::Time> ParseLogTimeArgument(absl::string_view text, absl::Time now) {
-  text = absl::StripAsciiWhitespace(text);
-  auto bad = [&] {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid time \"", text,
-        "\": expected RFC 3339 (2026-12-04T03:00:00Z), a date (2026-12-04), UNIX seconds or a "
-        "duration back from now (10m, 1h30m)"));
-  };
-  if (text.empty()) return bad();
-  // UNIX seconds with an optional fraction.
-  size_t dot = text.find('.');
-  absl::string_view whole = text.substr(0, dot);
-  if (AllDigits(whole) && (dot == text.npos || AllDigits(text.substr(dot + 1)))) {
-    int64_t seconds = 0;
-    if (!absl::SimpleAtoi(whole, &seconds)) return bad();
-    absl::Time t = absl::FromUnixSeconds(seconds);
-    if (dot != text.npos) {
-      std::string frac(text.substr(dot + 1, 9));
-      frac.resize(9, '0');
-      int64_t ns = 0;
-      if (absl::SimpleAtoi(frac, &ns)) t += absl::Nanoseconds(ns);
-    }
-    return t;
-  }
-  // A duration back from now needs a unit ("10m"); a bare number was UNIX time above.
-  absl::Duration d;
-  if (absl::ParseDuration(text, &d)) {
-    if (d < absl::ZeroDuration()) return bad();
-    return now - d;
-  }
-  absl::Time t;
-  std::string err;
-  if (absl::ParseTime(absl::RFC3339_full, text, &t, &err)) return t;
-  if (absl::ParseTime("%Y-%m-%dT%H:%M:%E*S", text, absl::LocalTimeZone(), &t, &err)) return t;
-  if (absl::ParseTime("%Y-%m-%d", text, absl::LocalTimeZone(), &t, &err)) return t;
-  return bad();
-}
-
 bool SplitTimestamp(absl::string_view line, absl::Time* time, absl::string_view* text) {
   size_t space = line.find(' ');
   if (space == absl::string_view::npos || space < 20 || space > 40) return false;

@@ -27,11 +27,6 @@
 
 namespace maestro::plays {
 
-// --since/--until as `docker logs` takes them: RFC 3339 ("2026-12-04T03:00:00Z", with an
-// offset or fraction), a date ("2026-12-04"), UNIX seconds ("1764817200" or with a fraction)
-// or a duration back from `now` ("10m", "1h30m", "90s"). InvalidArgument otherwise.
-absl::StatusOr<absl::Time> ParseLogTimeArgument(absl::string_view text, absl::Time now);
-
 // Splits "2026-12-04T03:00:00.123456789Z text" (Docker's timestamps=1 form) into its time and
 // the text after the one space. False when the line does not start with a timestamp.
 bool SplitTimestamp(absl::string_view line, absl::Time* time, absl::string_view* text);

@@ -15,23 +15,6 @@ using ::testing::HasSubstr;
 
 const absl::Time kNow = absl::FromUnixSeconds(1'764'817'200);  // 2025-12-04T03:00:00Z
 
-TEST(ParseLogTimeArgument, AcceptsWhatDockerLogsAccepts) {
-  EXPECT_EQ(*ParseLogTimeArgument("10m", kNow), kNow - absl::Minutes(10));
-  EXPECT_EQ(*ParseLogTimeArgument("1h30m", kNow), kNow - absl::Minutes(90));
-  EXPECT_EQ(*ParseLogTimeArgument("1764817000", kNow), absl::FromUnixSeconds(1764817000));
-  EXPECT_EQ(*ParseLogTimeArgument("1764817000.25", kNow),
-            absl::FromUnixSeconds(1764817000) + absl::Milliseconds(250));
-  EXPECT_EQ(*ParseLogTimeArgument("2025-12-04T03:00:00Z", kNow), kNow);
-  EXPECT_EQ(*ParseLogTimeArgument("2025-12-04T04:00:00+01:00", kNow), kNow);
-  EXPECT_EQ(*ParseLogTimeArgument("2025-12-04T03:00:00.5Z", kNow), kNow + absl::Milliseconds(500));
-  for (const char* bad : {"", "yesterday", "-5m", "10 minutes", "2025-13-40"}) {
-    absl::StatusOr<absl::Time> t = ParseLogTimeArgument(bad, kNow);
-    EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument) << bad;
-  }
-  EXPECT_THAT(std::string(ParseLogTimeArgument("soon", kNow).status().message()),
-              HasSubstr("invalid time \"soon\""));
-}
-
 TEST(SplitTimestamp, ReadsDockersPrefixAndRefusesOtherLines) {
   absl::Time t;
   absl::string_view text;
