@@ -71,6 +71,9 @@ int ApplyUpPlan(const plays::PlayWorld& world_in, const Options& options,
   world.sink = sink.get();
   if (options.format == OutputFormat::kText) {
     std::fprintf(io.out, "Plan: %s.\n", plan.Summary().c_str());
+    for (const std::string& rolling : plays::DescribeRollouts(plan)) {
+      std::fprintf(io.out, "Rolling: %s.\n", rolling.c_str());
+    }
   }
   plays::UpOptions up;
   up.ignore_dependencies = options.ignore_dependencies;

@@ -14,6 +14,7 @@
 #include "maestro/docker/short_id.h"
 #include "maestro/graph/graph.h"
 #include "maestro/model/env_contract.h"
+#include "maestro/plays/rollout_batches.h"
 #include "maestro/spec/container_spec.h"
 #include "maestro/spec/drift.h"
 
@@ -126,6 +127,7 @@ class Planner {
     }
     for (const std::string& ship : ships) CheckVolumesFrom(ship);
     for (const std::string& ship : ships) CheckPorts(ship);
+    PlanRolling();
     for (auto& [ship, fp] : plan_.fingerprint) {
       std::sort(fp.containers.begin(), fp.containers.end(),
                 [](const SeenContainer& a, const SeenContainer& b) { return a.name < b.name; });
@@ -134,6 +136,46 @@ class Planner {
   }
 
  private:
+  // How each re-create that rolls goes (PlannedRolling): per service, the batches of its
+  // policy over the containers that roll, in plan order, every running one taken as healthy.
+  void PlanRolling() {
+    std::map<std::string, std::vector<size_t>> by_service;  // service -> plan indices
+    for (size_t i = 0; i < plan_.containers.size(); ++i) {
+      if (!RollsUnderPolicy(env_, plan_.containers[i])) continue;
+      by_service[env_.FindInstance(plan_.containers[i].name)->service].push_back(i);
+    }
+    for (const auto& [name, rows] : by_service) {
+      const model::Service& service = *env_.FindService(name);
+      const model::UpdatePolicy& policy = *service.update;
+      const int size = static_cast<int>(service.instances.size());
+      bool role = false;
+      std::vector<RolloutMember> members;
+      for (size_t i : rows) {
+        const model::Instance& inst = *env_.FindInstance(plan_.containers[i].name);
+        role = role || inst.role_probe.has_value();
+        members.push_back({inst.name, inst.ship, MemberHealth::kHealthy, false});
+      }
+      PlannedRolling rolling;
+      rolling.how = DescribeRolling(policy, size, role);
+      rolling.batch_size = policy.BatchSize(std::max(size, static_cast<int>(rows.size())));
+      rolling.per_ship = policy.per_ship;
+      rolling.quorum = policy.RequiredQuorum(size);
+      rolling.leader_last = role;
+      rolling.failure = model::UpdateFailureName(policy.failure);
+      rolling.delay = policy.delay;
+      rolling.monitor = policy.monitor;
+      for (size_t i : rows) plan_.containers[i].rolling = rolling;
+      if (role) continue;  // which one leads is known only at the rollout
+      const std::vector<std::vector<size_t>> batches = PlanBatches(members, policy, size);
+      for (size_t b = 0; b < batches.size(); ++b) {
+        for (size_t m : batches[b]) {
+          plan_.containers[rows[m]].rolling->batch = static_cast<int>(b + 1);
+          plan_.containers[rows[m]].rolling->batches = static_cast<int>(batches.size());
+        }
+      }
+    }
+  }
+
   void Problem(std::string ship, std::string container, std::string message) {
     plan_.problems.push_back({std::move(ship), std::move(container), std::move(message)});
   }
@@ -526,6 +568,13 @@ class Planner {
 };
 
 }  // namespace
+
+bool RollsUnderPolicy(const model::Environment& env, const PlannedContainer& pc) {
+  if (pc.action != ConvergeAction::kRecreate || pc.state != "running") return false;
+  const model::Instance* inst = env.FindInstance(pc.name);
+  const model::Service* service = inst ? env.FindService(inst->service) : nullptr;
+  return service != nullptr && service->update.has_value();
+}
 
 const char* ConvergeActionName(ConvergeAction action) {
   for (const ActionName& a : kActionNames) {

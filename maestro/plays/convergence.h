@@ -19,6 +19,8 @@
 //             has (only when the whole environment is in scope, see PlanScope);
 //   none      running and unchanged;
 //   unknown   its ship could not be asked (the problem says why).
+// A recreate of a running container of a service with an `update:` policy carries how it rolls
+// (PlannedRolling: the policy in words, and its planned batch where that is known).
 //
 // Preflight problems (every one listed, nothing touched): ship unreachable or its API older
 // than kMinimumPlanApi; a host port wanted twice on one ship (two planned containers, or a
@@ -62,6 +64,28 @@ enum class ConvergeAction { kNone, kCreate, kRecreate, kStart, kOrphan, kUnknown
 const char* ConvergeActionName(ConvergeAction action);
 std::optional<ConvergeAction> ParseConvergeAction(absl::string_view name);
 
+// How a re-create rolls under its service's `update:` policy (docs/usage.md#rolling-updates),
+// said in advance. The batch is known without probing only when no instance of the service
+// that rolls has a role probe (the leader is found at the rollout) and is computed as if every
+// running instance passes its checks (one that fails them at the rollout goes first).
+struct PlannedRolling {
+  std::string how;           // DescribeRolling: "1 at a time, quorum majority, ..., failure pause"
+  int batch_size = 0;        // instances of the service down at once
+  int per_ship = 0;          // at most this many per ship (0: no bound)
+  int quorum = 0;            // other instances that must pass before one goes down (0: none)
+  bool leader_last = false;  // a role probe: the leader goes last, alone
+  std::string failure;       // "pause", "continue", "rollback"
+  double delay = 0;          // seconds between batches
+  double monitor = 0;        // seconds a new instance must keep passing its checks
+  int batch = 0;             // 1-based planned batch; 0 when only the rollout can tell
+  int batches = 0;           // planned batches of the service; 0 when only the rollout can tell
+  bool operator==(const PlannedRolling& o) const {
+    return how == o.how && batch_size == o.batch_size && per_ship == o.per_ship &&
+           quorum == o.quorum && leader_last == o.leader_last && failure == o.failure &&
+           delay == o.delay && monitor == o.monitor && batch == o.batch && batches == o.batches;
+  }
+};
+
 struct PlannedContainer {
   std::string name;
   std::string ship;
@@ -78,7 +102,14 @@ struct PlannedContainer {
   // spec::SpecHash of what the file asks for ("" for orphans and unknown ships): `up --plan`
   // refuses a saved plan when the file now asks for something else.
   std::string spec_hash;
+  // Set when `up` re-creates it through its service's rolling policy (RollsUnderPolicy).
+  std::optional<PlannedRolling> rolling;
 };
+
+// Whether `up` re-creates `pc` through its service's `update:` policy (rollout_internal.h): a
+// running container to re-create, of a service with a policy. Containers that are only created
+// or started, and stopped ones re-created, keep up's own path.
+bool RollsUnderPolicy(const model::Environment& env, const PlannedContainer& pc);
 
 struct PlanProblem {
   std::string ship;       // "" when not about one ship

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -45,6 +47,22 @@ std::string Pad(const std::string& s, size_t width) {
   return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
 }
 
+// "rolling: 1 at a time, ..., failure pause; batch 2 of 5" ("" when it does not roll).
+std::string RollingLine(const PlannedContainer& c) {
+  if (!c.rolling) return "";
+  const PlannedRolling& r = *c.rolling;
+  if (r.batch > 0) return absl::StrCat("rolling: ", r.how, "; batch ", r.batch, " of ", r.batches);
+  return absl::StrCat("rolling: ", r.how, "; batch order found by the role probe at the rollout");
+}
+
+// The reasons, notes and rolling line of a container, as the text forms show them.
+std::vector<std::string> Lines(const PlannedContainer& c) {
+  std::vector<std::string> lines = c.reasons;
+  for (const std::string& n : c.notes) lines.push_back("note: " + n);
+  if (c.rolling) lines.push_back(RollingLine(c));
+  return lines;
+}
+
 // Ships in the order their first container appears (dependency order).
 std::vector<std::string> ShipOrder(const ConvergencePlan& plan) {
   std::vector<std::string> ships;
@@ -72,8 +90,7 @@ std::string RenderTable(const ConvergencePlan& plan, bool color) {
                     Pad("SERVICE", service_w), "  REASONS\n");
     for (const PlannedContainer& c : plan.containers) {
       if (c.ship != ship) continue;
-      std::vector<std::string> lines = c.reasons;
-      for (const std::string& n : c.notes) lines.push_back("note: " + n);
+      std::vector<std::string> lines = Lines(c);
       if (lines.empty()) lines.push_back("");
       std::string action = Pad(ActionWord(c.action), action_w);
       if (color) action = absl::StrCat(ActionColor(c.action), action, kReset);
@@ -85,6 +102,10 @@ std::string RenderTable(const ConvergencePlan& plan, bool color) {
         absl::StrAppend(&out, std::string(reason_col, ' '), lines[i], "\n");
       }
     }
+  }
+  if (std::vector<std::string> rollouts = DescribeRollouts(plan); !rollouts.empty()) {
+    absl::StrAppend(&out, out.empty() ? "" : "\n", "Rolling updates:\n");
+    for (const std::string& r : rollouts) absl::StrAppend(&out, indent, r, "\n");
   }
   if (!plan.problems.empty()) {
     absl::StrAppend(&out, out.empty() ? "" : "\n", color ? "\033[31m" : "",
@@ -100,12 +121,12 @@ std::string RenderLines(const ConvergencePlan& plan) {
   for (const std::string& ship : ShipOrder(plan)) {
     for (const PlannedContainer& c : plan.containers) {
       if (c.ship != ship) continue;
-      std::vector<std::string> parts = c.reasons;
-      for (const std::string& n : c.notes) parts.push_back("note: " + n);
+      std::vector<std::string> parts = Lines(c);
       absl::StrAppend(&out, c.ship, " ", c.name, " ", ActionWord(c.action),
                       parts.empty() ? "" : ": ", absl::StrJoin(parts, "; "), "\n");
     }
   }
+  for (const std::string& r : DescribeRollouts(plan)) absl::StrAppend(&out, "rolling: ", r, "\n");
   for (const PlanProblem& p : plan.problems) absl::StrAppend(&out, "problem: ", p.message, "\n");
   absl::StrAppend(&out, "Plan: ", plan.Summary(), ".\n");
   return out;
@@ -135,12 +156,83 @@ bool GetStrings(const json& j, const char* key, std::vector<std::string>& out) {
   return true;
 }
 
+json RollingToJson(const std::optional<PlannedRolling>& r) {
+  if (!r) return nullptr;
+  return {{"how", r->how},
+          {"batch_size", r->batch_size},
+          {"per_ship", r->per_ship},
+          {"quorum", r->quorum},
+          {"leader_last", r->leader_last},
+          {"failure", r->failure},
+          {"delay", r->delay},
+          {"monitor", r->monitor},
+          {"batch", r->batch > 0 ? json(r->batch) : json(nullptr)},
+          {"batches", r->batches > 0 ? json(r->batches) : json(nullptr)}};
+}
+
+// Reads a "rolling" object of PlanToJson; false when malformed.
+bool RollingFromJson(const json& j, PlannedRolling& r) {
+  if (!j.is_object() || !GetString(j, "how", r.how) || !GetString(j, "failure", r.failure)) {
+    return false;
+  }
+  auto number = [&](const char* key, auto& out) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return true;
+    if (!it->is_number()) return false;
+    out = it->get<std::remove_reference_t<decltype(out)>>();
+    return true;
+  };
+  if (auto it = j.find("leader_last"); it != j.end()) {
+    if (!it->is_boolean()) return false;
+    r.leader_last = it->get<bool>();
+  }
+  return number("batch_size", r.batch_size) && number("per_ship", r.per_ship) &&
+         number("quorum", r.quorum) && number("delay", r.delay) && number("monitor", r.monitor) &&
+         number("batch", r.batch) && number("batches", r.batches);
+}
+
 std::string Describe(const SeenContainer& c) {
   if (c.id.empty()) return "absent";
   return absl::StrCat(c.state, " (", ShortId(c.id), ", image ", ShortId(c.image_id), ")");
 }
 
 }  // namespace
+
+std::vector<std::string> DescribeRollouts(const ConvergencePlan& plan) {
+  std::vector<std::string> services;
+  std::map<std::string, std::vector<const PlannedContainer*>> rolled;
+  for (const PlannedContainer& c : plan.containers) {
+    if (!c.rolling) continue;
+    std::vector<const PlannedContainer*>& list = rolled[c.service];
+    if (list.empty()) services.push_back(c.service);
+    list.push_back(&c);
+  }
+  std::vector<std::string> out;
+  for (const std::string& service : services) {
+    const std::vector<const PlannedContainer*>& list = rolled[service];
+    const PlannedRolling& r = *list.front()->rolling;
+    std::string line = absl::StrCat(service, " rolls ", r.how);
+    if (r.batches > 0) {
+      std::vector<std::vector<std::string>> batches(r.batches);
+      for (const PlannedContainer* c : list) {
+        if (c->rolling->batch > 0 && c->rolling->batch <= r.batches) {
+          batches[c->rolling->batch - 1].push_back(c->name);
+        }
+      }
+      std::vector<std::string> parts;
+      for (const auto& b : batches) parts.push_back(absl::StrJoin(b, ", "));
+      absl::StrAppend(&line, " in ", r.batches,
+                      r.batches == 1 ? " batch: " : " batches: ", absl::StrJoin(parts, " | "));
+    } else {
+      std::vector<std::string> names;
+      for (const PlannedContainer* c : list) names.push_back(c->name);
+      absl::StrAppend(&line, ": ", absl::StrJoin(names, ", "),
+                      " (batches found by the role probe at the rollout, the leader last)");
+    }
+    out.push_back(std::move(line));
+  }
+  return out;
+}
 
 std::string RenderPlanText(const ConvergencePlan& plan, const PlanTextStyle& style) {
   return style.table ? RenderTable(plan, style.color) : RenderLines(plan);
@@ -159,7 +251,8 @@ json PlanToJson(const ConvergencePlan& plan) {
                           {"container_id", c.container_id},
                           {"spec_hash", c.spec_hash},
                           {"pull", c.pull},
-                          {"state", c.state}});
+                          {"state", c.state},
+                          {"rolling", RollingToJson(c.rolling)}});
   }
   json problems = json::array();
   for (const PlanProblem& p : plan.problems) {
@@ -222,6 +315,13 @@ absl::StatusOr<ConvergencePlan> PlanFromJson(const json& j) {
     if (auto pull = c.find("pull"); pull != c.end()) {
       if (!pull->is_boolean()) return Malformed(absl::StrCat("containers[] ", pc.name, " pull"));
       pc.pull = pull->get<bool>();
+    }
+    // Absent in plan files of earlier versions, null when it does not roll.
+    if (auto rolling = c.find("rolling"); rolling != c.end() && !rolling->is_null()) {
+      pc.rolling.emplace();
+      if (!RollingFromJson(*rolling, *pc.rolling)) {
+        return Malformed(absl::StrCat("containers[] ", pc.name, " rolling"));
+      }
     }
     if (!GetString(c, "action", action)) return Malformed("containers[].action");
     std::optional<ConvergeAction> parsed = ParseConvergeAction(action);

@@ -12,6 +12,7 @@
 #define MAESTRO_PLAYS_CONVERGENCE_OUTPUT_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -29,6 +30,12 @@ struct PlanTextStyle {
 };
 
 std::string RenderPlanText(const ConvergencePlan& plan, const PlanTextStyle& style);
+
+// One line per service whose re-creates roll (PlannedRolling), in plan order: "zk rolls 1 at a
+// time, quorum majority, failure pause in 3 batches: zk-1 | zk-2 | zk-3", or with a role probe
+// "... : kafka-1, kafka-2, kafka-3 (batches found by the role probe at the rollout, the leader
+// last)". `plan` and `up` print them; empty when nothing rolls.
+std::vector<std::string> DescribeRollouts(const ConvergencePlan& plan);
 
 nlohmann::json PlanToJson(const ConvergencePlan& plan);
 // PlanToJson as indented text; bytes that are not UTF-8 (a daemon's) become U+FFFD.

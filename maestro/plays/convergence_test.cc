@@ -422,5 +422,131 @@ TEST_F(ConvergenceTest, TextGroupsByShipInDependencyOrder) {
             "Plan: 2 to create, 1 to recreate, 1 unchanged.\n");
 }
 
+// A changed running instance of a service with `update:` is a recreate that rolls, and the plan
+// says how, in every form.
+constexpr char kRollingEnvironment[] = R"(
+name: cluster
+__maestro: {schema: 2}
+ships:
+  ship1: {ip: 127.0.0.1}
+  ship2: {ip: 127.0.0.2}
+services:
+  zk:
+    image: db:1
+    env: {V: "2"}
+    update: {parallelism: 2, per_ship: 1, quorum: majority, failure: rollback, delay: 5s}
+    instances:
+      zk-1: {ship: ship1}
+      zk-2: {ship: ship1}
+      zk-3: {ship: ship2}
+  kafka:
+    image: api:1.2
+    env: {V: "2"}
+    update: {parallelism: 1, role: {type: exec, command: "test -f /leader"}}
+    instances:
+      kafka-1: {ship: ship1}
+      kafka-2: {ship: ship2}
+  web:
+    image: web:1
+    env: {V: "2"}
+    instances:
+      web-1: {ship: ship2}
+)";
+
+class RollingPlanTest : public ConvergenceTest {
+ protected:
+  RollingPlanTest() {
+    env_ = test::LoadTestEnvironment(kRollingEnvironment);
+    world_.env = &env_;
+    // Every container runs V=1: each is re-created.
+    for (const model::Instance& inst : env_.instances) {
+      model::Instance old = inst;
+      old.env["V"] = "1";
+      Create(old);
+    }
+  }
+  ConvergencePlan Plan() {
+    return MakePlan({"zk-1", "zk-2", "zk-3", "kafka-1", "kafka-2", "web-1"});
+  }
+};
+
+TEST_F(RollingPlanTest, RecreatesUnderAPolicySayHowAndInWhichBatch) {
+  ConvergencePlan plan = Plan();
+  for (const PlannedContainer& c : plan.containers) {
+    EXPECT_EQ(c.action, ConvergeAction::kRecreate) << c.name;
+  }
+  const PlannedContainer& zk1 = Find(plan, "zk-1");
+  ASSERT_TRUE(zk1.rolling.has_value());
+  EXPECT_EQ(zk1.rolling->how,
+            "2 at a time, at most 1 per ship, quorum majority, failure rollback, delay 5s");
+  EXPECT_EQ(zk1.rolling->quorum, 2);
+  // Two at a time but one per ship: zk-1 with zk-3, then zk-2.
+  EXPECT_EQ(zk1.rolling->batch, 1);
+  EXPECT_EQ(Find(plan, "zk-3").rolling->batch, 1);
+  EXPECT_EQ(Find(plan, "zk-2").rolling->batch, 2);
+  EXPECT_EQ(Find(plan, "zk-2").rolling->batches, 2);
+  const PlannedContainer& kafka = Find(plan, "kafka-2");
+  ASSERT_TRUE(kafka.rolling.has_value());
+  EXPECT_EQ(kafka.rolling->how, "1 at a time, leader last by role probe, failure pause");
+  EXPECT_TRUE(kafka.rolling->leader_last);
+  EXPECT_EQ(kafka.rolling->batch, 0) << "the leader is known only at the rollout";
+  EXPECT_FALSE(Find(plan, "web-1").rolling.has_value()) << "no policy: up's own re-create";
+
+  EXPECT_THAT(DescribeRollouts(plan),
+              ElementsAre("zk rolls 2 at a time, at most 1 per ship, quorum majority, failure "
+                          "rollback, delay 5s in 2 batches: zk-1, zk-3 | zk-2",
+                          "kafka rolls 1 at a time, leader last by role probe, failure pause: "
+                          "kafka-1, kafka-2 (batches found by the role probe at the rollout, the "
+                          "leader last)"));
+  const std::string lines = RenderPlanText(plan, {.table = false});
+  EXPECT_THAT(lines, HasSubstr("ship1 zk-2 recreate: env: V changed from \"1\" to \"2\"; "
+                               "rolling: 2 at a time, at most 1 per ship, quorum majority, "
+                               "failure rollback, delay 5s; batch 2 of 2\n"));
+  EXPECT_THAT(lines, HasSubstr("ship2 web-1 recreate: env: V changed from \"1\" to \"2\"\n"));
+  EXPECT_THAT(lines, HasSubstr("rolling: zk rolls 2 at a time"));
+  const std::string table = RenderPlanText(plan, {.table = true});
+  EXPECT_THAT(table, HasSubstr("\nRolling updates:\n  zk rolls 2 at a time"));
+  EXPECT_THAT(table, HasSubstr("rolling: 1 at a time, leader last by role probe, failure pause; "
+                               "batch order found by the role probe at the rollout\n"));
+}
+
+TEST_F(RollingPlanTest, JsonCarriesTheRollingPolicyAndRoundTrips) {
+  ConvergencePlan plan = Plan();
+  nlohmann::json j = PlanToJson(plan);
+  const nlohmann::json* zk2 = nullptr;
+  const nlohmann::json* kafka1 = nullptr;
+  const nlohmann::json* web1 = nullptr;
+  for (const nlohmann::json& c : j["containers"]) {
+    if (c["name"] == "zk-2") zk2 = &c;
+    if (c["name"] == "kafka-1") kafka1 = &c;
+    if (c["name"] == "web-1") web1 = &c;
+  }
+  ASSERT_TRUE(zk2 != nullptr && kafka1 != nullptr && web1 != nullptr);
+  EXPECT_EQ((*zk2)["rolling"]["batch_size"], 2);
+  EXPECT_EQ((*zk2)["rolling"]["per_ship"], 1);
+  EXPECT_EQ((*zk2)["rolling"]["quorum"], 2);
+  EXPECT_EQ((*zk2)["rolling"]["failure"], "rollback");
+  EXPECT_EQ((*zk2)["rolling"]["delay"], 5.0);
+  EXPECT_EQ((*zk2)["rolling"]["batch"], 2);
+  EXPECT_EQ((*zk2)["rolling"]["batches"], 2);
+  EXPECT_EQ((*kafka1)["rolling"]["leader_last"], true);
+  EXPECT_TRUE((*kafka1)["rolling"]["batch"].is_null());
+  EXPECT_TRUE((*web1)["rolling"].is_null());
+  absl::StatusOr<ConvergencePlan> back = PlanFromJson(j);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(PlanToJson(*back), j);
+  EXPECT_EQ(DescribeRollouts(*back), DescribeRollouts(plan));
+}
+
+TEST_F(RollingPlanTest, AStoppedInstanceIsNotRolled) {
+  ASSERT_TRUE(host("ship1").SimulateExit("zk-1", 0).ok());
+  ConvergencePlan plan = Plan();
+  EXPECT_EQ(Find(plan, "zk-1").action, ConvergeAction::kRecreate);
+  EXPECT_FALSE(Find(plan, "zk-1").rolling.has_value());
+  EXPECT_EQ(Find(plan, "zk-2").rolling->batch, 1);
+  EXPECT_EQ(Find(plan, "zk-3").rolling->batch, 1);
+  EXPECT_EQ(Find(plan, "zk-3").rolling->batches, 1);
+}
+
 }  // namespace
 }  // namespace maestro::plays

@@ -141,6 +141,7 @@ class PlayRunner {
 
   const Target& target(size_t i) const { return targets_[i]; }
   const std::string& name(size_t i) const { return names_[i]; }
+  const std::string& play() const { return play_; }  // "restart", "up", "rollback", ...
   Slot& slot(size_t i) { return slots_[i]; }
   ui::ProgressSink& sink() const { return *world_.sink; }
   const PlayWorld& world() const { return world_; }

@@ -117,12 +117,17 @@ absl::Status RollBackOne(PlayRunner& run, internal::Rollout& rollout, const Targ
                          "container ", ShortId(old.id), " is running again after its stop (",
                          "restarted by someone else?); not removed")));
     }
-    sink.Pending(t.row, absl::StrCat("removing container ", ShortId(old.id), "..."));
-    docker::RemoveContainerOptions remove;
-    remove.volumes = true;  // never force: a container someone started meanwhile stays
-    absl::Status removed = client->RemoveContainer(old.id, remove);
-    if (!removed.ok() && !absl::IsNotFound(removed)) {
-      return FailRow(run, t.row, "remove failed!", removed);
+    if (rollout.KeepsReplaced(t.row)) {
+      // failure: rollback: kept until the whole service is rolled back, to be put back.
+      MAESTRO_RETURN_IF_ERROR(rollout.KeepReplaced(t.row, *client, old));
+    } else {
+      sink.Pending(t.row, absl::StrCat("removing container ", ShortId(old.id), "..."));
+      docker::RemoveContainerOptions remove;
+      remove.volumes = true;  // never force: a container someone started meanwhile stays
+      absl::Status removed = client->RemoveContainer(old.id, remove);
+      if (!removed.ok() && !absl::IsNotFound(removed)) {
+        return FailRow(run, t.row, "remove failed!", removed);
+      }
     }
   }
 
@@ -259,7 +264,10 @@ PlayReport RunRollback(const PlayWorld& world, const RollbackPlan& plan,
   rollout.AddPrerequisites(pre, nullptr, [](size_t c) { return c; });
   return run.Run(std::move(pre), internal::Identity(containers.size()), scheduler,
                  [&](size_t node, const CancellationToken& cancel) {
-                   return RollBackOne(run, rollout, run.target(node), plan.steps[node], cancel);
+                   // The service's failure action (rollout_internal.h) on the row's outcome.
+                   return rollout.Conclude(
+                       node, node, scheduler,
+                       RollBackOne(run, rollout, run.target(node), plan.steps[node], cancel));
                  });
 }
 

@@ -17,6 +17,13 @@
 //                 `update:` policy (rollout_internal.h: unhealthy first, leaders last, the
 //                 quorum gate and the delay before each stop), one at a time without a policy
 //                 (-c bounds the whole play).
+//                 A failure takes the policy's `failure:` action (pause without a policy):
+//                 pause: the service's later batches are skipped and the error says where
+//                 ("rollback paused at api-2 (batch 2 of 3 of api)"); continue: the next batches
+//                 go on and the failure is reported; rollback: the replaced containers were kept
+//                 stopped as `<name>.maestro-prev` (removed once the whole service is rolled
+//                 back) and every one this rollback changed goes back to the container it
+//                 replaced ("put back as before this rollback: api-1").
 //
 // Thread-safety: as the other plays (plays.h). Ownership: nothing is kept after a call returns.
 #ifndef MAESTRO_PLAYS_ROLLBACK_H_

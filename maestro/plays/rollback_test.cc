@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -15,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "maestro/plays/convergence.h"
 #include "maestro/plays/convergence_gather.h"
+#include "maestro/plays/rollout.h"
 #include "maestro/plays/test_world.h"
 #include "maestro/plays/up.h"
 #include "maestro/spec/container_spec.h"
@@ -366,6 +368,103 @@ TEST_F(RollbackTest, SecondaryNetworksAreJoinedAgain) {
   EXPECT_THAT(Inspect("api-1").env, Contains("COLOR=blue"));
   EXPECT_THAT(ships_.host("ship1").ContainerNetworks("api-1"),
               ElementsAre("shop_back", "shop_front"));
+}
+
+// The `failure:` action of the service's policy when an instance's rollback fails: api-1..3
+// ran COLOR=blue, then red; the rollback goes one at a time and api-2's re-created container
+// fails its running checks (its check before the rollback passes).
+class RollbackFailureTest : public RollbackTest {
+ protected:
+  PlayReport RollBackWith(const std::string& failure) {
+    const std::string v1 = absl::StrReplaceAll(
+        kEnvironment, {{"    requires: [db]\n",
+                        absl::StrCat("    requires: [db]\n    update: {parallelism: 1, failure: ",
+                                     failure, "}\n")},
+                       {"      api-2: {ship: ship1, ports: {http: 8081}}\n",
+                        "      api-2: {ship: ship1, ports: {http: 8081}}\n"
+                        "      api-3: {ship: ship1, ports: {http: 8082}}\n"}});
+    Use(v1);
+    Up();
+    Use(absl::StrReplaceAll(v1, {{"COLOR: blue", "COLOR: red"}}));
+    Up();
+    for (const char* name : {"api-1", "api-2", "api-3"}) red_[name] = Inspect(name).id;
+    checks_calls_ = 0;
+    scripted_.OnCheck("running:api-2", [this] {
+      if (++checks_calls_ == 2) scripted_.Fail("running:api-2", "port closed");
+    });
+    world_.checks = &scripted_;
+    absl::StatusOr<RollbackPlan> plan = PlanRollback(world_, {"api-1", "api-2", "api-3"});
+    EXPECT_TRUE(plan.ok()) << plan.status();
+    if (!plan.ok()) return {};
+    Scheduler scheduler({});
+    return RunRollback(world_, *plan, {}, scheduler);
+  }
+  bool Exists(const std::string& name) { return ships_.host("ship1").InspectContainer(name).ok(); }
+
+  test::ScriptedChecks scripted_;
+  int checks_calls_ = 0;
+  std::map<std::string, std::string> red_;  // ids of the containers before the rollback
+};
+
+TEST_F(RollbackFailureTest, PauseStopsTheServiceAndSaysWhere) {
+  PlayReport report = RollBackWith("pause");
+  EXPECT_EQ(report.ExitCode(), 1);
+  EXPECT_EQ(test::OutcomeOf(report, "api-1").state, NodeState::kSucceeded);
+  EXPECT_THAT(test::OutcomeOf(report, "api-2").error,
+              HasSubstr("rollback paused at api-2 (batch 2 of 3 of api)"));
+  EXPECT_EQ(test::OutcomeOf(report, "api-3").state, NodeState::kSkipped);
+  EXPECT_THAT(Inspect("api-1").env, Contains("COLOR=blue"));
+  EXPECT_EQ(Inspect("api-3").id, red_["api-3"]) << "never touched";
+  EXPECT_TRUE(Inspect("api-3").state.running);
+}
+
+TEST_F(RollbackFailureTest, ContinueGoesOnWithTheNextBatchesAndReportsTheFailure) {
+  PlayReport report = RollBackWith("continue");
+  EXPECT_EQ(report.ExitCode(), 1);
+  EXPECT_EQ(test::OutcomeOf(report, "api-2").state, NodeState::kFailed);
+  EXPECT_THAT(report.FailureSummary(), HasSubstr("api-2"));
+  EXPECT_EQ(test::OutcomeOf(report, "api-3").state, NodeState::kSucceeded);
+  for (const char* name : {"api-1", "api-3"}) {
+    EXPECT_THAT(Inspect(name).env, Contains("COLOR=blue")) << name;
+    EXPECT_TRUE(Inspect(name).state.running) << name;
+  }
+}
+
+TEST_F(RollbackFailureTest, RollbackPutsBackWhatThisRollbackChanged) {
+  PlayReport report = RollBackWith("rollback");
+  EXPECT_EQ(report.ExitCode(), 1);
+  EXPECT_THAT(test::OutcomeOf(report, "api-2").error,
+              HasSubstr("put back as before this rollback: api-1, api-2"));
+  EXPECT_EQ(test::OutcomeOf(report, "api-3").state, NodeState::kSkipped);
+  // The very containers of before the rollback, running, under their names; nothing kept.
+  for (const char* name : {"api-1", "api-2", "api-3"}) {
+    EXPECT_EQ(Inspect(name).id, red_[name]) << name;
+    EXPECT_THAT(Inspect(name).env, Contains("COLOR=red")) << name;
+    EXPECT_TRUE(Inspect(name).state.running) << name;
+    EXPECT_FALSE(Exists(absl::StrCat(name, kPreviousSuffix))) << name;
+  }
+}
+
+TEST_F(RollbackFailureTest, ARollbackPolicyThatSucceedsLeavesNothingKept) {
+  PlayReport report = RollBackWith("rollback");
+  (void)report;
+  // Same set-up without the failure: every instance rolled back, the kept containers removed.
+  scripted_.Pass("running:api-2");
+  absl::StatusOr<RollbackPlan> plan = PlanRollback(world_, {"api-1", "api-2", "api-3"});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  Scheduler scheduler({});
+  checks_calls_ = 100;  // the hook fails nothing any more
+  PlayReport again = RunRollback(world_, *plan, {}, scheduler);
+  ASSERT_EQ(again.ExitCode(), 0) << again.FailureSummary();
+  bool kept = false;
+  for (const ui::RecordingSink::Event& e : sink_.events()) {
+    kept = kept || (e.kind == "pending" && absl::StrContains(e.text, "as api-3.maestro-prev"));
+  }
+  EXPECT_TRUE(kept) << "the replaced container was kept until the service was proven";
+  for (const char* name : {"api-1", "api-2", "api-3"}) {
+    EXPECT_THAT(Inspect(name).env, Contains("COLOR=blue")) << name;
+    EXPECT_FALSE(Exists(absl::StrCat(name, kPreviousSuffix))) << name;
+  }
 }
 
 }  // namespace

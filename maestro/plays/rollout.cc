@@ -35,44 +35,6 @@ using internal::StopKind;
 using internal::Target;
 using ui::Tone;
 
-std::vector<std::vector<size_t>> PlanBatches(const std::vector<RolloutMember>& members,
-                                             const model::UpdatePolicy& policy, int service_size) {
-  std::vector<size_t> order(members.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  auto rank = [&](size_t i) {
-    const RolloutMember& m = members[i];
-    if (m.health == MemberHealth::kDown) return 0;
-    if (m.health == MemberHealth::kUnhealthy) return 1;
-    return m.leader ? 3 : 2;
-  };
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return rank(a) < rank(b); });
-  const size_t size = static_cast<size_t>(
-      policy.BatchSize(std::max(service_size, static_cast<int>(members.size()))));
-  std::vector<std::vector<size_t>> batches;
-  std::vector<size_t> left = order;
-  // Bounded: every round takes at least the first member left.
-  while (!left.empty()) {
-    std::vector<size_t> batch;
-    std::map<std::string, int> per_ship;
-    const bool leaders = members[left.front()].leader && rank(left.front()) == 3;
-    std::vector<size_t> rest;
-    for (size_t i : left) {
-      const bool fits = batch.size() < size && (rank(i) == 3) == leaders &&
-                        (policy.per_ship <= 0 || per_ship[members[i].ship] < policy.per_ship);
-      if (fits) {
-        batch.push_back(i);
-        ++per_ship[members[i].ship];
-      } else {
-        rest.push_back(i);
-      }
-    }
-    batches.push_back(std::move(batch));
-    left = std::move(rest);
-  }
-  return batches;
-}
-
 bool UsesRollout(const model::Environment& env, const std::vector<std::string>& containers) {
   for (const std::string& name : containers) {
     const model::Instance* inst = env.FindInstance(name);
@@ -202,6 +164,37 @@ Rollout::Rollout(PlayRunner& run, PullOnce& pulls, PlayOptions options, PolicyOf
 Rollout::~Rollout() = default;
 
 const std::string& Rollout::NameOf(size_t c) const { return run_.name(c); }
+
+const char* Rollout::Noun() const { return run_.play() == "rollback" ? "rollback" : "rollout"; }
+
+bool Rollout::KeepsReplaced(size_t c) const {
+  return service_of_.at(c)->policy.failure == model::UpdatePolicy::Failure::kRollback;
+}
+
+absl::Status Rollout::KeepReplaced(size_t c, docker::DockerClient& client,
+                                   const docker::ContainerInspect& old) {
+  Service& r = *service_of_.at(c);
+  const Target& t = run_.target(c);
+  const std::string keep_as = absl::StrCat(t.instance->name, kPreviousSuffix);
+  run_.sink().Pending(c, absl::StrCat("keeping ", ShortId(old.id), " as ", keep_as, "..."));
+  absl::Status renamed = client.RenameContainer(old.id, keep_as);
+  if (!renamed.ok()) {
+    // Nothing replaced: start the old one again rather than leave it down.
+    if (client.StartContainer(old.id).ok()) {
+      Redeliver(client, old.id, *t.instance).IgnoreError();  // best effort, as the start
+    }
+    return FailRow(run_, c, "failed",
+                   absl::Status(renamed.code(), absl::StrCat("could not keep the old container as ",
+                                                             keep_as, ": ", renamed.message())));
+  }
+  std::lock_guard<std::mutex> lock(r.mu);
+  r.kept[c] = old.id;
+  return absl::OkStatus();
+}
+
+absl::Status Rollout::Conclude(size_t c, size_t node, Scheduler& scheduler, absl::Status outcome) {
+  return Finish(*service_of_.at(c), c, node, scheduler, std::move(outcome));
+}
 
 void Rollout::Survey() {
   std::map<std::string, Service*> by_service;
@@ -504,7 +497,10 @@ std::string Rollout::RollBackLocked(Service& r) {
     r.updated.erase(c);
     it = r.kept.erase(it);
   }
-  std::string out = absl::StrCat("rolled back: ", Names(back));
+  // A rollback play undoes its own changes: they go back to the spec they had before it.
+  std::string out = absl::StrCat(
+      Noun() == std::string("rollback") ? "put back as before this rollback: " : "rolled back: ",
+      Names(back));
   if (!failed.empty()) absl::StrAppend(&out, "; could not roll back: ", Names(failed));
   return out;
 }
@@ -522,7 +518,8 @@ absl::Status Rollout::Finish(Service& r, size_t c, size_t node, Scheduler& sched
     std::string what = RollBackLocked(r);
     run_.sink().Note(c, absl::StrCat("(", what, ")"), Tone::kBad);
     return absl::AbortedError(
-        absl::StrCat("rolled back because ", r.rolling_back_because, " failed; ", what));
+        absl::StrCat(Noun() == std::string("rollback") ? "put back" : "rolled back", " because ",
+                     r.rolling_back_because, " failed; ", what));
   }
   if (error.ok()) {
     r.updated.insert(c);
@@ -548,7 +545,7 @@ absl::Status Rollout::Finish(Service& r, size_t c, size_t node, Scheduler& sched
   r.failed = true;
   switch (r.policy.failure) {
     case model::UpdatePolicy::Failure::kPause:
-      return absl::Status(error.code(), absl::StrCat(error.message(), "; rollout paused at ",
+      return absl::Status(error.code(), absl::StrCat(error.message(), "; ", Noun(), " paused at ",
                                                      NameOf(c), " (", Where(c), ")"));
     case model::UpdatePolicy::Failure::kContinue:
       scheduler.Release(node);  // the next batch goes on regardless
@@ -635,24 +632,11 @@ absl::Status Rollout::Update(size_t c, size_t node, Scheduler& scheduler,
         InspectOrAbsent(*client, t.instance->name);
     if (!old.ok()) return Finish(r, c, node, scheduler, FailRow(run_, c, "failed", old.status()));
     if (old->has_value()) {
-      const std::string keep_as = absl::StrCat(t.instance->name, kPreviousSuffix);
-      run_.sink().Pending(c, absl::StrCat("keeping ", ShortId((*old)->id), " as ", keep_as, "..."));
-      absl::Status renamed = client->RenameContainer((*old)->id, keep_as);
-      if (!renamed.ok()) {
-        // Nothing replaced: start the old one again rather than leave it down.
-        if (client->StartContainer((*old)->id).ok()) {
-          Redeliver(*client, (*old)->id, *t.instance).IgnoreError();  // best effort, as the start
-        }
-        return Finish(r, c, node, scheduler,
-                      FailRow(run_, c, "failed",
-                              absl::Status(renamed.code(),
-                                           absl::StrCat("could not keep the old container as ",
-                                                        keep_as, ": ", renamed.message()))));
+      if (absl::Status kept = KeepReplaced(c, *client, **old); !kept.ok()) {
+        return Finish(r, c, node, scheduler, kept);
       }
       // Its spec becomes the new container's previous one (spec::kPreviousSpecLabel).
       run_.slot(c).replaced = std::make_unique<docker::ContainerInspect>(**old);
-      std::lock_guard<std::mutex> lock(r.mu);
-      r.kept[c] = (*old)->id;
     }
   }
   StartFlags flags{refresh_.count(c) > 0 && !r.policy.pull_before, false};

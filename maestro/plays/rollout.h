@@ -5,10 +5,8 @@
 // internal::Rollout (rollout_internal.h); an instance with a `healthcheck:` is measured by
 // Docker's own health there.
 //
-// PlanBatches is the pure part: the order (stopped or unhealthy instances first, then healthy
-// followers, leaders last) and the batches (the policy's parallelism over the whole service,
-// per_ship on each ship; leaders never share a batch with followers). RunRollingRestart drives
-// it on the scheduler: node 2i makes sure container i's image is on its ship (pull: before),
+// PlanBatches (rollout_batches.h) is the pure part: the order and the batches. RunRollingRestart
+// drives it on the scheduler: node 2i makes sure container i's image is on its ship (pull: before),
 // node 2i+1 updates it (quorum gate, stop, keep or remove the old container, create and start
 // the new one, its running checks, `monitor`); each batch waits for the previous batch of its
 // service and for the containers it depends on, and every update waits for every pull.
@@ -30,6 +28,7 @@
 
 #include "maestro/model/environment.h"
 #include "maestro/plays/plays.h"
+#include "maestro/plays/rollout_batches.h"
 #include "maestro/plays/scheduler.h"
 #include "maestro/plays/world.h"
 
@@ -37,21 +36,6 @@ namespace maestro::plays {
 
 // The suffix a replaced container is kept under until its successor is proven (rollback).
 inline constexpr char kPreviousSuffix[] = ".maestro-prev";
-
-enum class MemberHealth { kDown, kUnhealthy, kHealthy };
-
-// One instance of a service as the rollout found it before it began.
-struct RolloutMember {
-  std::string name;
-  std::string ship;
-  MemberHealth health = MemberHealth::kHealthy;
-  bool leader = false;  // passed the service's role probe
-};
-
-// Batches of indices into `members`, in the order they are updated. `service_size` is the number
-// of instances of the service in the environment (percentages are of it).
-std::vector<std::vector<size_t>> PlanBatches(const std::vector<RolloutMember>& members,
-                                             const model::UpdatePolicy& policy, int service_size);
 
 // Whether `restart` of `containers` goes through a rollout: one of them belongs to a service
 // with an `update:` policy.

@@ -82,6 +82,17 @@ class Rollout {
   // its lifecycle checks). An error has ended the row.
   absl::Status DelayQuorumAndStop(size_t row, const CancellationToken& cancel);
 
+  // For plays that bring the new container up themselves (rollback), the failure action
+  // (rollout.h) around their own work: under `failure: rollback` (KeepsReplaced) the stopped
+  // old container of `row` is kept as `<name>.maestro-prev` (KeepReplaced, instead of removing
+  // it) until the whole service is proven; Conclude ends the row with its outcome and applies
+  // the action: pause (later batches are skipped; the message says where), continue (the next
+  // batch goes on), rollback (every kept container of the service goes back).
+  bool KeepsReplaced(size_t row) const;
+  absl::Status KeepReplaced(size_t row, docker::DockerClient& client,
+                            const docker::ContainerInspect& old);
+  absl::Status Conclude(size_t row, size_t node, Scheduler& scheduler, absl::Status outcome);
+
   // "batch 2 of 3 of zk".
   std::string Where(size_t row) const;
 
@@ -100,6 +111,8 @@ class Rollout {
   absl::Status Finish(Service& r, size_t c, size_t node, Scheduler& scheduler, absl::Status error);
   std::optional<absl::Status> LeaveIfUnchanged(size_t c, docker::DockerClient& client);
   const std::string& NameOf(size_t c) const;
+  // "rollback" in the rollback play (whose failure action undoes a rollback), else "rollout".
+  const char* Noun() const;
 
   PlayRunner& run_;
   PullOnce& pulls_;

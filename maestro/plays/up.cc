@@ -39,16 +39,6 @@ using ui::Tone;
 
 namespace {
 
-// Whether up re-creates `pc` through its service's rolling policy (rollout_internal.h): a
-// running container of a service with an `update:` policy. Containers that are only created or
-// started, and stopped ones re-created, keep up's own path.
-bool Rolls(const model::Environment& env, const PlannedContainer& pc) {
-  if (pc.action != ConvergeAction::kRecreate || pc.state != "running") return false;
-  const model::Instance* inst = env.FindInstance(pc.name);
-  const model::Service* service = inst ? env.FindService(inst->service) : nullptr;
-  return service != nullptr && service->update.has_value();
-}
-
 bool Acts(ConvergeAction a) {
   return a == ConvergeAction::kCreate || a == ConvergeAction::kStart ||
          a == ConvergeAction::kRecreate;
@@ -56,8 +46,8 @@ bool Acts(ConvergeAction a) {
 
 // Node 2c takes container c down (recreate: stop + remove; orphan: stop + remove), node 2c+1
 // brings it up (create, start, recreate's second half) or reports it (none, orphan left alone).
-// A container that rolls (Rolls) is the rollout's: node 2c makes sure its image is there (pull:
-// before), node 2c+1 updates it in its batch (Rollout::Update).
+// A container that rolls (RollsUnderPolicy) is the rollout's: node 2c makes sure its image is there
+// (pull: before), node 2c+1 updates it in its batch (Rollout::Update).
 class UpPlay {
  public:
   UpPlay(const PlayWorld& world, const ConvergencePlan& plan, const UpOptions& options)
@@ -73,7 +63,7 @@ class UpPlay {
     }
     std::vector<size_t> rolled;
     for (size_t p : planned_) {
-      if (Rolls(*world.env, plan.containers[p])) rolled.push_back(p);
+      if (RollsUnderPolicy(*world.env, plan.containers[p])) rolled.push_back(p);
     }
     if (!rolled.empty()) {
       PlayOptions play_options;
