@@ -15,12 +15,14 @@
 #           tier's containers in parallel), which includes the daemon's kill-and-wait.
 # Each comparison runs interleaved (A, B, A, B, ...) REPS times and prints medians. Every
 # container is named bench-<pid>-..., and all of them are removed on exit.
-# With MAESTRO_BASELINE=OTHER_BINARY, `start -c 8` of that binary (e.g. an older build) runs
-# interleaved too, side by side.
+# With MAESTRO_BASELINE=OTHER_BINARY, `start -c 8` and `up -c 8` of that binary (e.g. an older
+# build) run interleaved too, side by side.
 #
 # Usage: orchestration_bench.sh MAESTRO_BINARY [REPS=5] [PER_TIER=20] [STOP_PER_TIER=4] [ONLY]
 #   ONLY=list: start the containers once (untimed) and compare only status, plan and up.
 #   ONLY=create: compare only start, up and docker run of the 60 new containers.
+#   ONLY=up: compare only `up -c 8` of the 60 new containers (and the baseline's) with
+#            docker run; the last line is the ratio to judge (goal <= 0.9x).
 #   bazel build -c opt //maestro && benchmarks/orchestration_bench.sh bazel-out/k8-opt/bin/maestro/maestro
 set -euo pipefail
 maestro=$(realpath "$1")
@@ -95,6 +97,7 @@ mstart() { "$maestro" -f "$tmp/run.yaml" start "$@"; }
 # Named tiers: the three ships are one daemon (see status below).
 mup() { "$maestro" -f "$tmp/run.yaml" up tier0 tier1 tier2 "$@"; }
 bstart() { "$baseline" -f "$tmp/run.yaml" start "$@"; }
+bup() { "$baseline" -f "$tmp/run.yaml" up tier0 tier1 tier2 "$@"; }
 # The stop environment's tiers with plain docker: tier2, tier1, tier0 (the order maestro
 # stops them in), each tier's containers stopped in parallel with the same timeout.
 docker_stop_tiers() {
@@ -111,15 +114,20 @@ if [[ $only == list ]]; then
   mstart -c 8 >/dev/null
 else
   for ((r = 0; r < reps; r++)); do
-    cleanup; timed start_maestro_c8 mstart -c 8
+    if [[ $only != up ]]; then cleanup; timed start_maestro_c8 mstart -c 8; fi
     cleanup; timed start_docker docker_run_all
-    cleanup; timed start_maestro_unlimited mstart
+    if [[ $only != up ]]; then cleanup; timed start_maestro_unlimited mstart; fi
     cleanup; timed up_new_maestro_c8 mup -c 8
     grep -q "^Plan: $total to create.$" "$tmp/out" || { echo "up: not all created" >&2; tail -3 "$tmp/out" >&2; exit 1; }
-    if [[ -n $baseline ]]; then cleanup; timed start_baseline_c8 bstart -c 8; fi
+    if [[ -n $baseline ]]; then
+      if [[ $only != up ]]; then cleanup; timed start_baseline_c8 bstart -c 8; fi
+      cleanup; timed up_new_baseline_c8 bup -c 8
+      grep -q "^Plan: $total to create.$" "$tmp/out" || { echo "baseline up: not all created" >&2; exit 1; }
+    fi
+    echo "rep $((r + 1))/$reps (ms): docker $(tail -1 "$tmp/start_docker"), up $(tail -1 "$tmp/up_new_maestro_c8")${baseline:+, baseline up $(tail -1 "$tmp/up_new_baseline_c8" 2>/dev/null)}; load $(cut -d' ' -f1 /proc/loadavg)" >&2
   done
 fi
-if [[ $only == create ]]; then
+if [[ $only == create || $only == up ]]; then
   stop_per_tier=0
   reps_list=0
 else
@@ -167,15 +175,22 @@ if (( reps_list > 0 )); then
 fi
 if [[ $only != list ]]; then
   st_d=$(med start_docker)
-  st_8=$(med start_maestro_c8); st_u=$(med start_maestro_unlimited)
-  row "start, $total containers, 3 tiers: maestro -c 8" "$st_8" "$st_d" "$(ratio "$st_8" "$st_d") vs docker run -P8 (<= 0.9x)"
-  row "start, $total containers, 3 tiers: maestro (unlimited)" "$st_u" "$st_d" "$(ratio "$st_u" "$st_d") vs docker run -P8"
-  up_n=$(med up_new_maestro_c8)
-  row "up, $total new containers, 3 tiers: maestro -c 8" "$up_n" "$st_d" "$(ratio "$up_n" "$st_d") vs docker run -P8 (<= 0.9x)"
-  if [[ -n $baseline ]]; then
-    st_b=$(med start_baseline_c8)
-    row "start, $total containers, 3 tiers: baseline -c 8" "$st_b" "$st_d" "$(ratio "$st_b" "$st_d") vs docker run -P8"
+  if [[ $only != up ]]; then
+    st_8=$(med start_maestro_c8); st_u=$(med start_maestro_unlimited)
+    row "start, $total containers, 3 tiers: maestro -c 8" "$st_8" "$st_d" "$(ratio "$st_8" "$st_d") vs docker run -P8 (<= 0.9x)"
+    row "start, $total containers, 3 tiers: maestro (unlimited)" "$st_u" "$st_d" "$(ratio "$st_u" "$st_d") vs docker run -P8"
   fi
+  up_n=$(med up_new_maestro_c8)
+  if [[ -n $baseline ]]; then
+    if [[ $only != up ]]; then
+      st_b=$(med start_baseline_c8)
+      row "start, $total containers, 3 tiers: baseline -c 8" "$st_b" "$st_d" "$(ratio "$st_b" "$st_d") vs docker run -P8"
+    fi
+    up_b=$(med up_new_baseline_c8)
+    row "up, $total new containers, 3 tiers: baseline -c 8" "$up_b" "$st_d" "$(ratio "$up_b" "$st_d") vs docker run -P8"
+    row "up, $total new containers: maestro / baseline" "$up_n" "$up_b" "$(ratio "$up_n" "$up_b")"
+  fi
+  row "up, $total new containers, 3 tiers: maestro -c 8" "$up_n" "$st_d" "$(ratio "$up_n" "$st_d") vs docker run -P8 (<= 0.9x)"
 fi
 if (( stop_per_tier > 0 )); then
   sp=$(med stop_maestro); sd=$(med stop_docker)

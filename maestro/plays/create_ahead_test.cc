@@ -12,8 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "maestro/plays/convergence.h"
+#include "maestro/plays/convergence_gather.h"
 #include "maestro/plays/plays.h"
 #include "maestro/plays/test_world.h"
+#include "maestro/plays/up.h"
 #include "maestro/testing/fake_clock.h"
 #include "maestro/testing/fake_docker_host.h"
 #include "maestro/ui/progress.h"
@@ -115,6 +118,13 @@ class CreateAheadTest : public ::testing::Test {
   bool KafkaCreatedNotStarted() {
     std::optional<testing::FakeContainer> c = ships_.host("ship1").FindContainer("kafka-1");
     return c.has_value() && c->state == FakeContainerState::kCreated && c->start_count == 0;
+  }
+
+  // The plan of `maestro up` for these containers (in dependency order).
+  ConvergencePlan MakePlan(const std::vector<std::string>& containers) {
+    Scheduler scheduler({});
+    std::map<std::string, ShipLive> live = GatherLiveState(world_, containers, {}, scheduler);
+    return ComputeConvergencePlan(env_, containers, live, PlanScope{});
   }
 
   // The notes the sink got for `row`.
@@ -394,6 +404,78 @@ TEST_F(CreateAheadTest, StatusHasNoTimings) {
   Scheduler scheduler({});
   PlayReport report = RunStatus(world_, {"zk-1"}, {}, false, scheduler);
   EXPECT_TRUE(report.timings.empty());
+}
+
+// `up` creates ahead as start does: kafka-1 is created while zk-1 is in its running checks
+// and started only after them.
+TEST_F(CreateAheadTest, UpCreatesDependentsWhileTheirDependenciesStart) {
+  bool created_during_checks = false;
+  checks_.OnCheck("running:zk-1", [&] {
+    created_during_checks = WaitFor([&] { return KafkaCreatedNotStarted(); });
+  });
+  ConvergencePlan plan = MakePlan({"zk-1", "kafka-1", "web-1"});
+  ASSERT_EQ(plan.Summary(), "3 to create");
+  Scheduler scheduler({.concurrency = 2, .clock = &clock_});
+  UpReport report = RunUp(world_, plan, {}, scheduler);
+  ASSERT_EQ(report.play.ExitCode(), 0) << report.play.FailureSummary();
+  EXPECT_TRUE(created_during_checks) << "kafka-1 was not created ahead";
+  EXPECT_LT(checks_.Position("running:zk-1"), checks_.Position("running:kafka-1"));
+  EXPECT_EQ(ships_.host("ship1").FindContainer("kafka-1")->state, FakeContainerState::kRunning);
+  EXPECT_EQ(test::OutcomeOf(report.play, "kafka-1").summary, "created+started");
+}
+
+// zk-1 fails its checks after up created kafka-1 ahead: kafka-1 is never started, the
+// container created for it is removed, and the row says so (nothing is left created).
+TEST_F(CreateAheadTest, UpRemovesTheContainerCreatedAheadWhenItsDependencyFails) {
+  bool created = false;
+  checks_.OnCheck("running:zk-1",
+                  [&] { created = WaitFor([&] { return KafkaCreatedNotStarted(); }); });
+  checks_.Fail("running:zk-1", "port 2181 never opened");
+  Scheduler scheduler({});
+  UpReport report = RunUp(world_, MakePlan({"zk-1", "kafka-1"}), {}, scheduler);
+  ASSERT_TRUE(created);
+  EXPECT_EQ(report.play.ExitCode(), 1);
+  const ContainerOutcome& kafka = test::OutcomeOf(report.play, "kafka-1");
+  EXPECT_EQ(kafka.state, NodeState::kSkipped);
+  EXPECT_THAT(kafka.error, HasSubstr("created by this run and never started, was removed"));
+  EXPECT_FALSE(ships_.host("ship1").FindContainer("kafka-1").has_value());
+  EXPECT_TRUE(report.never_started.empty());
+}
+
+// Without `running` checks, the look of the running condition is the last: the container is
+// inspected by id once after its start (it runs), not a second time after the (absent) checks.
+TEST_F(CreateAheadTest, WithoutRunningChecksTheStartedContainerIsLookedAtOnce) {
+  Scheduler scheduler({.concurrency = 1});
+  PlayReport report = RunStart(world_, {"web-1"}, {}, scheduler);
+  ASSERT_EQ(report.ExitCode(), 0) << report.FailureSummary();
+  FakeDockerHost& host = ships_.host("ship2");
+  const std::string id = host.FindContainer("web-1")->id;
+  EXPECT_EQ(host.CountCalls("InspectContainer", id), 1);
+  EXPECT_EQ(host.CountCalls("InspectContainer", "web-1"), 2);  // before the create; condition
+}
+
+// With `running` checks it is looked at again once they passed (a check can pass against
+// Docker's userland proxy while the container is gone).
+TEST_F(CreateAheadTest, WithRunningChecksTheStartedContainerIsLookedAtAgainAfterThem) {
+  model::Environment env = test::LoadTestEnvironment(R"(
+name: test
+__maestro: {schema: 2}
+ships:
+  ship1: {ip: 127.0.0.1}
+services:
+  web:
+    image: web:1
+    lifecycle:
+      running: [{type: sleep, wait: 1}]
+    instances:
+      web-1: {ship: ship1}
+)");
+  world_.env = &env;
+  Scheduler scheduler({.concurrency = 1});
+  PlayReport report = RunStart(world_, {"web-1"}, {}, scheduler);
+  ASSERT_EQ(report.ExitCode(), 0) << report.FailureSummary();
+  FakeDockerHost& host = ships_.host("ship1");
+  EXPECT_EQ(host.CountCalls("InspectContainer", host.FindContainer("web-1")->id), 2);
 }
 
 }  // namespace

@@ -39,15 +39,23 @@ using ui::Tone;
 
 namespace {
 
+// Containers whose node 2c prepares them (PrepareOne: look, pull, create) while node 2c+1
+// launches them once their dependencies run (LaunchOne), as `start` does (create-ahead).
+bool CreatesAhead(ConvergeAction a) {
+  return a == ConvergeAction::kCreate || a == ConvergeAction::kStart;
+}
+
 bool Acts(ConvergeAction a) {
   return a == ConvergeAction::kCreate || a == ConvergeAction::kStart ||
          a == ConvergeAction::kRecreate;
 }
 
-// Node 2c takes container c down (recreate: stop + remove; orphan: stop + remove), node 2c+1
-// brings it up (create, start, recreate's second half) or reports it (none, orphan left alone).
-// A container that rolls (RollsUnderPolicy) is the rollout's: node 2c makes sure its image is there
-// (pull: before), node 2c+1 updates it in its batch (Rollout::Update).
+// Node 2c takes container c down (recreate: stop + remove; orphan: stop + remove) or, for a
+// container to create or start, prepares it (create-ahead: pull, create) while its
+// dependencies still come up; node 2c+1 brings it up (start, or recreate's second half: create
+// and start) or reports it (none, orphan left alone).
+// A container that rolls (RollsUnderPolicy) is the rollout's: node 2c makes sure its image is there (pull:
+// before), node 2c+1 updates it in its batch (Rollout::Update).
 class UpPlay {
  public:
   UpPlay(const PlayWorld& world, const ConvergencePlan& plan, const UpOptions& options)
@@ -143,6 +151,22 @@ class UpPlay {
           }
         });
         pre.Set(2 * c + 1, ups);
+        if (CreatesAhead(all[c].action)) {
+          // Create-ahead (as start): node 2c pulls and creates c while its dependencies are
+          // still coming up, once they exist (a create may name them: links, volumes_from,
+          // net: container:). A created or started dependency exists after its node 2d, a
+          // recreated (or rolled) one only after its node 2d+1.
+          std::vector<size_t> creates;
+          deps.ForEach(i, [&](size_t j) {
+            const size_t d = planned_[j];
+            if (CreatesAhead(all[d].action)) {
+              creates.push_back(2 * d);
+            } else if (all[d].action == ConvergeAction::kRecreate) {
+              creates.push_back(2 * d + 1);
+            }
+          });
+          pre.Set(2 * c, creates);
+        }
       }
       for (const auto& [node, first] : stop_first) pre.Add(node, first);
     }
@@ -189,7 +213,7 @@ class UpPlay {
         return down ? absl::OkStatus() : Unchanged(c);
       case ConvergeAction::kCreate:
       case ConvergeAction::kStart:
-        return down ? absl::OkStatus() : Up(c, cancel);
+        return down ? Prepare(c, cancel) : Launch(c, cancel);
       case ConvergeAction::kRecreate:
         if (rolled_.count(c)) return down ? rollout_->Pull(c, cancel) : Roll(c, node, cancel);
         return down ? TakeDown(c, cancel) : Up(c, cancel);
@@ -229,14 +253,39 @@ class UpPlay {
     return absl::OkStatus();
   }
 
-  absl::Status Up(size_t c, const CancellationToken& cancel) {
+  StartFlags FlagsFor(size_t c) const {
     const PlannedContainer& pc = plan_.containers[c];
-    const Target& t = run_.target(c);
-    if (t.instance == nullptr) return NotInFile(c);
     StartFlags flags;
     flags.reuse = pc.action == ConvergeAction::kStart;
     flags.refresh = pc.pull;  // the registry moved the tag on (plan --refresh)
-    MAESTRO_RETURN_IF_ERROR(StartOne(run_, t, flags, pulls_, cancel));
+    return flags;
+  }
+
+  // Create-ahead's first half (CreatesAhead): needs no dependency running.
+  absl::Status Prepare(size_t c, const CancellationToken& cancel) {
+    const Target& t = run_.target(c);
+    if (t.instance == nullptr) return NotInFile(c);
+    return internal::PrepareOne(run_, t, FlagsFor(c), pulls_, cancel);
+  }
+
+  // Its second half, once the dependencies run.
+  absl::Status Launch(size_t c, const CancellationToken& cancel) {
+    const Target& t = run_.target(c);
+    if (t.instance == nullptr) return NotInFile(c);
+    MAESTRO_RETURN_IF_ERROR(internal::LaunchOne(run_, t, FlagsFor(c), cancel));
+    return Summarize(c);
+  }
+
+  // A recreate's second half: the whole start, after TakeDown.
+  absl::Status Up(size_t c, const CancellationToken& cancel) {
+    const Target& t = run_.target(c);
+    if (t.instance == nullptr) return NotInFile(c);
+    MAESTRO_RETURN_IF_ERROR(StartOne(run_, t, FlagsFor(c), pulls_, cancel));
+    return Summarize(c);
+  }
+
+  absl::Status Summarize(size_t c) {
+    const PlannedContainer& pc = plan_.containers[c];
     internal::Slot& slot = run_.slot(c);
     if (slot.summary == "already running") return absl::OkStatus();  // someone else did it
     switch (pc.action) {
