@@ -181,7 +181,11 @@ class UpPlay {
     for (size_t o = 0; o < all.size(); ++o) {
       if (all[o].action != ConvergeAction::kOrphan) continue;
       for (size_t c : planned_) {
-        if (all[c].ship == all[o].ship && Acts(all[c].action)) pre.Add(2 * c + 1, 2 * o);
+        if (all[c].ship != all[o].ship || !Acts(all[c].action)) continue;
+        pre.Add(2 * c + 1, 2 * o);
+        // A container created ahead is created after the orphan went too: nothing of the new
+        // state exists beside what it replaces, on disk or in `docker ps -a`.
+        if (CreatesAhead(all[c].action)) pre.Add(2 * c, 2 * o);
       }
       if (options_.ignore_dependencies) continue;
       const model::Service* service = world_.env->FindService(all[o].service);
