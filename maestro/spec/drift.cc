@@ -197,11 +197,11 @@ class Differ {
         const json& want_tmpfs = Field(want_hc_, "Tmpfs");
         if (want_tmpfs.is_object()) {
           for (auto it = want_tmpfs.begin(); it != want_tmpfs.end(); ++it) {
-            if (!desired_->options.tmpfs.count(it.key())) have_hc["Tmpfs"].erase(it.key());
+            if (!desired_->options->tmpfs.count(it.key())) have_hc["Tmpfs"].erase(it.key());
           }
         }
       }
-      for (Difference& d : DiffContainerKeys(desired_->options, config_, have_hc)) {
+      for (Difference& d : DiffContainerKeys(*desired_->options, config_, have_hc)) {
         out_.push_back(std::move(d));
       }
     }
