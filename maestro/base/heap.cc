@@ -43,4 +43,6 @@ bool TuneProcessHeap() {
   return madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE) == 0;
 }
 
+void ReleaseFreeHeap() { malloc_trim(0); }
+
 }  // namespace maestro

@@ -25,6 +25,13 @@ inline constexpr size_t kHeapStep = size_t{64} << 20;
 // refused it or the heap could not be grown; the arena setting applies either way).
 bool TuneProcessHeap();
 
+// Gives the kernel back the free pages of every malloc arena (glibc malloc_trim), whole pages
+// inside free blocks too, not only the top of the heap. For after a phase that frees much more
+// than it keeps: loading an environment frees the YAML tree and the template's output, which
+// would otherwise stay resident (in huge pages: docs/benchmarks.md) for the whole command.
+// Thread-safe (malloc locks each arena); costs a walk over the free blocks.
+void ReleaseFreeHeap();
+
 }  // namespace maestro
 
 #endif  // MAESTRO_BASE_HEAP_H_
