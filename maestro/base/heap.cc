@@ -10,7 +10,7 @@
 namespace maestro {
 
 bool TuneProcessHeap() {
-  mallopt(M_ARENA_MAX, 2);
+  mallopt(M_ARENA_MAX, 1);
   // Grow (and keep) the main heap by kHeapStep at a time. Freed memory at the top is returned to
   // the kernel only beyond twice that, so a command that allocates and frees in waves does not
   // pay the faults again.

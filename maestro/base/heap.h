@@ -1,8 +1,10 @@
 // TuneProcessHeap: the malloc settings of the maestro binary, applied once at the start of main
 // before any thread exists.
 //
-// - Two malloc arenas instead of glibc's 8 per core: maestro's worker threads (up to 256) mostly
-//   wait on daemons, and extra arenas only fragment (`start` of 1,200 instances: 83 -> 48 MB).
+// - One malloc arena instead of glibc's 8 per core: maestro's worker threads (up to 256) mostly
+//   wait on daemons, and extra arenas only fragment (`start` of 1,200 instances: 83 -> 48 MB
+//   with two). With one, the workers reuse what loading the environment freed instead of
+//   growing a second arena (`start` of 6,000 instances: 70 -> 62-66 MB, docs/benchmarks.md).
 // - The main heap grows in steps of kHeapStep instead of 128 KiB, and that range is advised for
 //   transparent huge pages (when the kernel's THP mode is `madvise` or `always`). Loading a
 //   large environment allocates millions of small nodes: with 4 KiB pages that is ~8,700 page
