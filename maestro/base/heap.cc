@@ -10,7 +10,7 @@
 namespace maestro {
 
 bool TuneProcessHeap() {
-  mallopt(M_ARENA_MAX, 2);
+  mallopt(M_ARENA_MAX, 1);
   // Grow (and keep) the main heap by kHeapStep at a time. Freed memory at the top is returned to
   // the kernel only beyond twice that, so a command that allocates and frees in waves does not
   // pay the faults again.
@@ -42,5 +42,7 @@ bool TuneProcessHeap() {
   if (last <= first) return false;
   return madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE) == 0;
 }
+
+void ReleaseFreeHeap() { malloc_trim(0); }
 
 }  // namespace maestro

@@ -1,8 +1,10 @@
 // TuneProcessHeap: the malloc settings of the maestro binary, applied once at the start of main
 // before any thread exists.
 //
-// - Two malloc arenas instead of glibc's 8 per core: maestro's worker threads (up to 256) mostly
-//   wait on daemons, and extra arenas only fragment (`start` of 1,200 instances: 83 -> 48 MB).
+// - One malloc arena instead of glibc's 8 per core: maestro's worker threads (up to 256) mostly
+//   wait on daemons, and extra arenas only fragment (`start` of 1,200 instances: 83 -> 48 MB
+//   with two). With one, the workers reuse what loading the environment freed instead of
+//   growing a second arena (`start` of 6,000 instances: 70 -> 62-66 MB, docs/benchmarks.md).
 // - The main heap grows in steps of kHeapStep instead of 128 KiB, and that range is advised for
 //   transparent huge pages (when the kernel's THP mode is `madvise` or `always`). Loading a
 //   large environment allocates millions of small nodes: with 4 KiB pages that is ~8,700 page
@@ -24,6 +26,13 @@ inline constexpr size_t kHeapStep = size_t{64} << 20;
 // Returns true when the huge-page advice was applied to the heap range (false when the kernel
 // refused it or the heap could not be grown; the arena setting applies either way).
 bool TuneProcessHeap();
+
+// Gives the kernel back the free pages of every malloc arena (glibc malloc_trim), whole pages
+// inside free blocks too, not only the top of the heap. For after a phase that frees much more
+// than it keeps: loading an environment frees the YAML tree and the template's output, which
+// would otherwise stay resident (in huge pages: docs/benchmarks.md) for the whole command.
+// Thread-safe (malloc locks each arena); costs a walk over the free blocks.
+void ReleaseFreeHeap();
 
 }  // namespace maestro
 

@@ -259,7 +259,7 @@ int Run(int argc, char** argv) {
 }  // namespace maestro::cli
 
 int main(int argc, char** argv) {
-  // Two malloc arenas, the heap grown in 64 MiB steps on huge pages (maestro/base/heap.h).
+  // One malloc arena, the heap grown in 64 MiB steps on huge pages (maestro/base/heap.h).
   maestro::TuneProcessHeap();
   return maestro::cli::Run(argc, argv);
 }

@@ -21,6 +21,10 @@ template <typename T>
 json Optional(const std::optional<T>& v) {
   return v ? json(*v) : json(nullptr);
 }
+template <typename T>
+json Optional(const model::IndirectOptional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
 
 const char* TransportName(model::ShipTransport t) {
   switch (t) {
@@ -223,7 +227,7 @@ json DumpInstanceWithDependencies(const model::Instance& c, const std::vector<st
             {"lifecycle", lifecycle},
             {"dependencies", deps},
             {"line", c.line}};
-  DumpContainerKeys(c.options, j);
+  DumpContainerKeys(*c.options, j);
   if (c.healthcheck) {  // only when configured (older dumps stay as they were)
     j["healthcheck"] = {{"test", c.healthcheck->test},
                         {"interval_ns", Optional(c.healthcheck->interval_ns)},

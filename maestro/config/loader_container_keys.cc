@@ -310,11 +310,14 @@ void Loader::LoadTmpfs(const YamlNode& n, model::ContainerOptions& o) {
 
 void Loader::LoadContainerKeys(const YamlNode& service_node, const YamlNode& node,
                                model::Instance& c) {
-  model::ContainerOptions& o = c.options;
+  // Filled in place; an instance without any of these keys keeps no ContainerOptions of its own.
+  model::ContainerOptions o;
+  bool any = false;
   for (const std::string& key : ContainerKeyNames()) {
     const YamlNode* n = node.Find(key);
     if (n == nullptr) n = service_node.Find(key);
     if (n == nullptr || n->IsNull()) continue;
+    any = true;
     auto report = [&](const absl::Status& s) {
       if (!s.ok()) Error(*n, std::string(s.message()));
       return s.ok();
@@ -403,6 +406,7 @@ void Loader::LoadContainerKeys(const YamlNode& service_node, const YamlNode& nod
       }
     }
   }
+  if (any) c.options = std::move(o);
 }
 
 }  // namespace loader_internal

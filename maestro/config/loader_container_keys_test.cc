@@ -30,9 +30,9 @@ model::Instance Loaded(const std::string& text) {
 
 TEST(LoaderContainerKeysTest, NothingSetByDefault) {
   model::Instance c = Loaded(Env("", ""));
-  EXPECT_TRUE(c.options.tmpfs.empty());
-  EXPECT_FALSE(c.options.read_only.has_value());
-  EXPECT_FALSE(c.options.entrypoint.has_value());
+  EXPECT_TRUE(c.options->tmpfs.empty());
+  EXPECT_FALSE(c.options->read_only.has_value());
+  EXPECT_FALSE(c.options->entrypoint.has_value());
   EXPECT_FALSE(c.limits.cpu.has_value());
 }
 
@@ -45,7 +45,7 @@ TEST(LoaderContainerKeysTest, EveryKey) {
       "memory_reservation: 1g, pids_limit: 100, entrypoint: '/bin/sh -c', tty: true, "
       "stdin_open: true, domainname: example.org, mac_address: '02:42:AC:11:00:99', "
       "tmpfs: /run"));
-  const model::ContainerOptions& o = c.options;
+  const model::ContainerOptions& o = *c.options;
   EXPECT_EQ(o.tmpfs, (std::map<std::string, std::string>{{"/run", ""}}));
   EXPECT_EQ(o.read_only, true);
   EXPECT_EQ(o.init, true);
@@ -70,13 +70,13 @@ TEST(LoaderContainerKeysTest, EveryKey) {
 
 TEST(LoaderContainerKeysTest, TmpfsForms) {
   EXPECT_EQ(
-      Loaded(Env("", "tmpfs: ['/run:size=64m,mode=1777', '/tmp:noexec,size=1k']")).options.tmpfs,
+      Loaded(Env("", "tmpfs: ['/run:size=64m,mode=1777', '/tmp:noexec,size=1k']")).options->tmpfs,
       (std::map<std::string, std::string>{{"/run", "size=67108864,mode=1777"},
                                           {"/tmp", "size=1024,noexec"}}));
   EXPECT_EQ(Loaded(Env("",
                        "tmpfs: {/run: {size: 64m, mode: 1777}, /cache: null, "
                        "/x: 'mode=0700'}"))
-                .options.tmpfs,
+                .options->tmpfs,
             (std::map<std::string, std::string>{
                 {"/run", "size=67108864,mode=1777"}, {"/cache", ""}, {"/x", "mode=700"}}));
 }
@@ -84,21 +84,21 @@ TEST(LoaderContainerKeysTest, TmpfsForms) {
 TEST(LoaderContainerKeysTest, ServiceValueIsTheDefaultAndTheInstanceReplacesIt) {
   model::Instance c =
       Loaded(Env("tmpfs: [/run, /tmp]\n    read_only: true\n    stop_signal: 9", "tmpfs: /cache"));
-  EXPECT_EQ(c.options.tmpfs, (std::map<std::string, std::string>{{"/cache", ""}}));
-  EXPECT_EQ(c.options.read_only, true);
-  EXPECT_EQ(c.options.stop_signal, "9");
+  EXPECT_EQ(c.options->tmpfs, (std::map<std::string, std::string>{{"/cache", ""}}));
+  EXPECT_EQ(c.options->read_only, true);
+  EXPECT_EQ(c.options->stop_signal, "9");
 }
 
 TEST(LoaderContainerKeysTest, EntrypointForms) {
-  EXPECT_EQ(Loaded(Env("", "entrypoint: [tini, --]")).options.entrypoint,
+  EXPECT_EQ(Loaded(Env("", "entrypoint: [tini, --]")).options->entrypoint,
             (std::vector<std::string>{"tini", "--"}));
-  EXPECT_EQ(Loaded(Env("", "entrypoint: ''")).options.entrypoint, (std::vector<std::string>{""}));
+  EXPECT_EQ(Loaded(Env("", "entrypoint: ''")).options->entrypoint, (std::vector<std::string>{""}));
 }
 
 TEST(LoaderContainerKeysTest, SignalsDockerKnows) {
-  EXPECT_EQ(Loaded(Env("", "stop_signal: SIGRTMIN+3")).options.stop_signal, "SIGRTMIN+3");
-  EXPECT_EQ(Loaded(Env("", "stop_signal: TERM")).options.stop_signal, "SIGTERM");
-  EXPECT_EQ(Loaded(Env("", "stop_signal: SIGUSR1")).options.stop_signal, "SIGUSR1");
+  EXPECT_EQ(Loaded(Env("", "stop_signal: SIGRTMIN+3")).options->stop_signal, "SIGRTMIN+3");
+  EXPECT_EQ(Loaded(Env("", "stop_signal: TERM")).options->stop_signal, "SIGTERM");
+  EXPECT_EQ(Loaded(Env("", "stop_signal: SIGUSR1")).options->stop_signal, "SIGUSR1");
 }
 
 TEST(LoaderContainerKeysTest, CpuSharesEqualToLimitsCpuIsFine) {
@@ -172,7 +172,7 @@ TEST(LoaderContainerKeysTest, BadServiceValueIsLocatedAtTheService) {
 
 TEST(LoaderContainerKeysTest, SysctlsAsAList) {
   EXPECT_EQ(Loaded(Env("", "sysctls: ['net.core.somaxconn=1024', 'kernel.msgmax=65536']"))
-                .options.sysctls,
+                .options->sysctls,
             (std::map<std::string, std::string>{{"net.core.somaxconn", "1024"},
                                                 {"kernel.msgmax", "65536"}}));
 }

@@ -275,9 +275,10 @@ void Loader::LoadHostSettings(const YamlNode& node, model::Instance& c) {
       }
     }
   }
-  for (auto [field, target] : {std::pair<const char*, std::optional<std::string>*>{"net", &c.net},
-                               {"pid", &c.pid},
-                               {"workdir", &c.workdir}}) {
+  for (auto [field, target] :
+       {std::pair<const char*, model::IndirectOptional<std::string>*>{"net", &c.net},
+        {"pid", &c.pid},
+        {"workdir", &c.workdir}}) {
     if (const YamlNode* n = node.Find(field); n && !n->IsNull()) {
       if (auto s = String(*n, field)) *target = *s;
     }

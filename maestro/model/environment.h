@@ -30,6 +30,7 @@
 
 #include "maestro/model/container_options.h"
 #include "maestro/model/env_vars.h"
+#include "maestro/model/out_of_line.h"
 #include "maestro/model/secrets.h"
 #include "nlohmann/json.hpp"
 
@@ -281,39 +282,39 @@ struct Instance {
   std::set<std::string> container_volumes;
   std::vector<std::string> volumes_from;     // sorted, unique
   std::map<std::string, std::string> links;  // name -> alias
-  std::optional<std::string> username;
+  IndirectOptional<std::string> username;
   bool privileged = false;
   std::vector<std::string> cap_add, cap_drop;
   std::map<std::string, std::string> extra_hosts;  // host -> ip (ship references resolved)
-  std::optional<std::string> net;
+  IndirectOptional<std::string> net;
   // `networks:`: the first is the primary network (NetworkMode), the others are connected
   // before start. Empty when not given (then `net` or the daemon's default applies).
   std::vector<NetworkAttachment> networks;
-  std::optional<std::string> pid;
+  IndirectOptional<std::string> pid;
   RestartPolicy restart;
-  std::optional<std::vector<std::string>> dns;
+  IndirectOptional<std::vector<std::string>> dns;
   int stop_timeout = 10;
   Limits limits;
-  std::optional<LogConfig> log_config;
+  IndirectOptional<LogConfig> log_config;
   std::vector<std::pair<std::string, std::string>> lxc_conf;
-  std::optional<std::string> workdir;
+  IndirectOptional<std::string> workdir;
   std::vector<std::string> security_opt;
   std::vector<Ulimit> ulimits;
   std::optional<std::map<std::string, std::string>> labels;  // list form -> empty values
   // Service `healthcheck:` overridden per key by the instance's; nullopt when neither has one.
-  std::optional<Healthcheck> healthcheck;
+  IndirectOptional<Healthcheck> healthcheck;
   // The Compose-style keys (tmpfs, read_only, init, ...): service value, or the instance's.
-  ContainerOptions options;
+  Indirect<ContainerOptions> options;
   std::string hostname;  // the container name, or "" when `net` is set
   // state (pre-start, running, pre-stop, stopped, ...) -> checks (service's first).
   std::map<std::string, std::vector<Check>> lifecycle;
   // The service's `update: role:` probe resolved for this container (ports, ship ip).
-  std::optional<Check> role_probe;
+  IndirectOptional<Check> role_probe;
   // Secrets delivered after start (service's, overridden by name by the instance's), by target.
   std::vector<SecretMount> secrets;
   // `secrets_guest:`: the path of a static maestro-guest in the image. When set, the entrypoint
   // wrapper and the delivery execs run it instead of /bin/sh (images without a shell).
-  std::optional<std::string> secrets_guest;
+  IndirectOptional<std::string> secrets_guest;
   int line = 0;  // position of the instance's key in the YAML file
   int column = 0;
 

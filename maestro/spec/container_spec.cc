@@ -168,7 +168,7 @@ json HostConfig(const model::Instance& instance, absl::string_view api_version) 
     hc["CpuShares"] = *instance.limits.cpu;
   }
   if (instance.pid) hc["PidMode"] = *instance.pid;
-  AddContainerKeysHostConfig(instance.options, hc);
+  AddContainerKeysHostConfig(*instance.options, hc);
   return hc;
 }
 
@@ -216,7 +216,7 @@ json BodyWithoutHash(const model::Instance& instance, absl::string_view api_vers
     body["CpuShares"] = *instance.limits.cpu;
   }
   if (instance.workdir) body["WorkingDir"] = *instance.workdir;
-  AddContainerKeysConfig(instance.options, body);
+  AddContainerKeysConfig(*instance.options, body);
   body["Labels"] = Labels(instance);
   body["HostConfig"] = HostConfig(instance, api_version);
   if (!instance.networks.empty()) {
@@ -258,7 +258,7 @@ absl::Status CheckApiSupport(const model::Instance& instance, absl::string_view 
                      " (raise the ship's api_version, or remove the healthcheck)"));
   }
   // The container keys that older daemons would ignore: every one too new, in one message.
-  const model::ContainerOptions& o = instance.options;
+  const model::ContainerOptions& o = *instance.options;
   const std::vector<std::pair<bool, std::pair<const char*, const char*>>> gates = {
       {!o.tmpfs.empty(), {"tmpfs", "1.22"}},
       {o.init.has_value(), {"init", "1.25"}},

@@ -189,7 +189,7 @@ class Differ {
     Secrets();
     Tmpfs();
     if (desired_ != nullptr) {
-      for (Difference& d : DiffContainerKeys(desired_->options, config_, have_hc_)) {
+      for (Difference& d : DiffContainerKeys(*desired_->options, config_, have_hc_)) {
         out_.push_back(std::move(d));
       }
     }
