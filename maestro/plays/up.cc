@@ -54,8 +54,8 @@ bool Acts(ConvergeAction a) {
 // container to create or start, prepares it (create-ahead: pull, create) while its
 // dependencies still come up; node 2c+1 brings it up (start, or recreate's second half: create
 // and start) or reports it (none, orphan left alone).
-// A container that rolls (RollsUnderPolicy) is the rollout's: node 2c makes sure its image is there (pull:
-// before), node 2c+1 updates it in its batch (Rollout::Update).
+// A container that rolls (RollsUnderPolicy) is the rollout's: node 2c makes sure its image is there
+// (pull: before), node 2c+1 updates it in its batch (Rollout::Update).
 class UpPlay {
  public:
   UpPlay(const PlayWorld& world, const ConvergencePlan& plan, const UpOptions& options)
