@@ -7,8 +7,8 @@
 #   start:  `maestro start` of the 60 containers (busybox `sleep 3600`, no checks) in three
 #           dependency tiers, with -c 8 and unlimited, vs `docker run -d` of the same 60 at
 #           parallelism 8 (xargs -P8).
-#   up:     `maestro up -c 8` of the same 60 new containers (plan, deploy lock, create, start)
-#           vs the same `docker run -d` at parallelism 8.
+#   up:     `maestro up` of the same 60 new containers (plan, deploy lock, create, start), with
+#           its default concurrency and with -c 8, vs the same `docker run -d` at parallelism 8.
 #   stop:   `maestro stop` of 3 tiers of containers that ignore SIGTERM, stop_timeout 2, vs
 #           two references: the ideal tiers x stop_timeout = 6 s, and a measured one,
 #           `docker stop -t 2` of the same containers tier by tier (dependents first, each
@@ -21,8 +21,8 @@
 # Usage: orchestration_bench.sh MAESTRO_BINARY [REPS=5] [PER_TIER=20] [STOP_PER_TIER=4] [ONLY]
 #   ONLY=list: start the containers once (untimed) and compare only status, plan and up.
 #   ONLY=create: compare only start, up and docker run of the 60 new containers.
-#   ONLY=up: compare only `up -c 8` of the 60 new containers (and the baseline's) with
-#            docker run; the last line is the ratio to judge (goal <= 0.9x).
+#   ONLY=up: compare only `up` and `up -c 8` of the 60 new containers (and the baseline's
+#            up -c 8) with docker run; the last two lines are the ratios (goal <= 0.9x).
 #   bazel build -c opt //maestro && benchmarks/orchestration_bench.sh bazel-out/k8-opt/bin/maestro/maestro
 set -euo pipefail
 maestro=$(realpath "$1")
@@ -119,12 +119,14 @@ else
     if [[ $only != up ]]; then cleanup; timed start_maestro_unlimited mstart; fi
     cleanup; timed up_new_maestro_c8 mup -c 8
     grep -q "^Plan: $total to create.$" "$tmp/out" || { echo "up: not all created" >&2; tail -3 "$tmp/out" >&2; exit 1; }
+    cleanup; timed up_new_maestro_unlimited mup
+    grep -q "^Plan: $total to create.$" "$tmp/out" || { echo "up: not all created" >&2; tail -3 "$tmp/out" >&2; exit 1; }
     if [[ -n $baseline ]]; then
       if [[ $only != up ]]; then cleanup; timed start_baseline_c8 bstart -c 8; fi
       cleanup; timed up_new_baseline_c8 bup -c 8
       grep -q "^Plan: $total to create.$" "$tmp/out" || { echo "baseline up: not all created" >&2; exit 1; }
     fi
-    echo "rep $((r + 1))/$reps (ms): docker $(tail -1 "$tmp/start_docker"), up $(tail -1 "$tmp/up_new_maestro_c8")${baseline:+, baseline up $(tail -1 "$tmp/up_new_baseline_c8" 2>/dev/null)}; load $(cut -d' ' -f1 /proc/loadavg)" >&2
+    echo "rep $((r + 1))/$reps (ms): docker $(tail -1 "$tmp/start_docker"), up -c 8 $(tail -1 "$tmp/up_new_maestro_c8"), up $(tail -1 "$tmp/up_new_maestro_unlimited")${baseline:+, baseline up $(tail -1 "$tmp/up_new_baseline_c8" 2>/dev/null)}; load $(cut -d' ' -f1 /proc/loadavg)" >&2
   done
 fi
 if [[ $only == create || $only == up ]]; then
@@ -190,6 +192,8 @@ if [[ $only != list ]]; then
     row "up, $total new containers, 3 tiers: baseline -c 8" "$up_b" "$st_d" "$(ratio "$up_b" "$st_d") vs docker run -P8"
     row "up, $total new containers: maestro / baseline" "$up_n" "$up_b" "$(ratio "$up_n" "$up_b")"
   fi
+  up_u=$(med up_new_maestro_unlimited)
+  row "up, $total new containers, 3 tiers: maestro (default -c)" "$up_u" "$st_d" "$(ratio "$up_u" "$st_d") vs docker run -P8 (<= 0.9x)"
   row "up, $total new containers, 3 tiers: maestro -c 8" "$up_n" "$st_d" "$(ratio "$up_n" "$st_d") vs docker run -P8 (<= 0.9x)"
 fi
 if (( stop_per_tier > 0 )); then
