@@ -22,37 +22,6 @@ namespace maestro {
 namespace model {
 
 template <typename T>
-class Indirect {
- public:
-  Indirect() = default;
-  Indirect(const T& value) : p_(std::make_unique<T>(value)) {}        // NOLINT: implicit
-  Indirect(T&& value) : p_(std::make_unique<T>(std::move(value))) {}  // NOLINT: implicit
-  Indirect(const Indirect& o) : p_(o.p_ ? std::make_unique<T>(*o.p_) : nullptr) {}
-  Indirect(Indirect&&) noexcept = default;
-  Indirect& operator=(const Indirect& o) {
-    if (this != &o) p_ = o.p_ ? std::make_unique<T>(*o.p_) : nullptr;
-    return *this;
-  }
-  Indirect& operator=(Indirect&&) noexcept = default;
-
-  const T& operator*() const { return p_ ? *p_ : Default(); }
-  const T* operator->() const { return &**this; }
-  T& operator*() { return mutable_value(); }
-  T* operator->() { return &mutable_value(); }
-  T& mutable_value() {
-    if (!p_) p_ = std::make_unique<T>();
-    return *p_;
-  }
-
- private:
-  static const T& Default() {
-    static const T* const kDefault = new T();
-    return *kDefault;
-  }
-  std::unique_ptr<T> p_;
-};
-
-template <typename T>
 class IndirectOptional {
  public:
   using value_type = T;
@@ -123,6 +92,28 @@ class IndirectOptional {
 
  private:
   std::unique_ptr<T> p_;
+};
+
+// An IndirectOptional that is never empty to its readers: the copies are IndirectOptional's.
+template <typename T>
+class Indirect {
+ public:
+  Indirect() = default;
+  Indirect(const T& value) : v_(value) {}        // NOLINT: implicit
+  Indirect(T&& value) : v_(std::move(value)) {}  // NOLINT: implicit
+
+  const T& operator*() const { return v_ ? *v_ : Default(); }
+  const T* operator->() const { return &**this; }
+  T& operator*() { return mutable_value(); }
+  T* operator->() { return &mutable_value(); }
+  T& mutable_value() { return v_ ? *v_ : v_.emplace(); }
+
+ private:
+  static const T& Default() {
+    static const T* const kDefault = new T();
+    return *kDefault;
+  }
+  IndirectOptional<T> v_;
 };
 
 // Not nullopt, an IndirectOptional nor a std::optional (those have their own overloads).

@@ -570,10 +570,8 @@ class Planner {
 }  // namespace
 
 bool RollsUnderPolicy(const model::Environment& env, const PlannedContainer& pc) {
-  if (pc.action != ConvergeAction::kRecreate || pc.state != "running") return false;
-  const model::Instance* inst = env.FindInstance(pc.name);
-  const model::Service* service = inst ? env.FindService(inst->service) : nullptr;
-  return service != nullptr && service->update.has_value();
+  return pc.action == ConvergeAction::kRecreate && pc.state == "running" &&
+         UpdatePolicyOf(env, pc.name) != nullptr;
 }
 
 const char* ConvergeActionName(ConvergeAction action) {

@@ -37,9 +37,7 @@ using ui::Tone;
 
 bool UsesRollout(const model::Environment& env, const std::vector<std::string>& containers) {
   for (const std::string& name : containers) {
-    const model::Instance* inst = env.FindInstance(name);
-    const model::Service* s = inst ? env.FindService(inst->service) : nullptr;
-    if (s != nullptr && s->update.has_value()) return true;
+    if (UpdatePolicyOf(env, name) != nullptr) return true;
   }
   return false;
 }

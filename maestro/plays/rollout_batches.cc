@@ -9,6 +9,12 @@
 
 namespace maestro::plays {
 
+const model::UpdatePolicy* UpdatePolicyOf(const model::Environment& env, const std::string& name) {
+  const model::Instance* inst = env.FindInstance(name);
+  const model::Service* service = inst ? env.FindService(inst->service) : nullptr;
+  return service != nullptr && service->update.has_value() ? &*service->update : nullptr;
+}
+
 std::vector<std::vector<size_t>> PlanBatches(const std::vector<RolloutMember>& members,
                                              const model::UpdatePolicy& policy, int service_size) {
   std::vector<size_t> order(members.size());

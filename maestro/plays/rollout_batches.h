@@ -1,6 +1,7 @@
 // The pure part of rolling updates (rollout.h), apart so that `maestro plan` (convergence.h) can
 // say in advance how a re-create rolls without depending on the plays that do it.
 //
+// UpdatePolicyOf: the `update:` policy an instance rolls under, if any.
 // PlanBatches: the order (stopped or unhealthy instances first, then healthy followers, leaders
 // last) and the batches (the policy's parallelism over the whole service, per_ship on each
 // ship; leaders never share a batch with followers). DescribeRolling: the policy in words, as
@@ -17,6 +18,10 @@
 #include "maestro/model/environment.h"
 
 namespace maestro::plays {
+
+// The `update:` policy of the service of instance `name`; null when it has none (or the name is
+// not an instance of `env`).
+const model::UpdatePolicy* UpdatePolicyOf(const model::Environment& env, const std::string& name);
 
 enum class MemberHealth { kDown, kUnhealthy, kHealthy };
 
