@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <string>
 
 namespace maestro {
 
@@ -43,6 +45,57 @@ bool TuneProcessHeap() {
   return madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE) == 0;
 }
 
-void ReleaseFreeHeap() { malloc_trim(0); }
+void ReexecWithoutThreadCaches(char** argv) {
+  constexpr char kSetting[] = "glibc.malloc.tcache_count=0";
+  if (const char* marker = std::getenv(kHeapReexecMarker)) {
+    // The re-executed process: glibc has read the setting; give the caller's value back.
+    // "=VALUE" when GLIBC_TUNABLES was set, "-" when it was not.
+    if (marker[0] == '=') {
+      setenv("GLIBC_TUNABLES", marker + 1, 1);
+    } else {
+      unsetenv("GLIBC_TUNABLES");
+    }
+    unsetenv(kHeapReexecMarker);
+    return;
+  }
+  if (argv == nullptr || argv[0] == nullptr) return;
+  const char* current = std::getenv("GLIBC_TUNABLES");
+  if (current != nullptr && std::strstr(current, "glibc.malloc.tcache_count") != nullptr) return;
+  const std::string original = current == nullptr ? "-" : std::string("=") + current;
+  const std::string tunables =
+      current == nullptr || current[0] == '\0' ? kSetting : std::string(current) + ":" + kSetting;
+  if (setenv(kHeapReexecMarker, original.c_str(), 1) != 0) return;
+  if (setenv("GLIBC_TUNABLES", tunables.c_str(), 1) != 0) {
+    unsetenv(kHeapReexecMarker);
+    return;
+  }
+  execv("/proc/self/exe", argv);
+  // Not re-executed: run as we are, with the environment as it was.
+  if (current == nullptr) {
+    unsetenv("GLIBC_TUNABLES");
+  } else {
+    setenv("GLIBC_TUNABLES", original.c_str() + 1, 1);
+  }
+  unsetenv(kHeapReexecMarker);
+}
+
+void ReleaseFreeHeap() {
+  // The bulk phase is over: from here on, small pages and the usual trimming, so that what the
+  // rest of the command frees (create bodies, answers) goes back instead of keeping whole huge
+  // pages and a 128 MiB top pad resident. Allocations of 128 KiB and more are mmapped again.
+  mallopt(M_TOP_PAD, static_cast<int>(kSettledTopPad));
+  mallopt(M_TRIM_THRESHOLD, static_cast<int>(2 * kSettledTopPad));
+  mallopt(M_MMAP_THRESHOLD, 128 << 10);
+  mallopt(M_MXFAST, 0);
+  const struct mallinfo2 info = mallinfo2();
+  const uintptr_t end = reinterpret_cast<uintptr_t>(sbrk(0));
+  if (end != static_cast<uintptr_t>(-1) && info.arena <= end) {
+    const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const uintptr_t start = (end - info.arena + page - 1) & ~(page - 1);
+    // Existing huge pages are split where malloc_trim below gives back part of one.
+    if (end > start) (void)madvise(reinterpret_cast<void*>(start), end - start, MADV_NOHUGEPAGE);
+  }
+  malloc_trim(0);
+}
 
 }  // namespace maestro

@@ -22,16 +22,38 @@
 namespace maestro {
 
 inline constexpr size_t kHeapStep = size_t{64} << 20;
+// The top pad once the bulk phase is over (ReleaseFreeHeap).
+inline constexpr size_t kSettledTopPad = size_t{1} << 20;
+
+// The malloc setting that glibc reads only from the environment at process start: no per-thread
+// cache (tcache). With up to 256 worker threads that each park up to 7 freed blocks of every
+// small size, the caches held 6-8 MB at the peak of `start` of 6,000 instances (57-60 MB with
+// them, 52 MB without; docs/benchmarks.md). Loading is single-threaded and no slower without.
+//
+// When GLIBC_TUNABLES does not already set glibc.malloc.tcache_count, re-executes the running
+// binary (/proc/self/exe, same argv) once with it appended; the re-executed process gets the
+// caller's GLIBC_TUNABLES back (or none) before returning, so commands maestro runs see the
+// environment it was given. Returns normally when nothing needs doing or the re-exec is not
+// possible (no /proc, exec refused): the setting is a memory optimisation, never a requirement.
+// Call first thing in main, before any thread exists. `kHeapReexecMarker` carries the caller's
+// value across the exec.
+inline constexpr char kHeapReexecMarker[] = "MAESTRO_HEAP_REEXEC";
+void ReexecWithoutThreadCaches(char** argv);
 
 // Returns true when the huge-page advice was applied to the heap range (false when the kernel
 // refused it or the heap could not be grown; the arena setting applies either way).
 bool TuneProcessHeap();
 
-// Gives the kernel back the free pages of every malloc arena (glibc malloc_trim), whole pages
-// inside free blocks too, not only the top of the heap. For after a phase that frees much more
-// than it keeps: loading an environment frees the YAML tree and the template's output, which
-// would otherwise stay resident (in huge pages: docs/benchmarks.md) for the whole command.
-// Thread-safe (malloc locks each arena); costs a walk over the free blocks.
+// Ends the bulk phase TuneProcessHeap set up: gives the kernel back the free pages of every
+// malloc arena (glibc malloc_trim), whole pages inside free blocks too, not only the top of the
+// heap, and from then on the heap uses small pages, a top pad of kSettledTopPad, trims beyond
+// twice that, mmaps blocks of 128 KiB or more and has no fast bins (freed small blocks are
+// coalesced at once). For after a phase that frees much more than
+// it keeps: loading an environment frees the YAML tree and the template's output, which would
+// otherwise stay resident (in huge pages: docs/benchmarks.md) for the whole command, and what
+// the command allocates and frees afterwards (create bodies of thousands of link variables)
+// would keep its high-water mark resident. Thread-safe (malloc locks each arena); costs a walk
+// over the free blocks.
 void ReleaseFreeHeap();
 
 }  // namespace maestro

@@ -259,7 +259,9 @@ int Run(int argc, char** argv) {
 }  // namespace maestro::cli
 
 int main(int argc, char** argv) {
-  // One malloc arena, the heap grown in 64 MiB steps on huge pages (maestro/base/heap.h).
+  // No per-thread malloc caches (a re-exec, once), one malloc arena, the heap grown in 64 MiB
+  // steps on huge pages (maestro/base/heap.h).
+  maestro::ReexecWithoutThreadCaches(argv);
   maestro::TuneProcessHeap();
   return maestro::cli::Run(argc, argv);
 }

@@ -186,6 +186,7 @@ void Loader::LoadPorts(const YamlNode& service_node, const YamlNode& node, model
       }
     }
   }
+  c.ports.reserve(port_specs.size());
   for (const auto& [name, spec] : port_specs) {
     auto port = ParsePort(name, *spec);
     if (!port.ok()) {

@@ -46,6 +46,8 @@ PlayRunner::PlayRunner(const PlayWorld& world, std::string play,
                        const std::vector<std::string>& containers, bool reverse_numbering)
     : world_(world), play_(std::move(play)), names_(containers) {
   std::vector<ui::Row> rows;
+  rows.reserve(containers.size());
+  targets_.reserve(containers.size());
   for (size_t i = 0; i < containers.size(); ++i) {
     const model::Instance* inst = world.env->FindInstance(containers[i]);
     const model::Ship* ship = inst ? world.env->FindShip(inst->ship) : nullptr;

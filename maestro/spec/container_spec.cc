@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <set>
 #include <utility>
 #include <vector>
@@ -202,7 +203,11 @@ json BodyWithoutHash(const model::Instance& instance, absl::string_view api_vers
   if (!instance.net)
     body["Hostname"] = instance.hostname.empty() ? instance.name : instance.hostname;
   if (instance.username) body["User"] = *instance.username;
-  body["Env"] = instance.DockerEnv();
+  // Straight into the JSON array: no second copy of thousands of link variables alive.
+  json env = json::array();
+  env.get_ref<json::array_t&>().reserve(instance.env.size());
+  for (const auto& [key, value] : instance.env) env.push_back(value ? key + "=" + *value : key);
+  body["Env"] = std::move(env);
   if (instance.command) body["Cmd"] = *instance.command;
   body["Image"] = instance.image;
   std::set<std::string> volumes = instance.Volumes();
@@ -228,14 +233,31 @@ json BodyWithoutHash(const model::Instance& instance, absl::string_view api_vers
   return body;
 }
 
-// FNV-1a, 64 bits: stable everywhere, and plenty for change detection (not adversarial).
-uint64_t Fnv1a64(absl::string_view data) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : data) {
-    h ^= c;
-    h *= 1099511628211ull;
+// FNV-1a, 64 bits (stable everywhere, and plenty for change detection; not adversarial) of
+// body.dump() (compact, bytes that are not UTF-8 replaced), fed to the hash as the serializer
+// writes it instead of through a string as large as the body (a body can carry 17,000 link
+// variables). The serializer and its output protocol are nlohmann's detail API (3.11).
+class Fnv1aOutput : public nlohmann::detail::output_adapter_protocol<char> {
+ public:
+  void write_character(char c) override { Add(static_cast<unsigned char>(c)); }
+  void write_characters(const char* s, std::size_t length) override {
+    for (std::size_t i = 0; i < length; ++i) Add(static_cast<unsigned char>(s[i]));
   }
-  return h;
+  uint64_t hash() const { return h_; }
+
+ private:
+  void Add(unsigned char c) {
+    h_ ^= c;
+    h_ *= 1099511628211ull;
+  }
+  uint64_t h_ = 14695981039346656037ull;
+};
+
+uint64_t Fnv1a64OfJson(const json& body) {
+  auto out = std::make_shared<Fnv1aOutput>();
+  nlohmann::detail::serializer<json> serializer(out, ' ', json::error_handler_t::replace);
+  serializer.dump(body, /*pretty_print=*/false, /*ensure_ascii=*/false, /*indent_step=*/0);
+  return out->hash();
 }
 
 }  // namespace
@@ -357,7 +379,7 @@ std::string SpecHash(const model::Instance& instance, const model::Ship& ship) {
   }
   // nlohmann::json objects are std::map-backed: dump() is canonical (sorted keys). A YAML
   // escape ("\xff") can put bytes that are not UTF-8 into a value: replaced, never thrown.
-  uint64_t h = Fnv1a64(body.dump(-1, ' ', false, json::error_handler_t::replace));
+  uint64_t h = Fnv1a64OfJson(body);
   char hex[17];
   std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
   return absl::StrCat("v1:", hex);
@@ -488,8 +510,10 @@ absl::StatusOr<RecordedSpec> ParseRecordedSpec(absl::string_view label) {
 
 nlohmann::json BuildCreateBody(const model::Instance& instance, const model::Ship& ship,
                                absl::string_view api_version) {
+  // The hash first: its own body is built, hashed and freed before this one exists.
+  std::string hash = SpecHash(instance, ship);
   json body = BodyWithoutHash(instance, api_version);
-  body["Labels"][kSpecHashLabel] = SpecHash(instance, ship);
+  body["Labels"][kSpecHashLabel] = std::move(hash);
   return body;
 }
 

@@ -178,6 +178,7 @@ void TableSink::Begin(const std::vector<Row>& rows) {
   in_place_ = terminal_.is_tty && !no_color_env &&
               (terminal_.lines == 0 || rows.size() + 2 < static_cast<size_t>(terminal_.lines));
   rows_.clear();
+  rows_.reserve(rows.size());
   for (const Row& row : rows) {
     std::string instance = PadTruncate(row.instance, instance_width_);
     if (terminal_.color) instance = absl::StrCat(kBold, instance, kReset);
