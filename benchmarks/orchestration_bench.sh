@@ -22,7 +22,9 @@
 #   ONLY=list: start the containers once (untimed) and compare only status, plan and up.
 #   ONLY=create: compare only start, up and docker run of the 60 new containers.
 #   ONLY=up: compare only `up` and `up -c 8` of the 60 new containers (and the baseline's
-#            up -c 8) with docker run; the last two lines are the ratios (goal <= 0.9x).
+#            up -c 8) with docker run, and time the daemon's floor too: the same 60 as bare
+#            Engine API create+start calls at parallelism 8; the last two lines are the ratios
+#            (goal <= 0.9x).
 #   bazel build -c opt //maestro && benchmarks/orchestration_bench.sh bazel-out/k8-opt/bin/maestro/maestro
 set -euo pipefail
 maestro=$(realpath "$1")
@@ -93,6 +95,20 @@ med() { median <"$tmp/$1"; }
 docker_run_all() {
   xargs -P8 -I{} docker run -d --name {} "$image" sleep 3600 <"$tmp/names" >/dev/null
 }
+# The daemon's own floor: the same 60 as bare Engine API calls (create, then start; curl on
+# the unix socket, no CLI), at parallelism 8, no tiers. What no client of this daemon beats.
+api_create_start() {
+  local id
+  id=$(curl -sS -m 60 --unix-socket "$sock" -H 'Content-Type: application/json' \
+    -d "{\"Image\":\"$image\",\"Cmd\":[\"sleep\",\"3600\"]}" \
+    "http://docker/containers/create?name=$1" | sed -n 's/.*"Id":"\([0-9a-f]*\)".*/\1/p')
+  [[ -n $id ]] && curl -sS -m 60 --unix-socket "$sock" -X POST "http://docker/containers/$id/start"
+}
+api_run_all() {
+  export -f api_create_start
+  export sock image
+  xargs -P8 -I{} bash -c 'api_create_start {}' <"$tmp/names"
+}
 mstart() { "$maestro" -f "$tmp/run.yaml" start "$@"; }
 # Named tiers: the three ships are one daemon (see status below).
 mup() { "$maestro" -f "$tmp/run.yaml" up tier0 tier1 tier2 "$@"; }
@@ -116,6 +132,7 @@ else
   for ((r = 0; r < reps; r++)); do
     if [[ $only != up ]]; then cleanup; timed start_maestro_c8 mstart -c 8; fi
     cleanup; timed start_docker docker_run_all
+    if [[ $only == up ]]; then cleanup; timed start_api api_run_all; fi
     if [[ $only != up ]]; then cleanup; timed start_maestro_unlimited mstart; fi
     cleanup; timed up_new_maestro_c8 mup -c 8
     grep -q "^Plan: $total to create.$" "$tmp/out" || { echo "up: not all created" >&2; tail -3 "$tmp/out" >&2; exit 1; }
@@ -126,7 +143,9 @@ else
       cleanup; timed up_new_baseline_c8 bup -c 8
       grep -q "^Plan: $total to create.$" "$tmp/out" || { echo "baseline up: not all created" >&2; exit 1; }
     fi
-    echo "rep $((r + 1))/$reps (ms): docker $(tail -1 "$tmp/start_docker"), up -c 8 $(tail -1 "$tmp/up_new_maestro_c8"), up $(tail -1 "$tmp/up_new_maestro_unlimited")${baseline:+, baseline up $(tail -1 "$tmp/up_new_baseline_c8" 2>/dev/null)}; load $(cut -d' ' -f1 /proc/loadavg)" >&2
+    api_ms=""
+    if [[ $only == up ]]; then api_ms=", api $(tail -1 "$tmp/start_api")"; fi
+    echo "rep $((r + 1))/$reps (ms): docker $(tail -1 "$tmp/start_docker")$api_ms, up -c 8 $(tail -1 "$tmp/up_new_maestro_c8"), up $(tail -1 "$tmp/up_new_maestro_unlimited")${baseline:+, baseline up $(tail -1 "$tmp/up_new_baseline_c8" 2>/dev/null)}; load $(cut -d' ' -f1 /proc/loadavg)" >&2
   done
 fi
 if [[ $only == create || $only == up ]]; then
@@ -193,6 +212,10 @@ if [[ $only != list ]]; then
     row "up, $total new containers: maestro / baseline" "$up_n" "$up_b" "$(ratio "$up_n" "$up_b")"
   fi
   up_u=$(med up_new_maestro_unlimited)
+  if [[ $only == up ]]; then
+    st_a=$(med start_api)
+    row "bare API create+start -P8 (curl, no tiers): the floor" "$st_a" "$st_d" "$(ratio "$st_a" "$st_d") vs docker run -P8"
+  fi
   row "up, $total new containers, 3 tiers: maestro (default -c)" "$up_u" "$st_d" "$(ratio "$up_u" "$st_d") vs docker run -P8 (<= 0.9x)"
   row "up, $total new containers, 3 tiers: maestro -c 8" "$up_n" "$st_d" "$(ratio "$up_n" "$st_d") vs docker run -P8 (<= 0.9x)"
 fi
