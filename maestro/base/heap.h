@@ -48,12 +48,12 @@ bool TuneProcessHeap();
 // malloc arena (glibc malloc_trim), whole pages inside free blocks too, not only the top of the
 // heap, and from then on the heap uses small pages, a top pad of kSettledTopPad, trims beyond
 // twice that, mmaps blocks of 128 KiB or more and has no fast bins (freed small blocks are
-// coalesced at once). For after a phase that frees much more than
-// it keeps: loading an environment frees the YAML tree and the template's output, which would
-// otherwise stay resident (in huge pages: docs/benchmarks.md) for the whole command, and what
-// the command allocates and frees afterwards (create bodies of thousands of link variables)
-// would keep its high-water mark resident. Thread-safe (malloc locks each arena); costs a walk
-// over the free blocks.
+// coalesced at once). For after a phase that frees much more than it keeps: loading an
+// environment frees the YAML tree and the template's output, which would otherwise stay
+// resident (in huge pages: docs/benchmarks.md) for the whole command, and what the command
+// allocates and frees afterwards (create bodies of thousands of link variables) would keep its
+// high-water mark resident. Thread-safe (malloc locks each arena); costs a walk over the free
+// blocks.
 void ReleaseFreeHeap();
 
 }  // namespace maestro

@@ -8,7 +8,6 @@
 #include <cstring>
 #include <string>
 
-#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "maestro/base/heap.h"
 
