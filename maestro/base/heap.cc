@@ -1,6 +1,7 @@
 #include "maestro/base/heap.h"
 
 #include <malloc.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -69,8 +70,28 @@ void ReexecWithoutThreadCaches(char** argv) {
     unsetenv(kHeapReexecMarker);
     return;
   }
+  // A Ctrl-C or SIGTERM during the exec stays pending for the re-executed process instead of
+  // being lost: a parent may have left them ignored (a shell's background job), and an ignored
+  // disposition would be inherited. Both reach the new process blocked, with their default
+  // action, which is how maestro's main wants them (it sigwaits for them).
+  sigset_t stop;
+  sigset_t old_mask;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  sigprocmask(SIG_BLOCK, &stop, &old_mask);
+  struct sigaction default_action = {};
+  default_action.sa_handler = SIG_DFL;
+  sigemptyset(&default_action.sa_mask);
+  struct sigaction old_int = {};
+  struct sigaction old_term = {};
+  sigaction(SIGINT, &default_action, &old_int);
+  sigaction(SIGTERM, &default_action, &old_term);
   execv("/proc/self/exe", argv);
-  // Not re-executed: run as we are, with the environment as it was.
+  // Not re-executed: run as we are, with the environment and signals as they were.
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   if (current == nullptr) {
     unsetenv("GLIBC_TUNABLES");
   } else {

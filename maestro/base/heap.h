@@ -35,6 +35,8 @@ inline constexpr size_t kSettledTopPad = size_t{1} << 20;
 // caller's GLIBC_TUNABLES back (or none) before returning, so commands maestro runs see the
 // environment it was given. Returns normally when nothing needs doing or the re-exec is not
 // possible (no /proc, exec refused): the setting is a memory optimisation, never a requirement.
+// SIGINT and SIGTERM reach the re-executed process blocked, with their default action (one
+// sent during the exec is pending, not lost): its main must handle them (maestro's sigwaits).
 // Call first thing in main, before any thread exists. `kHeapReexecMarker` carries the caller's
 // value across the exec.
 inline constexpr char kHeapReexecMarker[] = "MAESTRO_HEAP_REEXEC";

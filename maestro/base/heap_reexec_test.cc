@@ -1,6 +1,7 @@
 // ReexecWithoutThreadCaches, observed from outside: this test binary runs itself as the probe
 // (`--probe`), under the environments a user may have, and reads what the probe reports.
 #include <malloc.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -41,7 +42,16 @@ TEST(HeapReexecTest, RunsOnceMoreWithTheSettingAndGivesTheCallersEnvironmentBack
   // environment seen afterwards (and by children) has no GLIBC_TUNABLES, as the caller's.
   EXPECT_EQ(out,
             "main\nmain\nthread cache: off\n"
-            "getenv: <unset>\nmarker: <unset>\n");
+            "getenv: <unset>\nmarker: <unset>\nSIGINT: blocked, default action\n");
+}
+
+TEST(HeapReexecTest, ASigintLeftIgnoredByTheParentIsNotLostDuringTheExec) {
+  // A shell's background job starts with SIGINT ignored; one sent during the exec would be
+  // discarded. The re-executed process has it blocked (pending if sent) with its default action.
+  std::string out = RunProbe("trap '' INT; exec env -u GLIBC_TUNABLES -u MAESTRO_HEAP_REEXEC");
+  EXPECT_EQ(out,
+            "main\nmain\nthread cache: off\n"
+            "getenv: <unset>\nmarker: <unset>\nSIGINT: blocked, default action\n");
 }
 
 TEST(HeapReexecTest, AppendsToTheCallersTunablesAndRestoresThem) {
@@ -50,15 +60,17 @@ TEST(HeapReexecTest, AppendsToTheCallersTunablesAndRestoresThem) {
   EXPECT_EQ(out,
             "main\nmain\n"
             "thread cache: off\n"
-            "getenv: glibc.malloc.trim_threshold=262144\nmarker: <unset>\n");
+            "getenv: glibc.malloc.trim_threshold=262144\nmarker: <unset>\n"
+            "SIGINT: blocked, default action\n");
 }
 
 TEST(HeapReexecTest, LeavesAUsersOwnCacheSettingAlone) {
-  std::string out =
-      RunProbe("env -u MAESTRO_HEAP_REEXEC GLIBC_TUNABLES=glibc.malloc.tcache_count=3");
+  // No re-exec: the process, its environment and its signals are left as they came.
+  std::string out = RunProbe(
+      "trap '' INT; exec env -u MAESTRO_HEAP_REEXEC GLIBC_TUNABLES=glibc.malloc.tcache_count=3");
   EXPECT_EQ(out,
             "main\nthread cache: on\n"
-            "getenv: glibc.malloc.tcache_count=3\nmarker: <unset>\n");
+            "getenv: glibc.malloc.tcache_count=3\nmarker: <unset>\nSIGINT: unblocked, ignored\n");
 }
 
 // Whether a freed small block goes to a per-thread cache. Without one (and without fast bins),
@@ -74,15 +86,23 @@ bool ThreadCacheOn() {
   return on;
 }
 
-// The probe: the per-thread cache, then GLIBC_TUNABLES as getenv sees it after the call.
+// The probe: the per-thread cache, GLIBC_TUNABLES as getenv sees it after the call, and SIGINT.
 int Probe(char** argv) {
   (void)!write(1, "main\n", 5);  // unbuffered: a re-exec would discard a stdio buffer
   ReexecWithoutThreadCaches(argv);
   const bool cache = ThreadCacheOn();
   const char* now = std::getenv("GLIBC_TUNABLES");
   const char* marker = std::getenv(kHeapReexecMarker);
-  std::printf("thread cache: %s\ngetenv: %s\nmarker: %s\n", cache ? "on" : "off",
-              now ? now : "<unset>", marker ? marker : "<unset>");
+  sigset_t mask;
+  sigprocmask(SIG_SETMASK, nullptr, &mask);
+  struct sigaction action = {};
+  sigaction(SIGINT, nullptr, &action);
+  std::printf("thread cache: %s\ngetenv: %s\nmarker: %s\nSIGINT: %s, %s\n", cache ? "on" : "off",
+              now ? now : "<unset>", marker ? marker : "<unset>",
+              sigismember(&mask, SIGINT) ? "blocked" : "unblocked",
+              action.sa_handler == SIG_IGN   ? "ignored"
+              : action.sa_handler == SIG_DFL ? "default action"
+                                             : "handled");
   return 0;
 }
 

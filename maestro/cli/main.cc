@@ -44,9 +44,10 @@ void StartSignalThread() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  // Blocked first, then the default action: a signal in between is pending, never fatal.
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::thread([] {
     int count = 0;
     int sig = 0;
