@@ -1,8 +1,10 @@
 // Values stored out of line, so that a struct with many rarely-set members stays small (one
 // pointer each instead of the member's full size): model::Instance holds thousands of copies.
 //
-// - Indirect<T>: always holds a T. An unset one (no allocation) reads as a default T; the first
-//   non-const access allocates. `inst.options->tmpfs`, `*inst.options`.
+// - Indirect<T>: always holds a T. An unset one (no allocation) reads as a default T. Reading
+//   (`inst.options->tmpfs`, `*inst.options`) is const even through a non-const owner, so it
+//   never allocates and many threads may read at once; writing is explicit and allocates on
+//   first use: `inst.options.mutable_value().tmpfs = ...`, or assigning a whole T.
 // - IndirectOptional<T>: std::optional<T>'s interface (has_value, operator bool, *, ->, value,
 //   value_or, reset, emplace, assignment from T or std::nullopt, comparisons with T, nullopt and
 //   std::optional<T>) with the T on the heap; it converts to std::optional<T> by copy.
@@ -102,11 +104,12 @@ class Indirect {
   Indirect(const T& value) : v_(value) {}        // NOLINT: implicit
   Indirect(T&& value) : v_(std::move(value)) {}  // NOLINT: implicit
 
+  // Only const access: a read through a non-const Instance must not be a hidden write (the
+  // allocation of an unset value), which would race with other readers.
   const T& operator*() const { return v_ ? *v_ : Default(); }
   const T* operator->() const { return &**this; }
-  T& operator*() { return mutable_value(); }
-  T* operator->() { return &mutable_value(); }
   T& mutable_value() { return v_ ? *v_ : v_.emplace(); }
+  bool allocated() const { return v_.has_value(); }
 
  private:
   static const T& Default() {

@@ -40,7 +40,7 @@ model::Instance Minimal() {
 
 model::Instance AllKeys() {
   model::Instance i = Minimal();
-  model::ContainerOptions& o = *i.options;
+  model::ContainerOptions& o = i.options.mutable_value();
   o.tmpfs = {{"/run", "size=67108864,mode=1777"}, {"/tmp", ""}};
   o.read_only = true;
   o.init = true;
@@ -98,10 +98,10 @@ TEST(ContainerKeysSpecTest, UnsetKeysAreLeftOutAndKeepTheHash) {
     EXPECT_FALSE(b["HostConfig"].contains(key)) << key;
   }
   model::Instance tmpfs = Minimal();
-  tmpfs.options->tmpfs = {{"/run", ""}};
+  tmpfs.options.mutable_value().tmpfs = {{"/run", ""}};
   EXPECT_NE(SpecHash(Minimal(), TestShip()), SpecHash(tmpfs, TestShip()));
   model::Instance ro = Minimal();
-  ro.options->read_only = false;
+  ro.options.mutable_value().read_only = false;
   EXPECT_NE(SpecHash(ro, TestShip()), SpecHash(Minimal(), TestShip()));
 }
 
@@ -115,9 +115,9 @@ TEST(ContainerKeysSpecTest, KeysTooNewForTheShipsApiAreRefusedTogether) {
             "which the ship's Docker API 1.22 does not have (raise the ship's api_version, or "
             "remove the key)");
   model::Instance old_keys = Minimal();
-  old_keys.options->read_only = true;
-  old_keys.options->tty = true;
-  old_keys.options->devices = {{"/dev/fuse", "/dev/fuse", "rwm"}};
+  old_keys.options.mutable_value().read_only = true;
+  old_keys.options.mutable_value().tty = true;
+  old_keys.options.mutable_value().devices = {{"/dev/fuse", "/dev/fuse", "rwm"}};
   EXPECT_TRUE(CheckApiSupport(old_keys, "1.18").ok());
 }
 
@@ -176,7 +176,7 @@ TEST(ContainerKeysDriftTest, ChangedKeysAreNamed) {
 // mode, and that is no drift; a secrets directory's mount gone from the container is.
 TEST(ContainerKeysDriftTest, TmpfsIsComparedAsCreatedWithTheSecretsMounts) {
   model::Instance desired = Minimal();
-  desired.options->tmpfs = {{"/run/secrets", "size=1m"}, {"/tmp", ""}};
+  desired.options.mutable_value().tmpfs = {{"/run/secrets", "size=1m"}, {"/tmp", ""}};
   model::SecretMount secret;
   secret.name = "db";
   secret.target = "/run/secrets/db";
@@ -198,8 +198,8 @@ TEST(ContainerKeysDriftTest, RemovedKeyIsDrift) {
   // read_only and init dropped from the file: the container still has them.
   json j = InspectOf(AllKeys());
   model::Instance desired = AllKeys();
-  desired.options->read_only.reset();
-  desired.options->init.reset();
+  desired.options.mutable_value().read_only.reset();
+  desired.options.mutable_value().init.reset();
   std::vector<Difference> d = DiffOf(desired, j);
   ASSERT_EQ(d.size(), 2u) << FormatDifferences(d);
   EXPECT_EQ(d[0].ToString(), "read_only: is false, container has true");
