@@ -41,10 +41,12 @@ const char* CheckTypeName(CheckType type) {
 std::vector<std::string> Instance::DockerEnv() const {
   std::vector<std::string> out;
   out.reserve(env.size());
-  for (const auto& [key, value] : env) {
-    out.push_back(value ? key + "=" + *value : key);
-  }
+  for (const auto& var : env) out.push_back(DockerEnvEntry(var));
   return out;
+}
+
+std::string Instance::DockerEnvEntry(const EnvVars::value_type& var) {
+  return var.second ? var.first + "=" + *var.second : var.first;
 }
 
 std::set<std::string> Instance::Volumes() const {

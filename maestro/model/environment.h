@@ -318,8 +318,10 @@ struct Instance {
   int line = 0;  // position of the instance's key in the YAML file
   int column = 0;
 
-  // The Docker `Env` list: "KEY=VALUE", or "KEY" for a null value, sorted by KEY.
+  // The Docker `Env` list: DockerEnvEntry of every variable, sorted by KEY.
   std::vector<std::string> DockerEnv() const;
+  // One entry of it: "KEY=VALUE", or "KEY" for a null value.
+  static std::string DockerEnvEntry(const EnvVars::value_type& var);
   // container_volumes ∪ bind targets (MaestroNG get_volumes()).
   std::set<std::string> Volumes() const;
   const Port* FindPort(const std::string& name) const;

@@ -206,7 +206,7 @@ json BodyWithoutHash(const model::Instance& instance, absl::string_view api_vers
   // Straight into the JSON array: no second copy of thousands of link variables alive.
   json env = json::array();
   env.get_ref<json::array_t&>().reserve(instance.env.size());
-  for (const auto& [key, value] : instance.env) env.push_back(value ? key + "=" + *value : key);
+  for (const auto& var : instance.env) env.push_back(model::Instance::DockerEnvEntry(var));
   body["Env"] = std::move(env);
   if (instance.command) body["Cmd"] = *instance.command;
   body["Image"] = instance.image;
